@@ -1,0 +1,102 @@
+# arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
+# Every target that needs a Debian package installs what is missing first.
+
+LIBS_PKG  = yaml-0.1 jansson libsodium
+CC       ?= cc
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CSTD      = -std=c11 -D_GNU_SOURCE
+OPT       = -O2 -g
+BUILD    ?= build/release
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev \
+	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+BENCH_PACKAGES = hyperfine nodejs
+
+ENGINE_SRC = $(sort $(wildcard engine/*.c))
+TUI_SRC    = $(sort $(wildcard tui/*.c))
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+TUI_OBJ    = $(TUI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS_PKG) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(LIBS_PKG) 2>/dev/null)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(EXTRA_CFLAGS)
+
+.PHONY: all deps test run bench fuzz clean check-engine-layer
+all: arbiter
+
+arbiter: $(BUILD)/arbiter
+	cp $< $@
+
+$(BUILD)/arbiter: $(ENGINE_OBJ) $(TUI_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The test build: ASan and UBSan on, everything under build/asan.
+test: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan EXTRA_CFLAGS="$(SANFLAGS)" OPT="-O1 -g" \
+		build/asan/arbiter $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%) \
+		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%)
+	@sh tests/run.sh build/asan
+
+run: deps arbiter
+	@sh tests/tour.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps
+	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval
+	@sh bench/run.sh $(BUILD)
+
+$(BUILD)/bench_eval: bench/bench_eval.c $(ENGINE_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Coverage-guided fuzzing with libFuzzer (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(FUZZ_PACKAGES)" deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz_%)
+	@for f in $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%); do \
+		mkdir -p build/fuzz/corpus-$$f; \
+		echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 \
+			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>&1 | tail -3 || exit 1; \
+	done
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o)
+	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+clean:
+	rm -rf build arbiter
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,118 @@
+/*
+ * arena.c: bump allocation for trees that die together.
+ *
+ * Documents, compiled policies and per-submission results are built from many
+ * small pieces and freed at once, so each lives in an arena: a list of chunks
+ * carved front to back. arena_reset keeps the first chunk, so the scratch
+ * arena reused for every submission of a large batch does not touch malloc in
+ * the steady state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define CHUNK_SIZE (64 * 1024)
+#define ALIGN 16
+
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	_Alignas(ALIGN) unsigned char data[];
+};
+
+struct cleanup {
+	struct cleanup *next;
+	void (*fn)(void *);
+	void *p;
+};
+
+struct arena {
+	struct chunk *head;
+	struct cleanup *cleanups;
+};
+
+static struct chunk *chunk_new(size_t size)
+{
+	struct chunk *c = malloc(sizeof *c + size);
+	if (c == NULL)
+		abort();
+	c->next = NULL;
+	c->size = size;
+	c->used = 0;
+	return c;
+}
+
+arena *arena_new(void)
+{
+	arena *a = malloc(sizeof *a);
+	if (a == NULL)
+		abort();
+	a->head = chunk_new(CHUNK_SIZE);
+	a->cleanups = NULL;
+	return a;
+}
+
+void arena_free(arena *a)
+{
+	if (a == NULL)
+		return;
+	for (struct cleanup *k = a->cleanups; k != NULL; k = k->next)
+		k->fn(k->p);
+	struct chunk *c = a->head;
+	while (c != NULL) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	free(a);
+}
+
+void arena_on_free(arena *a, void (*fn)(void *), void *p)
+{
+	struct cleanup *k = arena_alloc(a, sizeof *k);
+	k->fn = fn;
+	k->p = p;
+	k->next = a->cleanups;
+	a->cleanups = k;
+}
+
+void arena_reset(arena *a)
+{
+	for (struct cleanup *k = a->cleanups; k != NULL; k = k->next)
+		k->fn(k->p);
+	a->cleanups = NULL;
+	struct chunk *c = a->head;
+	while (c->next != NULL) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	/* keep the last one: the original first chunk, the list grows at the head */
+	c->used = 0;
+	a->head = c;
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (size == 0)
+		size = ALIGN;
+	struct chunk *c = a->head;
+	if (c->size - c->used < size) {
+		size_t want = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
+		struct chunk *n = chunk_new(want);
+		if (size > CHUNK_SIZE / 4 && c->size - c->used > 0) {
+			/* a big block gets its own chunk behind the current one */
+			n->next = c->next;
+			c->next = n;
+			n->used = size;
+			return n->data;
+		}
+		n->next = c;
+		a->head = c = n;
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	return p;
+}

@@ -1,0 +1,347 @@
+/*
+ * engine.h: the public interface of arbiter's policy engine.
+ *
+ * The engine is pure logic: it reads documents (submissions and policy files)
+ * into one typed tree, compiles policies and their expressions once, and
+ * evaluates submissions against them. It knows nothing of SQLite or curses;
+ * history for quota rules comes in through a callback (history_source) that
+ * the store implements.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef ARBITER_ENGINE_H
+#define ARBITER_ENGINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARBITER_VERSION "0.1.0"
+
+/* Limits on hostile input (PRODUCT.md sections 2 and 3). */
+#define DOC_MAX_BYTES        (1024 * 1024)
+#define DOC_MAX_DEPTH        64
+#define DOC_MAX_ALIAS_NODES  10000
+#define EXPR_MAX_BYTES       4096
+#define EXPR_MAX_DEPTH       64
+#define EXPR_MAX_VARS        16
+
+#define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- arena.c: bump allocation, freed all at once ---- */
+typedef struct arena arena;
+arena *arena_new(void);
+void arena_free(arena *a);
+void arena_reset(arena *a);
+void *arena_alloc(arena *a, size_t size);
+char *arena_strndup(arena *a, const char *s, size_t len);
+char *arena_strdup(arena *a, const char *s);
+char *arena_printf(arena *a, const char *fmt, ...) ATTR_PRINTF(2, 3);
+char *arena_vprintf(arena *a, const char *fmt, va_list ap);
+/* Runs fn(p) when the arena is freed (for resources such as compiled regexes). */
+void arena_on_free(arena *a, void (*fn)(void *), void *p);
+
+/* ---- diag.c: user-facing error lists, each "FILE:LINE:COL: message" ---- */
+typedef struct diag {
+	char *file;
+	int line, col;
+	char *msg;
+} diag;
+typedef struct diags {
+	diag *items;
+	size_t n, cap;
+} diags;
+void diags_add(diags *d, const char *file, int line, int col, const char *fmt, ...)
+    ATTR_PRINTF(5, 6);
+void diags_print(const diags *d, FILE *out);
+void diags_clear(diags *d);
+void diags_free(diags *d);
+
+/* ---- strmap.c: string-keyed open-addressing hash table ---- */
+typedef struct strmap {
+	struct strmap_slot *slots;
+	size_t n, cap;
+} strmap;
+/* Returns the existing value for key, or inserts value and returns NULL. */
+void *strmap_put(strmap *m, const char *key, size_t len, void *value);
+void *strmap_get(const strmap *m, const char *key, size_t len);
+void strmap_free(strmap *m);
+
+/* ---- doc.c: the typed document tree, read with libyaml ---- */
+enum {
+	NODE_NULL, NODE_BOOL, NODE_INT, NODE_FLOAT, NODE_STRING, NODE_LIST, NODE_MAP
+};
+
+enum { STYLE_PLAIN, STYLE_QUOTED, STYLE_BLOCK };
+
+typedef struct node node;
+struct node {
+	uint8_t type;           /* NODE_* */
+	uint8_t style;          /* for strings: how the scalar was written */
+	uint32_t line, col;     /* 1-based position in its file */
+	union {
+		bool b;
+		int64_t i;
+		double d;
+		struct { const char *s; size_t len; } str;
+		struct { node **items; size_t n; } list;
+		struct { node **keys; node **vals; size_t n; } map;
+	} u;
+};
+
+const char *node_type_name(int type);
+/* The value under key in a map node, or NULL (also when m is not a map). */
+const node *node_get(const node *m, const char *key);
+bool node_str_eq(const node *n, const char *s);
+/* Reads one YAML (or JSON) document from text. first_line is the line of
+ * text's first byte in file. Returns the root, or NULL: *empty is set when the
+ * text holds no document, else one error was added to errs. */
+node *doc_parse(arena *a, const char *file, const char *text, size_t len,
+    int first_line, bool *empty, diags *errs);
+/* Calls fn for each YAML document of a stream, split at document markers so
+ * that an error in one document leaves the others readable. */
+typedef void (*doc_chunk_fn)(void *ctx, const char *text, size_t len, int line);
+void doc_split_yaml(const char *text, size_t len, doc_chunk_fn fn, void *ctx);
+void doc_split_lines(const char *text, size_t len, doc_chunk_fn fn, void *ctx);
+/* Reads a whole file ("-" is standard input) into malloc'd memory. */
+char *read_file(const char *path, size_t *len, char *err, size_t errlen);
+
+/* ---- value.c: run-time values of expressions ---- */
+typedef struct value {
+	uint8_t type;           /* NODE_* */
+	union {
+		bool b;
+		int64_t i;
+		double d;
+		struct { const char *s; size_t len; } str;
+		const node *n;  /* NODE_LIST and NODE_MAP */
+	} u;
+} value;
+
+value value_of_node(const node *n);
+node *value_to_node(arena *a, value v);
+/* Equality in the language: numbers compare by value across int and float;
+ * *comparable is false when the types cannot be compared. */
+bool value_equal(value a, value b, bool *comparable);
+/* Writes v for messages: strings quoted, lists and maps abbreviated. */
+size_t value_format(value v, char *buf, size_t len);
+char *value_describe(arena *a, value v);
+bool value_is_number(value v);
+double value_number(value v);
+
+/* ---- expr_parse.c and expr_eval.c: the expression language ---- */
+typedef struct expr expr;
+
+typedef struct expr_error {
+	const char *file;
+	int line, col;
+	char msg[256];
+} expr_error;
+
+typedef struct eval_ctx {
+	const node *doc;        /* the submission */
+	const char *kind;       /* derived kind, read by the field `kind` */
+	arena *scratch;         /* for values built during evaluation */
+	value vars[EXPR_MAX_VARS];
+	expr_error err;
+	unsigned steps;         /* evaluation work done, for the bound */
+} eval_ctx;
+
+/* Compiles source text (len bytes). pos is the YAML scalar holding it, for
+ * positions; file names its file. Returns NULL and adds an error on failure. */
+expr *expr_compile(arena *a, const char *text, size_t len, const char *file,
+    const node *pos, diags *errs);
+/* Evaluates e; false on an evaluation error (described in ctx->err). */
+bool expr_eval(const expr *e, eval_ctx *ctx, value *out);
+/* Evaluates e as a condition: true or false, or an error when not a bool. */
+bool expr_eval_bool(const expr *e, eval_ctx *ctx, bool *out);
+/* Writes "name = value" for each field the expression reads, for details. */
+char *expr_describe_fields(const expr *e, eval_ctx *ctx);
+/* The first submission field the expression reads, as a path, or NULL. */
+const char *expr_first_field(const expr *e);
+/* Evaluates a path expression such as "changes[0].offset" against a document;
+ * used by rule types that take a `field`. */
+bool expr_is_path(const expr *e);
+const char *expr_source(const expr *e);
+
+/* ---- glob.c ---- */
+/* Glob match: `*` and `?` stop at '/', `**` crosses it, [...] classes. */
+bool glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+/* ---- duration.c ---- */
+/* Parses "90s", "15m", "24h", "30d", "1w" or combinations like "1h30m". */
+bool duration_parse(const char *s, int64_t *seconds);
+char *duration_format(arena *a, int64_t seconds);
+
+/* ---- policy.c: loading and compiling a policy set ---- */
+enum { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+enum { EFF_LOG, EFF_MODIFY, EFF_WARN, EFF_REQUIRE_APPROVAL, EFF_DENY };
+enum { KIND_PROPOSAL = 1, KIND_EXPORT = 2, KIND_IMPORT = 4, KIND_ALL = 7 };
+enum {
+	RULE_EXPRESSION, RULE_FORBIDDEN_RANGE, RULE_TEST_REQUIREMENT,
+	RULE_CHANGE_CONSTRAINT, RULE_REVIEW_REQUIREMENT, RULE_PROTECTED_PATHS,
+	RULE_ALLOWLIST, RULE_DENYLIST, RULE_QUOTA, RULE__COUNT
+};
+enum { ROLE_REVIEWER, ROLE_ADMIN };
+
+typedef struct override_spec {
+	bool allowed;
+	int approvals;
+	int role;               /* ROLE_* */
+	int64_t max_duration;   /* seconds; 0: no limit set by the policy */
+} override_spec;
+
+typedef struct range_spec { int64_t start, end; const char *reason; } range_spec;
+typedef struct suite_spec { const char *suite; double min_rate; const node *pos; } suite_spec;
+enum { LIMIT_MAX, LIMIT_MIN, LIMIT_ALLOWED, LIMIT_FORBIDDEN };
+typedef struct limit_spec {
+	int kind;               /* LIMIT_* */
+	const char *key;        /* as written, e.g. "max_bytes_changed" */
+	expr *field;            /* F, compiled as a path */
+	double number;          /* max_ and min_ */
+	const node *values;     /* allowed_ and forbidden_: a list node */
+} limit_spec;
+typedef struct cond_spec { expr *cond; const char *then, *message; } cond_spec;
+
+typedef struct policy {
+	const char *name, *description, *message;
+	const char *file;       /* as shown in sources, e.g. "policies/rom.yaml" */
+	int line, col;
+	const char *source;     /* "FILE:LINE" */
+	bool enabled;           /* the policy and its file are enabled */
+	int type;               /* RULE_* */
+	int severity;
+	int effect;
+	int kinds;              /* KIND_* mask */
+	const char **actions;   /* globs; none: every action */
+	size_t nactions;
+	expr *when;
+	override_spec override;
+	expr *field;            /* the rule's field, compiled as a path */
+	const node *set;        /* effect modify: the map of attribute changes */
+	union {
+		expr *condition;
+		struct { range_spec *items; size_t n; } ranges;
+		struct { suite_spec *items; size_t n; } suites;
+		struct { limit_spec *items; size_t n; } limits;
+		struct { cond_spec *items; size_t n; } conds;
+		struct { const char **patterns; size_t npatterns; const node *operations; } paths;
+		const node *values;     /* allowlist and denylist */
+		struct { double limit; int64_t window; expr *per; } quota;
+	} u;
+} policy;
+
+typedef struct policy_file {
+	const char *path;       /* as opened */
+	const char *shown;      /* as shown in sources */
+	bool enabled;
+	unsigned char sha256[32];
+} policy_file;
+
+typedef struct policy_set {
+	arena *arena;
+	policy *items;
+	size_t n, cap;
+	strmap names;           /* name -> policy index + 1 */
+	policy_file *files;
+	size_t nfiles, filecap;
+} policy_set;
+
+const char *rule_type_name(int type);
+const char *severity_name(int s);
+const char *effect_name(int e);
+const char *role_name(int r);
+const char *kind_name(int kind_bit);
+/* Loads every *.yaml and *.yml file of dir in name order. Sources name files
+ * as shown_prefix/NAME (shown_prefix NULL: dir itself). Every load error is
+ * added to errs; the set is returned even then, but must not be used to
+ * evaluate unless errs is empty. NULL only when dir cannot be read. */
+policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *errs);
+/* Loads policies from files already in memory (tests and fuzzing). */
+void policy_set_add_text(policy_set *ps, const char *shown, const char *text,
+    size_t len, diags *errs);
+policy_set *policy_set_new(void);
+void policy_set_free(policy_set *ps);
+
+/* ---- submission.c: the reserved keys of a submission ---- */
+typedef struct submission {
+	const node *doc;
+	const char *file;
+	int line, col;
+	const char *action, *kind, *ref, *title, *submitter;
+	int kind_bit;
+} submission;
+
+/* Validates a parsed document as a submission; adds one error on failure. */
+bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs);
+int kind_from_action(const char *action);
+
+/* ---- eval.c: evaluation ---- */
+enum {
+	ST_ALLOWED, ST_PENDING, ST_BLOCKED, ST_APPROVED, ST_REJECTED, ST_OVERRIDDEN, ST_EXPIRED
+};
+
+typedef struct finding {
+	const policy *policy;   /* NULL for built-in findings */
+	const char *name;
+	const char *type;       /* rule type, or "error" */
+	int severity, effect;
+	bool overridable;
+	const char *message, *detail, *path, *source;
+} finding;
+
+typedef struct modification {
+	const char *key;
+	const node *value;
+	const policy *by;
+} modification;
+
+typedef struct eval_result {
+	int status;
+	finding *findings;
+	size_t n, cap;
+	int counts[3];          /* by severity */
+	modification *mods;
+	size_t nmods, modcap;
+} eval_result;
+
+typedef struct quota_query {
+	const policy *policy;
+	const submission *sub;
+	const char *per_value;  /* the per field's value as text; NULL: global */
+	int64_t since;          /* Unix seconds: the window's start */
+} quota_query;
+
+typedef struct history_source {
+	/* Adds the count or sum over stored submissions in the window to *out.
+	 * Returns false with a message in err when the history cannot be read. */
+	bool (*quota)(void *ctx, const quota_query *q, double *out, char *err, size_t errlen);
+	void *ctx;
+} history_source;
+
+typedef struct eval_options {
+	bool fail_closed;
+	bool enforcement;       /* false: status is always allowed */
+	int64_t now;            /* Unix seconds */
+	const history_source *history;
+} eval_options;
+
+void eval_options_default(eval_options *o);
+/* Evaluates sub against every policy; allocations go to scratch. */
+void evaluate(const policy_set *ps, const submission *sub, const eval_options *o,
+    arena *scratch, eval_result *out);
+const char *status_name(int st);
+int status_exit_code(int st);
+/* Adds a finding (used by evaluation and by built-in checks). */
+finding *result_add(eval_result *r, arena *a);
+void result_finish(eval_result *r);
+
+/* ---- report.c: results as JSON and as text ---- */
+struct json_t;
+struct json_t *result_to_json(const submission *sub, const eval_result *r);
+void result_print_text(FILE *out, const submission *sub, const eval_result *r);
+struct json_t *policy_to_json(const policy *p);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * glob.c: glob patterns for actions and file paths.
+ *
+ * `*` and `?` match within one path segment, `**` matches across segments
+ * (so `secrets/` followed by `**` covers everything below secrets/), `[abc]`, `[a-z]` and
+ * `[!x]` are classes, and `\` escapes. Matching is a dynamic programme over
+ * pattern positions, one row per character of the subject: O(pattern x
+ * subject) time whatever the pattern, so a hostile glob cannot backtrack
+ * exponentially.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* Does class at pat[*i] (just after '[') match c? Advances *i past ']'. */
+static bool class_match(const char *pat, size_t plen, size_t *i, char c)
+{
+	size_t j = *i;
+	bool negate = j < plen && (pat[j] == '!' || pat[j] == '^');
+	if (negate)
+		j++;
+	bool match = false, first = true;
+	while (j < plen && (pat[j] != ']' || first)) {
+		first = false;
+		char lo = pat[j], hi = lo;
+		if (lo == '\\' && j + 1 < plen)
+			lo = hi = pat[++j];
+		if (j + 2 < plen && pat[j + 1] == '-' && pat[j + 2] != ']') {
+			hi = pat[j + 2];
+			j += 2;
+		}
+		if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi)
+			match = true;
+		j++;
+	}
+	*i = j < plen ? j + 1 : j;
+	return match != negate && c != '/';
+}
+
+/* The length of the pattern element at pat[i]. */
+static size_t element_len(const char *pat, size_t plen, size_t i)
+{
+	if (pat[i] == '\\' && i + 1 < plen)
+		return 2;
+	if (pat[i] == '*')
+		return i + 1 < plen && pat[i + 1] == '*' ? 2 : 1;
+	if (pat[i] == '[') {
+		size_t j = i + 1;
+		if (j < plen && (pat[j] == '!' || pat[j] == '^'))
+			j++;
+		if (j < plen)
+			j++;    /* a ']' first in a class is literal */
+		while (j < plen && pat[j] != ']')
+			j++;
+		if (j < plen)
+			return j + 1 - i;
+	}
+	return 1;
+}
+
+/* A star may match nothing; a double star and its slash may also match no
+ * directory at all. */
+static void close_star(const char *pat, size_t plen, size_t i, size_t n, bool *row)
+{
+	row[i + n] = true;
+	if (n == 2 && i + 2 < plen && pat[i + 2] == '/')
+		row[i + 3] = true;
+}
+
+bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	/* cur[i]: the pattern prefix ending before position i matches the text so far */
+	bool small[2][130];
+	bool *cur, *nxt;
+	bool *heap = NULL;
+	if (plen + 1 <= 130) {
+		cur = small[0];
+		nxt = small[1];
+	} else {
+		heap = calloc(2 * (plen + 1), sizeof(bool));
+		if (heap == NULL)
+			abort();
+		cur = heap;
+		nxt = heap + plen + 1;
+	}
+	memset(cur, 0, plen + 1);
+	cur[0] = true;
+	/* stars can match nothing: close over them */
+	for (size_t i = 0; i < plen;) {
+		size_t n = element_len(pat, plen, i);
+		if (cur[i] && pat[i] == '*')
+			close_star(pat, plen, i, n, cur);
+		i += n;
+	}
+	for (size_t k = 0; k < slen; k++) {
+		char c = s[k];
+		memset(nxt, 0, plen + 1);
+		for (size_t i = 0; i < plen;) {
+			size_t n = element_len(pat, plen, i);
+			if (cur[i]) {
+				if (pat[i] == '*') {
+					/* a star stays on its position while it eats c */
+					if (n == 2 || c != '/')
+						nxt[i] = true;
+				} else if (pat[i] == '?') {
+					if (c != '/')
+						nxt[i + n] = true;
+				} else if (pat[i] == '[' && n > 1) {
+					size_t j = i + 1;
+					if (class_match(pat, plen, &j, c))
+						nxt[i + n] = true;
+				} else {
+					char want = n == 2 && pat[i] == '\\' ? pat[i + 1] : pat[i];
+					if (want == c)
+						nxt[i + n] = true;
+				}
+			}
+			i += n;
+		}
+		for (size_t i = 0; i < plen;) {
+			size_t n = element_len(pat, plen, i);
+			if (nxt[i] && pat[i] == '*')
+				close_star(pat, plen, i, n, nxt);
+			i += n;
+		}
+		bool *t = cur;
+		cur = nxt;
+		nxt = t;
+	}
+	bool r = cur[plen];
+	free(heap);
+	return r;
+}

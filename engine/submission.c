@@ -1,0 +1,82 @@
+/*
+ * submission.c: the reserved keys of a submission document.
+ *
+ * A submission is a map with a required string `action`; `kind` is
+ * proposal, export or import, derived from the action when absent;
+ * `ref`, `title` and `submitter` are optional strings. Everything else is an
+ * attribute that policies read.
+ */
+#include <string.h>
+
+#include "engine.h"
+
+int kind_from_action(const char *action)
+{
+	if (strncmp(action, "export.", 7) == 0)
+		return KIND_EXPORT;
+	if (strncmp(action, "import.", 7) == 0)
+		return KIND_IMPORT;
+	return KIND_PROPOSAL;
+}
+
+static bool optional_string(const node *root, const char *key, const char *file,
+    const char **out, diags *errs)
+{
+	const node *v = node_get(root, key);
+	*out = NULL;
+	if (v == NULL || v->type == NODE_NULL)
+		return true;
+	if (v->type != NODE_STRING) {
+		diags_add(errs, file, (int)v->line, (int)v->col, "%s must be a string, not %s", key,
+		    node_type_name(v->type));
+		return false;
+	}
+	*out = v->u.str.s;
+	return true;
+}
+
+bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs)
+{
+	memset(out, 0, sizeof *out);
+	out->doc = root;
+	out->file = file;
+	out->line = (int)root->line;
+	out->col = (int)root->col;
+	if (root->type != NODE_MAP) {
+		diags_add(errs, file, (int)root->line, (int)root->col,
+		    "a submission must be a map of keys to values, not a %s", node_type_name(root->type));
+		return false;
+	}
+	const node *action = node_get(root, "action");
+	if (action == NULL) {
+		diags_add(errs, file, (int)root->line, (int)root->col,
+		    "missing action (what the submission asks for, e.g. action: rom.patch)");
+		return false;
+	}
+	if (action->type != NODE_STRING || action->u.str.len == 0) {
+		diags_add(errs, file, (int)action->line, (int)action->col,
+		    "action must be a non-empty string, not %s", node_type_name(action->type));
+		return false;
+	}
+	out->action = action->u.str.s;
+	if (!optional_string(root, "ref", file, &out->ref, errs) ||
+	    !optional_string(root, "title", file, &out->title, errs) ||
+	    !optional_string(root, "submitter", file, &out->submitter, errs) ||
+	    !optional_string(root, "kind", file, &out->kind, errs))
+		return false;
+	if (out->kind == NULL) {
+		out->kind_bit = kind_from_action(out->action);
+		out->kind = kind_name(out->kind_bit);
+		return true;
+	}
+	static const char *const kinds[] = { "proposal", "export", "import" };
+	for (int i = 0; i < 3; i++)
+		if (strcmp(out->kind, kinds[i]) == 0) {
+			out->kind_bit = 1 << i;
+			return true;
+		}
+	const node *k = node_get(root, "kind");
+	diags_add(errs, file, (int)k->line, (int)k->col,
+	    "unknown kind \"%s\" (expected proposal, export or import)", out->kind);
+	return false;
+}

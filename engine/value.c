@@ -1,0 +1,205 @@
+/*
+ * value.c: run-time values of the expression language.
+ *
+ * A value is a scalar held inline or a reference to a list or map node of the
+ * submission's tree, so reading a field never copies. Values built during
+ * evaluation (list literals with fields in them, string results) live in the
+ * evaluation's scratch arena.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+value value_of_node(const node *n)
+{
+	value v = { .type = NODE_NULL };
+	if (n == NULL)
+		return v;
+	v.type = n->type;
+	switch (n->type) {
+	case NODE_BOOL: v.u.b = n->u.b; break;
+	case NODE_INT: v.u.i = n->u.i; break;
+	case NODE_FLOAT: v.u.d = n->u.d; break;
+	case NODE_STRING: v.u.str.s = n->u.str.s; v.u.str.len = n->u.str.len; break;
+	case NODE_LIST: case NODE_MAP: v.u.n = n; break;
+	default: break;
+	}
+	return v;
+}
+
+node *value_to_node(arena *a, value v)
+{
+	if (v.type == NODE_LIST || v.type == NODE_MAP)
+		return (node *)v.u.n;
+	node *n = arena_alloc(a, sizeof *n);
+	memset(n, 0, sizeof *n);
+	n->type = v.type;
+	switch (v.type) {
+	case NODE_BOOL: n->u.b = v.u.b; break;
+	case NODE_INT: n->u.i = v.u.i; break;
+	case NODE_FLOAT: n->u.d = v.u.d; break;
+	case NODE_STRING: n->u.str.s = v.u.str.s; n->u.str.len = v.u.str.len; break;
+	default: break;
+	}
+	return n;
+}
+
+bool value_is_number(value v)
+{
+	return v.type == NODE_INT || v.type == NODE_FLOAT;
+}
+
+double value_number(value v)
+{
+	return v.type == NODE_INT ? (double)v.u.i : v.u.d;
+}
+
+static bool number_equal(value a, value b)
+{
+	if (a.type == NODE_INT && b.type == NODE_INT)
+		return a.u.i == b.u.i;
+	return value_number(a) == value_number(b);
+}
+
+bool value_equal(value a, value b, bool *comparable)
+{
+	*comparable = true;
+	if (a.type == NODE_NULL || b.type == NODE_NULL)
+		return a.type == b.type;
+	if (value_is_number(a) && value_is_number(b))
+		return number_equal(a, b);
+	if (a.type != b.type) {
+		*comparable = false;
+		return false;
+	}
+	switch (a.type) {
+	case NODE_BOOL:
+		return a.u.b == b.u.b;
+	case NODE_STRING:
+		return a.u.str.len == b.u.str.len && memcmp(a.u.str.s, b.u.str.s, a.u.str.len) == 0;
+	case NODE_LIST: {
+		const node *x = a.u.n, *y = b.u.n;
+		if (x->u.list.n != y->u.list.n)
+			return false;
+		for (size_t i = 0; i < x->u.list.n; i++) {
+			bool c;
+			if (!value_equal(value_of_node(x->u.list.items[i]),
+			    value_of_node(y->u.list.items[i]), &c))
+				return false;
+		}
+		return true;
+	}
+	case NODE_MAP: {
+		const node *x = a.u.n, *y = b.u.n;
+		if (x->u.map.n != y->u.map.n)
+			return false;
+		for (size_t i = 0; i < x->u.map.n; i++) {
+			const node *k = x->u.map.keys[i];
+			const node *other = NULL;
+			for (size_t j = 0; j < y->u.map.n && other == NULL; j++)
+				if (value_equal(value_of_node(k), value_of_node(y->u.map.keys[j]), comparable))
+					other = y->u.map.vals[j];
+			*comparable = true;
+			bool c;
+			if (other == NULL || !value_equal(value_of_node(x->u.map.vals[i]),
+			    value_of_node(other), &c))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Appends to buf at *off, never past len; always NUL-terminates. */
+static void put(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+	if (*off + 1 >= len)
+		return;
+	size_t room = len - 1 - *off;
+	if (n > room)
+		n = room;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	buf[*off] = '\0';
+}
+
+static void format_into(value v, char *buf, size_t len, size_t *off, int depth)
+{
+	char tmp[64];
+	switch (v.type) {
+	case NODE_NULL: put(buf, len, off, "null", 4); break;
+	case NODE_BOOL: put(buf, len, off, v.u.b ? "true" : "false", v.u.b ? 4 : 5); break;
+	case NODE_INT:
+		put(buf, len, off, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i));
+		break;
+	case NODE_FLOAT: {
+		int n = snprintf(tmp, sizeof tmp, "%.15g", v.u.d);
+		if (!strpbrk(tmp, ".eEn"))
+			n = snprintf(tmp, sizeof tmp, "%.1f", v.u.d);
+		put(buf, len, off, tmp, (size_t)n);
+		break;
+	}
+	case NODE_STRING: {
+		size_t n = v.u.str.len > 80 ? 77 : v.u.str.len;
+		put(buf, len, off, "\"", 1);
+		put(buf, len, off, v.u.str.s, n);
+		if (n < v.u.str.len)
+			put(buf, len, off, "...", 3);
+		put(buf, len, off, "\"", 1);
+		break;
+	}
+	case NODE_LIST: {
+		const node *l = v.u.n;
+		put(buf, len, off, "[", 1);
+		for (size_t i = 0; i < l->u.list.n; i++) {
+			if (i > 0)
+				put(buf, len, off, ", ", 2);
+			if (i == 8 || depth > 2) {
+				put(buf, len, off, "...", 3);
+				break;
+			}
+			format_into(value_of_node(l->u.list.items[i]), buf, len, off, depth + 1);
+		}
+		put(buf, len, off, "]", 1);
+		break;
+	}
+	case NODE_MAP: {
+		const node *m = v.u.n;
+		put(buf, len, off, "{", 1);
+		for (size_t i = 0; i < m->u.map.n; i++) {
+			if (i > 0)
+				put(buf, len, off, ", ", 2);
+			if (i == 8 || depth > 2) {
+				put(buf, len, off, "...", 3);
+				break;
+			}
+			const node *k = m->u.map.keys[i];
+			put(buf, len, off, k->u.str.s, k->u.str.len);
+			put(buf, len, off, ": ", 2);
+			format_into(value_of_node(m->u.map.vals[i]), buf, len, off, depth + 1);
+		}
+		put(buf, len, off, "}", 1);
+		break;
+	}
+	}
+}
+
+size_t value_format(value v, char *buf, size_t len)
+{
+	size_t off = 0;
+	if (len > 0)
+		buf[0] = '\0';
+	format_into(v, buf, len, &off, 0);
+	return off;
+}
+
+char *value_describe(arena *a, value v)
+{
+	char buf[256];
+	value_format(v, buf, sizeof buf);
+	return arena_strdup(a, buf);
+}

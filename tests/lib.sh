@@ -1,0 +1,46 @@
+# tests/lib.sh: helpers for the command-line tests, sourced by tests/cli/*.sh.
+#
+#   run CMD...              runs a command; its exit code, stdout and stderr
+#                           land in $CODE, $OUT and $ERR (files)
+#   expect_code N DESC      the last run exited N
+#   expect_out REGEX DESC   its stdout matches (grep -E)
+#   expect_err REGEX DESC   its stderr matches
+#   expect_no_out REGEX DESC, expect_no_err REGEX DESC: they do not match
+#   pass DESC / fail DESC   record a result directly
+# Every check appends "pass ..." or "fail ..." to $RESULTS, which
+# tests/run.sh counts. Sanitizer reports on stderr fail the run that made them.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${ARBITER:=$ROOT/build/asan/arbiter}"
+: "${RESULTS:=/dev/null}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+OUT=$T/out ERR=$T/err CODE=0
+SCRIPT=$(basename "$0" .sh)
+
+pass() { echo "pass $SCRIPT: $1" >> "$RESULTS"; }
+fail() {
+	echo "fail $SCRIPT: $1" >> "$RESULTS"
+	echo "FAIL $SCRIPT: $1" >&2
+	[ -s "$OUT" ] && sed 's/^/  out| /' "$OUT" | head -20 >&2
+	[ -s "$ERR" ] && sed 's/^/  err| /' "$ERR" | head -20 >&2
+	return 0
+}
+
+run() {
+	"$@" > "$OUT" 2> "$ERR"
+	CODE=$?
+	if grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$ERR"; then
+		fail "sanitizer report from: $*"
+	fi
+}
+
+arbiter() { run "$ARBITER" "$@"; }
+
+expect_code() {
+	if [ "$CODE" -eq "$1" ]; then pass "$2"; else fail "$2 (exit $CODE, expected $1)"; fi
+}
+expect_out() { if grep -qE -- "$1" "$OUT"; then pass "$2"; else fail "$2 (stdout lacks /$1/)"; fi; }
+expect_err() { if grep -qE -- "$1" "$ERR"; then pass "$2"; else fail "$2 (stderr lacks /$1/)"; fi; }
+expect_no_out() { if grep -qE -- "$1" "$OUT"; then fail "$2 (stdout has /$1/)"; else pass "$2"; fi; }
+expect_no_err() { if grep -qE -- "$1" "$ERR"; then fail "$2 (stderr has /$1/)"; else pass "$2"; fi; }

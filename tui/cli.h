@@ -1,0 +1,60 @@
+/*
+ * cli.h: the command-line front end: argument parsing, the command table,
+ * store discovery, and the commands themselves (one file each).
+ */
+#ifndef ARBITER_CLI_H
+#define ARBITER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../engine/engine.h"
+
+/* Exit codes (PRODUCT.md section 7). */
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_WAITING = 3, EXIT_REFUSED = 4 };
+
+#define MAX_OPTS 32
+#define MAX_POS 4096
+
+typedef struct args {
+	struct { const char *name, *value; } opts[MAX_OPTS];
+	int nopts;
+	const char *pos[MAX_POS];       /* positional arguments after the command */
+	int npos;
+} args;
+
+typedef struct command {
+	const char *name;               /* "eval", or "policy check" */
+	const char *usage;              /* the arguments, after the name */
+	const char *summary;
+	const char *const *options;     /* the options it takes, besides the global ones */
+	int (*run)(const struct command *, args *);
+} command;
+
+/* args.c */
+const char *arg_get(const args *a, const char *name);
+bool arg_has(const args *a, const char *name);
+/* Parses argv into the command's name and its args; on a usage error prints
+ * it and returns false. */
+bool args_parse(int argc, char **argv, const char **cmd, const char **sub, args *a);
+bool args_check(const command *c, const args *a);
+void usage_error(const command *c, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+/* main.c */
+void print_command_help(const command *c);
+
+/* home.c: finding the store */
+/* Writes the .arbiter directory to out; false when there is none. */
+bool find_store(const args *a, char *out, size_t len);
+/* The policy directory to load and how sources name it, from --policies or
+ * the store; prints an error and returns false when there is none. */
+bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix);
+/* Loads the policies for a command; prints every load error (exit 1). */
+policy_set *load_policies(const args *a);
+
+/* the commands */
+int cmd_eval(const command *c, args *a);
+int cmd_policy_check(const command *c, args *a);
+int cmd_policy_list(const command *c, args *a);
+
+#endif

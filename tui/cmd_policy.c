@@ -1,0 +1,72 @@
+/*
+ * cmd_policy.c: arbiter policy check and policy list.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cmd_policy_check(const command *c, args *a)
+{
+	if (a->npos > 0) {
+		usage_error(c, "unexpected argument %s", a->pos[0]);
+		return EXIT_USAGE;
+	}
+	char dir[PATH_MAX];
+	const char *shown;
+	if (!policy_dir(a, dir, sizeof dir, &shown))
+		return EXIT_ERROR;
+	diags errs = { 0 };
+	policy_set *ps = policy_set_load(dir, shown, &errs);
+	if (ps == NULL) {
+		fprintf(stderr, "arbiter: %s: cannot read the policy directory\n", dir);
+		return EXIT_ERROR;
+	}
+	int rc = EXIT_OK;
+	if (errs.n > 0) {
+		diags_print(&errs, stderr);
+		fprintf(stderr, "%zu error%s in %zu file%s\n", errs.n, errs.n == 1 ? "" : "s",
+		    ps->nfiles, ps->nfiles == 1 ? "" : "s");
+		rc = EXIT_ERROR;
+	} else {
+		size_t enabled = 0;
+		for (size_t i = 0; i < ps->n; i++)
+			enabled += ps->items[i].enabled;
+		printf("%zu policies (%zu enabled) in %zu files: ok\n", ps->n, enabled, ps->nfiles);
+	}
+	diags_free(&errs);
+	policy_set_free(ps);
+	return rc;
+}
+
+int cmd_policy_list(const command *c, args *a)
+{
+	if (a->npos > 0) {
+		usage_error(c, "unexpected argument %s", a->pos[0]);
+		return EXIT_USAGE;
+	}
+	policy_set *ps = load_policies(a);
+	if (ps == NULL)
+		return EXIT_ERROR;
+	bool json = arg_has(a, "--json");
+	if (!json)
+		printf("%-32s %-18s %-8s %-16s %s\n", "NAME", "TYPE", "SEVERITY", "EFFECT", "SOURCE");
+	for (size_t i = 0; i < ps->n; i++) {
+		const policy *p = &ps->items[i];
+		if (json) {
+			json_t *j = policy_to_json(p);
+			char *s = json_dumps(j, JSON_COMPACT);
+			puts(s);
+			free(s);
+			json_decref(j);
+		} else {
+			printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, rule_type_name(p->type),
+			    severity_name(p->severity), effect_name(p->effect), p->source,
+			    p->enabled ? "" : " (disabled)");
+		}
+	}
+	policy_set_free(ps);
+	return EXIT_OK;
+}

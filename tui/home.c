@@ -1,0 +1,114 @@
+/*
+ * home.c: finding the store and its policies.
+ *
+ * The store is --home DIR, else $ARBITER_HOME, else the nearest .arbiter/ in
+ * the current directory or its parents (like git). DIR may be the .arbiter
+ * directory itself or a directory that contains one.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* DIR itself when it is a store, else DIR/.arbiter when that is one. */
+static bool store_at(const char *dir, char *out, size_t len)
+{
+	char inner[PATH_MAX];
+	snprintf(inner, sizeof inner, "%s/.arbiter", dir);
+	const char *base = strrchr(dir, '/');
+	base = base ? base + 1 : dir;
+	if (strcmp(base, ".arbiter") == 0 && is_dir(dir)) {
+		snprintf(out, len, "%s", dir);
+		return true;
+	}
+	if (is_dir(inner)) {
+		snprintf(out, len, "%s", inner);
+		return true;
+	}
+	return false;
+}
+
+bool find_store(const args *a, char *out, size_t len)
+{
+	const char *home = arg_get(a, "--home");
+	if (home == NULL)
+		home = getenv("ARBITER_HOME");
+	if (home != NULL && *home != '\0')
+		return store_at(home, out, len);
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return false;
+	for (;;) {
+		if (store_at(cwd, out, len))
+			return true;
+		char *slash = strrchr(cwd, '/');
+		if (slash == NULL || slash == cwd) {
+			return cwd[1] != '\0' && store_at("/", out, len);
+		}
+		*slash = '\0';
+	}
+}
+
+bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
+{
+	const char *given = arg_get(a, "--policies");
+	if (given != NULL) {
+		if (!is_dir(given)) {
+			fprintf(stderr, "arbiter: %s: no such policy directory\n", given);
+			return false;
+		}
+		snprintf(dir, len, "%s", given);
+		*shown_prefix = NULL;
+		return true;
+	}
+	char store[PATH_MAX];
+	if (!find_store(a, store, sizeof store)) {
+		const char *home = arg_get(a, "--home");
+		if (home == NULL)
+			home = getenv("ARBITER_HOME");
+		if (home != NULL && *home != '\0')
+			fprintf(stderr, "arbiter: %s is not an arbiter store (create one with arbiter init)\n",
+			    home);
+		else
+			fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init, "
+			    "or give --policies DIR)\n");
+		return false;
+	}
+	snprintf(dir, len, "%s/policies", store);
+	*shown_prefix = "policies";
+	return true;
+}
+
+policy_set *load_policies(const args *a)
+{
+	char dir[PATH_MAX];
+	const char *shown;
+	if (!policy_dir(a, dir, sizeof dir, &shown))
+		return NULL;
+	diags errs = { 0 };
+	policy_set *ps = policy_set_load(dir, shown, &errs);
+	if (ps == NULL) {
+		fprintf(stderr, "arbiter: %s: cannot read the policy directory\n", dir);
+		diags_free(&errs);
+		return NULL;
+	}
+	if (errs.n > 0) {
+		diags_print(&errs, stderr);
+		fprintf(stderr, "arbiter: %zu error%s in the policies; nothing was evaluated\n", errs.n,
+		    errs.n == 1 ? "" : "s");
+		diags_free(&errs);
+		policy_set_free(ps);
+		return NULL;
+	}
+	return ps;
+}
