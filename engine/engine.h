@@ -120,7 +120,23 @@ typedef struct value {
 	} u;
 } value;
 
-value value_of_node(const node *n);
+/* The value of a document node (null for NULL): inline, it is on every path. */
+static inline value value_of_node(const node *n)
+{
+	value v = { .type = NODE_NULL };
+	if (n == NULL)
+		return v;
+	v.type = n->type;
+	switch (n->type) {
+	case NODE_BOOL: v.u.b = n->u.b; break;
+	case NODE_INT: v.u.i = n->u.i; break;
+	case NODE_FLOAT: v.u.d = n->u.d; break;
+	case NODE_STRING: v.u.str.s = n->u.str.s; v.u.str.len = n->u.str.len; break;
+	case NODE_LIST: case NODE_MAP: v.u.n = n; break;
+	default: break;
+	}
+	return v;
+}
 node *value_to_node(arena *a, value v);
 /* Equality in the language: numbers compare by value across int and float;
  * *comparable is false when the types cannot be compared. */
@@ -216,6 +232,7 @@ typedef struct policy {
 	int effect;
 	int kinds;              /* KIND_* mask */
 	const char **actions;   /* globs; none: every action */
+	size_t *action_lens;
 	size_t nactions;
 	expr *when;
 	override_spec override;

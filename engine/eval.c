@@ -21,6 +21,7 @@ typedef struct run {
 	arena *a;
 	eval_result *r;
 	eval_ctx ctx;
+	size_t action_len;
 } run;
 
 void eval_options_default(eval_options *o)
@@ -186,7 +187,9 @@ static void rule_forbidden_range(run *u, const policy *p)
 		    !int_member(c, "length", &len, &has_len) ||
 		    !int_member(c, "start", &start, &has_start) ||
 		    !int_member(c, "end", &end, &has_end) ||
-		    !((has_off && has_len) || (has_start && has_end)) || (has_off && has_len && len < 0)) {
+		    !((has_off && has_len) || (has_start && has_end)) || (has_off && has_len && len < 0) ||
+		    (!(has_off && has_len) && end < start)) {
+			/* a reversed {start, end} would overlap nothing: refuse it, fail closed */
 			rule_error(u, p, path, "%s must be {offset, length} or {start, end} with integers, not %s",
 			    path, shown(u, value_of_node(c)));
 			return;
@@ -489,11 +492,13 @@ static void rule_quota(run *u, const policy *p)
 		scope = arena_printf(u->a, " for %s %s", expr_first_field(p->u.quota.per),
 		    shown(u, per));
 	}
+	/* a count reads no field of its own: its path is the per field, if any */
+	const char *path = p->field ? what : p->u.quota.per ? expr_first_field(p->u.quota.per) : NULL;
 	double history = 0;
 	if (u->o->history != NULL && u->o->history->quota != NULL) {
 		char why[256] = "";
 		if (!u->o->history->quota(u->o->history->ctx, &q, &history, why, sizeof why)) {
-			rule_error(u, p, what, "cannot read the quota's history: %s", why);
+			rule_error(u, p, path, "cannot read the quota's history: %s", why);
 			return;
 		}
 	}
@@ -501,8 +506,7 @@ static void rule_quota(run *u, const policy *p)
 	if (total > p->u.quota.limit)
 		add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
 		    total, what, scope, duration_format(u->a, p->u.quota.window), history,
-		    p->u.quota.limit), p->field ? what : p->u.quota.per ? expr_first_field(p->u.quota.per)
-		    : NULL);
+		    p->u.quota.limit), path);
 }
 
 /* ---- modifications ---- */
@@ -581,10 +585,9 @@ static bool selects(run *u, const policy *p)
 	if (!p->enabled || !(p->kinds & u->sub->kind_bit))
 		return false;
 	if (p->nactions > 0) {
-		size_t alen = strlen(u->sub->action);
 		bool any = false;
 		for (size_t i = 0; i < p->nactions && !any; i++)
-			any = glob_match(p->actions[i], strlen(p->actions[i]), u->sub->action, alen);
+			any = glob_match(p->actions[i], p->action_lens[i], u->sub->action, u->action_len);
 		if (!any)
 			return false;
 	}
@@ -607,6 +610,7 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 	u.ctx.doc = sub->doc;
 	u.ctx.kind = sub->kind;
 	u.ctx.scratch = scratch;
+	u.action_len = strlen(sub->action);
 	self_protection(&u);
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];

@@ -378,7 +378,8 @@ static bool fn_minmax(const expr *e, eval_ctx *c, value *args, size_t n, value *
 
 static bool eval_call(const expr *e, eval_ctx *c, value *out)
 {
-	value args[64] = { { .type = NODE_NULL } };
+	value args[64];
+	args[0] = (value){ .type = NODE_NULL };   /* every function takes an argument */
 	for (size_t i = 0; i < e->nargs; i++)
 		if (!eval(e->args[i], c, &args[i]))
 			return false;

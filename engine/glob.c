@@ -68,8 +68,49 @@ static void close_star(const char *pat, size_t plen, size_t i, size_t n, bool *r
 		row[i + 3] = true;
 }
 
+static bool has_special(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\')
+			return true;
+	return false;
+}
+
+/* The shapes nearly every real pattern has: "rom.patch", "rom.*",
+ * "secrets/" and a double star, "*.env". Returns -1 for any other shape. */
+static int simple_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	size_t stars = 0;
+	while (stars < plen && stars < 2 && pat[plen - 1 - stars] == '*')
+		stars++;
+	if (!has_special(pat, plen - stars)) {
+		size_t n = plen - stars;
+		if (slen < n || memcmp(pat, s, n) != 0)
+			return 0;
+		if (stars == 0)
+			return slen == n;
+		return stars == 2 || memchr(s + n, '/', slen - n) == NULL;
+	}
+	size_t lead = 0;
+	while (lead < plen && lead < 2 && pat[lead] == '*')
+		lead++;
+	if (lead > 0 && !has_special(pat + lead, plen - lead)) {
+		size_t n = plen - lead;
+		/* "**" + "/x" also matches "x" itself: no directory at all */
+		if (lead == 2 && pat[2] == '/' && slen == n - 1 && memcmp(pat + 3, s, n - 1) == 0)
+			return 1;
+		if (slen < n || memcmp(pat + lead, s + slen - n, n) != 0)
+			return 0;
+		return lead == 2 || memchr(s, '/', slen - n) == NULL;
+	}
+	return -1;
+}
+
 bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
+	int simple = simple_match(pat, plen, s, slen);
+	if (simple >= 0)
+		return simple;
 	/* cur[i]: the pattern prefix ending before position i matches the text so far */
 	bool small[2][130];
 	bool *cur, *nxt;

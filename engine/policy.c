@@ -96,8 +96,8 @@ static bool want(loader *l, const node *v, int type, const char *key)
 		return true;
 	char shown[96];
 	value_format(value_of_node(v), shown, sizeof shown);
-	err(l, v, "%s must be a%s %s, not %s %s", key,
-	    type == NODE_INT || type == NODE_LIST ? "" : type == NODE_MAP ? "" : "",
+	/* "an int": the only expected type whose name starts with a vowel */
+	err(l, v, "%s must be a%s %s, not %s %s", key, type == NODE_INT ? "n" : "",
 	    type == NODE_FLOAT ? "number" : node_type_name(type), node_type_name(v->type), shown);
 	return false;
 }
@@ -151,8 +151,9 @@ static expr *get_path(loader *l, const node *v, const char *key)
 {
 	expr *e = get_expr(l, v, key);
 	if (e != NULL && !expr_is_path(e)) {
+		/* the source, not v's string: `field: true` compiles but is a bool node */
 		err(l, v, "%s must be a field path such as changes or tests.smoke, not \"%s\"", key,
-		    v->u.str.s);
+		    expr_source(e));
 		return NULL;
 	}
 	return e;
@@ -553,6 +554,9 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 			}
 		} else if (strcmp(key, "actions") == 0) {
 			p->actions = get_str_list(l, v, key, &p->nactions);
+			p->action_lens = arena_alloc(l->a, p->nactions * sizeof(size_t) + 1);
+			for (size_t j = 0; p->actions && j < p->nactions; j++)
+				p->action_lens[j] = strlen(p->actions[j]);
 		} else if (strcmp(key, "when") == 0) {
 			p->when = get_expr(l, v, key);
 		} else if (strcmp(key, "severity") == 0) {

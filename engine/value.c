@@ -12,23 +12,6 @@
 
 #include "engine.h"
 
-value value_of_node(const node *n)
-{
-	value v = { .type = NODE_NULL };
-	if (n == NULL)
-		return v;
-	v.type = n->type;
-	switch (n->type) {
-	case NODE_BOOL: v.u.b = n->u.b; break;
-	case NODE_INT: v.u.i = n->u.i; break;
-	case NODE_FLOAT: v.u.d = n->u.d; break;
-	case NODE_STRING: v.u.str.s = n->u.str.s; v.u.str.len = n->u.str.len; break;
-	case NODE_LIST: case NODE_MAP: v.u.n = n; break;
-	default: break;
-	}
-	return v;
-}
-
 node *value_to_node(arena *a, value v)
 {
 	if (v.type == NODE_LIST || v.type == NODE_MAP)
