@@ -69,7 +69,7 @@ test: deps
 	@sh tests/run.sh build/asan
 
 run: deps arbiter
-	@sh tests/tour.sh
+	@sh docs/tour.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps
