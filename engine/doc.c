@@ -35,6 +35,10 @@ struct frame {
 struct builder {
 	arena *a;
 	const char *file;
+	const char *text;
+	size_t len;
+	size_t scan_pos;        /* the start of line scan_line of text */
+	size_t scan_line;
 	int first_line;
 	diags *errs;
 	struct frame stack[DOC_MAX_DEPTH + 1];
@@ -154,15 +158,18 @@ static bool parse_float(const char *s, size_t len, double *out)
 	char buf[64];
 	if (len == 0 || len >= sizeof buf)
 		return false;
-	bool digit = false;
+	bool digit = false, point = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (c >= '0' && c <= '9')
 			digit = true;
 		else if (!strchr("+-.eE", c))
 			return false;
+		else
+			point = point || c == '.' || c == 'e' || c == 'E';
 	}
-	if (!digit)
+	/* YAML 1.1 floats have a point or an exponent: "09" is a string, not 9.0 */
+	if (!digit || !point)
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -186,6 +193,39 @@ static bool is_one_of(const char *s, size_t len, const char *const *words)
 static const char *const null_words[] = { "null", "Null", "NULL", "~", NULL };
 static const char *const true_words[] = { "true", "True", "TRUE", NULL };
 static const char *const false_words[] = { "false", "False", "FALSE", NULL };
+
+/* The offset in text of the start of line (0-based). Block scalars come in
+ * document order, so the scans add up to one pass over the text. */
+static size_t line_start(struct builder *b, size_t line)
+{
+	while (b->scan_line < line && b->scan_pos < b->len) {
+		const char *nl = memchr(b->text + b->scan_pos, '\n', b->len - b->scan_pos);
+		b->scan_pos = nl ? (size_t)(nl - b->text) + 1 : b->len;
+		b->scan_line++;
+	}
+	return b->scan_pos;
+}
+
+/* A block scalar's value starts on the line after its indicator (| or >), at
+ * the content's indentation (set by its first non-blank line): the node is
+ * placed there rather than on the indicator, so that an offset into the value
+ * (an expression's error) maps to a line and column of the file. */
+static void place_block(struct builder *b, size_t indicator_line, node *n)
+{
+	size_t j = line_start(b, indicator_line + 1);
+	while (j < b->len) {
+		size_t k = j;
+		while (k < b->len && b->text[k] == ' ')
+			k++;
+		if (k < b->len && b->text[k] != '\n' && b->text[k] != '\r') {
+			n->line = (uint32_t)(b->first_line + (int)indicator_line + 1);
+			n->col = (uint32_t)(k - j) + 1;
+			return;
+		}
+		const char *nl = memchr(b->text + k, '\n', b->len - k);
+		j = nl ? (size_t)(nl - b->text) + 1 : b->len;
+	}
+}
 
 static node *scalar_node(struct builder *b, yaml_event_t *ev)
 {
@@ -254,6 +294,8 @@ static node *scalar_node(struct builder *b, yaml_event_t *ev)
 	    ? STYLE_BLOCK : plain || style == YAML_PLAIN_SCALAR_STYLE ? STYLE_PLAIN : STYLE_QUOTED;
 	n->u.str.s = arena_strndup(b->a, s, len);
 	n->u.str.len = len;
+	if (n->style == STYLE_BLOCK && len > 0)
+		place_block(b, ev->start_mark.line, n);
 	return n;
 }
 
@@ -390,7 +432,8 @@ static void free_builder(struct builder *b)
 node *doc_parse(arena *a, const char *file, const char *text, size_t len,
     int first_line, bool *empty, diags *errs)
 {
-	struct builder b = { .a = a, .file = file, .first_line = first_line, .errs = errs };
+	struct builder b = { .a = a, .file = file, .text = text, .len = len, .first_line = first_line,
+		.errs = errs };
 	*empty = false;
 	if (len > DOC_MAX_BYTES) {
 		diags_add(errs, file, first_line, 1,
@@ -408,9 +451,21 @@ node *doc_parse(arena *a, const char *file, const char *text, size_t len,
 		if (!yaml_parser_parse(&p, &ev)) {
 			const char *problem = p.problem ? p.problem : "malformed document";
 			yaml_mark_t m = p.problem_mark;
-			/* at the end of the text, the construct left open is the place to show */
-			if (m.index >= len && p.context)
+			/* at the end of the text, the construct left open is the place to
+			 * show; failing that the last character, not the line after it */
+			if (m.index >= len && p.context) {
 				m = p.context_mark;
+			} else if (m.index >= len && len > 0) {
+				m.line = m.column = 0;
+				for (size_t i = 0; i + 1 < len; i++) {
+					if (text[i] == '\n') {
+						m.line++;
+						m.column = 0;
+					} else {
+						m.column++;
+					}
+				}
+			}
 			if (p.context) {
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s %s", problem, p.context);

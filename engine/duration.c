@@ -38,7 +38,7 @@ bool duration_parse(const char *s, int64_t *seconds)
 char *duration_format(arena *a, int64_t s)
 {
 	static const struct { int64_t unit; char c; } units[] = {
-		{ 7 * 86400, 'w' }, { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
 	};
 	if (s == 0)
 		return arena_strdup(a, "0s");

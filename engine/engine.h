@@ -141,10 +141,16 @@ node *value_to_node(arena *a, value v);
 /* Equality in the language: numbers compare by value across int and float;
  * *comparable is false when the types cannot be compared. */
 bool value_equal(value a, value b, bool *comparable);
+/* value_equal doing at most *budget units of work (one per node compared, one
+ * per 64 bytes of string compared), taken off *budget; when it runs out,
+ * *budget is 0 and the answer false. */
+bool value_equal_within(value a, value b, bool *comparable, size_t *budget);
 /* Writes v for messages: strings quoted, lists and maps abbreviated. */
 size_t value_format(value v, char *buf, size_t len);
 char *value_describe(arena *a, value v);
 bool value_is_number(value v);
+/* The length of UTF-8 text in characters, as size() and max_F count it. */
+size_t utf8_length(const char *s, size_t n);
 double value_number(value v);
 
 /* ---- expr_parse.c and expr_eval.c: the expression language ---- */

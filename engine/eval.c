@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine.h"
 
@@ -334,7 +335,8 @@ static void rule_change_constraint(run *u, const policy *p)
 			x = value_number(v);
 		} else if (v.type == NODE_LIST || v.type == NODE_MAP || v.type == NODE_STRING) {
 			x = v.type == NODE_LIST ? (double)v.u.n->u.list.n
-			    : v.type == NODE_MAP ? (double)v.u.n->u.map.n : (double)v.u.str.len;
+			    : v.type == NODE_MAP ? (double)v.u.n->u.map.n
+			    : (double)utf8_length(v.u.str.s, v.u.str.len);
 			what = "the size of ";
 		} else {
 			rule_error(u, p, path, "%s must be a number for %s, not %s %s", path, ls->key,
@@ -415,9 +417,10 @@ static void rule_protected_paths(run *u, const policy *p)
 			    shown(u, value_of_node(v.u.n->u.list.items[i])));
 			return;
 		}
+		/* an entry that does not say its operation could be any of them */
 		const node *ops = p->u.paths.operations;
-		if (ops != NULL && (op == NULL || !list_contains(ops, (value){ .type = NODE_STRING,
-		    .u.str = { op, strlen(op) } })))
+		if (ops != NULL && op != NULL && !list_contains(ops, (value){ .type = NODE_STRING,
+		    .u.str = { op, strlen(op) } }))
 			continue;
 		trim_dot_slash(&file);
 		for (size_t j = 0; j < p->u.paths.npatterns; j++) {
@@ -503,6 +506,8 @@ static void rule_quota(run *u, const policy *p)
 		}
 	}
 	double total = current + history;
+	if (p->field == NULL && total == 1)
+		what = "submission";
 	if (total > p->u.quota.limit)
 		add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
 		    total, what, scope, duration_format(u->a, p->u.quota.window), history,
@@ -545,11 +550,14 @@ static void apply_modify(run *u, const policy *p)
 
 static bool touches_store(value path)
 {
+	/* any segment named .arbiter, in any case (case-insensitive file systems)
+	 * and between either kind of slash */
 	const char *s = path.u.str.s, *end = s + path.u.str.len;
 	while (s < end) {
-		const char *slash = memchr(s, '/', (size_t)(end - s));
-		const char *seg_end = slash ? slash : end;
-		if (seg_end - s == 8 && memcmp(s, ".arbiter", 8) == 0)
+		const char *seg_end = s;
+		while (seg_end < end && *seg_end != '/' && *seg_end != '\\')
+			seg_end++;
+		if (seg_end - s == 8 && strncasecmp(s, ".arbiter", 8) == 0)
 			return true;
 		s = seg_end + 1;
 	}

@@ -9,6 +9,7 @@
  * so nested list macros over large lists cannot run away.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,8 +19,38 @@
 #include "expr_impl.h"
 
 #define EVAL_MAX_STEPS 1000000u
+/* How much work inside one operation costs as much as a step: list items
+ * scanned or copied, map keys compared, string bytes walked or copied. */
+#define ITEMS_PER_STEP 8
+#define BYTES_PER_STEP 64
 
 static bool eval(const expr *e, eval_ctx *c, value *out);
+
+/* Charges work done inside one step to the budget. Without this, an
+ * operation that is linear in the size of its operands (x in list, list
+ * concatenation, string search) under a list macro would make evaluation
+ * quadratic in the document's size while counting one step per item. The
+ * next step taken (or the end of expr_eval) reports the excess. */
+static void charge(eval_ctx *c, size_t work, size_t per_step)
+{
+	size_t n = work / per_step;
+	if (n >= EVAL_MAX_STEPS || c->steps + n > EVAL_MAX_STEPS)
+		c->steps = EVAL_MAX_STEPS + 1;
+	else
+		c->steps += (unsigned)n;
+}
+
+/* Charges for walking the whole of v (a string's bytes, a list's items or a
+ * map's keys; nested containers are not counted). */
+static void charge_value(eval_ctx *c, value v)
+{
+	if (v.type == NODE_STRING)
+		charge(c, v.u.str.len, BYTES_PER_STEP);
+	else if (v.type == NODE_LIST)
+		charge(c, v.u.n->u.list.n, ITEMS_PER_STEP);
+	else if (v.type == NODE_MAP)
+		charge(c, v.u.n->u.map.n, ITEMS_PER_STEP);
+}
 
 ATTR_PRINTF(3, 4)
 static bool fail(eval_ctx *c, const expr *e, const char *fmt, ...)
@@ -37,6 +68,14 @@ static bool fail(eval_ctx *c, const expr *e, const char *fmt, ...)
 static const char *show(eval_ctx *c, value v)
 {
 	return value_describe(c->scratch, v);
+}
+
+/* A value for messages with its type first ("string \"lots\""), null once. */
+static const char *show_typed(eval_ctx *c, value v)
+{
+	if (v.type == NODE_NULL)
+		return "null";
+	return arena_printf(c->scratch, "%s %s", node_type_name(v.type), value_describe(c->scratch, v));
 }
 
 static const char *type_of(value v)
@@ -74,8 +113,9 @@ static value v_null(void)
 	return v;
 }
 
-static const node *map_get(const node *m, const char *key, size_t len)
+static const node *map_get(eval_ctx *c, const node *m, const char *key, size_t len)
 {
+	charge(c, m->u.map.n, ITEMS_PER_STEP);
 	for (size_t i = 0; i < m->u.map.n; i++) {
 		const node *k = m->u.map.keys[i];
 		if (k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
@@ -96,12 +136,12 @@ static node *new_list(eval_ctx *c, size_t n)
 
 static bool eval_field(const expr *e, eval_ctx *c, value *out)
 {
-	const node *n = map_get(c->doc, e->name, e->len);
-	if (n == NULL && c->kind != NULL && e->len == 4 && memcmp(e->name, "kind", 4) == 0) {
+	/* `kind` reads the kind the policies were selected by, derived or given */
+	if (c->kind != NULL && e->len == 4 && memcmp(e->name, "kind", 4) == 0) {
 		*out = v_str(c->kind, strlen(c->kind));
 		return true;
 	}
-	*out = value_of_node(n);
+	*out = value_of_node(map_get(c, c->doc, e->name, e->len));
 	return true;
 }
 
@@ -115,8 +155,8 @@ static bool eval_member(const expr *e, eval_ctx *c, value *out)
 		return true;
 	}
 	if (base.type != NODE_MAP)
-		return fail(c, e, "cannot read field .%s of %s %s", e->name, type_of(base), show(c, base));
-	*out = value_of_node(map_get(base.u.n, e->name, e->len));
+		return fail(c, e, "cannot read field .%s of %s", e->name, show_typed(c, base));
+	*out = value_of_node(map_get(c, base.u.n, e->name, e->len));
 	return true;
 }
 
@@ -131,7 +171,7 @@ static bool eval_index(const expr *e, eval_ctx *c, value *out)
 	}
 	if (base.type == NODE_LIST) {
 		if (idx.type != NODE_INT)
-			return fail(c, e, "a list index must be an int, not %s %s", type_of(idx), show(c, idx));
+			return fail(c, e, "a list index must be an int, not %s", show_typed(c, idx));
 		const node *l = base.u.n;
 		*out = idx.u.i >= 0 && (uint64_t)idx.u.i < l->u.list.n
 		    ? value_of_node(l->u.list.items[idx.u.i]) : v_null();
@@ -139,11 +179,11 @@ static bool eval_index(const expr *e, eval_ctx *c, value *out)
 	}
 	if (base.type == NODE_MAP) {
 		if (idx.type != NODE_STRING)
-			return fail(c, e, "a map key must be a string, not %s %s", type_of(idx), show(c, idx));
-		*out = value_of_node(map_get(base.u.n, idx.u.str.s, idx.u.str.len));
+			return fail(c, e, "a map key must be a string, not %s", show_typed(c, idx));
+		*out = value_of_node(map_get(c, base.u.n, idx.u.str.s, idx.u.str.len));
 		return true;
 	}
-	return fail(c, e, "cannot index %s %s", type_of(base), show(c, base));
+	return fail(c, e, "cannot index %s", show_typed(c, base));
 }
 
 static const char *op_text(int op)
@@ -155,6 +195,10 @@ static const char *op_text(int op)
 static bool arith(const expr *e, eval_ctx *c, value a, value b, value *out)
 {
 	int op = e->op;
+	if (op == OP_ADD && a.type == b.type) {
+		charge_value(c, a);
+		charge_value(c, b);
+	}
 	if (op == OP_ADD && a.type == NODE_STRING && b.type == NODE_STRING) {
 		char *s = arena_alloc(c->scratch, a.u.str.len + b.u.str.len + 1);
 		memcpy(s, a.u.str.s, a.u.str.len);
@@ -173,8 +217,8 @@ static bool arith(const expr *e, eval_ctx *c, value a, value b, value *out)
 		return true;
 	}
 	if (!value_is_number(a) || !value_is_number(b))
-		return fail(c, e, "cannot apply %s to %s %s and %s %s", op_text(op),
-		    type_of(a), show(c, a), type_of(b), show(c, b));
+		return fail(c, e, "cannot apply %s to %s and %s", op_text(op),
+		    show_typed(c, a), show_typed(c, b));
 	if (a.type == NODE_INT && b.type == NODE_INT) {
 		int64_t x = a.u.i, y = b.u.i, r = 0;
 		bool overflow = false;
@@ -245,8 +289,9 @@ static bool order(value a, value b, int *cmp)
 	return false;
 }
 
-static bool list_has(const node *l, value x)
+static bool list_has(eval_ctx *c, const node *l, value x)
 {
+	charge(c, l->u.list.n, ITEMS_PER_STEP);
 	for (size_t i = 0; i < l->u.list.n; i++) {
 		bool comparable;
 		if (value_equal(value_of_node(l->u.list.items[i]), x, &comparable))
@@ -266,34 +311,34 @@ static bool eval_binary(const expr *e, eval_ctx *c, value *out)
 	case OP_MUL: case OP_DIV: case OP_MOD: case OP_ADD: case OP_SUB:
 		return arith(e, c, a, b, out);
 	case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+		charge_value(c, a);
 		if (!order(a, b, &cmp))
-			return fail(c, e, "cannot compare %s %s with %s %s using %s", type_of(a),
-			    show(c, a), type_of(b), show(c, b), op_text(e->op));
+			return fail(c, e, "cannot compare %s with %s using %s", show_typed(c, a),
+			    show_typed(c, b), op_text(e->op));
 		*out = v_bool(e->op == OP_LT ? cmp < 0 : e->op == OP_LE ? cmp <= 0
 		    : e->op == OP_GT ? cmp > 0 : cmp >= 0);
 		return true;
 	case OP_EQ: case OP_NE: {
+		charge_value(c, a);
 		bool eq = value_equal(a, b, &comparable);
 		if (!comparable)
-			return fail(c, e, "cannot compare %s %s with %s %s using %s", type_of(a),
-			    show(c, a), type_of(b), show(c, b), op_text(e->op));
+			return fail(c, e, "cannot compare %s with %s using %s", show_typed(c, a),
+			    show_typed(c, b), op_text(e->op));
 		*out = v_bool(e->op == OP_EQ ? eq : !eq);
 		return true;
 	}
 	case OP_IN:
 		if (b.type == NODE_LIST) {
-			*out = v_bool(list_has(b.u.n, a));
+			*out = v_bool(list_has(c, b.u.n, a));
 			return true;
 		}
 		if (b.type == NODE_MAP) {
 			if (a.type != NODE_STRING)
-				return fail(c, e, "in on a map needs a string key, not %s %s", type_of(a),
-				    show(c, a));
-			*out = v_bool(map_get(b.u.n, a.u.str.s, a.u.str.len) != NULL);
+				return fail(c, e, "in on a map needs a string key, not %s", show_typed(c, a));
+			*out = v_bool(map_get(c, b.u.n, a.u.str.s, a.u.str.len) != NULL);
 			return true;
 		}
-		return fail(c, e, "in needs a list or map on its right, not %s %s", type_of(b),
-		    show(c, b));
+		return fail(c, e, "in needs a list or map on its right, not %s", show_typed(c, b));
 	}
 	return fail(c, e, "%s", "unknown operator");
 }
@@ -302,7 +347,7 @@ static bool want_bool(const expr *e, eval_ctx *c, const char *what, value v)
 {
 	if (v.type == NODE_BOOL)
 		return true;
-	return fail(c, e, "%s needs a bool, not %s %s", what, type_of(v), show(c, v));
+	return fail(c, e, "%s needs a bool, not %s", what, show_typed(c, v));
 }
 
 static bool want_str(const expr *e, eval_ctx *c, value v)
@@ -311,16 +356,7 @@ static bool want_str(const expr *e, eval_ctx *c, value v)
 		"ends_with", "contains", "lower", "upper", "int", "float", "string", "min", "max" };
 	if (v.type == NODE_STRING)
 		return true;
-	return fail(c, e, "%s() needs a string, not %s %s", names[e->op], type_of(v), show(c, v));
-}
-
-static size_t utf8_length(const char *s, size_t n)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			count++;
-	return count;
+	return fail(c, e, "%s() needs a string, not %s", names[e->op], show_typed(c, v));
 }
 
 static bool str_to_int(const char *s, size_t n, int64_t *out)
@@ -330,9 +366,13 @@ static bool str_to_int(const char *s, size_t n, int64_t *out)
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+	/* decimal, as in the language's literals, or 0x hex: never C's octal */
+	const char *digits = buf + (buf[0] == '-' || buf[0] == '+');
+	int base = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') ? 16 : 10;
 	char *end;
-	long long v = strtoll(buf, &end, 0);
-	if (*end != '\0' || (v == LLONG_MAX || v == LLONG_MIN))
+	errno = 0;
+	long long v = strtoll(buf, &end, base);
+	if (*end != '\0' || end == buf || errno == ERANGE)
 		return false;
 	*out = v;
 	return true;
@@ -368,8 +408,8 @@ static bool fn_minmax(const expr *e, eval_ctx *c, value *args, size_t n, value *
 	for (size_t i = 0; i < n; i++) {
 		int cmp;
 		if (!order(vals[i], *out, &cmp))
-			return fail(c, e, "%s() cannot order %s %s with %s %s", name, type_of(vals[i]),
-			    show(c, vals[i]), type_of(*out), show(c, *out));
+			return fail(c, e, "%s() cannot order %s with %s", name, show_typed(c, vals[i]),
+			    show_typed(c, *out));
 		if (e->op == F_MIN ? cmp < 0 : cmp > 0)
 			*out = vals[i];
 	}
@@ -384,6 +424,27 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		if (!eval(e->args[i], c, &args[i]))
 			return false;
 	value a = args[0];
+	/* the work each function does walking its operands, for the step budget */
+	switch (e->op) {
+	case F_SIZE: case F_MATCHES: case F_CONTAINS: case F_LOWER: case F_UPPER: case F_FLOAT:
+		if (a.type == NODE_STRING)
+			charge_value(c, a);
+		break;
+	case F_STARTS_WITH: case F_ENDS_WITH:
+		if (args[1].type == NODE_STRING)
+			charge_value(c, args[1]);
+		break;
+	case F_GLOB:
+		if (a.type == NODE_STRING && args[1].type == NODE_STRING)
+			charge(c, (args[1].u.str.len + 1) * a.u.str.len, BYTES_PER_STEP);
+		break;
+	case F_MIN: case F_MAX:
+		if (e->nargs == 1)
+			charge_value(c, a);
+		break;
+	default:
+		break;
+	}
 	switch (e->op) {
 	case F_SIZE:
 		if (a.type == NODE_STRING)
@@ -393,8 +454,7 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		else if (a.type == NODE_MAP)
 			*out = v_int((int64_t)a.u.n->u.map.n);
 		else
-			return fail(c, e, "size() needs a string, list or map, not %s %s", type_of(a),
-			    show(c, a));
+			return fail(c, e, "size() needs a string, list or map, not %s", show_typed(c, a));
 		return true;
 	case F_HAS:
 		if (e->nargs == 1) {
@@ -408,7 +468,7 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		if (a.type != NODE_MAP || args[1].type != NODE_STRING)
 			return fail(c, e, "has(map, key) needs a map and a string, not %s and %s",
 			    type_of(a), type_of(args[1]));
-		*out = v_bool(map_get(a.u.n, args[1].u.str.s, args[1].u.str.len) != NULL);
+		*out = v_bool(map_get(c, a.u.n, args[1].u.str.s, args[1].u.str.len) != NULL);
 		return true;
 	case F_GLOB:
 		if (!want_str(e, c, a) || !want_str(e, c, args[1]))
@@ -448,7 +508,7 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 	}
 	case F_CONTAINS:
 		if (a.type == NODE_LIST) {
-			*out = v_bool(list_has(a.u.n, args[1]));
+			*out = v_bool(list_has(c, a.u.n, args[1]));
 			return true;
 		}
 		if (!want_str(e, c, a) || !want_str(e, c, args[1]))
@@ -523,8 +583,7 @@ static bool eval_macro(const expr *e, eval_ctx *c, value *out)
 	if (!eval(e->a, c, &l))
 		return false;
 	if (l.type != NODE_LIST && l.type != NODE_MAP)
-		return fail(c, e, "%s() needs a list or map, not %s %s", names[e->op], type_of(l),
-		    show(c, l));
+		return fail(c, e, "%s() needs a list or map, not %s", names[e->op], show_typed(c, l));
 	size_t n = l.type == NODE_LIST ? l.u.n->u.list.n : l.u.n->u.map.n;
 	node **items = l.type == NODE_LIST ? l.u.n->u.list.items : l.u.n->u.map.keys;
 	int64_t count = 0, isum = 0;
@@ -537,7 +596,7 @@ static bool eval_macro(const expr *e, eval_ctx *c, value *out)
 			return false;
 		if (e->op == M_SUM) {
 			if (!value_is_number(r))
-				return fail(c, e, "sum() needs numbers, not %s %s", type_of(r), show(c, r));
+				return fail(c, e, "sum() needs numbers, not %s", show_typed(c, r));
 			if (r.type == NODE_FLOAT || is_float) {
 				if (!is_float)
 					fsum = (double)isum;
@@ -613,7 +672,7 @@ static bool eval(const expr *e, eval_ctx *c, value *out)
 		} else if (a.type == NODE_FLOAT) {
 			*out = v_float(-a.u.d);
 		} else {
-			return fail(c, e, "cannot negate %s %s", type_of(a), show(c, a));
+			return fail(c, e, "cannot negate %s", show_typed(c, a));
 		}
 		return true;
 	case X_BIN:
@@ -646,7 +705,12 @@ static bool eval(const expr *e, eval_ctx *c, value *out)
 bool expr_eval(const expr *e, eval_ctx *ctx, value *out)
 {
 	ctx->steps = 0;
-	return eval(e, ctx, out);
+	if (!eval(e, ctx, out))
+		return false;
+	/* work charged by the last operation, with no step after it to notice */
+	if (ctx->steps > EVAL_MAX_STEPS)
+		return fail(ctx, e, "evaluation exceeds %u steps", EVAL_MAX_STEPS);
+	return true;
 }
 
 bool expr_eval_bool(const expr *e, eval_ctx *ctx, bool *out)
@@ -655,7 +719,7 @@ bool expr_eval_bool(const expr *e, eval_ctx *ctx, bool *out)
 	if (!expr_eval(e, ctx, &v))
 		return false;
 	if (v.type != NODE_BOOL)
-		return fail(ctx, e, "the condition is %s %s, not a bool", type_of(v), show(ctx, v));
+		return fail(ctx, e, "the condition is %s, not a bool", show_typed(ctx, v));
 	*out = v.u.b;
 	return true;
 }

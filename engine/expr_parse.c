@@ -67,8 +67,9 @@ static void position(const parser *p, size_t off, int *line, int *col)
 	}
 	int base = (int)p->at->col;
 	if (p->at->style == STYLE_BLOCK) {
-		*line = (int)p->at->line + 1 + l;
-		*col = base + 2 + (int)(off - bol);
+		/* doc.c places a block scalar at its value's first line and indentation */
+		*line = (int)p->at->line + l;
+		*col = base + (int)(off - bol);
 	} else if (l == 0) {
 		*line = (int)p->at->line;
 		*col = base + (p->at->style == STYLE_QUOTED ? 1 : 0) + (int)off;

@@ -49,18 +49,22 @@ static size_t element_len(const char *pat, size_t plen, size_t i)
 		size_t j = i + 1;
 		if (j < plen && (pat[j] == '!' || pat[j] == '^'))
 			j++;
+		/* a ']' first in a class is literal, and so is an escaped one, as
+		 * class_match reads them */
 		if (j < plen)
-			j++;    /* a ']' first in a class is literal */
+			j += pat[j] == '\\' && j + 1 < plen ? 2 : 1;
 		while (j < plen && pat[j] != ']')
-			j++;
+			j += pat[j] == '\\' && j + 1 < plen ? 2 : 1;
 		if (j < plen)
 			return j + 1 - i;
 	}
 	return 1;
 }
 
-/* A star may match nothing; a double star and its slash may also match no
- * directory at all. */
+/* A star reached here may match nothing; a double star and its slash may
+ * also match no directory at all. Only for a star just reached: one that has
+ * eaten characters must be followed by the slash itself, or `a/` `**` `/b`
+ * would match "a/xb". */
 static void close_star(const char *pat, size_t plen, size_t i, size_t n, bool *row)
 {
 	row[i + n] = true;
@@ -141,9 +145,9 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			size_t n = element_len(pat, plen, i);
 			if (cur[i]) {
 				if (pat[i] == '*') {
-					/* a star stays on its position while it eats c */
+					/* the star eats c and stops (it goes on: below) */
 					if (n == 2 || c != '/')
-						nxt[i] = true;
+						nxt[i + n] = true;
 				} else if (pat[i] == '?') {
 					if (c != '/')
 						nxt[i + n] = true;
@@ -163,6 +167,14 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			size_t n = element_len(pat, plen, i);
 			if (nxt[i] && pat[i] == '*')
 				close_star(pat, plen, i, n, nxt);
+			i += n;
+		}
+		/* a star stays on its position while it eats c; after the closure,
+		 * which is for stars just reached */
+		for (size_t i = 0; i < plen;) {
+			size_t n = element_len(pat, plen, i);
+			if (cur[i] && pat[i] == '*' && (n == 2 || c != '/'))
+				nxt[i] = true;
 			i += n;
 		}
 		bool *t = cur;

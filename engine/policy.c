@@ -177,13 +177,17 @@ static bool get_number(loader *l, const node *v, const char *key, double *out)
 
 static bool get_duration(loader *l, const node *v, const char *key, int64_t *out)
 {
-	if (v->type == NODE_INT && v->u.i >= 0) {
+	if (v->type == NODE_INT && v->u.i > 0) {
 		*out = v->u.i;  /* plain seconds */
 		return true;
 	}
-	const char *s = get_str(l, v, key);
-	if (s == NULL)
+	if (v->type != NODE_STRING) {
+		char shown[64];
+		value_format(value_of_node(v), shown, sizeof shown);
+		err(l, v, "%s must be a duration such as 90s, 15m, 24h or 30d, not %s", key, shown);
 		return false;
+	}
+	const char *s = v->u.str.s;
 	if (!duration_parse(s, out) || *out <= 0) {
 		err(l, v, "%s: bad duration \"%s\" (expected a number and a unit, e.g. 90s, 15m, 24h, 30d)",
 		    key, s);
@@ -444,6 +448,16 @@ static const char *const required_keys[RULE__COUNT][3] = {
 	[RULE_QUOTA] = { "limit", "window" },
 };
 
+/* Is key taken by some rule type? */
+static bool any_type_key(const char *key)
+{
+	for (int t = 0; t < RULE__COUNT; t++)
+		for (int j = 0; j < 5 && type_keys[t][j]; j++)
+			if (strcmp(key, type_keys[t][j]) == 0)
+				return true;
+	return false;
+}
+
 static policy *new_policy(policy_set *ps)
 {
 	if (ps->n == ps->cap) {
@@ -523,6 +537,9 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 					    off ? ", " : "", type_keys[p->type][j]);
 				err(l, k, "unknown key \"%s\" in %s (type %s takes %s besides the common keys)",
 				    key, what, type_names[p->type], list);
+			} else if (!any_type_key(key)) {
+				/* no type yet, but a key no type takes is unknown all the same */
+				err(l, k, "unknown key \"%s\" in %s", key, what);
 			}
 			continue;
 		}
@@ -724,7 +741,8 @@ policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *er
 			abort();
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 0)      /* names is NULL for an empty directory: not for qsort */
+		qsort(names, n, sizeof *names, by_name);
 	policy_set *ps = policy_set_new();
 	const char *prefix = shown_prefix ? shown_prefix : dir;
 	size_t plen = strlen(prefix);

@@ -55,7 +55,8 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 	}
 	if (action->type != NODE_STRING || action->u.str.len == 0) {
 		diags_add(errs, file, (int)action->line, (int)action->col,
-		    "action must be a non-empty string, not %s", node_type_name(action->type));
+		    action->type == NODE_STRING ? "action must not be empty"
+		    : "action must be a non-empty string, not %s", node_type_name(action->type));
 		return false;
 	}
 	out->action = action->u.str.s;
@@ -70,12 +71,21 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 		return true;
 	}
 	static const char *const kinds[] = { "proposal", "export", "import" };
+	const node *k = node_get(root, "kind");
 	for (int i = 0; i < 3; i++)
 		if (strcmp(out->kind, kinds[i]) == 0) {
 			out->kind_bit = 1 << i;
+			/* an export.* or import.* action cannot be passed off as another
+			 * kind: that would slip past the policies scoped to its kind */
+			int derived = kind_from_action(out->action);
+			if (derived != KIND_PROPOSAL && derived != out->kind_bit) {
+				diags_add(errs, file, (int)k->line, (int)k->col,
+				    "kind %s contradicts action %s (an %s)", out->kind, out->action,
+				    kind_name(derived));
+				return false;
+			}
 			return true;
 		}
-	const node *k = node_get(root, "kind");
 	diags_add(errs, file, (int)k->line, (int)k->col,
 	    "unknown kind \"%s\" (expected proposal, export or import)", out->kind);
 	return false;

@@ -7,6 +7,7 @@
  * evaluation's scratch arena.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,14 @@ node *value_to_node(arena *a, value v)
 	return n;
 }
 
+size_t utf8_length(const char *s, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return count;
+}
+
 bool value_is_number(value v)
 {
 	return v.type == NODE_INT || v.type == NODE_FLOAT;
@@ -46,9 +55,15 @@ static bool number_equal(value a, value b)
 	return value_number(a) == value_number(b);
 }
 
-bool value_equal(value a, value b, bool *comparable)
+/* Each node compared, and each 64 bytes of string, takes one unit of *budget:
+ * lists of lists that share items (a DAG) and maps, whose keys are matched
+ * pairwise, could otherwise cost far more than their size. */
+static bool equal(value a, value b, bool *comparable, size_t *budget)
 {
 	*comparable = true;
+	if (*budget == 0)
+		return false;
+	(*budget)--;
 	if (a.type == NODE_NULL || b.type == NODE_NULL)
 		return a.type == b.type;
 	if (value_is_number(a) && value_is_number(b))
@@ -61,15 +76,22 @@ bool value_equal(value a, value b, bool *comparable)
 	case NODE_BOOL:
 		return a.u.b == b.u.b;
 	case NODE_STRING:
-		return a.u.str.len == b.u.str.len && memcmp(a.u.str.s, b.u.str.s, a.u.str.len) == 0;
+		if (a.u.str.len != b.u.str.len)
+			return false;
+		if (a.u.str.len / 64 >= *budget) {
+			*budget = 0;
+			return false;
+		}
+		*budget -= a.u.str.len / 64;
+		return memcmp(a.u.str.s, b.u.str.s, a.u.str.len) == 0;
 	case NODE_LIST: {
 		const node *x = a.u.n, *y = b.u.n;
 		if (x->u.list.n != y->u.list.n)
 			return false;
 		for (size_t i = 0; i < x->u.list.n; i++) {
 			bool c;
-			if (!value_equal(value_of_node(x->u.list.items[i]),
-			    value_of_node(y->u.list.items[i]), &c))
+			if (!equal(value_of_node(x->u.list.items[i]),
+			    value_of_node(y->u.list.items[i]), &c, budget))
 				return false;
 		}
 		return true;
@@ -82,12 +104,12 @@ bool value_equal(value a, value b, bool *comparable)
 			const node *k = x->u.map.keys[i];
 			const node *other = NULL;
 			for (size_t j = 0; j < y->u.map.n && other == NULL; j++)
-				if (value_equal(value_of_node(k), value_of_node(y->u.map.keys[j]), comparable))
+				if (equal(value_of_node(k), value_of_node(y->u.map.keys[j]), comparable, budget))
 					other = y->u.map.vals[j];
 			*comparable = true;
 			bool c;
-			if (other == NULL || !value_equal(value_of_node(x->u.map.vals[i]),
-			    value_of_node(other), &c))
+			if (other == NULL || !equal(value_of_node(x->u.map.vals[i]),
+			    value_of_node(other), &c, budget))
 				return false;
 		}
 		return true;
@@ -95,6 +117,17 @@ bool value_equal(value a, value b, bool *comparable)
 	default:
 		return false;
 	}
+}
+
+bool value_equal(value a, value b, bool *comparable)
+{
+	size_t unbounded = SIZE_MAX;
+	return equal(a, b, comparable, &unbounded);
+}
+
+bool value_equal_within(value a, value b, bool *comparable, size_t *budget)
+{
+	return equal(a, b, comparable, budget);
 }
 
 /* Appends to buf at *off, never past len; always NUL-terminates. */
