@@ -161,6 +161,9 @@ static void format_into(value v, char *buf, size_t len, size_t *off, int depth)
 	}
 	case NODE_STRING: {
 		size_t n = v.u.str.len > 80 ? 77 : v.u.str.len;
+		/* never cut a UTF-8 character in two */
+		while (n < v.u.str.len && n > 0 && ((unsigned char)v.u.str.s[n] & 0xC0) == 0x80)
+			n--;
 		put(buf, len, off, "\"", 1);
 		put(buf, len, off, v.u.str.s, n);
 		if (n < v.u.str.len)
