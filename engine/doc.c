@@ -453,7 +453,19 @@ node *doc_parse(arena *a, const char *file, const char *text, size_t len,
 			yaml_mark_t m = p.problem_mark;
 			/* at the end of the text, the construct left open is the place to
 			 * show; failing that the last character, not the line after it */
-			if (m.index >= len && p.context) {
+			if (p.error == YAML_READER_ERROR) {
+				/* the reader (invalid UTF-8, control characters) leaves the
+				 * mark at the start and gives the bad byte's offset instead */
+				m.line = m.column = 0;
+				for (size_t i = 0; i < p.problem_offset && i < len; i++) {
+					if (text[i] == '\n') {
+						m.line++;
+						m.column = 0;
+					} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+						m.column++;
+					}
+				}
+			} else if (m.index >= len && p.context) {
 				m = p.context_mark;
 			} else if (m.index >= len && len > 0) {
 				m.line = m.column = 0;

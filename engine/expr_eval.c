@@ -289,12 +289,24 @@ static bool order(value a, value b, int *cmp)
 	return false;
 }
 
+/* value_equal with its work charged: lists of lists that share items (built
+ * by macros, or aliases) are walked along every path, far beyond their size,
+ * so the comparison stops where the budget does. */
+static bool equal(eval_ctx *c, value a, value b, bool *comparable)
+{
+	size_t budget = c->steps < EVAL_MAX_STEPS ? EVAL_MAX_STEPS - c->steps : 0;
+	size_t left = budget;
+	bool eq = value_equal_within(a, b, comparable, &left);
+	charge(c, budget - left + (left == 0), 1);
+	return eq;
+}
+
 static bool list_has(eval_ctx *c, const node *l, value x)
 {
 	charge(c, l->u.list.n, ITEMS_PER_STEP);
-	for (size_t i = 0; i < l->u.list.n; i++) {
+	for (size_t i = 0; i < l->u.list.n && c->steps <= EVAL_MAX_STEPS; i++) {
 		bool comparable;
-		if (value_equal(value_of_node(l->u.list.items[i]), x, &comparable))
+		if (equal(c, value_of_node(l->u.list.items[i]), x, &comparable))
 			return true;
 	}
 	return false;
@@ -320,7 +332,7 @@ static bool eval_binary(const expr *e, eval_ctx *c, value *out)
 		return true;
 	case OP_EQ: case OP_NE: {
 		charge_value(c, a);
-		bool eq = value_equal(a, b, &comparable);
+		bool eq = equal(c, a, b, &comparable);
 		if (!comparable)
 			return fail(c, e, "cannot compare %s with %s using %s", show_typed(c, a),
 			    show_typed(c, b), op_text(e->op));
@@ -405,7 +417,9 @@ static bool fn_minmax(const expr *e, eval_ctx *c, value *args, size_t n, value *
 		return true;
 	}
 	*out = vals[0];
-	for (size_t i = 0; i < n; i++) {
+	if (!value_is_number(*out) && out->type != NODE_STRING)
+		return fail(c, e, "%s() cannot order %s", name, show_typed(c, *out));
+	for (size_t i = 1; i < n; i++) {
 		int cmp;
 		if (!order(vals[i], *out, &cmp))
 			return fail(c, e, "%s() cannot order %s with %s", name, show_typed(c, vals[i]),
@@ -436,7 +450,8 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		break;
 	case F_GLOB:
 		if (a.type == NODE_STRING && args[1].type == NODE_STRING)
-			charge(c, (args[1].u.str.len + 1) * a.u.str.len, BYTES_PER_STEP);
+			/* a table of pattern by text, each cell several times a byte's work */
+			charge(c, (args[1].u.str.len + 1) * a.u.str.len, ITEMS_PER_STEP);
 		break;
 	case F_MIN: case F_MAX:
 		if (e->nargs == 1)
@@ -445,6 +460,18 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 	default:
 		break;
 	}
+	if (e->op == F_MATCHES && a.type == NODE_STRING && args[1].type == NODE_STRING) {
+		/* matching walks the text once per state of the pattern */
+		size_t weight = e->re_weight;
+		const char *why = e->re ? NULL : regex_refusal(args[1].u.str.s, args[1].u.str.len, &weight);
+		if (why != NULL)
+			return fail(c, e, "bad regular expression %s: %s", show(c, args[1]), why);
+		charge(c, (a.u.str.len + 1) * (weight + 1) + (e->re ? 0 : 64 * weight + 256), BYTES_PER_STEP);
+	}
+	/* one glob or regex over long text can take far longer than a step:
+	 * refuse it before the work, not after */
+	if (c->steps > EVAL_MAX_STEPS)
+		return fail(c, e, "evaluation exceeds %u steps", EVAL_MAX_STEPS);
 	switch (e->op) {
 	case F_SIZE:
 		if (a.type == NODE_STRING)
@@ -731,6 +758,9 @@ char *expr_describe_fields(const expr *e, eval_ctx *ctx)
 	buf[0] = '\0';
 	for (size_t i = 0; i < e->nfields && off + 1 < sizeof buf; i++) {
 		value v;
+		/* each field path is cheap: its own budget, not what the
+		 * expression's evaluation left over */
+		ctx->steps = 0;
 		if (!eval(e->fields[i], ctx, &v))
 			continue;
 		char val[160];

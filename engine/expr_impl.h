@@ -48,10 +48,16 @@ struct expr {
 	expr **args;            /* X_CALL, X_LIST */
 	size_t nargs;
 	regex_t *re;            /* matches() with a constant pattern */
+	size_t re_weight;       /* its expanded size, see regex_refusal */
 	/* only on the root */
 	const char *text;
 	expr **fields;          /* the field paths it reads, for details */
 	size_t nfields;
 };
+
+/* Why the regular expression pat (len bytes) is refused, or NULL; *weight is
+ * set to its size with repetition counts expanded, the measure of what
+ * compiling and matching it costs. */
+const char *regex_refusal(const char *pat, size_t len, size_t *weight);
 
 #endif

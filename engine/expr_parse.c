@@ -299,9 +299,15 @@ static void next(parser *p)
 			if ((c == '=' || c == '&' || c == '|'))
 				error_at(p, p->pos, "unexpected \"%s\" (did you mean ==, && or ||?)",
 				    arena_strndup(p->a, &c, 1));
-			else
+			else {
+				/* the whole UTF-8 character, not its first byte alone */
+				size_t n = 1;
+				while (n < 4 && p->pos + n < p->len &&
+				    ((unsigned char)p->src[p->pos + n] & 0xC0) == 0x80)
+					n++;
 				error_at(p, p->pos, "unexpected character \"%s\"",
-				    arena_strndup(p->a, p->src + p->pos, (c & 0x80) ? 1 : 1));
+				    arena_strndup(p->a, p->src + p->pos, n));
+			}
 		}
 	}
 	t->len = p->pos - t->pos;
@@ -398,6 +404,98 @@ static void free_regex(void *re)
 	regfree(re);
 }
 
+#define REGEX_MAX_WEIGHT 1000
+
+/* glibc compiles a repetition count by copying its operand and matches a
+ * back-reference by backtracking, so "((a{1,100}){1,100}){1,100}" takes
+ * seconds to compile and "(.*)(.*)\2\1" forever to match. Refused: back-
+ * references, groups nested deeper than 64, and counts that expand the pattern
+ * beyond REGEX_MAX_WEIGHT atoms (a bracket expression or group is one atom,
+ * weighing what it holds). */
+const char *regex_refusal(const char *pat, size_t len, size_t *weight)
+{
+	size_t sum[65];         /* the weight of each open group so far */
+	size_t last = 0;        /* the weight of the atom just read, for a count after it */
+	int depth = 0;
+	sum[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = pat[i];
+		if (c == '(') {
+			if (depth == 64)
+				return "groups nested more than 64 deep";
+			sum[++depth] = 0;
+			last = 0;
+			continue;
+		}
+		if (c == ')' && depth > 0) {
+			last = sum[depth--];
+			sum[depth] += last;
+		} else if (c == '{' && last > 0 && i + 1 < len && isdigit((unsigned char)pat[i + 1])) {
+			size_t j = i + 1, count = 0;
+			for (; j < len && isdigit((unsigned char)pat[j]); j++)
+				count = count > 100000 ? count : count * 10 + (size_t)(pat[j] - '0');
+			if (j < len && pat[j] == ',') {
+				size_t upper = 0;
+				bool bounded = false;
+				for (j++; j < len && isdigit((unsigned char)pat[j]); j++, bounded = true)
+					upper = upper > 100000 ? upper : upper * 10 + (size_t)(pat[j] - '0');
+				count = bounded ? upper : count + 1;
+			}
+			if (j >= len || pat[j] != '}') {
+				sum[depth]++;   /* not a count: a literal brace */
+				last = 1;
+				continue;
+			}
+			if (count > REGEX_MAX_WEIGHT)
+				return "a repetition count over 1000";
+			/* the atom was counted once already; now it is there count times */
+			sum[depth] += last * (count ? count - 1 : 0);
+			last *= count ? count : 1;
+			i = j;
+		} else if (c == '*' || c == '+' || c == '?') {
+			continue;       /* a loop, not copies: last stays for a count after it */
+		} else if (c == '|') {
+			last = 0;
+			continue;
+		} else {
+			if (c == '\\' && i + 1 < len) {
+				if (pat[i + 1] >= '1' && pat[i + 1] <= '9')
+					return "back-references such as \\1 are not supported";
+				i++;
+			} else if (c == '[') {
+				/* a bracket expression is one atom: skip to its ']', which may
+				 * come first, and past [:class:], [.x.] and [=x=] inside it */
+				size_t j = i + 1;
+				if (j < len && pat[j] == '^')
+					j++;
+				if (j < len && pat[j] == ']')
+					j++;
+				while (j < len && pat[j] != ']') {
+					if (pat[j] == '[' && j + 1 < len &&
+					    (pat[j + 1] == ':' || pat[j + 1] == '.' || pat[j + 1] == '=')) {
+						char kind = pat[j + 1];
+						for (j += 2; j + 1 < len && !(pat[j] == kind && pat[j + 1] == ']'); j++)
+							;
+						j += 2;
+					} else {
+						j++;
+					}
+				}
+				i = j < len ? j : len;
+			}
+			last = 1;
+			sum[depth]++;
+		}
+		if (sum[depth] > REGEX_MAX_WEIGHT)
+			return "repetition counts that expand it beyond 1000 atoms";
+	}
+	size_t total = 0;
+	while (depth >= 0)
+		total += sum[depth--];
+	*weight = total;
+	return NULL;
+}
+
 static expr *parse_call(parser *p, const token *name)
 {
 	size_t off = name->pos;
@@ -448,6 +546,12 @@ static expr *parse_call(parser *p, const token *name)
 	if (f->f == F_MATCHES && is_constant(args[1])) {
 		if (args[1]->lit.type != NODE_STRING) {
 			error_at(p, off, "%s", "matches() needs a string pattern");
+			return NULL;
+		}
+		const char *why = regex_refusal(args[1]->lit.u.str.s, args[1]->lit.u.str.len,
+		    &e->re_weight);
+		if (why != NULL) {
+			error_at(p, off, "bad regular expression: %s", why);
 			return NULL;
 		}
 		e->re = arena_alloc(p->a, sizeof *e->re);

@@ -5,13 +5,65 @@
  * store add "id" and "policy_version" in front.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* json_string refuses text that is not UTF-8, and the key would then vanish
+ * from the finding: details shorten long values by bytes, so they can end
+ * inside a character, and file names in sources are whatever the file
+ * system holds. Bad bytes become U+FFFD instead. */
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (s == NULL)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j != NULL)
+		return j;
+	size_t n = strlen(s), off = 0;
+	char *buf = malloc(3 * n + 1);
+	if (buf == NULL)
+		abort();
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		if (k == 0) {
+			memcpy(buf + off, "\xEF\xBF\xBD", 3);
+			off += 3;
+			i++;
+		} else {
+			memcpy(buf + off, s + i, k);
+			off += k;
+			i += k;
+		}
+	}
+	buf[off] = '\0';
+	j = json_string(buf);
+	free(buf);
+	return j;
 }
 
 static json_t *node_to_json(const node *n)

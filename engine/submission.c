@@ -44,7 +44,8 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 	out->col = (int)root->col;
 	if (root->type != NODE_MAP) {
 		diags_add(errs, file, (int)root->line, (int)root->col,
-		    "a submission must be a map of keys to values, not a %s", node_type_name(root->type));
+		    "a submission must be a map of keys to values, not %s %s",
+		    root->type == NODE_INT ? "an" : "a", node_type_name(root->type));
 		return false;
 	}
 	const node *action = node_get(root, "action");
