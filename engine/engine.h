@@ -232,6 +232,7 @@ typedef struct policy {
 	const char *file;       /* as shown in sources, e.g. "policies/rom.yaml" */
 	int line, col;
 	const char *source;     /* "FILE:LINE" */
+	const char *json_name, *json_message, *json_source;   /* encoded once */
 	bool enabled;           /* the policy and its file are enabled */
 	int type;               /* RULE_* */
 	int severity;
@@ -362,6 +363,17 @@ finding *result_add(eval_result *r, arena *a);
 void result_finish(eval_result *r);
 
 /* ---- report.c: results as JSON and as text ---- */
+typedef struct strbuf {
+	char *s;
+	size_t n, cap;
+} strbuf;
+void sb_put(strbuf *b, const char *s, size_t n);
+void sb_puts(strbuf *b, const char *s);
+/* s as a JSON string literal (jansson's encoding), in a: for constants. */
+const char *json_quote(arena *a, const char *s);
+/* Appends the result as one compact JSON object; prefix (may be NULL) is
+ * written first inside the braces, e.g. "\"id\":42," for stored results. */
+void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r);
 struct json_t;
 struct json_t *result_to_json(const submission *sub, const eval_result *r);
 void result_print_text(FILE *out, const submission *sub, const eval_result *r);

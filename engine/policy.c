@@ -619,6 +619,9 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 		    : arena_printf(l->a, "policy %s matched", p->name ? p->name : "?");
 	if (l->errs->n > errors_before || p->type < 0)
 		p->enabled = false;     /* never evaluated: the set is refused anyway */
+	p->json_name = json_quote(l->a, p->name);
+	p->json_message = json_quote(l->a, p->message);
+	p->json_source = json_quote(l->a, p->source);
 }
 
 static void add_file(policy_set *ps, const char *path, const char *shown, const char *text,

@@ -90,44 +90,144 @@ static json_t *node_to_json(const node *n)
 	}
 }
 
-json_t *result_to_json(const submission *sub, const eval_result *r)
+/* ---- compact JSON text, written straight into a buffer ----
+ *
+ * One result per submission is the hot path of `eval --jsonl --json`, so
+ * results are not built as jansson trees: the framing is written here, and
+ * every string is still encoded by jansson (json_quote), those of policies
+ * once, when the set loads. result_to_json parses this same text, so there
+ * is one serializer. */
+
+void sb_put(strbuf *b, const char *s, size_t n)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "ref", str_or_null(sub->ref));
-	json_object_set_new(o, "kind", json_string(sub->kind));
-	json_object_set_new(o, "action", json_string(sub->action));
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->s = realloc(b->s, b->cap);
+		if (b->s == NULL)
+			abort();
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+void sb_puts(strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_put_json(strbuf *b, json_t *j)
+{
+	char small[512];
+	size_t n = json_dumpb(j, small, sizeof small, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (n <= sizeof small) {
+		sb_put(b, small, n);
+		return;
+	}
+	char *big = malloc(n);
+	if (big == NULL)
+		abort();
+	json_dumpb(j, big, n, JSON_COMPACT | JSON_ENCODE_ANY);
+	sb_put(b, big, n);
+	free(big);
+}
+
+/* s as a JSON string (null for NULL). Text of printable ASCII without a
+ * quote or backslash reads the same inside quotes and is copied; anything
+ * else is encoded by jansson. */
+static void sb_put_quoted(strbuf *b, const char *s)
+{
+	size_t n = 0;
+	while (s != NULL && s[n] >= 0x20 && s[n] < 0x7F && s[n] != '"' && s[n] != '\\')
+		n++;
+	if (s != NULL && s[n] == '\0') {
+		sb_put(b, "\"", 1);
+		sb_put(b, s, n);
+		sb_put(b, "\"", 1);
+		return;
+	}
+	json_t *j = str_or_null(s);
+	sb_put_json(b, j);
+	json_decref(j);
+}
+
+const char *json_quote(arena *a, const char *s)
+{
+	strbuf b = { 0 };
+	sb_put_quoted(&b, s);
+	const char *q = arena_strndup(a, b.s, b.n);
+	free(b.s);
+	return q;
+}
+
+static void put_field(strbuf *b, const char *key, const char *quoted_or_null, const char *raw)
+{
+	sb_puts(b, key);
+	if (quoted_or_null != NULL)
+		sb_puts(b, quoted_or_null);
+	else
+		sb_put_quoted(b, raw);
+}
+
+void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r)
+{
+	char num[64];
+	sb_puts(b, "{");
+	if (prefix != NULL)
+		sb_puts(b, prefix);
+	put_field(b, "\"ref\":", NULL, sub->ref);
+	put_field(b, ",\"kind\":", NULL, sub->kind);
+	put_field(b, ",\"action\":", NULL, sub->action);
 	if (sub->title)
-		json_object_set_new(o, "title", json_string(sub->title));
+		put_field(b, ",\"title\":", NULL, sub->title);
 	if (sub->submitter)
-		json_object_set_new(o, "submitter", json_string(sub->submitter));
-	json_object_set_new(o, "status", json_string(status_name(r->status)));
-	json_t *counts = json_object();
-	for (int s = SEV_INFO; s <= SEV_CRITICAL; s++)
-		json_object_set_new(counts, severity_name(s), json_integer(r->counts[s]));
-	json_object_set_new(o, "counts", counts);
-	json_t *list = json_array();
+		put_field(b, ",\"submitter\":", NULL, sub->submitter);
+	sb_puts(b, ",\"status\":\"");
+	sb_puts(b, status_name(r->status));
+	snprintf(num, sizeof num, "\",\"counts\":{\"info\":%d,\"warning\":%d,\"critical\":%d}",
+	    r->counts[SEV_INFO], r->counts[SEV_WARNING], r->counts[SEV_CRITICAL]);
+	sb_puts(b, num);
+	sb_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		const finding *f = &r->findings[i];
-		json_t *j = json_object();
-		json_object_set_new(j, "policy", json_string(f->name));
-		json_object_set_new(j, "type", json_string(f->type));
-		json_object_set_new(j, "severity", json_string(severity_name(f->severity)));
-		json_object_set_new(j, "effect", json_string(effect_name(f->effect)));
-		json_object_set_new(j, "overridable", json_boolean(f->overridable));
-		json_object_set_new(j, "message", str_or_null(f->message));
-		json_object_set_new(j, "detail", str_or_null(f->detail));
-		json_object_set_new(j, "path", str_or_null(f->path));
-		json_object_set_new(j, "source", str_or_null(f->source));
-		json_array_append_new(list, j);
+		const policy *p = f->policy;
+		/* the names of types, severities and effects need no escaping */
+		sb_puts(b, i ? ",{" : "{");
+		put_field(b, "\"policy\":", p && f->name == p->name ? p->json_name : NULL, f->name);
+		sb_puts(b, ",\"type\":\"");
+		sb_puts(b, f->type);
+		sb_puts(b, "\",\"severity\":\"");
+		sb_puts(b, severity_name(f->severity));
+		sb_puts(b, "\",\"effect\":\"");
+		sb_puts(b, effect_name(f->effect));
+		sb_puts(b, f->overridable ? "\",\"overridable\":true" : "\",\"overridable\":false");
+		put_field(b, ",\"message\":", p && f->message == p->message ? p->json_message : NULL,
+		    f->message);
+		put_field(b, ",\"detail\":", NULL, f->detail);
+		put_field(b, ",\"path\":", NULL, f->path);
+		put_field(b, ",\"source\":", p && f->source == p->source ? p->json_source : NULL,
+		    f->source);
+		sb_puts(b, "}");
 	}
-	json_object_set_new(o, "findings", list);
+	sb_puts(b, "]");
 	if (r->nmods > 0) {
 		json_t *mods = json_object();
 		for (size_t i = 0; i < r->nmods; i++)
 			json_object_set_new(mods, r->mods[i].key, node_to_json(r->mods[i].value));
-		json_object_set_new(o, "modifications", mods);
+		sb_puts(b, ",\"modifications\":");
+		sb_put_json(b, mods);
+		json_decref(mods);
 	}
-	return o;
+	sb_puts(b, "}");
+}
+
+json_t *result_to_json(const submission *sub, const eval_result *r)
+{
+	strbuf b = { 0 };
+	result_write_json(&b, NULL, sub, r);
+	json_t *j = json_loadb(b.s, b.n, 0, NULL);
+	free(b.s);
+	return j;
 }
 
 void result_print_text(FILE *out, const submission *sub, const eval_result *r)

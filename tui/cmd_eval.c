@@ -8,7 +8,6 @@
  * evaluated. The exit code is the worst outcome: 1 for any input error, else
  * 3 when any submission is pending or blocked, else 0.
  */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,8 +22,7 @@ typedef struct batch {
 	bool json;
 	int worst;              /* exit code so far */
 	diags errs;
-	char *out;              /* JSON output buffer */
-	size_t outcap;
+	strbuf out;             /* one JSON result, reused */
 } batch;
 
 static void note(batch *b, int code)
@@ -33,19 +31,6 @@ static void note(batch *b, int code)
 		b->worst = code;
 }
 
-static void emit_json(batch *b, json_t *j)
-{
-	size_t need = json_dumpb(j, NULL, 0, JSON_COMPACT);
-	if (need + 1 > b->outcap) {
-		b->outcap = need * 2 + 1;
-		b->out = realloc(b->out, b->outcap);
-		if (b->out == NULL)
-			abort();
-	}
-	json_dumpb(j, b->out, need, JSON_COMPACT);
-	b->out[need] = '\n';
-	fwrite(b->out, 1, need + 1, stdout);
-}
 
 static void one_document(void *ctx, const char *text, size_t len, int line)
 {
@@ -66,9 +51,10 @@ static void one_document(void *ctx, const char *text, size_t len, int line)
 	evaluate(b->ps, &sub, &b->opts, b->scratch, &r);
 	note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
 	if (b->json) {
-		json_t *j = result_to_json(&sub, &r);
-		emit_json(b, j);
-		json_decref(j);
+		b->out.n = 0;
+		result_write_json(&b->out, NULL, &sub, &r);
+		sb_put(&b->out, "\n", 1);
+		fwrite(b->out.s, 1, b->out.n, stdout);
 	} else {
 		result_print_text(stdout, &sub, &r);
 	}
@@ -111,7 +97,7 @@ int cmd_eval(const command *c, args *a)
 	}
 	fflush(stdout);
 	diags_free(&b.errs);
-	free(b.out);
+	free(b.out.s);
 	arena_free(b.scratch);
 	policy_set_free(ps);
 	return b.worst;
