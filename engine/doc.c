@@ -338,9 +338,13 @@ static void add_node(struct builder *b, node *n, uint64_t weight, yaml_mark_t m)
 			return;
 		}
 		if (n->type != NODE_STRING) {
-			/* a plain key such as 1 or true names the field "1" or "true" */
+			/* a plain key such as 1 or true names the field "1" or "true"; on
+			 * a copy, as n may be an anchored value that an alias also uses */
 			char buf[64];
 			value_format(value_of_node(n), buf, sizeof buf);
+			node *k = arena_alloc(b->a, sizeof *k);
+			*k = *n;
+			n = k;
 			n->u.str.s = arena_strdup(b->a, buf);
 			n->u.str.len = strlen(buf);
 			n->type = NODE_STRING;

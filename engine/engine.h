@@ -191,6 +191,16 @@ const char *expr_source(const expr *e);
 /* ---- glob.c ---- */
 /* Glob match: `*` and `?` stop at '/', `**` crosses it, [...] classes. */
 bool glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+/* A pattern classified once, for the globs of policies. */
+enum { GLOB_GENERAL, GLOB_EXACT, GLOB_PREFIX, GLOB_SUFFIX };
+typedef struct glob {
+	const char *pat;
+	size_t len;
+	int shape;              /* GLOB_* */
+	int stars;              /* the stars of a prefix or suffix pattern */
+} glob;
+void glob_compile(glob *g, const char *pat, size_t plen);
+bool glob_test(const glob *g, const char *s, size_t slen);
 
 /* ---- duration.c ---- */
 /* Parses "90s", "15m", "24h", "30d", "1w" or combinations like "1h30m". */
@@ -238,8 +248,8 @@ typedef struct policy {
 	int severity;
 	int effect;
 	int kinds;              /* KIND_* mask */
-	const char **actions;   /* globs; none: every action */
-	size_t *action_lens;
+	const char **actions;   /* globs as written; none: every action */
+	glob *action_globs;     /* the same, compiled */
 	size_t nactions;
 	expr *when;
 	override_spec override;
@@ -251,7 +261,7 @@ typedef struct policy {
 		struct { suite_spec *items; size_t n; } suites;
 		struct { limit_spec *items; size_t n; } limits;
 		struct { cond_spec *items; size_t n; } conds;
-		struct { const char **patterns; size_t npatterns; const node *operations; } paths;
+		struct { const char **patterns; glob *globs; size_t npatterns; const node *operations; } paths;
 		const node *values;     /* allowlist and denylist */
 		struct { double limit; int64_t window; expr *per; } quota;
 	} u;

@@ -134,9 +134,22 @@ static const char *item_path(run *u, const char *base, size_t i)
 	return arena_printf(u->a, "%s[%zu]", base, i);
 }
 
+/* "0x%04llX" without printf: offsets are formatted several times per finding. */
 static const char *hex(run *u, int64_t v)
 {
-	return arena_printf(u->a, "0x%04llX", (unsigned long long)v);
+	static const char digits[] = "0123456789ABCDEF";
+	char buf[20], *p = buf + sizeof buf;
+	unsigned long long x = (unsigned long long)v;
+	int n = 0;
+	*--p = '\0';
+	do {
+		*--p = digits[x & 15];
+		x >>= 4;
+		n++;
+	} while (x != 0 || n < 4);
+	*--p = 'x';
+	*--p = '0';
+	return arena_strndup(u->a, p, (size_t)(buf + sizeof buf - 1 - p));
 }
 
 /* ---- the rule types ---- */
@@ -181,7 +194,6 @@ static void rule_forbidden_range(run *u, const policy *p)
 	}
 	for (size_t i = 0; i < v.u.n->u.list.n; i++) {
 		const node *c = v.u.n->u.list.items[i];
-		const char *path = item_path(u, base, i);
 		int64_t off = 0, len = 0, start = 0, end = 0;
 		bool has_off, has_len, has_start, has_end;
 		if (c->type != NODE_MAP || !int_member(c, "offset", &off, &has_off) ||
@@ -191,27 +203,33 @@ static void rule_forbidden_range(run *u, const policy *p)
 		    !((has_off && has_len) || (has_start && has_end)) || (has_off && has_len && len < 0) ||
 		    (!(has_off && has_len) && end < start)) {
 			/* a reversed {start, end} would overlap nothing: refuse it, fail closed */
+			const char *path = item_path(u, base, i);
 			rule_error(u, p, path, "%s must be {offset, length} or {start, end} with integers, not %s",
 			    path, shown(u, value_of_node(c)));
 			return;
 		}
-		const char *what;
-		if (has_off && has_len) {
+		bool sized = has_off && has_len;
+		if (sized) {
 			if (len == 0)
 				continue;
 			start = off;
 			if (__builtin_add_overflow(off, len - 1, &end)) {
+				const char *path = item_path(u, base, i);
 				rule_error(u, p, path, "%s: offset + length overflows", path);
 				return;
 			}
-			what = arena_printf(u->a, "%s+%lld", hex(u, off), (long long)len);
-		} else {
-			what = arena_printf(u->a, "%s-%s", hex(u, start), hex(u, end));
 		}
+		/* the texts are made only for a change that overlaps: most do not */
+		const char *what = NULL, *path = NULL;
 		for (size_t j = 0; j < p->u.ranges.n; j++) {
 			const range_spec *r = &p->u.ranges.items[j];
 			if (start > r->end || r->start > end)
 				continue;
+			if (what == NULL) {
+				what = sized ? arena_printf(u->a, "%s+%lld", hex(u, off), (long long)len)
+				    : arena_printf(u->a, "%s-%s", hex(u, start), hex(u, end));
+				path = item_path(u, base, i);
+			}
 			const char *detail = r->reason
 			    ? arena_printf(u->a, "change %s overlaps %s-%s (%s)", what, hex(u, r->start),
 				hex(u, r->end), r->reason)
@@ -253,34 +271,47 @@ static void rule_test_requirement(run *u, const policy *p)
 	for (size_t i = 0; i < p->u.suites.n; i++) {
 		const suite_spec *s = &p->u.suites.items[i];
 		const node *rate = v.type == NODE_MAP ? node_get(v.u.n, s->suite) : NULL;
-		const char *path = key_path(u, base, s->suite);
 		if (rate == NULL || rate->type == NODE_NULL) {
 			add(u, p, arena_printf(u->a, "test suite %s is missing (needs a pass rate of %g)",
-			    s->suite, s->min_rate), path);
+			    s->suite, s->min_rate), key_path(u, base, s->suite));
 			continue;
 		}
 		value r = value_of_node(rate);
 		if (!value_is_number(r)) {
+			const char *path = key_path(u, base, s->suite);
 			rule_error(u, p, path, "%s must be a pass rate from 0 to 1, not %s %s", path,
 			    node_type_name(r.type), shown(u, r));
 			return;
 		}
 		if (value_number(r) < s->min_rate)
 			add(u, p, arena_printf(u->a, "test suite %s passed %g, below the required %g",
-			    s->suite, value_number(r), s->min_rate), path);
+			    s->suite, value_number(r), s->min_rate), key_path(u, base, s->suite));
 	}
+}
+
+/* Where a checked value is: a field, or one element of it. The text is made
+ * only for a finding: most values pass. */
+typedef struct where {
+	const char *base;
+	size_t index;
+	bool element;
+} where;
+
+static const char *where_text(run *u, where w)
+{
+	return w.element ? item_path(u, w.base, w.index) : w.base;
 }
 
 /* Calls fn on v, or on each element when v is a list. */
 static void each_element(run *u, const policy *p, value v, const char *path,
-    void (*fn)(run *, const policy *, const void *, value, const char *), const void *arg)
+    void (*fn)(run *, const policy *, const void *, value, where), const void *arg)
 {
 	if (v.type != NODE_LIST) {
-		fn(u, p, arg, v, path);
+		fn(u, p, arg, v, (where){ path, 0, false });
 		return;
 	}
 	for (size_t i = 0; i < v.u.n->u.list.n; i++)
-		fn(u, p, arg, value_of_node(v.u.n->u.list.items[i]), item_path(u, path, i));
+		fn(u, p, arg, value_of_node(v.u.n->u.list.items[i]), (where){ path, i, true });
 }
 
 static bool list_contains(const node *list, value x)
@@ -293,15 +324,17 @@ static bool list_contains(const node *list, value x)
 	return false;
 }
 
-static void check_membership(run *u, const policy *p, const void *arg, value x, const char *path)
+static void check_membership(run *u, const policy *p, const void *arg, value x, where w)
 {
 	const limit_spec *ls = arg;
 	bool in = list_contains(ls->values, x);
-	const char *list = shown(u, value_of_node(ls->values));
-	if (ls->kind == LIMIT_ALLOWED && !in)
+	if ((ls->kind == LIMIT_ALLOWED) == in)
+		return;
+	const char *path = where_text(u, w), *list = shown(u, value_of_node(ls->values));
+	if (ls->kind == LIMIT_ALLOWED)
 		add(u, p, arena_printf(u->a, "%s = %s is not among the allowed %s", path, shown(u, x),
 		    list), path);
-	else if (ls->kind == LIMIT_FORBIDDEN && in)
+	else
 		add(u, p, arena_printf(u->a, "%s = %s is forbidden (%s)", path, shown(u, x), list), path);
 }
 
@@ -410,9 +443,10 @@ static void rule_protected_paths(run *u, const policy *p)
 		return;
 	}
 	for (size_t i = 0; i < v.u.n->u.list.n; i++) {
-		const char *path = item_path(u, base, i), *op;
+		const char *op;
 		value file;
 		if (!file_entry(v.u.n->u.list.items[i], &file, &op)) {
+			const char *path = item_path(u, base, i);
 			rule_error(u, p, path, "%s must be a path or {path, op}, not %s", path,
 			    shown(u, value_of_node(v.u.n->u.list.items[i])));
 			return;
@@ -425,27 +459,31 @@ static void rule_protected_paths(run *u, const policy *p)
 		trim_dot_slash(&file);
 		for (size_t j = 0; j < p->u.paths.npatterns; j++) {
 			const char *pat = p->u.paths.patterns[j];
-			if (!glob_match(pat, strlen(pat), file.u.str.s, file.u.str.len))
+			if (!glob_test(&p->u.paths.globs[j], file.u.str.s, file.u.str.len))
 				continue;
 			add(u, p, arena_printf(u->a, "%s%s%.*s matches %s", op ? op : "", op ? " " : "",
-			    (int)file.u.str.len, file.u.str.s, pat), path);
+			    (int)file.u.str.len, file.u.str.s, pat), item_path(u, base, i));
 			break;
 		}
 	}
 }
 
-static void check_listed(run *u, const policy *p, const void *arg, value x, const char *path)
+static void check_listed(run *u, const policy *p, const void *arg, value x, where w)
 {
 	(void)arg;
 	if (x.type == NODE_MAP || x.type == NODE_LIST) {
+		const char *path = where_text(u, w);
 		rule_error(u, p, path, "%s must be a scalar, not a %s", path, node_type_name(x.type));
 		return;
 	}
 	bool in = list_contains(p->u.values, x);
-	if (p->type == RULE_ALLOWLIST && !in)
+	if ((p->type == RULE_ALLOWLIST) == in)
+		return;
+	const char *path = where_text(u, w);
+	if (p->type == RULE_ALLOWLIST)
 		add(u, p, arena_printf(u->a, "%s = %s is not in the allowlist %s", path, shown(u, x),
 		    shown(u, value_of_node(p->u.values))), path);
-	else if (p->type == RULE_DENYLIST && in)
+	else
 		add(u, p, arena_printf(u->a, "%s = %s is in the denylist", path, shown(u, x)), path);
 }
 
@@ -595,7 +633,7 @@ static bool selects(run *u, const policy *p)
 	if (p->nactions > 0) {
 		bool any = false;
 		for (size_t i = 0; i < p->nactions && !any; i++)
-			any = glob_match(p->actions[i], p->action_lens[i], u->sub->action, u->action_len);
+			any = glob_test(&p->action_globs[i], u->sub->action, u->action_len);
 		if (!any)
 			return false;
 	}

@@ -118,7 +118,8 @@ static const node *map_get(eval_ctx *c, const node *m, const char *key, size_t l
 	charge(c, m->u.map.n, ITEMS_PER_STEP);
 	for (size_t i = 0; i < m->u.map.n; i++) {
 		const node *k = m->u.map.keys[i];
-		if (k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
+		if (k->u.str.len == len && (len == 0 || k->u.str.s[0] == key[0]) &&
+		    memcmp(k->u.str.s, key, len) == 0)
 			return m->u.map.vals[i];
 	}
 	return NULL;

@@ -48,18 +48,25 @@ typedef struct parser {
 	size_t vlens[EXPR_MAX_VARS];
 	int nvars;
 	bool failed;
+	size_t *bols;           /* the offset where each line of the source starts */
+	size_t nbols;
 } parser;
 
-/* Maps an offset in the source to a position in the policy file. */
+/* Maps an offset in the source to a position in the policy file. It runs for
+ * every node, so it searches the line starts rather than scanning the source
+ * from its start, which made parsing quadratic in the expression's length. */
 static void position(const parser *p, size_t off, int *line, int *col)
 {
-	int l = 0;
-	size_t bol = 0;
-	for (size_t i = 0; i < off && i < p->len; i++)
-		if (p->src[i] == '\n') {
-			l++;
-			bol = i + 1;
-		}
+	size_t lo = 0, hi = p->nbols;   /* the last line starting at or before off */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->bols[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	int l = (int)lo;
+	size_t bol = p->nbols > 0 ? p->bols[lo] : 0;
 	if (p->at == NULL) {
 		*line = l + 1;
 		*col = (int)(off - bol) + 1;
@@ -691,6 +698,16 @@ static bool is_identifier(const char *s, size_t n)
 	return true;
 }
 
+/* Each node of a chain such as a.b.c keeps its own path as text, so a long
+ * chain would cost the square of its length in memory: past EXPR_MAX_PATH
+ * bytes a chain is no longer a field path. */
+#define EXPR_MAX_PATH 256
+
+static bool path_fits(const expr *e, size_t more)
+{
+	return e->path != NULL && strlen(e->path) + more <= EXPR_MAX_PATH;
+}
+
 static expr *parse_postfix(parser *p)
 {
 	expr *e = parse_primary(p);
@@ -708,7 +725,7 @@ static expr *parse_postfix(parser *p)
 			m->a = e;
 			m->name = arena_strndup(p->a, p->src + p->tok.pos, p->tok.len);
 			m->len = p->tok.len;
-			if (e->path)
+			if (path_fits(e, m->len + 1))
 				m->path = arena_printf(p->a, "%s.%s", e->path, m->name);
 			next(p);
 			e = m;
@@ -722,9 +739,10 @@ static expr *parse_postfix(parser *p)
 			p->depth--;
 			if (x->b == NULL || !expect(p, T_RBRACK, "expected \"]\", found %s"))
 				return NULL;
-			if (e->path && x->b->kind == X_LIT && x->b->lit.type == NODE_INT)
+			if (path_fits(e, 22) && x->b->kind == X_LIT && x->b->lit.type == NODE_INT)
 				x->path = arena_printf(p->a, "%s[%lld]", e->path, (long long)x->b->lit.u.i);
-			else if (e->path && x->b->kind == X_LIT && x->b->lit.type == NODE_STRING)
+			else if (x->b->kind == X_LIT && x->b->lit.type == NODE_STRING &&
+			    path_fits(e, x->b->lit.u.str.len + 4))
 				x->path = is_identifier(x->b->lit.u.str.s, x->b->lit.u.str.len)
 				    ? arena_printf(p->a, "%s.%s", e->path, x->b->lit.u.str.s)
 				    : arena_printf(p->a, "%s[\"%s\"]", e->path, x->b->lit.u.str.s);
@@ -911,6 +929,11 @@ expr *expr_compile(arena *a, const char *text, size_t len, const char *file,
 		error_at(&p, 0, "%s", "expression contains a NUL byte");
 		return NULL;
 	}
+	p.bols = arena_alloc(a, (len + 1) * sizeof *p.bols);
+	p.bols[p.nbols++] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n')
+			p.bols[p.nbols++] = i + 1;
 	next(&p);
 	if (p.tok.kind == T_END) {
 		error_at(&p, 0, "%s", "empty expression");

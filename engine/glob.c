@@ -38,8 +38,10 @@ static bool class_match(const char *pat, size_t plen, size_t *i, char c)
 	return match != negate && c != '/';
 }
 
-/* The length of the pattern element at pat[i]. */
-static size_t element_len(const char *pat, size_t plen, size_t i)
+/* The length of the pattern element at pat[i]. close[j] is where a class's
+ * scan from j stops (its ']', or plen): scanning afresh for each '[' made a
+ * pattern of unclosed '['s cost the square of its length per character. */
+static size_t element_len(const char *pat, size_t plen, size_t i, const size_t *close)
 {
 	if (pat[i] == '\\' && i + 1 < plen)
 		return 2;
@@ -53,8 +55,7 @@ static size_t element_len(const char *pat, size_t plen, size_t i)
 		 * class_match reads them */
 		if (j < plen)
 			j += pat[j] == '\\' && j + 1 < plen ? 2 : 1;
-		while (j < plen && pat[j] != ']')
-			j += pat[j] == '\\' && j + 1 < plen ? 2 : 1;
+		j = close[j];
 		if (j < plen)
 			return j + 1 - i;
 	}
@@ -80,41 +81,65 @@ static bool has_special(const char *p, size_t n)
 	return false;
 }
 
-/* The shapes nearly every real pattern has: "rom.patch", "rom.*",
- * "secrets/" and a double star, "*.env". Returns -1 for any other shape. */
-static int simple_match(const char *pat, size_t plen, const char *s, size_t slen)
+/* Classifies a pattern by the shapes nearly every real one has, so that
+ * policies match actions and paths with one memcmp: "rom.patch" (exact),
+ * "rom.*" and "secrets/" with a double star (prefix), "*.env" (suffix). */
+void glob_compile(glob *g, const char *pat, size_t plen)
 {
+	g->pat = pat;
+	g->len = plen;
+	g->shape = GLOB_GENERAL;
 	size_t stars = 0;
 	while (stars < plen && stars < 2 && pat[plen - 1 - stars] == '*')
 		stars++;
 	if (!has_special(pat, plen - stars)) {
-		size_t n = plen - stars;
-		if (slen < n || memcmp(pat, s, n) != 0)
-			return 0;
-		if (stars == 0)
-			return slen == n;
-		return stars == 2 || memchr(s + n, '/', slen - n) == NULL;
+		g->shape = stars ? GLOB_PREFIX : GLOB_EXACT;
+		g->stars = (int)stars;
+		return;
 	}
 	size_t lead = 0;
 	while (lead < plen && lead < 2 && pat[lead] == '*')
 		lead++;
 	if (lead > 0 && !has_special(pat + lead, plen - lead)) {
-		size_t n = plen - lead;
-		/* "**" + "/x" also matches "x" itself: no directory at all */
-		if (lead == 2 && pat[2] == '/' && slen == n - 1 && memcmp(pat + 3, s, n - 1) == 0)
-			return 1;
-		if (slen < n || memcmp(pat + lead, s + slen - n, n) != 0)
-			return 0;
-		return lead == 2 || memchr(s, '/', slen - n) == NULL;
+		g->shape = GLOB_SUFFIX;
+		g->stars = (int)lead;
 	}
-	return -1;
+}
+
+static bool general_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+bool glob_test(const glob *g, const char *s, size_t slen)
+{
+	const char *pat = g->pat;
+	size_t plen = g->len, n = plen - (size_t)g->stars;
+	switch (g->shape) {
+	case GLOB_EXACT:
+		return slen == plen && memcmp(pat, s, plen) == 0;
+	case GLOB_PREFIX:
+		if (slen < n || memcmp(pat, s, n) != 0)
+			return false;
+		return g->stars == 2 || memchr(s + n, '/', slen - n) == NULL;
+	case GLOB_SUFFIX:
+		/* "**" + "/x" also matches "x" itself: no directory at all */
+		if (g->stars == 2 && pat[2] == '/' && slen == n - 1 && memcmp(pat + 3, s, n - 1) == 0)
+			return true;
+		if (slen < n || memcmp(pat + g->stars, s + slen - n, n) != 0)
+			return false;
+		return g->stars == 2 || memchr(s, '/', slen - n) == NULL;
+	default:
+		return general_match(pat, plen, s, slen);
+	}
 }
 
 bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
-	int simple = simple_match(pat, plen, s, slen);
-	if (simple >= 0)
-		return simple;
+	glob g;
+	glob_compile(&g, pat, plen);
+	return glob_test(&g, s, slen);
+}
+
+static bool general_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
 	/* cur[i]: the pattern prefix ending before position i matches the text so far */
 	bool small[2][130];
 	bool *cur, *nxt;
@@ -129,11 +154,18 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 		cur = heap;
 		nxt = heap + plen + 1;
 	}
+	size_t small_close[130];
+	size_t *close = plen + 1 <= 130 ? small_close : malloc((plen + 1) * sizeof *close);
+	if (close == NULL)
+		abort();
+	close[plen] = plen;
+	for (size_t j = plen; j-- > 0;)
+		close[j] = pat[j] == ']' ? j : pat[j] == '\\' && j + 1 < plen ? close[j + 2] : close[j + 1];
 	memset(cur, 0, plen + 1);
 	cur[0] = true;
 	/* stars can match nothing: close over them */
 	for (size_t i = 0; i < plen;) {
-		size_t n = element_len(pat, plen, i);
+		size_t n = element_len(pat, plen, i, close);
 		if (cur[i] && pat[i] == '*')
 			close_star(pat, plen, i, n, cur);
 		i += n;
@@ -142,7 +174,7 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 		char c = s[k];
 		memset(nxt, 0, plen + 1);
 		for (size_t i = 0; i < plen;) {
-			size_t n = element_len(pat, plen, i);
+			size_t n = element_len(pat, plen, i, close);
 			if (cur[i]) {
 				if (pat[i] == '*') {
 					/* the star eats c and stops (it goes on: below) */
@@ -164,7 +196,7 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			i += n;
 		}
 		for (size_t i = 0; i < plen;) {
-			size_t n = element_len(pat, plen, i);
+			size_t n = element_len(pat, plen, i, close);
 			if (nxt[i] && pat[i] == '*')
 				close_star(pat, plen, i, n, nxt);
 			i += n;
@@ -172,7 +204,7 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 		/* a star stays on its position while it eats c; after the closure,
 		 * which is for stars just reached */
 		for (size_t i = 0; i < plen;) {
-			size_t n = element_len(pat, plen, i);
+			size_t n = element_len(pat, plen, i, close);
 			if (cur[i] && pat[i] == '*' && (n == 2 || c != '/'))
 				nxt[i] = true;
 			i += n;
@@ -183,5 +215,7 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 	}
 	bool r = cur[plen];
 	free(heap);
+	if (close != small_close)
+		free(close);
 	return r;
 }

@@ -392,6 +392,14 @@ static void load_values(loader *l, policy *p, const node *v)
 	p->u.values = v;
 }
 
+static glob *compile_globs(loader *l, const char **patterns, size_t n)
+{
+	glob *g = arena_alloc(l->a, n * sizeof *g + 1);
+	for (size_t i = 0; patterns != NULL && i < n; i++)
+		glob_compile(&g[i], patterns[i], strlen(patterns[i]));
+	return g;
+}
+
 /* Applies one type-specific key. */
 static void load_type_key(loader *l, policy *p, const node *k, const node *v)
 {
@@ -411,6 +419,7 @@ static void load_type_key(loader *l, policy *p, const node *k, const node *v)
 		load_conds(l, p, v);
 	} else if (strcmp(key, "patterns") == 0) {
 		p->u.paths.patterns = get_str_list(l, v, "patterns", &p->u.paths.npatterns);
+		p->u.paths.globs = compile_globs(l, p->u.paths.patterns, p->u.paths.npatterns);
 	} else if (strcmp(key, "operations") == 0) {
 		size_t n;
 		if (get_str_list(l, v, "operations", &n) != NULL)
@@ -571,9 +580,7 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 			}
 		} else if (strcmp(key, "actions") == 0) {
 			p->actions = get_str_list(l, v, key, &p->nactions);
-			p->action_lens = arena_alloc(l->a, p->nactions * sizeof(size_t) + 1);
-			for (size_t j = 0; p->actions && j < p->nactions; j++)
-				p->action_lens[j] = strlen(p->actions[j]);
+			p->action_globs = compile_globs(l, p->actions, p->nactions);
 		} else if (strcmp(key, "when") == 0) {
 			p->when = get_expr(l, v, key);
 		} else if (strcmp(key, "severity") == 0) {
