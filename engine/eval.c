@@ -181,17 +181,27 @@ static bool int_member(const node *change, const char *key, int64_t *out, bool *
 	return true;
 }
 
+/* Reads the rule's field as a list of `items`: false when it is absent (no
+ * finding) or not a list (an error finding). */
+static bool list_field(run *u, const policy *p, const char *items, value *v)
+{
+	const char *base = expr_first_field(p->field);
+	if (!field_value(u, p, p->field, v) || v->type == NODE_NULL)
+		return false;
+	if (v->type != NODE_LIST) {
+		rule_error(u, p, base, "%s must be a list of %s, not %s %s", base, items,
+		    node_type_name(v->type), shown(u, *v));
+		return false;
+	}
+	return true;
+}
+
 static void rule_forbidden_range(run *u, const policy *p)
 {
 	value v;
 	const char *base = expr_first_field(p->field);
-	if (!field_value(u, p, p->field, &v) || v.type == NODE_NULL)
+	if (!list_field(u, p, "changes", &v))
 		return;
-	if (v.type != NODE_LIST) {
-		rule_error(u, p, base, "%s must be a list of changes, not %s %s", base,
-		    node_type_name(v.type), shown(u, v));
-		return;
-	}
 	for (size_t i = 0; i < v.u.n->u.list.n; i++) {
 		const node *c = v.u.n->u.list.items[i];
 		int64_t off = 0, len = 0, start = 0, end = 0;
@@ -435,13 +445,8 @@ static void rule_protected_paths(run *u, const policy *p)
 {
 	value v;
 	const char *base = expr_first_field(p->field);
-	if (!field_value(u, p, p->field, &v) || v.type == NODE_NULL)
+	if (!list_field(u, p, "files", &v))
 		return;
-	if (v.type != NODE_LIST) {
-		rule_error(u, p, base, "%s must be a list of files, not %s %s", base,
-		    node_type_name(v.type), shown(u, v));
-		return;
-	}
 	for (size_t i = 0; i < v.u.n->u.list.n; i++) {
 		const char *op;
 		value file;

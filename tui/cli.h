@@ -49,7 +49,11 @@ bool find_store(const args *a, char *out, size_t len);
 /* The policy directory to load and how sources name it, from --policies or
  * the store; prints an error and returns false when there is none. */
 bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix);
-/* Loads the policies for a command; prints every load error (exit 1). */
+/* Reads the policy set for a command; errors go to errs. NULL (with a
+ * message printed) when there is no policy directory to read. */
+policy_set *read_policies(const args *a, diags *errs);
+/* The same for commands that evaluate: a set with errors is printed and
+ * refused (NULL). */
 policy_set *load_policies(const args *a);
 
 /* the commands */

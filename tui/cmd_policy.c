@@ -2,7 +2,6 @@
  * cmd_policy.c: arbiter policy check and policy list.
  */
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,14 +13,10 @@ int cmd_policy_check(const command *c, args *a)
 		usage_error(c, "unexpected argument %s", a->pos[0]);
 		return EXIT_USAGE;
 	}
-	char dir[PATH_MAX];
-	const char *shown;
-	if (!policy_dir(a, dir, sizeof dir, &shown))
-		return EXIT_ERROR;
 	diags errs = { 0 };
-	policy_set *ps = policy_set_load(dir, shown, &errs);
+	policy_set *ps = read_policies(a, &errs);
 	if (ps == NULL) {
-		fprintf(stderr, "arbiter: %s: cannot read the policy directory\n", dir);
+		diags_free(&errs);
 		return EXIT_ERROR;
 	}
 	int rc = EXIT_OK;

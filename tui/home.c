@@ -89,26 +89,29 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 	return true;
 }
 
-policy_set *load_policies(const args *a)
+policy_set *read_policies(const args *a, diags *errs)
 {
 	char dir[PATH_MAX];
 	const char *shown;
 	if (!policy_dir(a, dir, sizeof dir, &shown))
 		return NULL;
-	diags errs = { 0 };
-	policy_set *ps = policy_set_load(dir, shown, &errs);
-	if (ps == NULL) {
+	policy_set *ps = policy_set_load(dir, shown, errs);
+	if (ps == NULL)
 		fprintf(stderr, "arbiter: %s: cannot read the policy directory\n", dir);
-		diags_free(&errs);
-		return NULL;
-	}
-	if (errs.n > 0) {
+	return ps;
+}
+
+policy_set *load_policies(const args *a)
+{
+	diags errs = { 0 };
+	policy_set *ps = read_policies(a, &errs);
+	if (ps != NULL && errs.n > 0) {
 		diags_print(&errs, stderr);
 		fprintf(stderr, "arbiter: %zu error%s in the policies; nothing was evaluated\n", errs.n,
 		    errs.n == 1 ? "" : "s");
-		diags_free(&errs);
 		policy_set_free(ps);
-		return NULL;
+		ps = NULL;
 	}
+	diags_free(&errs);
 	return ps;
 }
