@@ -42,9 +42,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
+# Each unit test links the shared fixture and helpers of tests/unit/support.c.
+# Only sources and objects go to the compiler: -MMD lists headers such as
+# support.h as prerequisites, and they must not be compiled.
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/support.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)

@@ -12,59 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../engine/engine.h"
-
-static arena *A;
-static diags ERRS;
-
-static int setup(void **state)
-{
-	(void)state;
-	A = arena_new();
-	memset(&ERRS, 0, sizeof ERRS);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	arena_free(A);
-	diags_free(&ERRS);
-	return 0;
-}
+#include "support.h"
 
 /* ---- helpers ---- */
-
-static node *parse_at(const char *text, size_t len, int first_line)
-{
-	bool empty = true;
-	node *n = doc_parse(A, "sub.yaml", text, len, first_line, &empty, &ERRS);
-	if (n == NULL) {
-		diags_print(&ERRS, stderr);
-		fail_msg("document does not parse: %.200s", text);
-	}
-	assert_false(empty);
-	assert_int_equal(ERRS.n, 0);
-	return n;
-}
-
-static node *parse(const char *yaml)
-{
-	return parse_at(yaml, strlen(yaml), 1);
-}
 
 /* Reading text must fail with exactly one error; returns it. */
 static const diag *refuse_n(const char *text, size_t len)
 {
 	bool empty = true;
-	diags_clear(&ERRS);
-	node *n = doc_parse(A, "sub.yaml", text, len, 1, &empty, &ERRS);
+	diags_clear(&T.errs);
+	node *n = doc_parse(T.a, "sub.yaml", text, len, 1, &empty, &T.errs);
 	if (n != NULL)
 		fail_msg("document parses but should not: %.200s", text);
 	assert_false(empty);
-	assert_int_equal(ERRS.n, 1);
-	assert_string_equal(ERRS.items[0].file, "sub.yaml");
-	return &ERRS.items[0];
+	assert_int_equal(T.errs.n, 1);
+	assert_string_equal(T.errs.items[0].file, "sub.yaml");
+	return &T.errs.items[0];
 }
 
 static const diag *refuse(const char *text)
@@ -96,7 +59,7 @@ static void assert_str_node(const node *n, const char *s)
 
 static int64_t int_of(const char *yaml_value)
 {
-	const node *n = at(parse(arena_printf(A, "v: %s\n", yaml_value)), "v");
+	const node *n = at(parse(arena_printf(T.a, "v: %s\n", yaml_value)), "v");
 	if (n->type != NODE_INT)
 		fail_msg("%s is a %s, not an int", yaml_value, node_type_name(n->type));
 	return n->u.i;
@@ -122,7 +85,7 @@ static void collect(void *ctx, const char *text, size_t len, int line)
 
 static bool sub_of(const char *yaml, submission *s)
 {
-	return submission_from_doc(parse(yaml), "sub.yaml", s, &ERRS);
+	return submission_from_doc(parse(yaml), "sub.yaml", s, &T.errs);
 }
 
 /* The submission must be refused with one error; returns it. */
@@ -131,8 +94,8 @@ static const diag *sub_refused(const char *yaml)
 	submission s;
 	if (sub_of(yaml, &s))
 		fail_msg("submission accepted but should not be: %s", yaml);
-	assert_int_equal(ERRS.n, 1);
-	return &ERRS.items[0];
+	assert_int_equal(T.errs.n, 1);
+	return &T.errs.items[0];
 }
 
 /* ---- scalar typing ---- */
@@ -220,7 +183,7 @@ static void test_scalar_not_numbers_are_strings(void **state)
 	const char *strings[] = { "08", "09", "0x", "0xG1", "12abc", "1.2.3", "0b2", "_1", "--1",
 		"1e", "e5", ".", "+", "0o8", "1 2", "0x1F.5" };
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-		const node *n = at(parse(arena_printf(A, "v: %s\n", strings[i])), "v");
+		const node *n = at(parse(arena_printf(T.a, "v: %s\n", strings[i])), "v");
 		if (n->type != NODE_STRING)
 			fail_msg("%s read as %s, not a string", strings[i], node_type_name(n->type));
 		assert_str_node(n, strings[i]);
@@ -399,10 +362,10 @@ static void test_positions_of_errors_respect_first_line(void **state)
 	(void)state;
 	bool empty;
 	const char *text = "a: 1\na: 2\n";
-	assert_null(doc_parse(A, "sub.yaml", text, strlen(text), 20, &empty, &ERRS));
-	assert_int_equal(ERRS.n, 1);
-	assert_int_equal(ERRS.items[0].line, 21);
-	assert_int_equal(ERRS.items[0].col, 1);
+	assert_null(doc_parse(T.a, "sub.yaml", text, strlen(text), 20, &empty, &T.errs));
+	assert_int_equal(T.errs.n, 1);
+	assert_int_equal(T.errs.items[0].line, 21);
+	assert_int_equal(T.errs.items[0].col, 1);
 }
 
 /* a block scalar is placed at its value: the line after the indicator, at
@@ -515,10 +478,10 @@ static void test_split_yaml_error_leaves_next_document_readable(void **state)
 	doc_split_yaml(text, strlen(text), collect, &c);
 	assert_int_equal(c.n, 3);
 	bool empty;
-	assert_null(doc_parse(A, "sub.yaml", c.text[1], c.len[1], c.line[1], &empty, &ERRS));
-	assert_int_equal(ERRS.n, 1);
-	assert_true(ERRS.items[0].line >= 2 && ERRS.items[0].line <= 4);
-	diags_clear(&ERRS);
+	assert_null(doc_parse(T.a, "sub.yaml", c.text[1], c.len[1], c.line[1], &empty, &T.errs));
+	assert_int_equal(T.errs.n, 1);
+	assert_true(T.errs.items[0].line >= 2 && T.errs.items[0].line <= 4);
+	diags_clear(&T.errs);
 	const node *r = parse_at(c.text[2], c.len[2], c.line[2]);
 	assert_int_equal(at(r, "c")->u.i, 3);
 	assert_int_equal(at(r, "c")->line, 5);
@@ -600,13 +563,13 @@ static void test_refuses_over_one_mib(void **state)
 	memcpy(text, "a: ", 3);
 	memset(text + 3, 'x', len - 3);
 	bool empty;
-	assert_null(doc_parse(A, "sub.yaml", text, len, 3, &empty, &ERRS));
+	assert_null(doc_parse(T.a, "sub.yaml", text, len, 3, &empty, &T.errs));
 	assert_false(empty);
-	assert_int_equal(ERRS.n, 1);
-	assert_string_equal(ERRS.items[0].msg,
+	assert_int_equal(T.errs.n, 1);
+	assert_string_equal(T.errs.items[0].msg,
 	    "document is 1048577 bytes, over the limit of 1048576 bytes (1 MiB)");
-	assert_int_equal(ERRS.items[0].line, 3);
-	assert_int_equal(ERRS.items[0].col, 1);
+	assert_int_equal(T.errs.items[0].line, 3);
+	assert_int_equal(T.errs.items[0].col, 1);
 	free(text);
 }
 
@@ -624,37 +587,24 @@ static void test_accepts_exactly_one_mib(void **state)
 	free(text);
 }
 
-static char *nested(int n, const char *open, const char *middle, const char *close)
-{
-	size_t len = (size_t)n * (strlen(open) + strlen(close)) + strlen(middle) + 1;
-	char *s = arena_alloc(A, len);
-	s[0] = '\0';
-	for (int i = 0; i < n; i++)
-		strcat(s, open);
-	strcat(s, middle);
-	for (int i = 0; i < n; i++)
-		strcat(s, close);
-	return s;
-}
-
 static void test_nesting_64_levels_is_read(void **state)
 {
 	(void)state;
-	const node *r = parse(nested(64, "[", "1", "]"));
+	const node *r = parse(nest(64, "[", "1", "]"));
 	for (int i = 1; i < 64; i++)
 		r = r->u.list.items[0];
 	assert_int_equal(r->type, NODE_LIST);
 	assert_int_equal(r->u.list.items[0]->u.i, 1);
-	parse(nested(64, "{a: ", "1", "}"));
+	parse(nest(64, "{a: ", "1", "}"));
 }
 
 static void test_nesting_over_64_levels_is_refused(void **state)
 {
 	(void)state;
-	assert_refused(nested(65, "[", "1", "]"), 1, 65, "nesting deeper than 64 levels");
-	assert_refused(nested(1000, "[", "", "]"), 1, 65, "nesting deeper than 64 levels");
+	assert_refused(nest(65, "[", "1", "]"), 1, 65, "nesting deeper than 64 levels");
+	assert_refused(nest(1000, "[", "", "]"), 1, 65, "nesting deeper than 64 levels");
 	/* block maps, one level per line */
-	char *text = arena_alloc(A, 65 * 70);
+	char *text = arena_alloc(T.a, 65 * 70);
 	text[0] = '\0';
 	for (int i = 0; i < 65; i++)
 		sprintf(text + strlen(text), "%*sk%d:\n", i, "", i);
@@ -685,7 +635,7 @@ static void test_many_aliases_of_a_scalar_are_counted(void **state)
 {
 	(void)state;
 	size_t n = DOC_MAX_ALIAS_NODES + 1;
-	char *text = arena_alloc(A, 32 + n * 4);
+	char *text = arena_alloc(T.a, 32 + n * 4);
 	size_t off = (size_t)sprintf(text, "a: &x 1\nl: [");
 	for (size_t i = 0; i < n; i++)
 		off += (size_t)sprintf(text + off, "%s*x", i ? "," : "");
@@ -696,7 +646,7 @@ static void test_many_aliases_of_a_scalar_are_counted(void **state)
 	for (size_t i = 0; i < n - 1; i++)
 		off += (size_t)sprintf(text + off, "%s*x", i ? "," : "");
 	sprintf(text + off, "]\n");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	const node *r = parse(text);
 	assert_int_equal(at(r, "l")->u.list.n, n - 1);
 }
@@ -739,7 +689,7 @@ static void test_duplicate_keys_are_refused(void **state)
 static void test_duplicate_keys_in_a_big_map_are_refused(void **state)
 {
 	(void)state;
-	char *text = arena_alloc(A, 160 * 16);
+	char *text = arena_alloc(T.a, 160 * 16);
 	size_t off = 0;
 	for (int i = 0; i < 150; i++)
 		off += (size_t)sprintf(text + off, "k%d: %d\n", i, i);
@@ -774,7 +724,7 @@ static void test_invalid_utf8_is_refused(void **state)
 	const diag *d = refuse("a: \xc3");
 	assert_string_equal(d->msg, "incomplete UTF-8 octet sequence");
 	/* valid UTF-8 is read as is */
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_str_node(at(parse("a: h\xc3\xa9 \xe2\x82\xac\n"), "a"), "h\xc3\xa9 \xe2\x82\xac");
 }
 
@@ -794,10 +744,10 @@ static void test_empty_documents(void **state)
 	const char *texts[] = { "", "# just a comment\n", "---\n", "\n\n  \n", "--- # c\n...\n" };
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		bool empty = false;
-		node *n = doc_parse(A, "sub.yaml", texts[i], strlen(texts[i]), 1, &empty, &ERRS);
+		node *n = doc_parse(T.a, "sub.yaml", texts[i], strlen(texts[i]), 1, &empty, &T.errs);
 		if (n != NULL || !empty)
 			fail_msg("\"%s\" is not an empty document", texts[i]);
-		assert_int_equal(ERRS.n, 0);
+		assert_int_equal(T.errs.n, 0);
 	}
 }
 
@@ -856,11 +806,11 @@ static void test_submission_action_not_a_string(void **state)
 	assert_string_equal(d->msg, "action must be a non-empty string, not int");
 	assert_int_equal(d->line, 2);
 	assert_int_equal(d->col, 9);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: [a]\n")->msg, "action must be a non-empty string, not list");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action:\n")->msg, "action must be a non-empty string, not null");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: ''\n")->msg, "action must not be empty");
 }
 
@@ -869,10 +819,10 @@ static void test_submission_not_a_map(void **state)
 	(void)state;
 	assert_string_equal(sub_refused("- action: x\n")->msg,
 	    "a submission must be a map of keys to values, not a list");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("hello\n")->msg,
 	    "a submission must be a map of keys to values, not a string");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	const diag *d = sub_refused("\n\n~\n");
 	assert_string_equal(d->msg, "a submission must be a map of keys to values, not a null");
 	assert_int_equal(d->line, 3);
@@ -892,7 +842,7 @@ static void test_submission_kind_derived_from_action(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		submission s;
-		assert_true(sub_of(arena_printf(A, "action: %s\n", cases[i].action), &s));
+		assert_true(sub_of(arena_printf(T.a, "action: %s\n", cases[i].action), &s));
 		assert_string_equal(s.kind, cases[i].kind);
 		assert_int_equal(s.kind_bit, cases[i].bit);
 		assert_int_equal(kind_from_action(cases[i].action), cases[i].bit);
@@ -933,10 +883,10 @@ static void test_submission_unknown_kind(void **state)
 	assert_string_equal(d->msg, "unknown kind \"bogus\" (expected proposal, export or import)");
 	assert_int_equal(d->line, 2);
 	assert_int_equal(d->col, 7);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: x\nkind: Proposal\n")->msg,
 	    "unknown kind \"Proposal\" (expected proposal, export or import)");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: x\nkind: 5\n")->msg, "kind must be a string, not int");
 }
 
@@ -947,12 +897,12 @@ static void test_submission_ref_title_submitter_types(void **state)
 	assert_string_equal(d->msg, "ref must be a string, not int");
 	assert_int_equal(d->line, 2);
 	assert_int_equal(d->col, 6);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: x\ntitle: [a]\n")->msg, "title must be a string, not list");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: x\nsubmitter: {a: 1}\n")->msg,
 	    "submitter must be a string, not map");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(sub_refused("action: x\nsubmitter: true\n")->msg,
 	    "submitter must be a string, not bool");
 }
@@ -966,74 +916,74 @@ static void test_submission_quoted_ref_is_a_string(void **state)
 	assert_string_equal(s.title, "1.5");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_scalar_null_forms),
-		T(test_scalar_bool_forms),
-		T(test_scalar_yes_no_are_strings),
-		T(test_scalar_int_decimal),
-		T(test_scalar_int_bases),
-		T(test_scalar_int_overflow_is_an_error),
-		T(test_scalar_not_numbers_are_strings),
-		T(test_scalar_floats),
-		T(test_scalar_quoted_are_strings),
-		T(test_scalar_plain_strings),
-		T(test_scalar_str_tag),
-		T(test_scalar_typed_tags),
-		T(test_scalar_tag_mismatch_and_unknown_tags),
-		T(test_scalar_block_styles),
-		T(test_lists_and_maps),
-		T(test_scalar_keys_name_fields),
-		T(test_node_helpers),
-		T(test_positions_are_one_based),
-		T(test_positions_respect_first_line),
-		T(test_positions_of_errors_respect_first_line),
-		T(test_positions_of_block_scalars),
-		T(test_positions_of_syntax_errors),
-		T(test_split_yaml_at_markers),
-		T(test_split_yaml_leading_marker),
-		T(test_split_yaml_end_marker_then_start_marker),
-		T(test_split_yaml_markers_only_at_line_start),
-		T(test_split_yaml_crlf),
-		T(test_split_yaml_nothing),
-		T(test_split_yaml_error_leaves_next_document_readable),
-		T(test_doc_parse_refuses_two_documents),
-		T(test_split_lines),
-		T(test_json_line),
-		T(test_json_escapes),
-		T(test_json_positions),
-		T(test_json_duplicate_keys),
-		T(test_refuses_over_one_mib),
-		T(test_accepts_exactly_one_mib),
-		T(test_nesting_64_levels_is_read),
-		T(test_nesting_over_64_levels_is_refused),
-		T(test_billion_laughs_is_refused),
-		T(test_many_aliases_of_a_scalar_are_counted),
-		T(test_aliases_share_the_anchored_node),
-		T(test_alias_to_unknown_anchor_is_refused),
-		T(test_recursive_alias_is_refused),
-		T(test_duplicate_keys_are_refused),
-		T(test_duplicate_keys_in_a_big_map_are_refused),
-		T(test_same_key_in_different_maps_is_fine),
-		T(test_non_scalar_keys_are_refused),
-		T(test_invalid_utf8_is_refused),
-		T(test_control_characters_are_refused),
-		T(test_empty_documents),
-		T(test_explicit_null_is_a_document),
-		T(test_submission_fields),
-		T(test_submission_optional_fields_absent),
-		T(test_submission_missing_action),
-		T(test_submission_action_not_a_string),
-		T(test_submission_not_a_map),
-		T(test_submission_kind_derived_from_action),
-		T(test_submission_explicit_kind),
-		T(test_submission_kind_contradicting_action),
-		T(test_submission_unknown_kind),
-		T(test_submission_ref_title_submitter_types),
-		T(test_submission_quoted_ref_is_a_string),
+		T_(test_scalar_null_forms),
+		T_(test_scalar_bool_forms),
+		T_(test_scalar_yes_no_are_strings),
+		T_(test_scalar_int_decimal),
+		T_(test_scalar_int_bases),
+		T_(test_scalar_int_overflow_is_an_error),
+		T_(test_scalar_not_numbers_are_strings),
+		T_(test_scalar_floats),
+		T_(test_scalar_quoted_are_strings),
+		T_(test_scalar_plain_strings),
+		T_(test_scalar_str_tag),
+		T_(test_scalar_typed_tags),
+		T_(test_scalar_tag_mismatch_and_unknown_tags),
+		T_(test_scalar_block_styles),
+		T_(test_lists_and_maps),
+		T_(test_scalar_keys_name_fields),
+		T_(test_node_helpers),
+		T_(test_positions_are_one_based),
+		T_(test_positions_respect_first_line),
+		T_(test_positions_of_errors_respect_first_line),
+		T_(test_positions_of_block_scalars),
+		T_(test_positions_of_syntax_errors),
+		T_(test_split_yaml_at_markers),
+		T_(test_split_yaml_leading_marker),
+		T_(test_split_yaml_end_marker_then_start_marker),
+		T_(test_split_yaml_markers_only_at_line_start),
+		T_(test_split_yaml_crlf),
+		T_(test_split_yaml_nothing),
+		T_(test_split_yaml_error_leaves_next_document_readable),
+		T_(test_doc_parse_refuses_two_documents),
+		T_(test_split_lines),
+		T_(test_json_line),
+		T_(test_json_escapes),
+		T_(test_json_positions),
+		T_(test_json_duplicate_keys),
+		T_(test_refuses_over_one_mib),
+		T_(test_accepts_exactly_one_mib),
+		T_(test_nesting_64_levels_is_read),
+		T_(test_nesting_over_64_levels_is_refused),
+		T_(test_billion_laughs_is_refused),
+		T_(test_many_aliases_of_a_scalar_are_counted),
+		T_(test_aliases_share_the_anchored_node),
+		T_(test_alias_to_unknown_anchor_is_refused),
+		T_(test_recursive_alias_is_refused),
+		T_(test_duplicate_keys_are_refused),
+		T_(test_duplicate_keys_in_a_big_map_are_refused),
+		T_(test_same_key_in_different_maps_is_fine),
+		T_(test_non_scalar_keys_are_refused),
+		T_(test_invalid_utf8_is_refused),
+		T_(test_control_characters_are_refused),
+		T_(test_empty_documents),
+		T_(test_explicit_null_is_a_document),
+		T_(test_submission_fields),
+		T_(test_submission_optional_fields_absent),
+		T_(test_submission_missing_action),
+		T_(test_submission_action_not_a_string),
+		T_(test_submission_not_a_map),
+		T_(test_submission_kind_derived_from_action),
+		T_(test_submission_explicit_kind),
+		T_(test_submission_kind_contradicting_action),
+		T_(test_submission_unknown_kind),
+		T_(test_submission_ref_title_submitter_types),
+		T_(test_submission_quoted_ref_is_a_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

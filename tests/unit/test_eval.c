@@ -14,113 +14,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../engine/engine.h"
+#include "support.h"
 
-#define NOW 1700000000
-#define SRC "policies/test.yaml"
-
-static struct {
-	arena *a;
-	policy_set *ps;
-	submission sub;
-	eval_result r;
-	char *json;     /* from json_dumps, freed by teardown */
-	json_t *back;   /* from json_loads, freed by teardown */
-} T;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&T, 0, sizeof T);
-	T.a = arena_new();
-	return 0;
-}
+/* Besides the fixture T: what jansson made, freed by teardown. */
+static char *DUMPED;    /* from json_dumps */
+static json_t *LOADED;  /* from json_loads */
 
 static int teardown(void **state)
 {
-	(void)state;
-	policy_set_free(T.ps);
-	arena_free(T.a);
-	free(T.json);
-	json_decref(T.back);
-	memset(&T, 0, sizeof T);
-	return 0;
+	free(DUMPED);
+	json_decref(LOADED);
+	DUMPED = NULL;
+	LOADED = NULL;
+	return fixture_teardown(state);
 }
 
 /* ---- helpers ---- */
-
-/* Adds one policy file to set ps (created when NULL); it must load cleanly. */
-static policy_set *add_file(policy_set *ps, const char *shown, const char *text)
-{
-	if (ps == NULL)
-		ps = policy_set_new();
-	diags errs = { 0 };
-	policy_set_add_text(ps, shown, text, strlen(text), &errs);
-	size_t n = errs.n;
-	diags_print(&errs, stderr);
-	diags_free(&errs);
-	assert_int_equal(n, 0);
-	return ps;
-}
-
-/* Loads policies (a YAML list body) as policies/test.yaml into T.ps. */
-static void load(const char *body)
-{
-	T.ps = add_file(T.ps, SRC, arena_printf(T.a, "version: 1\npolicies:\n%s", body));
-}
-
-static const submission *sub(const char *yaml)
-{
-	diags errs = { 0 };
-	bool empty = false;
-	node *root = doc_parse(T.a, "sub.yaml", yaml, strlen(yaml), 1, &empty, &errs);
-	bool ok = root != NULL && submission_from_doc(root, "sub.yaml", &T.sub, &errs);
-	diags_print(&errs, stderr);
-	diags_free(&errs);
-	assert_true(ok);
-	return &T.sub;
-}
-
-static eval_options opts(void)
-{
-	eval_options o;
-	eval_options_default(&o);
-	o.now = NOW;
-	return o;
-}
-
-static const eval_result *eval_in(const policy_set *ps, const char *yaml, const eval_options *o,
-    eval_result *out)
-{
-	sub(yaml);
-	evaluate(ps, &T.sub, o, T.a, out);
-	return out;
-}
-
-static const eval_result *eval(const char *yaml)
-{
-	eval_options o = opts();
-	return eval_in(T.ps, yaml, &o, &T.r);
-}
-
-static const finding *find(const eval_result *r, const char *name)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->findings[i].name, name) == 0)
-			return &r->findings[i];
-	return NULL;
-}
 
 /* The result as compact JSON, in the order the keys were set. */
 static const char *to_json(const eval_result *r)
 {
 	json_t *j = result_to_json(&T.sub, r);
 	assert_non_null(j);
-	free(T.json);
-	T.json = json_dumps(j, JSON_COMPACT);
+	free(DUMPED);
+	DUMPED = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	assert_non_null(T.json);
-	return T.json;
+	assert_non_null(DUMPED);
+	return DUMPED;
 }
 
 /* ---- status ---- */
@@ -669,9 +589,9 @@ static void test_json_detail_with_long_multibyte_value(void **state)
 	assert_int_equal(r->n, 1);
 	const char *j = to_json(r);
 	json_error_t jerr;
-	T.back = json_loads(j, 0, &jerr);
-	assert_non_null(T.back);
-	json_t *f = json_array_get(json_object_get(T.back, "findings"), 0);
+	LOADED = json_loads(j, 0, &jerr);
+	assert_non_null(LOADED);
+	json_t *f = json_array_get(json_object_get(LOADED, "findings"), 0);
 	assert_non_null(f);
 	const char *detail = json_string_value(json_object_get(f, "detail"));
 	assert_non_null(detail);
@@ -692,7 +612,7 @@ static void test_json_source_that_is_not_utf8(void **state)
 
 int main(void)
 {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T_(test_status_nothing_is_allowed),
 		T_(test_status_log_modify_info_alone_are_allowed),

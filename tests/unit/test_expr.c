@@ -12,56 +12,36 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../../engine/engine.h"
+#include "support.h"
 #include "../../engine/expr_impl.h"
 
-static arena *A;        /* documents, compiled expressions, results as text */
-static arena *S;        /* the evaluation's scratch arena */
-static diags ERRS;
+static arena *S;        /* the evaluation's scratch arena (T.a holds the rest) */
 static eval_ctx CTX;
 
 static int setup(void **state)
 {
-	(void)state;
-	A = arena_new();
 	S = arena_new();
-	memset(&ERRS, 0, sizeof ERRS);
 	memset(&CTX, 0, sizeof CTX);
-	return 0;
+	return fixture_setup(state);
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	arena_free(A);
 	arena_free(S);
-	diags_free(&ERRS);
-	return 0;
+	return fixture_teardown(state);
 }
 
 /* ---- helpers ---- */
 
-static const node *parse_doc(const char *yaml)
-{
-	bool empty;
-	node *n = doc_parse(A, "sub.yaml", yaml, strlen(yaml), 1, &empty, &ERRS);
-	if (n == NULL) {
-		diags_print(&ERRS, stderr);
-		fail_msg("document does not parse: %s", yaml);
-	}
-	return n;
-}
-
 static expr *compile_at(const char *src, size_t len, const node *pos)
 {
-	expr *e = expr_compile(A, src, len, "p.yaml", pos, &ERRS);
+	expr *e = expr_compile(T.a, src, len, "p.yaml", pos, &T.errs);
 	if (e == NULL) {
-		diags_print(&ERRS, stderr);
+		diags_print(&T.errs, stderr);
 		fail_msg("does not compile: %s", src);
 	}
-	assert_int_equal(ERRS.n, 0);
+	assert_int_equal(T.errs.n, 0);
 	return e;
 }
 
@@ -73,12 +53,12 @@ static expr *compile(const char *src)
 /* Compiling src must fail with exactly one error; returns it. */
 static const diag *compile_fail_at(const char *src, size_t len, const node *pos)
 {
-	expr *e = expr_compile(A, src, len, "p.yaml", pos, &ERRS);
+	expr *e = expr_compile(T.a, src, len, "p.yaml", pos, &T.errs);
 	if (e != NULL)
 		fail_msg("compiles but should not: %s", src);
-	assert_int_equal(ERRS.n, 1);
-	assert_string_equal(ERRS.items[0].file, "p.yaml");
-	return &ERRS.items[0];
+	assert_int_equal(T.errs.n, 1);
+	assert_string_equal(T.errs.items[0].file, "p.yaml");
+	return &T.errs.items[0];
 }
 
 static const char *compile_error(const char *src)
@@ -90,7 +70,7 @@ static const char *compile_error(const char *src)
 static void prepare(const char *yaml, const char *kind)
 {
 	memset(&CTX, 0, sizeof CTX);
-	CTX.doc = parse_doc(yaml ? yaml : "{}");
+	CTX.doc = parse(yaml ? yaml : "{}");
 	CTX.kind = kind;
 	CTX.scratch = S;
 }
@@ -103,10 +83,8 @@ static const char *ev_kind(const char *src, const char *yaml, const char *kind)
 	prepare(yaml, kind);
 	value v;
 	if (!expr_eval(e, &CTX, &v))
-		return arena_printf(A, "error: %s", CTX.err.msg);
-	char buf[512];
-	value_format(v, buf, sizeof buf);
-	return arena_strdup(A, buf);
+		return arena_printf(T.a, "error: %s", CTX.err.msg);
+	return fmt(v);
 }
 
 static const char *ev(const char *src, const char *yaml)
@@ -156,16 +134,9 @@ static const node *big_list_doc(size_t n)
 	for (size_t i = 0; i < n; i++)
 		off += (size_t)snprintf(buf + off, cap - off, "%s%zu", i ? "," : "", i);
 	snprintf(buf + off, cap - off, "]\n");
-	const node *d = parse_doc(buf);
+	const node *d = parse(buf);
 	free(buf);
 	return d;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 #define assert_ev(src, yaml, want) assert_string_equal(ev(src, yaml), want)
@@ -1084,13 +1055,13 @@ static void test_macro_syntax_errors(void **state)
 {
 	(void)state;
 	assert_string_equal(compile_error("any(l, 1, true)"), "expected a variable name, found \"1\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("any(l x, true)"),
 	    "expected \",\" after the list, found \"x\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("any(l, x)"),
 	    "expected \",\" after the variable, found \")\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("any(l, x, true"), "expected \")\", found end of expression");
 }
 
@@ -1203,7 +1174,7 @@ static void test_bad_regex_is_a_compile_error(void **state)
 	assert_true(strncmp(d->msg, "bad regular expression: ", 24) == 0);
 	assert_int_equal(d->line, 1);
 	assert_int_equal(d->col, 1);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("matches(s, 1)"), "matches() needs a string pattern");
 }
 
@@ -1229,17 +1200,17 @@ static void test_wrong_arity(void **state)
 {
 	(void)state;
 	assert_string_equal(compile_error("size()"), "size() takes 1 argument, not 0");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("size(1, 2)"), "size() takes 1 argument, not 2");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("glob('a')"), "glob() takes 2 arguments, not 1");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("has()"), "has() takes 1 to 2 arguments, not 0");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("has(a, 'b', 'c')"), "has() takes 1 to 2 arguments, not 3");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("min()"), "min() takes 1 to 64 arguments, not 0");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("lower('a', 'b')"), "lower() takes 1 argument, not 2");
 }
 
@@ -1259,7 +1230,7 @@ static void test_syntax_unterminated_string(void **state)
 	const diag *d = compile_fail_at("a == 'x", 7, NULL);
 	assert_string_equal(d->msg, "unterminated string");
 	assert_int_equal(d->col, 6);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("\"abc\\\""), "unterminated string");
 }
 
@@ -1267,9 +1238,9 @@ static void test_syntax_bad_escapes(void **state)
 {
 	(void)state;
 	assert_string_equal(compile_error("\"\\q\""), "unknown escape \\q");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("\"\\u12\""), "\\u needs four hex digits");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("\"\\ud800\""), "\\u escape of a surrogate half");
 }
 
@@ -1279,26 +1250,26 @@ static void test_syntax_unexpected_token(void **state)
 	const diag *d = compile_fail_at("1 + * 2", 7, NULL);
 	assert_string_equal(d->msg, "expected a value, found \"*\"");
 	assert_int_equal(d->col, 5);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("1 +"), "expected a value, found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("(1"), "expected \")\", found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("[1, 2"), "expected \",\" or \"]\", found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("size(1 2)"), "expected \",\" or \")\", found \"2\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a[1"), "expected \"]\", found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("true ? 1"), "expected \":\" in ?:, found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a."), "expected a field name after \".\", found end of expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a # b"), "unexpected character \"#\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	/* the whole character, so that the message stays valid UTF-8 */
 	assert_string_equal(compile_error("a \xc3\xa9 1"), "unexpected character \"\xc3\xa9\"");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("\xe2\x82\xac"), "unexpected character \"\xe2\x82\xac\"");
 }
 
@@ -1309,9 +1280,9 @@ static void test_syntax_single_equals(void **state)
 	assert_string_equal(d->msg, "unexpected \"=\" (did you mean ==, && or ||?)");
 	assert_int_equal(d->line, 1);
 	assert_int_equal(d->col, 3);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a & b"), "unexpected \"&\" (did you mean ==, && or ||?)");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a | b"), "unexpected \"|\" (did you mean ==, && or ||?)");
 }
 
@@ -1321,9 +1292,9 @@ static void test_syntax_trailing_garbage(void **state)
 	const diag *d = compile_fail_at("1 2", 3, NULL);
 	assert_string_equal(d->msg, "unexpected \"2\" after the expression");
 	assert_int_equal(d->col, 3);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("(1))"), "unexpected \")\" after the expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("a b"), "unexpected \"b\" after the expression");
 }
 
@@ -1331,7 +1302,7 @@ static void test_syntax_empty_expression(void **state)
 {
 	(void)state;
 	assert_string_equal(compile_error(""), "empty expression");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error("   \n\t"), "empty expression");
 }
 
@@ -1365,20 +1336,6 @@ static void test_expression_longer_than_4096_bytes(void **state)
 	free(src);
 }
 
-/* n opening strings, the middle, n closing strings. */
-static char *nest(int n, const char *open, const char *middle, const char *close)
-{
-	size_t len = (size_t)n * (strlen(open) + strlen(close)) + strlen(middle) + 1;
-	char *s = arena_alloc(A, len);
-	s[0] = '\0';
-	for (int i = 0; i < n; i++)
-		strcat(s, open);
-	strcat(s, middle);
-	for (int i = 0; i < n; i++)
-		strcat(s, close);
-	return s;
-}
-
 static void test_nesting_64_parentheses_compiles(void **state)
 {
 	(void)state;
@@ -1401,19 +1358,19 @@ static void test_nesting_limit_other_constructs(void **state)
 	assert_string_equal(ev(nest(64, "!", "true", ""), NULL), "true");
 	assert_string_equal(compile_error(nest(65, "!", "true", "")),
 	    "expression nested deeper than 64 levels");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error(nest(65, "[", "1", "]")),
 	    "expression nested deeper than 64 levels");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error(nest(65, "size(", "'a'", ")")),
 	    "expression nested deeper than 64 levels");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error(nest(65, "a[", "0", "]")),
 	    "expression nested deeper than 64 levels");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error(nest(65, "true ? ", "1", " : 0")),
 	    "expression nested deeper than 64 levels");
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	assert_string_equal(compile_error(nest(40, "(", nest(25, "[", "1", "]"), ")")),
 	    "expression nested deeper than 64 levels");
 }
@@ -1492,7 +1449,7 @@ static void test_step_bound_counts_string_work(void **state)
 		off += (size_t)sprintf(buf + off, "%s0", i ? "," : "");
 	sprintf(buf + off, "]\n");
 	memset(&CTX, 0, sizeof CTX);
-	CTX.doc = parse_doc(buf);
+	CTX.doc = parse(buf);
 	CTX.scratch = S;
 	free(buf);
 	const char *sources[] = {
@@ -1524,7 +1481,7 @@ static void test_position_plain_scalar(void **state)
 	assert_string_equal(d->msg, "expected a value, found end of expression");
 	assert_int_equal(d->line, 10);
 	assert_int_equal(d->col, 8);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	d = compile_fail_at("a = 1", 5, &at);
 	assert_int_equal(d->line, 10);
 	assert_int_equal(d->col, 7);
@@ -1566,12 +1523,12 @@ static void test_position_second_line_without_scalar(void **state)
 static void test_position_from_document(void **state)
 {
 	(void)state;
-	const node *root = parse_doc("policy:\n  when: a = 1\n  cond: 'a = 1'\n");
+	const node *root = parse("policy:\n  when: a = 1\n  cond: 'a = 1'\n");
 	const node *when = node_get(node_get(root, "policy"), "when");
 	const diag *d = compile_fail_at(when->u.str.s, when->u.str.len, when);
 	assert_int_equal(d->line, 2);
 	assert_int_equal(d->col, 11);
-	diags_clear(&ERRS);
+	diags_clear(&T.errs);
 	const node *cond = node_get(node_get(root, "policy"), "cond");
 	d = compile_fail_at(cond->u.str.s, cond->u.str.len, cond);
 	assert_int_equal(d->line, 3);
@@ -1581,7 +1538,7 @@ static void test_position_from_document(void **state)
 static void test_position_from_block_scalar(void **state)
 {
 	(void)state;
-	const node *root = parse_doc("policy:\n  when: |\n    a > 1 &&\n      b = 1\n");
+	const node *root = parse("policy:\n  when: |\n    a > 1 &&\n      b = 1\n");
 	const node *when = node_get(node_get(root, "policy"), "when");
 	assert_int_equal(when->style, STYLE_BLOCK);
 	const diag *d = compile_fail_at(when->u.str.s, when->u.str.len, when);
@@ -1672,142 +1629,142 @@ static void test_is_path_and_source(void **state)
 	assert_string_equal(expr_source(compile("a  >  1")), "a  >  1");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_literal_int),
-		T(test_literal_int_too_large),
-		T(test_literal_hex_too_large),
-		T(test_literal_malformed_number),
-		T(test_literal_float),
-		T(test_literal_strings_both_quotes),
-		T(test_literal_string_escapes),
-		T(test_literal_bool_null),
-		T(test_literal_list),
-		T(test_literal_list_constant_is_built_once),
-		T(test_not),
-		T(test_not_needs_bool),
-		T(test_negate),
-		T(test_negate_errors),
-		T(test_multiply_divide_modulo_ints),
-		T(test_multiply_divide_floats),
-		T(test_modulo_needs_ints),
-		T(test_add_subtract_numbers),
-		T(test_add_concatenates_strings),
-		T(test_add_concatenates_lists),
-		T(test_add_type_errors),
-		T(test_compare_ints),
-		T(test_compare_floats_and_mixed),
-		T(test_compare_strings),
-		T(test_compare_string_with_int_is_an_error),
-		T(test_compare_field_type_mismatch_is_an_error),
-		T(test_compare_other_types_are_errors),
-		T(test_equal_scalars),
-		T(test_equal_null),
-		T(test_equal_lists_deep),
-		T(test_equal_maps_deep),
-		T(test_equal_incompatible_types_is_an_error),
-		T(test_in_list),
-		T(test_in_map),
-		T(test_in_needs_list_or_map),
-		T(test_and_or),
-		T(test_and_or_short_circuit),
-		T(test_and_or_need_bools),
-		T(test_conditional),
-		T(test_conditional_evaluates_one_branch),
-		T(test_conditional_nesting),
-		T(test_conditional_needs_bool),
-		T(test_precedence_arithmetic),
-		T(test_precedence_not_binds_tighter_than_and),
-		T(test_precedence_equality_binds_tighter_than_in),
-		T(test_precedence_relational_binds_tighter_than_equality),
-		T(test_precedence_logical),
-		T(test_field_top_level),
-		T(test_field_member),
-		T(test_field_index),
-		T(test_field_index_by_string),
-		T(test_field_change_offset),
-		T(test_field_missing_reads_null),
-		T(test_field_member_of_null_is_null),
-		T(test_field_index_out_of_range_is_null),
-		T(test_field_member_of_scalar_is_an_error),
-		T(test_field_index_of_wrong_type_is_an_error),
-		T(test_field_kind_derived),
-		T(test_field_kind_is_the_selected_kind),
-		T(test_field_kind_without_derived_kind_is_null),
-		T(test_fn_size),
-		T(test_fn_size_counts_code_points),
-		T(test_fn_size_errors),
-		T(test_fn_has_one_argument),
-		T(test_fn_has_map_key),
-		T(test_fn_glob),
-		T(test_fn_matches),
-		T(test_fn_matches_errors),
-		T(test_fn_starts_ends_with),
-		T(test_fn_contains),
-		T(test_fn_lower_upper),
-		T(test_fn_int),
-		T(test_fn_int_errors),
-		T(test_fn_float),
-		T(test_fn_string),
-		T(test_fn_min_max_of_list),
-		T(test_fn_min_max_of_arguments),
-		T(test_fn_min_max_errors),
-		T(test_macro_any_all),
-		T(test_macro_count_sum),
-		T(test_macro_empty_list),
-		T(test_macro_over_objects),
-		T(test_macro_over_map_keys),
-		T(test_macro_nested),
-		T(test_macro_variable_scoping),
-		T(test_macro_short_circuit),
-		T(test_macro_errors),
-		T(test_macro_syntax_errors),
-		T(test_macro_nesting_limit),
-		T(test_arithmetic_on_null_is_an_error),
-		T(test_integer_overflow_is_an_error),
-		T(test_float_overflow_is_an_error),
-		T(test_division_by_zero_is_an_error),
-		T(test_modulo_by_zero_is_an_error),
-		T(test_eval_bool),
-		T(test_eval_bool_needs_a_bool),
-		T(test_eval_bool_reports_evaluation_errors),
-		T(test_bad_regex_is_a_compile_error),
-		T(test_constant_regex_is_compiled_once),
-		T(test_unknown_function),
-		T(test_wrong_arity),
-		T(test_too_many_arguments),
-		T(test_syntax_unterminated_string),
-		T(test_syntax_bad_escapes),
-		T(test_syntax_unexpected_token),
-		T(test_syntax_single_equals),
-		T(test_syntax_trailing_garbage),
-		T(test_syntax_empty_expression),
-		T(test_expression_nul_byte),
-		T(test_expression_longer_than_4096_bytes),
-		T(test_nesting_64_parentheses_compiles),
-		T(test_nesting_65_parentheses_is_a_compile_error),
-		T(test_nesting_limit_other_constructs),
-		T(test_step_bound_nested_macros),
-		T(test_step_bound_resets_per_evaluation),
-		T(test_step_bound_counts_list_scans),
-		T(test_step_bound_counts_string_work),
-		T(test_position_plain_scalar),
-		T(test_position_quoted_scalar),
-		T(test_position_evaluation_error_in_plain_scalar),
-		T(test_position_second_line_without_scalar),
-		T(test_position_from_document),
-		T(test_position_from_block_scalar),
-		T(test_describe_fields),
-		T(test_describe_fields_paths),
-		T(test_describe_fields_once_each_and_not_variables),
-		T(test_describe_fields_none),
-		T(test_describe_fields_dynamic_index),
-		T(test_describe_fields_after_the_bound),
-		T(test_first_field),
-		T(test_is_path_and_source),
+		T_(test_literal_int),
+		T_(test_literal_int_too_large),
+		T_(test_literal_hex_too_large),
+		T_(test_literal_malformed_number),
+		T_(test_literal_float),
+		T_(test_literal_strings_both_quotes),
+		T_(test_literal_string_escapes),
+		T_(test_literal_bool_null),
+		T_(test_literal_list),
+		T_(test_literal_list_constant_is_built_once),
+		T_(test_not),
+		T_(test_not_needs_bool),
+		T_(test_negate),
+		T_(test_negate_errors),
+		T_(test_multiply_divide_modulo_ints),
+		T_(test_multiply_divide_floats),
+		T_(test_modulo_needs_ints),
+		T_(test_add_subtract_numbers),
+		T_(test_add_concatenates_strings),
+		T_(test_add_concatenates_lists),
+		T_(test_add_type_errors),
+		T_(test_compare_ints),
+		T_(test_compare_floats_and_mixed),
+		T_(test_compare_strings),
+		T_(test_compare_string_with_int_is_an_error),
+		T_(test_compare_field_type_mismatch_is_an_error),
+		T_(test_compare_other_types_are_errors),
+		T_(test_equal_scalars),
+		T_(test_equal_null),
+		T_(test_equal_lists_deep),
+		T_(test_equal_maps_deep),
+		T_(test_equal_incompatible_types_is_an_error),
+		T_(test_in_list),
+		T_(test_in_map),
+		T_(test_in_needs_list_or_map),
+		T_(test_and_or),
+		T_(test_and_or_short_circuit),
+		T_(test_and_or_need_bools),
+		T_(test_conditional),
+		T_(test_conditional_evaluates_one_branch),
+		T_(test_conditional_nesting),
+		T_(test_conditional_needs_bool),
+		T_(test_precedence_arithmetic),
+		T_(test_precedence_not_binds_tighter_than_and),
+		T_(test_precedence_equality_binds_tighter_than_in),
+		T_(test_precedence_relational_binds_tighter_than_equality),
+		T_(test_precedence_logical),
+		T_(test_field_top_level),
+		T_(test_field_member),
+		T_(test_field_index),
+		T_(test_field_index_by_string),
+		T_(test_field_change_offset),
+		T_(test_field_missing_reads_null),
+		T_(test_field_member_of_null_is_null),
+		T_(test_field_index_out_of_range_is_null),
+		T_(test_field_member_of_scalar_is_an_error),
+		T_(test_field_index_of_wrong_type_is_an_error),
+		T_(test_field_kind_derived),
+		T_(test_field_kind_is_the_selected_kind),
+		T_(test_field_kind_without_derived_kind_is_null),
+		T_(test_fn_size),
+		T_(test_fn_size_counts_code_points),
+		T_(test_fn_size_errors),
+		T_(test_fn_has_one_argument),
+		T_(test_fn_has_map_key),
+		T_(test_fn_glob),
+		T_(test_fn_matches),
+		T_(test_fn_matches_errors),
+		T_(test_fn_starts_ends_with),
+		T_(test_fn_contains),
+		T_(test_fn_lower_upper),
+		T_(test_fn_int),
+		T_(test_fn_int_errors),
+		T_(test_fn_float),
+		T_(test_fn_string),
+		T_(test_fn_min_max_of_list),
+		T_(test_fn_min_max_of_arguments),
+		T_(test_fn_min_max_errors),
+		T_(test_macro_any_all),
+		T_(test_macro_count_sum),
+		T_(test_macro_empty_list),
+		T_(test_macro_over_objects),
+		T_(test_macro_over_map_keys),
+		T_(test_macro_nested),
+		T_(test_macro_variable_scoping),
+		T_(test_macro_short_circuit),
+		T_(test_macro_errors),
+		T_(test_macro_syntax_errors),
+		T_(test_macro_nesting_limit),
+		T_(test_arithmetic_on_null_is_an_error),
+		T_(test_integer_overflow_is_an_error),
+		T_(test_float_overflow_is_an_error),
+		T_(test_division_by_zero_is_an_error),
+		T_(test_modulo_by_zero_is_an_error),
+		T_(test_eval_bool),
+		T_(test_eval_bool_needs_a_bool),
+		T_(test_eval_bool_reports_evaluation_errors),
+		T_(test_bad_regex_is_a_compile_error),
+		T_(test_constant_regex_is_compiled_once),
+		T_(test_unknown_function),
+		T_(test_wrong_arity),
+		T_(test_too_many_arguments),
+		T_(test_syntax_unterminated_string),
+		T_(test_syntax_bad_escapes),
+		T_(test_syntax_unexpected_token),
+		T_(test_syntax_single_equals),
+		T_(test_syntax_trailing_garbage),
+		T_(test_syntax_empty_expression),
+		T_(test_expression_nul_byte),
+		T_(test_expression_longer_than_4096_bytes),
+		T_(test_nesting_64_parentheses_compiles),
+		T_(test_nesting_65_parentheses_is_a_compile_error),
+		T_(test_nesting_limit_other_constructs),
+		T_(test_step_bound_nested_macros),
+		T_(test_step_bound_resets_per_evaluation),
+		T_(test_step_bound_counts_list_scans),
+		T_(test_step_bound_counts_string_work),
+		T_(test_position_plain_scalar),
+		T_(test_position_quoted_scalar),
+		T_(test_position_evaluation_error_in_plain_scalar),
+		T_(test_position_second_line_without_scalar),
+		T_(test_position_from_document),
+		T_(test_position_from_block_scalar),
+		T_(test_describe_fields),
+		T_(test_describe_fields_paths),
+		T_(test_describe_fields_once_each_and_not_variables),
+		T_(test_describe_fields_none),
+		T_(test_describe_fields_dynamic_index),
+		T_(test_describe_fields_after_the_bound),
+		T_(test_first_field),
+		T_(test_is_path_and_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

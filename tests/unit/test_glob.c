@@ -10,28 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../../engine/engine.h"
-
-static arena *A;
-static diags ERRS;
-
-static int setup(void **state)
-{
-	(void)state;
-	A = arena_new();
-	memset(&ERRS, 0, sizeof ERRS);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	arena_free(A);
-	diags_free(&ERRS);
-	return 0;
-}
+#include "support.h"
 
 static bool g(const char *pat, const char *s)
 {
@@ -41,28 +21,10 @@ static bool g(const char *pat, const char *s)
 #define assert_glob(pat, s) do { if (!g(pat, s)) fail_msg("%s should match %s", pat, s); } while (0)
 #define assert_no_glob(pat, s) do { if (g(pat, s)) fail_msg("%s should not match %s", pat, s); } while (0)
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A value read from a YAML document, e.g. val("[1, 2]"). */
 static value val(const char *yaml)
 {
-	bool empty;
-	node *n = doc_parse(A, "v.yaml", yaml, strlen(yaml), 1, &empty, &ERRS);
-	if (n == NULL)
-		fail_msg("does not parse: %s", yaml);
-	return value_of_node(n);
-}
-
-static const char *fmt(value v)
-{
-	char buf[512];
-	value_format(v, buf, sizeof buf);
-	return arena_strdup(A, buf);
+	return value_of_node(parse(yaml));
 }
 
 static bool eq(const char *a, const char *b, bool *comparable)
@@ -329,13 +291,13 @@ static void test_duration_overflow(void **state)
 static void test_duration_format(void **state)
 {
 	(void)state;
-	assert_string_equal(duration_format(A, 0), "0s");
-	assert_string_equal(duration_format(A, 45), "45s");
-	assert_string_equal(duration_format(A, 90), "1m30s");
-	assert_string_equal(duration_format(A, 3600), "1h");
-	assert_string_equal(duration_format(A, 5400), "1h30m");
-	assert_string_equal(duration_format(A, 86400), "1d");
-	assert_string_equal(duration_format(A, 93784), "1d2h3m4s");
+	assert_string_equal(duration_format(T.a, 0), "0s");
+	assert_string_equal(duration_format(T.a, 45), "45s");
+	assert_string_equal(duration_format(T.a, 90), "1m30s");
+	assert_string_equal(duration_format(T.a, 3600), "1h");
+	assert_string_equal(duration_format(T.a, 5400), "1h30m");
+	assert_string_equal(duration_format(T.a, 86400), "1d");
+	assert_string_equal(duration_format(T.a, 93784), "1d2h3m4s");
 }
 
 static void test_duration_format_round_trips(void **state)
@@ -346,7 +308,7 @@ static void test_duration_format_round_trips(void **state)
 		INT64_C(15250284452471) * 604800,
 	};
 	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
-		assert_int_equal(dur(duration_format(A, samples[i])), samples[i]);
+		assert_int_equal(dur(duration_format(T.a, samples[i])), samples[i]);
 }
 
 /* ---- value_equal ---- */
@@ -536,48 +498,48 @@ static void test_value_format_small_buffer(void **state)
 static void test_value_describe(void **state)
 {
 	(void)state;
-	assert_string_equal(value_describe(A, val("[1, x]")), "[1, \"x\"]");
+	assert_string_equal(value_describe(T.a, val("[1, x]")), "[1, \"x\"]");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_glob_literal),
-		T(test_glob_star_stays_in_segment),
-		T(test_glob_double_star_crosses_segments),
-		T(test_glob_double_star_slash_matches_any_directory),
-		T(test_glob_double_star_slash_does_not_split_names),
-		T(test_glob_question_mark),
-		T(test_glob_classes),
-		T(test_glob_negated_classes),
-		T(test_glob_class_edge_cases),
-		T(test_glob_escapes),
-		T(test_glob_actions),
-		T(test_glob_empty),
-		T(test_glob_long_pattern),
-		T(test_glob_pathological_pattern_is_fast),
-		T(test_duration_units),
-		T(test_duration_combinations),
-		T(test_duration_bad_inputs),
-		T(test_duration_overflow),
-		T(test_duration_format),
-		T(test_duration_format_round_trips),
-		T(test_value_equal_numbers),
-		T(test_value_equal_null),
-		T(test_value_equal_strings_and_bools),
-		T(test_value_equal_incomparable),
-		T(test_value_equal_lists_deep),
-		T(test_value_equal_maps_deep),
-		T(test_value_equal_within_budget),
-		T(test_value_format_scalars),
-		T(test_value_format_special_floats),
-		T(test_value_format_long_string),
-		T(test_value_format_containers),
-		T(test_value_format_abbreviates),
-		T(test_value_format_small_buffer),
-		T(test_value_describe),
+		T_(test_glob_literal),
+		T_(test_glob_star_stays_in_segment),
+		T_(test_glob_double_star_crosses_segments),
+		T_(test_glob_double_star_slash_matches_any_directory),
+		T_(test_glob_double_star_slash_does_not_split_names),
+		T_(test_glob_question_mark),
+		T_(test_glob_classes),
+		T_(test_glob_negated_classes),
+		T_(test_glob_class_edge_cases),
+		T_(test_glob_escapes),
+		T_(test_glob_actions),
+		T_(test_glob_empty),
+		T_(test_glob_long_pattern),
+		T_(test_glob_pathological_pattern_is_fast),
+		T_(test_duration_units),
+		T_(test_duration_combinations),
+		T_(test_duration_bad_inputs),
+		T_(test_duration_overflow),
+		T_(test_duration_format),
+		T_(test_duration_format_round_trips),
+		T_(test_value_equal_numbers),
+		T_(test_value_equal_null),
+		T_(test_value_equal_strings_and_bools),
+		T_(test_value_equal_incomparable),
+		T_(test_value_equal_lists_deep),
+		T_(test_value_equal_maps_deep),
+		T_(test_value_equal_within_budget),
+		T_(test_value_format_scalars),
+		T_(test_value_format_special_floats),
+		T_(test_value_format_long_string),
+		T_(test_value_format_containers),
+		T_(test_value_format_abbreviates),
+		T_(test_value_format_small_buffer),
+		T_(test_value_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,15 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../engine/engine.h"
+#include "support.h"
 
-#define SRC "policies/test.yaml"
-
-static struct {
-	policy_set *ps;
-	diags errs;
-	char dir[64];           /* a temporary directory, removed by teardown */
-} T;
+/* Besides the fixture T: a temporary directory, removed by teardown. */
+static char TMP_DIR[64];
 
 static void remove_dir(const char *dir)
 {
@@ -47,22 +42,12 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	memset(&T, 0, sizeof T);
-	return 0;
-}
-
 static int teardown(void **state)
 {
-	(void)state;
-	policy_set_free(T.ps);
-	diags_free(&T.errs);
-	if (T.dir[0])
-		remove_dir(T.dir);
-	memset(&T, 0, sizeof T);
-	return 0;
+	if (TMP_DIR[0])
+		remove_dir(TMP_DIR);
+	TMP_DIR[0] = '\0';
+	return fixture_teardown(state);
 }
 
 /* ---- helpers ---- */
@@ -77,7 +62,8 @@ static size_t load_as(const char *shown, const char *text)
 	return T.errs.n - before;
 }
 
-static size_t load(const char *text)
+/* Adds text as SRC; returns the number of errors it added. */
+static size_t try_load(const char *text)
 {
 	return load_as(SRC, text);
 }
@@ -133,25 +119,16 @@ static char *printed(size_t i)
 	return buf;
 }
 
-static const policy *policy_named(const char *name)
-{
-	for (size_t i = 0; i < T.ps->n; i++)
-		if (T.ps->items[i].name && strcmp(T.ps->items[i].name, name) == 0)
-			return &T.ps->items[i];
-	fail_msg("no policy %s", name);
-	return NULL;
-}
-
 static void make_dir(void)
 {
-	snprintf(T.dir, sizeof T.dir, "%s", "/tmp/arbiter-test-XXXXXX");
-	assert_non_null(mkdtemp(T.dir));
+	snprintf(TMP_DIR, sizeof TMP_DIR, "%s", "/tmp/arbiter-test-XXXXXX");
+	assert_non_null(mkdtemp(TMP_DIR));
 }
 
 static void write_file(const char *name, const char *text)
 {
 	char path[512];
-	snprintf(path, sizeof path, "%s/%s", T.dir, name);
+	snprintf(path, sizeof path, "%s/%s", TMP_DIR, name);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
@@ -167,11 +144,11 @@ static const char *const TYPES =
 static void test_unknown_rule_type(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: regex\n"               /* 4 */
-	     "    condition: 'true'\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: regex\n"               /* 4 */
+	         "    condition: 'true'\n");
 	char *want = NULL;
 	assert_true(asprintf(&want, "unknown type \"regex\" (expected %s)", TYPES) > 0);
 	EXPECT_ERRS(1);
@@ -185,10 +162,10 @@ static void test_unknown_rule_type(void **state)
 static void test_missing_type(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"                  /* 3 */
-	     "    condition: 'true'\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"                  /* 3 */
+	         "    condition: 'true'\n");
 	char *want = NULL;
 	assert_true(asprintf(&want, "policy \"x\" needs a type (%s)", TYPES) > 0);
 	EXPECT_ERRS(1);
@@ -199,13 +176,13 @@ static void test_missing_type(void **state)
 static void test_missing_name(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - type: expression\n"         /* 3 */
-	     "    condition: 'true'\n"
-	     "  - name: \"\"\n"               /* 5 */
-	     "    type: expression\n"
-	     "    condition: 'true'\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - type: expression\n"         /* 3 */
+	         "    condition: 'true'\n"
+	         "  - name: \"\"\n"               /* 5 */
+	         "    type: expression\n"
+	         "    condition: 'true'\n");
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 3, 5, "a policy needs a name");
 	EXPECT_ERR(1, SRC, 5, 11, "a policy name must not be empty");
@@ -214,12 +191,12 @@ static void test_missing_name(void **state)
 static void test_unknown_common_key(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    severty: critical\n");         /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    severty: critical\n");         /* 6 */
 	EXPECT_ONE(6, 5, "unknown key \"severty\" in policy \"x\" "
 	    "(type expression takes condition besides the common keys)");
 }
@@ -227,16 +204,16 @@ static void test_unknown_common_key(void **state)
 static void test_unknown_type_specific_key(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: ranges_here\n"
-	     "    type: forbidden_range\n"
-	     "    ranges: [{start: 1, end: 2}]\n"
-	     "    rules: []\n"                   /* 6: a key of another type */
-	     "  - name: cond\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    field: changes\n");            /* 10 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: ranges_here\n"
+	         "    type: forbidden_range\n"
+	         "    ranges: [{start: 1, end: 2}]\n"
+	         "    rules: []\n"                   /* 6: a key of another type */
+	         "  - name: cond\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    field: changes\n");            /* 10 */
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 6, 5, "unknown key \"rules\" in policy \"ranges_here\" "
 	    "(type forbidden_range takes ranges, field besides the common keys)");
@@ -247,19 +224,19 @@ static void test_unknown_type_specific_key(void **state)
 static void test_unknown_key_in_nested_maps(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "polices: []\n"                     /* 2 */
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: forbidden_range\n"
-	     "    ranges: [{start: 1, end: 2, why: no}]\n"       /* 6 */
-	     "    override: {approval: 2}\n"                    /* 7 */
-	     "  - name: t\n"
-	     "    type: test_requirement\n"
-	     "    rules: [{test_suite: a, min_pass_rate: 1, weight: 2}]\n"   /* 10 */
-	     "  - name: r\n"
-	     "    type: review_requirement\n"
-	     "    conditions: [{if: 'true', then: look, else: skip}]\n");     /* 13 */
+	try_load("version: 1\n"
+	         "polices: []\n"                     /* 2 */
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: forbidden_range\n"
+	         "    ranges: [{start: 1, end: 2, why: no}]\n"       /* 6 */
+	         "    override: {approval: 2}\n"                    /* 7 */
+	         "  - name: t\n"
+	         "    type: test_requirement\n"
+	         "    rules: [{test_suite: a, min_pass_rate: 1, weight: 2}]\n"   /* 10 */
+	         "  - name: r\n"
+	         "    type: review_requirement\n"
+	         "    conditions: [{if: 'true', then: look, else: skip}]\n");     /* 13 */
 	EXPECT_ERRS(5);
 	EXPECT_ERR(0, SRC, 2, 1, "unknown key \"polices\" in a policy file "
 	    "(expected version, enabled, policies)");
@@ -274,14 +251,14 @@ static void test_unknown_key_in_nested_maps(void **state)
 static void test_unknown_key_without_a_known_type(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: regex\n"                     /* 4 */
-	     "    colour: red\n"                     /* 5: no type takes it */
-	     "    condition: 'true'\n"               /* a key of some type: not reported */
-	     "  - name: y\n"                         /* 7 */
-	     "    colour: blue\n");                  /* 8 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: regex\n"                     /* 4 */
+	         "    colour: red\n"                     /* 5: no type takes it */
+	         "    condition: 'true'\n"               /* a key of some type: not reported */
+	         "  - name: y\n"                         /* 7 */
+	         "    colour: blue\n");                  /* 8 */
 	char *want = NULL;
 	assert_true(asprintf(&want, "unknown type \"regex\" (expected %s)", TYPES) > 0);
 	EXPECT_ERRS(4);
@@ -297,24 +274,24 @@ static void test_unknown_key_without_a_known_type(void **state)
 static void test_unknown_severity(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    severity: hi\n");              /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    severity: hi\n");              /* 6 */
 	EXPECT_ONE(6, 15, "unknown severity \"hi\" (expected info, warning or critical)");
 }
 
 static void test_unknown_effect(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    effect: block\n");             /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    effect: block\n");             /* 6 */
 	EXPECT_ONE(6, 13, "unknown effect \"block\" "
 	    "(expected deny, require_approval, warn, log or modify)");
 }
@@ -322,16 +299,16 @@ static void test_unknown_effect(void **state)
 static void test_unknown_kind(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    applies_to: [proposal, exports]\n"     /* 6 */
-	     "  - name: y\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    applies_to: pull_request\n");          /* 10 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    applies_to: [proposal, exports]\n"     /* 6 */
+	         "  - name: y\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    applies_to: pull_request\n");          /* 10 */
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 6, 28, "unknown kind \"exports\" (expected proposal, export or import)");
 	EXPECT_ERR(1, SRC, 10, 17,
@@ -341,38 +318,38 @@ static void test_unknown_kind(void **state)
 static void test_unknown_role(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    override:\n"
-	     "      role: owner\n");               /* 7 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    override:\n"
+	         "      role: owner\n");               /* 7 */
 	EXPECT_ONE(7, 13, "unknown role \"owner\" (expected reviewer or admin)");
 }
 
 static void test_bad_durations(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    override: {max_duration: 24x}\n"    /* 6 */
-	     "  - name: q\n"
-	     "    type: quota\n"
-	     "    limit: 5\n"
-	     "    window: soon\n"                     /* 10 */
-	     "  - name: zero\n"
-	     "    type: quota\n"
-	     "    limit: 5\n"
-	     "    window: 0s\n"                       /* 14 */
-	     "  - name: plain_zero\n"
-	     "    type: quota\n"
-	     "    limit: 5\n"
-	     "    window: 0\n"                        /* 18 */
-	     "    override: {max_duration: true}\n");  /* 19 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    override: {max_duration: 24x}\n"    /* 6 */
+	         "  - name: q\n"
+	         "    type: quota\n"
+	         "    limit: 5\n"
+	         "    window: soon\n"                     /* 10 */
+	         "  - name: zero\n"
+	         "    type: quota\n"
+	         "    limit: 5\n"
+	         "    window: 0s\n"                       /* 14 */
+	         "  - name: plain_zero\n"
+	         "    type: quota\n"
+	         "    limit: 5\n"
+	         "    window: 0\n"                        /* 18 */
+	         "    override: {max_duration: true}\n");  /* 19 */
 	EXPECT_ERRS(5);
 	EXPECT_ERR(0, SRC, 6, 30, "override.max_duration: bad duration \"24x\" "
 	    "(expected a number and a unit, e.g. 90s, 15m, 24h, 30d)");
@@ -390,14 +367,14 @@ static void test_bad_durations(void **state)
 static void test_duplicate_name_in_one_file(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"                          /* 3 */
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "  - name: x\n"                          /* 6 */
-	     "    type: expression\n"
-	     "    condition: 'false'\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"                          /* 3 */
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "  - name: x\n"                          /* 6 */
+	         "    type: expression\n"
+	         "    condition: 'false'\n");
 	EXPECT_ONE(6, 11, "duplicate policy name \"x\" (first defined at " SRC ":3)");
 }
 
@@ -429,14 +406,14 @@ static void test_duplicate_name_across_files(void **state)
 static void test_bad_expression_in_condition(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'bytes_changed >'\n"       /* 5: the text starts at column 17 */
-	     "  - name: y\n"
-	     "    type: expression\n"
-	     "    condition: size(files) > > 3\n");     /* 8: plain, starts at column 16 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'bytes_changed >'\n"       /* 5: the text starts at column 17 */
+	         "  - name: y\n"
+	         "    type: expression\n"
+	         "    condition: size(files) > > 3\n");     /* 8: plain, starts at column 16 */
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 5, 32, "expected a value, found end of expression");
 	EXPECT_ERR(1, SRC, 8, 30, "expected a value, found \">\"");
@@ -445,27 +422,27 @@ static void test_bad_expression_in_condition(void **state)
 static void test_bad_expression_in_when(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    when: 'tenant = \"acme\"'\n"          /* 4: the text starts at column 12 */
-	     "    type: expression\n"
-	     "    condition: 'true'\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    when: 'tenant = \"acme\"'\n"          /* 4: the text starts at column 12 */
+	         "    type: expression\n"
+	         "    condition: 'true'\n");
 	EXPECT_ONE(4, 19, "unexpected \"=\" (did you mean ==, && or ||?)");
 }
 
 static void test_bad_expression_in_if(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: review_requirement\n"
-	     "    conditions:\n"
-	     "      - if: 'has(files'\n"                /* 6: the text starts at column 14 */
-	     "        then: look\n"
-	     "      - if: 'nosuch(files)'\n"            /* 8 */
-	     "        then: look\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: review_requirement\n"
+	         "    conditions:\n"
+	         "      - if: 'has(files'\n"                /* 6: the text starts at column 14 */
+	         "        then: look\n"
+	         "      - if: 'nosuch(files)'\n"            /* 8 */
+	         "        then: look\n");
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 6, 23, "expected \",\" or \")\", found end of expression");
 	EXPECT_ERR(1, SRC, 8, 14, "unknown function nosuch");
@@ -474,13 +451,13 @@ static void test_bad_expression_in_if(void **state)
 static void test_bad_expression_in_block_scalar(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: |\n"
-	     "      has(bytes_changed) &&\n"           /* 6 */
-	     "      bytes_changed >> 3\n");             /* 7 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: |\n"
+	         "      has(bytes_changed) &&\n"           /* 6 */
+	         "      bytes_changed >> 3\n");             /* 7 */
 	/* reported, in the right file and message; the column inside a block
 	 * scalar is not checked here (see the report: expr_parse.c counts it
 	 * from the "|" indicator, not from the content's indentation) */
@@ -495,26 +472,26 @@ static void test_bad_expression_in_block_scalar(void **state)
 static void test_wrong_value_types(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: forbidden_range\n"
-	     "    ranges: 5\n"                          /* 5 */
-	     "    enabled: \"yes\"\n"                   /* 6 */
-	     "    override: {approvals: 9}\n"           /* 7 */
-	     "  - name: y\n"
-	     "    type: quota\n"
-	     "    limit: lots\n"                        /* 10 */
-	     "    window: 1h\n"
-	     "    override: {approvals: two, allowed: 1}\n"   /* 12 */
-	     "  - name: z\n"
-	     "    type: protected_paths\n"
-	     "    patterns: {a: 1}\n"                   /* 15 */
-	     "    description: [not, text]\n"           /* 16 */
-	     "    override: nope\n"                     /* 17 */
-	     "  - name: 5\n"                            /* 18 */
-	     "    type: expression\n"
-	     "    condition: 7\n");                     /* 20 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: forbidden_range\n"
+	         "    ranges: 5\n"                          /* 5 */
+	         "    enabled: \"yes\"\n"                   /* 6 */
+	         "    override: {approvals: 9}\n"           /* 7 */
+	         "  - name: y\n"
+	         "    type: quota\n"
+	         "    limit: lots\n"                        /* 10 */
+	         "    window: 1h\n"
+	         "    override: {approvals: two, allowed: 1}\n"   /* 12 */
+	         "  - name: z\n"
+	         "    type: protected_paths\n"
+	         "    patterns: {a: 1}\n"                   /* 15 */
+	         "    description: [not, text]\n"           /* 16 */
+	         "    override: nope\n"                     /* 17 */
+	         "  - name: 5\n"                            /* 18 */
+	         "    type: expression\n"
+	         "    condition: 7\n");                     /* 20 */
 	EXPECT_ERRS(11);
 	EXPECT_ERR(0, SRC, 5, 13, "ranges must be a list, not int 5");
 	EXPECT_ERR(1, SRC, 6, 14, "enabled must be a bool, not string \"yes\"");
@@ -533,27 +510,27 @@ static void test_wrong_value_types(void **state)
 static void test_wrong_value_type_of_condition(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 7\n");                      /* 5 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 7\n");                      /* 5 */
 	EXPECT_ONE(5, 16, "condition must be a string, not int 7");
 }
 
 static void test_field_must_be_a_path(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: allowlist\n"
-	     "    field: 'size(vendor)'\n"               /* 5 */
-	     "    values: [a]\n"
-	     "  - name: y\n"
-	     "    type: allowlist\n"
-	     "    field: vendor\n"
-	     "    values: [a, [b]]\n");                   /* 10 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: allowlist\n"
+	         "    field: 'size(vendor)'\n"               /* 5 */
+	         "    values: [a]\n"
+	         "  - name: y\n"
+	         "    type: allowlist\n"
+	         "    field: vendor\n"
+	         "    values: [a, [b]]\n");                   /* 10 */
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 5, 12,
 	    "field must be a field path such as changes or tests.smoke, not \"size(vendor)\"");
@@ -565,17 +542,17 @@ static void test_field_must_be_a_path(void **state)
 static void test_missing_required_keys_per_type(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - {name: t0, type: expression}\n"          /* 3 */
-	     "  - {name: t1, type: forbidden_range}\n"
-	     "  - {name: t2, type: test_requirement}\n"
-	     "  - {name: t3, type: change_constraint}\n"
-	     "  - {name: t4, type: review_requirement}\n"
-	     "  - {name: t5, type: protected_paths}\n"
-	     "  - {name: t6, type: allowlist}\n"
-	     "  - {name: t7, type: denylist, field: x}\n"
-	     "  - {name: t8, type: quota, window: 1h}\n"); /* 11 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - {name: t0, type: expression}\n"          /* 3 */
+	         "  - {name: t1, type: forbidden_range}\n"
+	         "  - {name: t2, type: test_requirement}\n"
+	         "  - {name: t3, type: change_constraint}\n"
+	         "  - {name: t4, type: review_requirement}\n"
+	         "  - {name: t5, type: protected_paths}\n"
+	         "  - {name: t6, type: allowlist}\n"
+	         "  - {name: t7, type: denylist, field: x}\n"
+	         "  - {name: t8, type: quota, window: 1h}\n"); /* 11 */
 	EXPECT_ERRS(10);
 	EXPECT_ERR(0, SRC, 3, 5, "policy \"t0\" of type expression needs condition");
 	EXPECT_ERR(1, SRC, 4, 5, "policy \"t1\" of type forbidden_range needs ranges");
@@ -592,17 +569,17 @@ static void test_missing_required_keys_per_type(void **state)
 static void test_missing_keys_in_nested_items(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: r\n"
-	     "    type: forbidden_range\n"
-	     "    ranges: [{start: 1}]\n"                     /* 5 */
-	     "  - name: t\n"
-	     "    type: test_requirement\n"
-	     "    rules: [{test_suite: a}]\n"                 /* 8 */
-	     "  - name: c\n"
-	     "    type: review_requirement\n"
-	     "    conditions: [{if: 'true'}]\n");             /* 11 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: r\n"
+	         "    type: forbidden_range\n"
+	         "    ranges: [{start: 1}]\n"                     /* 5 */
+	         "  - name: t\n"
+	         "    type: test_requirement\n"
+	         "    rules: [{test_suite: a}]\n"                 /* 8 */
+	         "  - name: c\n"
+	         "    type: review_requirement\n"
+	         "    conditions: [{if: 'true'}]\n");             /* 11 */
 	EXPECT_ERRS(3);
 	EXPECT_ERR(0, SRC, 5, 14, "a range needs start and end");
 	EXPECT_ERR(1, SRC, 8, 13, "a test rule needs test_suite and min_pass_rate");
@@ -612,30 +589,30 @@ static void test_missing_keys_in_nested_items(void **state)
 static void test_modify_without_set(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    effect: modify\n");                          /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    effect: modify\n");                          /* 6 */
 	EXPECT_ONE(6, 13, "policy \"x\" has effect modify but no set: {attribute: value}");
 }
 
 static void test_set_without_modify(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    effect: warn\n"
-	     "    set: {mode: draft}\n"                        /* 7 */
-	     "  - name: y\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    set:\n"
-	     "      mode: draft\n");                            /* 12 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    effect: warn\n"
+	         "    set: {mode: draft}\n"                        /* 7 */
+	         "  - name: y\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    set:\n"
+	         "      mode: draft\n");                            /* 12 */
 	EXPECT_ERRS(2);
 	EXPECT_ERR(0, SRC, 7, 10, "policy \"x\" has set but its effect is not modify");
 	EXPECT_ERR(1, SRC, 12, 7, "policy \"y\" has set but its effect is not modify");
@@ -646,28 +623,28 @@ static void test_set_without_modify(void **state)
 static void test_range_end_before_start(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: forbidden_range\n"
-	     "    ranges:\n"
-	     "      - {start: 0xFFB0, end: 0x10}\n");          /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: forbidden_range\n"
+	         "    ranges:\n"
+	         "      - {start: 0xFFB0, end: 0x10}\n");          /* 6 */
 	EXPECT_ONE(6, 30, "range end 0x10 is before its start 0xFFB0");
 }
 
 static void test_min_pass_rate_out_of_range(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: test_requirement\n"
-	     "    rules:\n"
-	     "      - {test_suite: a, min_pass_rate: 1.5}\n"   /* 6 */
-	     "      - {test_suite: b, min_pass_rate: -0.1}\n"  /* 7 */
-	     "      - {test_suite: c, min_pass_rate: 95%}\n"   /* 8 */
-	     "      - {test_suite: d, min_pass_rate: 0}\n"
-	     "      - {test_suite: e, min_pass_rate: 1}\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: test_requirement\n"
+	         "    rules:\n"
+	         "      - {test_suite: a, min_pass_rate: 1.5}\n"   /* 6 */
+	         "      - {test_suite: b, min_pass_rate: -0.1}\n"  /* 7 */
+	         "      - {test_suite: c, min_pass_rate: 95%}\n"   /* 8 */
+	         "      - {test_suite: d, min_pass_rate: 0}\n"
+	         "      - {test_suite: e, min_pass_rate: 1}\n");
 	EXPECT_ERRS(3);
 	EXPECT_ERR(0, SRC, 6, 40, "min_pass_rate must be from 0 to 1, not 1.5");
 	EXPECT_ERR(1, SRC, 7, 40, "min_pass_rate must be from 0 to 1, not -0.1");
@@ -677,19 +654,19 @@ static void test_min_pass_rate_out_of_range(void **state)
 static void test_bad_constraint_keys(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: change_constraint\n"
-	     "    rules:\n"
-	     "      - biggest_bytes: 5\n"                       /* 6 */
-	     "      - max_bytes changed: 5\n"                   /* 7 */
-	     "      - {max_a: 1, max_b: 2}\n"                   /* 8 */
-	     "      - max_: 3\n"                                /* 9 */
-	     "      - max_ok: ten\n"                            /* 10 */
-	     "      - allowed_ok: 3\n"                          /* 11 */
-	     "      - max_fine.nested: 3\n"
-	     "      - forbidden_fine: [1]\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: change_constraint\n"
+	         "    rules:\n"
+	         "      - biggest_bytes: 5\n"                       /* 6 */
+	         "      - max_bytes changed: 5\n"                   /* 7 */
+	         "      - {max_a: 1, max_b: 2}\n"                   /* 8 */
+	         "      - max_: 3\n"                                /* 9 */
+	         "      - max_ok: ten\n"                            /* 10 */
+	         "      - allowed_ok: 3\n"                          /* 11 */
+	         "      - max_fine.nested: 3\n"
+	         "      - forbidden_fine: [1]\n");
 	EXPECT_ERRS(6);
 	EXPECT_ERR(0, SRC, 6, 9, "unknown constraint \"biggest_bytes\" "
 	    "(expected max_F, min_F, allowed_F or forbidden_F)");
@@ -704,12 +681,12 @@ static void test_bad_constraint_keys(void **state)
 static void test_negative_limit(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: quota\n"
-	     "    limit: -1\n"                                  /* 5 */
-	     "    window: 1h\n");
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: quota\n"
+	         "    limit: -1\n"                                  /* 5 */
+	         "    window: 1h\n");
 	EXPECT_ONE(5, 12, "limit must not be negative");
 }
 
@@ -718,46 +695,46 @@ static void test_negative_limit(void **state)
 static void test_unsupported_version(void **state)
 {
 	(void)state;
-	load("version: 2\n"
-	     "policies: []\n");
+	try_load("version: 2\n"
+	         "policies: []\n");
 	EXPECT_ONE(1, 10, "unsupported version 2 (this arbiter reads version 1)");
 	diags_free(&T.errs);
-	load("version: \"1\"\n"
-	     "policies: []\n");
+	try_load("version: \"1\"\n"
+	         "policies: []\n");
 	EXPECT_ONE(1, 10, "unsupported version \"1\" (this arbiter reads version 1)");
 	diags_free(&T.errs);
-	load("version: 1.0\n"
-	     "policies: []\n");
+	try_load("version: 1.0\n"
+	         "policies: []\n");
 	EXPECT_ERRS(0);
 }
 
 static void test_missing_version(void **state)
 {
 	(void)state;
-	load("# no version\n"
-	     "policies: []\n");
+	try_load("# no version\n"
+	         "policies: []\n");
 	EXPECT_ONE(2, 1, "missing version: 1");
 }
 
 static void test_missing_policies(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "enabled: true\n");
+	try_load("version: 1\n"
+	         "enabled: true\n");
 	EXPECT_ONE(1, 1, "missing policies: a list of policies");
 	diags_free(&T.errs);
-	load("version: 1\n"
-	     "policies: {a: 1}\n");
+	try_load("version: 1\n"
+	         "policies: {a: 1}\n");
 	EXPECT_ONE(2, 11, "policies must be a list, not map {a: 1}");
 }
 
 static void test_empty_file(void **state)
 {
 	(void)state;
-	load("");
+	try_load("");
 	EXPECT_ONE(1, 1, "empty policy file (expected version, enabled and policies)");
 	diags_free(&T.errs);
-	load("# only a comment\n\n");
+	try_load("# only a comment\n\n");
 	EXPECT_ONE(1, 1, "empty policy file (expected version, enabled and policies)");
 	assert_int_equal(T.ps->nfiles, 2);
 	assert_int_equal(T.ps->n, 0);
@@ -766,28 +743,28 @@ static void test_empty_file(void **state)
 static void test_file_not_a_map(void **state)
 {
 	(void)state;
-	load("- name: x\n"
-	     "  type: expression\n");
+	try_load("- name: x\n"
+	         "  type: expression\n");
 	EXPECT_ONE(1, 1, "a policy file must be a map, not list [{name: \"x\", type: \"expression\"}]");
 }
 
 static void test_policy_not_a_map(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - just_a_name\n");                              /* 3 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - just_a_name\n");                              /* 3 */
 	EXPECT_ONE(3, 5, "a policy must be a map, not string \"just_a_name\"");
 }
 
 static void test_yaml_syntax_error(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: [expression\n"                          /* 4: never closed */
-	     "    condition: 'true'\n");                        /* 5 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: [expression\n"                          /* 4: never closed */
+	         "    condition: 'true'\n");                        /* 5 */
 	/* libyaml notices at the next key, inside the sequence left open */
 	EXPECT_ONE(5, 14, "did not find expected ',' or ']' while parsing a flow sequence");
 }
@@ -795,11 +772,11 @@ static void test_yaml_syntax_error(void **state)
 static void test_yaml_syntax_error_bad_indentation(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "   condition: 'true'\n");                         /* 5: one space short */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "   condition: 'true'\n");                         /* 5: one space short */
 	EXPECT_ERRS(1);
 	assert_string_equal(T.errs.items[0].file, SRC);
 	assert_int_equal(T.errs.items[0].line, 5);
@@ -810,12 +787,12 @@ static void test_yaml_syntax_error_bad_indentation(void **state)
 static void test_yaml_duplicate_key(void **state)
 {
 	(void)state;
-	load("version: 1\n"
-	     "policies:\n"
-	     "  - name: x\n"
-	     "    type: expression\n"
-	     "    condition: 'true'\n"
-	     "    type: quota\n");                              /* 6 */
+	try_load("version: 1\n"
+	         "policies:\n"
+	         "  - name: x\n"
+	         "    type: expression\n"
+	         "    condition: 'true'\n"
+	         "    type: quota\n");                              /* 6 */
 	EXPECT_ONE(6, 5, "duplicate key \"type\"");
 }
 
@@ -824,7 +801,7 @@ static void test_yaml_duplicate_key(void **state)
 static void test_several_errors_in_one_file(void **state)
 {
 	(void)state;
-	size_t n = load("version: 1\n"
+	size_t n = try_load("version: 1\n"
 	    "policies:\n"
 	    "  - name: a\n"                                     /* 3 */
 	    "    type: expression\n"
@@ -903,7 +880,7 @@ static void test_errors_in_several_files(void **state)
 static void test_clean_load_records_the_policy(void **state)
 {
 	(void)state;
-	assert_int_equal(load("version: 1\n"
+	assert_int_equal(try_load("version: 1\n"
 	    "policies:\n"
 	    "  - name: p\n"
 	    "    description: A policy\n"
@@ -940,7 +917,7 @@ static void test_load_dir_in_name_order(void **state)
 	    "    type: expression\n"
 	    "    condition: 'true'\n");
 	write_file("03-c.yaml", "version: 1\npolicies:\n  - {name: c, type: expression, condition: 'true'}\n");
-	T.ps = policy_set_load(T.dir, "policies", &T.errs);
+	T.ps = policy_set_load(TMP_DIR, "policies", &T.errs);
 	assert_non_null(T.ps);
 	EXPECT_ERRS(0);
 	assert_int_equal(T.ps->nfiles, 3);
@@ -948,7 +925,7 @@ static void test_load_dir_in_name_order(void **state)
 	assert_string_equal(T.ps->files[1].shown, "policies/10-a.yml");
 	assert_string_equal(T.ps->files[2].shown, "policies/20-b.yaml");
 	char path[512];
-	snprintf(path, sizeof path, "%s/10-a.yml", T.dir);
+	snprintf(path, sizeof path, "%s/10-a.yml", TMP_DIR);
 	assert_string_equal(T.ps->files[1].path, path);
 	assert_int_equal(T.ps->n, 3);
 	assert_string_equal(T.ps->items[0].name, "c");
@@ -970,7 +947,7 @@ static void test_load_dir_skips_other_and_hidden_files(void **state)
 	write_file("old.yaml.bak", "not: [valid\n");
 	write_file("x.json", "not: [valid\n");
 	write_file("yaml", "not: [valid\n");
-	T.ps = policy_set_load(T.dir, "policies", &T.errs);
+	T.ps = policy_set_load(TMP_DIR, "policies", &T.errs);
 	assert_non_null(T.ps);
 	EXPECT_ERRS(0);
 	assert_int_equal(T.ps->nfiles, 1);
@@ -986,7 +963,7 @@ static void test_load_dir_records_sha256(void **state)
 	static const char b[] = "version: 1\nenabled: false\npolicies: []\n";
 	write_file("a.yaml", a);
 	write_file("b.yml", b);
-	T.ps = policy_set_load(T.dir, "policies", &T.errs);
+	T.ps = policy_set_load(TMP_DIR, "policies", &T.errs);
 	EXPECT_ERRS(0);
 	assert_int_equal(T.ps->nfiles, 2);
 	unsigned char want[32];
@@ -1004,7 +981,7 @@ static void test_load_dir_shown_prefix(void **state)
 	make_dir();
 	write_file("10-rom.yaml", "version: 1\npolicies:\n\n"
 	    "  - {name: r, type: expression, condition: 'true', effect: nope}\n");   /* 4 */
-	T.ps = policy_set_load(T.dir, "policies/", &T.errs);    /* a trailing slash is dropped */
+	T.ps = policy_set_load(TMP_DIR, "policies/", &T.errs);    /* a trailing slash is dropped */
 	EXPECT_ERRS(1);
 	EXPECT_ERR(0, "policies/10-rom.yaml", 4, 60, "unknown effect \"nope\" "
 	    "(expected deny, require_approval, warn, log or modify)");
@@ -1014,10 +991,10 @@ static void test_load_dir_shown_prefix(void **state)
 	diags_free(&T.errs);
 
 	/* no prefix: files are shown by the directory as given */
-	T.ps = policy_set_load(T.dir, NULL, &T.errs);
+	T.ps = policy_set_load(TMP_DIR, NULL, &T.errs);
 	EXPECT_ERRS(1);
 	char shown[512];
-	snprintf(shown, sizeof shown, "%s/10-rom.yaml", T.dir);
+	snprintf(shown, sizeof shown, "%s/10-rom.yaml", TMP_DIR);
 	assert_string_equal(T.errs.items[0].file, shown);
 	assert_string_equal(T.ps->files[0].shown, shown);
 }
@@ -1029,7 +1006,7 @@ static void test_load_dir_errors_in_several_files(void **state)
 	write_file("a.yaml", "version: 1\npolicies:\n  - {name: a, type: bad}\n");
 	write_file("b.yaml", "version: 1\npolicies:\n  - {name: a, type: expression, condition: 'true'}\n");
 	write_file("c.yaml", "");
-	T.ps = policy_set_load(T.dir, "policies", &T.errs);
+	T.ps = policy_set_load(TMP_DIR, "policies", &T.errs);
 	EXPECT_ERRS(3);
 	assert_string_equal(T.errs.items[0].file, "policies/a.yaml");
 	assert_int_equal(T.errs.items[0].line, 3);
@@ -1045,11 +1022,11 @@ static void test_load_empty_dir_is_error(void **state)
 	(void)state;
 	make_dir();
 	write_file("README.md", "no policies here\n");
-	T.ps = policy_set_load(T.dir, "policies", &T.errs);
+	T.ps = policy_set_load(TMP_DIR, "policies", &T.errs);
 	assert_non_null(T.ps);
 	EXPECT_ERRS(1);
 	char msg[512];
-	snprintf(msg, sizeof msg, "no policy files (*.yaml) in %s", T.dir);
+	snprintf(msg, sizeof msg, "no policy files (*.yaml) in %s", TMP_DIR);
 	EXPECT_ERR(0, "policies", 0, 0, msg);
 	assert_int_equal(T.ps->nfiles, 0);
 	assert_int_equal(T.ps->n, 0);
@@ -1079,7 +1056,7 @@ static void test_example_set_loads_cleanly(void **state)
 
 int main(void)
 {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T_(test_unknown_rule_type),
 		T_(test_missing_type),

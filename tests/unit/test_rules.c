@@ -17,86 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../engine/engine.h"
-
-#define NOW 1700000000
-#define SRC "policies/test.yaml"
-
-/* One test's state; teardown frees it even when the test fails. */
-static struct {
-	arena *a;
-	policy_set *ps;
-	submission sub;
-	eval_result r;
-} T;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&T, 0, sizeof T);
-	T.a = arena_new();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	policy_set_free(T.ps);
-	arena_free(T.a);
-	memset(&T, 0, sizeof T);
-	return 0;
-}
+#include "support.h"
 
 /* ---- helpers ---- */
-
-/* Loads a whole policy file as policies/test.yaml; it must have no errors. */
-static void load_file(const char *text)
-{
-	if (T.ps == NULL)
-		T.ps = policy_set_new();
-	diags errs = { 0 };
-	policy_set_add_text(T.ps, SRC, text, strlen(text), &errs);
-	size_t n = errs.n;
-	diags_print(&errs, stderr);
-	diags_free(&errs);
-	assert_int_equal(n, 0);
-}
-
-/* Loads policies (a YAML list body) after "version: 1\npolicies:\n". */
-static void load(const char *body)
-{
-	load_file(arena_printf(T.a, "version: 1\npolicies:\n%s", body));
-}
-
-static const submission *sub(const char *yaml)
-{
-	diags errs = { 0 };
-	bool empty = false;
-	node *root = doc_parse(T.a, "sub.yaml", yaml, strlen(yaml), 1, &empty, &errs);
-	bool ok = root != NULL && submission_from_doc(root, "sub.yaml", &T.sub, &errs);
-	diags_print(&errs, stderr);
-	diags_free(&errs);
-	assert_true(ok);
-	return &T.sub;
-}
-
-static const eval_result *eval_with(const char *yaml, const eval_options *o)
-{
-	if (T.ps == NULL)
-		T.ps = policy_set_new();
-	sub(yaml);
-	evaluate(T.ps, &T.sub, o, T.a, &T.r);
-	return &T.r;
-}
-
-/* Evaluates a submission with the default options (fail closed, enforcing). */
-static const eval_result *eval(const char *yaml)
-{
-	eval_options o;
-	eval_options_default(&o);
-	o.now = NOW;
-	return eval_with(yaml, &o);
-}
 
 static void dump(const eval_result *r)
 {
@@ -163,36 +86,12 @@ static void check_finding(const char *file, int line, const finding *f, const ch
 		_fail(file, line);
 }
 
-/* The i-th finding (0-based) of policy name, or NULL. */
-static const finding *nth(const eval_result *r, const char *name, size_t i)
-{
-	for (size_t j = 0; j < r->n; j++)
-		if (strcmp(r->findings[j].name, name) == 0 && i-- == 0)
-			return &r->findings[j];
-	return NULL;
-}
-
-static const finding *find(const eval_result *r, const char *name)
-{
-	return nth(r, name, 0);
-}
-
 static size_t count_named(const eval_result *r, const char *name)
 {
 	size_t n = 0;
 	for (size_t j = 0; j < r->n; j++)
 		n += strcmp(r->findings[j].name, name) == 0;
 	return n;
-}
-
-/* The policy called name in the loaded set. */
-static const policy *policy_named(const char *name)
-{
-	for (size_t i = 0; i < T.ps->n; i++)
-		if (T.ps->items[i].name && strcmp(T.ps->items[i].name, name) == 0)
-			return &T.ps->items[i];
-	fail_msg("no policy %s", name);
-	return NULL;
 }
 
 /* ---- expression ---- */
@@ -972,9 +871,7 @@ static bool fake_quota(void *ctx, const quota_query *q, double *out, char *err, 
 static const eval_result *eval_history(const char *yaml, fake_history *h)
 {
 	history_source src = { .quota = fake_quota, .ctx = h };
-	eval_options o;
-	eval_options_default(&o);
-	o.now = NOW;
+	eval_options o = opts();
 	o.history = &src;
 	return eval_with(yaml, &o);
 }
@@ -1530,7 +1427,7 @@ static void test_self_protection_even_with_file_disabled(void **state)
 
 int main(void)
 {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T_(test_expression_fires),
 		T_(test_expression_does_not_fire),
