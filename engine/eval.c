@@ -528,15 +528,12 @@ static void rule_quota(run *u, const policy *p)
 		}
 	}
 	quota_query q = { .policy = p, .sub = u->sub, .since = u->o->now - p->u.quota.window };
-	const char *scope = "";
+	value per = { .type = NODE_NULL };
 	if (p->u.quota.per != NULL) {
-		value per;
 		if (!field_value(u, p, p->u.quota.per, &per))
 			return;
 		q.per_value = per.type == NODE_STRING ? arena_strndup(u->a, per.u.str.s, per.u.str.len)
 		    : value_describe(u->a, per);
-		scope = arena_printf(u->a, " for %s %s", expr_first_field(p->u.quota.per),
-		    shown(u, per));
 	}
 	/* a count reads no field of its own: its path is the per field, if any */
 	const char *path = p->field ? what : p->u.quota.per ? expr_first_field(p->u.quota.per) : NULL;
@@ -551,10 +548,13 @@ static void rule_quota(run *u, const policy *p)
 	double total = current + history;
 	if (p->field == NULL && total == 1)
 		what = "submission";
-	if (total > p->u.quota.limit)
-		add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
-		    total, what, scope, duration_format(u->a, p->u.quota.window), history,
-		    p->u.quota.limit), path);
+	if (total <= p->u.quota.limit)
+		return;
+	const char *scope = p->u.quota.per == NULL ? "" : arena_printf(u->a, " for %s %s",
+	    expr_first_field(p->u.quota.per), shown(u, per));
+	add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
+	    total, what, scope, duration_format(u->a, p->u.quota.window), history,
+	    p->u.quota.limit), path);
 }
 
 /* ---- modifications ---- */
