@@ -66,9 +66,10 @@ const node *node_get(const node *m, const char *key)
 	if (m == NULL || m->type != NODE_MAP)
 		return NULL;
 	size_t len = strlen(key);
+	uint32_t h = key_hash(key, len);
 	for (size_t i = 0; i < m->u.map.n; i++) {
 		const node *k = m->u.map.keys[i];
-		if (k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
+		if (k->hash == h && k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
 			return m->u.map.vals[i];
 	}
 	return NULL;
@@ -349,6 +350,7 @@ static void add_node(struct builder *b, node *n, uint64_t weight, yaml_mark_t m)
 			n->u.str.len = strlen(buf);
 			n->type = NODE_STRING;
 		}
+		n->hash = key_hash(n->u.str.s, n->u.str.len);
 		if (strmap_put(&f->keys, n->u.str.s, n->u.str.len, n) != NULL) {
 			fail(b, m, "duplicate key \"%s\"", n->u.str.s);
 			return;

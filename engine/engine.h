@@ -81,6 +81,7 @@ struct node {
 	uint8_t type;           /* NODE_* */
 	uint8_t style;          /* for strings: how the scalar was written */
 	uint32_t line, col;     /* 1-based position in its file */
+	uint32_t hash;          /* map keys: key_hash() of the text, for lookups */
 	union {
 		bool b;
 		int64_t i;
@@ -90,6 +91,16 @@ struct node {
 		struct { node **keys; node **vals; size_t n; } map;
 	} u;
 };
+
+/* FNV-1a over a map key: keys carry it from parsing, expressions from
+ * compiling, so a field lookup compares one integer per key. */
+static inline uint32_t key_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
 
 const char *node_type_name(int type);
 /* The value under key in a map node, or NULL (also when m is not a map). */
@@ -169,12 +180,18 @@ typedef struct eval_ctx {
 	value vars[EXPR_MAX_VARS];
 	expr_error err;
 	unsigned steps;         /* evaluation work done, for the bound */
+	/* an open-addressing index of doc's keys (index + 1 per slot), built by
+	 * eval_ctx_index: top-level fields are read by nearly every policy */
+	uint16_t *slots;
+	uint32_t mask;
 } eval_ctx;
 
 /* Compiles source text (len bytes). pos is the YAML scalar holding it, for
  * positions; file names its file. Returns NULL and adds an error on failure. */
 expr *expr_compile(arena *a, const char *text, size_t len, const char *file,
     const node *pos, diags *errs);
+/* Indexes ctx->doc's keys in ctx->scratch for fast field reads (optional). */
+void eval_ctx_index(eval_ctx *ctx);
 /* Evaluates e; false on an evaluation error (described in ctx->err). */
 bool expr_eval(const expr *e, eval_ctx *ctx, value *out);
 /* Evaluates e as a condition: true or false, or an error when not a bool. */
@@ -249,7 +266,7 @@ typedef struct policy {
 	int effect;
 	int kinds;              /* KIND_* mask */
 	const char **actions;   /* globs as written; none: every action */
-	glob *action_globs;     /* the same, compiled */
+	uint32_t *action_ids;   /* the same, as indices into the set's action_globs */
 	size_t nactions;
 	expr *when;
 	override_spec override;
@@ -279,6 +296,11 @@ typedef struct policy_set {
 	policy *items;
 	size_t n, cap;
 	strmap names;           /* name -> policy index + 1 */
+	/* The distinct action globs of all policies: a handful serve dozens of
+	 * policies, so evaluation tests each once per submission. */
+	glob *action_globs;
+	size_t nglobs, globcap;
+	strmap glob_ids;        /* pattern -> index + 1 */
 	policy_file *files;
 	size_t nfiles, filecap;
 } policy_set;

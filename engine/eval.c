@@ -23,6 +23,7 @@ typedef struct run {
 	eval_result *r;
 	eval_ctx ctx;
 	size_t action_len;
+	signed char *glob_memo; /* per distinct action glob: -1 untested, 0, 1 */
 } run;
 
 void eval_options_default(eval_options *o)
@@ -637,8 +638,14 @@ static bool selects(run *u, const policy *p)
 		return false;
 	if (p->nactions > 0) {
 		bool any = false;
-		for (size_t i = 0; i < p->nactions && !any; i++)
-			any = glob_test(&p->action_globs[i], u->sub->action, u->action_len);
+		for (size_t i = 0; i < p->nactions && !any; i++) {
+			/* each distinct glob is tested once per submission */
+			uint32_t id = p->action_ids[i];
+			if (u->glob_memo[id] < 0)
+				u->glob_memo[id] = glob_test(&u->ps->action_globs[id], u->sub->action,
+				    u->action_len);
+			any = u->glob_memo[id] == 1;
+		}
 		if (!any)
 			return false;
 	}
@@ -661,7 +668,10 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 	u.ctx.doc = sub->doc;
 	u.ctx.kind = sub->kind;
 	u.ctx.scratch = scratch;
+	eval_ctx_index(&u.ctx);
 	u.action_len = strlen(sub->action);
+	u.glob_memo = arena_alloc(scratch, ps->nglobs + 1);
+	memset(u.glob_memo, -1, ps->nglobs + 1);
 	self_protection(&u);
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];

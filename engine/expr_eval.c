@@ -113,13 +113,41 @@ static value v_null(void)
 	return v;
 }
 
-static const node *map_get(eval_ctx *c, const node *m, const char *key, size_t len)
+void eval_ctx_index(eval_ctx *c)
 {
+	const node *m = c->doc;
+	c->slots = NULL;
+	if (m == NULL || m->type != NODE_MAP || m->u.map.n < 8 || m->u.map.n > 16384)
+		return;         /* small maps scan as fast; huge ones are not worth it */
+	uint32_t size = 16;
+	while (size < 2 * m->u.map.n)
+		size *= 2;
+	c->slots = arena_alloc(c->scratch, size * sizeof *c->slots);
+	memset(c->slots, 0, size * sizeof *c->slots);
+	c->mask = size - 1;
+	for (size_t i = 0; i < m->u.map.n; i++) {
+		uint32_t j = m->u.map.keys[i]->hash & c->mask;
+		while (c->slots[j] != 0)
+			j = (j + 1) & c->mask;
+		c->slots[j] = (uint16_t)(i + 1);
+	}
+}
+
+/* h is key_hash(key, len): compiled names carry it, run-time keys pass it. */
+static const node *map_get(eval_ctx *c, const node *m, const char *key, size_t len, uint32_t h)
+{
+	if (m == c->doc && c->slots != NULL) {
+		for (uint32_t j = h & c->mask; c->slots[j] != 0; j = (j + 1) & c->mask) {
+			const node *k = m->u.map.keys[c->slots[j] - 1];
+			if (k->hash == h && k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
+				return m->u.map.vals[c->slots[j] - 1];
+		}
+		return NULL;
+	}
 	charge(c, m->u.map.n, ITEMS_PER_STEP);
 	for (size_t i = 0; i < m->u.map.n; i++) {
 		const node *k = m->u.map.keys[i];
-		if (k->u.str.len == len && (len == 0 || k->u.str.s[0] == key[0]) &&
-		    memcmp(k->u.str.s, key, len) == 0)
+		if (k->hash == h && k->u.str.len == len && memcmp(k->u.str.s, key, len) == 0)
 			return m->u.map.vals[i];
 	}
 	return NULL;
@@ -138,11 +166,11 @@ static node *new_list(eval_ctx *c, size_t n)
 static bool eval_field(const expr *e, eval_ctx *c, value *out)
 {
 	/* `kind` reads the kind the policies were selected by, derived or given */
-	if (c->kind != NULL && e->len == 4 && memcmp(e->name, "kind", 4) == 0) {
+	if (c->kind != NULL && e->is_kind) {
 		*out = v_str(c->kind, strlen(c->kind));
 		return true;
 	}
-	*out = value_of_node(map_get(c, c->doc, e->name, e->len));
+	*out = value_of_node(map_get(c, c->doc, e->name, e->len, e->hash));
 	return true;
 }
 
@@ -157,7 +185,7 @@ static bool eval_member(const expr *e, eval_ctx *c, value *out)
 	}
 	if (base.type != NODE_MAP)
 		return fail(c, e, "cannot read field .%s of %s", e->name, show_typed(c, base));
-	*out = value_of_node(map_get(c, base.u.n, e->name, e->len));
+	*out = value_of_node(map_get(c, base.u.n, e->name, e->len, e->hash));
 	return true;
 }
 
@@ -181,7 +209,8 @@ static bool eval_index(const expr *e, eval_ctx *c, value *out)
 	if (base.type == NODE_MAP) {
 		if (idx.type != NODE_STRING)
 			return fail(c, e, "a map key must be a string, not %s", show_typed(c, idx));
-		*out = value_of_node(map_get(c, base.u.n, idx.u.str.s, idx.u.str.len));
+		*out = value_of_node(map_get(c, base.u.n, idx.u.str.s, idx.u.str.len,
+		    key_hash(idx.u.str.s, idx.u.str.len)));
 		return true;
 	}
 	return fail(c, e, "cannot index %s", show_typed(c, base));
@@ -348,7 +377,8 @@ static bool eval_binary(const expr *e, eval_ctx *c, value *out)
 		if (b.type == NODE_MAP) {
 			if (a.type != NODE_STRING)
 				return fail(c, e, "in on a map needs a string key, not %s", show_typed(c, a));
-			*out = v_bool(map_get(c, b.u.n, a.u.str.s, a.u.str.len) != NULL);
+			*out = v_bool(map_get(c, b.u.n, a.u.str.s, a.u.str.len,
+			    key_hash(a.u.str.s, a.u.str.len)) != NULL);
 			return true;
 		}
 		return fail(c, e, "in needs a list or map on its right, not %s", show_typed(c, b));
@@ -461,10 +491,12 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 	default:
 		break;
 	}
+	bool wrap = false;      /* for a pattern compiled here, see regex_compile */
 	if (e->op == F_MATCHES && a.type == NODE_STRING && args[1].type == NODE_STRING) {
 		/* matching walks the text once per state of the pattern */
 		size_t weight = e->re_weight;
-		const char *why = e->re ? NULL : regex_refusal(args[1].u.str.s, args[1].u.str.len, &weight);
+		const char *why = e->re ? NULL : regex_refusal(args[1].u.str.s,
+		    strnlen(args[1].u.str.s, args[1].u.str.len), &weight, &wrap);
 		if (why != NULL)
 			return fail(c, e, "bad regular expression %s: %s", show(c, args[1]), why);
 		charge(c, (a.u.str.len + 1) * (weight + 1) + (e->re ? 0 : 64 * weight + 256), BYTES_PER_STEP);
@@ -496,7 +528,8 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		if (a.type != NODE_MAP || args[1].type != NODE_STRING)
 			return fail(c, e, "has(map, key) needs a map and a string, not %s and %s",
 			    type_of(a), type_of(args[1]));
-		*out = v_bool(map_get(c, a.u.n, args[1].u.str.s, args[1].u.str.len) != NULL);
+		*out = v_bool(map_get(c, a.u.n, args[1].u.str.s, args[1].u.str.len,
+		    key_hash(args[1].u.str.s, args[1].u.str.len)) != NULL);
 		return true;
 	case F_GLOB:
 		if (!want_str(e, c, a) || !want_str(e, c, args[1]))
@@ -515,7 +548,7 @@ static bool eval_call(const expr *e, eval_ctx *c, value *out)
 		}
 		regex_t re;
 		const char *pat = arena_strndup(c->scratch, args[1].u.str.s, args[1].u.str.len);
-		int rc = regcomp(&re, pat, REG_EXTENDED | REG_NOSUB);
+		int rc = regex_compile(&re, pat, wrap);
 		if (rc != 0) {
 			char buf[128];
 			regerror(rc, &re, buf, sizeof buf);

@@ -43,6 +43,8 @@ struct expr {
 	value lit;              /* X_LIT */
 	const char *name;       /* X_FIELD, X_MEMBER */
 	size_t len;
+	uint32_t hash;          /* key_hash(name) */
+	bool is_kind;           /* X_FIELD `kind`: reads the derived kind */
 	const char *path;       /* for field paths: the path as text */
 	expr *a, *b, *c;
 	expr **args;            /* X_CALL, X_LIST */
@@ -57,7 +59,9 @@ struct expr {
 
 /* Why the regular expression pat (len bytes) is refused, or NULL; *weight is
  * set to its size with repetition counts expanded, the measure of what
- * compiling and matching it costs. */
-const char *regex_refusal(const char *pat, size_t len, size_t *weight);
+ * compiling and matching it costs, and *wrap to what regex_compile needs. */
+const char *regex_refusal(const char *pat, size_t len, size_t *weight, bool *wrap);
+/* regcomp for matches(): pat up to its NUL, wrapped when *wrap allows. */
+int regex_compile(regex_t *re, const char *pat, bool wrap);
 
 #endif

@@ -418,12 +418,13 @@ static void free_regex(void *re)
  * seconds to compile and "(.*)(.*)\2\1" forever to match. Refused: back-
  * references, groups nested deeper than 64, and counts that expand the pattern
  * beyond REGEX_MAX_WEIGHT atoms (a bracket expression or group is one atom,
- * weighing what it holds). */
-const char *regex_refusal(const char *pat, size_t len, size_t *weight)
+ * weighing what it holds). *wrap: regex_compile may wrap it. */
+const char *regex_refusal(const char *pat, size_t len, size_t *weight, bool *wrap)
 {
 	size_t sum[65];         /* the weight of each open group so far */
 	size_t last = 0;        /* the weight of the atom just read, for a count after it */
 	int depth = 0;
+	bool odd = false;       /* a ')' that closes nothing, a trailing '\\' or a '^' */
 	sum[0] = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = pat[i];
@@ -465,6 +466,7 @@ const char *regex_refusal(const char *pat, size_t len, size_t *weight)
 			last = 0;
 			continue;
 		} else {
+			odd = odd || c == ')' || c == '^' || (c == '\\' && i + 1 == len);
 			if (c == '\\' && i + 1 < len) {
 				if (pat[i + 1] >= '1' && pat[i + 1] <= '9')
 					return "back-references such as \\1 are not supported";
@@ -496,11 +498,35 @@ const char *regex_refusal(const char *pat, size_t len, size_t *weight)
 		if (sum[depth] > REGEX_MAX_WEIGHT)
 			return "repetition counts that expand it beyond 1000 atoms";
 	}
+	*wrap = depth == 0 && !odd;
 	size_t total = 0;
 	while (depth >= 0)
 		total += sum[depth--];
 	*weight = total;
 	return NULL;
+}
+
+/* Compiles pat for matches(), which finds it anywhere in the text. glibc
+ * searches by trying a match from each position in turn, quadratic in the
+ * text for everyday patterns ("[a-z]+@[a-z]+\\.com" over 100 KB of letters:
+ * 17 s); "^.*(pat)" means the same and is one pass. In the C locale the
+ * engine runs in, `.` is any byte but NUL, which ends the text anyway. Not for
+ * a pattern with an anchor '^' (after ".*" glibc lets it match after a
+ * newline) or with parentheses that do not pair up. */
+int regex_compile(regex_t *re, const char *pat, bool wrap)
+{
+	if (!wrap)
+		return regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
+	size_t n = strlen(pat);
+	char *buf = malloc(n + 6);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, "^.*(", 4);
+	memcpy(buf + 4, pat, n);
+	memcpy(buf + 4 + n, ")", 2);
+	int rc = regcomp(re, buf, REG_EXTENDED | REG_NOSUB);
+	free(buf);
+	return rc;
 }
 
 static expr *parse_call(parser *p, const token *name)
@@ -555,14 +581,17 @@ static expr *parse_call(parser *p, const token *name)
 			error_at(p, off, "%s", "matches() needs a string pattern");
 			return NULL;
 		}
-		const char *why = regex_refusal(args[1]->lit.u.str.s, args[1]->lit.u.str.len,
-		    &e->re_weight);
+		/* regcomp reads the pattern up to a NUL */
+		const char *pat = args[1]->lit.u.str.s;
+		bool wrap;
+		const char *why = regex_refusal(pat, strnlen(pat, args[1]->lit.u.str.len),
+		    &e->re_weight, &wrap);
 		if (why != NULL) {
 			error_at(p, off, "bad regular expression: %s", why);
 			return NULL;
 		}
 		e->re = arena_alloc(p->a, sizeof *e->re);
-		int rc = regcomp(e->re, args[1]->lit.u.str.s, REG_EXTENDED | REG_NOSUB);
+		int rc = regex_compile(e->re, pat, wrap);
 		if (rc != 0) {
 			char buf[128];
 			regerror(rc, e->re, buf, sizeof buf);
@@ -678,6 +707,8 @@ static expr *parse_primary(parser *p)
 		e = mk(p, X_FIELD, off);
 		e->name = arena_strndup(p->a, t.s, t.slen);
 		e->len = t.slen;
+		e->hash = key_hash(e->name, e->len);
+		e->is_kind = e->len == 4 && memcmp(e->name, "kind", 4) == 0;
 		e->path = e->name;
 		return e;
 	case T_ERROR:
@@ -725,6 +756,7 @@ static expr *parse_postfix(parser *p)
 			m->a = e;
 			m->name = arena_strndup(p->a, p->src + p->tok.pos, p->tok.len);
 			m->len = p->tok.len;
+			m->hash = key_hash(m->name, m->len);
 			if (path_fits(e, m->len + 1))
 				m->path = arena_printf(p->a, "%s.%s", e->path, m->name);
 			next(p);

@@ -400,6 +400,30 @@ static glob *compile_globs(loader *l, const char **patterns, size_t n)
 	return g;
 }
 
+/* The indices of patterns in the set's distinct action globs, adding new ones. */
+static uint32_t *action_ids(loader *l, const char **patterns, size_t n)
+{
+	policy_set *ps = l->ps;
+	uint32_t *ids = arena_alloc(l->a, n * sizeof *ids + 1);
+	for (size_t i = 0; patterns != NULL && i < n; i++) {
+		size_t len = strlen(patterns[i]);
+		uintptr_t id = (uintptr_t)strmap_get(&ps->glob_ids, patterns[i], len);
+		if (id == 0) {
+			if (ps->nglobs == ps->globcap) {
+				ps->globcap = ps->globcap ? ps->globcap * 2 : 16;
+				ps->action_globs = realloc(ps->action_globs, ps->globcap * sizeof(glob));
+				if (ps->action_globs == NULL)
+					abort();
+			}
+			glob_compile(&ps->action_globs[ps->nglobs], patterns[i], len);
+			id = ++ps->nglobs;
+			strmap_put(&ps->glob_ids, patterns[i], len, (void *)id);
+		}
+		ids[i] = (uint32_t)(id - 1);
+	}
+	return ids;
+}
+
 /* Applies one type-specific key. */
 static void load_type_key(loader *l, policy *p, const node *k, const node *v)
 {
@@ -580,7 +604,7 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 			}
 		} else if (strcmp(key, "actions") == 0) {
 			p->actions = get_str_list(l, v, key, &p->nactions);
-			p->action_globs = compile_globs(l, p->actions, p->nactions);
+			p->action_ids = action_ids(l, p->actions, p->nactions);
 		} else if (strcmp(key, "when") == 0) {
 			p->when = get_expr(l, v, key);
 		} else if (strcmp(key, "severity") == 0) {
@@ -710,6 +734,8 @@ void policy_set_free(policy_set *ps)
 		return;
 	free(ps->items);
 	free(ps->files);
+	free(ps->action_globs);
+	strmap_free(&ps->glob_ids);
 	strmap_free(&ps->names);
 	arena_free(ps->arena);
 	free(ps);
