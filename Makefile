@@ -69,6 +69,7 @@ test: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan EXTRA_CFLAGS="$(SANFLAGS)" OPT="-O1 -g" \
 		build/asan/arbiter $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%) \
 		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%)
+	@$(MAKE) --no-print-directory build/release/arbiter
 	@sh tests/run.sh build/asan
 
 run: deps arbiter
