@@ -460,8 +460,12 @@ const char *regex_refusal(const char *pat, size_t len, size_t *weight, bool *wra
 			sum[depth] += last * (count ? count - 1 : 0);
 			last *= count ? count : 1;
 			i = j;
-		} else if (c == '*' || c == '+' || c == '?') {
+		} else if (c == '*' || c == '?') {
 			continue;       /* a loop, not copies: last stays for a count after it */
+		} else if (c == '+') {
+			/* x+ is compiled as x x*, so "a+++..." doubles with each '+' */
+			sum[depth] += last;
+			last *= 2;
 		} else if (c == '|') {
 			last = 0;
 			continue;
