@@ -88,17 +88,21 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(FUZZ_PACKAGES)" deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" \
-		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz_%)
 	@for f in $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%); do \
 		mkdir -p build/fuzz/corpus-$$f; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
 		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 \
-			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>&1 | tail -3 || exit 1; \
+			-rss_limit_mb=2048 -artifact_prefix=build/fuzz/$$f- \
+			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f > build/fuzz/$$f.log 2>&1; \
+		rc=$$?; tail -3 build/fuzz/$$f.log; \
+		if [ $$rc -ne 0 ]; then echo "fuzz $$f failed: see build/fuzz/$$f.log"; exit 1; fi; \
 	done
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o)
-	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 clean:
 	rm -rf build arbiter

@@ -164,6 +164,17 @@ bool value_is_number(value v);
 size_t utf8_length(const char *s, size_t n);
 double value_number(value v);
 
+/* A policy's list of values, with its strings hashed: a submission may hold
+ * a huge list, and each element is looked up in the policy's list. */
+typedef struct value_set {
+	const node *list;       /* as written */
+	strmap strings;         /* its string members */
+	bool others;            /* it has members that are not strings */
+} value_set;
+/* A set for a list node, in a (which frees its table). */
+value_set *value_set_new(arena *a, const node *list);
+bool value_set_has(const value_set *s, value x);
+
 /* ---- expr_parse.c and expr_eval.c: the expression language ---- */
 typedef struct expr expr;
 
@@ -250,7 +261,7 @@ typedef struct limit_spec {
 	const char *key;        /* as written, e.g. "max_bytes_changed" */
 	expr *field;            /* F, compiled as a path */
 	double number;          /* max_ and min_ */
-	const node *values;     /* allowed_ and forbidden_: a list node */
+	value_set *values;      /* allowed_ and forbidden_ */
 } limit_spec;
 typedef struct cond_spec { expr *cond; const char *then, *message; } cond_spec;
 
@@ -279,7 +290,7 @@ typedef struct policy {
 		struct { limit_spec *items; size_t n; } limits;
 		struct { cond_spec *items; size_t n; } conds;
 		struct { const char **patterns; glob *globs; size_t npatterns; const node *operations; } paths;
-		const node *values;     /* allowlist and denylist */
+		value_set *values;      /* allowlist and denylist */
 		struct { double limit; int64_t window; expr *per; } quota;
 	} u;
 } policy;

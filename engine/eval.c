@@ -338,10 +338,10 @@ static bool list_contains(const node *list, value x)
 static void check_membership(run *u, const policy *p, const void *arg, value x, where w)
 {
 	const limit_spec *ls = arg;
-	bool in = list_contains(ls->values, x);
+	bool in = value_set_has(ls->values, x);
 	if ((ls->kind == LIMIT_ALLOWED) == in)
 		return;
-	const char *path = where_text(u, w), *list = shown(u, value_of_node(ls->values));
+	const char *path = where_text(u, w), *list = shown(u, value_of_node(ls->values->list));
 	if (ls->kind == LIMIT_ALLOWED)
 		add(u, p, arena_printf(u->a, "%s = %s is not among the allowed %s", path, shown(u, x),
 		    list), path);
@@ -482,13 +482,13 @@ static void check_listed(run *u, const policy *p, const void *arg, value x, wher
 		rule_error(u, p, path, "%s must be a scalar, not a %s", path, node_type_name(x.type));
 		return;
 	}
-	bool in = list_contains(p->u.values, x);
+	bool in = value_set_has(p->u.values, x);
 	if ((p->type == RULE_ALLOWLIST) == in)
 		return;
 	const char *path = where_text(u, w);
 	if (p->type == RULE_ALLOWLIST)
 		add(u, p, arena_printf(u->a, "%s = %s is not in the allowlist %s", path, shown(u, x),
-		    shown(u, value_of_node(p->u.values))), path);
+		    shown(u, value_of_node(p->u.values->list))), path);
 	else
 		add(u, p, arena_printf(u->a, "%s = %s is in the denylist", path, shown(u, x)), path);
 }
@@ -501,9 +501,9 @@ static void rule_list(run *u, const policy *p)
 	if (v.type == NODE_NULL) {
 		/* fail closed: an absent value is not on an allowlist */
 		const char *path = expr_first_field(p->field);
-		if (p->type == RULE_ALLOWLIST && !list_contains(p->u.values, v))
+		if (p->type == RULE_ALLOWLIST && !value_set_has(p->u.values, v))
 			add(u, p, arena_printf(u->a, "%s is missing; the allowlist is %s", path,
-			    shown(u, value_of_node(p->u.values))), path);
+			    shown(u, value_of_node(p->u.values->list))), path);
 		return;
 	}
 	each_element(u, p, v, expr_first_field(p->field), check_listed, NULL);

@@ -347,7 +347,7 @@ static void load_limits(loader *l, policy *p, const node *v)
 		} else {
 			if (!want(l, val, NODE_LIST, k->u.str.s))
 				continue;
-			ls->values = val;
+			ls->values = value_set_new(l->a, val);
 		}
 		p->u.limits.n++;
 	}
@@ -389,7 +389,7 @@ static void load_values(loader *l, policy *p, const node *v)
 			return;
 		}
 	}
-	p->u.values = v;
+	p->u.values = value_set_new(l->a, v);
 }
 
 static glob *compile_globs(loader *l, const char **patterns, size_t n)

@@ -222,3 +222,40 @@ char *value_describe(arena *a, value v)
 	value_format(v, buf, sizeof buf);
 	return arena_strdup(a, buf);
 }
+
+static void free_strings(void *s)
+{
+	strmap_free(s);
+}
+
+value_set *value_set_new(arena *a, const node *list)
+{
+	/* in the arena, not in a policy: policies move as their array grows */
+	value_set *s = arena_alloc(a, sizeof *s);
+	memset(s, 0, sizeof *s);
+	s->list = list;
+	for (size_t i = 0; i < list->u.list.n; i++) {
+		const node *x = list->u.list.items[i];
+		if (x->type == NODE_STRING)
+			strmap_put(&s->strings, x->u.str.s, x->u.str.len, (void *)x);
+		else
+			s->others = true;
+	}
+	arena_on_free(a, free_strings, &s->strings);
+	return s;
+}
+
+bool value_set_has(const value_set *s, value x)
+{
+	if (x.type == NODE_STRING)     /* a string equals only a string */
+		return strmap_get(&s->strings, x.u.str.s, x.u.str.len) != NULL;
+	if (!s->others)
+		return false;
+	for (size_t i = 0; i < s->list->u.list.n; i++) {
+		const node *m = s->list->u.list.items[i];
+		bool comparable;
+		if (m->type != NODE_STRING && value_equal(value_of_node(m), x, &comparable))
+			return true;
+	}
+	return false;
+}

@@ -176,3 +176,14 @@ arbiter policy list $P --json
 expect_out '^\{"name":"protect_critical_regions","type":"forbidden_range"' "policy list --json prints one object per line"
 n=$(grep -c '^{' "$OUT")
 [ "$n" -ge 40 ] && pass "policy list --json lists the whole set ($n)" || fail "policy list --json listed $n"
+
+# A large allowlist against a large hostile list stays linear: the policy's
+# strings are hashed. (Quadratic, this is 1.6e9 comparisons: minutes.)
+mkdir -p biglist
+printf 'version: 1\npolicies:\n  - name: known_vendors\n    type: allowlist\n    field: vendors\n    values: [%s]\n' \
+	"$(seq -f '"v%.0f"' 1 20000 | paste -sd, -)" > biglist/p.yaml
+printf '{"action":"llm.batch","vendors":[%s]}\n' "$(seq -f '"v%.0f"' 1 80000 | paste -sd, -)" > biglist.jsonl
+run timeout 20 "$ARBITER" eval --policies biglist --json biglist.jsonl
+expect_code 3 "a large allowlist against a large list finishes"
+n=$(grep -o '"policy":"known_vendors"' "$OUT" | wc -l)
+[ "$n" -eq 60000 ] && pass "each of the 60,000 elements outside the allowlist is a finding" || fail "expected 60000 findings, got $n"
