@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 jansson libsodium
+LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
@@ -9,24 +9,27 @@ OPT       = -O2 -g
 BUILD    ?= build/release
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev \
+DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind
 FUZZ_PACKAGES = clang libclang-rt-14-dev
 BENCH_PACKAGES = hyperfine nodejs
 
 ENGINE_SRC = $(sort $(wildcard engine/*.c))
+DATA_SRC   = $(sort $(wildcard data/*.c))
 TUI_SRC    = $(sort $(wildcard tui/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+DATA_OBJ   = $(DATA_SRC:%.c=$(BUILD)/%.o)
+EXAMPLES   = $(sort $(wildcard docs/examples/policies/*.yaml))
 TUI_OBJ    = $(TUI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS_PKG) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(LIBS_PKG) 2>/dev/null)
-ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(EXTRA_CFLAGS)
 
 .PHONY: all deps test run bench fuzz clean check-engine-layer
@@ -35,8 +38,16 @@ all: arbiter
 arbiter: $(BUILD)/arbiter
 	cp $< $@
 
-$(BUILD)/arbiter: $(ENGINE_OBJ) $(TUI_OBJ)
+$(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The example policy set, built into the binary for arbiter init.
+$(BUILD)/gen/example_policies.c: $(EXAMPLES) tui/embed.sh
+	@mkdir -p $(dir $@)
+	sh tui/embed.sh $(EXAMPLES) > $@
+
+$(BUILD)/gen/example_policies.o: $(BUILD)/gen/example_policies.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@ static const struct option_spec {
 } known[] = {
 	{ "--home", true }, { "--as", true }, { "--code", true }, { "--json", false },
 	{ "--jsonl", false }, { "--policies", true }, { "--help", false }, { "--version", false },
+	{ "--pubkey", true }, { "--checkpoint", true }, { "--out", true },
 };
 
 /* Options every command takes. */

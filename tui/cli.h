@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "../engine/engine.h"
+#include "../data/store.h"
 
 /* Exit codes (PRODUCT.md section 7). */
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_WAITING = 3, EXIT_REFUSED = 4 };
@@ -56,7 +57,15 @@ policy_set *read_policies(const args *a, diags *errs);
  * refused (NULL). */
 policy_set *load_policies(const args *a);
 
+/* Opens the store found by find_store; prints the error and returns NULL. */
+store *open_store(const args *a);
+/* The acting user: --as NAME, else the OS login name. */
+const char *actor_name(const args *a);
+
 /* the commands */
+int cmd_init(const command *c, args *a);
+int cmd_audit_verify(const command *c, args *a);
+int cmd_audit_checkpoint(const command *c, args *a);
 int cmd_eval(const command *c, args *a);
 int cmd_policy_check(const command *c, args *a);
 int cmd_policy_list(const command *c, args *a);

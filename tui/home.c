@@ -6,6 +6,7 @@
  * directory itself or a directory that contains one.
  */
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,8 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 		*shown_prefix = NULL;
 		return true;
 	}
-	char store[PATH_MAX];
-	if (!find_store(a, store, sizeof store)) {
+	char home_dir[PATH_MAX];
+	if (!find_store(a, home_dir, sizeof home_dir)) {
 		const char *home = arg_get(a, "--home");
 		if (home == NULL)
 			home = getenv("ARBITER_HOME");
@@ -84,9 +85,34 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 			    "or give --policies DIR)\n");
 		return false;
 	}
-	snprintf(dir, len, "%s/policies", store);
+	snprintf(dir, len, "%s/policies", home_dir);
 	*shown_prefix = "policies";
 	return true;
+}
+
+store *open_store(const args *a)
+{
+	char dir[PATH_MAX], err[768] = "";
+	if (!find_store(a, dir, sizeof dir)) {
+		fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init)\n");
+		return NULL;
+	}
+	store *s = store_open(dir, err, sizeof err);
+	if (s == NULL)
+		fprintf(stderr, "arbiter: %s\n", err);
+	return s;
+}
+
+const char *actor_name(const args *a)
+{
+	const char *as = arg_get(a, "--as");
+	if (as != NULL)
+		return as;
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw != NULL)
+		return pw->pw_name;
+	const char *user = getenv("USER");
+	return user ? user : "unknown";
 }
 
 policy_set *read_policies(const args *a, diags *errs)

@@ -14,14 +14,23 @@
 static const char *const eval_opts[] = { "--policies", "--json", "--jsonl", NULL };
 static const char *const check_options[] = { "--policies", NULL };
 static const char *const list_options[] = { "--policies", "--json", NULL };
+static const char *const init_options[] = { "--as", NULL };
+static const char *const verify_options[] = { "--pubkey", "--checkpoint", NULL };
+static const char *const checkpoint_options[] = { "--out", "--as", NULL };
 
 static const command commands[] = {
+	{ "init", "[DIR]", "create a store in DIR/.arbiter with the example policies",
+	    init_options, cmd_init },
 	{ "eval", "[--policies DIR] [--json] [--jsonl] FILE...|-",
 	    "evaluate submissions against the policies; store nothing", eval_opts, cmd_eval },
 	{ "policy check", "[--policies DIR]",
 	    "load the policies and report every error", check_options, cmd_policy_check },
 	{ "policy list", "[--policies DIR] [--json]",
 	    "list the policies", list_options, cmd_policy_list },
+	{ "audit verify", "[--pubkey FILE] [--checkpoint FILE]",
+	    "recompute the audit chain and check its signatures", verify_options, cmd_audit_verify },
+	{ "audit checkpoint", "[--out FILE]",
+	    "write a signed checkpoint of the audit log's head", checkpoint_options, cmd_audit_checkpoint },
 };
 
 static void print_help(void)

@@ -1,0 +1,231 @@
+/*
+ * audit.c: the append-only, hash-chained, signed audit log.
+ *
+ * Each event's hash is SHA-256 over the previous event's hash and an
+ * unambiguous encoding of the event (docs/audit.md); its signature is Ed25519
+ * over that hash. Appends happen inside the caller's write transaction, which
+ * holds SQLite's write lock from BEGIN IMMEDIATE, so the head read here is
+ * the head: concurrent writers form one linear chain.
+ *
+ * Verification recomputes every hash and link in one pass (catching edited,
+ * deleted, inserted and reordered events), then checks the head's signature:
+ * through the chain it covers every earlier event. When it fails, a binary
+ * search names the first event whose signature fails; that is well defined
+ * because rewriting an event forces rewriting every later hash, and so
+ * invalidates every later signature.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static void put_field(crypto_hash_sha256_state *h, const char *text)
+{
+	size_t len = text ? strlen(text) : 0;
+	unsigned char n[8];
+	for (int i = 0; i < 8; i++)
+		n[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	crypto_hash_sha256_update(h, n, 8);
+	if (len)
+		crypto_hash_sha256_update(h, (const unsigned char *)text, len);
+}
+
+void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, unsigned char out[32])
+{
+	crypto_hash_sha256_state h;
+	char seqtext[24];
+	snprintf(seqtext, sizeof seqtext, "%lld", (long long)seq);
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, prev, 32);
+	put_field(&h, seqtext);
+	put_field(&h, ts);
+	put_field(&h, actor);
+	put_field(&h, event);
+	put_field(&h, subject);
+	put_field(&h, details);
+	crypto_hash_sha256_final(&h, out);
+}
+
+static bool read_head(store *s)
+{
+	if (s->head_known)
+		return true;
+	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_HEAD,
+	    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	if (st == NULL)
+		return false;
+	int rc = sqlite3_step(st);
+	s->head_seq = 0;
+	memset(s->head_hash, 0, 32);
+	if (rc == SQLITE_ROW) {
+		s->head_seq = sqlite3_column_int64(st, 0);
+		const char *hex = (const char *)sqlite3_column_text(st, 1);
+		if (hex == NULL || sodium_hex2bin(s->head_hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0) {
+			snprintf(s->err, sizeof s->err, "the audit head (seq %lld) has a malformed hash",
+			    (long long)s->head_seq);
+			return false;
+		}
+	} else if (rc != SQLITE_DONE) {
+		return store_fail(s, "cannot read the audit head");
+	}
+	sqlite3_reset(st);
+	s->head_known = true;
+	return true;
+}
+
+bool audit_append(store *s, const char *actor, const char *event, const char *subject,
+    json_t *details)
+{
+	if (!s->have_sk && !store_load_signing_key(s))
+		return false;
+	if (sqlite3_get_autocommit(s->db)) {
+		snprintf(s->err, sizeof s->err, "audit event %s outside a transaction", event);
+		return false;
+	}
+	if (!read_head(s))
+		return false;
+	char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	const char *det = text ? text : "{}";
+	char ts[32], prev[65], hash[65], sig[129];
+	format_time(now_ms(), ts);
+	int64_t seq = s->head_seq + 1;
+	unsigned char h[32], sg[64];
+	subject = subject ? subject : "";
+	audit_hash(s->head_hash, seq, ts, actor, event, subject, det, h);
+	crypto_sign_detached(sg, NULL, h, 32, s->sk);
+	sodium_bin2hex(prev, sizeof prev, s->head_hash, 32);
+	sodium_bin2hex(hash, sizeof hash, h, 32);
+	sodium_bin2hex(sig, sizeof sig, sg, 64);
+	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_INSERT, "INSERT INTO audit (seq, ts, actor, event, "
+	    "subject, details, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	bool ok = st != NULL;
+	if (ok) {
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, det, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 9, sig, -1, SQLITE_TRANSIENT);
+		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot append the audit event");
+		sqlite3_reset(st);
+	}
+	free(text);
+	if (ok) {
+		s->head_seq = seq;
+		memcpy(s->head_hash, h, 32);
+	} else {
+		s->head_known = false;
+	}
+	return ok;
+}
+
+static bool hex32(const char *hex, unsigned char out[32])
+{
+	return hex != NULL && strlen(hex) == 64 &&
+	    sodium_hex2bin(out, 32, hex, 64, NULL, NULL, NULL) == 0;
+}
+
+static bool sig_ok(const char *sighex, const unsigned char hash[32], const unsigned char pk[32])
+{
+	unsigned char sig[64];
+	return sighex != NULL && strlen(sighex) == 128 &&
+	    sodium_hex2bin(sig, 64, sighex, 128, NULL, NULL, NULL) == 0 &&
+	    crypto_sign_verify_detached(sig, hash, 32, pk) == 0;
+}
+
+/* Does the signature of event seq verify? (Its hash is known good.) */
+static int check_sig_at(sqlite3_stmt *st, int64_t seq, const unsigned char pk[32])
+{
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return -1;
+	unsigned char h[32];
+	if (!hex32((const char *)sqlite3_column_text(st, 0), h))
+		return 0;
+	return sig_ok((const char *)sqlite3_column_text(st, 1), h, pk);
+}
+
+static bool bad(verify_result *r, int64_t seq, const char *why)
+{
+	r->ok = false;
+	r->bad_seq = seq;
+	snprintf(r->why, sizeof r->why, "%s", why);
+	return true;
+}
+
+bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->ok = true;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, ts, actor, event, subject, details, prev, hash "
+	    "FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log");
+	unsigned char prev[32] = { 0 }, h[32], stored_hash[32], stored_prev[32];
+	int64_t expect = 1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		char why[160];
+		if (seq != expect) {
+			snprintf(why, sizeof why, seq > expect
+			    ? "events %lld to %lld are missing (deleted)"
+			    : "an event was inserted or reordered before seq %lld (%lld)",
+			    (long long)expect, (long long)seq - 1);
+			sqlite3_finalize(st);
+			return bad(r, seq > expect ? expect : seq, why);
+		}
+		if (!hex32((const char *)sqlite3_column_text(st, 6), stored_prev) ||
+		    sodium_memcmp(stored_prev, prev, 32) != 0) {
+			sqlite3_finalize(st);
+			return bad(r, seq, "its prev does not match the hash of the event before it "
+			    "(an event before it was deleted, inserted, reordered or rewritten)");
+		}
+		audit_hash(prev, seq, (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), h);
+		if (!hex32((const char *)sqlite3_column_text(st, 7), stored_hash) ||
+		    sodium_memcmp(stored_hash, h, 32) != 0) {
+			sqlite3_finalize(st);
+			return bad(r, seq, "its contents do not match its hash (the event was edited)");
+		}
+		memcpy(prev, h, 32);
+		r->events++;
+		r->head_seq = seq;
+		expect = seq + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "cannot read the audit log");
+	sodium_bin2hex(r->head, sizeof r->head, prev, 32);
+	if (r->events == 0)
+		return true;
+	if (sqlite3_prepare_v2(s->db, "SELECT hash, sig FROM audit WHERE seq = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, "cannot read the audit log");
+	int head = check_sig_at(st, r->head_seq, pk);
+	if (head == 1) {
+		sqlite3_finalize(st);
+		return true;
+	}
+	/* the first event whose signature fails: all after it fail too */
+	int64_t lo = 1, hi = r->head_seq;
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (check_sig_at(st, mid, pk) == 1)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	sqlite3_finalize(st);
+	return bad(r, lo, "its signature does not verify with this public key "
+	    "(signed by another key, or forged)");
+}

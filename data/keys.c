@@ -1,0 +1,196 @@
+/*
+ * keys.c: the audit key pair, in minisign's formats.
+ *
+ * keys/audit.pub is a minisign public key ("Ed" + key id + Ed25519 public
+ * key, base64), so that anyone can check exports and checkpoints with the
+ * stock tool: `minisign -Vm FILE -p audit.pub`. keys/audit.key holds the
+ * secret key the same way (not encrypted: the file is 0600 and the process
+ * signs unattended). Signatures use minisign's prehashed form ("ED": the
+ * Ed25519 signature of the file's BLAKE2b-512), with the global signature
+ * over the signature and the trusted comment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define B64 sodium_base64_VARIANT_ORIGINAL
+
+static void keyid_hex(const unsigned char keyid[8], char out[17])
+{
+	/* minisign shows the id as a little-endian 64-bit number */
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02X", keyid[7 - i]);
+}
+
+static bool write_secret_file(const char *path, const char *text, mode_t mode, char *err,
+    size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	size_t len = strlen(text);
+	bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return ok;
+}
+
+bool keys_generate(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/keys", dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return false;
+	}
+	keypair kp;
+	crypto_sign_keypair(kp.pk, kp.sk);
+	randombytes_buf(kp.keyid, sizeof kp.keyid);
+	char id[17];
+	keyid_hex(kp.keyid, id);
+
+	unsigned char pub[2 + 8 + 32], sec[2 + 8 + 64];
+	memcpy(pub, "Ed", 2);
+	memcpy(pub + 2, kp.keyid, 8);
+	memcpy(pub + 10, kp.pk, 32);
+	memcpy(sec, "Ed", 2);
+	memcpy(sec + 2, kp.keyid, 8);
+	memcpy(sec + 10, kp.sk, 64);
+	char b64pub[sodium_base64_ENCODED_LEN(sizeof pub, B64)];
+	char b64sec[sodium_base64_ENCODED_LEN(sizeof sec, B64)];
+	sodium_bin2base64(b64pub, sizeof b64pub, pub, sizeof pub, B64);
+	sodium_bin2base64(b64sec, sizeof b64sec, sec, sizeof sec, B64);
+	char text[512];
+
+	snprintf(path, sizeof path, "%s/keys/audit.key", dir);
+	snprintf(text, sizeof text, "untrusted comment: arbiter audit secret key %s (keep private)\n%s\n",
+	    id, b64sec);
+	bool ok = write_secret_file(path, text, 0600, err, errlen);
+	if (ok) {
+		snprintf(path, sizeof path, "%s/keys/audit.pub", dir);
+		snprintf(text, sizeof text, "untrusted comment: minisign public key %s\n%s\n", id, b64pub);
+		ok = write_secret_file(path, text, 0644, err, errlen);
+	}
+	sodium_memzero(&kp, sizeof kp);
+	sodium_memzero(sec, sizeof sec);
+	sodium_memzero(b64sec, sizeof b64sec);
+	sodium_memzero(text, sizeof text);
+	return ok;
+}
+
+/* Reads the base64 line (the second) of a minisign-style key file. */
+static bool read_key_line(const char *path, unsigned char *out, size_t want, char *err, size_t errlen)
+{
+	size_t len;
+	char why[256];
+	char *text = read_file(path, &len, why, sizeof why);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return false;
+	}
+	char *line = strchr(text, '\n');
+	bool ok = false;
+	if (line != NULL) {
+		line++;
+		size_t n = strcspn(line, "\r\n");
+		size_t got = 0;
+		ok = sodium_base642bin(out, want, line, n, NULL, &got, NULL, B64) == 0 && got == want;
+	}
+	sodium_memzero(text, len);
+	free(text);
+	if (!ok)
+		snprintf(err, errlen, "%s: not a key in minisign's format", path);
+	return ok;
+}
+
+bool keys_load_public(const char *path, unsigned char pk[32], unsigned char keyid[8], char *err,
+    size_t errlen)
+{
+	unsigned char raw[42];
+	if (!read_key_line(path, raw, sizeof raw, err, errlen))
+		return false;
+	if (memcmp(raw, "Ed", 2) != 0) {
+		snprintf(err, errlen, "%s: not an Ed25519 minisign public key", path);
+		return false;
+	}
+	memcpy(keyid, raw + 2, 8);
+	memcpy(pk, raw + 10, 32);
+	return true;
+}
+
+bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/keys/audit.key", dir);
+	unsigned char raw[74];
+	if (!read_key_line(path, raw, sizeof raw, err, errlen))
+		return false;
+	bool ok = memcmp(raw, "Ed", 2) == 0;
+	if (ok) {
+		memcpy(kp->keyid, raw + 2, 8);
+		memcpy(kp->sk, raw + 10, 64);
+		crypto_sign_ed25519_sk_to_pk(kp->pk, kp->sk);
+	} else {
+		snprintf(err, errlen, "%s: not an Ed25519 secret key", path);
+	}
+	sodium_memzero(raw, sizeof raw);
+	return ok;
+}
+
+bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment, char *err,
+    size_t errlen)
+{
+	size_t len;
+	char why[256];
+	char *text = read_file(path, &len, why, sizeof why);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return false;
+	}
+	unsigned char digest[crypto_generichash_BYTES_MAX];
+	crypto_generichash(digest, sizeof digest, (const unsigned char *)text, len, NULL, 0);
+	free(text);
+	unsigned char sigblob[2 + 8 + 64];
+	memcpy(sigblob, "ED", 2);
+	memcpy(sigblob + 2, kp->keyid, 8);
+	crypto_sign_detached(sigblob + 10, NULL, digest, sizeof digest, kp->sk);
+	/* the global signature covers the signature and the trusted comment */
+	size_t clen = strlen(trusted_comment);
+	unsigned char *global_msg = malloc(64 + clen);
+	if (global_msg == NULL)
+		abort();
+	memcpy(global_msg, sigblob + 10, 64);
+	memcpy(global_msg + 64, trusted_comment, clen);
+	unsigned char global[64];
+	crypto_sign_detached(global, NULL, global_msg, 64 + clen, kp->sk);
+	free(global_msg);
+
+	char b64sig[sodium_base64_ENCODED_LEN(sizeof sigblob, B64)];
+	char b64global[sodium_base64_ENCODED_LEN(sizeof global, B64)];
+	sodium_bin2base64(b64sig, sizeof b64sig, sigblob, sizeof sigblob, B64);
+	sodium_bin2base64(b64global, sizeof b64global, global, sizeof global, B64);
+	char sigpath[PATH_MAX + 16];
+	snprintf(sigpath, sizeof sigpath, "%s.minisig", path);
+	FILE *f = fopen(sigpath, "w");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", sigpath, strerror(errno));
+		return false;
+	}
+	fprintf(f, "untrusted comment: signature from arbiter audit key\n%s\ntrusted comment: %s\n%s\n",
+	    b64sig, trusted_comment, b64global);
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "%s: %s", sigpath, strerror(errno));
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,97 @@
+/*
+ * schema.c: the database schema and its migrations.
+ *
+ * meta holds the schema version and the store id. The audit table is
+ * append-only: triggers refuse UPDATE and DELETE, so an edit needs the
+ * triggers dropped first, and verification (audit.c) catches that. Findings
+ * and quota usage are rows of their own so that the console and quota rules
+ * read them with an index, not by parsing stored JSON.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+static const char *const schema_v1 =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE policy_versions (\n"
+    "  version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, actor TEXT NOT NULL,\n"
+    "  justification TEXT, files TEXT NOT NULL);\n"
+    "CREATE TABLE submissions (\n"
+    "  id INTEGER PRIMARY KEY, ref TEXT UNIQUE, kind TEXT NOT NULL, action TEXT NOT NULL,\n"
+    "  title TEXT, submitter TEXT, status TEXT NOT NULL, policy_version INTEGER NOT NULL,\n"
+    "  created_at TEXT NOT NULL, created_ms INTEGER NOT NULL, content_hash TEXT NOT NULL,\n"
+    "  document TEXT NOT NULL, result TEXT NOT NULL,\n"
+    "  info INTEGER NOT NULL, warning INTEGER NOT NULL, critical INTEGER NOT NULL,\n"
+    "  decided_at TEXT, expires_at TEXT);\n"
+    "CREATE INDEX submissions_status ON submissions (status, id);\n"
+    "CREATE INDEX submissions_kind ON submissions (kind, id);\n"
+    "CREATE TABLE findings (\n"
+    "  id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL REFERENCES submissions (id),\n"
+    "  policy TEXT NOT NULL, type TEXT NOT NULL, severity TEXT NOT NULL, effect TEXT NOT NULL,\n"
+    "  overridable INTEGER NOT NULL, message TEXT, detail TEXT, path TEXT, source TEXT);\n"
+    "CREATE INDEX findings_submission ON findings (submission_id);\n"
+    "CREATE INDEX findings_policy ON findings (policy, severity);\n"
+    "CREATE TABLE quota_usage (\n"
+    "  policy TEXT NOT NULL, per_value TEXT, amount REAL NOT NULL, at_ms INTEGER NOT NULL,\n"
+    "  submission_id INTEGER NOT NULL REFERENCES submissions (id));\n"
+    "CREATE INDEX quota_usage_key ON quota_usage (policy, per_value, at_ms);\n"
+    "CREATE TABLE reviewers (\n"
+    "  name TEXT PRIMARY KEY, role TEXT NOT NULL, enrolled_at TEXT NOT NULL,\n"
+    "  disabled INTEGER NOT NULL DEFAULT 0, last_step INTEGER, last_used TEXT,\n"
+    "  locked_until TEXT);\n"
+    "CREATE TABLE decisions (\n"
+    "  id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL REFERENCES submissions (id),\n"
+    "  reviewer TEXT NOT NULL, decision TEXT NOT NULL, note TEXT, at TEXT NOT NULL,\n"
+    "  expires_at TEXT);\n"
+    "CREATE INDEX decisions_submission ON decisions (submission_id);\n"
+    "CREATE TABLE audit (\n"
+    "  seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, actor TEXT NOT NULL, event TEXT NOT NULL,\n"
+    "  subject TEXT NOT NULL, details TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL,\n"
+    "  sig TEXT NOT NULL);\n"
+    "CREATE INDEX audit_event ON audit (event, seq);\n"
+    "CREATE INDEX audit_subject ON audit (subject, seq);\n"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
+
+bool schema_create(sqlite3 *db, char *err, size_t errlen)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
+	char *msg = NULL;
+	if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int version = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0) {
+		snprintf(err, errlen, "not an arbiter database: %s", sqlite3_errmsg(db));
+		return false;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "the database has schema version %d, newer than this arbiter "
+		    "(%d): upgrade arbiter", version, STORE_SCHEMA_VERSION);
+		return false;
+	}
+	if (version < 1) {
+		snprintf(err, errlen, "not an arbiter database (no schema version)");
+		return false;
+	}
+	/* Version 1 is the first: later versions add their steps here, each in
+	 * its own transaction, from `version` up. */
+	return true;
+}

@@ -1,0 +1,356 @@
+/*
+ * store.c: creating and opening a store, transactions, time.
+ *
+ * Writers take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), before they
+ * read anything, so that two processes appending audit events never read the
+ * same chain head: the chain stays linear under concurrency. A busy timeout
+ * and a bounded retry of BEGIN keep "database is locked" from reaching users.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+static const char config_yaml[] =
+    "# arbiter settings (see man arbiter). Defaults are shown.\n"
+    "enforcement:\n"
+    "  enabled: true          # false: every submission is allowed, still audited\n"
+    "  fail_closed: true      # an evaluation error is a deny finding\n"
+    "review:\n"
+    "  approve_requires_code: true\n"
+    "  justification_min_chars: 20\n"
+    "  override_default_duration: 24h\n"
+    "  session_idle: 10m\n"
+    "totp:\n"
+    "  window: 1\n"
+    "  max_failures: 5\n"
+    "  lockout: 15m\n";
+
+bool store_fail(store *s, const char *what)
+{
+	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+	return false;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void format_time(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+bool parse_time(const char *s, int64_t *ms)
+{
+	int64_t ago;
+	if (duration_parse(s, &ago)) {
+		*ms = now_ms() - ago * 1000;
+		return true;
+	}
+	struct tm tm = { 0 };
+	int frac = 0;
+	const char *rest = strptime(s, "%Y-%m-%d", &tm);
+	if (rest == NULL)
+		return false;
+	if (*rest == 'T' || *rest == ' ') {
+		rest = strptime(rest + 1, "%H:%M:%S", &tm);
+		if (rest == NULL)
+			return false;
+		if (*rest == '.') {
+			int digits = 0;
+			for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+				if (digits++ < 3)
+					frac = frac * 10 + (*rest - '0');
+			while (digits > 0 && digits < 3)
+				frac *= 10, digits++;
+		}
+	}
+	if (*rest == 'Z')
+		rest++;
+	if (*rest != '\0')
+		return false;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return true;
+}
+
+/* dir/name into out; false (with a message) when it does not fit. */
+static bool join(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen)
+{
+	int len = snprintf(out, n, "%s/%s", dir, name);
+	if (len < 0 || (size_t)len >= n) {
+		snprintf(err, errlen, "path too long: %.64s.../%s", dir, name);
+		return false;
+	}
+	return true;
+}
+
+static bool write_file(const char *path, const char *text, mode_t mode, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return false;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	return chmod(path, mode) == 0 || (snprintf(err, errlen, "%s: %s", path, strerror(errno)), false);
+}
+
+static bool configure(sqlite3 *db, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+	    "PRAGMA foreign_keys = ON;", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot configure the database: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+/* Records the policy files' SHA-256 as version 1 and makes them read-only. */
+static bool pin_version_one(store *s, const named_text *policies, size_t n, const char *actor)
+{
+	json_t *files = json_object();
+	char hex[65];
+	for (size_t i = 0; i < n; i++) {
+		unsigned char h[32];
+		crypto_hash_sha256(h, (const unsigned char *)policies[i].text, strlen(policies[i].text));
+		sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+		json_object_set_new(files, policies[i].name, json_string(hex));
+	}
+	char *text = json_dumps(files, JSON_COMPACT | JSON_SORT_KEYS);
+	char ts[32];
+	format_time(now_ms(), ts);
+	sqlite3_stmt *st;
+	bool ok = sqlite3_prepare_v2(s->db, "INSERT INTO policy_versions (version, created_at, actor, "
+	    "justification, files) VALUES (1, ?, ?, 'arbiter init', ?)", -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, 1, ts, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	free(text);
+	if (!ok) {
+		json_decref(files);
+		return store_fail(s, "cannot record policy version 1");
+	}
+	json_t *details = json_pack("{s:i,s:o}", "policy_version", 1, "files", files);
+	ok = audit_append(s, actor, "store.init", s->id, details);
+	json_decref(details);
+	return ok;
+}
+
+bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
+    char *err, size_t errlen)
+{
+	char home[PATH_MAX], path[PATH_MAX], sub[PATH_MAX];
+	if (!join(home, sizeof home, dir, ".arbiter", err, errlen))
+		return false;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {       /* like git init DIR */
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (stat(home, &st) == 0) {
+		snprintf(err, errlen, "%s already exists: arbiter init does not overwrite a store", home);
+		return false;
+	}
+	if (mkdir(home, 0750) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+		return false;
+	}
+	if (!join(sub, sizeof sub, home, "policies", err, errlen))
+		return false;
+	if (mkdir(sub, 0750) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < npolicies; i++)
+		if (!join(path, sizeof path, sub, policies[i].name, err, errlen) ||
+		    !write_file(path, policies[i].text, 0444, err, errlen))
+			return false;
+	if (!join(path, sizeof path, home, "config.yaml", err, errlen) ||
+	    !write_file(path, config_yaml, 0640, err, errlen) ||
+	    !join(path, sizeof path, home, "users.oath", err, errlen) ||
+	    !write_file(path, "", 0600, err, errlen) || !keys_generate(home, err, errlen) ||
+	    !join(path, sizeof path, home, "arbiter.db", err, errlen))
+		return false;
+
+	sqlite3 *db;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return false;
+	}
+	chmod(path, 0640);
+	unsigned char raw[16];
+	char id[33];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
+	char sql[256];
+	snprintf(sql, sizeof sql, "INSERT INTO meta VALUES ('store_id', '%s');", id);
+	char *msg = NULL;
+	bool ok = configure(db, err, errlen) && schema_create(db, err, errlen);
+	if (ok && sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot initialise %s: %s", path, msg);
+		sqlite3_free(msg);
+		ok = false;
+	}
+	sqlite3_close(db);
+	if (!ok)
+		return false;
+
+	store *s = store_open(home, err, errlen);
+	if (s == NULL)
+		return false;
+	ok = store_load_signing_key(s) && store_begin(s) &&
+	    pin_version_one(s, policies, npolicies, actor) && store_commit(s);
+	if (!ok) {
+		snprintf(err, errlen, "%s", s->err);
+		store_rollback(s);
+	}
+	store_close(s);
+	return ok;
+}
+
+store *store_open(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pub[PATH_MAX];
+	if (!join(path, sizeof path, dir, "arbiter.db", err, errlen) ||
+	    !join(pub, sizeof pub, dir, "keys/audit.pub", err, errlen))
+		return NULL;
+	if (access(path, F_OK) != 0) {
+		snprintf(err, errlen, "%s: no database (is %s an arbiter store? create one with arbiter init)",
+		    path, dir);
+		return NULL;
+	}
+	store *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		abort();
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	char why[512] = "";
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+	} else if (!configure(s->db, why, sizeof why) || !schema_migrate(s->db, why, sizeof why)) {
+		snprintf(err, errlen, "%s: %s", path, why);
+	} else {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'store_id'", -1, &st,
+		    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			snprintf(s->id, sizeof s->id, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		unsigned char keyid[8];
+		if (keys_load_public(pub, s->pk, keyid, err, errlen))
+			return s;
+	}
+	sqlite3_close(s->db);
+	free(s);
+	return NULL;
+}
+
+bool store_load_signing_key(store *s)
+{
+	keypair kp;
+	if (!keys_load_secret(s->dir, &kp, s->err, sizeof s->err))
+		return false;
+	if (memcmp(kp.pk, s->pk, 32) != 0) {
+		sodium_memzero(&kp, sizeof kp);
+		snprintf(s->err, sizeof s->err, "keys/audit.key does not match keys/audit.pub");
+		return false;
+	}
+	memcpy(s->sk, kp.sk, sizeof s->sk);
+	sodium_memzero(&kp, sizeof kp);
+	s->have_sk = true;
+	return true;
+}
+
+sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
+{
+	sqlite3_stmt *st = s->stmts[which];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+			store_fail(s, "cannot prepare a statement");
+			return NULL;
+		}
+		s->stmts[which] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < SQL__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	sodium_memzero(s->sk, sizeof s->sk);
+	free(s);
+}
+
+bool store_begin(store *s)
+{
+	/* busy_timeout covers most waits; BEGIN IMMEDIATE may still report busy
+	 * at once when another writer holds the lock, so retry it a while */
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			s->head_known = false;  /* another process may have appended */
+			return true;
+		}
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		usleep(5000 + (useconds_t)randombytes_uniform(20000));
+	}
+	return store_fail(s, "cannot start a transaction");
+}
+
+bool store_commit(store *s)
+{
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return true;
+	store_fail(s, "cannot commit");
+	store_rollback(s);
+	return false;
+}
+
+void store_rollback(store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,135 @@
+/*
+ * store.h: the public interface of arbiter's SQLite store.
+ *
+ * The store is a .arbiter directory: config.yaml, policies/, arbiter.db
+ * (SQLite, WAL), keys/ (the Ed25519 audit key pair) and users.oath. Every
+ * state change runs in one write transaction (store_begin .. store_commit)
+ * together with its audit event, so a change is never without its event and
+ * an event never without its change. data/ knows SQL but not curses.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef ARBITER_STORE_H
+#define ARBITER_STORE_H
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/engine.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct json_t;
+
+typedef struct store {
+	char dir[PATH_MAX];     /* the .arbiter directory */
+	sqlite3 *db;
+	char id[33];            /* random store id, hex */
+	unsigned char sk[64];   /* the audit signing key; zeroed on close */
+	unsigned char pk[32];
+	bool have_sk;
+	char err[512];          /* the last error, for the caller to print */
+	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
+	/* the chain head, read once per transaction */
+	bool head_known;
+	int64_t head_seq;
+	unsigned char head_hash[32];
+} store;
+
+/* Statements prepared once per connection and reset for each use. */
+enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
+	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_POLICY_VERSION, SQL__COUNT };
+sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
+
+/* ---- store.c: creating, opening, transactions, time ---- */
+typedef struct named_text {
+	const char *name, *text;
+} named_text;
+/* Creates DIR/.arbiter with its config, the given policy files (pinned as
+ * version 1), the database, the key pair and an empty users.oath, and
+ * audits store.init. Refuses to overwrite a store. */
+bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
+    char *err, size_t errlen);
+/* Opens the store at the .arbiter directory dir; NULL with a message in err. */
+store *store_open(const char *dir, char *err, size_t errlen);
+void store_close(store *s);
+/* Loads the signing key (needed to append audit events). */
+bool store_load_signing_key(store *s);
+/* BEGIN IMMEDIATE: takes the write lock first, retrying while busy. */
+bool store_begin(store *s);
+bool store_commit(store *s);
+void store_rollback(store *s);
+/* Now, as Unix milliseconds and as RFC 3339 UTC with milliseconds. */
+int64_t now_ms(void);
+void format_time(int64_t ms, char out[32]);
+/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
+ * ("24h"); false when it is neither. */
+bool parse_time(const char *s, int64_t *ms);
+/* Records an SQLite failure in s->err: "what: sqlite message". */
+bool store_fail(store *s, const char *what);
+
+/* ---- schema.c: tables, triggers, migrations ---- */
+bool schema_create(sqlite3 *db, char *err, size_t errlen);
+/* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
+bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
+
+/* ---- keys.c: the Ed25519 key pair in minisign's formats ---- */
+typedef struct keypair {
+	unsigned char sk[64], pk[32];
+	unsigned char keyid[8];
+} keypair;
+bool keys_generate(const char *dir, char *err, size_t errlen);
+bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen);
+/* Reads a public key in minisign's format (audit.pub, or any --pubkey FILE). */
+bool keys_load_public(const char *path, unsigned char pk[32], unsigned char keyid[8],
+    char *err, size_t errlen);
+/* Writes FILE.minisig for the bytes of FILE, verifiable by `minisign -Vm`. */
+bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment,
+    char *err, size_t errlen);
+
+/* ---- audit.c: the hash-chained, signed event log ---- */
+typedef struct audit_event {
+	int64_t seq;
+	char ts[32];
+	const char *actor, *event, *subject, *details;
+	char prev[65], hash[65], sig[129];      /* hex */
+} audit_event;
+
+/* Appends one event inside the caller's transaction. details is a JSON object
+ * (NULL: {}); the event's hash chains to the current head. */
+bool audit_append(store *s, const char *actor, const char *event, const char *subject,
+    struct json_t *details);
+
+typedef struct verify_result {
+	bool ok;
+	int64_t events;         /* events checked */
+	int64_t bad_seq;        /* the first bad event, or 0 */
+	char why[256];
+	char head[65];          /* the last good hash */
+	int64_t head_seq;
+} verify_result;
+/* Recomputes the chain and checks every signature against pk. */
+bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
+/* The encoding that is hashed: documented in docs/audit.md. */
+void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, unsigned char out[32]);
+
+/* ---- submissions.c: storing and reading submissions ---- */
+typedef struct stored {
+	int64_t id;
+	bool existing;          /* an identical earlier submission with the same ref */
+} stored;
+/* Evaluates and stores one submission with its findings and audit event, in
+ * one transaction. A ref seen before with the same content returns the
+ * existing submission; with different content it is an error (false). */
+bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
+    const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
+/* The history source for quota rules, reading the store. */
+void store_history(store *s, history_source *h);
+/* The current policy version (0 when none is pinned). */
+int store_policy_version(store *s);
+
+#endif

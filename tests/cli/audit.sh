@@ -1,0 +1,83 @@
+#!/bin/bash
+# The store and its audit chain: init, verify, checkpoints that the stock
+# minisign verifies, and every kind of tampering named by seq with exit 4.
+. "$(dirname "$0")/../lib.sh"
+cd "$T" || exit 1
+export ARBITER_HOME=
+
+arbiter init "$T/s"
+expect_code 0 "init creates a store"
+H=$T/s/.arbiter
+for f in config.yaml arbiter.db keys/audit.key keys/audit.pub users.oath policies/10-rom.yaml; do
+	[ -e "$H/$f" ] && pass "init creates $f" || fail "init did not create $f"
+done
+[ "$(stat -c %a "$H/keys/audit.key")" = 600 ] && pass "the secret key is mode 0600" || fail "audit.key mode $(stat -c %a "$H/keys/audit.key")"
+[ "$(stat -c %a "$H/users.oath")" = 600 ] && pass "users.oath is mode 0600" || fail "users.oath mode"
+[ "$(stat -c %a "$H/policies/10-rom.yaml")" = 444 ] && pass "policy files are read-only (0444)" || fail "policy mode"
+grep -q '^untrusted comment: minisign public key [0-9A-F]\{16\}$' "$H/keys/audit.pub" && pass "audit.pub is in minisign's format" || fail "audit.pub format"
+for k in enabled fail_closed approve_requires_code justification_min_chars override_default_duration session_idle window max_failures lockout; do
+	grep -q "^ *$k:" "$H/config.yaml" && pass "config.yaml sets $k" || fail "config.yaml lacks $k"
+done
+arbiter init "$T/s"
+expect_code 1 "init refuses to overwrite a store"
+expect_err 'already exists' "the refusal says why"
+
+cd "$T/s" || exit 1
+arbiter audit verify
+expect_code 0 "a fresh store verifies"
+expect_out 'verified 1 events' "store.init is the first event"
+sqlite3 "$H/arbiter.db" "SELECT event FROM audit WHERE seq = 1" | grep -q '^store.init$' && pass "the first event is store.init" || fail "first event"
+
+for i in 1 2 3 4 5; do "$ARBITER" audit checkpoint --out "$T/cp$i.txt" > /dev/null || fail "checkpoint $i"; done
+run minisign -Vm "$T/cp5.txt" -p "$H/keys/audit.pub"
+expect_code 0 "the stock minisign verifies a checkpoint"
+arbiter audit verify --checkpoint "$T/cp5.txt"
+expect_code 0 "the log extends its latest checkpoint"
+expect_out 'extends checkpoint' "verify says the checkpoint holds"
+
+# the triggers refuse changes
+run sqlite3 "$H/arbiter.db" "UPDATE audit SET actor = 'mallory' WHERE seq = 2"
+expect_err 'append-only' "the audit table refuses UPDATE"
+run sqlite3 "$H/arbiter.db" "DELETE FROM audit WHERE seq = 2"
+expect_err 'append-only' "the audit table refuses DELETE"
+
+tamper() {   # a copy of the store with the triggers dropped and SQL applied
+	rm -rf "$T/t" && cp -a "$T/s" "$T/t"
+	sqlite3 "$T/t/.arbiter/arbiter.db" "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; $1"
+	run "$ARBITER" --home "$T/t" audit verify "${@:2}"
+}
+tamper "UPDATE audit SET details = '{\"file\":\"elsewhere\"}' WHERE seq = 3"
+expect_code 4 "an edited event fails verification"
+expect_out 'TAMPERED at seq 3: .*edited' "the edit is named by seq"
+tamper "DELETE FROM audit WHERE seq = 3"
+expect_code 4 "a deleted middle event fails verification"
+expect_out 'TAMPERED at seq 3' "the deletion is named by seq"
+tamper "DELETE FROM audit WHERE seq >= 5" --checkpoint "$T/cp5.txt"
+expect_code 4 "a truncated tail is caught with a checkpoint"
+expect_out 'TAMPERED at seq 5: the log ends at seq 4' "the truncation is named"
+tamper "UPDATE audit SET seq = -1 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = -1"
+expect_code 4 "swapped events fail verification"
+expect_out 'TAMPERED at seq 3' "the swap is named by seq"
+rm -rf "$T/other" && "$ARBITER" init "$T/other" > /dev/null
+arbiter audit verify --pubkey "$T/other/.arbiter/keys/audit.pub"
+expect_code 4 "another key's public key fails verification"
+expect_out 'TAMPERED at seq 1: its signature does not verify' "the wrong key is named at seq 1"
+# a forged signature on the head, which covers every event before it
+tamper "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = 2) WHERE seq = 6"
+expect_code 4 "a forged head signature fails verification"
+expect_out 'TAMPERED at seq 6: its signature' "the forged signature is named by seq"
+
+# corrupt and foreign database files
+mkdir -p "$T/bad/.arbiter/keys" && cp "$H/keys/audit.pub" "$T/bad/.arbiter/keys/"
+printf 'this is not a database' > "$T/bad/.arbiter/arbiter.db"
+run "$ARBITER" --home "$T/bad" audit verify
+expect_code 1 "a corrupt database file is an error, not a crash"
+expect_err 'arbiter.db' "the error names the database"
+rm "$T/bad/.arbiter/arbiter.db" && sqlite3 "$T/bad/.arbiter/arbiter.db" "CREATE TABLE x (y)"
+run "$ARBITER" --home "$T/bad" audit verify
+expect_code 1 "a foreign database is an error"
+expect_err 'not an arbiter database' "the foreign database is named as such"
+cd "$T" && mkdir -p nowhere && cd nowhere || exit 1
+arbiter audit verify
+expect_code 1 "no store is an error"
+expect_err 'arbiter init' "the error names arbiter init"
