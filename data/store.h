@@ -76,6 +76,10 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen);
 /* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
 bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
 
+/* ---- config.c: config.yaml ---- */
+/* Reads the enforcement settings into o; errors (positioned) go to errs. */
+bool store_config(store *s, eval_options *o, diags *errs);
+
 /* ---- keys.c: the Ed25519 key pair in minisign's formats ---- */
 typedef struct keypair {
 	unsigned char sk[64], pk[32];
@@ -127,6 +131,9 @@ typedef struct stored {
  * existing submission; with different content it is an error (false). */
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
+/* The stored result of submission id as JSON, with its id and policy
+ * version first (malloc'd; NULL when there is none); *status is set. */
+char *store_result_json(store *s, int64_t id, const char **status);
 /* The history source for quota rules, reading the store. */
 void store_history(store *s, history_source *h);
 /* The current policy version (0 when none is pinned). */

@@ -365,6 +365,12 @@ typedef struct modification {
 	const policy *by;
 } modification;
 
+typedef struct quota_use {
+	const policy *policy;
+	const char *per_value;  /* NULL: the quota has no per field */
+	double amount;          /* 1 for a count, else the summed field */
+} quota_use;
+
 typedef struct eval_result {
 	int status;
 	finding *findings;
@@ -372,6 +378,8 @@ typedef struct eval_result {
 	int counts[3];          /* by severity */
 	modification *mods;
 	size_t nmods, modcap;
+	quota_use *uses;        /* what this submission adds to each quota */
+	size_t nuses, usecap;
 } eval_result;
 
 typedef struct quota_query {
@@ -419,6 +427,8 @@ const char *json_quote(arena *a, const char *s);
 void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r);
 struct json_t;
 struct json_t *result_to_json(const submission *sub, const eval_result *r);
+/* A document as JSON (its canonical text: compact, keys sorted, for hashing). */
+struct json_t *node_to_json(const node *n);
 void result_print_text(FILE *out, const submission *sub, const eval_result *r);
 struct json_t *policy_to_json(const policy *p);
 

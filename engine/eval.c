@@ -546,6 +546,16 @@ static void rule_quota(run *u, const policy *p)
 			return;
 		}
 	}
+	eval_result *r = u->r;
+	if (r->nuses == r->usecap) {
+		size_t cap = r->usecap ? r->usecap * 2 : 4;
+		quota_use *uses = arena_alloc(u->a, cap * sizeof *uses);
+		if (r->nuses)
+			memcpy(uses, r->uses, r->nuses * sizeof *uses);
+		r->uses = uses;
+		r->usecap = cap;
+	}
+	r->uses[r->nuses++] = (quota_use){ p, q.per_value, current };
 	double total = current + history;
 	if (p->field == NULL && total == 1)
 		what = "submission";

@@ -66,7 +66,7 @@ static json_t *str_or_null(const char *s)
 	return j;
 }
 
-static json_t *node_to_json(const node *n)
+json_t *node_to_json(const node *n)
 {
 	switch (n->type) {
 	case NODE_BOOL: return json_boolean(n->u.b);

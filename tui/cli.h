@@ -62,8 +62,28 @@ store *open_store(const args *a);
 /* The acting user: --as NAME, else the OS login name. */
 const char *actor_name(const args *a);
 
+/* documents.c: reading submissions for eval and submit */
+typedef struct batch batch;
+struct batch {
+	const policy_set *ps;
+	eval_options opts;
+	arena *scratch;
+	const char *file;
+	bool json;
+	int worst;              /* exit code so far */
+	diags errs;
+	strbuf out;             /* one JSON result, reused */
+	void (*handle)(batch *b, const submission *sub);
+	void *ctx;              /* the command's own state */
+};
+int batch_run(const command *c, args *a, batch *b);
+void batch_note(batch *b, int code);
+/* Prints one result as text or, with --json, as one JSON line after prefix. */
+void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);
+
 /* the commands */
 int cmd_init(const command *c, args *a);
+int cmd_submit(const command *c, args *a);
 int cmd_audit_verify(const command *c, args *a);
 int cmd_audit_checkpoint(const command *c, args *a);
 int cmd_eval(const command *c, args *a);

@@ -15,6 +15,7 @@ static const char *const eval_opts[] = { "--policies", "--json", "--jsonl", NULL
 static const char *const check_options[] = { "--policies", NULL };
 static const char *const list_options[] = { "--policies", "--json", NULL };
 static const char *const init_options[] = { "--as", NULL };
+static const char *const submit_options[] = { "--as", "--json", "--jsonl", NULL };
 static const char *const verify_options[] = { "--pubkey", "--checkpoint", NULL };
 static const char *const checkpoint_options[] = { "--out", "--as", NULL };
 
@@ -23,6 +24,8 @@ static const command commands[] = {
 	    init_options, cmd_init },
 	{ "eval", "[--policies DIR] [--json] [--jsonl] FILE...|-",
 	    "evaluate submissions against the policies; store nothing", eval_opts, cmd_eval },
+	{ "submit", "[--json] [--jsonl] FILE...|-",
+	    "evaluate submissions and store them with their findings", submit_options, cmd_submit },
 	{ "policy check", "[--policies DIR]",
 	    "load the policies and report every error", check_options, cmd_policy_check },
 	{ "policy list", "[--policies DIR] [--json]",

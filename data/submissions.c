@@ -1,0 +1,214 @@
+/*
+ * submissions.c: storing evaluated submissions.
+ *
+ * One submission is one transaction: the row, its findings, its quota usage
+ * and its submission.create audit event commit together or not at all, so a
+ * killed process leaves whole submissions only. A ref is the submitter's own
+ * id: the same ref with the same content (canonical JSON, SHA-256) returns
+ * the stored submission, so agents can retry safely; with other content it is
+ * refused.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+int store_policy_version(store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_POLICY_VERSION, "SELECT max(version) FROM policy_versions");
+	int v = 0;
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}
+
+static bool quota_history(void *ctx, const quota_query *q, double *out, char *err, size_t errlen)
+{
+	store *s = ctx;
+	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_SUM, "SELECT total(amount) FROM quota_usage "
+	    "WHERE policy = ? AND per_value IS ? AND at_ms >= ?");
+	if (st == NULL) {
+		snprintf(err, errlen, "%s", s->err);
+		return false;
+	}
+	sqlite3_bind_text(st, 1, q->policy->name, -1, SQLITE_STATIC);
+	if (q->per_value)
+		sqlite3_bind_text(st, 2, q->per_value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, q->since * 1000);
+	bool ok = sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		*out = sqlite3_column_double(st, 0);
+	else
+		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+	return ok;
+}
+
+void store_history(store *s, history_source *h)
+{
+	h->quota = quota_history;
+	h->ctx = s;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* An earlier submission with this ref: its id and content hash. */
+static int find_ref(store *s, const char *ref, int64_t *id, char hash[65])
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_SUB_BY_REF,
+	    "SELECT id, content_hash FROM submissions WHERE ref = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static bool insert_findings(store *s, int64_t id, const eval_result *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const finding *f = &r->findings[i];
+		sqlite3_stmt *st = store_stmt(s, SQL_FINDING_INSERT, "INSERT INTO findings (submission_id, "
+		    "policy, type, severity, effect, overridable, message, detail, path, source) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		if (st == NULL)
+			return false;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, f->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, severity_name(f->severity), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, effect_name(f->effect), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, f->overridable);
+		bind_opt(st, 7, f->message);
+		bind_opt(st, 8, f->detail);
+		bind_opt(st, 9, f->path);
+		bind_opt(st, 10, f->source);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_fail(s, "cannot store a finding");
+	}
+	for (size_t i = 0; i < r->nuses; i++) {
+		sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_INSERT, "INSERT INTO quota_usage (policy, "
+		    "per_value, amount, at_ms, submission_id) VALUES (?, ?, ?, ?, ?)");
+		if (st == NULL)
+			return false;
+		sqlite3_bind_text(st, 1, r->uses[i].policy->name, -1, SQLITE_STATIC);
+		bind_opt(st, 2, r->uses[i].per_value);
+		sqlite3_bind_double(st, 3, r->uses[i].amount);
+		sqlite3_bind_int64(st, 4, now_ms());
+		sqlite3_bind_int64(st, 5, id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_fail(s, "cannot store quota usage");
+	}
+	return true;
+}
+
+static bool insert(store *s, int policy_version, const submission *sub, const eval_result *r,
+    const char *doc, const char *hash, const char *actor, int64_t *id)
+{
+	strbuf result = { 0 };
+	result_write_json(&result, NULL, sub, r);
+	char ts[32];
+	int64_t ms = now_ms();
+	format_time(ms, ts);
+	sqlite3_stmt *st = store_stmt(s, SQL_SUB_INSERT, "INSERT INTO submissions (ref, kind, action, "
+	    "title, submitter, status, policy_version, created_at, created_ms, content_hash, document, "
+	    "result, info, warning, critical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	bool ok = st != NULL;
+	if (ok) {
+		bind_opt(st, 1, sub->ref);
+		sqlite3_bind_text(st, 2, sub->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, sub->action, -1, SQLITE_STATIC);
+		bind_opt(st, 4, sub->title);
+		bind_opt(st, 5, sub->submitter);
+		sqlite3_bind_text(st, 6, status_name(r->status), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, policy_version);
+		sqlite3_bind_text(st, 8, ts, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, ms);
+		sqlite3_bind_text(st, 10, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, doc, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, result.s, (int)result.n, SQLITE_STATIC);
+		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
+		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
+		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
+		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
+		sqlite3_reset(st);
+	}
+	free(result.s);
+	if (!ok)
+		return false;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (!insert_findings(s, *id, r))
+		return false;
+	char subject[24];
+	snprintf(subject, sizeof subject, "%lld", (long long)*id);
+	json_t *details = json_pack("{s:s?,s:s,s:s,s:s,s:i,s:{s:i,s:i,s:i},s:i}", "ref", sub->ref,
+	    "kind", sub->kind, "action", sub->action, "status", status_name(r->status),
+	    "policy_version", policy_version, "counts", "info", r->counts[SEV_INFO], "warning",
+	    r->counts[SEV_WARNING], "critical", r->counts[SEV_CRITICAL], "findings", (int)r->n);
+	ok = audit_append(s, actor, "submission.create", subject, details);
+	json_decref(details);
+	return ok;
+}
+
+bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
+    const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out)
+{
+	memset(out, 0, sizeof *out);
+	json_t *j = node_to_json(sub->doc);
+	char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (doc == NULL) {
+		snprintf(s->err, sizeof s->err, "the document cannot be encoded as JSON");
+		return false;
+	}
+	unsigned char h[32];
+	char hash[65], earlier[65];
+	crypto_hash_sha256(h, (const unsigned char *)doc, strlen(doc));
+	sodium_bin2hex(hash, sizeof hash, h, sizeof h);
+	bool ok = store_begin(s);
+	if (ok && sub->ref != NULL) {
+		int found = find_ref(s, sub->ref, &out->id, earlier);
+		if (found < 0) {
+			ok = store_fail(s, "cannot look up the ref");
+		} else if (found == 1) {
+			store_rollback(s);
+			free(doc);
+			if (strcmp(earlier, hash) == 0) {
+				out->existing = true;
+				return true;
+			}
+			snprintf(s->err, sizeof s->err, "ref %s is already submission %lld, with different "
+			    "content (a ref names one submission: use a new ref)", sub->ref,
+			    (long long)out->id);
+			return false;
+		}
+	}
+	if (ok) {
+		eval_options opts = *o;
+		history_source hist;
+		store_history(s, &hist);
+		opts.history = &hist;
+		evaluate(ps, sub, &opts, scratch, r);
+		ok = insert(s, policy_version, sub, r, doc, hash, actor, &out->id) && store_commit(s);
+	}
+	if (!ok)
+		store_rollback(s);
+	free(doc);
+	return ok;
+}
