@@ -150,16 +150,26 @@ bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen)
 bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment, char *err,
     size_t errlen)
 {
-	size_t len;
-	char why[256];
-	char *text = read_file(path, &len, why, sizeof why);
-	if (text == NULL) {
-		snprintf(err, errlen, "%s: %s", path, why);
+	/* hashed as it is read: an export of a long log need not fit in memory */
+	FILE *in = fopen(path, "rb");
+	if (in == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return false;
 	}
-	unsigned char digest[crypto_generichash_BYTES_MAX];
-	crypto_generichash(digest, sizeof digest, (const unsigned char *)text, len, NULL, 0);
-	free(text);
+	unsigned char digest[crypto_generichash_BYTES_MAX], buf[65536];
+	crypto_generichash_state hs;
+	crypto_generichash_init(&hs, NULL, 0, sizeof digest);
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+		crypto_generichash_update(&hs, buf, got);
+	bool bad = ferror(in) != 0;
+	int saved = errno;
+	fclose(in);
+	if (bad) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
+		return false;
+	}
+	crypto_generichash_final(&hs, digest, sizeof digest);
 	unsigned char sigblob[2 + 8 + 64];
 	memcpy(sigblob, "ED", 2);
 	memcpy(sigblob + 2, kp->keyid, 8);

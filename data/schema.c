@@ -6,6 +6,12 @@
  * triggers dropped first, and verification (audit.c) catches that. Findings
  * and quota usage are rows of their own so that the console and quota rules
  * read them with an index, not by parsing stored JSON.
+ *
+ * Version 2 adds quota_totals: the quota usage summed per policy, per value
+ * and second, so that a quota rule reads one row per second of its window
+ * instead of one row per submission (quota windows start on a whole second:
+ * eval_options.now is in seconds). quota_usage stays the record of what each
+ * submission used; quota_totals is derived from it by a trigger.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,12 +62,31 @@ static const char *const schema_v1 =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;\n";
 
+/* Version 2: quota usage per second, built from quota_usage and kept up to
+ * date by a trigger on it. */
+static const char *const schema_v2 =
+    "CREATE TABLE quota_totals (\n"
+    "  policy TEXT NOT NULL, per_value TEXT, second INTEGER NOT NULL, amount REAL NOT NULL);\n"
+    "CREATE INDEX quota_totals_key ON quota_totals (policy, per_value, second);\n"
+    "INSERT INTO quota_totals (policy, per_value, second, amount)\n"
+    "  SELECT policy, per_value, at_ms / 1000, total(amount) FROM quota_usage\n"
+    "  GROUP BY policy, per_value, at_ms / 1000;\n"
+    "CREATE TRIGGER quota_usage_totals AFTER INSERT ON quota_usage BEGIN\n"
+    "  UPDATE quota_totals SET amount = amount + NEW.amount\n"
+    "    WHERE policy = NEW.policy AND per_value IS NEW.per_value AND second = NEW.at_ms / 1000;\n"
+    "  INSERT INTO quota_totals (policy, per_value, second, amount)\n"
+    "    SELECT NEW.policy, NEW.per_value, NEW.at_ms / 1000, NEW.amount\n"
+    "    WHERE NOT EXISTS (SELECT 1 FROM quota_totals WHERE policy = NEW.policy\n"
+    "      AND per_value IS NEW.per_value AND second = NEW.at_ms / 1000);\n"
+    "END;\n";
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
 	char *msg = NULL;
 	if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v2, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
@@ -70,7 +95,7 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen)
 	return true;
 }
 
-bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
+static int user_version(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	int version = -1;
@@ -78,6 +103,38 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return version;
+}
+
+/* One step up from version `from`, in its own write transaction; another
+ * process may have taken the step first, so the version is read again under
+ * the write lock. */
+static bool migrate_step(sqlite3 *db, int from, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL, set[64];
+	snprintf(set, sizeof set, "PRAGMA user_version = %d;", from + 1);
+	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+	if (rc == SQLITE_OK && user_version(db) == from) {
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, set, NULL, NULL, &msg);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot upgrade the schema to version %d: %s", from + 1,
+		    msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return false;
+	}
+	return true;
+}
+
+bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int version = user_version(db);
 	if (version < 0) {
 		snprintf(err, errlen, "not an arbiter database: %s", sqlite3_errmsg(db));
 		return false;
@@ -91,7 +148,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 		snprintf(err, errlen, "not an arbiter database (no schema version)");
 		return false;
 	}
-	/* Version 1 is the first: later versions add their steps here, each in
-	 * its own transaction, from `version` up. */
+	/* each step in its own transaction, from `version` up */
+	if (version < 2 && !migrate_step(db, 1, schema_v2, err, errlen))
+		return false;
 	return true;
 }

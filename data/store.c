@@ -61,6 +61,8 @@ bool parse_time(const char *s, int64_t *ms)
 {
 	int64_t ago;
 	if (duration_parse(s, &ago)) {
+		if (ago > INT64_MAX / 1000)     /* ms would overflow */
+			return false;
 		*ms = now_ms() - ago * 1000;
 		return true;
 	}

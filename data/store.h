@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct json_t;
 
@@ -121,6 +121,29 @@ bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, unsigned char out[32]);
 
+/* ---- audit_read.c: reading the audit log (audit list, tail, export) ---- */
+typedef struct audit_filter {
+	int64_t limit;                  /* the newest N matching events; 0: all */
+	const char *event, *actor, *subject;    /* exact matches, or NULL */
+	const char *since;              /* RFC 3339 UTC (format_time): ts >= since */
+	int64_t after_seq;              /* only seq > after_seq (tail -f) */
+	bool oldest_first;              /* ascending seq (still the newest N) */
+} audit_filter;
+/* Called per event; the strings live until it returns. false stops. */
+typedef bool (*audit_visit)(const audit_event *e, void *ctx);
+/* Streams the matching events to visit, newest first unless oldest_first. */
+bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx);
+/* One event as a JSON object: seq, ts, actor, event, subject, details (the
+ * object itself), prev, hash, sig, in that order. */
+struct json_t *audit_event_json(const audit_event *e);
+/* {"events": events, "totals": {info, warning, critical}, "per_action":
+ * {ACTION: {runs, blocks}}} from the submission.create events. NULL on error. */
+struct json_t *audit_summary(store *s, int64_t events);
+/* The last seq (0 when the log is empty). */
+bool audit_last_seq(store *s, int64_t *seq);
+/* PRAGMA data_version: changes when another connection commits. */
+bool audit_data_version(store *s, int64_t *version);
+
 /* ---- submissions.c: storing and reading submissions ---- */
 typedef struct stored {
 	int64_t id;
@@ -138,5 +161,50 @@ char *store_result_json(store *s, int64_t id, const char **status);
 void store_history(store *s, history_source *h);
 /* The current policy version (0 when none is pinned). */
 int store_policy_version(store *s);
+
+/* ---- queries.c: reading submissions for list, show, wait and stats ---- */
+/* One submission. Strings belong to the query: valid during the callback
+ * (query_list) or until query_row_done (query_get). */
+typedef struct sub_row {
+	int64_t id, created_ms;
+	int policy_version;
+	int counts[3];          /* info, warning, critical */
+	const char *ref, *kind, *action, *title, *submitter, *created_at, *decided_at, *expires_at;
+	const char *status;     /* as it reads now: an override past expires_at is "expired" */
+	const char *document;   /* canonical JSON; query_get only */
+	sqlite3_stmt *stmt;
+} sub_row;
+/* Whether word is a list --status: a status, waiting, decided or all. */
+bool query_status_filter_valid(const char *word);
+/* The exit code of a status: 0 may proceed, 3 awaiting review, 4 refused. */
+int query_status_exit(const char *status);
+/* Calls fn for at most limit submissions matching filter (NULL: all) and
+ * kind (NULL: any): oldest first for pending, blocked and waiting (the
+ * queue's order), else newest first. fn returns false to stop. */
+bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
+    bool (*fn)(void *ctx, const sub_row *r), void *ctx);
+/* The submission whose id (all digits) or ref is key, with its document:
+ * 1 found (call query_row_done), 0 none, -1 error (s->err). */
+int query_get(store *s, const char *key, sub_row *r);
+void query_row_done(sub_row *r);
+/* The status of submission id as it reads now: 1, 0 none, -1 error. */
+int query_status(store *s, int64_t id, char out[16]);
+/* PRAGMA data_version: changes when another connection commits. */
+int64_t query_data_version(store *s);
+/* The stored result (store_result_json) with the current status, created_at
+ * and, when set, decided_at and expires_at; NULL on error. */
+struct json_t *query_result(store *s, const sub_row *r);
+/* Arrays of objects: the findings, the decisions (reviewer, decision, note,
+ * at, expires_at) and the audit events (seq, ts, actor, event, details)
+ * whose subject is id. NULL on error. */
+struct json_t *query_findings(store *s, int64_t id);
+struct json_t *query_decisions(store *s, int64_t id);
+struct json_t *query_events(store *s, int64_t id);
+/* Statistics over the submissions created at or after since_ms (0: all):
+ * {since, submissions, statuses {each status: n}, decided, override_rate,
+ * rejection_rate, findings {total, critical, warning, info, policies
+ * [{policy, critical, warning, info, total}]}, top_submitters [{submitter,
+ * submissions}]} with at most top submitters. NULL on error. */
+struct json_t *query_stats(store *s, int64_t since_ms, int top);
 
 #endif

@@ -3,7 +3,9 @@
  *
  * One submission is one transaction: the row, its findings, its quota usage
  * and its submission.create audit event commit together or not at all, so a
- * killed process leaves whole submissions only. A ref is the submitter's own
+ * killed process leaves whole submissions only. A caller storing many (submit
+ * of a batch) may hold one transaction for several: each is then a savepoint
+ * within it, still whole, and they commit together. A ref is the submitter's own
  * id: the same ref with the same content (canonical JSON, SHA-256) returns
  * the stored submission, so agents can retry safely; with other content it is
  * refused.
@@ -30,8 +32,10 @@ int store_policy_version(store *s)
 static bool quota_history(void *ctx, const quota_query *q, double *out, char *err, size_t errlen)
 {
 	store *s = ctx;
-	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_SUM, "SELECT total(amount) FROM quota_usage "
-	    "WHERE policy = ? AND per_value IS ? AND at_ms >= ?");
+	/* quota_totals: the usage per second (schema.c), and windows start on a
+	 * whole second, so this is the sum over quota_usage at_ms >= since */
+	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_SUM, "SELECT total(amount) FROM quota_totals "
+	    "WHERE policy = ? AND per_value IS ? AND second >= ?");
 	if (st == NULL) {
 		snprintf(err, errlen, "%s", s->err);
 		return false;
@@ -39,7 +43,7 @@ static bool quota_history(void *ctx, const quota_query *q, double *out, char *er
 	sqlite3_bind_text(st, 1, q->policy->name, -1, SQLITE_STATIC);
 	if (q->per_value)
 		sqlite3_bind_text(st, 2, q->per_value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, q->since * 1000);
+	sqlite3_bind_int64(st, 3, q->since);
 	bool ok = sqlite3_step(st) == SQLITE_ROW;
 	if (ok)
 		*out = sqlite3_column_double(st, 0);
@@ -166,6 +170,24 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	return ok;
 }
 
+/* A submission inside the caller's transaction is a savepoint of its own,
+ * so that a failed one leaves the others of the batch in place. */
+static bool savepoint(store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
+	    store_fail(s, "cannot store the submission");
+}
+
+static void undo(store *s, bool own)
+{
+	if (own) {
+		store_rollback(s);
+	} else {
+		sqlite3_exec(s->db, "ROLLBACK TO submission; RELEASE submission", NULL, NULL, NULL);
+		s->head_known = false;  /* read it again: the rollback may have moved it */
+	}
+}
+
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out)
 {
@@ -181,13 +203,19 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 	char hash[65], earlier[65];
 	crypto_hash_sha256(h, (const unsigned char *)doc, strlen(doc));
 	sodium_bin2hex(hash, sizeof hash, h, sizeof h);
-	bool ok = store_begin(s);
-	if (ok && sub->ref != NULL) {
+	/* no transaction open: this submission is one; else it joins the caller's */
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	bool ok = own ? store_begin(s) : savepoint(s, "SAVEPOINT submission");
+	if (!ok) {
+		free(doc);
+		return false;
+	}
+	if (sub->ref != NULL) {
 		int found = find_ref(s, sub->ref, &out->id, earlier);
 		if (found < 0) {
 			ok = store_fail(s, "cannot look up the ref");
 		} else if (found == 1) {
-			store_rollback(s);
+			undo(s, own);
 			free(doc);
 			if (strcmp(earlier, hash) == 0) {
 				out->existing = true;
@@ -205,10 +233,11 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 		store_history(s, &hist);
 		opts.history = &hist;
 		evaluate(ps, sub, &opts, scratch, r);
-		ok = insert(s, policy_version, sub, r, doc, hash, actor, &out->id) && store_commit(s);
+		ok = insert(s, policy_version, sub, r, doc, hash, actor, &out->id) &&
+		    (own ? store_commit(s) : savepoint(s, "RELEASE submission"));
 	}
 	if (!ok)
-		store_rollback(s);
+		undo(s, own);
 	free(doc);
 	return ok;
 }

@@ -21,6 +21,9 @@ static const struct option_spec {
 	{ "--home", true }, { "--as", true }, { "--code", true }, { "--json", false },
 	{ "--jsonl", false }, { "--policies", true }, { "--help", false }, { "--version", false },
 	{ "--pubkey", true }, { "--checkpoint", true }, { "--out", true },
+	{ "--limit", true }, { "--event", true }, { "--actor", true }, { "--subject", true },
+	{ "--since", true }, { "--follow", false },
+	{ "--status", true }, { "--kind", true }, { "--timeout", true },
 };
 
 /* Options every command takes. */
@@ -76,6 +79,8 @@ bool args_parse(int argc, char **argv, const char **cmd, const char **sub, args 
 			bool takes = false;
 			if (strcmp(w, "-h") == 0) {
 				name = "--help";
+			} else if (strcmp(w, "-f") == 0) {
+				name = "--follow";
 			} else {
 				for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
 					if (strlen(known[k].name) == n && strncmp(known[k].name, w, n) == 0) {

@@ -86,8 +86,15 @@ int cmd_init(const command *c, args *a);
 int cmd_submit(const command *c, args *a);
 int cmd_audit_verify(const command *c, args *a);
 int cmd_audit_checkpoint(const command *c, args *a);
+int cmd_audit_list(const command *c, args *a);
+int cmd_audit_export(const command *c, args *a);
+int cmd_audit_tail(const command *c, args *a);
 int cmd_eval(const command *c, args *a);
 int cmd_policy_check(const command *c, args *a);
 int cmd_policy_list(const command *c, args *a);
+int cmd_list(const command *c, args *a);
+int cmd_show(const command *c, args *a);
+int cmd_wait(const command *c, args *a);
+int cmd_stats(const command *c, args *a);
 
 #endif

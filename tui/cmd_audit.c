@@ -1,13 +1,23 @@
 /*
- * cmd_audit.c: arbiter audit verify (and the other audit commands).
+ * cmd_audit.c: arbiter audit verify, checkpoint, list and tail (export is in
+ * cmd_audit_export.c).
+ *
+ * list and tail share one printer: text is one line per event with control
+ * bytes masked (actors and details are user input, and this goes to a
+ * terminal); --json is one object per line from audit_event_json. tail -f
+ * polls PRAGMA data_version every 200 ms, which changes only when another
+ * connection commits, and then reads the events after the last one printed;
+ * SIGINT and SIGTERM end it cleanly with exit 0.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -166,4 +176,170 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 	}
 	printf("audit: the log extends checkpoint %s (seq %lld)\n", file, seq);
 	return EXIT_OK;
+}
+
+/* ---- audit list and audit tail ---- */
+
+typedef struct printer {
+	bool json;
+	int64_t last_seq;       /* the last event printed */
+	bool failed;            /* stdout failed */
+} printer;
+
+/* Prints text with control bytes as '?', cut to at most max bytes (0: no
+ * limit) on a UTF-8 boundary with "..." when cut, then spaces to width pad. */
+static void put_masked(const char *text, size_t max, size_t pad)
+{
+	size_t n = strlen(text);
+	bool cut = max > 0 && n > max;
+	if (cut) {
+		n = max - 3;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		putchar(ch < 0x20 || ch == 0x7f ? '?' : ch);
+	}
+	if (cut)
+		fputs("...", stdout), n += 3;
+	for (; n < pad; n++)
+		putchar(' ');
+}
+
+static bool print_event(const audit_event *e, void *ctx)
+{
+	printer *p = ctx;
+	if (p->json) {
+		json_t *o = audit_event_json(e);
+		if (json_dumpf(o, stdout, JSON_COMPACT) != 0)
+			p->failed = true;
+		json_decref(o);
+		putchar('\n');
+	} else {
+		printf("%6lld  %s  ", (long long)e->seq, e->ts);
+		put_masked(e->actor, 24, 10);
+		putchar(' ');
+		put_masked(e->event, 0, 20);
+		putchar(' ');
+		put_masked(e->subject[0] ? e->subject : "-", 34, 6);
+		putchar(' ');
+		put_masked(e->details, 72, 0);
+		putchar('\n');
+	}
+	p->last_seq = e->seq;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		p->failed = true;
+	return !p->failed;
+}
+
+/* --limit N: a count; false (with a usage error) otherwise. */
+static bool get_limit(const command *c, const args *a, int64_t dflt, int64_t *limit)
+{
+	const char *text = arg_get(a, "--limit");
+	*limit = dflt;
+	if (text == NULL)
+		return true;
+	char *end;
+	errno = 0;
+	long long n = strtoll(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
+		usage_error(c, "--limit takes a count, not \"%s\"", text);
+		return false;
+	}
+	*limit = n;
+	return true;
+}
+
+static int finish_read(store *s, bool ok, const printer *p)
+{
+	int rc = EXIT_OK;
+	if (!ok && !p->failed) {
+		fprintf(stderr, "arbiter: %s\n", s->err);
+		rc = EXIT_ERROR;
+	} else if (p->failed) {
+		fprintf(stderr, "arbiter: cannot write to standard output: %s\n", strerror(errno));
+		rc = EXIT_ERROR;
+	}
+	store_close(s);
+	return rc;
+}
+
+int cmd_audit_list(const command *c, args *a)
+{
+	if (a->npos > 0) {
+		usage_error(c, "unexpected argument %s", a->pos[0]);
+		return EXIT_USAGE;
+	}
+	audit_filter f = { .event = arg_get(a, "--event"), .actor = arg_get(a, "--actor"),
+		.subject = arg_get(a, "--subject") };
+	if (!get_limit(c, a, 50, &f.limit))
+		return EXIT_USAGE;
+	char since[32];
+	const char *t = arg_get(a, "--since");
+	if (t != NULL) {
+		int64_t ms;
+		if (!parse_time(t, &ms)) {
+			usage_error(c, "--since takes RFC 3339 (2026-11-21T07:03:12Z) or a duration "
+			    "(24h), not \"%s\"", t);
+			return EXIT_USAGE;
+		}
+		format_time(ms, since);
+		f.since = since;
+	}
+	store *s = open_store(a);
+	if (s == NULL)
+		return EXIT_ERROR;
+	printer p = { .json = arg_has(a, "--json") };
+	bool ok = audit_read(s, &f, print_event, &p);
+	return finish_read(s, ok, &p);
+}
+
+static volatile sig_atomic_t stop_tail;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_tail = 1;
+}
+
+int cmd_audit_tail(const command *c, args *a)
+{
+	if (a->npos > 0) {
+		usage_error(c, "unexpected argument %s", a->pos[0]);
+		return EXIT_USAGE;
+	}
+	audit_filter f = { .oldest_first = true };
+	if (!get_limit(c, a, 10, &f.limit))
+		return EXIT_USAGE;
+	store *s = open_store(a);
+	if (s == NULL)
+		return EXIT_ERROR;
+	printer p = { .json = arg_has(a, "--json") };
+	int64_t version = 0;
+	/* the version is read first: a commit between the two reads is seen
+	 * as a change on the first poll, never missed */
+	bool ok = audit_data_version(s, &version) && (f.limit > 0
+	    ? audit_read(s, &f, print_event, &p) : audit_last_seq(s, &p.last_seq));
+	if (!ok || !arg_has(a, "--follow"))
+		return finish_read(s, ok, &p);
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	int64_t seen = version - 1;     /* poll once at once */
+	while (ok && !stop_tail) {
+		if (version != seen) {
+			seen = version;
+			audit_filter next = { .after_seq = p.last_seq, .oldest_first = true };
+			ok = audit_read(s, &next, print_event, &p);
+		}
+		if (!ok || stop_tail)
+			break;
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (!stop_tail)
+			ok = audit_data_version(s, &version);
+	}
+	return finish_read(s, ok, &p);
 }

@@ -2,9 +2,15 @@
  * cmd_submit.c: arbiter submit: evaluate and store submissions.
  *
  * Each submission is stored with its findings, its policy version and its
- * audit event in one transaction (data/submissions.c). The output is eval's,
- * with the stored id and policy version; a retry of a stored ref prints the
- * stored result. Exit codes as eval's.
+ * audit event, whole (data/submissions.c). The output is eval's, with the
+ * stored id and policy version; a retry of a stored ref prints the stored
+ * result. Exit codes as eval's.
+ *
+ * Submissions share a transaction in batches (up to BATCH_MAX of them or
+ * BATCH_MS of work, whichever comes first): one commit per batch instead of
+ * one per submission. Each is still whole within it, and a killed process
+ * loses at most the batch it was working on. Results are printed only once
+ * their batch has committed, so nothing is reported stored that is not.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +19,87 @@
 
 #include "cli.h"
 
+enum { BATCH_MAX = 1000, BATCH_MS = 100 };
+
 typedef struct submitting {
 	store *s;
 	int version;
 	const char *actor;
+	int pending;            /* submissions in the open transaction */
+	int64_t started;        /* when it began, ms */
+	FILE *out;              /* their output, printed when they commit */
+	char *text;
+	size_t len;
 } submitting;
+
+static void pending_open(submitting *st)
+{
+	st->out = open_memstream(&st->text, &st->len);
+	if (st->out == NULL)
+		abort();
+}
+
+/* Ends the open batch: commits it and prints its results, or reports that
+ * none of them was stored. */
+static bool batch_commit(batch *b, submitting *st)
+{
+	bool ok = true;
+	if (st->pending > 0 || !sqlite3_get_autocommit(st->s->db))
+		ok = store_commit(st->s);
+	fclose(st->out);
+	if (ok) {
+		fwrite(st->text, 1, st->len, stdout);
+	} else {
+		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n", st->s->err,
+		    st->pending);
+		batch_note(b, EXIT_ERROR);
+	}
+	free(st->text);
+	st->text = NULL;
+	st->pending = 0;
+	pending_open(st);
+	return ok;
+}
 
 static void submit_one(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
+	if (st->pending > 0 && (st->pending >= BATCH_MAX || now_ms() - st->started >= BATCH_MS))
+		batch_commit(b, st);
+	if (sqlite3_get_autocommit(st->s->db)) {
+		if (!store_begin(st->s)) {
+			fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, st->s->err);
+			batch_note(b, EXIT_ERROR);
+			return;
+		}
+		st->started = now_ms();
+	}
 	eval_result r;
 	stored out;
-	if (!store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r, &out)) {
+	bool ok = store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r,
+	    &out);
+	if (sqlite3_get_autocommit(st->s->db)) {
+		/* SQLite rolled the whole transaction back (a full disk, say): the
+		 * earlier submissions of the batch went with it */
+		if (st->pending > 0) {
+			fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n",
+			    st->s->err, st->pending);
+			batch_note(b, EXIT_ERROR);
+		}
+		st->pending = 0;
+		fclose(st->out);
+		free(st->text);
+		st->text = NULL;
+		pending_open(st);
+		if (ok)
+			ok = store_fail(st->s, "the transaction was rolled back");
+	}
+	if (!ok) {
 		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, st->s->err);
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
+	st->pending++;
 	if (out.existing) {
 		const char *status = "pending";
 		char *json = store_result_json(st->s, out.id, &status);
@@ -36,20 +107,26 @@ static void submit_one(batch *b, const submission *sub)
 		    strcmp(status, "overridden") == 0 ? EXIT_OK : EXIT_WAITING;
 		batch_note(b, code);
 		if (b->json && json)
-			printf("%s\n", json);
+			fprintf(st->out, "%s\n", json);
 		else
-			printf("%s:%d: %s: already stored as submission %lld (%s)\n", sub->file, sub->line,
-			    sub->ref, (long long)out.id, status);
+			fprintf(st->out, "%s:%d: %s: already stored as submission %lld (%s)\n", sub->file,
+			    sub->line, sub->ref, (long long)out.id, status);
 		free(json);
 		return;
 	}
 	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
-	char prefix[64];
-	snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)out.id,
-	    st->version);
-	batch_print(b, prefix, sub, &r);
-	if (!b->json)
-		printf("  stored as submission %lld\n", (long long)out.id);
+	if (b->json) {
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)out.id,
+		    st->version);
+		b->out.n = 0;
+		result_write_json(&b->out, prefix, sub, &r);
+		sb_put(&b->out, "\n", 1);
+		fwrite(b->out.s, 1, b->out.n, st->out);
+	} else {
+		result_print_text(st->out, sub, &r);
+		fprintf(st->out, "  stored as submission %lld\n", (long long)out.id);
+	}
 }
 
 int cmd_submit(const command *c, args *a)
@@ -79,8 +156,14 @@ int cmd_submit(const command *c, args *a)
 			fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
 			    "false): every submission is allowed\n");
 		submitting st = { s, store_policy_version(s), actor_name(a) };
+		pending_open(&st);
 		b.ctx = &st;
 		rc = batch_run(c, a, &b);
+		if (!batch_commit(&b, &st))
+			rc = EXIT_ERROR;
+		fclose(st.out);
+		free(st.text);
+		fflush(stdout);
 	}
 	diags_free(&errs);
 	policy_set_free(ps);

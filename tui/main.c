@@ -16,8 +16,16 @@ static const char *const check_options[] = { "--policies", NULL };
 static const char *const list_options[] = { "--policies", "--json", NULL };
 static const char *const init_options[] = { "--as", NULL };
 static const char *const submit_options[] = { "--as", "--json", "--jsonl", NULL };
+static const char *const sub_list_options[] = { "--status", "--kind", "--limit", "--json", NULL };
+static const char *const show_options[] = { "--json", NULL };
+static const char *const wait_options[] = { "--timeout", NULL };
+static const char *const stats_options[] = { "--since", "--json", NULL };
 static const char *const verify_options[] = { "--pubkey", "--checkpoint", NULL };
 static const char *const checkpoint_options[] = { "--out", "--as", NULL };
+static const char *const audit_list_options[] = { "--limit", "--event", "--actor", "--subject",
+	"--since", "--json", NULL };
+static const char *const audit_export_options[] = { "--out", "--as", NULL };
+static const char *const audit_tail_options[] = { "--follow", "--limit", "--json", NULL };
 
 static const command commands[] = {
 	{ "init", "[DIR]", "create a store in DIR/.arbiter with the example policies",
@@ -26,6 +34,14 @@ static const command commands[] = {
 	    "evaluate submissions against the policies; store nothing", eval_opts, cmd_eval },
 	{ "submit", "[--json] [--jsonl] FILE...|-",
 	    "evaluate submissions and store them with their findings", submit_options, cmd_submit },
+	{ "list", "[--status S] [--kind K] [--limit N] [--json]",
+	    "list submissions (S: a status, waiting, decided or all)", sub_list_options, cmd_list },
+	{ "show", "ID [--json]", "show a submission: document, findings, decisions, events",
+	    show_options, cmd_show },
+	{ "wait", "ID [--timeout SEC]", "block until a submission is decided", wait_options, cmd_wait },
+	{ "stats", "[--since T] [--json]",
+	    "findings per policy, submissions per status, rates, top submitters", stats_options,
+	    cmd_stats },
 	{ "policy check", "[--policies DIR]",
 	    "load the policies and report every error", check_options, cmd_policy_check },
 	{ "policy list", "[--policies DIR] [--json]",
@@ -34,6 +50,12 @@ static const command commands[] = {
 	    "recompute the audit chain and check its signatures", verify_options, cmd_audit_verify },
 	{ "audit checkpoint", "[--out FILE]",
 	    "write a signed checkpoint of the audit log's head", checkpoint_options, cmd_audit_checkpoint },
+	{ "audit list", "[--limit 50] [--event E] [--actor A] [--subject ID] [--since T] [--json]",
+	    "list audit events, newest first", audit_list_options, cmd_audit_list },
+	{ "audit export", "[--out FILE]",
+	    "write a signed JSON report of the audit log", audit_export_options, cmd_audit_export },
+	{ "audit tail", "[-f|--follow] [--limit 10] [--json]",
+	    "print the last audit events; with -f, follow new ones", audit_tail_options, cmd_audit_tail },
 };
 
 static void print_help(void)

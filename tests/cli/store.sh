@@ -1,0 +1,278 @@
+#!/bin/bash
+# Reading the store back: list (filters, order, limits, JSON lines), show
+# (text, JSON, exit codes by status), wait (at once, decided while waiting,
+# timeout), stats (counts agree with the database, rates, --since) and their
+# usage errors. Decisions are written with sqlite3 here, as the decision
+# commands would, so these tests depend on nothing but the store.
+. "$(dirname "$0")/../lib.sh"
+cd "$T" || exit 1
+export ARBITER_HOME=
+
+"$ARBITER" init "$T/s" > /dev/null || fail "init"
+cd "$T/s" || exit 1
+DB=$T/s/.arbiter/arbiter.db
+q() { sqlite3 "$DB" "$1"; }
+for f in "$ROOT"/docs/examples/submissions/*.yaml "$ROOT"/docs/examples/submissions/*.jsonl; do
+	"$ARBITER" submit "$f" > /dev/null 2>&1
+done
+N=$(q "SELECT count(*) FROM submissions")
+[ "$N" -ge 20 ] && pass "the examples are stored ($N)" || fail "only $N examples stored"
+# JSON field $2 of every line of $1 (a file), one a line
+field() { grep -o "\"$2\":\"[^\"]*\"" "$1" | cut -d'"' -f4; }
+ids() { grep -o '^{"id":[0-9]*' "$1" | cut -d: -f2; }
+lines() { grep -c . "$OUT"; }
+
+# ---- list ----
+arbiter list
+expect_code 0 "list exits 0"
+expect_out '^ID +KIND +ACTION +STATUS +SUBMITTER +AGE +C/W/I +TITLE' "list prints the table header"
+expect_out 'z3ed-agent-7 .* Fix cartridge title in header' "list shows submitter and title"
+want=$((N < 50 ? N : 50))
+[ "$(($(lines) - 1))" -eq "$want" ] && pass "list shows $want rows" || fail "list shows $(($(lines) - 1)) rows, expected $want"
+
+arbiter list --json --limit 1000
+expect_code 0 "list --json exits 0"
+[ "$(lines)" -eq "$N" ] && pass "list --json prints one line per submission" || fail "list --json printed $(lines) lines, expected $N"
+bad=0
+while IFS= read -r line; do
+	for k in '"id":[0-9]+' '"policy_version":[0-9]+' '"ref":' '"kind":"' '"action":"' '"status":"' \
+	    '"counts":\{"info":[0-9]+,"warning":[0-9]+,"critical":[0-9]+\}' '"findings":\[' '"created_at":"'; do
+		printf '%s' "$line" | grep -qE "$k" || bad=$((bad + 1))
+	done
+	printf '%s' "$line" | grep -qE '^\{.*\}$' || bad=$((bad + 1))
+done < "$OUT"
+[ "$bad" -eq 0 ] && [ -s "$OUT" ] && pass "every JSON line has section 3's fields" || fail "$bad fields missing from list --json"
+grep -q '"findings":\[{"policy":"[^"]*","type":"[^"]*","severity":"[^"]*","effect":"[^"]*","overridable":' "$OUT" \
+	&& pass "findings carry policy, type, severity, effect, overridable" || fail "finding fields"
+ids "$OUT" > "$T/ids"
+[ "$(head -1 "$T/ids")" -gt "$(tail -1 "$T/ids")" ] && pass "list --status all is newest first" || fail "all is not newest first"
+
+arbiter list --limit 3 --json
+[ "$(lines)" -eq 3 ] && pass "--limit 3 prints 3 lines" || fail "--limit 3 printed $(lines)"
+# more than the default limit of 50
+for i in $(seq 1 60); do printf '{"action":"test.bulk","ref":"bulk/%d","submitter":"bulk-bot","title":"bulk %d"}\n' "$i" "$i"; done > "$T/bulk.jsonl"
+"$ARBITER" submit "$T/bulk.jsonl" > /dev/null 2>&1
+N=$(q "SELECT count(*) FROM submissions")
+arbiter list --json
+[ "$(lines)" -eq 50 ] && pass "list stops at the default limit of 50 ($N stored)" || fail "default limit: $(lines) lines"
+
+for s in allowed pending blocked; do
+	want=$(q "SELECT count(*) FROM submissions WHERE status = '$s'")
+	arbiter list --status "$s" --limit 1000 --json
+	got=$(lines)
+	other=$(field "$OUT" status | grep -vcx "$s")
+	[ "$got" -eq "$want" ] && [ "$other" -eq 0 ] && pass "--status $s lists the $want $s ones" || fail "--status $s: $got lines ($other others), expected $want"
+done
+want=$(q "SELECT count(*) FROM submissions WHERE status IN ('pending', 'blocked')")
+arbiter list --status waiting --limit 1000 --json
+[ "$(lines)" -eq "$want" ] && pass "--status waiting lists pending and blocked ($want)" || fail "waiting: $(lines), expected $want"
+[ -s "$OUT" ] && ! field "$OUT" status | grep -qvxE 'pending|blocked' && pass "waiting lists only pending and blocked" || fail "waiting lists other statuses"
+ids "$OUT" > "$T/ids"
+[ -s "$T/ids" ] && sort -n "$T/ids" | cmp -s - "$T/ids" && pass "waiting is oldest first" || fail "waiting is not oldest first"
+arbiter list --status waiting --limit 2 --json
+[ "$(lines)" -eq 2 ] && [ "$(ids "$OUT" | head -1)" = "$(q "SELECT min(id) FROM submissions WHERE status IN ('pending', 'blocked')")" ] \
+	&& pass "waiting with a limit starts at the oldest" || fail "waiting --limit 2"
+
+for k in proposal export import; do
+	want=$(q "SELECT count(*) FROM submissions WHERE kind = '$k'")
+	arbiter list --kind "$k" --limit 1000 --json
+	got=$(lines)
+	[ "$got" -eq "$want" ] && ! field "$OUT" kind | grep -qvx "$k" && pass "--kind $k lists the $want ${k}s" || fail "--kind $k: $got lines, expected $want"
+done
+want=$(q "SELECT count(*) FROM submissions WHERE kind = 'export' AND status = 'blocked'")
+arbiter list --kind export --status blocked --json
+[ "$(lines)" -eq "$want" ] && pass "--kind and --status combine ($want)" || fail "kind+status: $(lines), expected $want"
+arbiter list --status decided
+expect_code 0 "an empty listing exits 0"
+expect_out '^no submissions with status decided' "an empty listing says so"
+
+# usage errors
+arbiter list --status bogus
+expect_code 2 "an unknown --status is a usage error"
+expect_err 'unknown status bogus' "the error names the status"
+arbiter list --kind widget
+expect_code 2 "an unknown --kind is a usage error"
+for l in 0 -1 abc 5x; do
+	arbiter list --limit "$l"
+	expect_code 2 "--limit $l is a usage error"
+done
+arbiter list extra
+expect_code 2 "list takes no arguments"
+arbiter list --timeout 3
+expect_code 2 "list does not take --timeout"
+arbiter list --status
+expect_code 2 "--status needs a value"
+
+# ---- decisions, as the decision commands write them ----
+id_of() { q "SELECT id FROM submissions WHERE ref = '$1'"; }
+BLOCKED=$(id_of z3ed-agent-7/1187)
+ALLOWED=$(id_of z3ed-agent-7/1180)
+PENDING=$(id_of z3ed-agent-9/2002)
+[ -n "$BLOCKED" ] && [ -n "$ALLOWED" ] && [ -n "$PENDING" ] && pass "the example refs are stored" || fail "example refs missing"
+[ "$(q "SELECT status FROM submissions WHERE id = $BLOCKED")" = blocked ] && [ "$(q "SELECT status FROM submissions WHERE id = $PENDING")" = pending ] \
+	&& pass "the examples have the statuses these tests assume" || fail "example statuses changed"
+read -r B2 B3 B4 B5 <<< "$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM submissions WHERE status = 'blocked' AND id <> $BLOCKED ORDER BY id LIMIT 4)")"
+q "UPDATE submissions SET status = 'approved', decided_at = '2026-01-01T00:00:00.000Z' WHERE id = $B2;
+   UPDATE submissions SET status = 'rejected', decided_at = '2026-01-01T00:00:00.000Z' WHERE id = $B3;
+   UPDATE submissions SET status = 'overridden', expires_at = '2020-01-01T00:00:00.000Z' WHERE id = $B4;
+   UPDATE submissions SET status = 'overridden', expires_at = '2999-01-01T00:00:00.000Z' WHERE id = $B5;
+   INSERT INTO decisions (submission_id, reviewer, decision, note, at) VALUES ($B2, 'alice', 'approve', 'looks fine', '2026-01-01T00:00:00.000Z');"
+arbiter list --status decided --json
+[ "$(lines)" -eq 4 ] && pass "--status decided lists the 4 decided ones" || fail "decided: $(lines) lines"
+arbiter list --status expired --json
+[ "$(ids "$OUT")" = "$B4" ] && expect_out '"status":"expired"' "an override past expires_at lists as expired" || fail "expired lists $(ids "$OUT" | paste -sd' ')"
+arbiter list --status overridden --json
+[ "$(ids "$OUT")" = "$B5" ] && pass "--status overridden leaves out the expired one" || fail "overridden lists $(ids "$OUT" | paste -sd' ')"
+arbiter list --status approved --json
+expect_out "^\\{\"id\":$B2,.*\"status\":\"approved\".*\"decided_at\":\"2026-01-01" "JSON shows the current status and decided_at, not the evaluation's"
+
+# ---- show ----
+arbiter show "$BLOCKED"
+expect_code 3 "show of a blocked submission exits 3"
+expect_out "^submission $BLOCKED: blocked" "show names the submission and its status"
+expect_out '^  ref +z3ed-agent-7/1187' "show prints the ref"
+expect_out '^document:' "show prints the document"
+expect_out '^    "bytes_changed": 4,' "the document is pretty-printed"
+expect_out '^findings: 1' "show counts the findings"
+expect_out 'critical +deny +protect_critical_regions' "show prints the finding from the findings table"
+expect_out 'overlaps 0xFFB0-0xFFFF' "show prints the finding's detail"
+expect_out '^decisions: 0' "show says there are no decisions"
+expect_out 'submission.create' "show prints the audit events"
+arbiter show "$ALLOWED"
+expect_code 0 "show of an allowed submission exits 0"
+arbiter show z3ed-agent-7/1180
+expect_code 0 "show takes a ref too"
+expect_out "^submission $ALLOWED: allowed" "show by ref finds the same submission"
+arbiter show "$PENDING"
+expect_code 3 "show of a pending submission exits 3"
+arbiter show "$B2"
+expect_code 0 "show of an approved submission exits 0"
+expect_out 'approve +by alice' "show prints the decisions"
+expect_out 'looks fine' "show prints the decision's note"
+arbiter show "$B3"
+expect_code 4 "show of a rejected submission exits 4"
+arbiter show "$B4"
+expect_code 4 "show of an expired override exits 4"
+expect_out "^submission $B4: expired" "an expired override shows as expired"
+arbiter show "$B5"
+expect_code 0 "show of a live override exits 0"
+arbiter show "$BLOCKED" --json
+expect_code 3 "show --json keeps the exit code"
+[ "$(lines)" -eq 1 ] && pass "show --json is one line" || fail "show --json printed $(lines) lines"
+for k in "\"id\":$BLOCKED," '"policy_version":1' '"ref":"z3ed-agent-7/1187"' '"status":"blocked"' '"counts":\{' \
+    '"findings":\[\{"policy":"protect_critical_regions"' '"document":\{.*"bytes_changed":4' '"decisions":\[\]' \
+    '"events":\[\{"seq":[0-9]+,"ts":"[^"]+","actor":"[^"]+","event":"submission.create","details":\{'; do
+	expect_out "$k" "show --json has $k"
+done
+arbiter show "$B2" --json
+expect_out '"decisions":\[\{"reviewer":"alice","decision":"approve","note":"looks fine"' "show --json lists the decisions"
+arbiter show 999999
+expect_code 1 "show of an unknown id exits 1"
+[ "$(grep -c . "$ERR")" -eq 1 ] && expect_err 'no submission 999999' "the error is one line naming the id" || fail "unknown id error is not one line"
+arbiter show no/such/ref
+expect_code 1 "show of an unknown ref exits 1"
+arbiter show
+expect_code 2 "show without an id is a usage error"
+arbiter show 1 2
+expect_code 2 "show takes one id"
+arbiter show 1 --limit 3
+expect_code 2 "show does not take --limit"
+
+# ---- wait ----
+SECONDS=0
+arbiter wait "$ALLOWED"
+expect_code 0 "wait on an allowed submission exits 0"
+expect_out "^submission $ALLOWED: allowed" "wait prints the status"
+[ "$SECONDS" -le 1 ] && [ -s "$OUT" ] && pass "wait on an allowed submission returns at once" || fail "wait took ${SECONDS}s"
+arbiter wait "$B3"
+expect_code 4 "wait on a rejected submission exits 4"
+arbiter wait "$B4"
+expect_code 4 "wait on an expired override exits 4"
+arbiter wait "$B5" --timeout 1
+expect_code 0 "wait on a live override exits 0"
+START=$(date +%s%N)
+arbiter wait "$PENDING" --timeout 1
+ELAPSED=$((($(date +%s%N) - START) / 1000000))
+expect_code 3 "wait --timeout 1 on a pending submission exits 3"
+expect_out "still pending after 1s" "the timeout says what it waited for"
+[ "$ELAPSED" -ge 1000 ] && [ "$ELAPSED" -lt 3000 ] && pass "the timeout takes about a second (${ELAPSED}ms)" || fail "the timeout took ${ELAPSED}ms"
+arbiter wait "$PENDING" --timeout 0
+expect_code 3 "wait --timeout 0 on a pending submission exits 3 at once"
+# decided while waiting
+( sleep 0.6; q "UPDATE submissions SET status = 'approved' WHERE id = $PENDING" ) &
+START=$(date +%s%N)
+arbiter wait "$PENDING" --timeout 10
+ELAPSED=$((($(date +%s%N) - START) / 1000000))
+wait
+expect_code 0 "wait returns 0 when the submission is approved while it waits"
+expect_out "^submission $PENDING: approved" "wait prints the decision"
+[ "$ELAPSED" -lt 3000 ] && grep -q approved "$OUT" && pass "wait notices the decision quickly (${ELAPSED}ms)" || fail "wait took ${ELAPSED}ms to notice"
+W=$(id_of z3ed-agent-7/1203)
+( sleep 0.4; q "UPDATE submissions SET status = 'rejected' WHERE id = $W" ) &
+arbiter wait z3ed-agent-7/1203 --timeout 10
+wait
+expect_code 4 "wait (by ref) returns 4 when the submission is rejected while it waits"
+arbiter wait 999999
+expect_code 1 "wait on an unknown id exits 1"
+expect_err 'no submission 999999' "wait names the unknown id"
+for t in abc -1 1x; do
+	arbiter wait "$ALLOWED" --timeout "$t"
+	expect_code 2 "wait --timeout $t is a usage error"
+done
+arbiter wait
+expect_code 2 "wait without an id is a usage error"
+
+# ---- stats ----
+arbiter stats --json
+expect_code 0 "stats --json exits 0"
+[ "$(lines)" -eq 1 ] && pass "stats --json is one object on one line" || fail "stats --json printed $(lines) lines"
+for s in allowed pending blocked approved rejected; do
+	want=$(q "SELECT count(*) FROM submissions WHERE status = '$s'")
+	expect_out "\"$s\":$want[,}]" "stats counts $want $s"
+done
+expect_out '"overridden":1,"expired":1' "stats counts the live and the expired override apart"
+expect_out "\"submissions\":$N," "stats counts all $N submissions"
+expect_out "\"findings\":\\{\"total\":$(q "SELECT count(*) FROM findings")," "stats counts every finding"
+want=$(q "SELECT count(*) FROM findings WHERE policy = 'protect_critical_regions' AND severity = 'critical'")
+expect_out "\\{\"policy\":\"protect_critical_regions\",\"critical\":$want," "stats counts findings per policy and severity"
+# decided: approved 2 (B2 and PENDING), rejected 2 (B3 and W), overridden 1, expired 1
+expect_out '"decided":6,' "stats counts the decided ones"
+expect_out '"override_rate":0.333333,' "the override rate counts expired overrides (2 of 6)"
+expect_out '"rejection_rate":0.333333' "the rejection rate is rejected over decided (2 of 6)"
+top=$(q "SELECT submitter FROM submissions GROUP BY submitter ORDER BY count(*) DESC, submitter LIMIT 1")
+expect_out "\"top_submitters\":\\[\\{\"submitter\":\"$top\",\"submissions\":$(q "SELECT count(*) FROM submissions WHERE submitter = '$top'")\\}" "the top submitter is $top"
+expect_out '"since":null' "without --since the window is everything"
+arbiter stats
+expect_code 0 "stats exits 0"
+expect_out "^submissions: $N" "stats prints the total"
+expect_out "^  blocked +$(q "SELECT count(*) FROM submissions WHERE status = 'blocked'")\$" "stats prints the blocked count"
+expect_out 'override rate 33.3%, rejection rate 33.3%' "stats prints the rates"
+expect_out '^  POLICY +CRITICAL +WARNING +INFO +TOTAL' "stats prints findings per policy"
+expect_out "^  $top +[0-9]+" "stats prints the top submitters"
+arbiter stats --since 1h --json
+expect_out "\"submissions\":$N," "--since 1h holds every fresh submission"
+expect_out '"since":"20[0-9-]+T' "--since is echoed as RFC 3339"
+arbiter stats --since 2020-01-01T00:00:00Z --json
+expect_out "\"submissions\":$N," "--since an RFC 3339 time in the past holds everything"
+arbiter stats --since 2999-01-01 --json
+expect_code 0 "--since in the future is not an error"
+expect_out '"submissions":0,' "--since in the future holds nothing"
+expect_out '"override_rate":0.0,"rejection_rate":0.0' "the rates are 0 when nothing is decided"
+for s in yesterday 24 2026-13-45 2026-01-01T25:00:00Z 99999999999999999d; do
+	arbiter stats --since "$s"
+	expect_code 2 "stats --since $s is a usage error"
+done
+expect_err 'arbiter stats: --since takes RFC 3339' "the --since error says what it takes"
+arbiter stats extra
+expect_code 2 "stats takes no arguments"
+arbiter stats --status blocked
+expect_code 2 "stats does not take --status"
+
+# no store
+mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1
+for c in list stats "show 1" "wait 1"; do
+	# shellcheck disable=SC2086
+	arbiter $c
+	expect_code 1 "$c without a store exits 1"
+done
+expect_err 'arbiter init' "the error names arbiter init"

@@ -1,0 +1,134 @@
+/*
+ * cmd_list.c: arbiter list: the submissions, filtered by status and kind.
+ *
+ * The rows stream from one LIMITed, index-ordered query (data/queries.c):
+ * nothing is loaded beyond --limit rows, so the listing stays instant with a
+ * million submissions. The waiting statuses (pending, blocked, waiting) list
+ * oldest first, the order a reviewer works the queue; every other filter
+ * lists newest first. --json prints one result object per line (section 3's
+ * fields with the current status and created_at).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LIST_DEFAULT_LIMIT 50
+#define LIST_MAX_LIMIT 1000000000
+
+typedef struct listing {
+	store *s;
+	bool json;
+	int64_t now, rows;
+	bool failed;
+} listing;
+
+/* The age as one short unit: 42s, 5m, 3h, 12d. */
+static void format_age(int64_t ms, char out[16])
+{
+	int64_t sec = ms > 0 ? ms / 1000 : 0;
+	if (sec < 60)
+		snprintf(out, 16, "%llds", (long long)sec);
+	else if (sec < 3600)
+		snprintf(out, 16, "%lldm", (long long)(sec / 60));
+	else if (sec < 86400)
+		snprintf(out, 16, "%lldh", (long long)(sec / 3600));
+	else
+		snprintf(out, 16, "%lldd", (long long)(sec / 86400));
+}
+
+/* s cut to at most max bytes on a UTF-8 character boundary ("-" for NULL). */
+static void clip(const char *s, size_t max, char *out, size_t outlen)
+{
+	if (s == NULL)
+		s = "-";
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	for (char *p = out; *p; p++)    /* one line per row, whatever the title holds */
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+static bool print_row(void *ctx, const sub_row *r)
+{
+	listing *l = ctx;
+	if (l->json) {
+		json_t *j = query_result(l->s, r);
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (text == NULL) {
+			l->failed = true;
+			return false;
+		}
+		printf("%s\n", text);
+		free(text);
+	} else {
+		if (l->rows == 0)
+			printf("%-7s %-8s %-20s %-10s %-16s %5s %-9s %s\n", "ID", "KIND", "ACTION", "STATUS",
+			    "SUBMITTER", "AGE", "C/W/I", "TITLE");
+		char age[16], action[64], submitter[64], title[256], counts[40];
+		format_age(l->now - r->created_ms, age);
+		clip(r->action, 20, action, sizeof action);
+		clip(r->submitter, 16, submitter, sizeof submitter);
+		clip(r->title, 60, title, sizeof title);
+		snprintf(counts, sizeof counts, "%d/%d/%d", r->counts[2], r->counts[1], r->counts[0]);
+		printf("%-7lld %-8s %-20s %-10s %-16s %5s %-9s %s\n", (long long)r->id, r->kind, action,
+		    r->status, submitter, age, counts, title);
+	}
+	l->rows++;
+	return true;
+}
+
+int cmd_list(const command *c, args *a)
+{
+	if (a->npos > 0) {
+		usage_error(c, "unexpected argument %s", a->pos[0]);
+		return EXIT_USAGE;
+	}
+	const char *filter = arg_get(a, "--status");
+	if (filter != NULL && !query_status_filter_valid(filter)) {
+		usage_error(c, "unknown status %s (allowed, pending, blocked, approved, rejected, "
+		    "overridden, expired, waiting, decided or all)", filter);
+		return EXIT_USAGE;
+	}
+	const char *kind = arg_get(a, "--kind");
+	if (kind != NULL && strcmp(kind, "proposal") != 0 && strcmp(kind, "export") != 0 &&
+	    strcmp(kind, "import") != 0) {
+		usage_error(c, "unknown kind %s (proposal, export or import)", kind);
+		return EXIT_USAGE;
+	}
+	int64_t limit = LIST_DEFAULT_LIMIT;
+	const char *lim = arg_get(a, "--limit");
+	if (lim != NULL) {
+		char *end;
+		long long n = strtoll(lim, &end, 10);
+		if (*lim < '0' || *lim > '9' || *end != '\0' || n < 1 || n > LIST_MAX_LIMIT) {
+			usage_error(c, "--limit takes a whole number from 1 to %d, not %s", LIST_MAX_LIMIT,
+			    lim);
+			return EXIT_USAGE;
+		}
+		limit = n;
+	}
+	store *s = open_store(a);
+	if (s == NULL)
+		return EXIT_ERROR;
+	listing l = { .s = s, .json = arg_has(a, "--json"), .now = now_ms() };
+	bool ok = query_list(s, filter, kind, limit, print_row, &l) && !l.failed;
+	if (!ok)
+		fprintf(stderr, "arbiter: %s\n", s->err);
+	else if (l.rows == 0 && !l.json)
+		printf("no submissions%s%s%s%s\n", filter ? " with status " : "", filter ? filter : "",
+		    kind ? " of kind " : "", kind ? kind : "");
+	store_close(s);
+	return ok ? EXIT_OK : EXIT_ERROR;
+}

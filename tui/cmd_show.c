@@ -1,0 +1,151 @@
+/*
+ * cmd_show.c: arbiter show ID: one submission in full.
+ *
+ * Its metadata, its document (the stored canonical JSON, pretty-printed),
+ * its findings (rows of the findings table), its decisions and its audit
+ * events (the audit rows whose subject is its id). ID is the number, or the
+ * submitter's ref. --json prints one object: the result fields plus
+ * "document", "decisions" and "events". The exit code is the status's: 0 may
+ * proceed, 3 awaiting review, 4 rejected or expired, so a script can gate on
+ * `arbiter show ID` alone.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *t = json_string_value(json_object_get(o, key));
+	return t ? t : "";
+}
+
+/* Prints j pretty-printed, each line indented by two spaces. */
+static void print_indented(const json_t *j, size_t flags)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | flags);
+	if (text == NULL)
+		return;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		printf("  %s\n", line);
+	}
+	free(text);
+}
+
+static void print_text(const sub_row *r, const json_t *doc, const json_t *findings,
+    const json_t *decisions, const json_t *events)
+{
+	printf("submission %lld: %s\n", (long long)r->id, r->status);
+	printf("  ref        %s\n", r->ref ? r->ref : "-");
+	printf("  kind       %s\n  action     %s\n", r->kind, r->action);
+	printf("  title      %s\n  submitter  %s\n", r->title ? r->title : "-",
+	    r->submitter ? r->submitter : "-");
+	printf("  created    %s\n  policies   version %d\n", r->created_at, r->policy_version);
+	printf("  counts     %d critical, %d warning, %d info\n", r->counts[2], r->counts[1],
+	    r->counts[0]);
+	if (r->decided_at)
+		printf("  decided    %s\n", r->decided_at);
+	if (r->expires_at)
+		printf("  expires    %s\n", r->expires_at);
+
+	printf("\ndocument:\n");
+	if (doc)
+		print_indented(doc, JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	else
+		printf("  %s\n", r->document ? r->document : "");
+
+	size_t i;
+	json_t *f;
+	printf("\nfindings: %zu\n", json_array_size(findings));
+	json_array_foreach(findings, i, f) {
+		bool deny = strcmp(str(f, "effect"), "deny") == 0;
+		printf("  %-8s %-16s %s: %s\n", str(f, "severity"), str(f, "effect"), str(f, "policy"),
+		    str(f, "message"));
+		if (*str(f, "detail"))
+			printf("           %s\n", str(f, "detail"));
+		printf("           at %s, %s%s%s\n", *str(f, "path") ? str(f, "path") : "-",
+		    str(f, "source"), strcmp(str(f, "type"), "error") == 0 ? ", evaluation error" : "",
+		    deny && !json_is_true(json_object_get(f, "overridable")) ? ", not overridable" : "");
+	}
+
+	json_t *d;
+	printf("\ndecisions: %zu\n", json_array_size(decisions));
+	json_array_foreach(decisions, i, d) {
+		printf("  %s  %-10s by %s", str(d, "at"), str(d, "decision"), str(d, "reviewer"));
+		if (*str(d, "expires_at"))
+			printf(", expires %s", str(d, "expires_at"));
+		printf("\n");
+		if (*str(d, "note"))
+			printf("           %s\n", str(d, "note"));
+	}
+
+	json_t *e;
+	printf("\nevents: %zu\n", json_array_size(events));
+	json_array_foreach(events, i, e) {
+		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("  #%-6lld %s  %-22s %s  %s\n",
+		    (long long)json_integer_value(json_object_get(e, "seq")), str(e, "ts"),
+		    str(e, "event"), str(e, "actor"), details ? details : "");
+		free(details);
+	}
+}
+
+int cmd_show(const command *c, args *a)
+{
+	if (a->npos != 1) {
+		usage_error(c, "%s", a->npos == 0 ? "no submission given (its id or ref)" :
+		    "one submission at a time");
+		return EXIT_USAGE;
+	}
+	store *s = open_store(a);
+	if (s == NULL)
+		return EXIT_ERROR;
+	sub_row r;
+	int found = query_get(s, a->pos[0], &r);
+	if (found <= 0) {
+		if (found == 0)
+			fprintf(stderr, "arbiter: no submission %s\n", a->pos[0]);
+		else
+			fprintf(stderr, "arbiter: %s\n", s->err);
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	int rc = query_status_exit(r.status);
+	json_t *result = query_result(s, &r);
+	json_t *findings = query_findings(s, r.id);
+	json_t *decisions = query_decisions(s, r.id);
+	json_t *events = query_events(s, r.id);
+	json_t *doc = r.document ? json_loads(r.document, JSON_DECODE_ANY, NULL) : NULL;
+	if (result == NULL || findings == NULL || decisions == NULL || events == NULL) {
+		fprintf(stderr, "arbiter: %s\n", s->err);
+		rc = EXIT_ERROR;
+	} else if (arg_has(a, "--json")) {
+		json_object_set(result, "document", doc ? doc : json_null());
+		json_object_set(result, "decisions", decisions);
+		json_object_set(result, "events", events);
+		char *text = json_dumps(result, JSON_COMPACT);
+		if (text == NULL) {
+			fprintf(stderr, "arbiter: submission %lld cannot be encoded as JSON\n",
+			    (long long)r.id);
+			rc = EXIT_ERROR;
+		} else {
+			printf("%s\n", text);
+		}
+		free(text);
+	} else {
+		print_text(&r, doc, findings, decisions, events);
+	}
+	json_decref(doc);
+	json_decref(result);
+	json_decref(findings);
+	json_decref(decisions);
+	json_decref(events);
+	query_row_done(&r);
+	store_close(s);
+	return rc;
+}
