@@ -88,11 +88,14 @@ run: deps arbiter
 
 bench: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps
-	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval
+	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval $(BUILD)/bench_store
 	@sh bench/run.sh $(BUILD)
 
 $(BUILD)/bench_eval: bench/bench_eval.c $(ENGINE_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+
+$(BUILD)/bench_store: bench/bench_store.c $(ENGINE_OBJ) $(DATA_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 # Coverage-guided fuzzing with libFuzzer (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

@@ -1,7 +1,10 @@
 #!/bin/sh
-# make bench: prints the engine's performance figures (see bench/bench_eval.c).
+# make bench: prints the engine's and the store's performance figures (see
+# bench/bench_eval.c and bench/bench_store.c). Figures are printed, never
+# asserted. Whole-process latencies are hyperfine's medians.
 B=${1:-build/release}
 EX=docs/examples
+A=$PWD/arbiter
 set -e
 echo "== arbiter benchmarks ($(nproc) cores, $(uname -m)) =="
 "$B/bench_eval" eval "$EX/policies" "$EX"/submissions/*.yaml "$EX"/submissions/*.jsonl
@@ -13,10 +16,82 @@ size=$(du -m "$tmp/gen.jsonl" | cut -f1)
 best=""
 for run in 1 2 3; do
 	t0=$(date +%s%N)
-	./arbiter eval --policies "$EX/policies" --jsonl --json "$tmp/gen.jsonl" > "$tmp/out.jsonl" || [ $? -eq 3 ]
+	"$A" eval --policies "$EX/policies" --jsonl --json "$tmp/gen.jsonl" > "$tmp/out.jsonl" || [ $? -eq 3 ]
 	t1=$(date +%s%N)
 	ms=$(( (t1 - t0) / 1000000 ))
 	if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
 done
 lines=$(wc -l < "$tmp/out.jsonl")
 echo "eval --jsonl end to end: $lines submissions (${size} MiB) read, evaluated and printed as JSON in $best ms (best of 3): $(( lines * 1000 / (best > 0 ? best : 1) )) submissions/s"
+
+# ---- the store ----
+# median of a hyperfine run, in ms with one decimal
+median_ms() {   # JSON-FILE
+	grep -o '"median": *[0-9.e+-]*' "$1" | head -1 | sed 's/.*: *//' |
+		awk '{ printf "%.1f", $1 * 1000 }'
+}
+hf() {          # JSON-FILE RUNS COMMAND...: hyperfine without a shell, exit codes ignored
+	out=$1 runs=$2
+	shift 2
+	hyperfine -N -i --style none --warmup 1 --runs "$runs" --export-json "$out" "$*" > /dev/null 2>&1
+}
+rows() { sqlite3 "$1/.arbiter/arbiter.db" "SELECT count(*) FROM submissions"; }
+
+# (a) submit --jsonl of 100,000 generated submissions into a fresh store
+"$A" init "$tmp/a" > /dev/null
+t0=$(date +%s%N)
+(cd "$tmp/a" && "$A" submit --jsonl --json "$tmp/gen.jsonl" > "$tmp/sub.jsonl") || [ $? -eq 3 ]
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+n=$(rows "$tmp/a")
+echo "submit --jsonl into a fresh store: $n submissions evaluated and stored (findings, quota usage, signed audit event each) in $ms ms: $(( n * 1000 / (ms > 0 ? ms : 1) )) submissions/s (target >= 20,000/s)"
+
+# (b) one submit of one document, as a whole process, into that store
+printf 'action: code.modify\nsubmitter: bench\ntitle: one document\nbytes_changed: 10\n' > "$tmp/one.yaml"
+hf "$tmp/one.json" 20 "$A" --home "$tmp/a" submit "$tmp/one.yaml"
+echo "submit of one document (whole process, store of $n): median $(median_ms "$tmp/one.json") ms over 20 runs (target < 5 ms)"
+rm -rf "$tmp/a"
+
+# a store of 1,000,000 submissions (and as many audit events), built the way
+# agents build it: submit --jsonl of generated documents
+"$B/bench_eval" gen 1000000 > "$tmp/gen1m.jsonl"
+"$A" init "$tmp/m" > /dev/null
+t0=$(date +%s%N)
+(cd "$tmp/m" && "$A" submit --jsonl "$tmp/gen1m.jsonl" > /dev/null) || [ $? -eq 3 ]
+t1=$(date +%s%N)
+rm -f "$tmp/gen1m.jsonl"
+ms=$(( (t1 - t0) / 1000000 ))
+n=$(rows "$tmp/m")
+H=$tmp/m/.arbiter
+echo "building the large store: $n submissions by submit --jsonl in $ms ms: $(( n * 1000 / (ms > 0 ? ms : 1) )) submissions/s; arbiter.db $(du -m "$H/arbiter.db" | cut -f1) MiB"
+
+# (c) audit verify against the floor: reading the rows and hashing the chain.
+# The first pass warms the page cache; then the best of two of each.
+"$B/bench_store" chain "$H" > /dev/null
+best_of() {     # MODE: the best ms of two runs of bench_store MODE; its line in $tmp/MODE.txt
+	b=""
+	for run in 1 2; do
+		"$B/bench_store" "$1" "$H" > "$tmp/$1.run"
+		t=$(sed 's/.* in \([0-9]*\) ms.*/\1/' "$tmp/$1.run")
+		if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; cp "$tmp/$1.run" "$tmp/$1.txt"; fi
+	done
+	echo "$b"
+}
+cms=$(best_of chain)
+vms=$(best_of verify)
+hf "$tmp/verify.json" 3 "$A" --home "$tmp/m" audit verify
+pms=$(median_ms "$tmp/verify.json")
+ratio() { awk -v v="$1" -v c="$2" 'BEGIN { printf "%.2f", v / (c > 0 ? c : 1) }'; }
+echo "audit $(cat "$tmp/chain.txt") (best of 2)"
+echo "audit $(cat "$tmp/verify.txt") (best of 2): $(ratio "$vms" "$cms")x the read+hash floor (target <= 3x)"
+echo "audit verify (whole process): median $pms ms over 3 runs: $(ratio "$pms" "$cms")x the floor"
+
+# (d) list and show with 1,000,000 submissions
+mid=$((n / 2))
+ref=$(sqlite3 "$H/arbiter.db" "SELECT ref FROM submissions WHERE id = $mid")
+for c in "list" "list --json" "list --status pending" "list --status blocked --kind proposal" \
+    "list --status all --limit 1000 --json" "show $mid" "show $ref" "show $mid --json"; do
+	# shellcheck disable=SC2086
+	hf "$tmp/q.json" 20 "$A" --home "$tmp/m" $c
+	echo "$c (whole process, $n submissions): median $(median_ms "$tmp/q.json") ms over 20 runs"
+done

@@ -174,14 +174,4 @@ bool audit_last_seq(store *s, int64_t *seq)
 	return ok;
 }
 
-bool audit_data_version(store *s, int64_t *version)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot poll the audit log");
-	bool ok = sqlite3_step(st) == SQLITE_ROW || store_fail(s, "cannot poll the audit log");
-	if (ok)
-		*version = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return ok;
-}
+

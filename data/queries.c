@@ -222,17 +222,6 @@ int query_status(store *s, int64_t id, char out[16])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t query_data_version(store *s)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static json_t *text_json(sqlite3_stmt *st, int col)
 {
 	const char *t = text_or_null(st, col);

@@ -7,11 +7,17 @@
  * and quota usage are rows of their own so that the console and quota rules
  * read them with an index, not by parsing stored JSON.
  *
- * Version 2 adds quota_totals: the quota usage summed per policy, per value
- * and second, so that a quota rule reads one row per second of its window
- * instead of one row per submission (quota windows start on a whole second:
- * eval_options.now is in seconds). quota_usage stays the record of what each
- * submission used; quota_totals is derived from it by a trigger.
+ * Version 2 added quota_totals, the quota usage summed per second. Version 3
+ * sums it per second, minute, hour and day (unit 1, 60, 3600, 86400; start
+ * is the time in seconds / unit), so that a quota rule reads at most 59
+ * seconds, 59 minutes, 23 hours and the window's days, whatever the rate of
+ * submissions and the length of the window: quota windows start on a whole
+ * second (eval_options.now is in seconds). quota_usage stays the record of
+ * what each submission used; quota_totals is derived from it by a trigger.
+ * per is the per value, or '' with has_per 0 for a quota without one.
+ *
+ * A new store is made by version 1's schema and then every step in turn, so
+ * each step is run by every arbiter init.
  */
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +86,30 @@ static const char *const schema_v2 =
     "      AND per_value IS NEW.per_value AND second = NEW.at_ms / 1000);\n"
     "END;\n";
 
+/* Version 3: quota usage per second, minute, hour and day. */
+static const char *const schema_v3 =
+    "DROP TRIGGER quota_usage_totals;\n"
+    "DROP TABLE quota_totals;\n"
+    "CREATE TABLE quota_totals (\n"
+    "  policy TEXT NOT NULL, has_per INTEGER NOT NULL, per TEXT NOT NULL,\n"
+    "  unit INTEGER NOT NULL, start INTEGER NOT NULL, amount REAL NOT NULL,\n"
+    "  PRIMARY KEY (policy, has_per, per, unit, start)) WITHOUT ROWID;\n"
+    "INSERT INTO quota_totals (policy, has_per, per, unit, start, amount)\n"
+    "  SELECT policy, per_value IS NOT NULL, ifnull(per_value, ''), unit, at_ms / 1000 / unit,\n"
+    "    total(amount)\n"
+    "  FROM quota_usage, (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600\n"
+    "    UNION ALL SELECT 86400)\n"
+    "  GROUP BY 1, 2, 3, 4, 5;\n"
+    "CREATE TRIGGER quota_usage_totals AFTER INSERT ON quota_usage BEGIN\n"
+    "  INSERT INTO quota_totals (policy, has_per, per, unit, start, amount)\n"
+    "    SELECT NEW.policy, NEW.per_value IS NOT NULL, ifnull(NEW.per_value, ''), unit,\n"
+    "      NEW.at_ms / 1000 / unit, NEW.amount\n"
+    "    FROM (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600\n"
+    "      UNION ALL SELECT 86400) WHERE true\n"
+    "    ON CONFLICT (policy, has_per, per, unit, start) DO UPDATE\n"
+    "      SET amount = amount + excluded.amount;\n"
+    "END;\n";
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
@@ -87,6 +117,7 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen)
 	char *msg = NULL;
 	if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v2, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v3, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
@@ -150,6 +181,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	/* each step in its own transaction, from `version` up */
 	if (version < 2 && !migrate_step(db, 1, schema_v2, err, errlen))
+		return false;
+	if (version < 3 && !migrate_step(db, 2, schema_v3, err, errlen))
 		return false;
 	return true;
 }

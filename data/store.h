@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct json_t;
 
@@ -142,7 +142,7 @@ struct json_t *audit_summary(store *s, int64_t events);
 /* The last seq (0 when the log is empty). */
 bool audit_last_seq(store *s, int64_t *seq);
 /* PRAGMA data_version: changes when another connection commits. */
-bool audit_data_version(store *s, int64_t *version);
+bool store_data_version(store *s, int64_t *version);
 
 /* ---- submissions.c: storing and reading submissions ---- */
 typedef struct stored {
@@ -150,8 +150,10 @@ typedef struct stored {
 	bool existing;          /* an identical earlier submission with the same ref */
 } stored;
 /* Evaluates and stores one submission with its findings and audit event, in
- * one transaction. A ref seen before with the same content returns the
- * existing submission; with different content it is an error (false). */
+ * one transaction, or, when the caller holds one (store_begin), in a
+ * savepoint of it: a batch commits together, each submission whole. A ref
+ * seen before with the same content returns the existing submission; with
+ * different content it is an error (false). */
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
 /* The stored result of submission id as JSON, with its id and policy
@@ -189,8 +191,6 @@ int query_get(store *s, const char *key, sub_row *r);
 void query_row_done(sub_row *r);
 /* The status of submission id as it reads now: 1, 0 none, -1 error. */
 int query_status(store *s, int64_t id, char out[16]);
-/* PRAGMA data_version: changes when another connection commits. */
-int64_t query_data_version(store *s);
 /* The stored result (store_result_json) with the current status, created_at
  * and, when set, decided_at and expires_at; NULL on error. */
 struct json_t *query_result(store *s, const sub_row *r);

@@ -319,7 +319,7 @@ int cmd_audit_tail(const command *c, args *a)
 	int64_t version = 0;
 	/* the version is read first: a commit between the two reads is seen
 	 * as a change on the first poll, never missed */
-	bool ok = audit_data_version(s, &version) && (f.limit > 0
+	bool ok = store_data_version(s, &version) && (f.limit > 0
 	    ? audit_read(s, &f, print_event, &p) : audit_last_seq(s, &p.last_seq));
 	if (!ok || !arg_has(a, "--follow"))
 		return finish_read(s, ok, &p);
@@ -339,7 +339,7 @@ int cmd_audit_tail(const command *c, args *a)
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		if (!stop_tail)
-			ok = audit_data_version(s, &version);
+			ok = store_data_version(s, &version);
 	}
 	return finish_read(s, ok, &p);
 }

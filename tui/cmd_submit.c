@@ -19,13 +19,14 @@
 
 #include "cli.h"
 
-enum { BATCH_MAX = 1000, BATCH_MS = 100 };
+enum { BATCH_MAX = 100, BATCH_MS = 100 };
 
 typedef struct submitting {
 	store *s;
 	int version;
 	const char *actor;
-	int pending;            /* submissions in the open transaction */
+	int pending;            /* submissions stored in the open transaction */
+	int handled;            /* documents handled in it, stored or not */
 	int64_t started;        /* when it began, ms */
 	FILE *out;              /* their output, printed when they commit */
 	char *text;
@@ -44,7 +45,7 @@ static void pending_open(submitting *st)
 static bool batch_commit(batch *b, submitting *st)
 {
 	bool ok = true;
-	if (st->pending > 0 || !sqlite3_get_autocommit(st->s->db))
+	if (!sqlite3_get_autocommit(st->s->db))
 		ok = store_commit(st->s);
 	fclose(st->out);
 	if (ok) {
@@ -56,16 +57,14 @@ static bool batch_commit(batch *b, submitting *st)
 	}
 	free(st->text);
 	st->text = NULL;
-	st->pending = 0;
+	st->pending = st->handled = 0;
 	pending_open(st);
 	return ok;
 }
 
-static void submit_one(batch *b, const submission *sub)
+static void submit_doc(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
-	if (st->pending > 0 && (st->pending >= BATCH_MAX || now_ms() - st->started >= BATCH_MS))
-		batch_commit(b, st);
 	if (sqlite3_get_autocommit(st->s->db)) {
 		if (!store_begin(st->s)) {
 			fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, st->s->err);
@@ -73,7 +72,9 @@ static void submit_one(batch *b, const submission *sub)
 			return;
 		}
 		st->started = now_ms();
+		st->handled = 0;
 	}
+	st->handled++;
 	eval_result r;
 	stored out;
 	bool ok = store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r,
@@ -99,7 +100,6 @@ static void submit_one(batch *b, const submission *sub)
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
-	st->pending++;
 	if (out.existing) {
 		const char *status = "pending";
 		char *json = store_result_json(st->s, out.id, &status);
@@ -114,6 +114,7 @@ static void submit_one(batch *b, const submission *sub)
 		free(json);
 		return;
 	}
+	st->pending++;
 	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
 	if (b->json) {
 		char prefix[64];
@@ -127,6 +128,17 @@ static void submit_one(batch *b, const submission *sub)
 		result_print_text(st->out, sub, &r);
 		fprintf(st->out, "  stored as submission %lld\n", (long long)out.id);
 	}
+}
+
+/* A full batch commits before the next document is read, so that the write
+ * lock is free while it is parsed: other writers get their turn. */
+static void submit_one(batch *b, const submission *sub)
+{
+	submitting *st = b->ctx;
+	submit_doc(b, sub);
+	if (!sqlite3_get_autocommit(st->s->db) &&
+	    (st->handled >= BATCH_MAX || now_ms() - st->started >= BATCH_MS))
+		batch_commit(b, st);
 }
 
 int cmd_submit(const command *c, args *a)

@@ -74,7 +74,8 @@ int cmd_wait(const command *c, args *a)
 	snprintf(status, sizeof status, "%s", r.status);
 	query_row_done(&r);
 
-	int64_t start = monotonic_ms(), version = query_data_version(s);
+	int64_t start = monotonic_ms(), version = -1;
+	store_data_version(s, &version);
 	int rc = EXIT_OK;
 	while (waiting(status)) {
 		if (timeout >= 0 && monotonic_ms() - start >= timeout * 1000) {
@@ -85,8 +86,8 @@ int cmd_wait(const command *c, args *a)
 		}
 		struct timespec pause = { 0, POLL_MS * 1000000L };
 		nanosleep(&pause, NULL);
-		int64_t now_version = query_data_version(s);
-		if (now_version == version)
+		int64_t now_version = -1;
+		if (store_data_version(s, &now_version) && now_version == version)
 			continue;
 		version = now_version;
 		found = query_status(s, id, status);

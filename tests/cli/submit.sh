@@ -1,0 +1,203 @@
+#!/bin/bash
+# arbiter submit as an agent runs it: the stored id and policy version in the
+# output, exit codes like eval's, malformed documents refused by FILE:LINE:COL
+# while the good ones are stored, idempotent refs, quota rules that read the
+# stored history, one submission.create event per submission (its subject the
+# id), batches larger than one transaction, and a chain that still verifies.
+. "$(dirname "$0")/../lib.sh"
+EX=$ROOT/docs/examples
+cd "$T" || exit 1
+export ARBITER_HOME=
+
+"$ARBITER" init "$T/s" > /dev/null || fail "init"
+cd "$T/s" || exit 1
+DB=$T/s/.arbiter/arbiter.db
+q() { sqlite3 "$DB" "$1"; }
+subs() { q "SELECT count(*) FROM submissions"; }
+events() { q "SELECT count(*) FROM audit"; }
+
+# --- output and exit codes ---
+printf 'action: code.modify\nref: ok/1\nsubmitter: agent-1\nbytes_changed: 10\n' > "$T/allowed.yaml"
+arbiter submit --json "$T/allowed.yaml"
+expect_code 0 "an allowed submission exits 0"
+expect_out '^\{"id":1,"policy_version":1,"ref":"ok/1","kind":"proposal","action":"code.modify"' "--json starts with the stored id and policy version"
+expect_out '"status":"allowed"' "--json has the status"
+[ "$(q "SELECT status || ' ' || policy_version FROM submissions WHERE ref = 'ok/1'")" = "allowed 1" ] \
+	&& pass "the row holds the status and policy version" || fail "row of ok/1"
+
+arbiter submit --json "$EX/submissions/rom-02-header-patch.yaml"
+expect_code 3 "a blocked submission exits 3"
+expect_out '^\{"id":2,"policy_version":1,.*"status":"blocked"' "the blocked one is stored as id 2"
+[ "$(q "SELECT count(*) FROM findings WHERE submission_id = 2 AND policy = 'protect_critical_regions'")" -ge 1 ] \
+	&& pass "its findings are stored with it" || fail "findings of submission 2"
+
+printf 'action: code.modify\nref: pend/1\nfiles:\n  - {path: src/old.c, op: delete}\n' > "$T/pending.yaml"
+arbiter submit "$T/pending.yaml"
+expect_code 3 "a pending submission exits 3"
+expect_out 'pending proposal code.modify ref=pend/1' "text output names the status"
+expect_out '^  stored as submission 3$' "text output names the stored id"
+
+run bash -c "printf '{\"action\":\"code.modify\",\"ref\":\"stdin/1\"}\n' | '$ARBITER' submit --jsonl --json -"
+expect_code 0 "submit reads standard input"
+expect_out '^\{"id":4,' "the submission from standard input is stored"
+
+# --- malformed documents are refused, the good ones stored ---
+cat > "$T/mixed.yaml" <<'Y'
+action: code.modify
+ref: mixed/1
+---
+action: [unclosed
+---
+- a list, not a map
+---
+action: code.modify
+ref: mixed/2
+Y
+before=$(subs) ev=$(events)
+arbiter submit "$T/mixed.yaml"
+expect_code 1 "a batch with malformed documents exits 1"
+expect_err 'mixed\.yaml:4:[0-9]+: ' "the unparsable document is named by FILE:LINE:COL"
+expect_err 'mixed\.yaml:6:[0-9]+: ' "the non-map document is named by FILE:LINE:COL"
+expect_out 'ref=mixed/1' "the good document before them is reported"
+expect_out 'ref=mixed/2' "the good document after them is reported"
+[ "$(subs)" -eq $((before + 2)) ] && pass "exactly the two good documents are stored" || fail "stored $(($(subs) - before)), expected 2"
+[ "$(events)" -eq $((ev + 2)) ] && pass "one event per stored document" || fail "$(($(events) - ev)) events for 2 documents"
+
+# --- refs: identical content returns the stored submission ---
+before=$(subs) ev=$(events)
+printf '{"submitter":"agent-1","bytes_changed":10,"ref":"ok/1","action":"code.modify"}\n' > "$T/same.jsonl"
+arbiter submit --json "$T/same.jsonl"
+expect_code 0 "a retry of an allowed ref exits 0"
+expect_out '^\{"id":1,"policy_version":1,' "the retry (as JSON, keys reordered) returns the existing id"
+arbiter submit "$T/allowed.yaml"
+expect_out 'ok/1: already stored as submission 1 \(allowed\)' "text output says it was already stored"
+arbiter submit --json "$EX/submissions/rom-02-header-patch.yaml"
+expect_code 3 "a retry of a blocked ref exits 3, like the original"
+expect_out '^\{"id":2,' "the blocked retry returns id 2"
+[ "$(subs)" -eq "$before" ] && pass "retries store nothing" || fail "retries stored $(($(subs) - before)) rows"
+[ "$(events)" -eq "$ev" ] && pass "retries add no audit event" || fail "retries added $(($(events) - ev)) events"
+
+# --- refs: different content is refused ---
+printf 'action: code.modify\nref: ok/1\nsubmitter: agent-1\nbytes_changed: 11\n' > "$T/changed.yaml"
+arbiter submit "$T/changed.yaml"
+expect_code 1 "the same ref with different content exits 1"
+expect_err 'changed\.yaml:1:1: ref ok/1 is already submission 1, with different content' "the refusal names the ref and its submission"
+[ "$(subs)" -eq "$before" ] && [ "$(events)" -eq "$ev" ] && pass "the refused submission stores nothing" || fail "the refusal stored something"
+
+# the same within one batch (one transaction): the duplicate and the conflict
+# see the first, the documents around them are stored
+cat > "$T/dups.jsonl" <<'J'
+{"action":"code.modify","ref":"dup/1","title":"first"}
+{"action":"code.modify","ref":"dup/1","title":"first"}
+{"action":"code.modify","ref":"dup/1","title":"second"}
+{"action":"code.modify","ref":"dup/2"}
+J
+before=$(subs) ev=$(events)
+arbiter submit --json "$T/dups.jsonl"
+expect_code 1 "a batch with a conflicting ref exits 1"
+expect_err 'dups\.jsonl:3:1: ref dup/1 is already submission' "the conflict within the batch is named"
+[ "$(grep -c '"ref":"dup/1"' "$OUT")" -eq 2 ] && pass "the identical duplicate in the batch returns the first" || fail "dup/1 printed $(grep -c '"ref":"dup/1"' "$OUT") times"
+[ "$(subs)" -eq $((before + 2)) ] && [ "$(events)" -eq $((ev + 2)) ] && pass "the batch stored dup/1 and dup/2 once each" || fail "batch stored $(($(subs) - before)) rows, $(($(events) - ev)) events"
+
+# --- quota rules read the stored history ---
+# free_tier_daily_budget (30-epic4.yaml): $1 per tenant per day
+for i in 1 2 3; do
+	printf 'action: llm.request\nref: quota/%d\nsubmitter: bot-q\ntenant: t-quota\ntier: free\nenvironment: prod\nvendor: openai\nmodel: small\ncost_usd: 0.4\n' "$i" > "$T/quota$i.yaml"
+done
+arbiter eval --policies "$T/s/.arbiter/policies" "$T/quota3.yaml"
+expect_code 0 "without history the third request alone is within the quota"
+arbiter submit "$T/quota1.yaml"
+expect_code 0 "the first request is within the quota"
+arbiter submit "$T/quota2.yaml"
+expect_code 0 "the second request is within the quota"
+arbiter submit --json "$T/quota3.yaml"
+expect_code 3 "the third request, over the stored history, exits 3"
+expect_out '"policy":"free_tier_daily_budget"' "the quota finding fires from the stored history"
+expect_out '1\.2 cost_usd for tenant \\"t-quota\\" in 1d \(0\.8 before this one\)' "the finding counts the two stored requests"
+# a count quota, added to the store's set (the store does not pin file hashes yet)
+chmod u+w "$T/s/.arbiter/policies/50-tools.yaml"
+cat >> "$T/s/.arbiter/policies/50-tools.yaml" <<'Y'
+
+  - name: test_count_quota
+    description: At most three test.count submissions per agent an hour
+    enabled: true
+    actions: ["test.count"]
+    type: quota
+    limit: 3
+    window: 1h
+    per: submitter
+    severity: critical
+    message: Too many test.count submissions
+Y
+for i in 1 2 3 4; do
+	printf '{"action":"test.count","ref":"count/%d","submitter":"counter"}\n' "$i" > "$T/count$i.jsonl"
+	arbiter submit --json "$T/count$i.jsonl"
+	c[i]=$CODE
+	grep -q '"policy":"test_count_quota"' "$OUT" && hit[i]=1 || hit[i]=0
+done
+[ "${c[1]}${c[2]}${c[3]}" = 000 ] && [ "${hit[1]}${hit[2]}${hit[3]}" = 000 ] && pass "three counted submissions are within the count quota" || fail "count quota fired early: codes ${c[*]}, hits ${hit[*]}"
+[ "${c[4]}" -eq 3 ] && [ "${hit[4]}" -eq 1 ] && pass "the fourth, one process later, fires the count quota" || fail "the count quota did not fire: code ${c[4]}"
+expect_out '4 submissions for submitter \\"counter\\" in 1h \(3 before this one\)' "the count quota counts the stored submissions"
+printf '{"action":"test.count","ref":"count/other","submitter":"someone-else"}\n' > "$T/count-other.jsonl"
+arbiter submit --json "$T/count-other.jsonl"
+expect_code 0 "the count quota is per submitter"
+
+# windows of every shape over a history spread across seconds, minutes, hours
+# and days: the history a quota reads (summed per second, minute, hour and
+# day) equals the count of quota_usage rows in the window. Rows within 5 s of
+# a window's start are left out so that the clock ticking cannot matter.
+windows="1m:60 90s:90 1h:3600 3h7m:11220 1d:86400 2d5h:190800 30d:2592000"
+for w in $windows; do
+	name=${w%%:*}
+	printf '\n  - name: test_window_%s\n    enabled: true\n    actions: ["test.window"]\n    type: quota\n    limit: 0\n    window: %s\n    per: submitter\n    severity: info\n    effect: log\n    message: window %s\n' \
+		"$name" "$name" "$name" >> "$T/s/.arbiter/policies/50-tools.yaml"
+done
+now=$(date +%s)
+for w in $windows; do
+	name=${w%%:*} secs=${w##*:}
+	q "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 600)
+	   INSERT INTO quota_usage (policy, per_value, amount, at_ms, submission_id)
+	   SELECT 'test_window_$name', 'w', 1, $now * 1000 - age, 1
+	   FROM (SELECT abs(random()) % ($secs * 2000 + 10000) AS age FROM r)
+	   WHERE abs(age - $secs * 1000) > 5000"
+done
+printf '{"action":"test.window","ref":"window/1","submitter":"w"}\n' > "$T/window.jsonl"
+arbiter submit --json "$T/window.jsonl"
+for w in $windows; do
+	name=${w%%:*} secs=${w##*:}
+	want=$(q "SELECT count(*) FROM quota_usage WHERE policy = 'test_window_$name' AND per_value = 'w' AND submission_id = 1 AND at_ms >= ($now - $secs) * 1000")
+	got=$(grep -o "\"policy\":\"test_window_$name\"[^}]*" "$OUT" | grep -o '([0-9]* before this one)' | tr -dc 0-9)
+	[ -n "$got" ] && [ "$got" -eq "$want" ] && pass "a $name window reads its history exactly ($want of 600)" || fail "the $name window read '$got', the rows say $want"
+done
+
+# --- a batch larger than one transaction ---
+for i in $(seq 1 2500); do printf '{"action":"code.modify","ref":"big/%d"}\n' "$i"; done > "$T/big.jsonl"
+before=$(subs) ev=$(events)
+arbiter submit --json "$T/big.jsonl"
+expect_code 0 "a batch of 2,500 submissions exits 0"
+[ "$(grep -c '^{"id":' "$OUT")" -eq 2500 ] && pass "every one of the 2,500 results is printed with its id" || fail "$(grep -c '^{"id":' "$OUT") results printed"
+[ "$(subs)" -eq $((before + 2500)) ] && [ "$(events)" -eq $((ev + 2500)) ] && pass "2,500 stored with 2,500 events" || fail "stored $(($(subs) - before)) rows, $(($(events) - ev)) events"
+first=$(grep -o '^{"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+last=$(grep -o '^{"id":[0-9]*' "$OUT" | tail -1 | cut -d: -f2)
+[ $((last - first)) -eq 2499 ] && pass "the batch's ids are printed in order" || fail "ids $first..$last"
+
+# --- the audit log ---
+n=$(subs)
+[ "$(q "SELECT count(*) FROM audit WHERE event = 'submission.create'")" -eq "$n" ] \
+	&& pass "one submission.create event per submission ($n)" || fail "submission.create events: $(q "SELECT count(*) FROM audit WHERE event = 'submission.create'") for $n submissions"
+[ "$(q "SELECT count(*) FROM submissions s JOIN audit a ON a.event = 'submission.create' AND a.subject = CAST(s.id AS TEXT)")" -eq "$n" ] \
+	&& pass "every submission.create event has its submission's id as subject" || fail "subjects do not match the ids"
+[ "$(q "SELECT count(DISTINCT subject) FROM audit WHERE event = 'submission.create'")" -eq "$n" ] \
+	&& pass "no submission has two events" || fail "duplicate subjects"
+q "SELECT details FROM audit WHERE event = 'submission.create' AND subject = '2'" | grep -q '"ref":"z3ed-agent-7/1187".*"status":"blocked"' \
+	&& pass "the event's details carry ref and status" || fail "details of event for submission 2"
+arbiter audit verify
+expect_code 0 "audit verify passes after all of it"
+expect_out "verified $((n + 1)) events" "the chain holds store.init and every submission"
+
+# --- no store ---
+mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1
+arbiter submit "$T/allowed.yaml"
+expect_code 1 "submit without a store exits 1"
+expect_err 'arbiter init' "the error names arbiter init"
+expect_no_out . "nothing is printed as stored"
