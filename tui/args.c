@@ -139,6 +139,14 @@ void usage_error(const command *c, const char *fmt, ...)
 	fprintf(stderr, "\nusage: arbiter %s %s\n", c->name, c->usage);
 }
 
+bool no_arguments(const command *c, const args *a)
+{
+	if (a->npos == 0)
+		return true;
+	usage_error(c, "unexpected argument %s", a->pos[0]);
+	return false;
+}
+
 bool args_check(const command *c, const args *a)
 {
 	for (int i = 0; i < a->nopts; i++) {

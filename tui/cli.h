@@ -39,6 +39,8 @@ bool arg_has(const args *a, const char *name);
  * it and returns false. */
 bool args_parse(int argc, char **argv, const char **cmd, const char **sub, args *a);
 bool args_check(const command *c, const args *a);
+/* For commands without positional arguments: false (usage printed) if any. */
+bool no_arguments(const command *c, const args *a);
 void usage_error(const command *c, const char *fmt, ...) ATTR_PRINTF(2, 3);
 
 /* main.c */
@@ -59,6 +61,9 @@ policy_set *load_policies(const args *a);
 
 /* Opens the store found by find_store; prints the error and returns NULL. */
 store *open_store(const args *a);
+/* Opens the store and finds submission ID (or ref); prints the error and
+ * returns NULL when either fails. Call query_row_done on r. */
+store *open_submission(const args *a, const char *id_or_ref, sub_row *r);
 /* The acting user: --as NAME, else the OS login name. */
 const char *actor_name(const args *a);
 

@@ -25,10 +25,8 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r);
 
 int cmd_audit_verify(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
@@ -65,10 +63,8 @@ int cmd_audit_verify(const command *c, args *a)
  * checkpoint's own audit event is appended first, so the checkpoint covers it. */
 int cmd_audit_checkpoint(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
@@ -267,10 +263,8 @@ static int finish_read(store *s, bool ok, const printer *p)
 
 int cmd_audit_list(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	audit_filter f = { .event = arg_get(a, "--event"), .actor = arg_get(a, "--actor"),
 		.subject = arg_get(a, "--subject") };
 	if (!get_limit(c, a, 50, &f.limit))
@@ -305,10 +299,8 @@ static void on_stop(int sig)
 
 int cmd_audit_tail(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	audit_filter f = { .oldest_first = true };
 	if (!get_limit(c, a, 10, &f.limit))
 		return EXIT_USAGE;

@@ -80,10 +80,8 @@ static bool write_report(store *s, FILE *f, verify_result *r, bool *io)
 
 int cmd_audit_export(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;

@@ -91,10 +91,8 @@ static bool print_row(void *ctx, const sub_row *r)
 
 int cmd_list(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	const char *filter = arg_get(a, "--status");
 	if (filter != NULL && !query_status_filter_valid(filter)) {
 		usage_error(c, "unknown status %s (allowed, pending, blocked, approved, rejected, "

@@ -9,10 +9,8 @@
 
 int cmd_policy_check(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	diags errs = { 0 };
 	policy_set *ps = read_policies(a, &errs);
 	if (ps == NULL) {
@@ -38,10 +36,8 @@ int cmd_policy_check(const command *c, args *a)
 
 int cmd_policy_list(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	policy_set *ps = load_policies(a);
 	if (ps == NULL)
 		return EXIT_ERROR;

@@ -102,19 +102,10 @@ int cmd_show(const command *c, args *a)
 		    "one submission at a time");
 		return EXIT_USAGE;
 	}
-	store *s = open_store(a);
+	sub_row r;
+	store *s = open_submission(a, a->pos[0], &r);
 	if (s == NULL)
 		return EXIT_ERROR;
-	sub_row r;
-	int found = query_get(s, a->pos[0], &r);
-	if (found <= 0) {
-		if (found == 0)
-			fprintf(stderr, "arbiter: no submission %s\n", a->pos[0]);
-		else
-			fprintf(stderr, "arbiter: %s\n", s->err);
-		store_close(s);
-		return EXIT_ERROR;
-	}
 	int rc = query_status_exit(r.status);
 	json_t *result = query_result(s, &r);
 	json_t *findings = query_findings(s, r.id);

@@ -60,10 +60,8 @@ static void print_text(const json_t *st)
 
 int cmd_stats(const command *c, args *a)
 {
-	if (a->npos > 0) {
-		usage_error(c, "unexpected argument %s", a->pos[0]);
+	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	}
 	int64_t since = 0;
 	const char *t = arg_get(a, "--since");
 	if (t != NULL && (!parse_time(t, &since) || since < 0)) {

@@ -56,19 +56,10 @@ int cmd_wait(const command *c, args *a)
 		usage_error(c, "--timeout takes seconds (30) or a duration (5m), not %s", t);
 		return EXIT_USAGE;
 	}
-	store *s = open_store(a);
+	sub_row r;
+	store *s = open_submission(a, a->pos[0], &r);
 	if (s == NULL)
 		return EXIT_ERROR;
-	sub_row r;
-	int found = query_get(s, a->pos[0], &r);
-	if (found <= 0) {
-		if (found == 0)
-			fprintf(stderr, "arbiter: no submission %s\n", a->pos[0]);
-		else
-			fprintf(stderr, "arbiter: %s\n", s->err);
-		store_close(s);
-		return EXIT_ERROR;
-	}
 	int64_t id = r.id;
 	char status[16];
 	snprintf(status, sizeof status, "%s", r.status);
@@ -90,7 +81,7 @@ int cmd_wait(const command *c, args *a)
 		if (store_data_version(s, &now_version) && now_version == version)
 			continue;
 		version = now_version;
-		found = query_status(s, id, status);
+		int found = query_status(s, id, status);
 		if (found <= 0) {
 			fprintf(stderr, "arbiter: %s\n", found == 0 ? "the submission disappeared" : s->err);
 			rc = EXIT_ERROR;

@@ -103,6 +103,22 @@ store *open_store(const args *a)
 	return s;
 }
 
+store *open_submission(const args *a, const char *id_or_ref, sub_row *r)
+{
+	store *s = open_store(a);
+	if (s == NULL)
+		return NULL;
+	int found = query_get(s, id_or_ref, r);
+	if (found > 0)
+		return s;
+	if (found == 0)
+		fprintf(stderr, "arbiter: no submission %s\n", id_or_ref);
+	else
+		fprintf(stderr, "arbiter: %s\n", s->err);
+	store_close(s);
+	return NULL;
+}
+
 const char *actor_name(const args *a)
 {
 	const char *as = arg_get(a, "--as");
