@@ -140,12 +140,16 @@ static int busy_wait(void *ctx, int tries)
 	return 1;
 }
 
+/* WAL with synchronous NORMAL: a commit appends to the log, and the log is
+ * synced at each checkpoint, the last at close. A 64 MiB page cache holds a
+ * whole batch of submit without spilling; temporary data stays in memory. */
 static bool configure(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	sqlite3_busy_handler(db, busy_wait, NULL);
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = ON;", NULL, NULL, &msg) != SQLITE_OK) {
+	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+	    NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure the database: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return false;
@@ -368,6 +372,7 @@ void store_rollback(store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->head_known = false;  /* the rollback may have moved the audit head */
 }
 
 bool store_data_version(store *s, int64_t *version)

@@ -4,8 +4,10 @@
  * One submission is one transaction: the row, its findings, its quota usage
  * and its submission.create audit event commit together or not at all, so a
  * killed process leaves whole submissions only. A caller storing many (submit
- * of a batch) may hold one transaction for several: each is then a savepoint
- * within it, still whole, and they commit together. A ref is the submitter's own
+ * of a batch) may hold one transaction for several: they commit together, and
+ * a failure while storing one (a full disk, an I/O error: nothing a document
+ * can cause, since its ref is checked before anything is written) rolls back
+ * the whole transaction, so a batch too is stored whole or not at all. A ref is the submitter's own
  * id: the same ref with the same content (canonical JSON, SHA-256) returns
  * the stored submission, so agents can retry safely; with other content it is
  * refused.
@@ -184,24 +186,6 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	return ok;
 }
 
-/* A submission inside the caller's transaction is a savepoint of its own,
- * so that a failed one leaves the others of the batch in place. */
-static bool savepoint(store *s, const char *sql)
-{
-	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ||
-	    store_fail(s, "cannot store the submission");
-}
-
-static void undo(store *s, bool own)
-{
-	if (own) {
-		store_rollback(s);
-	} else {
-		sqlite3_exec(s->db, "ROLLBACK TO submission; RELEASE submission", NULL, NULL, NULL);
-		s->head_known = false;  /* read it again: the rollback may have moved it */
-	}
-}
-
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out)
 {
@@ -219,7 +203,7 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 	sodium_bin2hex(hash, sizeof hash, h, sizeof h);
 	/* no transaction open: this submission is one; else it joins the caller's */
 	bool own = sqlite3_get_autocommit(s->db) != 0;
-	bool ok = own ? store_begin(s) : savepoint(s, "SAVEPOINT submission");
+	bool ok = !own || store_begin(s);
 	if (!ok) {
 		free(doc);
 		return false;
@@ -229,7 +213,8 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 		if (found < 0) {
 			ok = store_fail(s, "cannot look up the ref");
 		} else if (found == 1) {
-			undo(s, own);
+			if (own)
+				store_rollback(s);  /* nothing was written */
 			free(doc);
 			if (strcmp(earlier, hash) == 0) {
 				out->existing = true;
@@ -248,10 +233,10 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 		opts.history = &hist;
 		evaluate(ps, sub, &opts, scratch, r);
 		ok = insert(s, policy_version, sub, r, doc, hash, actor, &out->id) &&
-		    (own ? store_commit(s) : savepoint(s, "RELEASE submission"));
+		    (!own || store_commit(s));
 	}
 	if (!ok)
-		undo(s, own);
+		store_rollback(s);
 	free(doc);
 	return ok;
 }

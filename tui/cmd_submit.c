@@ -19,7 +19,7 @@
 
 #include "cli.h"
 
-enum { BATCH_MAX = 100, BATCH_MS = 100 };
+enum { BATCH_MAX = 1000, BATCH_MS = 100 };
 
 typedef struct submitting {
 	store *s;
