@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3
+LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE

@@ -1,8 +1,7 @@
 /*
  * config.c: reading the store's config.yaml.
  *
- * Only the settings that change evaluation are read here (enforcement.*);
- * the review and totp settings are read by the commands that use them. A
+ * Every setting of PRODUCT.md section 7, with its default when absent. A
  * malformed file is an error at its FILE:LINE:COL: fail closed, never
  * silently fall back to defaults.
  */
@@ -13,22 +12,86 @@
 
 #include "store.h"
 
-static bool read_bool(const node *section, const char *key, const char *file, bool *out,
-    diags *errs)
+/* Reads one setting of a section into *out when it is present; a wrong
+ * type or range is an error at its position. */
+typedef struct reader {
+	const char *file;
+	const char *section;
+	const node *map;
+	diags *errs;
+	bool ok;
+} reader;
+
+static const node *get(reader *r, const char *key, int type, const char *what)
 {
-	const node *v = node_get(section, key);
-	if (v == NULL)
-		return true;
-	if (v->type != NODE_BOOL) {
-		diags_add(errs, file, (int)v->line, (int)v->col, "%s must be true or false", key);
-		return false;
+	const node *v = r->map ? node_get(r->map, key) : NULL;
+	if (v != NULL && v->type != type) {
+		diags_add(r->errs, r->file, (int)v->line, (int)v->col, "%s.%s must be %s", r->section,
+		    key, what);
+		r->ok = false;
+		return NULL;
 	}
-	*out = v->u.b;
-	return true;
+	return v;
 }
 
-bool store_config(store *s, eval_options *o, diags *errs)
+static void read_bool(reader *r, const char *key, bool *out)
 {
+	const node *v = get(r, key, NODE_BOOL, "true or false");
+	if (v != NULL)
+		*out = v->u.b;
+}
+
+static void read_int(reader *r, const char *key, int min, int max, int *out)
+{
+	const node *v = get(r, key, NODE_INT, "a whole number");
+	if (v == NULL)
+		return;
+	if (v->u.i < min || v->u.i > max) {
+		diags_add(r->errs, r->file, (int)v->line, (int)v->col, "%s.%s must be from %d to %d, "
+		    "not %lld", r->section, key, min, max, (long long)v->u.i);
+		r->ok = false;
+		return;
+	}
+	*out = (int)v->u.i;
+}
+
+static void read_duration(reader *r, const char *key, int64_t *out)
+{
+	const node *v = get(r, key, NODE_STRING, "a duration such as 15m or 24h");
+	int64_t secs;
+	if (v == NULL)
+		return;
+	if (!duration_parse(v->u.str.s, &secs) || secs <= 0) {
+		diags_add(r->errs, r->file, (int)v->line, (int)v->col, "%s.%s: \"%s\" is not a duration "
+		    "(such as 15m or 24h)", r->section, key, v->u.str.s);
+		r->ok = false;
+		return;
+	}
+	*out = secs;
+}
+
+static const node *section(reader *r, const node *root, const char *name)
+{
+	r->section = name;
+	r->map = node_get(root, name);
+	if (r->map != NULL && r->map->type != NODE_MAP) {
+		diags_add(r->errs, r->file, (int)r->map->line, (int)r->map->col, "%s must be a map", name);
+		r->ok = false;
+		r->map = NULL;
+	}
+	return r->map;
+}
+
+void settings_default(settings *c)
+{
+	*c = (settings){ .enforcement = true, .fail_closed = true, .approve_requires_code = true,
+		.justification_min_chars = 20, .override_default_duration = 24 * 3600,
+		.session_idle = 600, .totp_window = 1, .totp_max_failures = 5, .totp_lockout = 900 };
+}
+
+bool store_settings(store *s, settings *c, diags *errs)
+{
+	settings_default(c);
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof path, "%s/config.yaml", s->dir);
 	size_t len;
@@ -39,26 +102,41 @@ bool store_config(store *s, eval_options *o, diags *errs)
 		return false;
 	}
 	arena *a = arena_new();
-	bool empty, ok = true;
+	bool empty;
+	reader r = { .file = path, .errs = errs, .ok = true };
 	const node *root = doc_parse(a, path, text, len, 1, &empty, errs);
 	free(text);
 	if (root == NULL) {
-		ok = empty;     /* an empty file: every default */
+		r.ok = empty;     /* an empty file: every default */
 	} else if (root->type != NODE_MAP) {
 		diags_add(errs, path, (int)root->line, (int)root->col, "config.yaml must be a map");
-		ok = false;
+		r.ok = false;
 	} else {
-		const node *enf = node_get(root, "enforcement");
-		if (enf != NULL && enf->type != NODE_MAP) {
-			diags_add(errs, path, (int)enf->line, (int)enf->col, "enforcement must be a map");
-			ok = false;
-		} else if (enf != NULL) {
-			ok = read_bool(enf, "enabled", path, &o->enforcement, errs) &&
-			    read_bool(enf, "fail_closed", path, &o->fail_closed, errs);
-		}
+		section(&r, root, "enforcement");
+		read_bool(&r, "enabled", &c->enforcement);
+		read_bool(&r, "fail_closed", &c->fail_closed);
+		section(&r, root, "review");
+		read_bool(&r, "approve_requires_code", &c->approve_requires_code);
+		read_int(&r, "justification_min_chars", 0, 10000, &c->justification_min_chars);
+		read_duration(&r, "override_default_duration", &c->override_default_duration);
+		read_duration(&r, "session_idle", &c->session_idle);
+		section(&r, root, "totp");
+		read_int(&r, "window", 0, 10, &c->totp_window);
+		read_int(&r, "max_failures", 1, 1000, &c->totp_max_failures);
+		read_duration(&r, "lockout", &c->totp_lockout);
 	}
 	arena_free(a);
-	return ok;
+	return r.ok;
+}
+
+bool store_config(store *s, eval_options *o, diags *errs)
+{
+	settings c;
+	if (!store_settings(s, &c, errs))
+		return false;
+	o->enforcement = c.enforcement;
+	o->fail_closed = c.fail_closed;
+	return true;
 }
 
 char *store_result_json(store *s, int64_t id, const char **status)

@@ -16,6 +16,8 @@
  * what each submission used; quota_totals is derived from it by a trigger.
  * per is the per value, or '' with has_per 0 for a quota without one.
  *
+ * Version 4 keeps each finding's override terms, see schema_v4.
+ *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init.
  */
@@ -110,6 +112,20 @@ static const char *const schema_v3 =
     "      SET amount = amount + excluded.amount;\n"
     "END;\n";
 
+/* Version 4: what review needs. Each finding keeps the override terms of its
+ * policy (approvals, role, max duration in seconds) as they were when it
+ * was evaluated; a submission records when it was last evaluated, so that a
+ * partial override given before a reevaluation no longer counts; failed
+ * codes are rows, counted within the lockout window. */
+static const char *const schema_v4 =
+    "ALTER TABLE findings ADD COLUMN approvals INTEGER NOT NULL DEFAULT 1;\n"
+    "ALTER TABLE findings ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer';\n"
+    "ALTER TABLE findings ADD COLUMN max_duration INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE submissions ADD COLUMN evaluated_ms INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE decisions ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE code_failures (reviewer TEXT NOT NULL, at_ms INTEGER NOT NULL);\n"
+    "CREATE INDEX code_failures_key ON code_failures (reviewer, at_ms);\n";
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
@@ -118,6 +134,7 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen)
 	if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v2, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v3, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v4, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
@@ -183,6 +200,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	if (version < 2 && !migrate_step(db, 1, schema_v2, err, errlen))
 		return false;
 	if (version < 3 && !migrate_step(db, 2, schema_v3, err, errlen))
+		return false;
+	if (version < 4 && !migrate_step(db, 3, schema_v4, err, errlen))
 		return false;
 	return true;
 }

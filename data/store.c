@@ -157,41 +157,6 @@ static bool configure(sqlite3 *db, char *err, size_t errlen)
 	return true;
 }
 
-/* Records the policy files' SHA-256 as version 1 and makes them read-only. */
-static bool pin_version_one(store *s, const named_text *policies, size_t n, const char *actor)
-{
-	json_t *files = json_object();
-	char hex[65];
-	for (size_t i = 0; i < n; i++) {
-		unsigned char h[32];
-		crypto_hash_sha256(h, (const unsigned char *)policies[i].text, strlen(policies[i].text));
-		sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-		json_object_set_new(files, policies[i].name, json_string(hex));
-	}
-	char *text = json_dumps(files, JSON_COMPACT | JSON_SORT_KEYS);
-	char ts[32];
-	format_time(now_ms(), ts);
-	sqlite3_stmt *st;
-	bool ok = sqlite3_prepare_v2(s->db, "INSERT INTO policy_versions (version, created_at, actor, "
-	    "justification, files) VALUES (1, ?, ?, 'arbiter init', ?)", -1, &st, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_text(st, 1, ts, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
-		ok = sqlite3_step(st) == SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	free(text);
-	if (!ok) {
-		json_decref(files);
-		return store_fail(s, "cannot record policy version 1");
-	}
-	json_t *details = json_pack("{s:i,s:o}", "policy_version", 1, "files", files);
-	ok = audit_append(s, actor, "store.init", s->id, details);
-	json_decref(details);
-	return ok;
-}
-
 bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
     char *err, size_t errlen)
 {
@@ -222,7 +187,7 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 		    !write_file(path, policies[i].text, 0444, err, errlen))
 			return false;
 	if (!join(path, sizeof path, home, "config.yaml", err, errlen) ||
-	    !write_file(path, config_yaml, 0640, err, errlen) ||
+	    !write_file(path, config_yaml, 0444, err, errlen) ||
 	    !join(path, sizeof path, home, "users.oath", err, errlen) ||
 	    !write_file(path, "", 0600, err, errlen) || !keys_generate(home, err, errlen) ||
 	    !join(path, sizeof path, home, "arbiter.db", err, errlen))
@@ -255,8 +220,9 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 	store *s = store_open(home, err, errlen);
 	if (s == NULL)
 		return false;
+	int version;
 	ok = store_load_signing_key(s) && store_begin(s) &&
-	    pin_version_one(s, policies, npolicies, actor) && store_commit(s);
+	    integrity_pin(s, actor, "arbiter init", "store.init", &version) && store_commit(s);
 	if (!ok) {
 		snprintf(err, errlen, "%s", s->err);
 		store_rollback(s);

@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct json_t;
 
@@ -77,8 +77,105 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen);
 bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
 
 /* ---- config.c: config.yaml ---- */
-/* Reads the enforcement settings into o; errors (positioned) go to errs. */
+typedef struct settings {
+	bool enforcement, fail_closed;
+	bool approve_requires_code;
+	int justification_min_chars;
+	int64_t override_default_duration, session_idle;        /* seconds */
+	int totp_window, totp_max_failures;
+	int64_t totp_lockout;                                   /* seconds */
+} settings;
+void settings_default(settings *c);
+/* Reads config.yaml; errors (FILE:LINE:COL) go to errs: fail closed, no
+ * silent defaults for a setting that is present but wrong. */
+bool store_settings(store *s, settings *c, diags *errs);
+/* The enforcement settings into o. */
 bool store_config(store *s, eval_options *o, diags *errs);
+
+/* ---- integrity.c: the pinned policy set (PRODUCT.md section 5) ---- */
+typedef struct integrity {
+	int version;            /* the newest pinned version */
+	bool tampered;          /* the files differ from it */
+	char what[768];         /* "policies/x.yaml edited, config.yaml edited" */
+	char digest[65];        /* SHA-256 of the files as they are now */
+} integrity;
+/* Compares config.yaml and policies/ with the newest pinned version. */
+bool integrity_check(store *s, integrity *out);
+/* Audits policy.tamper once per distinct tampered set of files (own
+ * transaction); true when there is nothing to audit. */
+bool integrity_audit_tamper(store *s, const integrity *in, const char *actor);
+/* In the caller's transaction: records the files as the next version, makes
+ * them read-only and audits event (store.init or policy.pin). */
+bool integrity_pin(store *s, const char *actor, const char *justification, const char *event,
+    int *version);
+/* [{version, created_at, actor, justification, files}], oldest first. */
+struct json_t *integrity_versions(store *s);
+
+/* ---- reviewers.c: reviewers, users.oath and codes (PRODUCT.md section 4) ---- */
+enum { REVIEWER_KEY_BYTES = 20 };
+typedef struct reviewer {
+	char name[65];
+	bool admin, disabled;
+	int64_t last_step;              /* the last time step accepted */
+	int64_t locked_until_ms;        /* 0: not locked */
+} reviewer;
+/* Letters, digits, . _ - @; at most 64; not starting with - or . */
+bool reviewer_name_valid(const char *name);
+/* 1 found, 0 none, -1 error (s->err). */
+int reviewer_get(store *s, const char *name, reviewer *out);
+/* Enabled admins; -1 on error. */
+int reviewer_admins(store *s);
+/* In the caller's transaction: the row, reviewer.add, and the secret in
+ * users.oath (last, so that nothing before it can fail after it). */
+bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
+    const unsigned char key[REVIEWER_KEY_BYTES]);
+/* In the caller's transaction: disabled, audited, its secret removed. */
+bool reviewer_disable(store *s, const char *actor, const char *name);
+/* [{name, role, enrolled, last_used, locked_until, disabled}] by name. */
+struct json_t *reviewer_list(store *s);
+bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES]);
+bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES]);
+bool users_remove(store *s, const char *name);
+
+enum { CODE_OK, CODE_WRONG, CODE_REPLAY, CODE_LOCKED, CODE_UNKNOWN, CODE_DISABLED, CODE_ERROR };
+typedef struct code_check {
+	char why[256];                  /* why it was refused */
+	int64_t step;                   /* the step accepted */
+	int64_t locked_until_ms;
+	bool admin;
+} code_check;
+/* Checks name's code in the caller's transaction: CODE_OK records the step
+ * as used; a refusal is audited (commit it: failures must count). CODE_ERROR
+ * leaves the message in s->err. */
+int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out);
+
+/* ---- decisions.c: approve, reject, override (PRODUCT.md section 4) ---- */
+typedef struct decision_req {
+	const char *kind;               /* "approve", "reject" or "override" */
+	const char *reviewer;
+	bool reviewer_admin;
+	bool ack;                       /* approve: warnings acknowledged */
+	const char *text;               /* the note, reason or justification */
+	int64_t expires_s;              /* override: asked duration; 0 the default */
+} decision_req;
+typedef struct decision_plan {
+	int64_t id;
+	int64_t evaluated_ms;
+	/* override: the strictest terms of the deny findings */
+	int denies, approvals, given;   /* given: approvals with this one */
+	bool needs_admin, complete;
+	int64_t max_duration;           /* seconds, 0: none */
+	char max_policy[128];           /* the policy that sets it */
+	int64_t expires_ms;
+} decision_plan;
+enum { DECIDE_OK, DECIDE_REFUSED, DECIDE_ERROR };
+/* In the caller's write transaction: whether q may decide submission id
+ * now; a refusal's reason goes to why, an error's to s->err. */
+int decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
+    decision_plan *p, char *why, size_t len);
+/* Records the checked decision, the submission's new status and the audit
+ * event (decision.approve, decision.reject, override.partial, override.grant). */
+bool decision_record(store *s, const decision_req *q, const decision_plan *p);
 
 /* ---- keys.c: the Ed25519 key pair in minisign's formats ---- */
 typedef struct keypair {
@@ -151,11 +248,20 @@ typedef struct stored {
 } stored;
 /* Evaluates and stores one submission with its findings and audit event, in
  * one transaction, or, when the caller holds one (store_begin), in a
- * savepoint of it: a batch commits together, each submission whole. A ref
+ * the caller's: a batch commits together, whole or not at all. A ref
  * seen before with the same content returns the existing submission; with
  * different content it is an error (false). */
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
+/* Inserts r's findings for submission id, and with with_quota its quota
+ * usage (a reevaluation does not use a quota again). */
+bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota);
+/* In the caller's transaction: evaluates submission id (pending or blocked)
+ * again under ps (policy version `version`), replaces its findings, status and
+ * result, and audits submission.reevaluate. Its own quota usage does not count
+ * against it. *before and *after are the statuses. false: s->err. */
+bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
+    const eval_options *o, const char *actor, char before[16], eval_result *r);
 /* The stored result of submission id as JSON, with its id and policy
  * version first (malloc'd; NULL when there is none); *status is set. */
 char *store_result_json(store *s, int64_t id, const char **status);

@@ -100,13 +100,13 @@ static int find_ref(store *s, const char *ref, int64_t *id, char hash[65])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static bool insert_findings(store *s, int64_t id, const eval_result *r)
+bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const finding *f = &r->findings[i];
 		sqlite3_stmt *st = store_stmt(s, SQL_FINDING_INSERT, "INSERT INTO findings (submission_id, "
-		    "policy, type, severity, effect, overridable, message, detail, path, source) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		    "policy, type, severity, effect, overridable, message, detail, path, source, approvals, "
+		    "role, max_duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return false;
 		sqlite3_bind_int64(st, 1, id);
@@ -119,10 +119,14 @@ static bool insert_findings(store *s, int64_t id, const eval_result *r)
 		bind_opt(st, 8, f->detail);
 		bind_opt(st, 9, f->path);
 		bind_opt(st, 10, f->source);
+		const override_spec *o = f->policy ? &f->policy->override : NULL;
+		sqlite3_bind_int(st, 11, o && o->approvals > 0 ? o->approvals : 1);
+		sqlite3_bind_text(st, 12, role_name(o ? o->role : ROLE_REVIEWER), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 13, o ? o->max_duration : 0);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_fail(s, "cannot store a finding");
 	}
-	for (size_t i = 0; i < r->nuses; i++) {
+	for (size_t i = 0; with_quota && i < r->nuses; i++) {
 		sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_INSERT, "INSERT INTO quota_usage (policy, "
 		    "per_value, amount, at_ms, submission_id) VALUES (?, ?, ?, ?, ?)");
 		if (st == NULL)
@@ -148,7 +152,8 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	format_time(ms, ts);
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_INSERT, "INSERT INTO submissions (ref, kind, action, "
 	    "title, submitter, status, policy_version, created_at, created_ms, content_hash, document, "
-	    "result, info, warning, critical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "result, info, warning, critical, evaluated_ms) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bool ok = st != NULL;
 	if (ok) {
 		bind_opt(st, 1, sub->ref);
@@ -166,6 +171,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
+		sqlite3_bind_int64(st, 16, ms);
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}
@@ -173,7 +179,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	if (!ok)
 		return false;
 	*id = sqlite3_last_insert_rowid(s->db);
-	if (!insert_findings(s, *id, r))
+	if (!store_insert_findings(s, *id, r, true))
 		return false;
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)*id);

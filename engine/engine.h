@@ -230,6 +230,17 @@ typedef struct glob {
 void glob_compile(glob *g, const char *pat, size_t plen);
 bool glob_test(const glob *g, const char *s, size_t slen);
 
+/* ---- totp.c: RFC 6238 codes (SHA-1, 30 s steps) ---- */
+enum { TOTP_STEP = 30, TOTP_DIGITS = 6 };
+/* The code of time t (Unix seconds) with 6 to 8 digits into out (digits+1). */
+bool totp_code(const unsigned char *key, size_t keylen, int64_t t, int digits, char *out);
+/* Whether code is the 6-digit code of a step within +-window of now's, in
+ * constant time; *step is the matching step (Unix seconds / 30). */
+bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window,
+    const char *code, int64_t *step);
+/* key in base32 without padding (malloc'd), as authenticator apps take it. */
+char *totp_base32(const unsigned char *key, size_t keylen);
+
 /* ---- duration.c ---- */
 /* Parses "90s", "15m", "24h", "30d", "1w" or combinations like "1h30m". */
 bool duration_parse(const char *s, int64_t *seconds);
@@ -398,7 +409,11 @@ typedef struct history_source {
 
 typedef struct eval_options {
 	bool fail_closed;
-	bool enforcement;       /* false: status is always allowed */
+	bool enforcement;       /* false: status is always allowed, unless tampered */
+	/* The policy files differ from the pinned version: what differs, e.g.
+	 * "policies/10-rom.yaml edited". Every submission then gets the
+	 * critical, non-overridable policy_integrity finding; NULL: intact. */
+	const char *tampered;
 	int64_t now;            /* Unix seconds */
 	const history_source *history;
 } eval_options;

@@ -642,6 +642,20 @@ static void self_protection(run *u)
 	}
 }
 
+static void policy_integrity(run *u)
+{
+	finding *f = result_add(u->r, u->a);
+	f->name = "policy_integrity";
+	f->type = "policy_integrity";
+	f->severity = SEV_CRITICAL;
+	f->effect = EFF_DENY;
+	f->overridable = false;
+	f->message = "The policy files differ from the pinned version: no decision until an admin "
+	    "pins them (arbiter policy pin)";
+	f->detail = u->o->tampered;
+	f->source = "builtin";
+}
+
 static bool selects(run *u, const policy *p)
 {
 	if (!p->enabled || !(p->kinds & u->sub->kind_bit))
@@ -683,6 +697,8 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 	u.glob_memo = arena_alloc(scratch, ps->nglobs + 1);
 	memset(u.glob_memo, -1, ps->nglobs + 1);
 	self_protection(&u);
+	if (o->tampered != NULL)
+		policy_integrity(&u);
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];
 		if (!selects(&u, p))
@@ -706,6 +722,6 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 			apply_modify(&u, p);
 	}
 	result_finish(out);
-	if (!o->enforcement)
-		out->status = ST_ALLOWED;
+	if (!o->enforcement && o->tampered == NULL)
+		out->status = ST_ALLOWED;   /* tampered policies block even then: fail closed */
 }

@@ -44,3 +44,33 @@ expect_out() { if grep -qE -- "$1" "$OUT"; then pass "$2"; else fail "$2 (stdout
 expect_err() { if grep -qE -- "$1" "$ERR"; then pass "$2"; else fail "$2 (stderr lacks /$1/)"; fi; }
 expect_no_out() { if grep -qE -- "$1" "$OUT"; then fail "$2 (stdout has /$1/)"; else pass "$2"; fi; }
 expect_no_err() { if grep -qE -- "$1" "$ERR"; then fail "$2 (stderr has /$1/)"; else pass "$2"; fi; }
+
+# Reviewers and their codes. enrol NAME [ARGS...] runs arbiter reviewer add
+# NAME ARGS (as --as whoever the ARGS say) and keeps the printed secret; code
+# NAME prints a code, from oathtool, for a time step NAME has not used yet
+# (arbiter refuses a used or older step): the current step, else the next one,
+# else it waits for the step to come round.
+enrol() {
+	local name=$1
+	shift
+	"$ARBITER" reviewer add "$name" "$@" > "$T/enrol.$name" 2>&1 || return 1
+	sed -n 's/^secret (base32): //p' "$T/enrol.$name" > "$T/secret.$name"
+	[ -s "$T/secret.$name" ]
+}
+code() {
+	local name=$1 now step last
+	now=$(( $(date +%s) / 30 ))
+	last=$(cat "$T/step.$name" 2>/dev/null || echo 0)
+	step=$now
+	[ "$step" -le "$last" ] && step=$((last + 1))
+	if [ "$step" -gt $((now + 1)) ]; then
+		sleep $(( (step - 1) * 30 - $(date +%s) + 1 ))
+	fi
+	echo "$step" > "$T/step.$name"
+	oathtool --totp -b "$(cat "$T/secret.$name")" -N "@$((step * 30))"
+}
+# pin NAME: pins the store's policy files as NAME, an admin enrolled by enrol.
+pin() {
+	"$ARBITER" --as "$1" policy pin --justification "a test changes the pinned policies" \
+		--code "$(code "$1")" > /dev/null
+}

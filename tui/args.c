@@ -24,6 +24,8 @@ static const struct option_spec {
 	{ "--limit", true }, { "--event", true }, { "--actor", true }, { "--subject", true },
 	{ "--since", true }, { "--follow", false },
 	{ "--status", true }, { "--kind", true }, { "--timeout", true },
+	{ "--role", true }, { "--ack", false }, { "--note", true }, { "--reason", true },
+	{ "--justification", true }, { "--expires", true }, { "--pending", false },
 };
 
 /* Options every command takes. */

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../engine/engine.h"
 #include "../data/store.h"
@@ -59,6 +60,10 @@ policy_set *read_policies(const args *a, diags *errs);
  * refused (NULL). */
 policy_set *load_policies(const args *a);
 
+/* When the policies are the store's (no --policies), checks them against
+ * the pinned version: warns and audits when they differ, and returns what
+ * differs; NULL when intact. */
+const char *store_policies_tampered(const args *a);
 /* Opens the store found by find_store; prints the error and returns NULL. */
 store *open_store(const args *a);
 /* Opens the store and finds submission ID (or ref); prints the error and
@@ -66,6 +71,30 @@ store *open_store(const args *a);
 store *open_submission(const args *a, const char *id_or_ref, sub_row *r);
 /* The acting user: --as NAME, else the OS login name. */
 const char *actor_name(const args *a);
+
+/* authorize.c: commands that change review state (see its comment) */
+typedef struct guard {
+	store *s;
+	settings cfg;
+	integrity integ;
+	const char *actor;
+	bool admin;             /* the actor's code proved an admin */
+	bool refused;           /* guard_open failed by refusing (exit 4), not by error */
+	char code[64];
+} guard;
+/* Reads the actor's code (--code CODE, --code -, or a prompt on a terminal);
+ * prints why and returns false when there is none. */
+bool read_code(const args *a, const char *who, char *out, size_t len);
+/* Opens the store, its settings and signing key, and checks the policy files;
+ * when decides, tampered files refuse (g->refused). */
+bool guard_open(const args *a, guard *g, bool decides);
+/* Inside the write transaction: verifies g->code for g->actor. EXIT_OK, or
+ * the refusal committed and printed (EXIT_REFUSED), or EXIT_ERROR. */
+int guard_verify(guard *g);
+int guard_exit(const guard *g);
+void guard_close(guard *g);
+/* Says loudly that the policy files were tampered with, and audits it once. */
+void integrity_warn(store *s, const integrity *in, const char *actor);
 
 /* documents.c: reading submissions for eval and submit */
 typedef struct batch batch;
@@ -101,5 +130,16 @@ int cmd_list(const command *c, args *a);
 int cmd_show(const command *c, args *a);
 int cmd_wait(const command *c, args *a);
 int cmd_stats(const command *c, args *a);
+int cmd_approve(const command *c, args *a);
+int cmd_reject(const command *c, args *a);
+int cmd_override(const command *c, args *a);
+int cmd_reviewer_add(const command *c, args *a);
+int cmd_reviewer_list(const command *c, args *a);
+int cmd_reviewer_disable(const command *c, args *a);
+int cmd_policy_pin(const command *c, args *a);
+int cmd_reevaluate(const command *c, args *a);
+
+/* qr.c: a QR code of text, drawn with half blocks */
+bool qr_print(FILE *out, const char *text);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * cmd_eval.c: arbiter eval: evaluate submissions, store nothing.
  */
+#include <time.h>
+
 #include "cli.h"
 
 static void evaluate_one(batch *b, const submission *sub)
@@ -21,6 +23,9 @@ int cmd_eval(const command *c, args *a)
 	if (ps == NULL)
 		return EXIT_ERROR;
 	batch b = { .ps = ps, .handle = evaluate_one };
+	eval_options_default(&b.opts);
+	b.opts.now = (int64_t)time(NULL);
+	b.opts.tampered = store_policies_tampered(a);
 	int rc = batch_run(c, a, &b);
 	policy_set_free(ps);
 	return rc;

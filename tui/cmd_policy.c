@@ -12,6 +12,7 @@ int cmd_policy_check(const command *c, args *a)
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
 	diags errs = { 0 };
+	store_policies_tampered(a);
 	policy_set *ps = read_policies(a, &errs);
 	if (ps == NULL) {
 		diags_free(&errs);
@@ -34,10 +35,33 @@ int cmd_policy_check(const command *c, args *a)
 	return rc;
 }
 
+/* The store's pinned policy versions, oldest first. */
+static void print_versions(const args *a)
+{
+	store *s = open_store(a);
+	if (s == NULL)
+		return;
+	json_t *list = integrity_versions(s);
+	size_t i;
+	json_t *v;
+	printf("\npolicy versions:\n");
+	json_array_foreach(list, i, v) {
+		const char *why = json_string_value(json_object_get(v, "justification"));
+		printf("  %3d  %s  by %-12s %2d files  %s\n",
+		    (int)json_integer_value(json_object_get(v, "version")),
+		    json_string_value(json_object_get(v, "created_at")),
+		    json_string_value(json_object_get(v, "actor")),
+		    (int)json_integer_value(json_object_get(v, "files")), why ? why : "");
+	}
+	json_decref(list);
+	store_close(s);
+}
+
 int cmd_policy_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
+	store_policies_tampered(a);
 	policy_set *ps = load_policies(a);
 	if (ps == NULL)
 		return EXIT_ERROR;
@@ -59,5 +83,7 @@ int cmd_policy_list(const command *c, args *a)
 		}
 	}
 	policy_set_free(ps);
+	if (!json && arg_get(a, "--policies") == NULL)
+		print_versions(a);
 	return EXIT_OK;
 }

@@ -158,12 +158,19 @@ int cmd_submit(const command *c, args *a)
 	eval_options_default(&b.opts);
 	b.opts.now = (int64_t)time(NULL);
 	int rc = EXIT_ERROR;
+	integrity integ;
 	if (ps == NULL || errs.n > 0 || !store_config(s, &b.opts, &errs)) {
 		diags_print(&errs, stderr);
 		fprintf(stderr, "arbiter: the store's policies or config have errors; nothing was stored\n");
 	} else if (!store_load_signing_key(s)) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
+	} else if (!integrity_check(s, &integ)) {
+		fprintf(stderr, "arbiter: %s\n", s->err);
 	} else {
+		if (integ.tampered) {
+			integrity_warn(s, &integ, actor_name(a));
+			b.opts.tampered = integ.what;
+		}
 		if (!b.opts.enforcement)
 			fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
 			    "false): every submission is allowed\n");

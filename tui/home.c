@@ -131,6 +131,26 @@ const char *actor_name(const args *a)
 	return user ? user : "unknown";
 }
 
+const char *store_policies_tampered(const args *a)
+{
+	static integrity in;
+	if (arg_get(a, "--policies") != NULL)
+		return NULL;
+	char dir[PATH_MAX], err[768] = "";
+	if (!find_store(a, dir, sizeof dir))
+		return NULL;
+	store *s = store_open(dir, err, sizeof err);
+	if (s == NULL)
+		return NULL;    /* the command reports it when it opens the store */
+	bool ok = integrity_check(s, &in);
+	if (!ok)
+		fprintf(stderr, "arbiter: %s\n", s->err);
+	else if (in.tampered)
+		integrity_warn(s, &in, actor_name(a));
+	store_close(s);
+	return ok && in.tampered ? in.what : NULL;
+}
+
 policy_set *read_policies(const args *a, diags *errs)
 {
 	char dir[PATH_MAX];

@@ -25,6 +25,15 @@ static const char *const checkpoint_options[] = { "--out", "--as", NULL };
 static const char *const audit_list_options[] = { "--limit", "--event", "--actor", "--subject",
 	"--since", "--json", NULL };
 static const char *const audit_export_options[] = { "--out", "--as", NULL };
+static const char *const approve_options[] = { "--as", "--code", "--ack", "--note", NULL };
+static const char *const reject_options[] = { "--as", "--code", "--reason", NULL };
+static const char *const override_options[] = { "--as", "--code", "--justification", "--expires",
+	NULL };
+static const char *const reviewer_add_options[] = { "--as", "--code", "--role", NULL };
+static const char *const reviewer_options[] = { "--as", "--code", NULL };
+static const char *const json_only[] = { "--json", NULL };
+static const char *const pin_options[] = { "--as", "--code", "--justification", NULL };
+static const char *const reevaluate_options[] = { "--as", "--pending", NULL };
 static const char *const audit_tail_options[] = { "--follow", "--limit", "--json", NULL };
 
 static const command commands[] = {
@@ -42,6 +51,26 @@ static const command commands[] = {
 	{ "stats", "[--since T] [--json]",
 	    "findings per policy, submissions per status, rates, top submitters", stats_options,
 	    cmd_stats },
+	{ "approve", "ID... [--ack] [--note TEXT] [--code CODE|-]",
+	    "approve pending submissions (--ack acknowledges warnings)", approve_options,
+	    cmd_approve },
+	{ "reject", "ID... --reason TEXT [--code CODE|-]", "reject pending or blocked submissions",
+	    reject_options, cmd_reject },
+	{ "override", "ID --justification TEXT [--expires DURATION] [--code CODE|-]",
+	    "override a blocked submission, for a while, with a written justification",
+	    override_options, cmd_override },
+	{ "reviewer add", "NAME [--role reviewer|admin] [--code CODE|-]",
+	    "enrol a reviewer: prints their TOTP secret, URI and QR code", reviewer_add_options,
+	    cmd_reviewer_add },
+	{ "reviewer list", "[--json]", "list reviewers: role, enrolled, last used, locked until",
+	    json_only, cmd_reviewer_list },
+	{ "reviewer disable", "NAME [--code CODE|-]", "disable a reviewer and remove their secret",
+	    reviewer_options, cmd_reviewer_disable },
+	{ "reevaluate", "ID|--pending", "evaluate waiting submissions again under the pinned policies",
+	    reevaluate_options, cmd_reevaluate },
+	{ "policy pin", "--justification TEXT [--code CODE|-]",
+	    "record the policy files as the next policy version (admin)", pin_options,
+	    cmd_policy_pin },
 	{ "policy check", "[--policies DIR]",
 	    "load the policies and report every error", check_options, cmd_policy_check },
 	{ "policy list", "[--policies DIR] [--json]",

@@ -11,6 +11,7 @@ export ARBITER_HOME=
 
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 cd "$T/s" || exit 1
+enrol alice --role admin || fail "enrol the admin who pins policy changes"
 DB=$T/s/.arbiter/arbiter.db
 q() { sqlite3 "$DB" "$1"; }
 subs() { q "SELECT count(*) FROM submissions"; }
@@ -114,7 +115,7 @@ arbiter submit --json "$T/quota3.yaml"
 expect_code 3 "the third request, over the stored history, exits 3"
 expect_out '"policy":"free_tier_daily_budget"' "the quota finding fires from the stored history"
 expect_out '1\.2 cost_usd for tenant \\"t-quota\\" in 1d \(0\.8 before this one\)' "the finding counts the two stored requests"
-# a count quota, added to the store's set (the store does not pin file hashes yet)
+# a count quota, added to the store's set and pinned
 chmod u+w "$T/s/.arbiter/policies/50-tools.yaml"
 cat >> "$T/s/.arbiter/policies/50-tools.yaml" <<'Y'
 
@@ -129,6 +130,7 @@ cat >> "$T/s/.arbiter/policies/50-tools.yaml" <<'Y'
     severity: critical
     message: Too many test.count submissions
 Y
+pin alice || fail "pin the count quota"
 for i in 1 2 3 4; do
 	printf '{"action":"test.count","ref":"count/%d","submitter":"counter"}\n' "$i" > "$T/count$i.jsonl"
 	arbiter submit --json "$T/count$i.jsonl"
@@ -152,6 +154,7 @@ for w in $windows; do
 	printf '\n  - name: test_window_%s\n    enabled: true\n    actions: ["test.window"]\n    type: quota\n    limit: 0\n    window: %s\n    per: submitter\n    severity: info\n    effect: log\n    message: window %s\n' \
 		"$name" "$name" "$name" >> "$T/s/.arbiter/policies/50-tools.yaml"
 done
+pin alice || fail "pin the window quotas"
 now=$(date +%s)
 for w in $windows; do
 	name=${w%%:*} secs=${w##*:}
@@ -203,7 +206,7 @@ q "SELECT details FROM audit WHERE event = 'submission.create' AND subject = '2'
 	&& pass "the event's details carry ref and status" || fail "details of event for submission 2"
 arbiter audit verify
 expect_code 0 "audit verify passes after all of it"
-expect_out "verified $((n + 1)) events" "the chain holds store.init and every submission"
+expect_out "verified $((n + 6)) events" "the chain holds store.init, reviewer.add, two policy.tamper and policy.pin pairs, and every submission"
 
 # --- no store ---
 mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1

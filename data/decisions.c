@@ -1,0 +1,283 @@
+/*
+ * decisions.c: approving, rejecting and overriding submissions.
+ *
+ * A decision is checked and recorded inside one write transaction (BEGIN
+ * IMMEDIATE), so two reviewers deciding the same submission at once are
+ * serialised: the second sees the first's decision and is refused with its
+ * name. decision_check runs before the reviewer's code is verified, so that a
+ * decision that cannot be made does not use up a code.
+ *
+ * The rules (PRODUCT.md section 4): approve takes a pending submission
+ * (warnings need an acknowledgement), reject a pending or blocked one,
+ * override a blocked one whose every deny finding may be overridden; the
+ * strictest terms of those findings apply (the most approvals, the higher
+ * role, the shortest max_duration). With approvals above one, each reviewer's
+ * code records a partial override until the count is reached; partials given
+ * before the submission's last evaluation do not count. Nobody decides their
+ * own submission.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static const char *past_tense(const char *decision)
+{
+	return strcmp(decision, "approve") == 0 ? "approved" :
+	    strcmp(decision, "reject") == 0 ? "rejected" : "overridden";
+}
+
+/* "already approved by bob" (an override names each of its reviewers). */
+static void already(store *s, int64_t id, const char *status, char *why, size_t len)
+{
+	sqlite3_stmt *st;
+	char names[200] = "";
+	const char *decision = "approve";
+	if (sqlite3_prepare_v2(s->db, "SELECT decision, reviewer FROM decisions WHERE "
+	    "submission_id = ? AND decision IN ('approve', 'reject', 'override') ORDER BY id DESC "
+	    "LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			decision = strcmp((const char *)sqlite3_column_text(st, 0), "approve") == 0 ?
+			    "approve" : strcmp((const char *)sqlite3_column_text(st, 0), "reject") == 0 ?
+			    "reject" : "override";
+			snprintf(names, sizeof names, "%s", (const char *)sqlite3_column_text(st, 1));
+		}
+	}
+	sqlite3_finalize(st);
+	snprintf(why, len, "submission %lld: already %s by %s%s", (long long)id, past_tense(decision),
+	    names[0] ? names : "someone", strcmp(status, "expired") == 0 ? " (expired)" : "");
+}
+
+/* The override terms of the deny findings; false when one of them may not
+ * be overridden (why says which). */
+static bool override_terms(store *s, int64_t id, decision_plan *p, char *why, size_t len)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT policy, overridable, approvals, role, max_duration "
+	    "FROM findings WHERE submission_id = ? AND effect = 'deny' ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the findings");
+	p->approvals = 1;
+	p->max_duration = 0;
+	p->needs_admin = false;
+	p->denies = 0;
+	bool ok = true;
+	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		p->denies++;
+		if (!sqlite3_column_int(st, 1)) {
+			snprintf(why, len, "submission %lld: finding %s may not be overridden", (long long)id,
+			    name);
+			ok = false;
+			break;
+		}
+		int approvals = sqlite3_column_int(st, 2);
+		int64_t max = sqlite3_column_int64(st, 4);
+		if (approvals > p->approvals)
+			p->approvals = approvals;
+		if (strcmp((const char *)sqlite3_column_text(st, 3), "admin") == 0)
+			p->needs_admin = true;
+		if (max > 0 && (p->max_duration == 0 || max < p->max_duration)) {
+			p->max_duration = max;
+			snprintf(p->max_policy, sizeof p->max_policy, "%s", name);
+		}
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Reviewers who gave a partial override since the last evaluation. */
+static int partials(store *s, int64_t id, int64_t since_ms, const char *who, bool *mine)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+	*mine = false;
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT reviewer FROM decisions WHERE submission_id = ? "
+	    "AND decision = 'override.partial' AND at_ms >= ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, since_ms);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		if (strcmp((const char *)sqlite3_column_text(st, 0), who) == 0)
+			*mine = true;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static bool override_check(store *s, const settings *c, int64_t id, const decision_req *q,
+    decision_plan *p, char *why, size_t len)
+{
+	if (!override_terms(s, id, p, why, len))
+		return false;
+	if (p->needs_admin && !q->reviewer_admin) {
+		snprintf(why, len, "submission %lld: overriding it needs an admin; %s is a reviewer",
+		    (long long)id, q->reviewer);
+		return false;
+	}
+	size_t chars = q->text ? utf8_length(q->text, strlen(q->text)) : 0;
+	if ((int)chars < c->justification_min_chars) {
+		snprintf(why, len, "the justification has %zu characters; at least %d are required "
+		    "(review.justification_min_chars)", chars, c->justification_min_chars);
+		return false;
+	}
+	int64_t secs = q->expires_s ? q->expires_s : c->override_default_duration;
+	if (p->max_duration > 0 && secs > p->max_duration) {
+		if (q->expires_s) {
+			snprintf(why, len, "submission %lld: policy %s allows an override of at most %llds "
+			    "(max_duration); asked for %llds", (long long)id, p->max_policy,
+			    (long long)p->max_duration, (long long)q->expires_s);
+			return false;
+		}
+		secs = p->max_duration;         /* the default, capped */
+	}
+	p->expires_ms = now_ms() + secs * 1000;
+	bool mine;
+	int given = partials(s, id, p->evaluated_ms, q->reviewer, &mine);
+	if (given < 0)
+		return store_fail(s, "cannot read the decisions");
+	if (mine) {
+		snprintf(why, len, "submission %lld: %s already gave an approval (%d of %d); a second, "
+		    "different reviewer must complete the override", (long long)id, q->reviewer, given,
+		    p->approvals);
+		return false;
+	}
+	p->given = given + 1;
+	p->complete = p->given >= p->approvals;
+	return true;
+}
+
+int decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
+    decision_plan *p, char *why, size_t len)
+{
+	memset(p, 0, sizeof *p);
+	p->id = id;
+	char status[16];
+	int found = query_status(s, id, status);
+	if (found < 0)
+		return DECIDE_ERROR;
+	if (found == 0) {
+		snprintf(why, len, "no submission %lld", (long long)id);
+		return DECIDE_REFUSED;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT submitter, warning, evaluated_ms FROM submissions "
+	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the submission"), DECIDE_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	char submitter[256] = "";
+	int warnings = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *who = (const char *)sqlite3_column_text(st, 0);
+		snprintf(submitter, sizeof submitter, "%s", who ? who : "");
+		warnings = sqlite3_column_int(st, 1);
+		p->evaluated_ms = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	bool approve = strcmp(q->kind, "approve") == 0, reject = strcmp(q->kind, "reject") == 0;
+	if (strcmp(status, "approved") == 0 || strcmp(status, "rejected") == 0 ||
+	    strcmp(status, "overridden") == 0 || strcmp(status, "expired") == 0) {
+		already(s, id, status, why, len);
+		return DECIDE_REFUSED;
+	}
+	if (strcmp(status, "allowed") == 0) {
+		snprintf(why, len, "submission %lld is allowed: there is nothing to decide",
+		    (long long)id);
+		return DECIDE_REFUSED;
+	}
+	if (submitter[0] != '\0' && strcmp(submitter, q->reviewer) == 0) {
+		snprintf(why, len, "submission %lld was submitted by %s: nobody decides their own "
+		    "submission", (long long)id, q->reviewer);
+		return DECIDE_REFUSED;
+	}
+	if (approve && strcmp(status, "pending") != 0) {
+		snprintf(why, len, "submission %lld is %s: approve takes a pending submission (a blocked "
+		    "one needs an override or a rejection)", (long long)id, status);
+		return DECIDE_REFUSED;
+	}
+	if (approve && warnings > 0 && !q->ack) {
+		snprintf(why, len, "submission %lld has %d warning%s: approve with --ack to acknowledge "
+		    "them", (long long)id, warnings, warnings == 1 ? "" : "s");
+		return DECIDE_REFUSED;
+	}
+	if (!approve && !reject && strcmp(status, "blocked") != 0) {
+		snprintf(why, len, "submission %lld is %s: override takes a blocked submission (approve "
+		    "a pending one)", (long long)id, status);
+		return DECIDE_REFUSED;
+	}
+	why[0] = '\0';
+	if (!approve && !reject && !override_check(s, c, id, q, p, why, len))
+		return why[0] ? DECIDE_REFUSED : DECIDE_ERROR;     /* no reason: SQLite failed */
+	return DECIDE_OK;
+}
+
+bool decision_record(store *s, const decision_req *q, const decision_plan *p)
+{
+	bool approve = strcmp(q->kind, "approve") == 0, reject = strcmp(q->kind, "reject") == 0;
+	bool partial = !approve && !reject && !p->complete;
+	const char *decision = approve ? "approve" : reject ? "reject" : partial ? "override.partial" :
+	    "override";
+	const char *status = approve ? "approved" : reject ? "rejected" : "overridden";
+	const char *event = approve ? "decision.approve" : reject ? "decision.reject" :
+	    partial ? "override.partial" : "override.grant";
+	int64_t now = now_ms();
+	char at[32], expires[32];
+	format_time(now, at);
+	bool overriding = !approve && !reject;
+	if (overriding)
+		format_time(p->expires_ms, expires);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO decisions (submission_id, reviewer, decision, note, "
+	    "at, at_ms, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot record the decision");
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_text(st, 2, q->reviewer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
+	if (q->text)
+		sqlite3_bind_text(st, 4, q->text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	if (overriding)
+		sqlite3_bind_text(st, 7, expires, -1, SQLITE_STATIC);
+	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot record the decision");
+	sqlite3_finalize(st);
+	if (ok && !partial) {
+		ok = sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, decided_at = ?, "
+		    "expires_at = ? WHERE id = ?", -1, &st, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+			if (overriding)
+				sqlite3_bind_text(st, 3, expires, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, p->id);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+		if (!ok)
+			return store_fail(s, "cannot record the decision");
+	}
+	if (!ok)
+		return false;
+	char subject[24];
+	snprintf(subject, sizeof subject, "%lld", (long long)p->id);
+	json_t *d = json_object();
+	json_object_set_new(d, "decision", json_string(decision));
+	if (q->text)
+		json_object_set_new(d, approve ? "note" : reject ? "reason" : "justification",
+		    json_string(q->text));
+	if (approve && q->ack)
+		json_object_set_new(d, "acknowledged_warnings", json_true());
+	if (overriding) {
+		json_object_set_new(d, "expires_at", json_string(expires));
+		json_object_set_new(d, "approvals", json_integer(p->given));
+		json_object_set_new(d, "required", json_integer(p->approvals));
+	}
+	json_object_set_new(d, "status", json_string(partial ? "blocked" : status));
+	ok = audit_append(s, q->reviewer, event, subject, d);
+	json_decref(d);
+	return ok;
+}

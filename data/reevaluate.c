@@ -1,0 +1,140 @@
+/*
+ * reevaluate.c: evaluating a waiting submission again under the current
+ * policy version (arbiter reevaluate).
+ *
+ * The stored document (canonical JSON) is read back, evaluated, and its
+ * findings, status, counts, result and policy version replaced, with a
+ * submission.reevaluate event naming the statuses and versions before and
+ * after, in the caller's transaction. Partial overrides given before it no
+ * longer count (decisions.c counts those since evaluated_ms). The submission's
+ * own quota usage, recorded when it was created, is taken out of the history
+ * it is evaluated against, so that it is not counted twice.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct own_history {
+	history_source store_history;
+	store *s;
+	int64_t id;
+} own_history;
+
+static bool quota_without_own(void *ctx, const quota_query *q, double *out, char *err,
+    size_t errlen)
+{
+	own_history *h = ctx;
+	double total = 0;
+	if (!h->store_history.quota(h->store_history.ctx, q, &total, err, errlen))
+		return false;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(h->s->db, "SELECT total(amount) FROM quota_usage WHERE "
+	    "submission_id = ? AND policy = ? AND per_value IS ? AND at_ms >= ?", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(h->s->db));
+		return false;
+	}
+	sqlite3_bind_int64(st, 1, h->id);
+	sqlite3_bind_text(st, 2, q->policy->name, -1, SQLITE_STATIC);
+	if (q->per_value)
+		sqlite3_bind_text(st, 3, q->per_value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (q->since > 0 ? q->since : 0) * 1000);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total -= sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	*out += total > 0 ? total : 0;
+	return true;
+}
+
+static bool update_row(store *s, int64_t id, int version, const submission *sub,
+    const eval_result *r)
+{
+	strbuf result = { 0 };
+	result_write_json(&result, NULL, sub, r);
+	sqlite3_stmt *st;
+	bool ok = sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, policy_version = ?, "
+	    "result = ?, info = ?, warning = ?, critical = ?, evaluated_ms = ? WHERE id = ?", -1, &st,
+	    NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, 1, status_name(r->status), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, version);
+		sqlite3_bind_text(st, 3, result.s, (int)result.n, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, r->counts[SEV_INFO]);
+		sqlite3_bind_int(st, 5, r->counts[SEV_WARNING]);
+		sqlite3_bind_int(st, 6, r->counts[SEV_CRITICAL]);
+		sqlite3_bind_int64(st, 7, now_ms());
+		sqlite3_bind_int64(st, 8, id);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	free(result.s);
+	if (ok && sqlite3_prepare_v2(s->db, "DELETE FROM findings WHERE submission_id = ?", -1, &st,
+	    NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_finalize(st);
+	}
+	return (ok || store_fail(s, "cannot update the submission")) &&
+	    store_insert_findings(s, id, r, false);
+}
+
+bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
+    const eval_options *o, const char *actor, char before[16], eval_result *r)
+{
+	sub_row row;
+	char key[24];
+	snprintf(key, sizeof key, "%lld", (long long)id);
+	int found = query_get(s, key, &row);
+	if (found <= 0) {
+		if (found == 0)
+			snprintf(s->err, sizeof s->err, "no submission %lld", (long long)id);
+		return false;
+	}
+	snprintf(before, 16, "%s", row.status);
+	int old_version = row.policy_version;
+	bool waiting = strcmp(row.status, "pending") == 0 || strcmp(row.status, "blocked") == 0;
+	if (!waiting) {
+		snprintf(s->err, sizeof s->err, "submission %lld is %s: only a waiting (pending or "
+		    "blocked) submission is evaluated again", (long long)id, row.status);
+		query_row_done(&row);
+		return false;
+	}
+	arena *a = arena_new();
+	diags errs = { 0 };
+	bool empty;
+	char file[48];
+	snprintf(file, sizeof file, "submission %lld", (long long)id);
+	node *doc = doc_parse(a, file, row.document, strlen(row.document), 1, &empty, &errs);
+	query_row_done(&row);
+	submission sub;
+	bool ok = doc != NULL && submission_from_doc(doc, file, &sub, &errs);
+	if (!ok) {
+		snprintf(s->err, sizeof s->err, "submission %lld: the stored document cannot be read "
+		    "again: %s", (long long)id, errs.n ? errs.items[0].msg : "empty");
+	} else {
+		own_history h = { .s = s, .id = id };
+		store_history(s, &h.store_history);
+		history_source mine = { .quota = quota_without_own, .ctx = &h };
+		eval_options opts = *o;
+		opts.history = &mine;
+		evaluate(ps, &sub, &opts, a, r);
+		ok = update_row(s, id, version, &sub, r);
+	}
+	if (ok) {
+		json_t *d = json_pack("{s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "before", before, "status",
+		    status_name(r->status), "policy_version_before", old_version, "policy_version",
+		    version, "counts", "info", r->counts[SEV_INFO], "warning", r->counts[SEV_WARNING],
+		    "critical", r->counts[SEV_CRITICAL]);
+		ok = audit_append(s, actor, "submission.reevaluate", key, d);
+		json_decref(d);
+	}
+	diags_free(&errs);
+	/* r's strings live in the arena: the caller reads only status and counts */
+	r->findings = NULL;
+	r->n = 0;
+	arena_free(a);
+	return ok;
+}

@@ -1,0 +1,374 @@
+/*
+ * reviewers.c: reviewers, their secrets and their codes.
+ *
+ * A reviewer's TOTP secret lives only in users.oath, in liboath's usersfile
+ * format ("HOTP/T30/6 NAME - HEXSECRET", one line each), so that pam_oath can
+ * use the same file; the database holds the name, the role, and what code
+ * checking needs: the last time step used (a code is accepted once, and never
+ * an older one), the failures, and the end of a lockout. users.oath is
+ * rewritten whole (a temporary file renamed over it, mode 0600) while the
+ * caller holds the database's write lock, so two enrolments cannot interleave.
+ *
+ * code_verify runs inside the caller's transaction and audits what it refuses
+ * (code.failure, code.replay, reviewer.lockout) with the reviewer's name and
+ * never the code. A refusal is committed by the caller like any other change,
+ * so that failures count even though the decision they were for is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+bool reviewer_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '-' || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-' || c == '@'))
+			return false;
+	}
+	return true;
+}
+
+static void users_path(store *s, char *out, size_t len)
+{
+	snprintf(out, len, "%s/users.oath", s->dir);
+}
+
+/* The users.oath text, or "" when the file is empty; NULL on error. */
+static char *read_users(store *s)
+{
+	char path[PATH_MAX + 16], why[256];
+	size_t len;
+	users_path(s, path, sizeof path);
+	char *text = read_file(path, &len, why, sizeof why);
+	if (text == NULL)
+		snprintf(s->err, sizeof s->err, "%s", why);
+	return text;
+}
+
+/* Finds NAME's line: its start and length within text. */
+static bool find_line(const char *text, const char *name, size_t *start, size_t *len)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = text; *p != '\0';) {
+		const char *end = strchr(p, '\n');
+		size_t l = end ? (size_t)(end - p) + 1 : strlen(p);
+		/* type, then whitespace, then the user name */
+		const char *q = p;
+		while (q < p + l && *q != ' ' && *q != '\t' && *q != '\n')
+			q++;
+		while (q < p + l && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*p != '#' && (size_t)(p + l - q) > nlen && strncmp(q, name, nlen) == 0 &&
+		    (q[nlen] == ' ' || q[nlen] == '\t')) {
+			*start = (size_t)(p - text);
+			*len = l;
+			return true;
+		}
+		p += l;
+	}
+	return false;
+}
+
+bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES])
+{
+	char *text = read_users(s);
+	if (text == NULL)
+		return false;
+	size_t start, len;
+	bool ok = find_line(text, name, &start, &len);
+	if (!ok) {
+		snprintf(s->err, sizeof s->err, "%s has no secret in users.oath", name);
+	} else {
+		/* the fourth field is the secret in hex */
+		char *p = text + start, *save = NULL;
+		p[len - (p[len - 1] == '\n')] = '\0';
+		char *field = strtok_r(p, " \t", &save);
+		for (int i = 0; i < 3 && field != NULL; i++)
+			field = strtok_r(NULL, " \t", &save);
+		size_t got = 0;
+		ok = field != NULL && sodium_hex2bin(key, REVIEWER_KEY_BYTES, field, strlen(field), NULL,
+		    &got, NULL) == 0 && got == REVIEWER_KEY_BYTES;
+		if (!ok)
+			snprintf(s->err, sizeof s->err, "users.oath: the line of %s is malformed", name);
+	}
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return ok;
+}
+
+/* Replaces users.oath with text: a temporary file, synced, renamed over it. */
+static bool write_users(store *s, const char *text)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	users_path(s, path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	size_t len = strlen(text);
+	bool ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len &&
+	    fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (ok && rename(tmp, path) != 0)
+		ok = false;
+	if (!ok) {
+		snprintf(s->err, sizeof s->err, "cannot write %.400s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	return ok;
+}
+
+bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES])
+{
+	char *text = read_users(s);
+	if (text == NULL)
+		return false;
+	size_t start, len, n = strlen(text);
+	if (find_line(text, name, &start, &len)) {
+		/* a secret left by an enrolment that did not commit: replace it */
+		memmove(text + start, text + start + len, n - start - len + 1);
+		n -= len;
+	}
+	char hex[2 * REVIEWER_KEY_BYTES + 1];
+	sodium_bin2hex(hex, sizeof hex, key, REVIEWER_KEY_BYTES);
+	size_t cap = n + strlen(name) + sizeof hex + 32;
+	char *out = malloc(cap);
+	if (out == NULL)
+		abort();
+	snprintf(out, cap, "%s%s%s\t%s\t-\t%s\n", text, n && text[n - 1] != '\n' ? "\n" : "",
+	    "HOTP/T30/6", name, hex);
+	bool ok = write_users(s, out);
+	sodium_memzero(hex, sizeof hex);
+	sodium_memzero(out, cap);
+	sodium_memzero(text, n);
+	free(out);
+	free(text);
+	return ok;
+}
+
+bool users_remove(store *s, const char *name)
+{
+	char *text = read_users(s);
+	if (text == NULL)
+		return false;
+	size_t start, len, n = strlen(text);
+	bool ok = true;
+	if (find_line(text, name, &start, &len)) {
+		memmove(text + start, text + start + len, n - start - len + 1);
+		ok = write_users(s, text);
+	}
+	sodium_memzero(text, n);
+	free(text);
+	return ok;
+}
+
+int reviewer_get(store *s, const char *name, reviewer *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT role, disabled, ifnull(last_step, 0), locked_until "
+	    "FROM reviewers WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the reviewers"), -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out->name, sizeof out->name, "%s", name);
+		out->admin = strcmp((const char *)sqlite3_column_text(st, 0), "admin") == 0;
+		out->disabled = sqlite3_column_int(st, 1) != 0;
+		out->last_step = sqlite3_column_int64(st, 2);
+		const char *until = (const char *)sqlite3_column_text(st, 3);
+		if (until == NULL || !parse_time(until, &out->locked_until_ms))
+			out->locked_until_ms = 0;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : (store_fail(s, "cannot read the reviewers"), -1);
+}
+
+int reviewer_admins(store *s)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM reviewers WHERE role = 'admin' AND "
+	    "disabled = 0", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else
+		store_fail(s, "cannot read the reviewers");
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Runs sql with text parameters (NULL ends them): one statement. */
+static bool exec_text(store *s, const char *what, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, what);
+	va_list ap;
+	va_start(ap, sql);
+	const char *v;
+	for (int i = 1; (v = va_arg(ap, const char *)) != NULL; i++)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	va_end(ap);
+	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, what);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
+    const unsigned char key[REVIEWER_KEY_BYTES])
+{
+	char ts[32];
+	format_time(now_ms(), ts);
+	const char *role = admin ? "admin" : "reviewer";
+	if (!exec_text(s, "cannot add the reviewer", "INSERT INTO reviewers (name, role, enrolled_at) "
+	    "VALUES (?, ?, ?)", name, role, ts, (const char *)NULL))
+		return false;
+	json_t *details = json_pack("{s:s,s:s}", "name", name, "role", role);
+	bool ok = audit_append(s, actor, "reviewer.add", name, details);
+	json_decref(details);
+	/* the secret last: a failure before it leaves users.oath untouched */
+	return ok && users_add(s, name, key);
+}
+
+bool reviewer_disable(store *s, const char *actor, const char *name)
+{
+	if (!exec_text(s, "cannot disable the reviewer", "UPDATE reviewers SET disabled = 1 "
+	    "WHERE name = ?", name, (const char *)NULL))
+		return false;
+	json_t *details = json_pack("{s:s}", "name", name);
+	bool ok = audit_append(s, actor, "reviewer.disable", name, details);
+	json_decref(details);
+	return ok && users_remove(s, name);
+}
+
+json_t *reviewer_list(store *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT name, role, enrolled_at, last_used, locked_until, "
+	    "disabled FROM reviewers ORDER BY name", -1, &st, NULL) != SQLITE_OK) {
+		store_fail(s, "cannot read the reviewers");
+		return NULL;
+	}
+	json_t *list = json_array();
+	char now[32];
+	format_time(now_ms(), now);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *locked = (const char *)sqlite3_column_text(st, 4);
+		if (locked != NULL && strcmp(locked, now) <= 0)
+			locked = NULL;          /* a lockout that has ended */
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:b}",
+		    "name", (const char *)sqlite3_column_text(st, 0),
+		    "role", (const char *)sqlite3_column_text(st, 1),
+		    "enrolled", (const char *)sqlite3_column_text(st, 2),
+		    "last_used", (const char *)sqlite3_column_text(st, 3),
+		    "locked_until", locked,
+		    "disabled", sqlite3_column_int(st, 5) != 0));
+	}
+	sqlite3_finalize(st);
+	return list;
+}
+
+static bool audit_code(store *s, const char *name, const char *event, json_t *details)
+{
+	bool ok = audit_append(s, name, event, name, details);
+	json_decref(details);
+	return ok;
+}
+
+/* Records a wrong code; locks the reviewer out at the limit. */
+static bool failure(store *s, const settings *c, const char *name, int64_t now, const char *why)
+{
+	char at[24], since[24];
+	snprintf(at, sizeof at, "%lld", (long long)now);
+	snprintf(since, sizeof since, "%lld", (long long)(now - c->totp_lockout * 1000));
+	if (!exec_text(s, "cannot record the failure", "INSERT INTO code_failures (reviewer, at_ms) "
+	    "VALUES (?, ?)", name, at, (const char *)NULL))
+		return false;
+	sqlite3_stmt *st;
+	int n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM code_failures WHERE reviewer = ? AND "
+	    "at_ms > ?", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot count failures");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now - c->totp_lockout * 1000);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!audit_code(s, name, "code.failure", json_pack("{s:s,s:i,s:i}", "reason", why,
+	    "failures", n, "max_failures", c->totp_max_failures)))
+		return false;
+	if (n < c->totp_max_failures)
+		return true;
+	char until[32];
+	format_time(now + c->totp_lockout * 1000, until);
+	return exec_text(s, "cannot lock the reviewer out", "UPDATE reviewers SET locked_until = ? "
+	    "WHERE name = ?", until, name, (const char *)NULL) &&
+	    audit_code(s, name, "reviewer.lockout", json_pack("{s:s,s:i}", "until", until,
+	    "failures", n));
+}
+
+int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out)
+{
+	memset(out, 0, sizeof *out);
+	reviewer r;
+	int found = reviewer_get(s, name, &r);
+	if (found < 0)
+		return CODE_ERROR;
+	if (found == 0 || r.disabled) {
+		snprintf(out->why, sizeof out->why, found == 0 ? "%s is not an enrolled reviewer "
+		    "(arbiter reviewer add)" : "reviewer %s is disabled", name);
+		return found == 0 ? CODE_UNKNOWN : CODE_DISABLED;
+	}
+	int64_t now = now_ms();
+	if (r.locked_until_ms > now) {
+		int64_t left = (r.locked_until_ms - now + 59999) / 60000;
+		snprintf(out->why, sizeof out->why, "%s is locked out after too many wrong codes: "
+		    "%lld more minute%s", name, (long long)left, left == 1 ? "" : "s");
+		out->locked_until_ms = r.locked_until_ms;
+		return audit_code(s, name, "code.failure", json_pack("{s:s}", "reason",
+		    "locked out")) ? CODE_LOCKED : CODE_ERROR;
+	}
+	unsigned char key[REVIEWER_KEY_BYTES];
+	if (!users_secret(s, name, key))
+		return CODE_ERROR;
+	int64_t step = 0;
+	bool match = totp_match(key, sizeof key, now / 1000, c->totp_window, code, &step);
+	sodium_memzero(key, sizeof key);
+	if (!match) {
+		snprintf(out->why, sizeof out->why, "wrong code for %s", name);
+		if (!failure(s, c, name, now, "wrong code"))
+			return CODE_ERROR;
+		reviewer again;
+		if (reviewer_get(s, name, &again) == 1 && again.locked_until_ms > now)
+			snprintf(out->why, sizeof out->why, "wrong code for %s; %s is now locked out for "
+			    "%lld minutes", name, name, (long long)(c->totp_lockout + 59) / 60);
+		return CODE_WRONG;
+	}
+	if (step <= r.last_step) {
+		snprintf(out->why, sizeof out->why, "that code was already used: wait for the next one");
+		return audit_code(s, name, "code.replay", json_pack("{s:I,s:I}", "step",
+		    (json_int_t)step, "last_step", (json_int_t)r.last_step)) ? CODE_REPLAY : CODE_ERROR;
+	}
+	char step_text[24], ts[32];
+	snprintf(step_text, sizeof step_text, "%lld", (long long)step);
+	format_time(now, ts);
+	out->step = step;
+	out->admin = r.admin;
+	return exec_text(s, "cannot record the code's use", "UPDATE reviewers SET last_step = ?, "
+	    "last_used = ? WHERE name = ?", step_text, ts, name, (const char *)NULL) ? CODE_OK :
+	    CODE_ERROR;
+}

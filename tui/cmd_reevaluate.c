@@ -1,0 +1,96 @@
+/*
+ * cmd_reevaluate.c: arbiter reevaluate ID|--pending.
+ *
+ * Evaluates waiting submissions again under the current, pinned policy
+ * version (after a policy pin, say): one submission, or every pending and
+ * blocked one. Refused while the policy files differ from the pinned version:
+ * their verdict would be the tampered set's. Each is its own transaction with
+ * its submission.reevaluate event. Exit codes as submit's: 0 when every one is
+ * now allowed, 3 when any still waits, 1 on errors, 4 when refused.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+typedef struct ids {
+	int64_t *v;
+	size_t n, cap;
+} ids;
+
+static bool collect(void *ctx, const sub_row *r)
+{
+	ids *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (l->v == NULL)
+			abort();
+	}
+	l->v[l->n++] = r->id;
+	return true;
+}
+
+int cmd_reevaluate(const command *c, args *a)
+{
+	bool all = arg_has(a, "--pending");
+	if ((a->npos != 1 && !all) || (a->npos > 0 && all)) {
+		usage_error(c, "%s", "give one submission ID, or --pending for every waiting one");
+		return EXIT_USAGE;
+	}
+	policy_set *ps = load_policies(a);
+	if (ps == NULL)
+		return EXIT_ERROR;
+	guard g;
+	if (!guard_open(a, &g, true)) {
+		policy_set_free(ps);
+		return guard_exit(&g);
+	}
+	eval_options o;
+	eval_options_default(&o);
+	o.now = (int64_t)time(NULL);
+	o.enforcement = g.cfg.enforcement;
+	o.fail_closed = g.cfg.fail_closed;
+	int version = store_policy_version(g.s), rc = EXIT_OK;
+	ids list = { 0 };
+	if (all) {
+		if (!query_list(g.s, "waiting", NULL, 0, collect, &list)) {
+			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			rc = EXIT_ERROR;
+		}
+	} else {
+		sub_row r;
+		int found = query_get(g.s, a->pos[0], &r);
+		if (found > 0) {
+			collect(&list, &r);
+			query_row_done(&r);
+		} else {
+			fprintf(stderr, "arbiter: %s\n", found == 0 ? "no such submission" : g.s->err);
+			rc = found == 0 ? EXIT_REFUSED : EXIT_ERROR;
+		}
+	}
+	for (size_t i = 0; i < list.n && rc != EXIT_ERROR; i++) {
+		char before[16];
+		eval_result r;
+		if (!store_begin(g.s) ||
+		    !store_reevaluate(g.s, ps, version, list.v[i], &o, g.actor, before, &r) ||
+		    !store_commit(g.s)) {
+			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			store_rollback(g.s);
+			rc = all ? EXIT_ERROR : EXIT_REFUSED;
+			continue;
+		}
+		printf("submission %lld: %s -> %s under policy version %d\n", (long long)list.v[i],
+		    before, status_name(r.status), version);
+		if (status_exit_code(r.status) != 0 && rc == EXIT_OK)
+			rc = EXIT_WAITING;
+	}
+	if (all && list.n == 0)
+		printf("no waiting submissions\n");
+	free(list.v);
+	guard_close(&g);
+	policy_set_free(ps);
+	return rc;
+}
