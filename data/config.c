@@ -5,6 +5,7 @@
  * malformed file is an error at its FILE:LINE:COL: fail closed, never
  * silently fall back to defaults.
  */
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,4 +165,41 @@ char *store_result_json(store *s, int64_t id, const char **status)
 	}
 	sqlite3_finalize(st);
 	return out;
+}
+
+/* Whether the newest enforcement.toggle event says enforcement is enabled
+ * (true when there is none: a new store enforces). */
+static bool last_toggle(store *s, bool *enabled)
+{
+	sqlite3_stmt *st;
+	*enabled = true;
+	if (sqlite3_prepare_v2(s->db, "SELECT json_extract(details, '$.enabled') FROM audit "
+	    "WHERE event = 'enforcement.toggle' ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*enabled = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE || store_fail(s, "cannot read the audit log");
+}
+
+bool enforcement_audit(store *s, bool enabled, const char *actor)
+{
+	bool was;
+	if (!last_toggle(s, &was))
+		return false;
+	if (was == enabled)
+		return true;
+	if (!store_load_signing_key(s) || !store_begin(s))
+		return false;
+	bool ok = last_toggle(s, &was);
+	if (ok && was != enabled) {
+		json_t *d = json_pack("{s:b}", "enabled", enabled);
+		ok = audit_append(s, actor, "enforcement.toggle", "config.yaml", d);
+		json_decref(d);
+	}
+	ok = ok && store_commit(s);
+	if (!ok)
+		store_rollback(s);
+	return ok;
 }

@@ -147,6 +147,8 @@ static bool configure(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	sqlite3_busy_handler(db, busy_wait, NULL);
+	int persist = 1;
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
 	    NULL, NULL, &msg) != SQLITE_OK) {

@@ -91,6 +91,9 @@ void settings_default(settings *c);
 bool store_settings(store *s, settings *c, diags *errs);
 /* The enforcement settings into o. */
 bool store_config(store *s, eval_options *o, diags *errs);
+/* Audits enforcement.toggle when enforcement.enabled differs from what the
+ * last such event recorded (own transaction). */
+bool enforcement_audit(store *s, bool enabled, const char *actor);
 
 /* ---- integrity.c: the pinned policy set (PRODUCT.md section 5) ---- */
 typedef struct integrity {

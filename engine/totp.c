@@ -45,6 +45,8 @@ bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window
 	for (int off = -window; off <= window; off++) {
 		char want[TOTP_DIGITS + 1];
 		int64_t s = base + off;
+		if (s < 0)
+			continue;       /* before 1970: no such step */
 		if (!totp_code(key, keylen, s * TOTP_STEP, TOTP_DIGITS, want))
 			return false;
 		bool same = sodium_memcmp(want, given, TOTP_DIGITS) == 0;

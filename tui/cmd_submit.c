@@ -171,9 +171,6 @@ int cmd_submit(const command *c, args *a)
 			integrity_warn(s, &integ, actor_name(a));
 			b.opts.tampered = integ.what;
 		}
-		if (!b.opts.enforcement)
-			fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
-			    "false): every submission is allowed\n");
 		submitting st = { s, store_policy_version(s), actor_name(a) };
 		pending_open(&st);
 		b.ctx = &st;

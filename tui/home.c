@@ -98,8 +98,21 @@ store *open_store(const args *a)
 		return NULL;
 	}
 	store *s = store_open(dir, err, sizeof err);
-	if (s == NULL)
+	if (s == NULL) {
 		fprintf(stderr, "arbiter: %s\n", err);
+		return NULL;
+	}
+	settings c;
+	diags errs = { 0 };
+	if (store_settings(s, &c, &errs) && !c.enforcement) {
+		fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
+		    "false): every submission is allowed, unless the policy files are tampered\n");
+	}
+	/* audited by whoever notices first; a reader without the key leaves it */
+	if (errs.n == 0 && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c.enforcement,
+	    actor_name(a)))
+		s->err[0] = '\0';
+	diags_free(&errs);
 	return s;
 }
 
