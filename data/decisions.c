@@ -60,6 +60,7 @@ static bool override_terms(store *s, int64_t id, decision_plan *p, char *why, si
 	    "FROM findings WHERE submission_id = ? AND effect = 'deny' ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the findings");
+	sqlite3_bind_int64(st, 1, id);
 	p->approvals = 1;
 	p->max_duration = 0;
 	p->needs_admin = false;

@@ -56,7 +56,7 @@ int cmd_reevaluate(const command *c, args *a)
 	int version = store_policy_version(g.s), rc = EXIT_OK;
 	ids list = { 0 };
 	if (all) {
-		if (!query_list(g.s, "waiting", NULL, 0, collect, &list)) {
+		if (!query_list(g.s, "waiting", NULL, INT64_MAX, collect, &list)) {
 			fprintf(stderr, "arbiter: %s\n", g.s->err);
 			rc = EXIT_ERROR;
 		}
