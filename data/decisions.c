@@ -282,3 +282,28 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 	json_decref(d);
 	return ok;
 }
+
+bool override_progress(store *s, int64_t id, int *given, int *required)
+{
+	decision_plan p = { .id = id };
+	char why[256];
+	*given = *required = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT evaluated_ms FROM submissions WHERE id = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the submission");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		p.evaluated_ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	bool mine;
+	why[0] = '\0';
+	if (!override_terms(s, id, &p, why, sizeof why))
+		return why[0] != '\0';  /* not overridable: no progress to show */
+	int n = partials(s, id, p.evaluated_ms, "", &mine);
+	if (n < 0)
+		return store_fail(s, "cannot read the decisions");
+	*given = n;
+	*required = p.approvals;
+	return true;
+}

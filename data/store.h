@@ -179,6 +179,10 @@ int decision_check(store *s, const settings *c, int64_t id, const decision_req *
 /* Records the checked decision, the submission's new status and the audit
  * event (decision.approve, decision.reject, override.partial, override.grant). */
 bool decision_record(store *s, const decision_req *q, const decision_plan *p);
+/* For a blocked submission: the approvals given towards an override since
+ * its last evaluation, and the approvals it needs (0 and 0 when it may not
+ * be overridden). */
+bool override_progress(store *s, int64_t id, int *given, int *required);
 
 /* ---- keys.c: the Ed25519 key pair in minisign's formats ---- */
 typedef struct keypair {

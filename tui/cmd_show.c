@@ -38,7 +38,7 @@ static void print_indented(const json_t *j, size_t flags)
 }
 
 static void print_text(const sub_row *r, const json_t *doc, const json_t *findings,
-    const json_t *decisions, const json_t *events)
+    const json_t *decisions, const json_t *events, int given, int required)
 {
 	printf("submission %lld: %s\n", (long long)r->id, r->status);
 	printf("  ref        %s\n", r->ref ? r->ref : "-");
@@ -52,6 +52,9 @@ static void print_text(const sub_row *r, const json_t *doc, const json_t *findin
 		printf("  decided    %s\n", r->decided_at);
 	if (r->expires_at)
 		printf("  expires    %s\n", r->expires_at);
+	if (given > 0)
+		printf("  override   %d of %d approvals given: %d more needed, each from a different "
+		    "reviewer\n", given, required, required - given);
 
 	printf("\ndocument:\n");
 	if (doc)
@@ -112,13 +115,19 @@ int cmd_show(const command *c, args *a)
 	json_t *decisions = query_decisions(s, r.id);
 	json_t *events = query_events(s, r.id);
 	json_t *doc = r.document ? json_loads(r.document, JSON_DECODE_ANY, NULL) : NULL;
-	if (result == NULL || findings == NULL || decisions == NULL || events == NULL) {
+	int given = 0, required = 0;
+	bool progress = strcmp(r.status, "blocked") != 0 ||
+	    override_progress(s, r.id, &given, &required);
+	if (result == NULL || findings == NULL || decisions == NULL || events == NULL || !progress) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
 		rc = EXIT_ERROR;
 	} else if (arg_has(a, "--json")) {
 		json_object_set(result, "document", doc ? doc : json_null());
 		json_object_set(result, "decisions", decisions);
 		json_object_set(result, "events", events);
+		if (given > 0)
+			json_object_set_new(result, "override", json_pack("{s:i,s:i}", "given", given,
+			    "required", required));
 		char *text = json_dumps(result, JSON_COMPACT);
 		if (text == NULL) {
 			fprintf(stderr, "arbiter: submission %lld cannot be encoded as JSON\n",
@@ -129,7 +138,7 @@ int cmd_show(const command *c, args *a)
 		}
 		free(text);
 	} else {
-		print_text(&r, doc, findings, decisions, events);
+		print_text(&r, doc, findings, decisions, events, given, required);
 	}
 	json_decref(doc);
 	json_decref(result);
