@@ -23,3 +23,23 @@ mkdir "$T/p" && cp "$EX"/policies/*.yaml "$T/p/" && chmod u+w "$T"/p/*.yaml
 printf 'version: 1\npolicies:\n  - name: x\n    type: nope\n    severity: hi\n  - name: y\n    type: expression\n    condition: "a >> 1"\n' > "$T/p/99.yaml"
 vg policy check --policies "$T/p"
 vg policy list --policies "$EX/policies" --json
+
+# the store and the review commands: enrolment (the secret and QR code),
+# submit, a decision with a code, an override, a tampered policy file, a pin
+"$PLAIN" init "$T/s" > /dev/null || fail "init for the store's valgrind checks"
+export ARBITER_HOME=$T/s
+vg reviewer add vgadmin --role admin
+sed -n 's/^secret (base32): //p' "$OUT" > "$T/secret.vgadmin"
+[ -s "$T/secret.vgadmin" ] && pass "the enrolment under valgrind printed the secret" || fail "no secret printed"
+ARBITER=$PLAIN enrol vgrev --role admin --as vgadmin --code "$(code vgadmin)" || fail "enrol vgrev"
+vg submit "$EX"/submissions/code-04-cleanup.yaml "$EX"/submissions/rom-02-header-patch.yaml
+vg --as vgrev approve 1 --ack --note checked --code "$(code vgrev)"
+expect_out "approved by vgrev" "the approval under valgrind went through"
+vg --as vgrev override 2 --justification "checked by hand against the dump" --expires 1h --code "$(code vgrev)"
+expect_out "override 1 of 2 recorded by vgrev" "the partial override under valgrind went through"
+vg show 2
+vg reviewer list --json
+chmod u+w "$T/s/.arbiter/policies/10-rom.yaml" && echo "# edited" >> "$T/s/.arbiter/policies/10-rom.yaml"
+vg submit "$EX"/submissions/rom-01-clean-patch.yaml
+vg --as vgadmin policy pin --justification "a comment added to the ROM policies" --code "$(code vgadmin)"
+vg reevaluate --pending
