@@ -9,9 +9,10 @@
 # disabled enforcement; wait; and a chain that still verifies.
 #
 # A code (time step) is accepted once per reviewer, and only within one step
-# of now: code NAME hands out the next unused step of NAME, and the work is
-# spread over several reviewers so that nobody needs a third code in one
-# step (the script then sleeps until the next).
+# of now: code NAME hands out the next unused step of NAME (from one step
+# back to one ahead: three in a burst), and the work is spread over eight
+# reviewers so that nobody needs a fourth before the clock moves on (the
+# script would then sleep until the next step).
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
 cd "$T" || exit 1
