@@ -72,5 +72,5 @@ code() {
 # pin NAME: pins the store's policy files as NAME, an admin enrolled by enrol.
 pin() {
 	"$ARBITER" --as "$1" policy pin --justification "a test changes the pinned policies" \
-		--code "$(code "$1")" > /dev/null
+		--code "$(code "$1")" > /dev/null 2>&1
 }
