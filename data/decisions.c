@@ -129,9 +129,11 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 	int64_t secs = q->expires_s ? q->expires_s : c->override_default_duration;
 	if (p->max_duration > 0 && secs > p->max_duration) {
 		if (q->expires_s) {
-			snprintf(why, len, "submission %lld: policy %s allows an override of at most %llds "
-			    "(max_duration); asked for %llds", (long long)id, p->max_policy,
-			    (long long)p->max_duration, (long long)q->expires_s);
+			arena *a = arena_new();
+			snprintf(why, len, "submission %lld: policy %s allows an override of at most %s "
+			    "(max_duration); --expires asked for %s", (long long)id, p->max_policy,
+			    duration_format(a, p->max_duration), duration_format(a, q->expires_s));
+			arena_free(a);
 			return false;
 		}
 		secs = p->max_duration;         /* the default, capped */
