@@ -113,39 +113,61 @@ static size_t branches_for(const char *filter, branch out[8])
 	return n;
 }
 
-bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
-    bool (*fn)(void *ctx, const sub_row *r), void *ctx)
+/* The SELECT of a listing: matching rows in id order (dir), after cursor
+ * (when after is set) and, with search, whose title, action, submitter or ref
+ * contains :search. Parameters: :limit, :kind, :now, :cursor, :search. */
+static bool list_sql(store *s, strbuf *sql, const char *filter, const char *kind, bool search,
+    bool after, const char *dir)
 {
-	if (filter == NULL)
-		filter = "all";
-	bool oldest_first = strcmp(filter, "waiting") == 0 || strcmp(filter, "pending") == 0 ||
-	    strcmp(filter, "blocked") == 0;
-	const char *dir = oldest_first ? "ASC" : "DESC";
-	strbuf sql = { 0 };
-	char buf[512];
+	char buf[768], cond[256];
 	branch br[8];
 	size_t nb = strcmp(filter, "all") == 0 ? 0 : branches_for(filter, br);
 	if (strcmp(filter, "all") != 0 && nb == 0) {
 		snprintf(s->err, sizeof s->err, "unknown status filter %s", filter);
 		return false;
 	}
+	snprintf(cond, sizeof cond, "%s%s%s", kind ? " AND kind = :kind" : "",
+	    after ? (strcmp(dir, "ASC") == 0 ? " AND id > :cursor" : " AND id < :cursor") : "",
+	    search ? " AND (instr(lower(ifnull(title, '')), :search) OR instr(lower(action), :search)"
+	    " OR instr(lower(ifnull(submitter, '')), :search) OR instr(lower(ifnull(ref, '')), :search))" :
+	    "");
 	if (nb == 0) {
-		snprintf(buf, sizeof buf, "SELECT " ROW_COLUMNS " FROM submissions%s ORDER BY id %s "
-		    "LIMIT :limit", kind ? " WHERE kind = :kind" : "", dir);
-		sb_puts(&sql, buf);
-	} else {
-		sb_puts(&sql, "SELECT * FROM (");
-		for (size_t i = 0; i < nb; i++) {
-			/* the stored statuses are constants of this file: no quoting needed */
-			snprintf(buf, sizeof buf, "%sSELECT * FROM (SELECT " ROW_COLUMNS " FROM submissions "
-			    "WHERE status = '%s'%s%s ORDER BY id %s LIMIT :limit)", i ? " UNION ALL " : "",
-			    br[i].stored, kind ? " AND kind = :kind" : "",
-			    br[i].expiry == EXP_LIVE ? " AND (expires_at IS NULL OR expires_at > :now)" :
-			    br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "", dir);
-			sb_puts(&sql, buf);
-		}
-		snprintf(buf, sizeof buf, ") ORDER BY id %s LIMIT :limit", dir);
-		sb_puts(&sql, buf);
+		snprintf(buf, sizeof buf, "SELECT " ROW_COLUMNS " FROM submissions WHERE 1%s ORDER BY id "
+		    "%s LIMIT :limit", cond, dir);
+		sb_puts(sql, buf);
+		return true;
+	}
+	sb_puts(sql, "SELECT * FROM (");
+	for (size_t i = 0; i < nb; i++) {
+		/* the stored statuses are constants of this file: no quoting needed */
+		snprintf(buf, sizeof buf, "%sSELECT * FROM (SELECT " ROW_COLUMNS " FROM submissions "
+		    "WHERE status = '%s'%s%s ORDER BY id %s LIMIT :limit)", i ? " UNION ALL " : "",
+		    br[i].stored, cond,
+		    br[i].expiry == EXP_LIVE ? " AND (expires_at IS NULL OR expires_at > :now)" :
+		    br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "", dir);
+		sb_puts(sql, buf);
+	}
+	snprintf(buf, sizeof buf, ") ORDER BY id %s LIMIT :limit", dir);
+	sb_puts(sql, buf);
+	return true;
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *text)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (i > 0 && text != NULL)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+}
+
+bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
+    bool (*fn)(void *ctx, const sub_row *r), void *ctx)
+{
+	strbuf sql = { 0 };
+	bool search = q->search != NULL && q->search[0] != '\0';
+	if (!list_sql(s, &sql, q->filter ? q->filter : "all", q->kind, search, q->after, ascending ?
+	    "ASC" : "DESC")) {
+		free(sql.s);
+		return false;
 	}
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, sql.s, (int)sql.n, &st, NULL);
@@ -154,8 +176,19 @@ bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
 		return store_fail(s, "cannot list submissions");
 	bind_now(st);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
-	if (kind != NULL)
-		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":kind"), kind, -1, SQLITE_STATIC);
+	bind_named_text(st, ":kind", q->kind);
+	if (q->after)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":cursor"), q->cursor);
+	if (search) {
+		char *lower = strdup(q->search);
+		if (lower == NULL)
+			abort();
+		for (char *c = lower; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		bind_named_text(st, ":search", lower);
+		free(lower);
+	}
 	sub_row r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
@@ -168,6 +201,38 @@ bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
 	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot list submissions");
 	sqlite3_finalize(st);
 	return ok;
+}
+
+bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
+    bool (*fn)(void *ctx, const sub_row *r), void *ctx)
+{
+	if (filter == NULL)
+		filter = "all";
+	bool oldest_first = strcmp(filter, "waiting") == 0 || strcmp(filter, "pending") == 0 ||
+	    strcmp(filter, "blocked") == 0;
+	page_query q = { .filter = filter, .kind = kind };
+	return query_page(s, &q, oldest_first, limit, fn, ctx);
+}
+
+int64_t query_count(store *s, const char *filter)
+{
+	branch br[8];
+	size_t nb = branches_for(filter, br);
+	int64_t total = 0;
+	for (size_t i = 0; i < nb; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM submissions WHERE status = '%s'%s",
+		    br[i].stored, br[i].expiry == EXP_LIVE ? " AND (expires_at IS NULL OR expires_at > :now)"
+		    : br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "");
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return store_fail(s, "cannot count submissions"), -1;
+		bind_now(st);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			total += sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return total;
 }
 
 int query_get(store *s, const char *key, sub_row *r)

@@ -298,6 +298,18 @@ int query_status_exit(const char *status);
  * queue's order), else newest first. fn returns false to stop. */
 bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
     bool (*fn)(void *ctx, const sub_row *r), void *ctx);
+/* A page of a listing for the console: keyset paging by id. */
+typedef struct page_query {
+	const char *filter;     /* as list --status; NULL: all */
+	const char *kind;       /* NULL: any */
+	const char *search;     /* in title, action, submitter or ref, any case; NULL: none */
+	bool after;             /* only ids beyond cursor, in the listing's direction */
+	int64_t cursor;
+} page_query;
+bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
+    bool (*fn)(void *ctx, const sub_row *r), void *ctx);
+/* Submissions matching a status filter other than all; -1 on error. */
+int64_t query_count(store *s, const char *filter);
 /* The submission whose id (all digits) or ref is key, with its document:
  * 1 found (call query_row_done), 0 none, -1 error (s->err). */
 int query_get(store *s, const char *key, sub_row *r);
