@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode
+LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode ncursesw
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
@@ -84,7 +84,7 @@ test: deps
 	@sh tests/run.sh build/asan
 
 run: deps arbiter
-	@sh docs/tour.sh
+	@sh docs/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps

@@ -332,7 +332,8 @@ static json_t *rows_json(store *s, const char *sql, int64_t id, const char *cons
 			json_t *v;
 			if (strcmp(names[i], "overridable") == 0) {
 				v = json_boolean(sqlite3_column_int(st, i));
-			} else if (strcmp(names[i], "seq") == 0) {
+			} else if (strcmp(names[i], "seq") == 0 || strcmp(names[i], "approvals") == 0 ||
+			    strcmp(names[i], "max_duration") == 0) {
 				v = json_integer(sqlite3_column_int64(st, i));
 			} else if (strcmp(names[i], "details") == 0) {
 				v = json_loads(text_or_null(st, i) ? text_or_null(st, i) : "{}", 0, NULL);
@@ -357,10 +358,11 @@ static json_t *rows_json(store *s, const char *sql, int64_t id, const char *cons
 json_t *query_findings(store *s, int64_t id)
 {
 	static const char *const names[] = { "policy", "type", "severity", "effect", "overridable",
-		"message", "detail", "path", "source", NULL };
+		"message", "detail", "path", "source", "approvals", "role", "max_duration", NULL };
 	return rows_json(s, "SELECT policy, type, severity, effect, overridable, message, detail, "
-	    "path, source FROM findings WHERE submission_id = :id ORDER BY id", id, names,
-	    "cannot read the findings");
+	    "path, source, approvals, role, max_duration FROM findings WHERE submission_id = :id "
+	    "ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, id", id,
+	    names, "cannot read the findings");
 }
 
 json_t *query_decisions(store *s, int64_t id)

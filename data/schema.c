@@ -16,7 +16,8 @@
  * what each submission used; quota_totals is derived from it by a trigger.
  * per is the per value, or '' with has_per 0 for a quota without one.
  *
- * Version 4 keeps each finding's override terms, see schema_v4.
+ * Version 4 keeps each finding's override terms, see schema_v4; version 5
+ * indexes the audit log by actor for the console's filter.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init.
@@ -126,6 +127,10 @@ static const char *const schema_v4 =
     "CREATE TABLE code_failures (reviewer TEXT NOT NULL, at_ms INTEGER NOT NULL);\n"
     "CREATE INDEX code_failures_key ON code_failures (reviewer, at_ms);\n";
 
+/* Version 5: the audit browser filters by actor. */
+static const char *const schema_v5 =
+    "CREATE INDEX audit_actor ON audit (actor, seq);\n";
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
@@ -135,6 +140,7 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen)
 	    sqlite3_exec(db, schema_v2, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v3, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v4, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v5, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
@@ -202,6 +208,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	if (version < 3 && !migrate_step(db, 2, schema_v3, err, errlen))
 		return false;
 	if (version < 4 && !migrate_step(db, 3, schema_v4, err, errlen))
+		return false;
+	if (version < 5 && !migrate_step(db, 4, schema_v5, err, errlen))
 		return false;
 	return true;
 }

@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct json_t;
 
@@ -247,6 +247,42 @@ struct json_t *audit_summary(store *s, int64_t events);
 bool audit_last_seq(store *s, int64_t *seq);
 /* PRAGMA data_version: changes when another connection commits. */
 bool store_data_version(store *s, int64_t *version);
+
+/* ---- audit_page.c: the console's audit browser ---- */
+typedef struct audit_cursor {
+	const char *event, *actor, *subject;    /* exact matches, or NULL */
+	int64_t seq;            /* start beyond this seq (exclusive); 0: at the end */
+	bool older;             /* towards seq 1, newest first; else towards the head */
+} audit_cursor;
+/* Streams at most limit matching events from the cursor: keyset paging, one
+ * index walk per page whatever the size of the log. */
+bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx);
+/* Called as a long read goes: rows done so far of total. false stops it. */
+typedef bool (*audit_progress)(void *ctx, int64_t done, int64_t total);
+/* Runs run(s, arg), calling progress about every 1% of total with the rows
+ * that full-table scans on s have stepped over meanwhile (NULL: no calls).
+ * Stopped by progress: false with "stopped" in s->err. */
+bool audit_watched(store *s, int64_t total, audit_progress progress, void *ctx,
+    bool (*run)(store *s, void *arg), void *arg);
+/* audit_verify, watched: total is the last seq. */
+bool audit_verify_progress(store *s, const unsigned char pk[32], verify_result *r,
+    audit_progress progress, void *ctx);
+
+/* ---- audit_files.c: the signed checkpoint and export report ---- */
+/* DIR/arbiter-WHAT-2026-11-21-070312.EXT, for now (dir NULL: no directory). */
+void audit_file_name(const char *dir, const char *what, const char *ext, char *out, size_t len);
+/* Audits audit.checkpoint (own transaction), then writes path (store id,
+ * head seq and hash, time) and path.minisig; *seq and hash are the head it
+ * records. false: the reason in err. */
+bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64_t *seq,
+    char hash[65], char *err, size_t errlen);
+/* Audits audit.export (own transaction), then writes the report of one
+ * snapshot to path (through a temporary file renamed into place) and
+ * path.minisig. r is the verification the report records: a log that fails
+ * it is still exported, with r->ok false. progress (or NULL) hears of the
+ * two passes over the log, reading and verifying. false: the reason in err. */
+bool audit_write_export(store *s, const char *actor, const char *path, verify_result *r,
+    audit_progress progress, void *ctx, char *err, size_t errlen);
 
 /* ---- submissions.c: storing and reading submissions ---- */
 typedef struct stored {

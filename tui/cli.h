@@ -138,6 +138,7 @@ int cmd_reviewer_list(const command *c, args *a);
 int cmd_reviewer_disable(const command *c, args *a);
 int cmd_policy_pin(const command *c, args *a);
 int cmd_reevaluate(const command *c, args *a);
+int cmd_tui(const command *c, args *a);
 
 /* qr.c: a QR code of text, drawn with half blocks */
 bool qr_print(FILE *out, const char *text);

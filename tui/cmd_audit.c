@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +58,7 @@ int cmd_audit_verify(const command *c, args *a)
 	return rc;
 }
 
-/* Writes FILE and FILE.minisig: the store id, the head seq and its hash. The
- * checkpoint's own audit event is appended first, so the checkpoint covers it. */
+/* Writes FILE and FILE.minisig (audit_write_checkpoint). */
 int cmd_audit_checkpoint(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
@@ -68,43 +66,21 @@ int cmd_audit_checkpoint(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	char path[PATH_MAX], ts[32], hash[65], comment[256], err[512];
-	format_time(now_ms(), ts);
+	char path[PATH_MAX], hash[65], err[512];
 	const char *out = arg_get(a, "--out");
 	if (out == NULL) {
-		snprintf(path, sizeof path, "arbiter-checkpoint-%.10s-%.2s%.2s%.2s.txt", ts, ts + 11,
-		    ts + 14, ts + 17);
+		audit_file_name(NULL, "checkpoint", "txt", path, sizeof path);
 		out = path;
 	}
-	keypair kp;
+	int64_t seq;
 	int rc = EXIT_ERROR;
-	json_t *details = json_pack("{s:s}", "file", out);
-	if (!keys_load_secret(s->dir, &kp, err, sizeof err)) {
+	if (!audit_write_checkpoint(s, actor_name(a), out, &seq, hash, err, sizeof err)) {
 		fprintf(stderr, "arbiter: %s\n", err);
-	} else if (!store_begin(s) || !audit_append(s, actor_name(a), "audit.checkpoint", s->id,
-	    details) || !store_commit(s)) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
 	} else {
-		sodium_bin2hex(hash, sizeof hash, s->head_hash, 32);
-		FILE *f = fopen(out, "w");
-		if (f == NULL || fprintf(f, "arbiter audit checkpoint\nstore: %s\nseq: %lld\n"
-		    "hash: %s\ntime: %s\n", s->id, (long long)s->head_seq, hash, ts) < 0 ||
-		    fclose(f) != 0) {
-			fprintf(stderr, "arbiter: %s: %s\n", out, strerror(errno));
-		} else {
-			snprintf(comment, sizeof comment, "arbiter checkpoint store %s seq %lld", s->id,
-			    (long long)s->head_seq);
-			if (!keys_sign_file(&kp, out, comment, err, sizeof err)) {
-				fprintf(stderr, "arbiter: %s\n", err);
-			} else {
-				printf("checkpoint: seq %lld, hash %s\nwrote %s and %s.minisig (keep them off "
-				    "this machine)\n", (long long)s->head_seq, hash, out, out);
-				rc = EXIT_OK;
-			}
-		}
+		printf("checkpoint: seq %lld, hash %s\nwrote %s and %s.minisig (keep them off "
+		    "this machine)\n", (long long)seq, hash, out, out);
+		rc = EXIT_OK;
 	}
-	sodium_memzero(&kp, sizeof kp);
-	json_decref(details);
 	store_close(s);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -34,6 +35,7 @@ static const char *const reviewer_options[] = { "--as", "--code", NULL };
 static const char *const json_only[] = { "--json", NULL };
 static const char *const pin_options[] = { "--as", "--code", "--justification", NULL };
 static const char *const reevaluate_options[] = { "--as", "--pending", NULL };
+static const char *const tui_options[] = { "--as", NULL };
 static const char *const audit_tail_options[] = { "--follow", "--limit", "--json", NULL };
 
 static const command commands[] = {
@@ -71,6 +73,7 @@ static const command commands[] = {
 	{ "policy pin", "--justification TEXT [--code CODE|-]",
 	    "record the policy files as the next policy version (admin)", pin_options,
 	    cmd_policy_pin },
+	{ "tui", "", "the reviewer console (the default on a terminal)", tui_options, cmd_tui },
 	{ "policy check", "[--policies DIR]",
 	    "load the policies and report every error", check_options, cmd_policy_check },
 	{ "policy list", "[--policies DIR] [--json]",
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
 			printf("arbiter %s\n", ARBITER_VERSION);
 			return EXIT_OK;
 		}
+		if (!arg_has(&a, "--help") && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			name = "tui";   /* arbiter alone on a terminal opens the console */
+	}
+	if (name == NULL) {
 		print_help();
 		return arg_has(&a, "--help") ? EXIT_OK : EXIT_USAGE;
 	}

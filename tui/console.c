@@ -1,0 +1,420 @@
+/*
+ * console.c: arbiter tui: the curses main loop, header, footer, keys.
+ *
+ * The loop waits for a key at most 250 ms; between keys it polls SQLite's
+ * data_version, so submissions and decisions made by other processes appear
+ * within a second without a key press, and it re-checks the policy files'
+ * integrity every few seconds. Every frame is drawn whole: the header (store,
+ * reviewer, policy version and integrity, counts), a red banner while the
+ * policies are tampered, the top screen's body, and the footer (its keys and
+ * the message line). The terminal is restored on every exit, including fatal
+ * signals; below 80x24 the console says so instead of drawing.
+ */
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "console.h"
+
+enum { MIN_COLS = 80, MIN_ROWS = 24, POLL_MS = 250, INTEGRITY_MS = 3000 };
+
+static volatile sig_atomic_t curses_on;
+
+static void restore_terminal(int sig)
+{
+	if (curses_on)
+		endwin();
+	curses_on = 0;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void console_message(console *c, int kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof c->message, fmt, ap);
+	va_end(ap);
+	c->message_kind = kind;
+}
+
+void console_push(console *c, screen *sc)
+{
+	sc->below = c->top;
+	c->top = sc;
+}
+
+void console_pop(console *c)
+{
+	screen *sc = c->top;
+	if (sc == NULL || sc->below == NULL) {
+		c->quit = true;
+		return;
+	}
+	c->top = sc->below;
+	if (sc->destroy)
+		sc->destroy(sc);
+	free(sc);
+	if (c->top->reload)
+		c->top->reload(c, c->top);
+}
+
+int put_clipped(int y, int x, const char *text, int w)
+{
+	if (text == NULL || w <= 0)
+		return 0;
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	int used = 0;
+	const char *p = text;
+	move(y, x);
+	while (*p != '\0') {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			wc = L'?';
+			n = 1;
+			memset(&st, 0, sizeof st);
+		}
+		if (wc == L'\n' || wc == L'\t' || wc == L'\r')
+			wc = L' ';
+		int cw = wcwidth(wc);
+		if (cw < 0) {
+			wc = L'?';
+			cw = 1;
+		}
+		if (used + cw > w)
+			break;
+		addnwstr(&wc, 1);
+		used += cw;
+		p += n;
+	}
+	return used;
+}
+
+attr_t console_attr(const console *c, const char *word)
+{
+	static const struct { const char *word; int pair; } map[] = {
+		{ "critical", PAIR_CRIT }, { "blocked", PAIR_CRIT }, { "rejected", PAIR_CRIT },
+		{ "expired", PAIR_CRIT }, { "deny", PAIR_CRIT }, { "warning", PAIR_WARN },
+		{ "pending", PAIR_WARN }, { "require_approval", PAIR_WARN }, { "warn", PAIR_WARN },
+		{ "info", PAIR_INFO }, { "allowed", PAIR_OK }, { "approved", PAIR_OK },
+		{ "overridden", PAIR_OK },
+	};
+	for (size_t i = 0; word && i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(word, map[i].word) == 0)
+			return c->colour ? COLOR_PAIR(map[i].pair) | (map[i].pair == PAIR_CRIT ? A_BOLD : 0)
+			    : (map[i].pair == PAIR_CRIT ? A_BOLD : A_NORMAL);
+	return A_NORMAL;
+}
+
+bool console_session_live(console *c)
+{
+	if (c->signed_in && now_ms() - c->last_activity_ms > c->cfg.session_idle * 1000) {
+		c->signed_in = false;
+		console_message(c, MSG_INFO, "signed out after %lld minutes idle",
+		    (long long)c->cfg.session_idle / 60);
+	}
+	return c->signed_in;
+}
+
+bool console_may_decide(console *c)
+{
+	if (c->integ.tampered) {
+		console_message(c, MSG_ERROR, "decisions are disabled: the policy files differ from "
+		    "pinned version %d (%s)", c->integ.version, c->integ.what);
+		return false;
+	}
+	if (!c->enrolled) {
+		console_message(c, MSG_ERROR, "%s is not an enrolled reviewer: browsing only", c->user);
+		return false;
+	}
+	return true;
+}
+
+static void check_integrity(console *c)
+{
+	integrity in;
+	if (!integrity_check(c->s, &in))
+		return;
+	if (in.tampered && (!c->integ.tampered || strcmp(in.digest, c->integ.digest) != 0))
+		integrity_audit_tamper(c->s, &in, c->user);
+	c->integ = in;
+	c->last_integrity_ms = now_ms();
+}
+
+void console_reload(console *c)
+{
+	c->waiting = query_count(c->s, "pending");
+	c->blocked = query_count(c->s, "blocked");
+	reviewer r;
+	c->enrolled = reviewer_get(c->s, c->user, &r) == 1 && !r.disabled;
+	c->admin = c->enrolled && r.admin;
+	if (!c->enrolled)
+		c->signed_in = false;
+	check_integrity(c);
+	if (c->top && c->top->reload)
+		c->top->reload(c, c->top);
+}
+
+static void draw_header(console *c)
+{
+	attrset(c->colour ? COLOR_PAIR(PAIR_HEAD) : A_REVERSE);
+	move(0, 0);
+	hline(' ', c->cols);
+	char who[128], left[PATH_MAX + 64], right[256];
+	if (!c->enrolled)
+		snprintf(who, sizeof who, "%s (read-only)", c->user);
+	else
+		snprintf(who, sizeof who, "%s%s (%s)", c->user, c->admin ? ", admin" : "",
+		    console_session_live(c) ? "signed in" : "not signed in: s");
+	snprintf(left, sizeof left, " arbiter  %s", c->s->dir);
+	snprintf(right, sizeof right, "%s  policies v%d %s  pending %lld  blocked %lld ", who,
+	    c->integ.version, c->integ.tampered ? "TAMPERED" : "intact", (long long)c->waiting,
+	    (long long)c->blocked);
+	int rw = (int)strlen(right);
+	put_clipped(0, 0, left, c->cols - rw - 1);
+	put_clipped(0, c->cols - rw > 0 ? c->cols - rw : 0, right, c->cols);
+	attrset(A_NORMAL);
+	if (c->integ.tampered) {
+		attrset(c->colour ? COLOR_PAIR(PAIR_BANNER) | A_BOLD : A_REVERSE | A_BOLD);
+		move(1, 0);
+		hline(' ', c->cols);
+		char banner[1024];
+		snprintf(banner, sizeof banner, " POLICIES TAMPERED: %s. Decisions are disabled until an "
+		    "admin runs arbiter policy pin.", c->integ.what);
+		put_clipped(1, 0, banner, c->cols);
+		attrset(A_NORMAL);
+	}
+}
+
+static void draw_footer(console *c)
+{
+	int y = c->rows - 2;
+	attrset(c->colour ? COLOR_PAIR(PAIR_HEAD) : A_REVERSE);
+	move(y, 0);
+	hline(' ', c->cols);
+	char keys[512] = "";
+	size_t used = 0;
+	for (const key_binding *k = c->top->keys; k && k->key; k++) {
+		if (k->decides && c->integ.tampered)
+			continue;
+		int n = snprintf(keys + used, sizeof keys - used, " %s %s ", k->label, k->help);
+		if (n < 0 || used + (size_t)n >= sizeof keys)
+			break;
+		used += (size_t)n;
+	}
+	put_clipped(y, 0, keys, c->cols);
+	attrset(A_NORMAL);
+	move(y + 1, 0);
+	clrtoeol();
+	if (c->message[0]) {
+		attrset(c->message_kind == MSG_ERROR ? console_attr(c, "critical") : A_NORMAL);
+		put_clipped(y + 1, 0, c->message, c->cols);
+		attrset(A_NORMAL);
+	}
+}
+
+static void draw(console *c)
+{
+	getmaxyx(stdscr, c->rows, c->cols);
+	erase();
+	if (c->cols < MIN_COLS || c->rows < MIN_ROWS) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "arbiter needs a terminal of at least %dx%d; this one is "
+		    "%dx%d. Resize it, or q to quit.", MIN_COLS, MIN_ROWS, c->cols, c->rows);
+		/* wrapped at spaces, as narrow as the terminal is */
+		const char *p = msg;
+		for (int y = 0; *p && y < c->rows && c->cols > 0; y++) {
+			int n = (int)strlen(p);
+			if (n > c->cols) {
+				n = c->cols;
+				while (n > 0 && p[n] != ' ')
+					n--;
+				if (n == 0)
+					n = c->cols;
+			}
+			mvaddnstr(y, 0, p, n);
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+		refresh();
+		return;
+	}
+	draw_header(c);
+	int top = c->integ.tampered ? 2 : 1;
+	c->top->cursor_y = -1;
+	c->top->draw(c, c->top, top, c->rows - 2 - top);
+	draw_footer(c);
+	if (c->top->cursor_y >= 0) {
+		move(c->top->cursor_y, 0);     /* the hardware cursor on the selected row */
+		curs_set(1);
+	} else {
+		curs_set(0);
+	}
+	refresh();
+}
+
+static const key_binding *find_key(const screen *sc, int ch)
+{
+	for (const key_binding *k = sc->keys; k && k->key; k++)
+		if (k->key == ch || (k->alt && k->alt == ch))
+			return k;
+	return NULL;
+}
+
+static void handle_mouse(console *c)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK || c->top->mouse == NULL)
+		return;
+	int wheel = (ev.bstate & BUTTON4_PRESSED) ? -1 :
+#ifdef BUTTON5_PRESSED
+	    (ev.bstate & BUTTON5_PRESSED) ? 1 :
+#endif
+	    0;
+	bool click = (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) != 0;
+	c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
+}
+
+static void dispatch(console *c, int ch)
+{
+	if (ch == 12) {                 /* Ctrl-L */
+		clearok(curscr, TRUE);
+		console_reload(c);
+		return;
+	}
+	if (ch == KEY_MOUSE) {
+		handle_mouse(c);
+		return;
+	}
+	if (c->cols < MIN_COLS || c->rows < MIN_ROWS) {
+		if (ch == 'q')
+			c->quit = true;
+		return;
+	}
+	const key_binding *k = find_key(c->top, ch);
+	if (k == NULL) {
+		if (ch == '?') {
+			console_push(c, help_screen(c, c->top));
+			return;
+		}
+		if (ch == 'A') {
+			if (strcmp(c->top->title, "audit log") != 0)   /* one browser is enough */
+				console_push(c, audit_screen(c));
+			return;
+		}
+		if (ch == 's') {
+			dialog_signin(c);
+			return;
+		}
+		if (ch == 27 || ch == 'q') {
+			console_pop(c);
+			return;
+		}
+		return;
+	}
+	if (k->decides && !console_may_decide(c))
+		return;
+	c->message[0] = '\0';
+	k->fn(c, c->top);
+}
+
+static void start_curses(console *c)
+{
+	initscr();
+	curses_on = 1;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	timeout(POLL_MS);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED
+#ifdef BUTTON5_PRESSED
+	    | BUTTON5_PRESSED
+#endif
+	    , NULL);
+	c->colour = has_colors() && getenv("NO_COLOR") == NULL;
+	if (c->colour) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_CRIT, COLOR_RED, -1);
+		init_pair(PAIR_WARN, COLOR_YELLOW, -1);
+		init_pair(PAIR_INFO, COLOR_CYAN, -1);
+		init_pair(PAIR_OK, COLOR_GREEN, -1);
+		init_pair(PAIR_HEAD, COLOR_BLACK, COLOR_CYAN);
+		init_pair(PAIR_BANNER, COLOR_WHITE, COLOR_RED);
+		init_pair(PAIR_SEL, COLOR_BLACK, COLOR_WHITE);
+		init_pair(PAIR_DIM, COLOR_BLUE, -1);
+	}
+}
+
+int cmd_tui(const command *cmd, args *a)
+{
+	if (!no_arguments(cmd, a))
+		return EXIT_USAGE;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "arbiter tui: needs a terminal (use list, show and the other commands "
+		    "in scripts)\n");
+		return EXIT_USAGE;
+	}
+	console c = { .a = a, .user = actor_name(a) };
+	c.s = open_store(a);
+	if (c.s == NULL)
+		return EXIT_ERROR;
+	diags errs = { 0 };
+	if (!store_settings(c.s, &c.cfg, &errs)) {
+		diags_print(&errs, stderr);
+		diags_free(&errs);
+		store_close(c.s);
+		return EXIT_ERROR;
+	}
+	diags_free(&errs);
+	store_load_signing_key(c.s);    /* a reader without the key can still browse */
+	setlocale(LC_ALL, "");
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS,
+		SIGFPE };
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		signal(fatal[i], restore_terminal);
+	start_curses(&c);
+	store_data_version(c.s, &c.data_version);
+	console_push(&c, queue_screen(&c));
+	console_reload(&c);
+	while (!c.quit) {
+		draw(&c);
+		int ch = getch();
+		if (ch == ERR) {
+			int64_t v;
+			if (store_data_version(c.s, &v) && v != c.data_version) {
+				c.data_version = v;
+				console_reload(&c);
+			} else if (now_ms() - c.last_integrity_ms > INTEGRITY_MS) {
+				check_integrity(&c);
+			}
+			continue;
+		}
+		if (ch == KEY_RESIZE)
+			continue;
+		c.last_activity_ms = c.signed_in && console_session_live(&c) ? now_ms() :
+		    c.last_activity_ms;
+		dispatch(&c, ch);
+	}
+	endwin();
+	curses_on = 0;
+	while (c.top) {
+		screen *sc = c.top;
+		c.top = sc->below;
+		if (sc->destroy)
+			sc->destroy(sc);
+		free(sc);
+	}
+	store_close(c.s);
+	return EXIT_OK;
+}

@@ -1,0 +1,907 @@
+/*
+ * screen_audit.c: the audit browser (A): the log newest first, one event in
+ * full, and the state of the hash chain.
+ *
+ * As in the queue, only the visible rows are read: the screen remembers the
+ * seq of its first row and reads one page beyond it (audit_page: keyset
+ * paging on seq through the primary key, or the event and subject indexes),
+ * so scrolling costs the same at the newest event and at the millionth.
+ * Filters on event, actor and submission (the event's subject) narrow the
+ * pages; # jumps to a seq.
+ *
+ * The header shows the chain state. Verifying reads the whole log, about 3 s
+ * a million events, so it runs unasked only while the log is small
+ * (AUTO_VERIFY events; then again whenever the store changes). Otherwise v
+ * runs it, its progress in the header and message line, Esc stopping it. A
+ * result speaks only for the events it covered, hence "verified to seq N";
+ * an export verifies its snapshot too, and its result is taken.
+ *
+ * Enter opens the event in a text view with checks of its own: the hash
+ * recomputed from prev and the fields, the link to the event before, and the
+ * signature against the store's public key. x and w write the signed export
+ * report and a checkpoint (data/audit_files.c, shared with audit export and
+ * audit checkpoint) beside the .arbiter directory and name them.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "console.h"
+#include "textview.h"
+
+enum { MAX_ROWS = 512, AUTO_VERIFY = 20000, MAX_HELD_KEYS = 16 };
+enum { CHAIN_UNKNOWN, CHAIN_VERIFYING, CHAIN_OK, CHAIN_TAMPERED, CHAIN_ERROR };
+
+typedef struct arow {
+	int64_t seq;
+	char ts[32], actor[65], event[32], subject[72], details[256];
+} arow;
+
+typedef struct audit_view {
+	char event[64], actor[128], subject[128];       /* filters; empty: any */
+	int64_t top_seq;        /* the first visible row; 0: the newest */
+	arow rows[MAX_ROWS];
+	int n, sel, height, body_top;
+	int64_t head;           /* the last seq */
+	int chain;
+	const char *busy;       /* while verifying: "verifying" or "exporting" */
+	int percent;
+	verify_result vr;       /* the last verification that finished */
+} audit_view;
+
+static const char *const event_names[] = { "store.init", "policy.pin", "policy.tamper",
+	"submission.create", "submission.reevaluate", "decision.approve", "decision.reject",
+	"override.partial", "override.grant", "code.failure", "code.replay", "reviewer.lockout",
+	"reviewer.add", "reviewer.disable", "enforcement.toggle", "audit.export", "audit.checkpoint",
+	"session.signin" };
+
+/* The colour of an event name, in the words console_attr knows. */
+static int event_attr(const console *c, const char *event)
+{
+	static const struct { const char *event, *word; } map[] = {
+		{ "policy.tamper", "critical" }, { "code.failure", "warning" },
+		{ "code.replay", "warning" }, { "reviewer.lockout", "warning" },
+		{ "decision.reject", "rejected" }, { "decision.approve", "approved" },
+		{ "override.grant", "overridden" }, { "override.partial", "pending" },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(event, map[i].event) == 0)
+			return console_attr(c, map[i].word);
+	return (int)A_NORMAL;
+}
+
+static const char *or_null(const char *filter)
+{
+	return filter[0] ? filter : NULL;
+}
+
+/* A row's details as "key=value ...": quicker to scan than the JSON. */
+static void flatten(const char *details, char *out, size_t len)
+{
+	json_t *j = json_loads(details, 0, NULL);
+	if (!json_is_object(j)) {
+		snprintf(out, len, "%s", details);
+		json_decref(j);
+		return;
+	}
+	size_t used = 0;
+	const char *key;
+	json_t *v;
+	out[0] = '\0';
+	json_object_foreach(j, key, v) {
+		char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text) {             /* {"critical":1} as {critical:1} */
+			char *to = text;
+			for (const char *from = text; *from; from++)
+				if (*from != '"')
+					*to++ = *from;
+			*to = '\0';
+		}
+		int n = snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", key,
+		    text ? text : json_string_value(v));
+		free(text);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	json_decref(j);
+}
+
+typedef struct collect {
+	arow *rows;
+	int n, max;
+} collect;
+
+static bool take(const audit_event *e, void *ctx)
+{
+	collect *c = ctx;
+	if (c->n >= c->max)
+		return false;
+	arow *r = &c->rows[c->n++];
+	r->seq = e->seq;
+	snprintf(r->ts, sizeof r->ts, "%s", e->ts);
+	snprintf(r->actor, sizeof r->actor, "%s", e->actor);
+	snprintf(r->event, sizeof r->event, "%s", e->event);
+	snprintf(r->subject, sizeof r->subject, "%s", e->subject);
+	flatten(e->details, r->details, sizeof r->details);
+	return true;
+}
+
+/* Reads up to max matching rows beyond seq (exclusive; 0: from the end),
+ * older (the list's direction) or newer. */
+static int fetch(console *c, const audit_view *av, int64_t seq, bool older, arow *out, int max)
+{
+	audit_cursor q = { .event = or_null(av->event), .actor = or_null(av->actor),
+		.subject = or_null(av->subject), .seq = seq, .older = older };
+	collect col = { out, 0, max };
+	if (!audit_page(c->s, &q, max, take, &col))
+		console_message(c, MSG_ERROR, "%s", c->s->err);
+	return col.n;
+}
+
+static void load(console *c, audit_view *av)
+{
+	int max = av->height > 0 && av->height < MAX_ROWS ? av->height : MAX_ROWS;
+	/* seq < top + 1: the page starts at the top row itself */
+	av->n = fetch(c, av, av->top_seq ? av->top_seq + 1 : 0, true, av->rows, max);
+	if (av->n == 0 && av->top_seq != 0) {
+		av->top_seq = 0;
+		av->n = fetch(c, av, 0, true, av->rows, max);
+	}
+	if (av->sel >= av->n)
+		av->sel = av->n > 0 ? av->n - 1 : 0;
+}
+
+static void scroll_to(console *c, audit_view *av, int64_t top, int sel)
+{
+	av->top_seq = top;
+	av->sel = sel;
+	load(c, av);
+}
+
+/* ---- verification ---- */
+
+typedef struct progress {
+	console *c;
+	screen *sc;
+	const char *doing;              /* "verifying the audit chain" */
+	bool stoppable;
+	int held[MAX_HELD_KEYS];        /* keys typed meanwhile, for after */
+	int nheld;
+	bool stopped;
+} progress;
+
+static void draw_title(console *c, const audit_view *av, int y);
+
+static void paint_message(console *c)
+{
+	move(c->rows - 1, 0);
+	clrtoeol();
+	put_clipped(c->rows - 1, 0, c->message, c->cols);
+}
+
+/* Shows how far a long read has got; Esc stops it if it may be stopped,
+ * other keys wait for it to end (the caller puts them back). */
+static bool on_progress(void *ctx, int64_t done, int64_t total)
+{
+	progress *p = ctx;
+	audit_view *av = p->sc->state;
+	av->percent = total > 0 ? (int)(done * 100 / total) : 100;
+	console_message(p->c, MSG_INFO, "%s: %d%%%s", p->doing, av->percent,
+	    p->stoppable ? "; Esc stops" : "");
+	draw_title(p->c, av, av->body_top);
+	paint_message(p->c);
+	refresh();
+	int delay = wgetdelay(stdscr), ch;
+	timeout(0);
+	while (!p->stopped && (ch = getch()) != ERR) {
+		if (ch == 27 && p->stoppable)
+			p->stopped = true;
+		else if (ch != KEY_MOUSE && ch != 27 && p->nheld < MAX_HELD_KEYS)
+			p->held[p->nheld++] = ch;
+	}
+	timeout(delay);
+	return !p->stopped;
+}
+
+static void put_back(progress *p)
+{
+	while (p->nheld > 0)
+		ungetch(p->held[--p->nheld]);
+}
+
+static void verify_now(console *c, screen *sc, bool announce)
+{
+	audit_view *av = sc->state;
+	int before = av->chain;
+	progress p = { .c = c, .sc = sc, .doing = "verifying the audit chain", .stoppable = true };
+	verify_result r;
+	av->chain = CHAIN_VERIFYING;
+	av->busy = "verifying";
+	av->percent = 0;
+	int64_t start = now_ms();
+	bool ok = announce ? audit_verify_progress(c->s, c->s->pk, &r, on_progress, &p) :
+	    audit_verify(c->s, c->s->pk, &r);
+	put_back(&p);
+	if (p.stopped) {
+		av->chain = before;
+		console_message(c, MSG_INFO, "verification stopped: the chain state is as before");
+	} else if (!ok) {
+		av->chain = CHAIN_ERROR;
+		console_message(c, MSG_ERROR, "cannot verify the audit log: %s", c->s->err);
+	} else {
+		av->vr = r;
+		av->chain = r.ok ? CHAIN_OK : CHAIN_TAMPERED;
+		if (!r.ok && (announce || before != CHAIN_TAMPERED))
+			console_message(c, MSG_ERROR, "audit chain TAMPERED at seq %lld: %s (# %lld goes "
+			    "there)", (long long)r.bad_seq, r.why, (long long)r.bad_seq);
+		else if (announce)
+			console_message(c, MSG_INFO, "audit chain verified: %lld events, head seq %lld, "
+			    "hash %.16s... (%.1f s)", (long long)r.events, (long long)r.head_seq, r.head,
+			    (double)(now_ms() - start) / 1000);
+	}
+}
+
+static void verify(console *c, screen *sc)
+{
+	verify_now(c, sc, true);
+}
+
+static void reload(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	int64_t seq = av->n > 0 ? av->rows[av->sel].seq : 0;
+	load(c, av);
+	for (int i = 0; i < av->n; i++)
+		if (av->rows[i].seq == seq)
+			av->sel = i;
+	if (!audit_last_seq(c->s, &av->head))
+		console_message(c, MSG_ERROR, "%s", c->s->err);
+	else if (av->head <= AUTO_VERIFY && av->chain != CHAIN_VERIFYING)
+		verify_now(c, sc, false);
+}
+
+/* ---- moving ---- */
+
+static void down(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	if (av->sel + 1 < av->n) {
+		av->sel++;
+		return;
+	}
+	arow next;
+	if (av->n > 1 && fetch(c, av, av->rows[av->n - 1].seq, true, &next, 1) == 1)
+		scroll_to(c, av, av->rows[1].seq, av->sel);
+}
+
+static void up(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	if (av->sel > 0) {
+		av->sel--;
+		return;
+	}
+	arow prev;
+	if (av->n > 0 && fetch(c, av, av->rows[0].seq, false, &prev, 1) == 1)
+		scroll_to(c, av, prev.seq, 0);
+}
+
+static void page_down(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	arow next;
+	if (av->n > 0 && fetch(c, av, av->rows[av->n - 1].seq, true, &next, 1) == 1)
+		scroll_to(c, av, next.seq, 0);
+	else
+		av->sel = av->n > 0 ? av->n - 1 : 0;
+}
+
+static arow behind[MAX_ROWS];   /* a page read the other way, to move back */
+
+static void page_up(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	int n = av->n > 0 ? fetch(c, av, av->rows[0].seq, false, behind, av->height) : 0;
+	if (n > 0)
+		scroll_to(c, av, behind[n - 1].seq, 0);
+	else
+		av->sel = 0;
+}
+
+static void newest(console *c, screen *sc)
+{
+	scroll_to(c, sc->state, 0, 0);
+}
+
+static void oldest(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	int n = fetch(c, av, 0, false, behind, av->height);
+	if (n > 0)
+		scroll_to(c, av, behind[n - 1].seq, n - 1);
+}
+
+static void go_to(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	char text[32] = "";
+	if (av->chain == CHAIN_TAMPERED)
+		snprintf(text, sizeof text, "%lld", (long long)av->vr.bad_seq);
+	if (!prompt_line(c, "go to seq: ", text, sizeof text))
+		return;
+	char *end;
+	long long seq = strtoll(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || seq < 1) {
+		console_message(c, MSG_ERROR, "a seq is a number from 1, not \"%s\"", text);
+		return;
+	}
+	scroll_to(c, av, seq, 0);
+	if (av->n > 0 && av->rows[0].seq != seq)
+		console_message(c, MSG_INFO, "seq %lld is not shown%s: the nearest older event is %lld",
+		    seq, av->event[0] || av->actor[0] || av->subject[0] ? " with these filters" : "",
+		    (long long)av->rows[0].seq);
+}
+
+/* ---- filters ---- */
+
+/* ", event E, actor A, subject S" for the filters that are set. */
+static void filters_text(const audit_view *av, char *out, size_t len)
+{
+	bool is_id = av->subject[0] && strspn(av->subject, "0123456789") ==
+	    strlen(av->subject);
+	snprintf(out, len, "%s%s%s%s%s%s", av->event[0] ? ", event " : "", av->event,
+	    av->actor[0] ? ", actor " : "", av->actor, !av->subject[0] ? "" : is_id ?
+	    ", submission " : ", subject ", av->subject);
+}
+
+static void describe_filters(console *c, const audit_view *av)
+{
+	char what[400];
+	filters_text(av, what, sizeof what);
+	if (what[0] == '\0')
+		console_message(c, MSG_INFO, "no filters: every event");
+	else
+		console_message(c, MSG_INFO, "%s: %s; c clears the filters", av->n ? "showing" :
+		    "no events match", what + 2);
+}
+
+/* Asks for a filter's new value (empty: any); false when cancelled. */
+static bool ask(console *c, const char *label, char *filter, size_t len)
+{
+	char text[128];
+	snprintf(text, sizeof text, "%s", filter);
+	if (!prompt_line(c, label, text, sizeof text))
+		return false;
+	char *p = text + strspn(text, " \t");
+	size_t n = strlen(p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		p[--n] = '\0';
+	snprintf(filter, len, "%s", p);
+	return true;
+}
+
+static void filter_event(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	char was[sizeof av->event];
+	memcpy(was, av->event, sizeof was);
+	if (!ask(c, "event (empty: any; a unique start will do): ", av->event, sizeof av->event))
+		return;
+	char candidates[256] = "";
+	const char *match = NULL;
+	int matches = 0;
+	for (size_t i = 0; av->event[0] && i < sizeof event_names / sizeof event_names[0]; i++) {
+		if (strcmp(av->event, event_names[i]) == 0) {
+			matches = 0;
+			break;
+		}
+		if (strncmp(av->event, event_names[i], strlen(av->event)) == 0) {
+			size_t used = strlen(candidates);
+			snprintf(candidates + used, sizeof candidates - used, "%s%s", matches ? ", " : "",
+			    event_names[i]);
+			match = event_names[i];
+			matches++;
+		}
+	}
+	if (matches > 1) {
+		console_message(c, MSG_ERROR, "\"%s\" starts %s: type more", av->event, candidates);
+		memcpy(av->event, was, sizeof was);
+		return;
+	}
+	if (matches == 1)
+		snprintf(av->event, sizeof av->event, "%s", match);
+	scroll_to(c, av, 0, 0);
+	describe_filters(c, av);
+}
+
+static void filter_actor(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	if (!ask(c, "actor (empty: any): ", av->actor, sizeof av->actor))
+		return;
+	scroll_to(c, av, 0, 0);
+	describe_filters(c, av);
+}
+
+/* A submission's events have its id as their subject; a ref is looked up,
+ * and any other word is taken as a subject (a reviewer, "policies"). */
+static void filter_subject(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	if (!ask(c, "submission id or ref (or any subject; empty: any): ", av->subject,
+	    sizeof av->subject))
+		return;
+	const char *key = av->subject[0] == '#' ? av->subject + 1 : av->subject;
+	sub_row r;
+	if (key[0] && query_get(c->s, key, &r) == 1) {
+		snprintf(av->subject, sizeof av->subject, "%lld", (long long)r.id);
+		query_row_done(&r);
+	} else if (key != av->subject) {
+		memmove(av->subject, key, strlen(key) + 1);
+	}
+	scroll_to(c, av, 0, 0);
+	describe_filters(c, av);
+}
+
+static void clear_filters(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	av->event[0] = av->actor[0] = av->subject[0] = '\0';
+	scroll_to(c, av, 0, 0);
+	describe_filters(c, av);
+}
+
+/* ---- export and checkpoint ---- */
+
+/* The directory holding the .arbiter directory, where the files go. */
+static void beside_store(const console *c, char *out, size_t len)
+{
+	char real[PATH_MAX];
+	const char *dir = realpath(c->s->dir, real) ? real : c->s->dir;
+	const char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(out, len, ".");
+	else
+		snprintf(out, len, "%.*s", (int)(slash - dir), dir);     /* "" for "/": "/arbiter-..." */
+}
+
+static void export_report(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	char dir[PATH_MAX], path[PATH_MAX + 64], err[512];
+	beside_store(c, dir, sizeof dir);
+	audit_file_name(dir, "export", "json", path, sizeof path);
+	/* not stoppable: its audit.export event is already in the log by then */
+	progress p = { .c = c, .sc = sc, .doing = "exporting and verifying the audit log" };
+	int before = av->chain;
+	av->chain = CHAIN_VERIFYING;
+	av->busy = "exporting";
+	av->percent = 0;
+	on_progress(&p, 0, 1);
+	verify_result r;
+	bool ok = audit_write_export(c->s, c->user, path, &r, on_progress, &p, err, sizeof err);
+	put_back(&p);
+	av->chain = before;
+	if (!ok) {
+		console_message(c, MSG_ERROR, "cannot export: %s", err);
+		return;
+	}
+	av->vr = r;
+	av->chain = r.ok ? CHAIN_OK : CHAIN_TAMPERED;
+	console_reload(c);
+	if (r.ok)
+		console_message(c, MSG_INFO, "exported %lld events: %s (and .minisig)",
+		    (long long)r.events, path);
+	else
+		console_message(c, MSG_ERROR, "exported: %s (and .minisig); the chain is TAMPERED at "
+		    "seq %lld, as the report says", path, (long long)r.bad_seq);
+}
+
+static void checkpoint(console *c, screen *sc)
+{
+	(void)sc;
+	char dir[PATH_MAX], path[PATH_MAX + 64], hash[65], err[512];
+	beside_store(c, dir, sizeof dir);
+	audit_file_name(dir, "checkpoint", "txt", path, sizeof path);
+	int64_t seq;
+	if (!audit_write_checkpoint(c->s, c->user, path, &seq, hash, err, sizeof err)) {
+		console_message(c, MSG_ERROR, "cannot write a checkpoint: %s", err);
+		return;
+	}
+	console_reload(c);
+	console_message(c, MSG_INFO, "checkpoint of seq %lld: %s (and .minisig); keep them off "
+	    "this machine", (long long)seq, path);
+}
+
+/* ---- one event ---- */
+
+typedef struct full_event {
+	bool found;
+	int64_t seq;
+	char ts[32], prev[65], hash[65], sig[129];
+	char *actor, *event, *subject, *details;
+} full_event;
+
+static bool take_full(const audit_event *e, void *ctx)
+{
+	full_event *f = ctx;
+	f->found = true;
+	f->seq = e->seq;
+	snprintf(f->ts, sizeof f->ts, "%s", e->ts);
+	snprintf(f->prev, sizeof f->prev, "%s", e->prev);
+	snprintf(f->hash, sizeof f->hash, "%s", e->hash);
+	snprintf(f->sig, sizeof f->sig, "%s", e->sig);
+	f->actor = strdup(e->actor);
+	f->event = strdup(e->event);
+	f->subject = strdup(e->subject);
+	f->details = strdup(e->details);
+	if (!f->actor || !f->event || !f->subject || !f->details)
+		abort();
+	return false;
+}
+
+static void free_event(full_event *f)
+{
+	free(f->actor);
+	free(f->event);
+	free(f->subject);
+	free(f->details);
+	memset(f, 0, sizeof *f);
+}
+
+/* Event seq whatever the filters; found false when there is none. */
+static bool read_event(console *c, int64_t seq, full_event *f)
+{
+	memset(f, 0, sizeof *f);
+	audit_cursor q = { .seq = seq + 1, .older = true };
+	if (!audit_page(c->s, &q, 1, take_full, f))
+		return false;
+	if (f->found && f->seq != seq)
+		free_event(f);
+	return true;
+}
+
+/* Adds text as lines of at most width columns, each after indent. */
+static void add_wrapped(textview *t, int attr, const char *indent, const char *text, int width)
+{
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	const char *p = text, *start = text;
+	int used = 0;
+	while (*p) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			n = 1;
+			wc = L'?';
+			memset(&st, 0, sizeof st);
+		}
+		int w = wcwidth(wc);
+		w = w < 0 ? 1 : w;
+		if (used + w > width && p > start) {
+			tv_add(t, attr, "%s%.*s", indent, (int)(p - start), start);
+			start = p;
+			used = 0;
+		}
+		used += w;
+		p += n;
+	}
+	if (p > start || text[0] == '\0')
+		tv_add(t, attr, "%s%.*s", indent, (int)(p - start), start);
+}
+
+static void add_details(console *c, textview *t, const char *details, int width)
+{
+	json_t *j = json_loads(details, JSON_DECODE_ANY, NULL);
+	char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (pretty == NULL) {
+		tv_add(t, console_attr(c, "warning"), "    (not JSON: the text as stored)");
+		add_wrapped(t, A_NORMAL, "    ", details, width);
+		return;
+	}
+	for (char *line = pretty, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		size_t lead = strspn(line, " ");
+		char indent[64];
+		snprintf(indent, sizeof indent, "    %*s", (int)(lead < 40 ? lead : 40), "");
+		add_wrapped(t, A_NORMAL, indent, line + lead, width - (int)lead);
+	}
+	free(pretty);
+}
+
+/* A check's line: what held, in green, or what failed, in red. */
+static void add_check(console *c, textview *t, bool ok, const char *good, const char *bad)
+{
+	tv_add(t, console_attr(c, ok ? "allowed" : "critical"), "             %s %s", ok ? "ok:" :
+	    "FAILS:", ok ? good : bad);
+}
+
+typedef struct detail {
+	int64_t seq;
+	const audit_view *av;   /* the browser below, alive while this is open */
+} detail;
+
+static void add_chain(console *c, textview *t, const audit_view *av, int64_t seq)
+{
+	const verify_result *r = &av->vr;
+	if (av->chain == CHAIN_TAMPERED && r->bad_seq == seq)
+		tv_add(t, console_attr(c, "critical"), "  log        TAMPERED here: %s", r->why);
+	else if (av->chain == CHAIN_TAMPERED)
+		tv_add(t, console_attr(c, "critical"), "  log        TAMPERED at seq %lld (%s)",
+		    (long long)r->bad_seq, seq < r->bad_seq ? "after this event" : "before this event");
+	else if (av->chain == CHAIN_OK && seq <= r->head_seq)
+		tv_add(t, console_attr(c, "allowed"), "  log        verified to seq %lld, this event "
+		    "included", (long long)r->head_seq);
+	else if (av->chain == CHAIN_OK)
+		tv_add(t, A_NORMAL, "  log        verified to seq %lld; this event is newer (v "
+		    "verifies again)", (long long)r->head_seq);
+	else
+		tv_add(t, A_NORMAL, "  log        not verified yet (v in the audit log)");
+}
+
+static void build_detail(console *c, textview *t, void *arg)
+{
+	const detail *d = arg;
+	full_event e, before;
+	int width = (c->cols > 60 ? c->cols : 60) - 5;
+	bool read = read_event(c, d->seq, &e);
+	if (!read || !e.found) {
+		tv_add(t, console_attr(c, "critical"), "Event %lld: %s", (long long)d->seq,
+		    read ? "not in the audit log" : c->s->err);
+		return;
+	}
+	tv_add(t, A_BOLD, "Audit event %lld", (long long)e.seq);
+	tv_add(t, A_NORMAL, "%s", "");
+	tv_add(t, A_NORMAL, "  time       %s", e.ts);
+	tv_add(t, A_NORMAL, "  actor      %s", e.actor);
+	tv_add(t, event_attr(c, e.event), "  event      %s", e.event);
+	sub_row r;
+	if (e.subject[0] && strspn(e.subject, "0123456789") == strlen(e.subject) &&
+	    query_get(c->s, e.subject, &r) == 1) {
+		tv_add(t, A_NORMAL, "  subject    submission %s: %s %s, %s (now %s)", e.subject, r.kind,
+		    r.action, r.title ? r.title : "", r.status);
+		query_row_done(&r);
+	} else {
+		tv_add(t, A_NORMAL, "  subject    %s", e.subject[0] ? e.subject : "(none)");
+	}
+	tv_add(t, A_NORMAL, "%s", "");
+	tv_add(t, A_BOLD, "  details");
+	add_details(c, t, e.details, width);
+	tv_add(t, A_NORMAL, "%s", "");
+
+	unsigned char prev[32], hash[32], sig[64], recomputed[32];
+	bool prev_ok = sodium_hex2bin(prev, 32, e.prev, strlen(e.prev), NULL, NULL, NULL) == 0 &&
+	    strlen(e.prev) == 64;
+	bool hash_ok = sodium_hex2bin(hash, 32, e.hash, strlen(e.hash), NULL, NULL, NULL) == 0 &&
+	    strlen(e.hash) == 64;
+	bool sig_ok = sodium_hex2bin(sig, 64, e.sig, strlen(e.sig), NULL, NULL, NULL) == 0 &&
+	    strlen(e.sig) == 128;
+	tv_add(t, A_BOLD, "  hash chain");
+	tv_add(t, A_NORMAL, "  prev       %s", e.prev);
+	if (e.seq == 1) {
+		static const unsigned char zero[32];
+		add_check(c, t, prev_ok && memcmp(prev, zero, 32) == 0, "the first event: all zeros",
+		    "the first event's prev should be all zeros");
+	} else if (read_event(c, e.seq - 1, &before) && before.found) {
+		char why[96];
+		snprintf(why, sizeof why, "the hash of event %lld", (long long)before.seq);
+		add_check(c, t, strcmp(before.hash, e.prev) == 0, why, "differs from the hash of the "
+		    "event before (deleted, inserted or rewritten)");
+		free_event(&before);
+	} else {
+		add_check(c, t, false, "", "the event before it is missing (deleted)");
+	}
+	tv_add(t, A_NORMAL, "  hash       %s", e.hash);
+	if (prev_ok)
+		audit_hash(prev, e.seq, e.ts, e.actor, e.event, e.subject, e.details, recomputed);
+	add_check(c, t, prev_ok && hash_ok && memcmp(recomputed, hash, 32) == 0, "recomputed from "
+	    "prev and the fields above", "does not match prev and the fields above (edited)");
+	tv_add(t, A_NORMAL, "  sig        %.64s", e.sig);
+	if (strlen(e.sig) > 64)
+		tv_add(t, A_NORMAL, "             %s", e.sig + 64);
+	add_check(c, t, hash_ok && sig_ok && crypto_sign_verify_detached(sig, hash, 32, c->s->pk) ==
+	    0, "Ed25519 over the hash, with the store's public key (keys/audit.pub)",
+	    "does not verify with the store's public key (keys/audit.pub): another key, or forged");
+	add_chain(c, t, d->av, e.seq);
+	free_event(&e);
+}
+
+static void open_selected(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	if (av->n == 0)
+		return;
+	detail *d = malloc(sizeof *d);
+	if (d == NULL)
+		abort();
+	*d = (detail){ av->rows[av->sel].seq, av };
+	console_push(c, textview_screen(c, "audit event", build_detail, d, free));
+}
+
+static void back(console *c, screen *sc)
+{
+	(void)sc;
+	console_pop(c);
+}
+
+static const key_binding keys[] = {
+	{ '\r', KEY_ENTER, "Enter", "details", open_selected, false },
+	{ 'e', 0, "e", "event filter", filter_event, false },
+	{ 'a', 0, "a", "actor filter", filter_actor, false },
+	{ 'i', 0, "i", "submission filter", filter_subject, false },
+	{ 'c', 0, "c", "clear filters", clear_filters, false },
+	{ 'v', 0, "v", "verify chain", verify, false },
+	{ 'x', 0, "x", "export report", export_report, false },
+	{ 'w', 0, "w", "write checkpoint", checkpoint, false },
+	{ '#', 0, "#", "go to seq", go_to, false },
+	{ 'j', KEY_DOWN, "j/Down", "older", down, false },
+	{ 'k', KEY_UP, "k/Up", "newer", up, false },
+	{ KEY_NPAGE, ' ', "PgDn", "page down", page_down, false },
+	{ KEY_PPAGE, 'b', "PgUp", "page up", page_up, false },
+	{ 'g', KEY_HOME, "g", "newest", newest, false },
+	{ 'G', KEY_END, "G", "oldest", oldest, false },
+	{ 27, 'q', "Esc/q", "back", back, false },
+	{ 0, 0, NULL, NULL, NULL, false },
+};
+
+/* ---- drawing ---- */
+
+static void draw_title(console *c, const audit_view *av, int y)
+{
+	char left[512], right[128], what[400];
+	int attr = (int)A_NORMAL;
+	filters_text(av, what, sizeof what);
+	snprintf(left, sizeof left, " Audit log to seq %lld, newest first%s", (long long)av->head,
+	    what);
+	switch (av->chain) {
+	case CHAIN_VERIFYING:
+		snprintf(right, sizeof right, "%s... %d%% ", av->busy, av->percent);
+		attr = console_attr(c, "warning");
+		break;
+	case CHAIN_OK:
+		if (av->head > av->vr.head_seq)
+			snprintf(right, sizeof right, "verified to seq %lld (%lld newer) ",
+			    (long long)av->vr.head_seq, (long long)(av->head - av->vr.head_seq));
+		else
+			snprintf(right, sizeof right, "verified to seq %lld ", (long long)av->vr.head_seq);
+		attr = console_attr(c, "allowed");
+		break;
+	case CHAIN_TAMPERED:
+		snprintf(right, sizeof right, "TAMPERED at seq %lld ", (long long)av->vr.bad_seq);
+		attr = console_attr(c, "critical");
+		break;
+	case CHAIN_ERROR:
+		snprintf(right, sizeof right, "not verified: error (v retries) ");
+		attr = console_attr(c, "critical");
+		break;
+	default:
+		snprintf(right, sizeof right, "not verified: v verifies ");
+		attr = console_attr(c, "warning");
+		break;
+	}
+	move(y, 0);
+	clrtoeol();
+	int rw = (int)strlen(right);
+	attrset(A_BOLD);
+	put_clipped(y, 0, left, c->cols - rw - 1);
+	attrset(attr | (int)A_BOLD);
+	put_clipped(y, c->cols - rw > 0 ? c->cols - rw : 0, right, c->cols);
+	attrset(A_NORMAL);
+}
+
+typedef struct columns {
+	int ts, actor, event, subject, details;
+} columns;
+
+static columns layout(int cols)
+{
+	bool wide = cols >= 110;
+	columns w = { wide ? 19 : 14, wide ? 12 : 10, 21, wide ? 12 : 6, 0 };
+	w.details = cols - (8 + 1 + w.ts + 2 + w.actor + 1 + w.event + 1 + w.subject + 1);
+	if (w.details < 0)
+		w.details = 0;
+	return w;
+}
+
+static void draw_row(console *c, const audit_view *av, const arow *r, int y, bool sel)
+{
+	columns w = layout(c->cols);
+	bool bad = av->chain == CHAIN_TAMPERED && r->seq == av->vr.bad_seq;
+	int base = sel ? (c->colour ? (int)COLOR_PAIR(PAIR_SEL) : (int)A_REVERSE) :
+	    bad ? console_attr(c, "critical") : (int)A_NORMAL;
+	attrset(base);
+	move(y, 0);
+	hline(' ', c->cols);
+	char seq[24], ts[24];
+	snprintf(seq, sizeof seq, "%s%7lld", bad ? "!" : " ", (long long)r->seq);
+	/* 2026-11-21T07:03:12.345Z as 2026-11-21 07:03:12, or 11-21 07:03:12 */
+	snprintf(ts, sizeof ts, "%.10s %.8s", r->ts, strlen(r->ts) > 11 ? r->ts + 11 : "");
+	int x = 0;
+	put_clipped(y, x, seq, 8); x += 9;
+	put_clipped(y, x, w.ts == 19 ? ts : ts + 5, w.ts); x += w.ts + 2;
+	put_clipped(y, x, r->actor, w.actor); x += w.actor + 1;
+	if (!sel && !bad)
+		attrset(event_attr(c, r->event));
+	put_clipped(y, x, r->event, w.event); x += w.event + 1;
+	attrset(base);
+	put_clipped(y, x, r->subject[0] ? r->subject : "-", w.subject); x += w.subject + 1;
+	put_clipped(y, x, r->details, w.details);
+	attrset(A_NORMAL);
+}
+
+static void draw(console *c, screen *sc, int top, int height)
+{
+	audit_view *av = sc->state;
+	int rows = height - 2;
+	av->body_top = top;
+	if (rows != av->height) {
+		av->height = rows > MAX_ROWS ? MAX_ROWS : rows;
+		load(c, av);
+	}
+	draw_title(c, av, top);
+	columns w = layout(c->cols);
+	char line[512];
+	snprintf(line, sizeof line, "%8s %-*s  %-*s %-*s %-*s %s", "SEQ", w.ts, "TIME", w.actor,
+	    "ACTOR", w.event, "EVENT", w.subject, w.subject >= 7 ? "SUBJECT" : "SUBJ", "DETAILS");
+	attrset(A_UNDERLINE);
+	put_clipped(top + 1, 0, line, c->cols);
+	attrset(A_NORMAL);
+	if (av->n == 0) {
+		put_clipped(top + 3, 2, av->event[0] || av->actor[0] || av->subject[0] ?
+		    "No events match these filters: c clears them." : "The audit log is empty.",
+		    c->cols - 4);
+		return;
+	}
+	for (int i = 0; i < av->n && i < rows; i++)
+		draw_row(c, av, &av->rows[i], top + 2 + i, i == av->sel);
+	sc->cursor_y = top + 2 + av->sel;
+}
+
+static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
+{
+	(void)x;
+	audit_view *av = sc->state;
+	if (wheel > 0)
+		for (int i = 0; i < 3; i++)
+			down(c, sc);
+	else if (wheel < 0)
+		for (int i = 0; i < 3; i++)
+			up(c, sc);
+	else if (click) {
+		int first_row = av->body_top + 2;
+		if (y >= first_row && y - first_row < av->n) {
+			if (av->sel == y - first_row)
+				open_selected(c, sc);   /* a click on the selected row opens it */
+			else
+				av->sel = y - first_row;
+		}
+	}
+}
+
+static void destroy(screen *sc)
+{
+	free(sc->state);
+}
+
+screen *audit_screen(console *c)
+{
+	screen *sc = calloc(1, sizeof *sc);
+	audit_view *av = calloc(1, sizeof *av);
+	if (sc == NULL || av == NULL)
+		abort();
+	*sc = (screen){ .title = "audit log", .draw = draw, .reload = reload, .mouse = mouse,
+		.destroy = destroy, .keys = keys, .state = av };
+	if (!audit_last_seq(c->s, &av->head))
+		console_message(c, MSG_ERROR, "%s", c->s->err);
+	else if (av->head <= AUTO_VERIFY)
+		verify_now(c, sc, false);
+	return sc;
+}

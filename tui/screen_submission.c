@@ -1,0 +1,340 @@
+/*
+ * screen_submission.c: one submission: its metadata, its findings (critical
+ * first), and a detail pane for the selected finding: the policy's name and
+ * description, message, the offending values, field path, FILE:LINE, effect,
+ * and whether and how it may be overridden. Enter shows the document with
+ * that finding's field highlighted; d the document, h its decisions and
+ * events; a, r, o decide.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+
+typedef struct detail {
+	int64_t id;
+	char status[16], kind[12], action[64], title[160], submitter[64], ref[96], created[32];
+	char decided[32], expires[32];
+	int version, counts[3];
+	json_t *findings;
+	json_t *descriptions;   /* policy name -> description, from the policy files */
+	int sel, given, required;
+} detail;
+
+static const char *str(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* The policies' descriptions, read once per screen from the store's files. */
+static json_t *read_descriptions(console *c)
+{
+	json_t *out = json_object();
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof dir, "%s/policies", c->s->dir);
+	diags errs = { 0 };
+	policy_set *ps = policy_set_load(dir, "policies", &errs);
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (ps->items[i].description)
+			json_object_set_new(out, ps->items[i].name, json_string(ps->items[i].description));
+	policy_set_free(ps);
+	diags_free(&errs);
+	return out;
+}
+
+static void load(console *c, detail *d)
+{
+	char key[24];
+	snprintf(key, sizeof key, "%lld", (long long)d->id);
+	sub_row r;
+	if (query_get(c->s, key, &r) != 1) {
+		console_message(c, MSG_ERROR, "submission %lld cannot be read", (long long)d->id);
+		return;
+	}
+	snprintf(d->status, sizeof d->status, "%s", r.status);
+	snprintf(d->kind, sizeof d->kind, "%s", r.kind);
+	snprintf(d->action, sizeof d->action, "%s", r.action);
+	snprintf(d->title, sizeof d->title, "%s", r.title ? r.title : "");
+	snprintf(d->submitter, sizeof d->submitter, "%s", r.submitter ? r.submitter : "");
+	snprintf(d->ref, sizeof d->ref, "%s", r.ref ? r.ref : "-");
+	snprintf(d->created, sizeof d->created, "%s", r.created_at);
+	snprintf(d->decided, sizeof d->decided, "%s", r.decided_at ? r.decided_at : "");
+	snprintf(d->expires, sizeof d->expires, "%s", r.expires_at ? r.expires_at : "");
+	d->version = r.policy_version;
+	memcpy(d->counts, r.counts, sizeof d->counts);
+	query_row_done(&r);
+	json_decref(d->findings);
+	d->findings = query_findings(c->s, d->id);
+	if (d->findings == NULL)
+		d->findings = json_array();
+	if (d->sel >= (int)json_array_size(d->findings))
+		d->sel = 0;
+	d->given = d->required = 0;
+	if (strcmp(d->status, "blocked") == 0)
+		override_progress(c->s, d->id, &d->given, &d->required);
+}
+
+static void reload(console *c, screen *sc)
+{
+	load(c, sc->state);
+}
+
+static const json_t *selected(const detail *d)
+{
+	return json_array_get(d->findings, (size_t)d->sel);
+}
+
+static void down(console *c, screen *sc)
+{
+	(void)c;
+	detail *d = sc->state;
+	if (d->sel + 1 < (int)json_array_size(d->findings))
+		d->sel++;
+}
+
+static void up(console *c, screen *sc)
+{
+	(void)c;
+	detail *d = sc->state;
+	if (d->sel > 0)
+		d->sel--;
+}
+
+static void first(console *c, screen *sc) { (void)c; ((detail *)sc->state)->sel = 0; }
+
+static void last(console *c, screen *sc)
+{
+	(void)c;
+	detail *d = sc->state;
+	int n = (int)json_array_size(d->findings);
+	d->sel = n > 0 ? n - 1 : 0;
+}
+
+static void open_field(console *c, screen *sc)
+{
+	detail *d = sc->state;
+	const json_t *f = selected(d);
+	console_push(c, document_screen(c, d->id, f ? str(f, "path") : NULL));
+}
+
+static void document(console *c, screen *sc)
+{
+	console_push(c, document_screen(c, ((detail *)sc->state)->id, NULL));
+}
+
+static void history(console *c, screen *sc)
+{
+	console_push(c, history_screen(c, ((detail *)sc->state)->id));
+}
+
+static void approve(console *c, screen *sc)
+{
+	if (dialog_approve(c, ((detail *)sc->state)->id))
+		console_reload(c);
+}
+
+static void reject(console *c, screen *sc)
+{
+	if (dialog_reject(c, ((detail *)sc->state)->id))
+		console_reload(c);
+}
+
+static void override(console *c, screen *sc)
+{
+	if (dialog_override(c, ((detail *)sc->state)->id))
+		console_reload(c);
+}
+
+static void back(console *c, screen *sc)
+{
+	(void)sc;
+	console_pop(c);
+}
+
+static const key_binding keys[] = {
+	{ 'j', KEY_DOWN, "j/Down", "next finding", down, false },
+	{ 'k', KEY_UP, "k/Up", "previous finding", up, false },
+	{ 'g', KEY_HOME, "g", "first finding", first, false },
+	{ 'G', KEY_END, "G", "last finding", last, false },
+	{ '\r', KEY_ENTER, "Enter", "the document at this finding's field", open_field, false },
+	{ 'd', 0, "d", "document", document, false },
+	{ 'h', 0, "h", "decisions and events", history, false },
+	{ 'a', 0, "a", "approve", approve, true },
+	{ 'r', 0, "r", "reject", reject, true },
+	{ 'o', 0, "o", "override", override, true },
+	{ 27, 'q', "Esc/q", "back", back, false },
+	{ 0, 0, NULL, NULL, NULL, false },
+};
+
+static int wrap(int y, int x, int w, int max_lines, const char *text, attr_t attr)
+{
+	int lines = 0;
+	const char *p = text;
+	attrset(attr);
+	while (*p && lines < max_lines) {
+		size_t n = strlen(p), take = n;
+		if (utf8_length(p, n) > (size_t)w) {
+			take = 0;
+			size_t cols = 0, last_space = 0;
+			while (p[take] && cols < (size_t)w) {
+				if (p[take] == ' ')
+					last_space = take;
+				take++;
+				while ((p[take] & 0xC0) == 0x80)
+					take++;
+				cols++;
+			}
+			if (last_space > 0 && p[take] != ' ')
+				take = last_space;
+		}
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s", (int)take, p);
+		put_clipped(y + lines, x, line, w);
+		lines++;
+		p += take;
+		while (*p == ' ')
+			p++;
+	}
+	attrset(A_NORMAL);
+	return lines;
+}
+
+static void draw_detail(console *c, const detail *d, const json_t *f, int y, int h)
+{
+	int w = c->cols - 4, end = y + h;
+	attrset(A_BOLD);
+	mvhline(y, 0, ACS_HLINE, c->cols);
+	put_clipped(y++, 2, " Finding ", 10);
+	attrset(A_NORMAL);
+	const char *name = str(f, "policy");
+	const char *desc = json_string_value(json_object_get(d->descriptions, name));
+	char line[1024];
+	snprintf(line, sizeof line, "%s  (%s, %s, %s)", name, str(f, "type"), str(f, "severity"),
+	    str(f, "effect"));
+	y += wrap(y, 2, w, 1, line, console_attr(c, str(f, "severity")) | A_BOLD);
+	if (desc && y < end)
+		y += wrap(y, 2, w, 2, desc, A_NORMAL);
+	if (y < end)
+		y += wrap(y, 2, w, 2, str(f, "message"), A_NORMAL);
+	if (*str(f, "detail") && y < end) {
+		snprintf(line, sizeof line, "detail:  %s", str(f, "detail"));
+		y += wrap(y, 2, w, 3, line, A_BOLD);
+	}
+	if (y < end) {
+		snprintf(line, sizeof line, "field:   %s      policy: %s", *str(f, "path") ?
+		    str(f, "path") : "-", str(f, "source"));
+		y += wrap(y, 2, w, 1, line, A_NORMAL);
+	}
+	if (y < end) {
+		bool deny = strcmp(str(f, "effect"), "deny") == 0;
+		int approvals = (int)json_integer_value(json_object_get(f, "approvals"));
+		int64_t max = json_integer_value(json_object_get(f, "max_duration"));
+		arena *a = arena_new();
+		if (!deny)
+			snprintf(line, sizeof line, "override: not needed (effect %s)", str(f, "effect"));
+		else if (!json_is_true(json_object_get(f, "overridable")))
+			snprintf(line, sizeof line, "override: NOT ALLOWED: reject, or fix and resubmit");
+		else
+			snprintf(line, sizeof line, "override: allowed; %d approval%s, role %s, at most %s",
+			    approvals, approvals == 1 ? "" : "s", str(f, "role"),
+			    max > 0 ? duration_format(a, max) : "the default duration");
+		arena_free(a);
+		wrap(y, 2, w, 1, line, deny ? console_attr(c, "warning") : A_NORMAL);
+	}
+}
+
+static void draw(console *c, screen *sc, int top, int height)
+{
+	detail *d = sc->state;
+	char line[512];
+	int y = top;
+	snprintf(line, sizeof line, "Submission %lld  %s", (long long)d->id, d->title);
+	attrset(A_BOLD);
+	put_clipped(y, 1, line, c->cols - 2);
+	attrset(console_attr(c, d->status) | A_BOLD);
+	put_clipped(y++, c->cols - 12, d->status, 11);
+	attrset(A_NORMAL);
+	snprintf(line, sizeof line, "%s %s   ref %s   by %s   created %s   policies v%d",
+	    d->kind, d->action, d->ref, d->submitter[0] ? d->submitter : "-", d->created, d->version);
+	put_clipped(y++, 1, line, c->cols - 2);
+	if (d->decided[0] || d->given > 0) {
+		if (d->given > 0)
+			snprintf(line, sizeof line, "override: %d of %d approvals given; needs %d more, "
+			    "from different reviewers", d->given, d->required, d->required - d->given);
+		else
+			snprintf(line, sizeof line, "decided %s%s%s", d->decided,
+			    d->expires[0] ? "   expires " : "", d->expires);
+		put_clipped(y++, 1, line, c->cols - 2);
+	}
+	snprintf(line, sizeof line, "Findings: %d critical, %d warning, %d info", d->counts[2],
+	    d->counts[1], d->counts[0]);
+	attrset(A_UNDERLINE);
+	put_clipped(++y, 1, line, c->cols - 2);
+	attrset(A_NORMAL);
+	y++;
+	int n = (int)json_array_size(d->findings);
+	int list_h = height - (y - top) - 10;
+	if (list_h < 3)
+		list_h = 3;
+	int first_row = d->sel >= list_h ? d->sel - list_h + 1 : 0;
+	for (int i = first_row; i < n && i - first_row < list_h; i++) {
+		const json_t *f = json_array_get(d->findings, (size_t)i);
+		bool sel = i == d->sel;
+		int row = y + i - first_row;
+		attrset(sel ? (c->colour ? COLOR_PAIR(PAIR_SEL) : A_REVERSE) : A_NORMAL);
+		move(row, 0);
+		hline(' ', c->cols);
+		if (!sel)
+			attrset(console_attr(c, str(f, "severity")));
+		put_clipped(row, 1, str(f, "severity"), 8);
+		if (!sel)
+			attrset(console_attr(c, str(f, "effect")));
+		put_clipped(row, 10, str(f, "effect"), 16);
+		if (!sel)
+			attrset(A_NORMAL);
+		snprintf(line, sizeof line, "%s: %s", str(f, "policy"), str(f, "message"));
+		put_clipped(row, 27, line, c->cols - 28);
+		attrset(A_NORMAL);
+		if (sel)
+			sc->cursor_y = row;
+	}
+	if (n == 0)
+		put_clipped(y, 2, "No findings.", 20);
+	int pane = y + list_h + 1;
+	if (n > 0 && pane < top + height)
+		draw_detail(c, d, selected(d), pane, top + height - pane);
+}
+
+static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
+{
+	(void)x, (void)y, (void)click;
+	if (wheel > 0)
+		down(c, sc);
+	else if (wheel < 0)
+		up(c, sc);
+}
+
+static void destroy(screen *sc)
+{
+	detail *d = sc->state;
+	json_decref(d->findings);
+	json_decref(d->descriptions);
+	free(d);
+}
+
+screen *submission_screen(console *c, int64_t id)
+{
+	screen *sc = calloc(1, sizeof *sc);
+	detail *d = calloc(1, sizeof *d);
+	if (sc == NULL || d == NULL)
+		abort();
+	d->id = id;
+	d->descriptions = read_descriptions(c);
+	*sc = (screen){ .title = "submission", .draw = draw, .reload = reload, .mouse = mouse,
+		.destroy = destroy, .keys = keys, .state = d };
+	load(c, d);
+	return sc;
+}
