@@ -88,11 +88,15 @@ run: deps arbiter
 
 bench: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps
-	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval $(BUILD)/bench_store
+	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval $(BUILD)/bench_store \
+		$(BUILD)/bench_console
 	@sh bench/run.sh $(BUILD)
 
 $(BUILD)/bench_eval: bench/bench_eval.c $(ENGINE_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+
+$(BUILD)/bench_console: bench/bench_console.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lutil
 
 $(BUILD)/bench_store: bench/bench_store.c $(ENGINE_OBJ) $(DATA_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)

@@ -136,3 +136,6 @@ done
 runs=$(wc -l < "$tmp/decide.txt")
 med=$(sort -n "$tmp/decide.txt" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }')
 echo "approve with a code (whole process, $n submissions): median $med ms over $runs reviewers (target < 10 ms)"
+
+# (f) the console on the large store: first frame, key presses, memory
+"$B/bench_console" "$A" "$H"
