@@ -221,9 +221,17 @@ int64_t query_count(store *s, const char *filter)
 	int64_t total = 0;
 	for (size_t i = 0; i < nb; i++) {
 		char sql[256];
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM submissions WHERE status = '%s'%s",
-		    br[i].stored, br[i].expiry == EXP_LIVE ? " AND (expires_at IS NULL OR expires_at > :now)"
-		    : br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "");
+		/* a stored status that does not expire is one row of status_counts */
+		bool counted = br[i].expiry == EXP_ANY && strcmp(br[i].stored, "overridden") != 0 &&
+		    strcmp(br[i].stored, "expired") != 0;
+		if (counted)
+			snprintf(sql, sizeof sql, "SELECT ifnull((SELECT n FROM status_counts WHERE "
+			    "status = '%s'), 0)", br[i].stored);
+		else
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM submissions WHERE status = '%s'%s",
+			    br[i].stored, br[i].expiry == EXP_LIVE ?
+			    " AND (expires_at IS NULL OR expires_at > :now)" :
+			    br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "");
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 			return store_fail(s, "cannot count submissions"), -1;

@@ -17,7 +17,8 @@
  * per is the per value, or '' with has_per 0 for a quota without one.
  *
  * Version 4 keeps each finding's override terms, see schema_v4; version 5
- * indexes the audit log by actor for the console's filter.
+ * indexes the audit log by actor for the console's filter; version 6 counts
+ * submissions per status (status_counts, kept by triggers).
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init.
@@ -131,6 +132,22 @@ static const char *const schema_v4 =
 static const char *const schema_v5 =
     "CREATE INDEX audit_actor ON audit (actor, seq);\n";
 
+/* Version 6: submissions per stored status, kept by triggers, so that the
+ * console's header counts cost one row read at any size. */
+static const char *const schema_v6 =
+    "CREATE TABLE status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "INSERT INTO status_counts SELECT status, count(*) FROM submissions GROUP BY status;\n"
+    "CREATE TRIGGER submissions_count_insert AFTER INSERT ON submissions BEGIN\n"
+    "  INSERT INTO status_counts VALUES (NEW.status, 1)\n"
+    "    ON CONFLICT (status) DO UPDATE SET n = n + 1;\n"
+    "END;\n"
+    "CREATE TRIGGER submissions_count_update AFTER UPDATE OF status ON submissions\n"
+    "  WHEN OLD.status IS NOT NEW.status BEGIN\n"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;\n"
+    "  INSERT INTO status_counts VALUES (NEW.status, 1)\n"
+    "    ON CONFLICT (status) DO UPDATE SET n = n + 1;\n"
+    "END;\n";
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
@@ -141,6 +158,7 @@ bool schema_create(sqlite3 *db, char *err, size_t errlen)
 	    sqlite3_exec(db, schema_v3, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v4, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_v5, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_v6, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
@@ -210,6 +228,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	if (version < 4 && !migrate_step(db, 3, schema_v4, err, errlen))
 		return false;
 	if (version < 5 && !migrate_step(db, 4, schema_v5, err, errlen))
+		return false;
+	if (version < 6 && !migrate_step(db, 5, schema_v6, err, errlen))
 		return false;
 	return true;
 }

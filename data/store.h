@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct json_t;
 
@@ -344,7 +344,9 @@ typedef struct page_query {
 } page_query;
 bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
     bool (*fn)(void *ctx, const sub_row *r), void *ctx);
-/* Submissions matching a status filter other than all; -1 on error. */
+/* Submissions matching a status filter other than all; -1 on error. A
+ * stored status (pending, blocked, approved, rejected, allowed) and waiting
+ * read status_counts; the others count rows. */
 int64_t query_count(store *s, const char *filter);
 /* The submission whose id (all digits) or ref is key, with its document:
  * 1 found (call query_row_done), 0 none, -1 error (s->err). */

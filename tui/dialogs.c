@@ -362,10 +362,13 @@ static bool decide_loop(console *c, dialog *d, decision_req *q, int64_t id, bool
 	}
 }
 
+/* Overrides always ask for a fresh code; approving and rejecting ask for one
+ * unless the reviewer signed in (s, or a code given in an earlier dialog)
+ * within review.session_idle, or review.approve_requires_code is false. */
 static bool needs_code(console *c, const char *kind)
 {
-	return strcmp(kind, "override") == 0 || c->cfg.approve_requires_code ||
-	    !console_session_live(c);
+	return strcmp(kind, "override") == 0 || (c->cfg.approve_requires_code &&
+	    !console_session_live(c));
 }
 
 static bool fill_approve(dialog *d, decision_req *q)
@@ -497,7 +500,8 @@ bool dialog_signin(console *c)
 			store_rollback(c->s);
 		}
 		wipe_code(&d);
-		snprintf(d.error, sizeof d.error, "%s", v == CODE_ERROR ? c->s->err : cc.why);
+		snprintf(d.error, sizeof d.error, "%s%s", v == CODE_ERROR ? "" : "code refused: ",
+		    v == CODE_ERROR ? c->s->err : cc.why);
 	}
 	wipe_code(&d);
 	c->signed_in = true;

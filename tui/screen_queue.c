@@ -101,12 +101,21 @@ static void load(console *c, queue *q)
 	}
 	if (q->sel >= q->n)
 		q->sel = q->n > 0 ? q->n - 1 : 0;
-	q->total = strcmp(filter_of(q), "all") == 0 ? -1 : query_count(c->s, filter_of(q));
+}
+
+/* The view's size: on opening, on a change of view or filter, and when the
+ * store changes; never while scrolling. */
+static void count(console *c, queue *q)
+{
+	q->total = q->kind || strcmp(filter_of(q), "all") == 0 ? -1 :
+	    strcmp(filter_of(q), "waiting") == 0 ?
+	    c->waiting + c->blocked : query_count(c->s, filter_of(q));
 }
 
 static void reload(console *c, screen *sc)
 {
 	load(c, sc->state);
+	count(c, sc->state);
 }
 
 static void scroll_to(console *c, queue *q, int64_t top, int sel)
@@ -192,6 +201,7 @@ static void set_view(console *c, queue *q, int view)
 	q->view = view;
 	q->status = 0;
 	scroll_to(c, q, 0, 0);
+	count(c, q);
 	console_message(c, MSG_INFO, "view: %s", views[view]);
 }
 
@@ -210,6 +220,7 @@ static void next_kind(console *c, screen *sc)
 	queue *q = sc->state;
 	q->kind = (q->kind + 1) % 4;
 	scroll_to(c, q, 0, 0);
+	count(c, q);
 	console_message(c, MSG_INFO, "kind: %s", q->kind ? kinds[q->kind] : "any");
 }
 
@@ -218,6 +229,7 @@ static void next_status(console *c, screen *sc)
 	queue *q = sc->state;
 	q->status = (q->status + 1) % (int)(sizeof statuses / sizeof statuses[0]);
 	scroll_to(c, q, 0, 0);
+	count(c, q);
 	console_message(c, MSG_INFO, "status: %s", q->status ? statuses[q->status] : "the view's");
 }
 

@@ -98,9 +98,13 @@ sqlite3 "$T/s/.arbiter/arbiter.db" "SELECT note FROM decisions WHERE decision = 
 # --- reject one ---
 keys / "Export rooftop" Enter r
 shows 'Reject submission' "r opens the reject dialog"
-keys "not this scene" Tab "$(code approver)" Enter
+shows 'approver \(signed in\)' "a good code in a dialog signs the reviewer in"
+lacks 'TOTP code' "signed in, rejecting asks for no code"
+keys "not this scene" Enter
 shows "submission [0-9]+ rejected by approver" "the rejection is recorded"
-keys / "cartridge title" Enter o "a plain reviewer tries an admin-only override" Tab Tab "$(code approver)" Enter
+keys / "cartridge title" Enter o
+shows 'TOTP code \(a fresh one\)' "an override asks for a fresh code even when signed in"
+keys "a plain reviewer tries an admin-only override" Tab Tab "$(code approver)" Enter
 shows 'overriding it needs an admin; approver is a reviewer' "a plain reviewer is refused an admin-only override, in the dialog"
 keys Escape
 shows 'cancelled: nothing was decided' "Esc cancels the dialog"
@@ -109,7 +113,14 @@ shows 'EXIT=0' "quit"
 
 # --- override: a wrong code keeps the justification; then the right one ---
 start -- --as second tui
-shows 'second, admin' "the second admin opens the console"
+shows 'second, admin \(not signed in: s\)' "the second admin opens the console, not signed in"
+keys s
+shows 'Sign in as second' "s opens the sign-in dialog"
+keys 000000 Enter
+shows 'code refused: wrong code for second' "a wrong code does not sign in"
+keys "$(code second)" Enter
+shows 'signed in as second' "a good code signs in"
+shows 'second, admin \(signed in\)' "the header says so"
 keys / "Inline retry" Enter o
 shows 'Override submission' "o opens the override dialog"
 shows 'max_complexity' "the dialog lists the deny findings it overrides"
@@ -164,6 +175,13 @@ shows 'Waiting, [0-9]+' "back at 100x30 the queue is drawn again"
 keys q
 shows 'EXIT=0' "quit"
 [ ! -s "$T/console.err" ] && pass "nothing was written to stderr under curses" || fail "stderr: $(head -3 "$T/console.err")"
+
+# --- a fatal signal restores the terminal ---
+start -- --as tester tui
+shows 'Waiting, [0-9]+' "the console is open"
+pkill -TERM -x -P "$($TM display-message -p -t c '#{pane_pid}')" arbiter || fail "no console process to signal"
+shows 'EXIT=143' "SIGTERM ends the console (exit 128+15)"
+lacks 'Waiting, [0-9]+' "the terminal is back to its normal screen"
 
 # --- NO_COLOR ---
 start NO_COLOR=1 -- --as tester tui
