@@ -173,11 +173,16 @@ static void draw_header(console *c)
 	else
 		snprintf(who, sizeof who, "%s%s (%s)", c->user, c->admin ? ", admin" : "",
 		    console_session_live(c) ? "signed in" : "not signed in: s");
-	snprintf(left, sizeof left, " arbiter  %s", c->s->dir);
 	snprintf(right, sizeof right, "%s  policies v%d %s  pending %lld  blocked %lld ", who,
 	    c->integ.version, c->integ.tampered ? "TAMPERED" : "intact", (long long)c->waiting,
 	    (long long)c->blocked);
 	int rw = (int)strlen(right);
+	/* the store's path, its end kept when it must be shortened */
+	const char *dir = c->s->dir;
+	int room = c->cols - rw - 12;
+	bool cut = room > 4 && (int)strlen(dir) > room;
+	snprintf(left, sizeof left, " arbiter  %s%s", cut ? "\u2026" : "",
+	    cut ? dir + strlen(dir) - (size_t)(room - 1) : dir);
 	put_clipped(0, 0, left, c->cols - rw - 1);
 	put_clipped(0, c->cols - rw > 0 ? c->cols - rw : 0, right, c->cols);
 	attrset(A_NORMAL);
