@@ -112,10 +112,40 @@ static void count(console *c, queue *q)
 	    c->waiting + c->blocked : query_count(c->s, filter_of(q));
 }
 
+/* The store changed (another process, or a decision here): the visible rows
+ * are read again in place, so a row decided elsewhere stays where it is and
+ * shows its new status until the view is next read (a move past the page,
+ * a view or filter change, Ctrl-L); new rows fill the room below. */
 static void reload(console *c, screen *sc)
 {
-	load(c, sc->state);
-	count(c, sc->state);
+	queue *q = sc->state;
+	if (q->n == 0) {
+		load(c, q);
+		count(c, q);
+		return;
+	}
+	for (int i = 0; i < q->n; i++) {
+		char key[24];
+		sub_row r;
+		snprintf(key, sizeof key, "%lld", (long long)q->rows[i].id);
+		if (query_get(c->s, key, &r) == 1) {
+			collect one = { &q->rows[i], 0, 1 };
+			take(&one, &r);
+			query_row_done(&r);
+		}
+	}
+	int room = (q->height > 0 && q->height < MAX_ROWS ? q->height : MAX_ROWS) - q->n;
+	if (room > 0)
+		q->n += fetch(c, q, q->rows[q->n - 1].id, true, NULL, q->rows + q->n, room);
+	count(c, q);
+}
+
+static void refresh_view(console *c, screen *sc)
+{
+	queue *q = sc->state;
+	load(c, q);
+	count(c, q);
+	console_message(c, MSG_INFO, "view read again");
 }
 
 static void scroll_to(console *c, queue *q, int64_t top, int sel)
@@ -338,6 +368,7 @@ static const key_binding keys[] = {
 	{ '3', 0, "3", "All", view_all, false },
 	{ 'f', 0, "f", "kind filter", next_kind, false },
 	{ 'F', 0, "F", "status filter", next_status, false },
+	{ 'R', 0, "R", "read the view again (drops decided rows)", refresh_view, false },
 	{ 'q', 0, "q", "quit", quit, false },
 	{ 0, 0, NULL, NULL, NULL, false },
 };

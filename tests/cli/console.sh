@@ -27,7 +27,7 @@ start() {
 	# a server that is still exiting would take the new session down with it
 	while $TM list-sessions > /dev/null 2>&1; do sleep 0.05; done
 	$TM new-session -d -x 100 -y 30 -s c \
-		"env LANG=C.UTF-8 ${envs[*]} ARBITER_HOME=$T/s ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER $* 2> $T/console.err; echo EXIT=\$?; sleep 600"
+		"env LANG=C.UTF-8 ${envs[*]} ARBITER_HOME=$T/s ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER $* 2>> $T/console.err; echo EXIT=\$?; sleep 600"
 }
 screen() { $TM capture-pane -p -t c "$@"; }
 keys() { $TM send-keys -t c "$@"; }
@@ -102,6 +102,7 @@ shows 'approver \(signed in\)' "a good code in a dialog signs the reviewer in"
 lacks 'TOTP code' "signed in, rejecting asks for no code"
 keys "not this scene" Enter
 shows "submission [0-9]+ rejected by approver" "the rejection is recorded"
+shows 'Export rooftop scene studio-export .* rejected ' "the decided row shows its new status in place"
 keys / "cartridge title" Enter o
 shows 'TOTP code \(a fresh one\)' "an override asks for a fresh code even when signed in"
 keys "a plain reviewer tries an admin-only override" Tab Tab "$(code approver)" Enter
@@ -174,7 +175,7 @@ $TM resize-window -t c -x 100 -y 30
 shows 'Waiting, [0-9]+' "back at 100x30 the queue is drawn again"
 keys q
 shows 'EXIT=0' "quit"
-[ ! -s "$T/console.err" ] && pass "nothing was written to stderr under curses" || fail "stderr: $(head -3 "$T/console.err")"
+[ ! -s "$T/console.err" ] && pass "nothing was written to stderr under curses (nor by the sanitizers)" || fail "stderr: $(head -3 "$T/console.err")"
 
 # --- a fatal signal restores the terminal ---
 start -- --as tester tui
@@ -190,3 +191,4 @@ if screen -e | grep -qE $'\e\\[(3[0-7]|9[0-7]|4[0-7])m'; then fail "colours desp
 keys q
 shows 'EXIT=0' "quit with NO_COLOR"
 $TM kill-server 2> /dev/null
+grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$T/console.err" && fail "sanitizer reports from the console: $(head -3 "$T/console.err")" || pass "no sanitizer report from any console session"
