@@ -1,6 +1,6 @@
 #!/bin/sh
-# make run: a tour of arbiter on the example policy set and submissions.
-# (Once the console exists, make run opens it on a demo store instead.)
+# sh docs/tour.sh: a walk through arbiter's command line on the example
+# policy set and submissions (make run opens the console instead).
 cd "$(dirname "$0")/.." || exit 1
 EX=docs/examples
 A=./arbiter
