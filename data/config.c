@@ -7,6 +7,7 @@
  */
 #include <jansson.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ bool store_settings(store *s, settings *c, diags *errs)
 		diags_add(errs, path, 0, 0, "%s", why);
 		return false;
 	}
+	crypto_hash_sha256(c->sha256, (const unsigned char *)text, len);
 	arena *a = arena_new();
 	bool empty;
 	reader r = { .file = path, .errs = errs, .ok = true };
@@ -130,14 +132,23 @@ bool store_settings(store *s, settings *c, diags *errs)
 	return r.ok;
 }
 
-bool store_config(store *s, eval_options *o, diags *errs)
+void settings_clamp(settings *c)
 {
-	settings c;
-	if (!store_settings(s, &c, errs))
-		return false;
-	o->enforcement = c.enforcement;
-	o->fail_closed = c.fail_closed;
-	return true;
+	settings d;
+	settings_default(&d);
+	c->approve_requires_code = true;
+	if (c->justification_min_chars < d.justification_min_chars)
+		c->justification_min_chars = d.justification_min_chars;
+	if (c->totp_window > d.totp_window)
+		c->totp_window = d.totp_window;
+	if (c->totp_max_failures > d.totp_max_failures)
+		c->totp_max_failures = d.totp_max_failures;
+	if (c->totp_lockout < d.totp_lockout)
+		c->totp_lockout = d.totp_lockout;
+	if (c->session_idle > d.session_idle)
+		c->session_idle = d.session_idle;
+	if (c->override_default_duration > d.override_default_duration)
+		c->override_default_duration = d.override_default_duration;
 }
 
 char *store_result_json(store *s, int64_t id, const char **status)

@@ -20,8 +20,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store.h"
+
+enum { MAX_OVERRIDE_S = 366 * 86400 };
+
+/* Whether a submitter's name is the reviewer's: as names are compared by
+ * people, ignoring case and surrounding blanks. */
+static bool same_person(const char *submitter, const char *name)
+{
+	while (*submitter == ' ' || *submitter == '\t')
+		submitter++;
+	size_t n = strlen(submitter);
+	while (n > 0 && (submitter[n - 1] == ' ' || submitter[n - 1] == '\t'))
+		n--;
+	return n > 0 && n == strlen(name) && strncasecmp(submitter, name, n) == 0;
+}
 
 static const char *past_tense(const char *decision)
 {
@@ -96,11 +111,16 @@ static int partials(store *s, int64_t id, int64_t since_ms, const char *who, boo
 	sqlite3_stmt *st;
 	int n = 0;
 	*mine = false;
+	char now[32];
+	format_time(now_ms(), now);
+	/* a partial override counts while it has not expired itself */
 	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT reviewer FROM decisions WHERE submission_id = ? "
-	    "AND decision = 'override.partial' AND at_ms >= ?", -1, &st, NULL) != SQLITE_OK)
+	    "AND decision = 'override.partial' AND at_ms >= ? AND (expires_at IS NULL OR "
+	    "expires_at > ?)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, since_ms);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		n++;
 		if (strcmp((const char *)sqlite3_column_text(st, 0), who) == 0)
@@ -108,6 +128,27 @@ static int partials(store *s, int64_t id, int64_t since_ms, const char *who, boo
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+/* The earliest expiry among the live partial overrides, Unix ms; 0: none. */
+static int64_t earliest_partial(store *s, int64_t id, int64_t since_ms)
+{
+	sqlite3_stmt *st;
+	int64_t ms = 0;
+	char now[32];
+	format_time(now_ms(), now);
+	if (sqlite3_prepare_v2(s->db, "SELECT min(expires_at) FROM decisions WHERE submission_id = ? "
+	    "AND decision = 'override.partial' AND at_ms >= ? AND expires_at > ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, since_ms);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL &&
+	    !parse_time((const char *)sqlite3_column_text(st, 0), &ms))
+		ms = 0;
+	sqlite3_finalize(st);
+	return ms;
 }
 
 static bool override_check(store *s, const settings *c, int64_t id, const decision_req *q,
@@ -127,6 +168,10 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 		return false;
 	}
 	int64_t secs = q->expires_s ? q->expires_s : c->override_default_duration;
+	if (secs > MAX_OVERRIDE_S) {
+		snprintf(why, len, "an override lasts at most 366 days");
+		return false;
+	}
 	if (p->max_duration > 0 && secs > p->max_duration) {
 		if (q->expires_s) {
 			arena *a = arena_new();
@@ -140,6 +185,9 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 	}
 	p->expires_ms = now_ms() + secs * 1000;
 	bool mine;
+	int64_t earliest = earliest_partial(s, id, p->evaluated_ms);
+	if (earliest > 0 && earliest < p->expires_ms)
+		p->expires_ms = earliest;       /* no approval outlives an earlier one */
 	int given = partials(s, id, p->evaluated_ms, q->reviewer, &mine);
 	if (given < 0)
 		return store_fail(s, "cannot read the decisions");
@@ -192,7 +240,7 @@ int decision_check(store *s, const settings *c, int64_t id, const decision_req *
 		    (long long)id);
 		return DECIDE_REFUSED;
 	}
-	if (submitter[0] != '\0' && strcmp(submitter, q->reviewer) == 0) {
+	if (same_person(submitter, q->reviewer)) {
 		snprintf(why, len, "submission %lld was submitted by %s: nobody decides their own "
 		    "submission", (long long)id, q->reviewer);
 		return DECIDE_REFUSED;

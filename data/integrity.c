@@ -4,7 +4,9 @@
  * A policy version is the SHA-256 of every file that decides outcomes:
  * the .yaml and .yml files of policies/ and config.yaml, keyed by their path inside
  * .arbiter. init records version 1 and `policy pin` each next one, and both
- * make the files read-only (0444). Every command that evaluates or decides
+ * make the files read-only (0444); the pin itself is the signed audit event
+ * (store.init or policy.pin, whose details hold the hashes), and the
+ * policy_versions row must agree with it. Every command that evaluates or decides
  * compares the files on disk with the newest version; any file edited, added
  * or removed makes the store tampered, which blocks every new submission and
  * every decision (fail closed) until an admin pins the files again. A
@@ -141,26 +143,38 @@ static void describe(const json_t *pinned, const json_t *now, char *out, size_t 
 	json_decref(all);
 }
 
-bool integrity_check(store *s, integrity *out)
+/* Compares now (the files as in use) with the signed pin; takes now. */
+static bool compare(store *s, json_t *now, integrity *out)
 {
-	memset(out, 0, sizeof *out);
-	json_t *now = hash_files(s);
-	if (now == NULL)
-		return false;
 	char *text = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char h[32];
 	crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
 	sodium_bin2hex(out->digest, sizeof out->digest, h, sizeof h);
 	free(text);
+	/* the pin is the newest store.init or policy.pin event: signed, in the
+	 * chain; the policy_versions row must agree with it */
 	sqlite3_stmt *st;
-	bool ok = sqlite3_prepare_v2(s->db, "SELECT version, files FROM policy_versions "
-	    "ORDER BY version DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK;
+	bool ok = sqlite3_prepare_v2(s->db, "SELECT json_extract(a.details, '$.policy_version'), "
+	    "json_extract(a.details, '$.files'), (SELECT files FROM policy_versions v WHERE "
+	    "v.version = json_extract(a.details, '$.policy_version')), (SELECT max(version) FROM "
+	    "policy_versions) FROM audit a WHERE a.event IN ('store.init', 'policy.pin') "
+	    "ORDER BY a.seq DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK;
 	int rc = ok ? sqlite3_step(st) : SQLITE_ERROR;
 	if (rc == SQLITE_ROW) {
 		out->version = sqlite3_column_int(st, 0);
-		json_t *pinned = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		describe(pinned, now, out->what, sizeof out->what);
+		const char *signed_files = (const char *)sqlite3_column_text(st, 1);
+		const char *row_files = (const char *)sqlite3_column_text(st, 2);
+		json_t *pinned = signed_files ? json_loads(signed_files, 0, NULL) : NULL;
+		json_t *row = row_files ? json_loads(row_files, 0, NULL) : NULL;
+		if (pinned == NULL || row == NULL || !json_equal(pinned, row) ||
+		    sqlite3_column_int(st, 3) != out->version) {
+			snprintf(out->what, sizeof out->what, "the pinned policy version in the database "
+			    "does not match its signed audit event (version %d)", out->version);
+		} else {
+			describe(pinned, now, out->what, sizeof out->what);
+		}
 		json_decref(pinned);
+		json_decref(row);
 		out->tampered = out->what[0] != '\0';
 	} else if (rc == SQLITE_DONE) {
 		snprintf(out->what, sizeof out->what, "no policy version is pinned");
@@ -171,6 +185,29 @@ bool integrity_check(store *s, integrity *out)
 	sqlite3_finalize(st);
 	json_decref(now);
 	return ok;
+}
+
+bool integrity_check(store *s, integrity *out)
+{
+	memset(out, 0, sizeof *out);
+	json_t *now = hash_files(s);
+	return now != NULL && compare(s, now, out);
+}
+
+bool integrity_check_loaded(store *s, const policy_set *ps, const settings *c, integrity *out)
+{
+	memset(out, 0, sizeof *out);
+	json_t *now = ps ? json_object() : hash_files(s);
+	if (now == NULL)
+		return false;
+	char hex[65];
+	for (size_t i = 0; ps && i < ps->nfiles; i++) {
+		sodium_bin2hex(hex, sizeof hex, ps->files[i].sha256, 32);
+		json_object_set_new(now, ps->files[i].shown, json_string(hex));
+	}
+	sodium_bin2hex(hex, sizeof hex, c->sha256, 32);
+	json_object_set_new(now, "config.yaml", json_string(hex));
+	return compare(s, now, out);
 }
 
 /* The details of the newest policy.tamper, policy.pin or store.init event:

@@ -58,53 +58,18 @@ static char *read_users(store *s)
 	return text;
 }
 
-/* Finds NAME's line: its start and length within text. */
-static bool find_line(const char *text, const char *name, size_t *start, size_t *len)
-{
-	size_t nlen = strlen(name);
-	for (const char *p = text; *p != '\0';) {
-		const char *end = strchr(p, '\n');
-		size_t l = end ? (size_t)(end - p) + 1 : strlen(p);
-		/* type, then whitespace, then the user name */
-		const char *q = p;
-		while (q < p + l && *q != ' ' && *q != '\t' && *q != '\n')
-			q++;
-		while (q < p + l && (*q == ' ' || *q == '\t'))
-			q++;
-		if (*p != '#' && (size_t)(p + l - q) > nlen && strncmp(q, name, nlen) == 0 &&
-		    (q[nlen] == ' ' || q[nlen] == '\t')) {
-			*start = (size_t)(p - text);
-			*len = l;
-			return true;
-		}
-		p += l;
-	}
-	return false;
-}
-
 bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES])
 {
 	char *text = read_users(s);
 	if (text == NULL)
 		return false;
-	size_t start, len;
-	bool ok = find_line(text, name, &start, &len);
-	if (!ok) {
+	size_t n = strlen(text), start, len;
+	bool ok = usersfile_find(text, n, name, &start, &len);
+	if (!ok)
 		snprintf(s->err, sizeof s->err, "%s has no secret in users.oath", name);
-	} else {
-		/* the fourth field is the secret in hex */
-		char *p = text + start, *save = NULL;
-		p[len - (p[len - 1] == '\n')] = '\0';
-		char *field = strtok_r(p, " \t", &save);
-		for (int i = 0; i < 3 && field != NULL; i++)
-			field = strtok_r(NULL, " \t", &save);
-		size_t got = 0;
-		ok = field != NULL && sodium_hex2bin(key, REVIEWER_KEY_BYTES, field, strlen(field), NULL,
-		    &got, NULL) == 0 && got == REVIEWER_KEY_BYTES;
-		if (!ok)
-			snprintf(s->err, sizeof s->err, "users.oath: the line of %s is malformed", name);
-	}
-	sodium_memzero(text, strlen(text));
+	else if (!(ok = usersfile_secret(text + start, len, key, REVIEWER_KEY_BYTES)))
+		snprintf(s->err, sizeof s->err, "users.oath: the line of %s is malformed", name);
+	sodium_memzero(text, n);
 	free(text);
 	return ok;
 }
@@ -135,8 +100,8 @@ bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_
 	char *text = read_users(s);
 	if (text == NULL)
 		return false;
-	size_t start, len, n = strlen(text);
-	if (find_line(text, name, &start, &len)) {
+	size_t start, len, n = strlen(text), size = n;
+	if (usersfile_find(text, n, name, &start, &len)) {
 		/* a secret left by an enrolment that did not commit: replace it */
 		memmove(text + start, text + start + len, n - start - len + 1);
 		n -= len;
@@ -152,7 +117,7 @@ bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_
 	bool ok = write_users(s, out);
 	sodium_memzero(hex, sizeof hex);
 	sodium_memzero(out, cap);
-	sodium_memzero(text, n);
+	sodium_memzero(text, size);
 	free(out);
 	free(text);
 	return ok;
@@ -163,13 +128,15 @@ bool users_remove(store *s, const char *name)
 	char *text = read_users(s);
 	if (text == NULL)
 		return false;
-	size_t start, len, n = strlen(text);
+	size_t start, len, n = strlen(text), size = n;
 	bool ok = true;
-	if (find_line(text, name, &start, &len)) {
+	/* every line of the name goes */
+	while (ok && usersfile_find(text, n, name, &start, &len)) {
 		memmove(text + start, text + start + len, n - start - len + 1);
+		n -= len;
 		ok = write_users(s, text);
 	}
-	sodium_memzero(text, n);
+	sodium_memzero(text, size);
 	free(text);
 	return ok;
 }
@@ -198,12 +165,13 @@ int reviewer_get(store *s, const char *name, reviewer *out)
 	return rc == SQLITE_DONE ? 0 : (store_fail(s, "cannot read the reviewers"), -1);
 }
 
-int reviewer_admins(store *s)
+int reviewer_admins(store *s, bool any)
 {
 	sqlite3_stmt *st;
 	int n = -1;
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM reviewers WHERE role = 'admin' AND "
-	    "disabled = 0", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(s->db, any ? "SELECT count(*) FROM reviewers" : "SELECT count(*) "
+	    "FROM reviewers WHERE role = 'admin' AND disabled = 0", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	else
 		store_fail(s, "cannot read the reviewers");
@@ -231,6 +199,20 @@ static bool exec_text(store *s, const char *what, const char *sql, ...)
 bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
     const unsigned char key[REVIEWER_KEY_BYTES])
 {
+	sqlite3_stmt *st;
+	bool taken = false;
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM reviewers WHERE name = ? COLLATE NOCASE", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		taken = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	if (taken) {
+		/* names are compared by people: Alice and alice are one person */
+		snprintf(s->err, sizeof s->err, "a reviewer named %s exists already (names differing "
+		    "only in case are one name)", name);
+		return false;
+	}
 	char ts[32];
 	format_time(now_ms(), ts);
 	const char *role = admin ? "admin" : "reviewer";

@@ -84,13 +84,12 @@ typedef struct settings {
 	int64_t override_default_duration, session_idle;        /* seconds */
 	int totp_window, totp_max_failures;
 	int64_t totp_lockout;                                   /* seconds */
+	unsigned char sha256[32];       /* of the config.yaml bytes these were read from */
 } settings;
 void settings_default(settings *c);
 /* Reads config.yaml; errors (FILE:LINE:COL) go to errs: fail closed, no
  * silent defaults for a setting that is present but wrong. */
 bool store_settings(store *s, settings *c, diags *errs);
-/* The enforcement settings into o. */
-bool store_config(store *s, eval_options *o, diags *errs);
 /* Audits enforcement.toggle when enforcement.enabled differs from what the
  * last such event recorded (own transaction). */
 bool enforcement_audit(store *s, bool enabled, const char *actor);
@@ -104,6 +103,15 @@ typedef struct integrity {
 } integrity;
 /* Compares config.yaml and policies/ with the newest pinned version. */
 bool integrity_check(store *s, integrity *out);
+/* The same for what a command actually loaded: the bytes of config.yaml its
+ * settings c were parsed from and, unless ps is NULL, the policy files of ps
+ * as they were read (else policies/ is read again). Comparing the bytes in
+ * use, not a second read of the files, leaves no gap for a swap between the
+ * check and the use. */
+bool integrity_check_loaded(store *s, const policy_set *ps, const settings *c, integrity *out);
+/* While the store is tampered, settings read from an unpinned config.yaml
+ * must not loosen code checking: the stricter of them and the defaults. */
+void settings_clamp(settings *c);
 /* Audits policy.tamper once per distinct tampered set of files (own
  * transaction); true when there is nothing to audit. */
 bool integrity_audit_tamper(store *s, const integrity *in, const char *actor);
@@ -126,8 +134,8 @@ typedef struct reviewer {
 bool reviewer_name_valid(const char *name);
 /* 1 found, 0 none, -1 error (s->err). */
 int reviewer_get(store *s, const char *name, reviewer *out);
-/* Enabled admins; -1 on error. */
-int reviewer_admins(store *s);
+/* Enabled admins (any: every reviewer ever enrolled); -1 on error. */
+int reviewer_admins(store *s, bool any);
 /* In the caller's transaction: the row, reviewer.add, and the secret in
  * users.oath (last, so that nothing before it can fail after it). */
 bool reviewer_add(store *s, const char *actor, const char *name, bool admin,

@@ -241,6 +241,14 @@ bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window
 /* key in base32 without padding (malloc'd), as authenticator apps take it. */
 char *totp_base32(const unsigned char *key, size_t keylen);
 
+/* ---- usersfile.c: liboath's usersfile format (users.oath) ---- */
+/* The line of user name (not a comment): its start and length (with its
+ * newline) within text. */
+bool usersfile_find(const char *text, size_t textlen, const char *name, size_t *start,
+    size_t *len);
+/* The secret (the fourth field, hex) of one line: exactly keylen bytes. */
+bool usersfile_secret(const char *line, size_t len, unsigned char *key, size_t keylen);
+
 /* ---- duration.c ---- */
 /* Parses "90s", "15m", "24h", "30d", "1w" or combinations like "1h30m". */
 bool duration_parse(const char *s, int64_t *seconds);

@@ -84,11 +84,12 @@ bool guard_open(const args *a, guard *g, bool decides)
 		fprintf(stderr, "arbiter: %s\n", g->s->err);
 		ok = false;
 	}
-	if (ok && !integrity_check(g->s, &g->integ)) {
+	if (ok && !integrity_check_loaded(g->s, NULL, &g->cfg, &g->integ)) {
 		fprintf(stderr, "arbiter: %s\n", g->s->err);
 		ok = false;
 	}
 	if (ok && g->integ.tampered) {
+		settings_clamp(&g->cfg);        /* an unpinned config.yaml loosens nothing */
 		integrity_warn(g->s, &g->integ, g->actor);
 		if (decides) {
 			fprintf(stderr, "arbiter: no decision is accepted while the policy files differ "

@@ -61,11 +61,19 @@ static int decide(const command *c, args *a, decision_req *q)
 		return EXIT_USAGE;
 	}
 	static int64_t ids[MAX_IDS];
-	for (int i = 0; i < a->npos; i++)
-		if (!parse_id(a->pos[i], &ids[i])) {
+	int nids = 0;
+	for (int i = 0; i < a->npos; i++) {
+		int64_t id;
+		if (!parse_id(a->pos[i], &id)) {
 			usage_error(c, "%s is not a submission ID", a->pos[i]);
 			return EXIT_USAGE;
 		}
+		bool seen = false;      /* an ID given twice is decided once */
+		for (int j = 0; j < nids && !seen; j++)
+			seen = ids[j] == id;
+		if (!seen)
+			ids[nids++] = id;
+	}
 	guard g;
 	if (!guard_open(a, &g, true))
 		return guard_exit(&g);
@@ -95,7 +103,7 @@ static int decide(const command *c, args *a, decision_req *q)
 	}
 	static decision_plan plans[MAX_IDS];
 	int ok = 0;
-	for (int i = 0; i < a->npos; i++) {
+	for (int i = 0; i < nids; i++) {
 		char why[512];
 		int d = decision_check(g.s, &g.cfg, ids[i], q, &plans[ok], why, sizeof why);
 		if (d == DECIDE_OK) {

@@ -48,6 +48,15 @@ int cmd_reevaluate(const command *c, args *a)
 		policy_set_free(ps);
 		return guard_exit(&g);
 	}
+	integrity loaded;
+	if (!integrity_check_loaded(g.s, ps, &g.cfg, &loaded) || loaded.tampered) {
+		/* the policy files changed between reading them and now */
+		fprintf(stderr, "arbiter: %s\n", loaded.tampered ? "the policy files differ from the "
+		    "pinned version: nothing was evaluated again" : g.s->err);
+		guard_close(&g);
+		policy_set_free(ps);
+		return loaded.tampered ? EXIT_REFUSED : EXIT_ERROR;
+	}
 	eval_options o;
 	eval_options_default(&o);
 	o.now = (int64_t)time(NULL);

@@ -83,19 +83,20 @@ int cmd_reviewer_add(const command *c, args *a)
 	guard g;
 	if (!guard_open(a, &g, false))
 		return guard_exit(&g);
-	int admins = reviewer_admins(g.s), rc = EXIT_OK;
-	if (admins < 0) {
+	/* only a store that never had a reviewer enrols without a code */
+	int enrolled = reviewer_admins(g.s, true), rc = EXIT_OK;
+	if (enrolled < 0) {
 		fprintf(stderr, "arbiter: %s\n", g.s->err);
 		rc = EXIT_ERROR;
-	} else if (admins == 0 && !admin) {
+	} else if (enrolled == 0 && !admin) {
 		fprintf(stderr, "arbiter: there is no admin yet: the first reviewer must be one "
 		    "(arbiter reviewer add %s --role admin)\n", name);
 		rc = EXIT_REFUSED;
-	} else if (admins == 0) {
+	} else if (enrolled == 0) {
 		if (!store_begin(g.s)) {
 			fprintf(stderr, "arbiter: %s\n", g.s->err);
 			rc = EXIT_ERROR;
-		} else if (reviewer_admins(g.s) != 0) {
+		} else if (reviewer_admins(g.s, true) != 0) {
 			/* another process enrolled the first admin meanwhile */
 			fprintf(stderr, "arbiter: an admin was enrolled meanwhile: run the command again "
 			    "as an admin with their code\n");
@@ -146,12 +147,20 @@ int cmd_reviewer_disable(const command *c, args *a)
 		guard_close(&g);
 		return known < 0 ? EXIT_ERROR : EXIT_REFUSED;
 	}
-	if (r.admin && reviewer_admins(g.s) == 1) {
+	if (r.admin && reviewer_admins(g.s, false) == 1) {
 		fprintf(stderr, "arbiter: %s is the last admin: add another admin first\n", name);
 		guard_close(&g);
 		return EXIT_REFUSED;
 	}
 	rc = as_admin(a, &g);
+	/* again under the write lock: another admin may have been disabled meanwhile */
+	if (rc == EXIT_OK && (reviewer_get(g.s, name, &r) != 1 || r.disabled ||
+	    (r.admin && reviewer_admins(g.s, false) <= 1))) {
+		fprintf(stderr, "arbiter: %s\n", r.disabled ? "that reviewer was disabled meanwhile" :
+		    "that would leave no enabled admin: add another admin first");
+		store_commit(g.s);      /* the admin's code was used: keep that */
+		rc = EXIT_REFUSED;
+	}
 	if (rc == EXIT_OK && (!reviewer_disable(g.s, g.actor, name) || !store_commit(g.s))) {
 		fprintf(stderr, "arbiter: %s\n", g.s->err);
 		rc = EXIT_ERROR;

@@ -159,14 +159,18 @@ int cmd_submit(const command *c, args *a)
 	b.opts.now = (int64_t)time(NULL);
 	int rc = EXIT_ERROR;
 	integrity integ;
-	if (ps == NULL || errs.n > 0 || !store_config(s, &b.opts, &errs)) {
+	settings cfg;
+	if (ps == NULL || errs.n > 0 || !store_settings(s, &cfg, &errs)) {
 		diags_print(&errs, stderr);
 		fprintf(stderr, "arbiter: the store's policies or config have errors; nothing was stored\n");
 	} else if (!store_load_signing_key(s)) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
-	} else if (!integrity_check(s, &integ)) {
+	} else if (!integrity_check_loaded(s, ps, &cfg, &integ)) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
 	} else {
+		/* the policies and settings in use are the bytes that were checked */
+		b.opts.enforcement = cfg.enforcement;
+		b.opts.fail_closed = cfg.fail_closed;
 		if (integ.tampered) {
 			integrity_warn(s, &integ, actor_name(a));
 			b.opts.tampered = integ.what;

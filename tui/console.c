@@ -137,13 +137,23 @@ bool console_may_decide(console *c)
 	return true;
 }
 
+/* Fails closed: a check that cannot be made counts as tampered. */
 static void check_integrity(console *c)
 {
 	integrity in;
-	if (!integrity_check(c->s, &in))
+	if (!integrity_check_loaded(c->s, NULL, &c->cfg, &in)) {
+		memset(&in, 0, sizeof in);
+		in.tampered = true;
+		snprintf(in.what, sizeof in.what, "the policy files cannot be checked: %.600s",
+		    c->s->err);
+		c->integ = in;
+		c->last_integrity_ms = now_ms();
 		return;
+	}
 	if (in.tampered && (!c->integ.tampered || strcmp(in.digest, c->integ.digest) != 0))
 		integrity_audit_tamper(c->s, &in, c->user);
+	if (in.tampered)
+		settings_clamp(&c->cfg);
 	c->integ = in;
 	c->last_integrity_ms = now_ms();
 }
@@ -371,6 +381,8 @@ int cmd_tui(const command *cmd, args *a)
 		return EXIT_USAGE;
 	}
 	console c = { .a = a, .user = actor_name(a) };
+	c.integ.tampered = true;        /* until the first check says otherwise */
+	snprintf(c.integ.what, sizeof c.integ.what, "not checked yet");
 	c.s = open_store(a);
 	if (c.s == NULL)
 		return EXIT_ERROR;

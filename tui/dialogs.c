@@ -273,11 +273,29 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
     decision_plan *plan)
 {
 	q->reviewer = c->user;
-	q->reviewer_admin = c->admin;
 	if (!store_begin(c->s)) {
 		snprintf(d->error, sizeof d->error, "%s", c->s->err);
 		return -1;
 	}
+	/* everything the dialog assumed when it opened is checked again, under
+	 * the write lock: the policy files, the reviewer, the session */
+	integrity in;
+	reviewer r;
+	int known = reviewer_get(c->s, c->user, &r);
+	const char *refusal = NULL;
+	if (!integrity_check_loaded(c->s, NULL, &c->cfg, &in) || in.tampered)
+		refusal = "the policy files differ from the pinned version (or cannot be checked): no "
+		    "decision is accepted";
+	else if (known != 1 || r.disabled)
+		refusal = "you are no longer an enabled reviewer";
+	else if (!with_code && !console_session_live(c))
+		refusal = "your session has ended: Esc, then sign in again (s) or reopen the dialog";
+	if (refusal != NULL) {
+		store_rollback(c->s);
+		snprintf(d->error, sizeof d->error, "%s", refusal);
+		return 0;
+	}
+	q->reviewer_admin = r.admin;
 	char why[512];
 	int rc = decision_check(c->s, &c->cfg, id, q, plan, why, sizeof why);
 	if (rc != DECIDE_OK) {
@@ -294,7 +312,11 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
 				store_rollback(c->s);
 				return -1;
 			}
-			store_commit(c->s);     /* the refusal is audited and counts */
+			if (!store_commit(c->s)) {      /* the refusal is audited and counts */
+				snprintf(d->error, sizeof d->error, "%s", c->s->err);
+				store_rollback(c->s);
+				return -1;
+			}
 			snprintf(d->error, sizeof d->error, "code refused: %s", cc.why);
 			return 0;
 		}
