@@ -141,8 +141,11 @@ static int busy_wait(void *ctx, int tries)
 }
 
 /* WAL with synchronous NORMAL: a commit appends to the log, and the log is
- * synced at each checkpoint, the last at close. A 64 MiB page cache holds a
- * whole batch of submit without spilling; temporary data stays in memory. */
+ * synced at each checkpoint, the last at close. The log file is kept between
+ * processes (no file made and removed per command) but truncated at each
+ * checkpoint, so the next process has no old log to read back. A 64 MiB page
+ * cache holds a whole batch of submit without spilling; temporary data stays
+ * in memory. */
 static bool configure(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
@@ -150,7 +153,8 @@ static bool configure(sqlite3 *db, char *err, size_t errlen)
 	int persist = 1;
 	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+	    "PRAGMA journal_size_limit = 0;",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure the database: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
