@@ -354,3 +354,15 @@ int code_verify(store *s, const settings *c, const char *name, const char *code,
 	    "last_used = ? WHERE name = ?", step_text, ts, name, (const char *)NULL) ? CODE_OK :
 	    CODE_ERROR;
 }
+
+bool code_refusal_audit(store *s, const char *name, const char *reason)
+{
+	if (!store_load_signing_key(s) || !store_begin(s))
+		return false;
+	json_t *d = json_pack("{s:s}", "reason", reason);
+	bool ok = audit_append(s, name, "code.failure", name, d) && store_commit(s);
+	json_decref(d);
+	if (!ok)
+		store_rollback(s);
+	return ok;
+}

@@ -159,6 +159,9 @@ typedef struct code_check {
  * as used; a refusal is audited (commit it: failures must count). CODE_ERROR
  * leaves the message in s->err. */
 int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out);
+/* Audits, in a transaction of its own, a refusal made before any code was
+ * checked (an unknown, disabled or unentitled actor) as code.failure. */
+bool code_refusal_audit(store *s, const char *name, const char *reason);
 
 /* ---- decisions.c: approve, reject, override (PRODUCT.md section 4) ---- */
 typedef struct decision_req {

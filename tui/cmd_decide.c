@@ -85,8 +85,11 @@ static int decide(const command *c, args *a, decision_req *q)
 		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : r.disabled ?
 		    "this reviewer is disabled" : "not an enrolled reviewer (an admin adds one with "
 		    "arbiter reviewer add NAME)");
-		if (known == 0 || r.disabled)
+		if (known == 0 || r.disabled) {
 			fprintf(stderr, "arbiter: acting as %s (--as NAME or the login name)\n", g.actor);
+			code_refusal_audit(g.s, g.actor, known == 0 ? "not an enrolled reviewer" :
+			    "disabled reviewer");
+		}
 		guard_close(&g);
 		return known < 0 ? EXIT_ERROR : EXIT_REFUSED;
 	}

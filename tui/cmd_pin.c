@@ -43,6 +43,8 @@ int cmd_policy_pin(const command *c, args *a)
 		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : "only an enabled admin may pin "
 		    "policies (act as one with --as NAME)");
 		rc = known < 0 ? EXIT_ERROR : EXIT_REFUSED;
+		if (known >= 0)
+			code_refusal_audit(g.s, g.actor, "policy pin by a non-admin");
 	} else if (!read_code(a, g.actor, g.code, sizeof g.code)) {
 		rc = EXIT_USAGE;
 	} else if (!store_begin(g.s)) {

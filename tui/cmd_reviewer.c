@@ -29,6 +29,7 @@ static int as_admin(args *a, guard *g)
 		fprintf(stderr, "arbiter: only an admin may change reviewers; %s is %s (act as an "
 		    "admin with --as NAME)\n", g->actor, known == 0 ? "not a reviewer" :
 		    r.disabled ? "disabled" : "not an admin");
+		code_refusal_audit(g->s, g->actor, "reviewer change by a non-admin");
 		return EXIT_REFUSED;
 	}
 	if (!read_code(a, g->actor, g->code, sizeof g->code))

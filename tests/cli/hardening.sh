@@ -60,3 +60,10 @@ expect_err 'an override lasts at most 366 days' "the refusal names the limit"
 q "UPDATE reviewers SET disabled = 1"
 arbiter --as mallory reviewer add mallory --role admin
 expect_code 4 "with every reviewer disabled, enrolment still needs an admin's code"
+
+# refusals before any code is checked are audited too
+arbiter --as nobody approve 1 --code 123456
+expect_code 4 "an unknown actor is refused"
+[ "$(q "SELECT count(*) FROM audit WHERE event = 'code.failure' AND actor = 'nobody' AND details LIKE '%not an enrolled reviewer%'")" = 1 ] \
+	&& pass "and audited as code.failure" || fail "no code.failure for nobody"
+q "SELECT details FROM audit WHERE actor = 'nobody'" | grep -q 123456 && fail "the code is in the audit log" || pass "without the code"
