@@ -3,12 +3,11 @@
  * and verification that reports how far it has got.
  *
  * A browser shows a few dozen events of a log that may hold millions, so it
- * reads only those: each page is one statement that starts beyond a seq
- * cursor and walks the primary key (or audit_event or audit_subject, which
- * end in seq) in either direction and stops at a LIMIT. This is keyset
- * paging: the page at the millionth event costs what the newest page costs.
- * audit_read cannot serve it: its after_seq always ends at the newest event
- * (tail), while scrolling needs the events just before or just after a seq.
+ * reads only those: each page is one audit_read that starts beyond a seq
+ * cursor and walks the primary key (or audit_event, audit_actor or
+ * audit_subject, which end in seq) in either direction and stops at a LIMIT
+ * (audit_filter.walk). This is keyset paging: the page at the millionth event
+ * costs what the newest page costs.
  *
  * Progress: verification (and the export, which reads the log and then
  * verifies it) is a full scan of the audit table in seq order, and SQLite
@@ -26,63 +25,15 @@
 
 #include "store.h"
 
-static const char *col(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	return t ? t : "";
-}
-
 bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx)
 {
-	char sql[512], where[192] = "";
-	size_t w = 0;
-	const char *conds[4];
-	int n = 0;
-	if (q->event)
-		conds[n++] = "event = ?";
-	if (q->actor)
-		conds[n++] = "actor = ?";
-	if (q->subject)
-		conds[n++] = "subject = ?";
-	if (q->seq > 0)
-		conds[n++] = q->older ? "seq < ?" : "seq > ?";
-	for (int i = 0; i < n; i++)
-		w += (size_t)snprintf(where + w, sizeof where - w, "%s%s", i ? " AND " : " WHERE ",
-		    conds[i]);
-	snprintf(sql, sizeof sql, "SELECT seq, ts, actor, event, subject, details, prev, hash, sig "
-	    "FROM audit%s ORDER BY seq %s LIMIT ?", where, q->older ? "DESC" : "ASC");
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the audit log");
-	int b = 1;
-	if (q->event)
-		sqlite3_bind_text(st, b++, q->event, -1, SQLITE_STATIC);
-	if (q->actor)
-		sqlite3_bind_text(st, b++, q->actor, -1, SQLITE_STATIC);
-	if (q->subject)
-		sqlite3_bind_text(st, b++, q->subject, -1, SQLITE_STATIC);
-	if (q->seq > 0)
-		sqlite3_bind_int64(st, b++, q->seq);
-	sqlite3_bind_int64(st, b, limit);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		audit_event e = { .seq = sqlite3_column_int64(st, 0) };
-		snprintf(e.ts, sizeof e.ts, "%s", col(st, 1));
-		e.actor = col(st, 2);
-		e.event = col(st, 3);
-		e.subject = col(st, 4);
-		e.details = col(st, 5);
-		snprintf(e.prev, sizeof e.prev, "%s", col(st, 6));
-		snprintf(e.hash, sizeof e.hash, "%s", col(st, 7));
-		snprintf(e.sig, sizeof e.sig, "%s", col(st, 8));
-		if (!visit(&e, ctx)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot read the audit log");
-	sqlite3_finalize(st);
-	return ok;
+	audit_filter f = { .limit = limit, .event = q->event, .actor = q->actor,
+		.subject = q->subject, .oldest_first = !q->older, .walk = true };
+	if (q->seq > 0 && q->older)
+		f.before_seq = q->seq;
+	else if (q->seq > 0)
+		f.after_seq = q->seq;
+	return audit_read(s, &f, visit, ctx);
 }
 
 typedef struct watch {

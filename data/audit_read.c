@@ -30,7 +30,7 @@ bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 {
 	char sql[768], where[256] = "";
 	size_t w = 0;
-	const char *conds[5];
+	const char *conds[6];
 	int n = 0;
 	if (f->event)
 		conds[n++] = "event = ?";
@@ -42,11 +42,16 @@ bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 		conds[n++] = "ts >= ?";
 	if (f->after_seq > 0)
 		conds[n++] = "seq > ?";
+	if (f->before_seq > 0)
+		conds[n++] = "seq < ?";
 	for (int i = 0; i < n; i++)
 		w += (size_t)snprintf(where + w, sizeof where - w, "%s%s", i ? " AND " : " WHERE ",
 		    conds[i]);
 	const char *cols = "seq, ts, actor, event, subject, details, prev, hash, sig";
-	if (f->limit > 0 && f->oldest_first)
+	if (f->limit > 0 && f->walk)
+		snprintf(sql, sizeof sql, "SELECT %s FROM audit%s ORDER BY seq %s LIMIT ?", cols, where,
+		    f->oldest_first ? "ASC" : "DESC");
+	else if (f->limit > 0 && f->oldest_first)
 		snprintf(sql, sizeof sql, "SELECT * FROM (SELECT %s FROM audit%s ORDER BY seq DESC "
 		    "LIMIT ?) ORDER BY seq", cols, where);
 	else if (f->limit > 0)
@@ -68,6 +73,8 @@ bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 		sqlite3_bind_text(st, b++, f->since, -1, SQLITE_STATIC);
 	if (f->after_seq > 0)
 		sqlite3_bind_int64(st, b++, f->after_seq);
+	if (f->before_seq > 0)
+		sqlite3_bind_int64(st, b++, f->before_seq);
 	if (f->limit > 0)
 		sqlite3_bind_int64(st, b++, f->limit);
 	int rc;

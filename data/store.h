@@ -242,7 +242,10 @@ typedef struct audit_filter {
 	const char *event, *actor, *subject;    /* exact matches, or NULL */
 	const char *since;              /* RFC 3339 UTC (format_time): ts >= since */
 	int64_t after_seq;              /* only seq > after_seq (tail -f) */
-	bool oldest_first;              /* ascending seq (still the newest N) */
+	int64_t before_seq;             /* only seq < before_seq (paging back) */
+	bool oldest_first;              /* ascending seq (still the newest N, unless walk) */
+	bool walk;                      /* the limit counts in the order read: the first N
+	                                 * after after_seq when oldest_first (paging on) */
 } audit_filter;
 /* Called per event; the strings live until it returns. false stops. */
 typedef bool (*audit_visit)(const audit_event *e, void *ctx);

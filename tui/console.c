@@ -49,6 +49,29 @@ void console_push(console *c, screen *sc)
 	c->top = sc;
 }
 
+/* A screen without destroy owns nothing but its state block. */
+static void screen_free(screen *sc)
+{
+	if (sc->destroy)
+		sc->destroy(sc);
+	else
+		free(sc->state);
+	free(sc);
+}
+
+void list_mouse(console *c, screen *sc, const list_mouse_ev *ev)
+{
+	for (int i = 0; i < 3 && ev->wheel != 0; i++)
+		(ev->wheel > 0 ? ev->down : ev->up)(c, sc);
+	int row = ev->y - ev->first_row;
+	if (ev->wheel != 0 || !ev->click || row < 0 || row >= ev->n)
+		return;
+	if (*ev->sel == row)
+		ev->open(c, sc);        /* a click on the selected row opens it */
+	else
+		*ev->sel = row;
+}
+
 void console_pop(console *c)
 {
 	screen *sc = c->top;
@@ -57,9 +80,7 @@ void console_pop(console *c)
 		return;
 	}
 	c->top = sc->below;
-	if (sc->destroy)
-		sc->destroy(sc);
-	free(sc);
+	screen_free(sc);
 	if (c->top->reload)
 		c->top->reload(c, c->top);
 }
@@ -428,9 +449,7 @@ int cmd_tui(const command *cmd, args *a)
 	while (c.top) {
 		screen *sc = c.top;
 		c.top = sc->below;
-		if (sc->destroy)
-			sc->destroy(sc);
-		free(sc);
+		screen_free(sc);
 	}
 	store_close(c.s);
 	return EXIT_OK;

@@ -869,26 +869,9 @@ static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
 {
 	(void)x;
 	audit_view *av = sc->state;
-	if (wheel > 0)
-		for (int i = 0; i < 3; i++)
-			down(c, sc);
-	else if (wheel < 0)
-		for (int i = 0; i < 3; i++)
-			up(c, sc);
-	else if (click) {
-		int first_row = av->body_top + 2;
-		if (y >= first_row && y - first_row < av->n) {
-			if (av->sel == y - first_row)
-				open_selected(c, sc);   /* a click on the selected row opens it */
-			else
-				av->sel = y - first_row;
-		}
-	}
-}
-
-static void destroy(screen *sc)
-{
-	free(sc->state);
+	list_mouse_ev ev = { .y = y, .first_row = av->body_top + 2, .n = av->n, .sel = &av->sel,
+		.click = click, .wheel = wheel, .down = down, .up = up, .open = open_selected };
+	list_mouse(c, sc, &ev);
 }
 
 screen *audit_screen(console *c)
@@ -898,7 +881,7 @@ screen *audit_screen(console *c)
 	if (sc == NULL || av == NULL)
 		abort();
 	*sc = (screen){ .title = "audit log", .draw = draw, .reload = reload, .mouse = mouse,
-		.destroy = destroy, .keys = keys, .state = av };
+		.keys = keys, .state = av };
 	if (!audit_last_seq(c->s, &av->head))
 		console_message(c, MSG_ERROR, "%s", c->s->err);
 	else if (av->head <= AUTO_VERIFY)

@@ -460,26 +460,9 @@ static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
 {
 	(void)x;
 	queue *q = sc->state;
-	if (wheel > 0)
-		for (int i = 0; i < 3; i++)
-			down(c, sc);
-	else if (wheel < 0)
-		for (int i = 0; i < 3; i++)
-			up(c, sc);
-	else if (click) {
-		int top = (c->integ.tampered ? 2 : 1) + 2;
-		if (y >= top && y - top < q->n) {
-			if (q->sel == y - top)
-				open_selected(c, sc);   /* a click on the selected row opens it */
-			else
-				q->sel = y - top;
-		}
-	}
-}
-
-static void destroy(screen *sc)
-{
-	free(sc->state);
+	list_mouse_ev ev = { .y = y, .first_row = (c->integ.tampered ? 2 : 1) + 2, .n = q->n, .sel = &q->sel,
+		.click = click, .wheel = wheel, .down = down, .up = up, .open = open_selected };
+	list_mouse(c, sc, &ev);
 }
 
 screen *queue_screen(console *c)
@@ -490,6 +473,6 @@ screen *queue_screen(console *c)
 	if (sc == NULL || q == NULL)
 		abort();
 	*sc = (screen){ .title = "queue", .draw = draw, .reload = reload, .mouse = mouse,
-		.destroy = destroy, .keys = keys, .state = q };
+		.keys = keys, .state = q };
 	return sc;
 }
