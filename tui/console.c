@@ -297,9 +297,9 @@ static void draw(console *c)
 	refresh();
 }
 
-static const key_binding *find_key(const screen *sc, int ch)
+static const key_binding *find_key(const key_binding *keys, int ch)
 {
-	for (const key_binding *k = sc->keys; k && k->key; k++)
+	for (const key_binding *k = keys; k && k->key; k++)
 		if (k->key == ch || (k->alt && k->alt == ch))
 			return k;
 	return NULL;
@@ -319,13 +319,36 @@ static void handle_mouse(console *c)
 	c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
 }
 
+static void key_help(console *c, screen *sc) { console_push(c, help_screen(c, sc)); }
+static void key_signin(console *c, screen *sc) { (void)sc; dialog_signin(c); }
+static void key_back(console *c, screen *sc) { (void)sc; console_pop(c); }
+
+static void key_audit(console *c, screen *sc)
+{
+	if (strcmp(sc->title, "audit log") != 0)       /* one browser is enough */
+		console_push(c, audit_screen(c));
+}
+
+static void key_redraw(console *c, screen *sc)
+{
+	(void)sc;
+	clearok(curscr, TRUE);
+	console_reload(c);
+}
+
+/* The keys of every screen, after the screen's own table: dispatched and
+ * listed by help from here. */
+const key_binding console_keys[] = {
+	{ '?', 0, "?", "this help", key_help, false },
+	{ 'A', 0, "A", "the audit browser", key_audit, false },
+	{ 's', 0, "s", "sign in with a TOTP code (to approve and reject)", key_signin, false },
+	{ 27, 'q', "Esc/q", "back (q on the queue quits)", key_back, false },
+	{ 12, 0, "Ctrl-L", "redraw and reload", key_redraw, false },
+	{ 0, 0, NULL, NULL, NULL, false },
+};
+
 static void dispatch(console *c, int ch)
 {
-	if (ch == 12) {                 /* Ctrl-L */
-		clearok(curscr, TRUE);
-		console_reload(c);
-		return;
-	}
 	if (ch == KEY_MOUSE) {
 		handle_mouse(c);
 		return;
@@ -335,27 +358,11 @@ static void dispatch(console *c, int ch)
 			c->quit = true;
 		return;
 	}
-	const key_binding *k = find_key(c->top, ch);
-	if (k == NULL) {
-		if (ch == '?') {
-			console_push(c, help_screen(c, c->top));
-			return;
-		}
-		if (ch == 'A') {
-			if (strcmp(c->top->title, "audit log") != 0)   /* one browser is enough */
-				console_push(c, audit_screen(c));
-			return;
-		}
-		if (ch == 's') {
-			dialog_signin(c);
-			return;
-		}
-		if (ch == 27 || ch == 'q') {
-			console_pop(c);
-			return;
-		}
+	const key_binding *k = find_key(c->top->keys, ch);
+	if (k == NULL)
+		k = find_key(console_keys, ch);
+	if (k == NULL)
 		return;
-	}
 	if (k->decides && !console_may_decide(c))
 		return;
 	c->message[0] = '\0';

@@ -66,6 +66,7 @@ struct console {
 };
 
 /* console.c */
+extern const key_binding console_keys[];
 /* The mouse on a list of n rows from line first_row: the wheel moves the
  * selection three rows, a click selects a row, a click on the selected row
  * opens it. */

@@ -1,6 +1,7 @@
 /*
  * screen_help.c: ? : the keys of the screen below, from the same table that
- * dispatches them, then the keys every screen shares (console.c).
+ * dispatches them, then the keys every screen shares (console_keys, which
+ * console.c dispatches the same way).
  */
 #include <stdlib.h>
 
@@ -17,11 +18,8 @@ static void build(console *c, textview *t, void *arg)
 		    "  (disabled: the policies are tampered)" : "");
 	tv_add(t, A_NORMAL, "%s", "");
 	tv_add(t, A_BOLD, "Everywhere");
-	tv_add(t, A_NORMAL, "  %-10s %s", "?", "this help");
-	tv_add(t, A_NORMAL, "  %-10s %s", "A", "the audit browser");
-	tv_add(t, A_NORMAL, "  %-10s %s", "s", "sign in with a TOTP code (to approve and reject)");
-	tv_add(t, A_NORMAL, "  %-10s %s", "Esc/q", "back (q on the queue quits)");
-	tv_add(t, A_NORMAL, "  %-10s %s", "Ctrl-L", "redraw and reload");
+	for (const key_binding *k = console_keys; k->key; k++)
+		tv_add(t, A_NORMAL, "  %-10s %s", k->label, k->help);
 	tv_add(t, A_NORMAL, "  %-10s %s", "mouse", "click selects, a second click opens; the wheel "
 	    "scrolls");
 	tv_add(t, A_NORMAL, "%s", "");
