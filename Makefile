@@ -29,8 +29,8 @@ REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS_PKG) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(LIBS_PKG) 2>/dev/null)
-ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -pthread -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+ALL_LDFLAGS = -pthread $(EXTRA_CFLAGS)
 
 .PHONY: all deps test run bench fuzz clean check-engine-layer
 all: arbiter

@@ -303,10 +303,22 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
 	return st;
 }
 
+/* Many submissions in a row: a checkpoint syncs the log and the database,
+ * and truncating the log at each one makes the file system allocate it
+ * anew, so while bulk writing the log may grow to 64 MiB between
+ * checkpoints and is kept at its size; store_close truncates it again. */
+void store_bulk(store *s)
+{
+	s->bulk = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
+	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
+}
+
 void store_close(store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->bulk)
+		sqlite3_exec(s->db, "PRAGMA journal_size_limit = 0;", NULL, NULL, NULL);
 	for (int i = 0; i < SQL__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);

@@ -31,6 +31,7 @@ typedef struct store {
 	unsigned char sk[64];   /* the audit signing key; zeroed on close */
 	unsigned char pk[32];
 	bool have_sk;
+	bool bulk;              /* store_bulk: checkpoints tuned for many writes */
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
 	/* the chain head, read once per transaction */
@@ -56,6 +57,8 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 /* Opens the store at the .arbiter directory dir; NULL with a message in err. */
 store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(store *s);
+/* Tunes checkpoints for many writes in a row (submit of a batch). */
+void store_bulk(store *s);
 /* Loads the signing key (needed to append audit events). */
 bool store_load_signing_key(store *s);
 /* BEGIN IMMEDIATE: takes the write lock first, retrying while busy. */
@@ -302,9 +305,10 @@ bool audit_write_export(store *s, const char *actor, const char *path, verify_re
 typedef struct stored {
 	int64_t id;
 	bool existing;          /* an identical earlier submission with the same ref */
+	strbuf result;          /* a new one's stored result JSON; reused, the caller frees it */
 } stored;
 /* Evaluates and stores one submission with its findings and audit event, in
- * one transaction, or, when the caller holds one (store_begin), in a
+ * one transaction, or, when the caller holds one (store_begin), in
  * the caller's: a batch commits together, whole or not at all. A ref
  * seen before with the same content returns the existing submission; with
  * different content it is an error (false). */

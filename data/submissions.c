@@ -143,10 +143,11 @@ bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with
 }
 
 static bool insert(store *s, int policy_version, const submission *sub, const eval_result *r,
-    const char *doc, const char *hash, const char *actor, int64_t *id)
+    const char *actor, stored *out)
 {
-	strbuf result = { 0 };
-	result_write_json(&result, NULL, sub, r);
+	strbuf *result = &out->result;
+	result->n = 0;
+	result_write_json(result, NULL, sub, r);
 	char ts[32];
 	int64_t ms = now_ms();
 	format_time(ms, ts);
@@ -165,9 +166,9 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int(st, 7, policy_version);
 		sqlite3_bind_text(st, 8, ts, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, ms);
-		sqlite3_bind_text(st, 10, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, doc, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, result.s, (int)result.n, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, sub->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, sub->canonical, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, result->s, (int)result->n, SQLITE_STATIC);
 		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
@@ -175,14 +176,13 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}
-	free(result.s);
 	if (!ok)
 		return false;
-	*id = sqlite3_last_insert_rowid(s->db);
-	if (!store_insert_findings(s, *id, r, true))
+	out->id = sqlite3_last_insert_rowid(s->db);
+	if (!store_insert_findings(s, out->id, r, true))
 		return false;
 	char subject[24];
-	snprintf(subject, sizeof subject, "%lld", (long long)*id);
+	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
 	json_t *details = json_pack("{s:s?,s:s,s:s,s:s,s:i,s:{s:i,s:i,s:i},s:i}", "ref", sub->ref,
 	    "kind", sub->kind, "action", sub->action, "status", status_name(r->status),
 	    "policy_version", policy_version, "counts", "info", r->counts[SEV_INFO], "warning",
@@ -192,42 +192,35 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	return ok;
 }
 
-bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
+bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *given,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out)
 {
-	memset(out, 0, sizeof *out);
-	json_t *j = node_to_json(sub->doc);
-	char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	if (doc == NULL) {
+	out->id = 0;
+	out->existing = false;
+	submission sub = *given;
+	if (sub.canonical == NULL && !submission_canonical(&sub, scratch)) {
 		snprintf(s->err, sizeof s->err, "the document cannot be encoded as JSON");
 		return false;
 	}
-	unsigned char h[32];
-	char hash[65], earlier[65];
-	crypto_hash_sha256(h, (const unsigned char *)doc, strlen(doc));
-	sodium_bin2hex(hash, sizeof hash, h, sizeof h);
+	char earlier[65];
 	/* no transaction open: this submission is one; else it joins the caller's */
 	bool own = sqlite3_get_autocommit(s->db) != 0;
-	bool ok = !own || store_begin(s);
-	if (!ok) {
-		free(doc);
+	if (own && !store_begin(s))
 		return false;
-	}
-	if (sub->ref != NULL) {
-		int found = find_ref(s, sub->ref, &out->id, earlier);
+	bool ok = true;
+	if (sub.ref != NULL) {
+		int found = find_ref(s, sub.ref, &out->id, earlier);
 		if (found < 0) {
 			ok = store_fail(s, "cannot look up the ref");
 		} else if (found == 1) {
 			if (own)
 				store_rollback(s);  /* nothing was written */
-			free(doc);
-			if (strcmp(earlier, hash) == 0) {
+			if (strcmp(earlier, sub.digest) == 0) {
 				out->existing = true;
 				return true;
 			}
 			snprintf(s->err, sizeof s->err, "ref %s is already submission %lld, with different "
-			    "content (a ref names one submission: use a new ref)", sub->ref,
+			    "content (a ref names one submission: use a new ref)", sub.ref,
 			    (long long)out->id);
 			return false;
 		}
@@ -237,12 +230,10 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 		history_source hist;
 		store_history(s, &hist);
 		opts.history = &hist;
-		evaluate(ps, sub, &opts, scratch, r);
-		ok = insert(s, policy_version, sub, r, doc, hash, actor, &out->id) &&
-		    (!own || store_commit(s));
+		evaluate(ps, &sub, &opts, scratch, r);
+		ok = insert(s, policy_version, &sub, r, actor, out) && (!own || store_commit(s));
 	}
 	if (!ok)
 		store_rollback(s);
-	free(doc);
 	return ok;
 }

@@ -358,11 +358,17 @@ typedef struct submission {
 	int line, col;
 	const char *action, *kind, *ref, *title, *submitter;
 	int kind_bit;
+	/* set by submission_canonical: what the store keeps and compares refs by */
+	const char *canonical;  /* the document as compact JSON, keys sorted */
+	char digest[65];        /* SHA-256 of canonical, hex */
 } submission;
 
 /* Validates a parsed document as a submission; adds one error on failure. */
 bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs);
 int kind_from_action(const char *action);
+/* Fills sub->canonical (in a) and sub->digest; false if the document cannot
+ * be encoded as JSON. */
+bool submission_canonical(submission *sub, arena *a);
 
 /* ---- eval.c: evaluation ---- */
 enum {

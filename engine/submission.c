@@ -4,8 +4,12 @@
  * A submission is a map with a required string `action`; `kind` is
  * proposal, export or import, derived from the action when absent;
  * `ref`, `title` and `submitter` are optional strings. Everything else is an
- * attribute that policies read.
+ * attribute that policies read. Its canonical form (compact JSON, keys
+ * sorted) and that form's SHA-256 identify its content, for refs.
  */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -90,4 +94,20 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 	diags_add(errs, file, (int)k->line, (int)k->col,
 	    "unknown kind \"%s\" (expected proposal, export or import)", out->kind);
 	return false;
+}
+
+bool submission_canonical(submission *sub, arena *a)
+{
+	json_t *j = node_to_json(sub->doc);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (text == NULL)
+		return false;
+	size_t len = strlen(text);
+	unsigned char h[32];
+	crypto_hash_sha256(h, (const unsigned char *)text, len);
+	sodium_bin2hex(sub->digest, sizeof sub->digest, h, sizeof h);
+	sub->canonical = arena_strndup(a, text, len);
+	free(text);
+	return true;
 }

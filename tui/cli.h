@@ -101,12 +101,14 @@ typedef struct batch batch;
 struct batch {
 	const policy_set *ps;
 	eval_options opts;
-	arena *scratch;
+	arena *scratch;         /* the handled document's arena, for evaluation */
 	const char *file;
 	bool json;
 	int worst;              /* exit code so far */
-	diags errs;
 	strbuf out;             /* one JSON result, reused */
+	/* on the reader thread, after parsing (may be NULL): more work that needs
+	 * only the document; false adds to errs why the document is refused */
+	bool (*prepare)(submission *sub, arena *a, diags *errs);
 	void (*handle)(batch *b, const submission *sub);
 	void *ctx;              /* the command's own state */
 };

@@ -31,7 +31,18 @@ typedef struct submitting {
 	FILE *out;              /* their output, printed when they commit */
 	char *text;
 	size_t len;
+	stored last;            /* the last one stored, its result JSON reused */
 } submitting;
+
+/* On the reader thread: the canonical JSON and its digest, which the store
+ * keeps and compares refs by. */
+static bool canonical(submission *sub, arena *a, diags *errs)
+{
+	if (submission_canonical(sub, a))
+		return true;
+	diags_add(errs, sub->file, sub->line, sub->col, "the document cannot be encoded as JSON");
+	return false;
+}
 
 static void pending_open(submitting *st)
 {
@@ -76,9 +87,9 @@ static void submit_doc(batch *b, const submission *sub)
 	}
 	st->handled++;
 	eval_result r;
-	stored out;
+	stored *out = &st->last;
 	bool ok = store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r,
-	    &out);
+	    out);
 	if (sqlite3_get_autocommit(st->s->db)) {
 		/* SQLite rolled the whole transaction back (a full disk, say): the
 		 * earlier submissions of the batch went with it */
@@ -100,9 +111,9 @@ static void submit_doc(batch *b, const submission *sub)
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
-	if (out.existing) {
+	if (out->existing) {
 		const char *status = "pending";
-		char *json = store_result_json(st->s, out.id, &status);
+		char *json = store_result_json(st->s, out->id, &status);
 		int code = strcmp(status, "allowed") == 0 || strcmp(status, "approved") == 0 ||
 		    strcmp(status, "overridden") == 0 ? EXIT_OK : EXIT_WAITING;
 		batch_note(b, code);
@@ -110,23 +121,19 @@ static void submit_doc(batch *b, const submission *sub)
 			fprintf(st->out, "%s\n", json);
 		else
 			fprintf(st->out, "%s:%d: %s: already stored as submission %lld (%s)\n", sub->file,
-			    sub->line, sub->ref, (long long)out.id, status);
+			    sub->line, sub->ref, (long long)out->id, status);
 		free(json);
 		return;
 	}
 	st->pending++;
 	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
 	if (b->json) {
-		char prefix[64];
-		snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)out.id,
-		    st->version);
-		b->out.n = 0;
-		result_write_json(&b->out, prefix, sub, &r);
-		sb_put(&b->out, "\n", 1);
-		fwrite(b->out.s, 1, b->out.n, st->out);
+		/* the stored result, with the id and policy version first */
+		fprintf(st->out, "{\"id\":%lld,\"policy_version\":%d,%s\n", (long long)out->id,
+		    st->version, out->result.s + 1);
 	} else {
 		result_print_text(st->out, sub, &r);
-		fprintf(st->out, "  stored as submission %lld\n", (long long)out.id);
+		fprintf(st->out, "  stored as submission %lld\n", (long long)out->id);
 	}
 }
 
@@ -154,7 +161,7 @@ int cmd_submit(const command *c, args *a)
 	snprintf(dir, sizeof dir, "%s/policies", s->dir);
 	diags errs = { 0 };
 	policy_set *ps = policy_set_load(dir, "policies", &errs);
-	batch b = { .ps = ps, .handle = submit_one };
+	batch b = { .ps = ps, .prepare = canonical, .handle = submit_one };
 	eval_options_default(&b.opts);
 	b.opts.now = (int64_t)time(NULL);
 	int rc = EXIT_ERROR;
@@ -177,12 +184,14 @@ int cmd_submit(const command *c, args *a)
 		}
 		submitting st = { s, store_policy_version(s), actor_name(a) };
 		pending_open(&st);
+		store_bulk(s);
 		b.ctx = &st;
 		rc = batch_run(c, a, &b);
 		if (!batch_commit(&b, &st))
 			rc = EXIT_ERROR;
 		fclose(st.out);
 		free(st.text);
+		free(st.last.result.s);
 		fflush(stdout);
 	}
 	diags_free(&errs);

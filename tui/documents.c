@@ -7,12 +7,42 @@
  * handler. A malformed document is reported as FILE:LINE:COL and skipped;
  * the others are still handled. The exit code is the worst outcome: 1 for
  * any error, else 3 when any submission is pending or blocked, else 0.
+ *
+ * Reading and parsing run one document ahead on a second thread: a reader
+ * fills a ring of slots, each with its own arena, and the handler takes them
+ * in order on the calling thread. The reader touches nothing but its slots
+ * (and b->prepare, which must be as careful), so the handler and its store
+ * stay on one thread, and output and errors come out in document order.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+
+enum { RING = 64 };
+
+/* One document read ahead, or one file that could not be read. */
+typedef struct slot {
+	arena *a;
+	const char *file;
+	submission sub;
+	bool ok;                /* sub is a valid submission */
+	diags errs;             /* else what is wrong with it */
+	char why[300];          /* a file that cannot be read: "FILE: why" */
+} slot;
+
+typedef struct reader {
+	batch *b;
+	args *a;
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+	slot ring[RING];
+	size_t head, count;     /* the oldest filled slot; how many are filled */
+	bool done;              /* the reader has filled its last slot */
+	const char *file;       /* the file being split */
+} reader;
 
 void batch_note(batch *b, int code)
 {
@@ -20,22 +50,43 @@ void batch_note(batch *b, int code)
 		b->worst = code;
 }
 
+/* Reader side: the next free slot (waiting for one), filled by the caller
+ * and then published with publish(). */
+static slot *next_free(reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == RING)
+		pthread_cond_wait(&r->freed, &r->mu);
+	slot *s = &r->ring[(r->head + r->count) % RING];
+	pthread_mutex_unlock(&r->mu);
+	arena_reset(s->a);
+	diags_clear(&s->errs);
+	s->ok = false;
+	s->why[0] = '\0';
+	return s;
+}
+
+static void publish(reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->count++;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void one_document(void *ctx, const char *text, size_t len, int line)
 {
-	batch *b = ctx;
-	arena_reset(b->scratch);
+	reader *r = ctx;
+	slot *s = next_free(r);
 	bool empty;
-	node *root = doc_parse(b->scratch, b->file, text, len, line, &empty, &b->errs);
-	submission sub;
+	s->file = r->file;
+	node *root = doc_parse(s->a, r->file, text, len, line, &empty, &s->errs);
 	if (root == NULL && empty)
-		return;
-	if (root == NULL || !submission_from_doc(root, b->file, &sub, &b->errs)) {
-		diags_print(&b->errs, stderr);
-		diags_clear(&b->errs);
-		batch_note(b, EXIT_ERROR);
-		return;
-	}
-	b->handle(b, &sub);
+		return;         /* the slot stays free */
+	s->ok = root != NULL && submission_from_doc(root, r->file, &s->sub, &s->errs);
+	if (s->ok && r->b->prepare != NULL)
+		s->ok = r->b->prepare(&s->sub, s->a, &s->errs);
+	publish(r);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -44,39 +95,113 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static void *read_all(void *ctx)
+{
+	reader *r = ctx;
+	for (int i = 0; i < r->a->npos; i++) {
+		const char *path = r->a->pos[i];
+		r->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
+		size_t len;
+		char why[256];
+		char *text = read_file(path, &len, why, sizeof why);
+		if (text == NULL) {
+			slot *s = next_free(r);
+			s->file = r->file;
+			snprintf(s->why, sizeof s->why, "%s: %s", r->file, why);
+			publish(r);
+			continue;
+		}
+		if (arg_has(r->a, "--jsonl") || ends_with(path, ".jsonl"))
+			doc_split_lines(text, len, one_document, r);
+		else
+			doc_split_yaml(text, len, one_document, r);
+		free(text);
+	}
+	pthread_mutex_lock(&r->mu);
+	r->done = true;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Handler side: the oldest filled slot, or NULL when the reader is done. */
+static slot *next_filled(reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == 0 && !r->done)
+		pthread_cond_wait(&r->filled, &r->mu);
+	slot *s = r->count > 0 ? &r->ring[r->head] : NULL;
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+static void release(reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->head = (r->head + 1) % RING;
+	r->count--;
+	pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void handle(batch *b, slot *s)
+{
+	b->file = s->file;
+	b->scratch = s->a;
+	if (s->why[0] != '\0') {
+		fprintf(stderr, "%s\n", s->why);
+		batch_note(b, EXIT_ERROR);
+	} else if (!s->ok) {
+		diags_print(&s->errs, stderr);
+		batch_note(b, EXIT_ERROR);
+	} else {
+		b->handle(b, &s->sub);
+	}
+}
+
 int batch_run(const command *c, args *a, batch *b)
 {
 	if (a->npos == 0) {
 		usage_error(c, "%s", "no submission given (a file, or - for standard input)");
 		return EXIT_USAGE;
 	}
-	b->scratch = arena_new();
 	b->json = arg_has(a, "--json");
 	if (b->opts.now == 0) {
 		eval_options_default(&b->opts);
 		b->opts.now = (int64_t)time(NULL);
 	}
-	for (int i = 0; i < a->npos; i++) {
-		const char *path = a->pos[i];
-		b->file = strcmp(path, "-") == 0 ? "<stdin>" : path;
-		size_t len;
-		char why[256];
-		char *text = read_file(path, &len, why, sizeof why);
-		if (text == NULL) {
-			fprintf(stderr, "%s: %s\n", b->file, why);
-			batch_note(b, EXIT_ERROR);
-			continue;
-		}
-		if (arg_has(a, "--jsonl") || ends_with(path, ".jsonl"))
-			doc_split_lines(text, len, one_document, b);
-		else
-			doc_split_yaml(text, len, one_document, b);
-		free(text);
+	reader *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		abort();
+	r->b = b;
+	r->a = a;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->filled, NULL);
+	pthread_cond_init(&r->freed, NULL);
+	for (int i = 0; i < RING; i++)
+		r->ring[i].a = arena_new();
+	pthread_t thread;
+	if (pthread_create(&thread, NULL, read_all, r) != 0) {
+		fprintf(stderr, "arbiter: cannot start the reader thread\n");
+		abort();
 	}
+	slot *s;
+	while ((s = next_filled(r)) != NULL) {
+		handle(b, s);
+		release(r);
+	}
+	pthread_join(thread, NULL);
 	fflush(stdout);
-	diags_free(&b->errs);
+	for (int i = 0; i < RING; i++) {
+		diags_free(&r->ring[i].errs);
+		arena_free(r->ring[i].a);
+	}
+	pthread_cond_destroy(&r->filled);
+	pthread_cond_destroy(&r->freed);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
 	free(b->out.s);
-	arena_free(b->scratch);
+	b->scratch = NULL;
 	return b->worst;
 }
 
