@@ -77,6 +77,33 @@ static bool read_head(store *s)
 	return true;
 }
 
+bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, const char *event,
+    const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32], const unsigned char sig[64])
+{
+	char prevhex[65], hashhex[65], sighex[129];
+	sodium_bin2hex(prevhex, sizeof prevhex, prev, 32);
+	sodium_bin2hex(hashhex, sizeof hashhex, hash, 32);
+	sodium_bin2hex(sighex, sizeof sighex, sig, 64);
+	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_INSERT, "INSERT INTO audit (seq, ts, actor, event, "
+	    "subject, details, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return false;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, details, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, prevhex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, hashhex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, sighex, -1, SQLITE_STATIC);
+	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot append the audit event");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ok;
+}
+
 bool audit_append(store *s, const char *actor, const char *event, const char *subject,
     json_t *details)
 {
@@ -90,31 +117,19 @@ bool audit_append(store *s, const char *actor, const char *event, const char *su
 		return false;
 	char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	const char *det = text ? text : "{}";
-	char ts[32], prev[65], hash[65], sig[129];
+	char ts[32];
 	format_time(now_ms(), ts);
 	int64_t seq = s->head_seq + 1;
 	unsigned char h[32], sg[64];
 	subject = subject ? subject : "";
 	audit_hash(s->head_hash, seq, ts, actor, event, subject, det, h);
-	crypto_sign_detached(sg, NULL, h, 32, s->sk);
-	sodium_bin2hex(prev, sizeof prev, s->head_hash, 32);
-	sodium_bin2hex(hash, sizeof hash, h, 32);
-	sodium_bin2hex(sig, sizeof sig, sg, 64);
-	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_INSERT, "INSERT INTO audit (seq, ts, actor, event, "
-	    "subject, details, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	bool ok = st != NULL;
-	if (ok) {
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, det, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, prev, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 9, sig, -1, SQLITE_TRANSIENT);
-		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot append the audit event");
-		sqlite3_reset(st);
+	bool ok = true;
+	if (s->signer != NULL) {
+		/* signed alongside, written before the commit (audit_signer.c) */
+		audit_signer_add(s, seq, ts, actor, event, subject, det, s->head_hash, h);
+	} else {
+		crypto_sign_detached(sg, NULL, h, 32, s->sk);
+		ok = audit_insert(s, seq, ts, actor, event, subject, det, s->head_hash, h, sg);
 	}
 	free(text);
 	if (ok) {

@@ -311,6 +311,9 @@ void store_bulk(store *s)
 {
 	s->bulk = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
+	/* without a thread, events are signed as they are appended */
+	if (!audit_signer_start(s))
+		s->err[0] = '\0';
 }
 
 void store_close(store *s)
@@ -319,6 +322,7 @@ void store_close(store *s)
 		return;
 	if (s->bulk)
 		sqlite3_exec(s->db, "PRAGMA journal_size_limit = 0;", NULL, NULL, NULL);
+	audit_signer_stop(s);
 	for (int i = 0; i < SQL__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
@@ -334,6 +338,7 @@ bool store_begin(store *s)
 		int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
 			s->head_known = false;  /* another process may have appended */
+			audit_signer_drop(s);
 			return true;
 		}
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
@@ -345,6 +350,10 @@ bool store_begin(store *s)
 
 bool store_commit(store *s)
 {
+	if (!audit_signer_flush(s)) {
+		store_rollback(s);
+		return false;
+	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return true;
 	store_fail(s, "cannot commit");
@@ -357,6 +366,7 @@ void store_rollback(store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->head_known = false;  /* the rollback may have moved the audit head */
+	audit_signer_drop(s);
 }
 
 bool store_data_version(store *s, int64_t *version)

@@ -34,6 +34,7 @@ typedef struct store {
 	bool bulk;              /* store_bulk: checkpoints tuned for many writes */
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
+	struct audit_signer *signer;    /* store_bulk: events signed alongside */
 	/* the chain head, read once per transaction */
 	bool head_known;
 	int64_t head_seq;
@@ -224,6 +225,23 @@ typedef struct audit_event {
  * (NULL: {}); the event's hash chains to the current head. */
 bool audit_append(store *s, const char *actor, const char *event, const char *subject,
     struct json_t *details);
+/* Writes one event row as given (audit_append and the signer's flush). */
+bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, const char *event,
+    const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32], const unsigned char sig[64]);
+
+/* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
+typedef struct audit_signer audit_signer;
+bool audit_signer_start(store *s);
+void audit_signer_stop(store *s);
+/* Keeps an event whose hash is being signed; written by audit_signer_flush. */
+void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32]);
+/* Waits for the signatures and inserts the kept events (store_commit). */
+bool audit_signer_flush(store *s);
+/* Forgets the kept events (a rollback, or a new transaction). */
+void audit_signer_drop(store *s);
 
 typedef struct verify_result {
 	bool ok;

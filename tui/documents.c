@@ -50,13 +50,15 @@ void batch_note(batch *b, int code)
 		b->worst = code;
 }
 
-/* Reader side: the next free slot (waiting for one), filled by the caller
- * and then published with publish(). */
+/* Reader side: the next free slot, filled by the caller and then published
+ * with publish(). When the ring is full the reader sleeps until half of it
+ * is free, not one slot: one wake-up per half ring, not per document. */
 static slot *next_free(reader *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->count == RING)
-		pthread_cond_wait(&r->freed, &r->mu);
+	if (r->count == RING)
+		while (r->count > RING / 2)
+			pthread_cond_wait(&r->freed, &r->mu);
 	slot *s = &r->ring[(r->head + r->count) % RING];
 	pthread_mutex_unlock(&r->mu);
 	arena_reset(s->a);
@@ -139,8 +141,8 @@ static void release(reader *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->head = (r->head + 1) % RING;
-	r->count--;
-	pthread_cond_signal(&r->freed);
+	if (--r->count == RING / 2)
+		pthread_cond_signal(&r->freed);
 	pthread_mutex_unlock(&r->mu);
 }
 

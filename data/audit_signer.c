@@ -1,0 +1,178 @@
+/*
+ * audit_signer.c: signing audit events on a second thread, for bulk writes.
+ *
+ * An Ed25519 signature costs more than storing the event, so a command that
+ * writes many events in one transaction (submit of a batch, store_bulk)
+ * hands each event's hash to a signing thread and keeps the event in memory.
+ * The hash chain is still computed in order on the writing thread; only the
+ * signatures run alongside. Before the transaction commits, store_commit
+ * waits for the signatures and inserts the events in order, so each event
+ * still commits with its change, or rolls back with it: a rollback, or a new
+ * transaction, drops the events kept.
+ *
+ * The signer reads the events below `count` and writes only their sig; the
+ * writer adds events at `count` and grows the array under the lock, and
+ * reads the events back once all are signed.
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+enum { WAKE_AFTER = 32 };     /* events kept before the signer is woken */
+
+typedef struct kept_event {
+	int64_t seq;
+	const char *ts, *actor, *event, *subject, *details;     /* in the arena */
+	unsigned char prev[32], hash[32], sig[64];
+} kept_event;
+
+struct audit_signer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, signed_all;
+	const unsigned char *sk;
+	kept_event *events;
+	size_t count, cap, signed_n;
+	bool stop;
+	arena *strings;
+};
+
+static void *sign_loop(void *ctx)
+{
+	audit_signer *g = ctx;
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (g->signed_n == g->count && !g->stop)
+			pthread_cond_wait(&g->work, &g->mu);
+		if (g->signed_n == g->count)
+			break;
+		size_t i = g->signed_n;
+		unsigned char hash[32], sig[64];
+		memcpy(hash, g->events[i].hash, 32);
+		pthread_mutex_unlock(&g->mu);
+		crypto_sign_detached(sig, NULL, hash, 32, g->sk);
+		pthread_mutex_lock(&g->mu);
+		memcpy(g->events[i].sig, sig, 64);
+		g->signed_n++;
+		if (g->signed_n == g->count)
+			pthread_cond_signal(&g->signed_all);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+bool audit_signer_start(store *s)
+{
+	if (s->signer != NULL)
+		return true;
+	if (!s->have_sk && !store_load_signing_key(s))
+		return false;
+	audit_signer *g = calloc(1, sizeof *g);
+	if (g == NULL)
+		abort();
+	g->sk = s->sk;
+	g->strings = arena_new();
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->work, NULL);
+	pthread_cond_init(&g->signed_all, NULL);
+	if (pthread_create(&g->thread, NULL, sign_loop, g) != 0) {
+		snprintf(s->err, sizeof s->err, "cannot start the signing thread");
+		arena_free(g->strings);
+		free(g);
+		return false;
+	}
+	s->signer = g;
+	return true;
+}
+
+/* Drops the events kept and not yet written; the signer finishes the
+ * signature it is making, if any, before they go. */
+static void drop_all(audit_signer *g)
+{
+	pthread_mutex_lock(&g->mu);
+	pthread_cond_signal(&g->work);
+	while (g->signed_n < g->count)
+		pthread_cond_wait(&g->signed_all, &g->mu);
+	g->count = g->signed_n = 0;
+	pthread_mutex_unlock(&g->mu);
+	arena_reset(g->strings);
+}
+
+void audit_signer_drop(store *s)
+{
+	if (s->signer != NULL)
+		drop_all(s->signer);
+}
+
+void audit_signer_stop(store *s)
+{
+	audit_signer *g = s->signer;
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = true;
+	pthread_cond_signal(&g->work);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->thread, NULL);
+	pthread_cond_destroy(&g->work);
+	pthread_cond_destroy(&g->signed_all);
+	pthread_mutex_destroy(&g->mu);
+	arena_free(g->strings);
+	free(g->events);
+	free(g);
+	s->signer = NULL;
+}
+
+void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32])
+{
+	audit_signer *g = s->signer;
+	pthread_mutex_lock(&g->mu);
+	if (g->count == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 1024;
+		g->events = realloc(g->events, g->cap * sizeof *g->events);
+		if (g->events == NULL)
+			abort();
+	}
+	kept_event *e = &g->events[g->count];
+	pthread_mutex_unlock(&g->mu);
+	/* the signer reads only events below count: this one is the writer's */
+	e->seq = seq;
+	e->ts = arena_strdup(g->strings, ts);
+	e->actor = arena_strdup(g->strings, actor);
+	e->event = arena_strdup(g->strings, event);
+	e->subject = arena_strdup(g->strings, subject);
+	e->details = arena_strdup(g->strings, details);
+	memcpy(e->prev, prev, 32);
+	memcpy(e->hash, hash, 32);
+	pthread_mutex_lock(&g->mu);
+	/* woken for a run of events, not for each one */
+	if (++g->count - g->signed_n == WAKE_AFTER)
+		pthread_cond_signal(&g->work);
+	pthread_mutex_unlock(&g->mu);
+}
+
+bool audit_signer_flush(store *s)
+{
+	audit_signer *g = s->signer;
+	if (g == NULL)
+		return true;
+	pthread_mutex_lock(&g->mu);
+	pthread_cond_signal(&g->work);
+	while (g->signed_n < g->count)
+		pthread_cond_wait(&g->signed_all, &g->mu);
+	size_t n = g->count;
+	pthread_mutex_unlock(&g->mu);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		kept_event *e = &g->events[i];
+		ok = audit_insert(s, e->seq, e->ts, e->actor, e->event, e->subject, e->details, e->prev,
+		    e->hash, e->sig);
+	}
+	drop_all(g);
+	return ok;
+}
