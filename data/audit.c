@@ -107,6 +107,15 @@ bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, cons
 bool audit_append(store *s, const char *actor, const char *event, const char *subject,
     json_t *details)
 {
+	char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	bool ok = audit_append_text(s, actor, event, subject, text ? text : "{}");
+	free(text);
+	return ok;
+}
+
+bool audit_append_text(store *s, const char *actor, const char *event, const char *subject,
+    const char *det)
+{
 	if (!s->have_sk && !store_load_signing_key(s))
 		return false;
 	if (sqlite3_get_autocommit(s->db)) {
@@ -115,8 +124,6 @@ bool audit_append(store *s, const char *actor, const char *event, const char *su
 	}
 	if (!read_head(s))
 		return false;
-	char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	const char *det = text ? text : "{}";
 	char ts[32];
 	format_time(now_ms(), ts);
 	int64_t seq = s->head_seq + 1;
@@ -131,7 +138,6 @@ bool audit_append(store *s, const char *actor, const char *event, const char *su
 		crypto_sign_detached(sg, NULL, h, 32, s->sk);
 		ok = audit_insert(s, seq, ts, actor, event, subject, det, s->head_hash, h, sg);
 	}
-	free(text);
 	if (ok) {
 		s->head_seq = seq;
 		memcpy(s->head_hash, h, 32);

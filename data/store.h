@@ -225,6 +225,10 @@ typedef struct audit_event {
  * (NULL: {}); the event's hash chains to the current head. */
 bool audit_append(store *s, const char *actor, const char *event, const char *subject,
     struct json_t *details);
+/* The same with details already written as a JSON object (compact, keys
+ * sorted), for the hot path of submit. */
+bool audit_append_text(store *s, const char *actor, const char *event, const char *subject,
+    const char *details);
 /* Writes one event row as given (audit_append and the signer's flush). */
 bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, const char *event,
     const char *subject, const char *details, const unsigned char prev[32],
@@ -324,6 +328,7 @@ typedef struct stored {
 	int64_t id;
 	bool existing;          /* an identical earlier submission with the same ref */
 	strbuf result;          /* a new one's stored result JSON; reused, the caller frees it */
+	strbuf details;         /* its audit event's details; reused, the caller frees it */
 } stored;
 /* Evaluates and stores one submission with its findings and audit event, in
  * one transaction, or, when the caller holds one (store_begin), in

@@ -183,12 +183,24 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		return false;
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
-	json_t *details = json_pack("{s:s?,s:s,s:s,s:s,s:i,s:{s:i,s:i,s:i},s:i}", "ref", sub->ref,
-	    "kind", sub->kind, "action", sub->action, "status", status_name(r->status),
-	    "policy_version", policy_version, "counts", "info", r->counts[SEV_INFO], "warning",
-	    r->counts[SEV_WARNING], "critical", r->counts[SEV_CRITICAL], "findings", (int)r->n);
-	ok = audit_append(s, actor, "submission.create", subject, details);
-	json_decref(details);
+	/* the details, keys in order, as audit_append would write them */
+	strbuf *d = &out->details;
+	char num[160];
+	d->n = 0;
+	sb_puts(d, "{\"action\":");
+	sb_put_json_string(d, sub->action);
+	snprintf(num, sizeof num, ",\"counts\":{\"critical\":%d,\"info\":%d,\"warning\":%d},"
+	    "\"findings\":%d,\"kind\":", r->counts[SEV_CRITICAL], r->counts[SEV_INFO],
+	    r->counts[SEV_WARNING], (int)r->n);
+	sb_puts(d, num);
+	sb_put_json_string(d, sub->kind);
+	snprintf(num, sizeof num, ",\"policy_version\":%d,\"ref\":", policy_version);
+	sb_puts(d, num);
+	sb_put_json_string(d, sub->ref);
+	sb_puts(d, ",\"status\":");
+	sb_put_json_string(d, status_name(r->status));
+	sb_puts(d, "}");
+	ok = audit_append_text(s, actor, "submission.create", subject, d->s);
 	return ok;
 }
 

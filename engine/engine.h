@@ -458,6 +458,10 @@ struct json_t;
 struct json_t *result_to_json(const submission *sub, const eval_result *r);
 /* A document as JSON (its canonical text: compact, keys sorted, for hashing). */
 struct json_t *node_to_json(const node *n);
+/* Appends that canonical text directly, without building the tree. */
+void node_write_canonical(strbuf *b, const node *n);
+/* Appends s as a JSON string (null for NULL), encoded as jansson does. */
+void sb_put_json_string(strbuf *b, const char *s);
 void result_print_text(FILE *out, const submission *sub, const eval_result *r);
 struct json_t *policy_to_json(const policy *p);
 

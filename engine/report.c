@@ -5,6 +5,8 @@
  * store add "id" and "policy_version" in front.
  */
 #include <jansson.h>
+#include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,7 +137,7 @@ static void sb_put_json(strbuf *b, json_t *j)
 /* s as a JSON string (null for NULL). Text of printable ASCII without a
  * quote or backslash reads the same inside quotes and is copied; anything
  * else is encoded by jansson. */
-static void sb_put_quoted(strbuf *b, const char *s)
+void sb_put_json_string(strbuf *b, const char *s)
 {
 	size_t n = 0;
 	while (s != NULL && s[n] >= 0x20 && s[n] < 0x7F && s[n] != '"' && s[n] != '\\')
@@ -151,10 +153,161 @@ static void sb_put_quoted(strbuf *b, const char *s)
 	json_decref(j);
 }
 
+/* ---- a document's canonical JSON ----
+ *
+ * Byte for byte what jansson writes for node_to_json's tree with
+ * JSON_COMPACT | JSON_SORT_KEYS, which is what every stored content hash was
+ * computed over, without building the tree: keys sorted by their bytes
+ * (shorter first on a tie), numbers in jansson's formats, strings encoded by
+ * jansson unless plain, and whatever jansson refuses to hold (a non-finite
+ * number, a string that is not UTF-8) left out, as there. The fuzzer
+ * fuzz_doc checks the two agree. */
+
+/* A string as jansson encodes it, false when jansson would refuse it. */
+static bool put_string(strbuf *b, const char *s, size_t len)
+{
+	size_t n = 0;
+	while (n < len && s[n] >= 0x20 && s[n] < 0x7F && s[n] != '"' && s[n] != '\\')
+		n++;
+	if (n == len) {
+		sb_put(b, "\"", 1);
+		sb_put(b, s, n);
+		sb_put(b, "\"", 1);
+		return true;
+	}
+	json_t *j = json_stringn(s, len);
+	if (j == NULL)
+		return false;
+	sb_put_json(b, j);
+	json_decref(j);
+	return true;
+}
+
+/* jansson's real: %.17g, a '.' for the locale's point, ".0" when it would
+ * read as an integer, and the exponent without '+' or leading zeros. */
+static bool put_real(strbuf *b, double d)
+{
+	if (!isfinite(d))
+		return false;
+	char num[64];
+	int len = snprintf(num, sizeof num, "%.17g", d);
+	char point = localeconv()->decimal_point[0];
+	for (char *p = num; *p; p++)
+		if (*p == point)
+			*p = '.';
+	if (strchr(num, '.') == NULL && strchr(num, 'e') == NULL) {
+		memcpy(num + len, ".0", 3);
+		len += 2;
+	}
+	char *e = strchr(num, 'e');
+	if (e != NULL) {
+		char *start = e + 1, *end = e + 2;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		memmove(start, end, (size_t)(num + len - end) + 1);
+	}
+	sb_puts(b, num);
+	return true;
+}
+
+static bool is_encodable(const node *n)
+{
+	if (n->type == NODE_FLOAT)
+		return isfinite(n->u.d);
+	if (n->type != NODE_STRING)
+		return true;
+	size_t ascii = 0;
+	while (ascii < n->u.str.len && (unsigned char)n->u.str.s[ascii] < 0x80)
+		ascii++;
+	if (ascii == n->u.str.len)
+		return true;
+	json_t *j = json_stringn(n->u.str.s, n->u.str.len);     /* checks the UTF-8 */
+	json_decref(j);
+	return j != NULL;
+}
+
+typedef struct member {
+	const node *key, *val;
+} member;
+
+static int key_order(const void *x, const void *y)
+{
+	const node *a = ((const member *)x)->key, *b = ((const member *)y)->key;
+	size_t min = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+	int c = memcmp(a->u.str.s, b->u.str.s, min);
+	return c != 0 ? c : (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
+}
+
+static void put_canonical(strbuf *b, const node *n)
+{
+	char num[32];
+	switch (n->type) {
+	case NODE_BOOL:
+		sb_puts(b, n->u.b ? "true" : "false");
+		break;
+	case NODE_INT:
+		snprintf(num, sizeof num, "%lld", (long long)n->u.i);
+		sb_puts(b, num);
+		break;
+	case NODE_FLOAT:
+		put_real(b, n->u.d);
+		break;
+	case NODE_STRING:
+		put_string(b, n->u.str.s, n->u.str.len);
+		break;
+	case NODE_LIST: {
+		bool first = true;
+		sb_put(b, "[", 1);
+		for (size_t i = 0; i < n->u.list.n; i++) {
+			if (!is_encodable(n->u.list.items[i]))
+				continue;
+			if (!first)
+				sb_put(b, ",", 1);
+			first = false;
+			put_canonical(b, n->u.list.items[i]);
+		}
+		sb_put(b, "]", 1);
+		break;
+	}
+	case NODE_MAP: {
+		size_t m = 0;
+		member small[32], *order = n->u.map.n <= 32 ? small :
+		    malloc(n->u.map.n * sizeof *order);
+		if (order == NULL)
+			abort();
+		for (size_t i = 0; i < n->u.map.n; i++)
+			if (is_encodable(n->u.map.keys[i]) && is_encodable(n->u.map.vals[i]))
+				order[m++] = (member){ n->u.map.keys[i], n->u.map.vals[i] };
+		qsort(order, m, sizeof *order, key_order);
+		sb_put(b, "{", 1);
+		for (size_t i = 0; i < m; i++) {
+			if (i > 0)
+				sb_put(b, ",", 1);
+			put_string(b, order[i].key->u.str.s, order[i].key->u.str.len);
+			sb_put(b, ":", 1);
+			put_canonical(b, order[i].val);
+		}
+		sb_put(b, "}", 1);
+		if (order != small)
+			free(order);
+		break;
+	}
+	default:
+		sb_puts(b, "null");
+	}
+}
+
+void node_write_canonical(strbuf *b, const node *n)
+{
+	put_canonical(b, n);
+}
+
 const char *json_quote(arena *a, const char *s)
 {
 	strbuf b = { 0 };
-	sb_put_quoted(&b, s);
+	sb_put_json_string(&b, s);
 	const char *q = arena_strndup(a, b.s, b.n);
 	free(b.s);
 	return q;
@@ -166,7 +319,7 @@ static void put_field(strbuf *b, const char *key, const char *quoted_or_null, co
 	if (quoted_or_null != NULL)
 		sb_puts(b, quoted_or_null);
 	else
-		sb_put_quoted(b, raw);
+		sb_put_json_string(b, raw);
 }
 
 void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r)

@@ -7,7 +7,6 @@
  * attribute that policies read. Its canonical form (compact JSON, keys
  * sorted) and that form's SHA-256 identify its content, for refs.
  */
-#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,16 +97,12 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 
 bool submission_canonical(submission *sub, arena *a)
 {
-	json_t *j = node_to_json(sub->doc);
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	if (text == NULL)
-		return false;
-	size_t len = strlen(text);
+	strbuf b = { 0 };
+	node_write_canonical(&b, sub->doc);
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)text, len);
+	crypto_hash_sha256(h, (const unsigned char *)b.s, b.n);
 	sodium_bin2hex(sub->digest, sizeof sub->digest, h, sizeof h);
-	sub->canonical = arena_strndup(a, text, len);
-	free(text);
+	sub->canonical = arena_strndup(a, b.s, b.n);
+	free(b.s);
 	return true;
 }

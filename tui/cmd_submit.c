@@ -192,6 +192,7 @@ int cmd_submit(const command *c, args *a)
 		fclose(st.out);
 		free(st.text);
 		free(st.last.result.s);
+		free(st.last.details.s);
 		fflush(stdout);
 	}
 	diags_free(&errs);

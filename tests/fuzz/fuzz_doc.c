@@ -6,12 +6,15 @@
  * JSON Lines. Every root that parses goes through submission_from_doc, and
  * the submissions that validate are evaluated against a small built-in policy
  * set with one policy of each rule type, so hostile documents also reach the
- * rules. Everything of one input lives in one arena, freed at the end.
+ * rules. Every root's canonical JSON, written directly, must equal jansson's.
+ * Everything of one input lives in one arena, freed at the end.
  *
  * Built with -fsanitize=fuzzer as build/fuzz/fuzz_doc, and with replay.c as
  * build/asan/tests/replay_doc for `make test`.
  */
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,11 +133,30 @@ struct state {
 	int docs;
 };
 
+/* The canonical JSON written directly is jansson's text for the same tree,
+ * byte for byte: stored content hashes depend on it. */
+static void check_canonical(const node *root)
+{
+	json_t *j = node_to_json(root);
+	char *expect = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) :
+	    NULL;
+	json_decref(j);
+	strbuf b = { 0 };
+	node_write_canonical(&b, root);
+	if (expect != NULL && strcmp(expect, b.s) != 0) {
+		fprintf(stderr, "canonical JSON differs:\n jansson: %s\n direct:  %s\n", expect, b.s);
+		abort();
+	}
+	free(expect);
+	free(b.s);
+}
+
 static void check_root(struct state *st, const node *root, const char *file)
 {
 	submission sub;
 	char buf[256];
 	value_format(value_of_node(root), buf, sizeof buf);
+	check_canonical(root);
 	if (!submission_from_doc(root, file, &sub, &st->errs))
 		return;
 	eval_options o;

@@ -3,6 +3,7 @@
  * a submission (submission.c): typing of scalars, positions, multi-document
  * streams and JSON Lines, and every refusal of hostile input.
  */
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -537,6 +538,52 @@ static void test_json_escapes(void **state)
 	assert_str_node(at(r, "bs"), "\\");
 }
 
+/* The canonical JSON written directly equals jansson's text of the same
+ * document: stored content hashes were computed over the latter. */
+static void assert_canonical(const char *yaml, const char *expect)
+{
+	const node *r = parse(yaml);
+	json_t *j = node_to_json(r);
+	char *jansson = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	strbuf b = { 0 };
+	node_write_canonical(&b, r);
+	assert_string_equal(b.s, jansson);
+	if (expect != NULL)
+		assert_string_equal(b.s, expect);
+	free(jansson);
+	free(b.s);
+}
+
+static void test_canonical_json_is_janssons(void **state)
+{
+	(void)state;
+	assert_canonical("{\"b\":1,\"a\":[true,false,null],\"ab\":{\"z\":\"\",\"y\":-7}}",
+	    "{\"a\":[true,false,null],\"ab\":{\"y\":-7,\"z\":\"\"},\"b\":1}");
+	/* reals: %.17g, a ".0" when integral, exponents without + or leading 0 */
+	assert_canonical("f: [1.5, 0.1, 1.0, -0.0, 1e20, 1.5e-7, 123456789012345678.0, 0.38]",
+	    "{\"f\":[1.5,0.10000000000000001,1.0,-0.0,1e20,1.4999999999999999e-7,"
+	    "1.2345678901234568e17,0.38]}");
+	/* YAML's .inf and .nan are read as strings: a document holds no
+	 * non-finite number, which JSON could not hold */
+	assert_canonical("a: .inf\nb: [1, -.inf, .nan, 2]\n",
+	    "{\"a\":\".inf\",\"b\":[1,\"-.inf\",\".nan\",2]}");
+	assert_canonical("i: [9223372036854775807, -9223372036854775808, 0x10]",
+	    "{\"i\":[9223372036854775807,-9223372036854775808,16]}");
+	/* strings: escapes and UTF-8 as jansson writes them */
+	assert_canonical("s: \"q\\\"b\\\\ / \\t\\n\\x01 \\u00e9 \\U0001F600 \\0 end\"", NULL);
+	assert_canonical("\"\\u00e9\": 1\n\"e\": 2\n\"\\x7f\": 3\nE: 4\n\"\": 5\n", NULL);
+	/* keys sorted by bytes, a prefix first */
+	assert_canonical("ab: 1\na: 2\nabc: 3\nB: 4\n\"a b\": 5",
+	    "{\"B\":4,\"a\":2,\"a b\":5,\"ab\":1,\"abc\":3}");
+	/* a big map (beyond the small sort buffer) and deep nesting */
+	char big[4096];
+	size_t n = 0;
+	for (int i = 40; i > 0; i--)
+		n += (size_t)snprintf(big + n, sizeof big - n, "k%02d: {x: [%d, {y: z}]}\n", i, i);
+	assert_canonical(big, NULL);
+}
+
 static void test_json_positions(void **state)
 {
 	(void)state;
@@ -954,6 +1001,7 @@ int main(void)
 		T_(test_split_lines),
 		T_(test_json_line),
 		T_(test_json_escapes),
+		T_(test_canonical_json_is_janssons),
 		T_(test_json_positions),
 		T_(test_json_duplicate_keys),
 		T_(test_refuses_over_one_mib),
