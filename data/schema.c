@@ -148,18 +148,27 @@ static const char *const schema_v6 =
     "    ON CONFLICT (status) DO UPDATE SET n = n + 1;\n"
     "END;\n";
 
+/* Version 7: quota sums are kept by the writer (quota.c), once per sum per
+ * transaction, instead of four upserts per use by a trigger. */
+static const char *const schema_v7 =
+    "DROP TRIGGER quota_usage_totals;\n";
+
+/* steps[i] takes the schema from version i to i + 1 */
+static const char *const steps[] = { NULL, schema_v2, schema_v3, schema_v4, schema_v5,
+	schema_v6, schema_v7 };
+_Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
+
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
 	char *msg = NULL;
-	if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v2, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v3, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v4, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v5, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_v6, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	int rc = sqlite3_exec(db, schema_v1, NULL, NULL, &msg);
+	for (int v = 1; rc == SQLITE_OK && v < STORE_SCHEMA_VERSION; v++)
+		rc = sqlite3_exec(db, steps[v], NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return false;
@@ -221,15 +230,8 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 		return false;
 	}
 	/* each step in its own transaction, from `version` up */
-	if (version < 2 && !migrate_step(db, 1, schema_v2, err, errlen))
-		return false;
-	if (version < 3 && !migrate_step(db, 2, schema_v3, err, errlen))
-		return false;
-	if (version < 4 && !migrate_step(db, 3, schema_v4, err, errlen))
-		return false;
-	if (version < 5 && !migrate_step(db, 4, schema_v5, err, errlen))
-		return false;
-	if (version < 6 && !migrate_step(db, 5, schema_v6, err, errlen))
-		return false;
+	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
+		if (!migrate_step(db, v, steps[v], err, errlen))
+			return false;
 	return true;
 }

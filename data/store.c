@@ -323,6 +323,7 @@ void store_close(store *s)
 	if (s->bulk)
 		sqlite3_exec(s->db, "PRAGMA journal_size_limit = 0;", NULL, NULL, NULL);
 	audit_signer_stop(s);
+	quota_drop(s);
 	for (int i = 0; i < SQL__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
@@ -339,6 +340,7 @@ bool store_begin(store *s)
 		if (rc == SQLITE_OK) {
 			s->head_known = false;  /* another process may have appended */
 			audit_signer_drop(s);
+			quota_drop(s);
 			return true;
 		}
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
@@ -350,7 +352,7 @@ bool store_begin(store *s)
 
 bool store_commit(store *s)
 {
-	if (!audit_signer_flush(s)) {
+	if (!quota_flush(s) || !audit_signer_flush(s)) {
 		store_rollback(s);
 		return false;
 	}
@@ -367,6 +369,7 @@ void store_rollback(store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->head_known = false;  /* the rollback may have moved the audit head */
 	audit_signer_drop(s);
+	quota_drop(s);
 }
 
 bool store_data_version(store *s, int64_t *version)

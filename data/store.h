@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct json_t;
 
@@ -35,6 +35,7 @@ typedef struct store {
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
 	struct audit_signer *signer;    /* store_bulk: events signed alongside */
+	struct quota_pending *quota;    /* quota uses of the open transaction */
 	/* the chain head, read once per transaction */
 	bool head_known;
 	int64_t head_seq;
@@ -43,7 +44,7 @@ typedef struct store {
 
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
-	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_POLICY_VERSION, SQL__COUNT };
+	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_POLICY_VERSION, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* ---- store.c: creating, opening, transactions, time ---- */
@@ -233,6 +234,15 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, const char *event,
     const char *subject, const char *details, const unsigned char prev[32],
     const unsigned char hash[32], const unsigned char sig[64]);
+
+/* ---- quota.c: quota usage and history ---- */
+/* Stores one use of a quota by submission_id, at at_ms. */
+bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
+    double amount, int64_t at_ms);
+/* Writes the sums of the open transaction's uses (store_commit). */
+bool quota_flush(store *s);
+/* Forgets the open transaction's uses (a rollback, or a new transaction). */
+void quota_drop(store *s);
 
 /* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
 typedef struct audit_signer audit_signer;

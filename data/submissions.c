@@ -31,50 +31,6 @@ int store_policy_version(store *s)
 	return v;
 }
 
-/* The sum over quota_usage at_ms >= since, read from quota_totals (schema.c):
- * [since, ∞) is the seconds up to the next whole minute, the minutes up to
- * the next whole hour, the hours up to the next whole day, then whole days. */
-static bool quota_history(void *ctx, const quota_query *q, double *out, char *err, size_t errlen)
-{
-	store *s = ctx;
-	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_SUM, "SELECT "
-	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
-	    "AND unit = 1 AND start >= ?4 AND start < ?5) + "
-	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
-	    "AND unit = 60 AND start >= ?5 / 60 AND start < ?6 / 60) + "
-	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
-	    "AND unit = 3600 AND start >= ?6 / 3600 AND start < ?7 / 3600) + "
-	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
-	    "AND unit = 86400 AND start >= ?7 / 86400)");
-	if (st == NULL) {
-		snprintf(err, errlen, "%s", s->err);
-		return false;
-	}
-	int64_t since = q->since > 0 ? q->since : 0;
-	int64_t minute = (since + 59) / 60 * 60, hour = (minute + 3599) / 3600 * 3600,
-	    day = (hour + 86399) / 86400 * 86400;
-	sqlite3_bind_text(st, 1, q->policy->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, q->per_value != NULL);
-	sqlite3_bind_text(st, 3, q->per_value ? q->per_value : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, since);
-	sqlite3_bind_int64(st, 5, minute);
-	sqlite3_bind_int64(st, 6, hour);
-	sqlite3_bind_int64(st, 7, day);
-	bool ok = sqlite3_step(st) == SQLITE_ROW;
-	if (ok)
-		*out = sqlite3_column_double(st, 0);
-	else
-		snprintf(err, errlen, "%s", sqlite3_errmsg(s->db));
-	sqlite3_reset(st);
-	return ok;
-}
-
-void store_history(store *s, history_source *h)
-{
-	h->quota = quota_history;
-	h->ctx = s;
-}
-
 static void bind_opt(sqlite3_stmt *st, int i, const char *text)
 {
 	if (text)
@@ -126,19 +82,11 @@ bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_fail(s, "cannot store a finding");
 	}
-	for (size_t i = 0; with_quota && i < r->nuses; i++) {
-		sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_INSERT, "INSERT INTO quota_usage (policy, "
-		    "per_value, amount, at_ms, submission_id) VALUES (?, ?, ?, ?, ?)");
-		if (st == NULL)
+	int64_t at = now_ms();
+	for (size_t i = 0; with_quota && i < r->nuses; i++)
+		if (!quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
+		    r->uses[i].amount, at))
 			return false;
-		sqlite3_bind_text(st, 1, r->uses[i].policy->name, -1, SQLITE_STATIC);
-		bind_opt(st, 2, r->uses[i].per_value);
-		sqlite3_bind_double(st, 3, r->uses[i].amount);
-		sqlite3_bind_int64(st, 4, now_ms());
-		sqlite3_bind_int64(st, 5, id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_fail(s, "cannot store quota usage");
-	}
 	return true;
 }
 

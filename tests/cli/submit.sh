@@ -143,12 +143,32 @@ expect_out '4 submissions for submitter \\"counter\\" in 1h \(3 before this one\
 printf '{"action":"test.count","ref":"count/other","submitter":"someone-else"}\n' > "$T/count-other.jsonl"
 arbiter submit --json "$T/count-other.jsonl"
 expect_code 0 "the count quota is per submitter"
+# in one batch (one transaction), each submission counts those before it:
+# five submitters of six each, the fourth to sixth of each over the quota
+for i in $(seq 1 30); do
+	printf '{"action":"test.count","ref":"count/batch/%d","submitter":"batch-%d"}\n' "$i" $((i % 5))
+done > "$T/count-batch.jsonl"
+arbiter submit --json "$T/count-batch.jsonl"
+over=$(grep -c '"policy":"test_count_quota"' "$OUT")
+first=$(grep '"submitter":"batch-1"' "$OUT" | head -3 | grep -c '"policy":"test_count_quota"')
+[ "$over" -eq 15 ] && [ "$first" -eq 0 ] && pass "within one batch the count quota counts the batch's own submissions (15 of 30 over)" \
+	|| fail "in one batch $over of 30 went over the count quota ($first of the first three)"
 
 # windows of every shape over a history spread across seconds, minutes, hours
 # and days: the history a quota reads (summed per second, minute, hour and
 # day) equals the count of quota_usage rows in the window. Rows within 5 s of
 # a window's start are left out so that the clock ticking cannot matter.
 windows="1m:60 90s:90 1h:3600 3h7m:11220 1d:86400 2d5h:190800 30d:2592000"
+# quota_usage rows written here by hand get their per second, minute, hour
+# and day sums as arbiter's writer keeps them
+sum_usage() {   # POLICY
+	q "INSERT INTO quota_totals (policy, has_per, per, unit, start, amount)
+	   SELECT policy, per_value IS NOT NULL, ifnull(per_value, ''), unit, at_ms / 1000 / unit,
+	     total(amount)
+	   FROM quota_usage, (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600
+	     UNION ALL SELECT 86400)
+	   WHERE policy = '$1' GROUP BY 1, 2, 3, 4, 5"
+}
 for w in $windows; do
 	name=${w%%:*}
 	printf '\n  - name: test_window_%s\n    enabled: true\n    actions: ["test.window"]\n    type: quota\n    limit: 0\n    window: %s\n    per: submitter\n    severity: info\n    effect: log\n    message: window %s\n' \
@@ -163,6 +183,7 @@ for w in $windows; do
 	   SELECT 'test_window_$name', 'w', 1, $now * 1000 - age, 1
 	   FROM (SELECT abs(random()) % ($secs * 2000 + 10000) AS age FROM r)
 	   WHERE abs(age - $secs * 1000) > 5000"
+	sum_usage "test_window_$name"
 done
 printf '{"action":"test.window","ref":"window/1","submitter":"w"}\n' > "$T/window.jsonl"
 arbiter submit --json "$T/window.jsonl"
@@ -193,6 +214,17 @@ expect_code 0 "a batch of 2,500 submissions exits 0"
 first=$(grep -o '^{"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
 last=$(grep -o '^{"id":[0-9]*' "$OUT" | tail -1 | cut -d: -f2)
 [ $((last - first)) -eq 2499 ] && pass "the batch's ids are printed in order" || fail "ids $first..$last"
+# the per second, minute, hour and day sums the writer keeps are the sums of
+# the uses stored, to the unit (the window rows above were summed by hand)
+diff=$(q "WITH usage AS (SELECT policy, per_value IS NOT NULL AS has_per, ifnull(per_value, '') AS per,
+	  unit, at_ms / 1000 / unit AS start, total(amount) AS amount
+	  FROM quota_usage, (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600
+	    UNION ALL SELECT 86400) GROUP BY 1, 2, 3, 4, 5)
+	SELECT (SELECT count(*) FROM (SELECT * FROM usage EXCEPT SELECT * FROM quota_totals)) +
+	  (SELECT count(*) FROM (SELECT * FROM quota_totals EXCEPT SELECT * FROM usage))")
+uses=$(q "SELECT count(*) FROM quota_usage WHERE policy NOT LIKE 'test_window_%'")
+[ "$diff" = 0 ] && [ "$uses" -ge 30 ] && pass "quota sums match the $uses uses stored, per unit" \
+	|| fail "quota sums differ from the uses in $diff rows ($uses uses)"
 
 # --- the audit log ---
 n=$(subs)

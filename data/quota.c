@@ -1,0 +1,223 @@
+/*
+ * quota.c: quota usage, and the history quota rules read.
+ *
+ * Each use of a quota is a quota_usage row. quota_totals sums the uses per
+ * second, minute, hour and day, so that any window's history is four range
+ * sums (quota_history). The writer keeps those sums, not a trigger: while a
+ * transaction is open its uses are also kept in memory, per policy and key,
+ * and store_commit writes each sum they touch once (quota_flush), so a batch
+ * of a thousand submissions writes tens of sums instead of four thousand.
+ * Until then quota_history adds the uses still in memory; the stored part of
+ * each answer is read once per transaction, since only this transaction
+ * could change it. A rollback, or a new transaction, forgets them (quota_drop).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct pending_use {
+	int64_t at_ms;
+	double amount;
+} pending_use;
+
+/* One policy and per value (or none) touched in the open transaction. */
+typedef struct quota_key {
+	const char *policy, *per;       /* per is NULL for a quota without per */
+	pending_use *uses;                /* recorded in this transaction */
+	size_t n, cap;
+	bool stored_known;              /* stored_total holds the sum from stored_since */
+	int64_t stored_since;
+	double stored_total;
+	struct quota_key *next;
+} quota_key;
+
+struct quota_pending {
+	arena *a;
+	strmap keys;
+	quota_key *all;
+};
+
+static const int units[] = { 1, 60, 3600, 86400 };
+
+/* The key of (policy, per) in the table: the policy's length, the policy,
+ * then the per value when there is one. */
+static quota_key *key_of(store *s, const char *name, const char *per, bool create)
+{
+	if (s->quota == NULL) {
+		if (!create)
+			return NULL;
+		s->quota = calloc(1, sizeof *s->quota);
+		if (s->quota == NULL)
+			abort();
+		s->quota->a = arena_new();
+	}
+	struct quota_pending *q = s->quota;
+	size_t plen = strlen(name), vlen = per ? strlen(per) + 1 : 0;
+	char small[256], *k = plen + vlen + 8 <= sizeof small ? small : arena_alloc(q->a,
+	    plen + vlen + 8);
+	uint64_t plen64 = plen;
+	memcpy(k, &plen64, 8);
+	memcpy(k + 8, name, plen);
+	if (per)
+		memcpy(k + 8 + plen, per, vlen);
+	size_t klen = 8 + plen + vlen;
+	quota_key *found = strmap_get(&q->keys, k, klen);
+	if (found != NULL || !create)
+		return found;
+	quota_key *e = arena_alloc(q->a, sizeof *e);
+	memset(e, 0, sizeof *e);
+	e->policy = arena_strdup(q->a, name);
+	e->per = per ? arena_strdup(q->a, per) : NULL;
+	strmap_put(&q->keys, k == small ? arena_strndup(q->a, k, klen) : k, klen, e);
+	e->next = q->all;
+	q->all = e;
+	return e;
+}
+
+/* The stored sum of quota_usage at_ms >= since * 1000, from quota_totals:
+ * [since, ∞) is the seconds up to the next whole minute, the minutes up to
+ * the next whole hour, the hours up to the next whole day, then whole days. */
+static bool stored_sum(store *s, const char *name, const char *per, int64_t since, double *out)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_SUM, "SELECT "
+	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
+	    "AND unit = 1 AND start >= ?4 AND start < ?5) + "
+	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
+	    "AND unit = 60 AND start >= ?5 / 60 AND start < ?6 / 60) + "
+	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
+	    "AND unit = 3600 AND start >= ?6 / 3600 AND start < ?7 / 3600) + "
+	    "(SELECT total(amount) FROM quota_totals WHERE policy = ?1 AND has_per = ?2 AND per = ?3 "
+	    "AND unit = 86400 AND start >= ?7 / 86400)");
+	if (st == NULL)
+		return false;
+	int64_t minute = (since + 59) / 60 * 60, hour = (minute + 3599) / 3600 * 3600,
+	    day = (hour + 86399) / 86400 * 86400;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, per != NULL);
+	sqlite3_bind_text(st, 3, per ? per : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, since);
+	sqlite3_bind_int64(st, 5, minute);
+	sqlite3_bind_int64(st, 6, hour);
+	sqlite3_bind_int64(st, 7, day);
+	bool ok = sqlite3_step(st) == SQLITE_ROW || store_fail(s, "cannot read the quota history");
+	if (ok)
+		*out = sqlite3_column_double(st, 0);
+	sqlite3_reset(st);
+	return ok;
+}
+
+static bool quota_history(void *ctx, const quota_query *q, double *out, char *err, size_t errlen)
+{
+	store *s = ctx;
+	int64_t since = q->since > 0 ? q->since : 0;
+	if (sqlite3_get_autocommit(s->db)) {
+		/* outside a transaction (a preview): nothing kept, nothing to keep */
+		bool ok = stored_sum(s, q->policy->name, q->per_value, since, out);
+		if (!ok)
+			snprintf(err, errlen, "%s", s->err);
+		return ok;
+	}
+	quota_key *k = key_of(s, q->policy->name, q->per_value, true);
+	if (!k->stored_known || k->stored_since != since) {
+		if (!stored_sum(s, k->policy, k->per, since, &k->stored_total)) {
+			snprintf(err, errlen, "%s", s->err);
+			return false;
+		}
+		k->stored_known = true;
+		k->stored_since = since;
+	}
+	double total = k->stored_total;
+	for (size_t i = 0; i < k->n; i++)
+		if (k->uses[i].at_ms / 1000 >= since)
+			total += k->uses[i].amount;
+	*out = total;
+	return true;
+}
+
+void store_history(store *s, history_source *h)
+{
+	h->quota = quota_history;
+	h->ctx = s;
+}
+
+bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
+    double amount, int64_t at_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_INSERT, "INSERT INTO quota_usage (policy, "
+	    "per_value, amount, at_ms, submission_id) VALUES (?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (per)
+		sqlite3_bind_text(st, 2, per, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_double(st, 3, amount);
+	sqlite3_bind_int64(st, 4, at_ms);
+	sqlite3_bind_int64(st, 5, submission_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_fail(s, "cannot store quota usage");
+	quota_key *k = key_of(s, name, per, true);
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 16;
+		k->uses = realloc(k->uses, k->cap * sizeof *k->uses);
+		if (k->uses == NULL)
+			abort();
+	}
+	k->uses[k->n++] = (pending_use){ at_ms, amount };
+	return true;
+}
+
+static bool add_total(store *s, const quota_key *k, int unit, int64_t start, double amount)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_TOTAL, "INSERT INTO quota_totals (policy, "
+	    "has_per, per, unit, start, amount) VALUES (?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (policy, has_per, per, unit, start) DO UPDATE "
+	    "SET amount = amount + excluded.amount");
+	if (st == NULL)
+		return false;
+	sqlite3_bind_text(st, 1, k->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, k->per != NULL);
+	sqlite3_bind_text(st, 3, k->per ? k->per : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, unit);
+	sqlite3_bind_int64(st, 5, start);
+	sqlite3_bind_double(st, 6, amount);
+	return sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store quota totals");
+}
+
+bool quota_flush(store *s)
+{
+	if (s->quota == NULL)
+		return true;
+	/* uses come in time order: each run of one second, minute, hour or day
+	 * is one sum (a clock stepping back only splits a run) */
+	for (quota_key *k = s->quota->all; k != NULL; k = k->next) {
+		for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+			size_t i = 0;
+			while (i < k->n) {
+				int64_t start = k->uses[i].at_ms / 1000 / units[u];
+				double sum = 0;
+				for (; i < k->n && k->uses[i].at_ms / 1000 / units[u] == start; i++)
+					sum += k->uses[i].amount;
+				if (!add_total(s, k, units[u], start, sum))
+					return false;
+			}
+		}
+	}
+	quota_drop(s);
+	return true;
+}
+
+void quota_drop(store *s)
+{
+	struct quota_pending *q = s->quota;
+	if (q == NULL)
+		return;
+	for (quota_key *k = q->all; k != NULL; k = k->next)
+		free(k->uses);
+	strmap_free(&q->keys);
+	arena_free(q->a);
+	free(q);
+	s->quota = NULL;
+}
