@@ -146,6 +146,20 @@ static int busy_wait(void *ctx, int tries)
  * checkpoint, so the next process has no old log to read back. A 64 MiB page
  * cache holds a whole batch of submit without spilling; temporary data stays
  * in memory. */
+/* Each connection is used by one thread at a time (the threads of a bulk
+ * submit never touch SQLite), so it needs no mutex of its own; and arbiter
+ * reads no memory statistics, whose upkeep takes a global lock per malloc.
+ * Both must be chosen before SQLite's first use. */
+static int open_db(const char *path, int flags, sqlite3 **db)
+{
+	static bool configured;
+	if (!configured) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
+	}
+	return sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+}
+
 static bool configure(sqlite3 *db, char *err, size_t errlen)
 {
 	char *msg = NULL;
@@ -200,7 +214,7 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 		return false;
 
 	sqlite3 *db;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return false;
@@ -253,7 +267,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
 		abort();
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
 	char why[512] = "";
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (open_db(path, SQLITE_OPEN_READWRITE, &s->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 	} else if (!configure(s->db, why, sizeof why) || !schema_migrate(s->db, why, sizeof why)) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -331,6 +345,16 @@ void store_close(store *s)
 	free(s);
 }
 
+/* What the writer keeps for the open transaction (audit events being
+ * signed, quota uses, new submissions' statuses) is written by store_commit,
+ * or forgotten here: on a rollback, and when a new transaction begins. */
+static void store_forget(store *s)
+{
+	audit_signer_drop(s);
+	quota_drop(s);
+	memset(s->created, 0, sizeof s->created);
+}
+
 bool store_begin(store *s)
 {
 	/* busy_timeout covers most waits; BEGIN IMMEDIATE may still report busy
@@ -339,8 +363,7 @@ bool store_begin(store *s)
 		int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
 			s->head_known = false;  /* another process may have appended */
-			audit_signer_drop(s);
-			quota_drop(s);
+			store_forget(s);
 			return true;
 		}
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
@@ -352,7 +375,7 @@ bool store_begin(store *s)
 
 bool store_commit(store *s)
 {
-	if (!quota_flush(s) || !audit_signer_flush(s)) {
+	if (!submissions_flush(s) || !quota_flush(s) || !audit_signer_flush(s)) {
 		store_rollback(s);
 		return false;
 	}
@@ -368,8 +391,7 @@ void store_rollback(store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->head_known = false;  /* the rollback may have moved the audit head */
-	audit_signer_drop(s);
-	quota_drop(s);
+	store_forget(s);
 }
 
 bool store_data_version(store *s, int64_t *version)

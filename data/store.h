@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct json_t;
 
@@ -36,6 +36,7 @@ typedef struct store {
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
 	struct audit_signer *signer;    /* store_bulk: events signed alongside */
 	struct quota_pending *quota;    /* quota uses of the open transaction */
+	int64_t created[ST_EXPIRED + 1];        /* its new submissions, per status */
 	/* the chain head, read once per transaction */
 	bool head_known;
 	int64_t head_seq;
@@ -44,7 +45,8 @@ typedef struct store {
 
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
-	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_POLICY_VERSION, SQL__COUNT };
+	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
+	SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* ---- store.c: creating, opening, transactions, time ---- */
@@ -350,6 +352,8 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 /* Inserts r's findings for submission id, and with with_quota its quota
  * usage (a reevaluation does not use a quota again). */
 bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota);
+/* Adds the open transaction's new submissions to status_counts (store_commit). */
+bool submissions_flush(store *s);
 /* In the caller's transaction: evaluates submission id (pending or blocked)
  * again under ps (policy version `version`), replaces its findings, status and
  * result, and audits submission.reevaluate. Its own quota usage does not count

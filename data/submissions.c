@@ -7,10 +7,13 @@
  * of a batch) may hold one transaction for several: they commit together, and
  * a failure while storing one (a full disk, an I/O error: nothing a document
  * can cause, since its ref is checked before anything is written) rolls back
- * the whole transaction, so a batch too is stored whole or not at all. A ref is the submitter's own
- * id: the same ref with the same content (canonical JSON, SHA-256) returns
- * the stored submission, so agents can retry safely; with other content it is
- * refused.
+ * the whole transaction, so a batch too is stored whole or not at all. The
+ * counts per status that the console's header reads grow once per status
+ * per transaction, at commit (submissions_flush).
+ *
+ * A ref is the submitter's own id: the same ref with the same content
+ * (canonical JSON, SHA-256) returns the stored submission, so agents can
+ * retry safely; with other content it is refused.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -126,6 +129,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	}
 	if (!ok)
 		return false;
+	s->created[r->status]++;
 	out->id = sqlite3_last_insert_rowid(s->db);
 	if (!store_insert_findings(s, out->id, r, true))
 		return false;
@@ -150,6 +154,24 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	sb_puts(d, "}");
 	ok = audit_append_text(s, actor, "submission.create", subject, d->s);
 	return ok;
+}
+
+bool submissions_flush(store *s)
+{
+	for (int st = 0; st <= ST_EXPIRED; st++) {
+		if (s->created[st] == 0)
+			continue;
+		sqlite3_stmt *q = store_stmt(s, SQL_STATUS_COUNT, "INSERT INTO status_counts VALUES "
+		    "(?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n");
+		if (q == NULL)
+			return false;
+		sqlite3_bind_text(q, 1, status_name(st), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, s->created[st]);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return store_fail(s, "cannot count the submissions");
+		s->created[st] = 0;
+	}
+	return true;
 }
 
 bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *given,

@@ -225,6 +225,11 @@ diff=$(q "WITH usage AS (SELECT policy, per_value IS NOT NULL AS has_per, ifnull
 uses=$(q "SELECT count(*) FROM quota_usage WHERE policy NOT LIKE 'test_window_%'")
 [ "$diff" = 0 ] && [ "$uses" -ge 30 ] && pass "quota sums match the $uses uses stored, per unit" \
 	|| fail "quota sums differ from the uses in $diff rows ($uses uses)"
+# so are the counts per status that the queue's header reads
+counts=$(q "SELECT group_concat(status || '=' || n) FROM (SELECT * FROM status_counts WHERE n > 0 ORDER BY status)")
+actual=$(q "SELECT group_concat(status || '=' || n) FROM (SELECT status, count(*) AS n FROM submissions GROUP BY status ORDER BY status)")
+[ -n "$counts" ] && [ "$counts" = "$actual" ] && pass "the counts per status match the submissions ($counts)" \
+	|| fail "counts per status '$counts', the submissions say '$actual'"
 
 # --- the audit log ---
 n=$(subs)
