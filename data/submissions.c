@@ -15,8 +15,6 @@
  * (canonical JSON, SHA-256) returns the stored submission, so agents can
  * retry safely; with other content it is refused.
  */
-#include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
