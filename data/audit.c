@@ -22,6 +22,8 @@
 
 #include "store.h"
 
+enum { SIGN_INLINE = 16 };      /* events a bulk write signs itself */
+
 static void put_field(crypto_hash_sha256_state *h, const char *text)
 {
 	size_t len = text ? strlen(text) : 0;
@@ -131,6 +133,11 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 	subject = subject ? subject : "";
 	audit_hash(s->head_hash, seq, ts, actor, event, subject, det, h);
 	bool ok = true;
+	/* a bulk write signs on a second thread once it is more than a few events
+	 * long; without one, each event is signed here */
+	if (s->sign_alongside && s->signer == NULL && ++s->appended > SIGN_INLINE &&
+	    !audit_signer_start(s))
+		s->sign_alongside = false;
 	if (s->signer != NULL) {
 		/* signed alongside, written before the commit (audit_signer.c) */
 		audit_signer_add(s, seq, ts, actor, event, subject, det, s->head_hash, h);

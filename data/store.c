@@ -320,14 +320,14 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
 /* Many submissions in a row: a checkpoint syncs the log and the database,
  * and truncating the log at each one makes the file system allocate it
  * anew, so while bulk writing the log may grow to 64 MiB between
- * checkpoints and is kept at its size; store_close truncates it again. */
+ * checkpoints and is kept at its size; store_close truncates it again.
+ * Past the first few events, audit_append also hands signatures to a
+ * thread (audit_signer.c). */
 void store_bulk(store *s)
 {
 	s->bulk = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
-	/* without a thread, events are signed as they are appended */
-	if (!audit_signer_start(s))
-		s->err[0] = '\0';
+	s->sign_alongside = true;
 }
 
 void store_close(store *s)

@@ -32,6 +32,8 @@ typedef struct store {
 	unsigned char pk[32];
 	bool have_sk;
 	bool bulk;              /* store_bulk: checkpoints tuned for many writes */
+	bool sign_alongside;    /* store_bulk: a signing thread once past a few events */
+	int appended;           /* events appended in bulk before the signer starts */
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
 	struct audit_signer *signer;    /* store_bulk: events signed alongside */

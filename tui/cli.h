@@ -50,6 +50,8 @@ void print_command_help(const command *c);
 /* home.c: finding the store */
 /* Writes the .arbiter directory to out; false when there is none. */
 bool find_store(const args *a, char *out, size_t len);
+/* The same, saying so on stderr when there is none. */
+bool find_store_or_say(const args *a, char *out, size_t len);
 /* The policy directory to load and how sources name it, from --policies or
  * the store; prints an error and returns false when there is none. */
 bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix);

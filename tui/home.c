@@ -90,13 +90,19 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 	return true;
 }
 
+bool find_store_or_say(const args *a, char *out, size_t len)
+{
+	if (find_store(a, out, len))
+		return true;
+	fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init)\n");
+	return false;
+}
+
 store *open_store(const args *a)
 {
 	char dir[PATH_MAX], err[768] = "";
-	if (!find_store(a, dir, sizeof dir)) {
-		fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init)\n");
+	if (!find_store_or_say(a, dir, sizeof dir))
 		return NULL;
-	}
 	store *s = store_open(dir, err, sizeof err);
 	if (s == NULL) {
 		fprintf(stderr, "arbiter: %s\n", err);
@@ -137,11 +143,13 @@ const char *actor_name(const args *a)
 	const char *as = arg_get(a, "--as");
 	if (as != NULL)
 		return as;
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw != NULL)
-		return pw->pw_name;
-	const char *user = getenv("USER");
-	return user ? user : "unknown";
+	static char login[256];         /* looked up once per process */
+	if (login[0] == '\0') {
+		struct passwd *pw = getpwuid(geteuid());
+		const char *user = pw != NULL ? pw->pw_name : getenv("USER");
+		snprintf(login, sizeof login, "%s", user ? user : "unknown");
+	}
+	return login;
 }
 
 const char *store_policies_tampered(const args *a)
