@@ -102,7 +102,6 @@ bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, cons
 	sqlite3_bind_text(st, 9, sighex, -1, SQLITE_STATIC);
 	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot append the audit event");
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	return ok;
 }
 

@@ -7,6 +7,9 @@
 #   expect_err REGEX DESC   its stderr matches
 #   expect_no_out REGEX DESC, expect_no_err REGEX DESC: they do not match
 #   pass DESC / fail DESC   record a result directly
+#   new_store               a fresh store at $T/s, found from $T/s (the
+#                           current directory after it); H is its .arbiter,
+#                           DB its database, and q SQL runs SQL on it
 # Every check appends "pass ..." or "fail ..." to $RESULTS, which
 # tests/run.sh counts. Sanitizer reports on stderr fail the run that made them.
 set -u
@@ -44,6 +47,16 @@ expect_out() { if grep -qE -- "$1" "$OUT"; then pass "$2"; else fail "$2 (stdout
 expect_err() { if grep -qE -- "$1" "$ERR"; then pass "$2"; else fail "$2 (stderr lacks /$1/)"; fi; }
 expect_no_out() { if grep -qE -- "$1" "$OUT"; then fail "$2 (stdout has /$1/)"; else pass "$2"; fi; }
 expect_no_err() { if grep -qE -- "$1" "$ERR"; then fail "$2 (stderr has /$1/)"; else pass "$2"; fi; }
+
+new_store() {
+	cd "$T" || exit 1
+	export ARBITER_HOME=
+	"$ARBITER" init "$T/s" > /dev/null || fail "init"
+	cd "$T/s" || exit 1
+	H=$T/s/.arbiter
+	DB=$H/arbiter.db
+}
+q() { sqlite3 "$DB" "$1"; }
 
 # Reviewers and their codes. enrol NAME [ARGS...] runs arbiter reviewer add
 # NAME ARGS (as --as whoever the ARGS say) and keeps the printed secret; code

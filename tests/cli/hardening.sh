@@ -10,7 +10,6 @@ cd "$T" || exit 1
 export ARBITER_HOME=$T/s
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 DB=$T/s/.arbiter/arbiter.db
-q() { sqlite3 "$DB" "$1"; }
 enrol admin1 --role admin || fail "enrol admin1"
 enrol admin2 --role admin --as admin1 --code "$(code admin1)" || fail "enrol admin2"
 enrol carol --as admin1 --code "$(code admin1)" || fail "enrol carol"

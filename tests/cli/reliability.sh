@@ -10,7 +10,6 @@ export ARBITER_HOME=
 
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 DB=$T/s/.arbiter/arbiter.db
-q() { sqlite3 "$DB" "$1"; }
 # N generated submissions (the example set's shapes) with refs PREFIX/i
 gen() {
 	awk -v n="$1" -v p="$2" 'BEGIN {

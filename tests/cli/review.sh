@@ -15,14 +15,7 @@
 # script would then sleep until the next step).
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
-cd "$T" || exit 1
-export ARBITER_HOME=
-
-"$ARBITER" init "$T/s" > /dev/null || fail "init"
-cd "$T/s" || exit 1
-H=$T/s/.arbiter
-DB=$H/arbiter.db
-q() { sqlite3 "$DB" "$1"; }
+new_store
 events() { q "SELECT count(*) FROM audit WHERE event = '$1'"; }
 status() { q "SELECT status FROM submissions WHERE id = $1"; }
 id_of() { grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2; }

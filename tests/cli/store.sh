@@ -5,13 +5,7 @@
 # usage errors. Decisions are written with sqlite3 here, as the decision
 # commands would, so these tests depend on nothing but the store.
 . "$(dirname "$0")/../lib.sh"
-cd "$T" || exit 1
-export ARBITER_HOME=
-
-"$ARBITER" init "$T/s" > /dev/null || fail "init"
-cd "$T/s" || exit 1
-DB=$T/s/.arbiter/arbiter.db
-q() { sqlite3 "$DB" "$1"; }
+new_store
 for f in "$ROOT"/docs/examples/submissions/*.yaml "$ROOT"/docs/examples/submissions/*.jsonl; do
 	"$ARBITER" submit "$f" > /dev/null 2>&1
 done

@@ -6,14 +6,8 @@
 # id), batches larger than one transaction, and a chain that still verifies.
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
-cd "$T" || exit 1
-export ARBITER_HOME=
-
-"$ARBITER" init "$T/s" > /dev/null || fail "init"
-cd "$T/s" || exit 1
+new_store
 enrol alice --role admin || fail "enrol the admin who pins policy changes"
-DB=$T/s/.arbiter/arbiter.db
-q() { sqlite3 "$DB" "$1"; }
 subs() { q "SELECT count(*) FROM submissions"; }
 events() { q "SELECT count(*) FROM audit"; }
 
