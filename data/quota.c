@@ -40,36 +40,33 @@ struct quota_pending {
 
 static const int units[] = { 1, 60, 3600, 86400 };
 
-/* The key of (policy, per) in the table: the policy's length, the policy,
- * then the per value when there is one. */
-static quota_key *key_of(store *s, const char *name, const char *per, bool create)
+/* The entry of (policy, per), made on first use. Its key in the table is
+ * the policy's length, the policy, then the per value with its terminator
+ * when there is one (so that no per and an empty per differ). */
+static quota_key *key_of(store *s, const char *name, const char *per)
 {
 	if (s->quota == NULL) {
-		if (!create)
-			return NULL;
 		s->quota = calloc(1, sizeof *s->quota);
 		if (s->quota == NULL)
 			abort();
 		s->quota->a = arena_new();
 	}
 	struct quota_pending *q = s->quota;
-	size_t plen = strlen(name), vlen = per ? strlen(per) + 1 : 0;
-	char small[256], *k = plen + vlen + 8 <= sizeof small ? small : arena_alloc(q->a,
-	    plen + vlen + 8);
-	uint64_t plen64 = plen;
-	memcpy(k, &plen64, 8);
+	uint64_t plen = strlen(name);
+	size_t vlen = per ? strlen(per) + 1 : 0, klen = 8 + plen + vlen;
+	char *k = arena_alloc(q->a, klen);
+	memcpy(k, &plen, 8);
 	memcpy(k + 8, name, plen);
 	if (per)
 		memcpy(k + 8 + plen, per, vlen);
-	size_t klen = 8 + plen + vlen;
 	quota_key *found = strmap_get(&q->keys, k, klen);
-	if (found != NULL || !create)
+	if (found != NULL)
 		return found;
 	quota_key *e = arena_alloc(q->a, sizeof *e);
 	memset(e, 0, sizeof *e);
 	e->policy = arena_strdup(q->a, name);
 	e->per = per ? arena_strdup(q->a, per) : NULL;
-	strmap_put(&q->keys, k == small ? arena_strndup(q->a, k, klen) : k, klen, e);
+	strmap_put(&q->keys, k, klen, e);
 	e->next = q->all;
 	q->all = e;
 	return e;
@@ -118,7 +115,7 @@ static bool quota_history(void *ctx, const quota_query *q, double *out, char *er
 			snprintf(err, errlen, "%s", s->err);
 		return ok;
 	}
-	quota_key *k = key_of(s, q->policy->name, q->per_value, true);
+	quota_key *k = key_of(s, q->policy->name, q->per_value);
 	if (!k->stored_known || k->stored_since != since) {
 		if (!stored_sum(s, k->policy, k->per, since, &k->stored_total)) {
 			snprintf(err, errlen, "%s", s->err);
@@ -158,7 +155,7 @@ bool quota_record(store *s, int64_t submission_id, const char *name, const char 
 	sqlite3_bind_int64(st, 5, submission_id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_fail(s, "cannot store quota usage");
-	quota_key *k = key_of(s, name, per, true);
+	quota_key *k = key_of(s, name, per);
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 16;
 		k->uses = realloc(k->uses, k->cap * sizeof *k->uses);
