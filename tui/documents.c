@@ -61,7 +61,10 @@ static slot *next_free(reader *r)
 			pthread_cond_wait(&r->freed, &r->mu);
 	slot *s = &r->ring[(r->head + r->count) % RING];
 	pthread_mutex_unlock(&r->mu);
-	arena_reset(s->a);
+	if (s->a == NULL)
+		s->a = arena_new();     /* made on first use: one document needs one */
+	else
+		arena_reset(s->a);
 	diags_clear(&s->errs);
 	s->ok = false;
 	s->why[0] = '\0';
@@ -180,8 +183,6 @@ int batch_run(const command *c, args *a, batch *b)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->freed, NULL);
-	for (int i = 0; i < RING; i++)
-		r->ring[i].a = arena_new();
 	pthread_t thread;
 	if (pthread_create(&thread, NULL, read_all, r) != 0) {
 		fprintf(stderr, "arbiter: cannot start the reader thread\n");
