@@ -68,6 +68,10 @@ policy_set *load_policies(const args *a);
 const char *store_policies_tampered(const args *a);
 /* Opens the store found by find_store; prints the error and returns NULL. */
 store *open_store(const args *a);
+/* The same, also giving the settings it read from config.yaml (settings_ok:
+ * without errors, which are added to errs), so that a command uses the very
+ * bytes open_store checked instead of reading the file again. */
+store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok);
 /* Opens the store and finds submission ID (or ref); prints the error and
  * returns NULL when either fails. Call query_row_done on r. */
 store *open_submission(const args *a, const char *id_or_ref, sub_row *r);

@@ -179,13 +179,19 @@ int cmd_submit(const command *c, args *a)
 	bool threaded = pthread_create(&loader, NULL, load_set, &load) == 0;
 	if (!threaded)
 		load_set(&load);
-	store *s = open_store(a);
+	settings cfg;
+	diags cfg_errs = { 0 };
+	bool cfg_ok;
+	store *s = open_store_settings(a, &cfg, &cfg_errs, &cfg_ok);
+	/* while the policies are still being read */
+	bool have_key = s != NULL && store_load_signing_key(s);
 	if (threaded)
 		pthread_join(loader, NULL);
 	diags errs = load.errs;
 	policy_set *ps = load.ps;
 	if (s == NULL) {
 		diags_free(&errs);
+		diags_free(&cfg_errs);
 		policy_set_free(ps);
 		return EXIT_ERROR;
 	}
@@ -194,11 +200,12 @@ int cmd_submit(const command *c, args *a)
 	b.opts.now = (int64_t)time(NULL);
 	int rc = EXIT_ERROR;
 	integrity integ;
-	settings cfg;
-	if (ps == NULL || errs.n > 0 || !store_settings(s, &cfg, &errs)) {
+	if (ps == NULL || errs.n > 0 || !cfg_ok) {
 		diags_print(&errs, stderr);
+		if (ps != NULL && errs.n == 0)
+			diags_print(&cfg_errs, stderr);
 		fprintf(stderr, "arbiter: the store's policies or config have errors; nothing was stored\n");
-	} else if (!store_load_signing_key(s)) {
+	} else if (!have_key) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
 	} else if (!integrity_check_loaded(s, ps, &cfg, &integ)) {
 		fprintf(stderr, "arbiter: %s\n", s->err);
@@ -224,6 +231,7 @@ int cmd_submit(const command *c, args *a)
 		fflush(stdout);
 	}
 	diags_free(&errs);
+	diags_free(&cfg_errs);
 	policy_set_free(ps);
 	store_close(s);
 	return rc;

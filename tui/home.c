@@ -98,9 +98,10 @@ bool find_store_or_say(const args *a, char *out, size_t len)
 	return false;
 }
 
-store *open_store(const args *a)
+store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
 {
 	char dir[PATH_MAX], err[768] = "";
+	*settings_ok = false;
 	if (!find_store_or_say(a, dir, sizeof dir))
 		return NULL;
 	store *s = store_open(dir, err, sizeof err);
@@ -108,16 +109,24 @@ store *open_store(const args *a)
 		fprintf(stderr, "arbiter: %s\n", err);
 		return NULL;
 	}
-	settings c;
-	diags errs = { 0 };
-	if (store_settings(s, &c, &errs) && !c.enforcement) {
+	*settings_ok = store_settings(s, c, errs);
+	if (*settings_ok && !c->enforcement) {
 		fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
 		    "false): every submission is allowed, unless the policy files are tampered\n");
 	}
 	/* audited by whoever notices first; a reader without the key leaves it */
-	if (errs.n == 0 && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c.enforcement,
+	if (errs->n == 0 && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c->enforcement,
 	    actor_name(a)))
 		s->err[0] = '\0';
+	return s;
+}
+
+store *open_store(const args *a)
+{
+	settings c;
+	diags errs = { 0 };
+	bool ok;
+	store *s = open_store_settings(a, &c, &errs, &ok);
 	diags_free(&errs);
 	return s;
 }
