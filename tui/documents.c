@@ -21,7 +21,8 @@
 
 #include "cli.h"
 
-enum { RING = 64 };
+/* enough documents read ahead to keep the reader busy while a batch commits */
+enum { RING = 256 };
 
 /* One document read ahead, or one file that could not be read. */
 typedef struct slot {
