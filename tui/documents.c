@@ -13,10 +13,12 @@
  * in order on the calling thread. The reader touches nothing but its slots
  * (and b->prepare, which must be as careful), so the handler and its store
  * stay on one thread, and output and errors come out in document order.
+ * One small file goes through the same slots on the calling thread alone.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -42,6 +44,7 @@ typedef struct reader {
 	slot ring[RING];
 	size_t head, count;     /* the oldest filled slot; how many are filled */
 	bool done;              /* the reader has filled its last slot */
+	bool direct;            /* no reader thread: each slot is handled as it is filled */
 	const char *file;       /* the file being split */
 } reader;
 
@@ -72,8 +75,14 @@ static slot *next_free(reader *r)
 	return s;
 }
 
+static void handle(batch *b, slot *s);
+
 static void publish(reader *r)
 {
+	if (r->direct) {
+		handle(r->b, &r->ring[r->head]);
+		return;
+	}
 	pthread_mutex_lock(&r->mu);
 	r->count++;
 	pthread_cond_signal(&r->filled);
@@ -165,6 +174,15 @@ static void handle(batch *b, slot *s)
 	}
 }
 
+/* One small file is read on the calling thread: a reader thread would cost
+ * more to start than it saves. */
+static bool one_small_file(const args *a)
+{
+	struct stat st;
+	return a->npos == 1 && strcmp(a->pos[0], "-") != 0 && stat(a->pos[0], &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size <= 64 * 1024;
+}
+
 int batch_run(const command *c, args *a, batch *b)
 {
 	if (a->npos == 0) {
@@ -184,17 +202,21 @@ int batch_run(const command *c, args *a, batch *b)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->filled, NULL);
 	pthread_cond_init(&r->freed, NULL);
+	r->direct = one_small_file(a);
 	pthread_t thread;
-	if (pthread_create(&thread, NULL, read_all, r) != 0) {
+	if (r->direct) {
+		read_all(r);
+	} else if (pthread_create(&thread, NULL, read_all, r) != 0) {
 		fprintf(stderr, "arbiter: cannot start the reader thread\n");
 		abort();
+	} else {
+		slot *s;
+		while ((s = next_filled(r)) != NULL) {
+			handle(b, s);
+			release(r);
+		}
+		pthread_join(thread, NULL);
 	}
-	slot *s;
-	while ((s = next_filled(r)) != NULL) {
-		handle(b, s);
-		release(r);
-	}
-	pthread_join(thread, NULL);
 	fflush(stdout);
 	for (int i = 0; i < RING; i++) {
 		diags_free(&r->ring[i].errs);
