@@ -116,3 +116,15 @@ void *arena_alloc(arena *a, size_t size)
 	c->used += size;
 	return p;
 }
+
+void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return items;
+	size_t bigger = *cap ? *cap * 2 : first;
+	void *copy = arena_alloc(a, bigger * size);
+	if (n > 0)
+		memcpy(copy, items, n * size);
+	*cap = bigger;
+	return copy;
+}

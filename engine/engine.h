@@ -36,6 +36,10 @@ arena *arena_new(void);
 void arena_free(arena *a);
 void arena_reset(arena *a);
 void *arena_alloc(arena *a, size_t size);
+/* Room for one more in an array of n items of size bytes kept in the arena:
+ * items itself while n < *cap, else a copy twice as long (first items long
+ * when there was none). The old array stays until the arena goes. */
+void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size, size_t first);
 char *arena_strndup(arena *a, const char *s, size_t len);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) ATTR_PRINTF(2, 3);

@@ -51,14 +51,7 @@ int status_exit_code(int st)
 
 finding *result_add(eval_result *r, arena *a)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		finding *f = arena_alloc(a, cap * sizeof *f);
-		if (r->n)
-			memcpy(f, r->findings, r->n * sizeof *f);
-		r->findings = f;
-		r->cap = cap;
-	}
+	r->findings = arena_grow(a, r->findings, r->n, &r->cap, sizeof *r->findings, 8);
 	finding *f = &r->findings[r->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -547,14 +540,7 @@ static void rule_quota(run *u, const policy *p)
 		}
 	}
 	eval_result *r = u->r;
-	if (r->nuses == r->usecap) {
-		size_t cap = r->usecap ? r->usecap * 2 : 4;
-		quota_use *uses = arena_alloc(u->a, cap * sizeof *uses);
-		if (r->nuses)
-			memcpy(uses, r->uses, r->nuses * sizeof *uses);
-		r->uses = uses;
-		r->usecap = cap;
-	}
+	r->uses = arena_grow(u->a, r->uses, r->nuses, &r->usecap, sizeof *r->uses, 4);
 	r->uses[r->nuses++] = (quota_use){ p, q.per_value, current };
 	double total = current + history;
 	if (p->field == NULL && total == 1)
@@ -588,14 +574,7 @@ static void apply_modify(run *u, const policy *p)
 				    shown(u, value_of_node(clash->value)));
 			continue;
 		}
-		if (r->nmods == r->modcap) {
-			size_t cap = r->modcap ? r->modcap * 2 : 4;
-			modification *m = arena_alloc(u->a, cap * sizeof *m);
-			if (r->nmods)
-				memcpy(m, r->mods, r->nmods * sizeof *m);
-			r->mods = m;
-			r->modcap = cap;
-		}
+		r->mods = arena_grow(u->a, r->mods, r->nmods, &r->modcap, sizeof *r->mods, 4);
 		r->mods[r->nmods++] = (modification){ key, val, p };
 	}
 }

@@ -935,14 +935,7 @@ static void collect_fields(expr *root, expr *e, bool extended, expr ***list, siz
 		for (size_t i = 0; i < *n; i++)
 			if (strcmp((*list)[i]->path, e->path) == 0)
 				return;
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 4;
-			expr **bigger = arena_alloc(a, c * sizeof *bigger);
-			if (*n)
-				memcpy(bigger, *list, *n * sizeof **list);
-			*list = bigger;
-			*cap = c;
-		}
+		*list = arena_grow(a, *list, *n, cap, sizeof **list, 4);
 		(*list)[(*n)++] = e;
 	}
 	bool ext = (e->kind == X_MEMBER || e->kind == X_INDEX) && e->path != NULL;

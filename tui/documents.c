@@ -44,7 +44,7 @@ typedef struct reader {
 	slot ring[RING];
 	size_t head, count;     /* the oldest filled slot; how many are filled */
 	bool done;              /* the reader has filled its last slot */
-	bool direct;            /* no reader thread: each slot is handled as it is filled */
+	bool direct;            /* no reader thread: ring[0] is handled as it is filled */
 	const char *file;       /* the file being split */
 } reader;
 

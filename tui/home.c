@@ -115,7 +115,7 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 		    "false): every submission is allowed, unless the policy files are tampered\n");
 	}
 	/* audited by whoever notices first; a reader without the key leaves it */
-	if (errs->n == 0 && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c->enforcement,
+	if (*settings_ok && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c->enforcement,
 	    actor_name(a)))
 		s->err[0] = '\0';
 	return s;
