@@ -129,9 +129,12 @@ static void submit_doc(batch *b, const submission *sub)
 	st->pending++;
 	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
 	if (b->json) {
-		/* the stored result, with the id and policy version first */
-		fprintf(st->out, "{\"id\":%lld,\"policy_version\":%d,%s\n", (long long)out->id,
-		    st->version, out->result.s + 1);
+		/* the stored result, with the id and policy version first; the
+		 * result is copied as it is, not run through printf */
+		fprintf(st->out, "{\"id\":%lld,\"policy_version\":%d,", (long long)out->id,
+		    st->version);
+		fwrite(out->result.s + 1, 1, out->result.n - 1, st->out);
+		putc('\n', st->out);
 	} else {
 		result_print_text(st->out, sub, &r);
 		fprintf(st->out, "  stored as submission %lld\n", (long long)out->id);
