@@ -42,8 +42,9 @@ arbiter: $(BUILD)/arbiter
 # loader's work for seven shared libraries was a quarter of a one-document
 # submit (about 1 ms of 5). libqrencode has no archive and stays shared. A
 # security update of one of those libraries needs arbiter rebuilt.
-ARBITER_LIBS = -Wl,-Bstatic -lyaml -ljansson -lsodium -lsqlite3 -loath -lncursesw -ltinfo \
-	-Wl,-Bdynamic -lqrencode -lm
+SHARED_PKG   = libqrencode
+ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG),$(LIBS_PKG)) 2>/dev/null) \
+	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
 
 $(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ARBITER_LIBS)
