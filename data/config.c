@@ -151,33 +151,6 @@ void settings_clamp(settings *c)
 		c->override_default_duration = d.override_default_duration;
 }
 
-char *store_result_json(store *s, int64_t id, const char **status)
-{
-	sqlite3_stmt *st;
-	char *out = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT result, policy_version, status FROM submissions "
-	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *result = (const char *)sqlite3_column_text(st, 0);
-		static const char *const names[] = { "allowed", "pending", "blocked", "approved",
-			"rejected", "overridden", "expired" };
-		const char *stat = (const char *)sqlite3_column_text(st, 2);
-		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-			if (strcmp(stat, names[i]) == 0)
-				*status = names[i];
-		size_t n = strlen(result) + 64;
-		out = malloc(n);
-		if (out == NULL)
-			abort();
-		snprintf(out, n, "{\"id\":%lld,\"policy_version\":%d,%s", (long long)id,
-		    sqlite3_column_int(st, 1), result + 1);
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 /* Whether the newest enforcement.toggle event says enforcement is enabled
  * (true when there is none: a new store enforces). */
 static bool last_toggle(store *s, bool *enabled)

@@ -3,7 +3,7 @@
  * policy version (arbiter reevaluate).
  *
  * The stored document (canonical JSON) is read back, evaluated, and its
- * findings, status, counts, result and policy version replaced, with a
+ * findings, status, counts, modifications and policy version replaced, with a
  * submission.reevaluate event naming the statuses and versions before and
  * after, in the caller's transaction. Partial overrides given before it no
  * longer count (decisions.c counts those since evaluated_ms). The submission's
@@ -49,19 +49,22 @@ static bool quota_without_own(void *ctx, const quota_query *q, double *out, char
 	return true;
 }
 
-static bool update_row(store *s, int64_t id, int version, const submission *sub,
-    const eval_result *r)
+static bool update_row(store *s, int64_t id, int version, const eval_result *r)
 {
-	strbuf result = { 0 };
-	result_write_json(&result, NULL, sub, r);
+	strbuf mods = { 0 };
+	if (r->nmods > 0)
+		result_write_modifications(&mods, r);
 	sqlite3_stmt *st;
 	bool ok = sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, policy_version = ?, "
-	    "result = ?, info = ?, warning = ?, critical = ?, evaluated_ms = ? WHERE id = ?", -1, &st,
-	    NULL) == SQLITE_OK;
+	    "modifications = ?, info = ?, warning = ?, critical = ?, evaluated_ms = ? WHERE id = ?",
+	    -1, &st, NULL) == SQLITE_OK;
 	if (ok) {
 		sqlite3_bind_text(st, 1, status_name(r->status), -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, version);
-		sqlite3_bind_text(st, 3, result.s, (int)result.n, SQLITE_STATIC);
+		if (mods.s != NULL)
+			sqlite3_bind_text(st, 3, mods.s, (int)mods.n, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
 		sqlite3_bind_int(st, 4, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 5, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 6, r->counts[SEV_CRITICAL]);
@@ -70,7 +73,7 @@ static bool update_row(store *s, int64_t id, int version, const submission *sub,
 		ok = sqlite3_step(st) == SQLITE_DONE;
 	}
 	sqlite3_finalize(st);
-	free(result.s);
+	free(mods.s);
 	if (ok && sqlite3_prepare_v2(s->db, "DELETE FROM findings WHERE submission_id = ?", -1, &st,
 	    NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
@@ -121,7 +124,7 @@ bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
 		eval_options opts = *o;
 		opts.history = &mine;
 		evaluate(ps, &sub, &opts, a, r);
-		ok = update_row(s, id, version, &sub, r);
+		ok = update_row(s, id, version, r);
 	}
 	if (ok) {
 		json_t *d = json_pack("{s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "before", before, "status",

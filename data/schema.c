@@ -18,7 +18,8 @@
  *
  * Version 4 keeps each finding's override terms, see schema_v4; version 5
  * indexes the audit log by actor for the console's filter; version 6 counts
- * submissions per status (status_counts, kept by triggers).
+ * submissions per status (status_counts, kept by triggers). Version 9 stops
+ * storing each result whole, see schema_v9.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init.
@@ -159,9 +160,22 @@ static const char *const schema_v7 =
 static const char *const schema_v8 =
     "DROP TRIGGER submissions_count_insert;\n";
 
+/* Version 9: a submission's result is rebuilt from its row and its findings
+ * (submissions.c), not stored whole beside them: it repeated them and took
+ * as much room again as the document. The modifications it carried, which
+ * no other column holds, move to a column of their own (a result that is not
+ * JSON, which arbiter never wrote, had none to move). Dropping the column
+ * rewrites the table once. */
+static const char *const schema_v9 =
+    "ALTER TABLE submissions ADD COLUMN modifications TEXT;\n"
+    "UPDATE submissions SET modifications = json_extract(result, '$.modifications')\n"
+    "  WHERE CASE WHEN json_valid(result) THEN json_type(result, '$.modifications') END\n"
+    "    = 'object';\n"
+    "ALTER TABLE submissions DROP COLUMN result;\n";
+
 /* steps[i] takes the schema from version i to i + 1 */
 static const char *const steps[] = { NULL, schema_v2, schema_v3, schema_v4, schema_v5,
-	schema_v6, schema_v7, schema_v8 };
+	schema_v6, schema_v7, schema_v8, schema_v9 };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 bool schema_create(sqlite3 *db, char *err, size_t errlen)

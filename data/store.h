@@ -20,7 +20,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct json_t;
 
@@ -48,7 +48,7 @@ typedef struct store {
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL__COUNT };
+	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* ---- store.c: creating, opening, transactions, time ---- */
@@ -362,8 +362,9 @@ bool submissions_flush(store *s);
  * against it. *before and *after are the statuses. false: s->err. */
 bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r);
-/* The stored result of submission id as JSON, with its id and policy
- * version first (malloc'd; NULL when there is none); *status is set. */
+/* The result of submission id as JSON, as submit printed it, with its id and
+ * policy version first and its status as it is now, rebuilt from its row and
+ * its findings (malloc'd; NULL when there is none); *status is set. */
 char *store_result_json(store *s, int64_t id, const char **status);
 /* The history source for quota rules, reading the store. */
 void store_history(store *s, history_source *h);

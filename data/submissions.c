@@ -14,6 +14,11 @@
  * A ref is the submitter's own id: the same ref with the same content
  * (canonical JSON, SHA-256) returns the stored submission, so agents can
  * retry safely; with other content it is refused.
+ *
+ * The result submit printed is not stored whole: it would repeat the row and
+ * the findings rows, and take as much room again as the document. It is
+ * rebuilt from them (store_result_json); only the modifications policies
+ * asked for are kept as JSON, in their own column.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,12 +102,15 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	strbuf *result = &out->result;
 	result->n = 0;
 	result_write_json(result, NULL, sub, r);
+	strbuf mods = { 0 };
+	if (r->nmods > 0)
+		result_write_modifications(&mods, r);
 	char ts[32];
 	int64_t ms = now_ms();
 	format_time(ms, ts);
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_INSERT, "INSERT INTO submissions (ref, kind, action, "
 	    "title, submitter, status, policy_version, created_at, created_ms, content_hash, document, "
-	    "result, info, warning, critical, evaluated_ms) "
+	    "modifications, info, warning, critical, evaluated_ms) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bool ok = st != NULL;
 	if (ok) {
@@ -117,7 +125,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int64(st, 9, ms);
 		sqlite3_bind_text(st, 10, sub->digest, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, sub->canonical, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, result->s, (int)result->n, SQLITE_STATIC);
+		bind_opt(st, 12, mods.s);
 		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
@@ -125,6 +133,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}
+	free(mods.s);
 	if (!ok)
 		return false;
 	s->created[r->status]++;
@@ -216,4 +225,84 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 	if (!ok)
 		store_rollback(s);
 	return ok;
+}
+
+/* The index of text among name(0) .. name(count - 1), or -1. */
+static int name_index(const char *(*name)(int), int count, const char *text)
+{
+	for (int i = 0; text != NULL && i < count; i++)
+		if (strcmp(name(i), text) == 0)
+			return i;
+	return -1;
+}
+
+static const char *column_copy(arena *a, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+/* Reads the findings of submission id into r, in the order they were found. */
+static bool read_findings(store *s, int64_t id, arena *a, eval_result *r)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_FINDINGS, "SELECT policy, type, severity, effect, "
+	    "overridable, message, detail, path, source FROM findings WHERE submission_id = ? "
+	    "ORDER BY id");
+	if (st == NULL)
+		return false;
+	sqlite3_bind_int64(st, 1, id);
+	size_t cap = 0;
+	int rc;
+	bool ok = true;
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *severity = (const char *)sqlite3_column_text(st, 2);
+		const char *effect = (const char *)sqlite3_column_text(st, 3);
+		finding f = { .name = column_copy(a, st, 0), .type = column_copy(a, st, 1),
+			.severity = name_index(severity_name, SEV_CRITICAL + 1, severity),
+			.effect = name_index(effect_name, EFF_DENY + 1, effect),
+			.overridable = sqlite3_column_int(st, 4) != 0, .message = column_copy(a, st, 5),
+			.detail = column_copy(a, st, 6), .path = column_copy(a, st, 7),
+			.source = column_copy(a, st, 8) };
+		ok = f.name != NULL && f.type != NULL && f.severity >= 0 && f.effect >= 0;
+		if (ok) {
+			r->findings = arena_grow(a, r->findings, r->n, &cap, sizeof *r->findings, 8);
+			r->findings[r->n++] = f;
+		}
+	}
+	ok = ok && rc == SQLITE_DONE;
+	sqlite3_reset(st);
+	return ok;
+}
+
+char *store_result_json(store *s, int64_t id, const char **status)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_ROW, "SELECT ref, kind, action, title, submitter, "
+	    "status, policy_version, info, warning, critical, modifications FROM submissions "
+	    "WHERE id = ?");
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	char *out = NULL;
+	arena *a = arena_new();
+	eval_result r = { 0 };
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	r.status = found ? name_index(status_name, ST_EXPIRED + 1,
+	    (const char *)sqlite3_column_text(st, 5)) : -1;
+	if (r.status >= 0 && read_findings(s, id, a, &r)) {
+		*status = status_name(r.status);
+		submission sub = { .ref = column_copy(a, st, 0), .kind = column_copy(a, st, 1),
+			.action = column_copy(a, st, 2), .title = column_copy(a, st, 3),
+			.submitter = column_copy(a, st, 4) };
+		for (int i = 0; i < 3; i++)
+			r.counts[i] = sqlite3_column_int(st, 7 + i);
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)id,
+		    sqlite3_column_int(st, 6));
+		strbuf b = { 0 };
+		result_write_stored(&b, prefix, &sub, &r, (const char *)sqlite3_column_text(st, 10));
+		out = b.s;
+	}
+	sqlite3_reset(st);
+	arena_free(a);
+	return out;
 }

@@ -458,6 +458,12 @@ const char *json_quote(arena *a, const char *s);
 /* Appends the result as one compact JSON object; prefix (may be NULL) is
  * written first inside the braces, e.g. "\"id\":42," for stored results. */
 void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r);
+/* The same for a stored result, whose modifications are kept as the JSON
+ * text result_write_modifications wrote (NULL: none), not as nodes. */
+void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
+    const eval_result *r, const char *modifications);
+/* r's modifications as one JSON object (r->nmods > 0). */
+void result_write_modifications(strbuf *b, const eval_result *r);
 struct json_t;
 struct json_t *result_to_json(const submission *sub, const eval_result *r);
 /* A document as JSON (its canonical text: compact, keys sorted, for hashing). */

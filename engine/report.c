@@ -322,7 +322,17 @@ static void put_field(strbuf *b, const char *key, const char *quoted_or_null, co
 		sb_put_json_string(b, raw);
 }
 
-void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r)
+void result_write_modifications(strbuf *b, const eval_result *r)
+{
+	json_t *mods = json_object();
+	for (size_t i = 0; i < r->nmods; i++)
+		json_object_set_new(mods, r->mods[i].key, node_to_json(r->mods[i].value));
+	sb_put_json(b, mods);
+	json_decref(mods);
+}
+
+void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
+    const eval_result *r, const char *modifications)
 {
 	char num[64];
 	sb_puts(b, "{");
@@ -363,15 +373,19 @@ void result_write_json(strbuf *b, const char *prefix, const submission *sub, con
 		sb_puts(b, "}");
 	}
 	sb_puts(b, "]");
-	if (r->nmods > 0) {
-		json_t *mods = json_object();
-		for (size_t i = 0; i < r->nmods; i++)
-			json_object_set_new(mods, r->mods[i].key, node_to_json(r->mods[i].value));
+	if (modifications != NULL) {
 		sb_puts(b, ",\"modifications\":");
-		sb_put_json(b, mods);
-		json_decref(mods);
+		sb_puts(b, modifications);
+	} else if (r->nmods > 0) {
+		sb_puts(b, ",\"modifications\":");
+		result_write_modifications(b, r);
 	}
 	sb_puts(b, "}");
+}
+
+void result_write_json(strbuf *b, const char *prefix, const submission *sub, const eval_result *r)
+{
+	result_write_stored(b, prefix, sub, r, NULL);
 }
 
 json_t *result_to_json(const submission *sub, const eval_result *r)

@@ -112,7 +112,8 @@ creates=$(q "SELECT count(*) FROM audit WHERE event = 'submission.create'")
 	&& pass "findings only reference stored submissions" || fail "orphan findings"
 [ "$(q "SELECT count(*) FROM quota_usage WHERE submission_id NOT IN (SELECT id FROM submissions)")" -eq 0 ] \
 	&& pass "quota usage only references stored submissions" || fail "orphan quota usage"
-[ "$(q "SELECT count(*) FROM submissions WHERE result NOT LIKE '{%}'")" -eq 0 ] && pass "every stored result is complete" || fail "truncated results"
+[ "$(q "SELECT count(*) FROM submissions s WHERE info + warning + critical != (SELECT count(*) FROM findings f WHERE f.submission_id = s.id)")" -eq 0 ] \
+	&& pass "every stored submission has all its findings" || fail "submissions missing findings"
 [ "$(q "PRAGMA integrity_check")" = ok ] && pass "the database passes integrity_check" || fail "integrity_check"
 [ "$(q "PRAGMA foreign_key_check")" = "" ] && pass "the database passes foreign_key_check" || fail "foreign_key_check"
 printed=$(grep -c '^{"id":' "$T/crash.out")

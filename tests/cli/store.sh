@@ -270,3 +270,49 @@ for c in list stats "show 1" "wait 1"; do
 	expect_code 1 "$c without a store exits 1"
 done
 expect_err 'arbiter init' "the error names arbiter init"
+
+# A result is not stored whole: a retry rebuilds it from the submission's row
+# and its findings, byte for byte what submit printed, modifications too. A
+# store made before that (schema version 8, with a result column) is upgraded
+# when it is opened, and its results read the same afterwards.
+rm -rf "$T/s"
+new_store
+EXS=$ROOT/docs/examples/submissions
+arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
+cp "$OUT" "$T/first.json"
+if grep -q '"modifications":{' "$T/first.json"; then pass "the examples' results carry modifications"; else fail "no modifications among the examples"; fi
+arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
+if cmp -s "$OUT" "$T/first.json"; then pass "a retry prints each result as submit did, rebuilt from the rows"; else fail "a retry prints other results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
+if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "the submissions table has no result column"
+else
+	fail "the submissions table still stores the result"
+fi
+if [ "$(q 'PRAGMA user_version')" = 9 ]; then pass "a new store is at schema version 9"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# back to version 8: the result column, holding what submit printed less the
+# id and policy version it puts first, and no modifications column
+ids=$(q "SELECT id FROM submissions ORDER BY id")
+q "ALTER TABLE submissions ADD COLUMN result TEXT" || fail "adding the result column"
+for id in $ids; do
+	line=$(grep "^{\"id\":$id," "$T/first.json" | head -1 | sed 's/^{"id":[0-9]*,"policy_version":[0-9]*,/{/')
+	q "UPDATE submissions SET result = '$(printf '%s' "$line" | sed "s/'/''/g")' WHERE id = $id" ||
+		fail "storing the old result of $id"
+done
+q "ALTER TABLE submissions DROP COLUMN modifications; PRAGMA user_version = 8;"
+if [ "$(q "SELECT count(*) FROM submissions WHERE result LIKE '%\"modifications\":{%'")" -ge 1 ]; then
+	pass "the version 8 store keeps modifications only in its results"
+else
+	fail "the version 8 store lost the modifications"
+fi
+arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
+if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
+if [ "$(q 'PRAGMA user_version')" = 9 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 9, without the result column"
+else
+	fail "the store was not upgraded"
+fi
+first=$(head -1 "$T/first.json" | sed 's/.*"id":\([0-9]*\),.*/\1/')
+arbiter show "$first" --json
+expect_out "\"findings\":\\[" "show --json still gives the findings after the upgrade"
+arbiter audit verify
+expect_code 0 "the upgraded store verifies"
