@@ -26,7 +26,7 @@ struct frame {
 	node *n;                /* the container being built */
 	node **items;           /* list items, or map keys and values interleaved */
 	size_t count, cap;
-	strmap keys;            /* map keys seen, for duplicates */
+	strmap keys;            /* a big map's keys, for duplicates (has_key) */
 	const char *anchor;
 	uint64_t weight;        /* expanded node count of the subtree so far */
 	bool want_value;        /* a map whose next node is a value */
@@ -311,6 +311,29 @@ static void frame_push_item(struct frame *f, node *n)
 	f->items[f->count++] = n;
 }
 
+/* Whether the map being built already has key n (keys sit at the even
+ * items). A document's maps are small and are scanned; a map past SMALL_MAP
+ * keys, which a hostile document may hold by the thousand, is looked up in
+ * f->keys, filled with the keys so far when it gets there. */
+enum { SMALL_MAP = 16 };
+static bool has_key(struct frame *f, const node *n)
+{
+	size_t keys = f->count / 2;
+	if (keys < SMALL_MAP) {
+		for (size_t i = 0; i < keys; i++) {
+			const node *k = f->items[2 * i];
+			if (k->hash == n->hash && k->u.str.len == n->u.str.len &&
+			    memcmp(k->u.str.s, n->u.str.s, n->u.str.len) == 0)
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; keys == SMALL_MAP && i < keys; i++)
+		strmap_put(&f->keys, f->items[2 * i]->u.str.s, f->items[2 * i]->u.str.len,
+		    f->items[2 * i]);
+	return strmap_put(&f->keys, n->u.str.s, n->u.str.len, (void *)n) != NULL;
+}
+
 static void remember_anchor(struct builder *b, const char *name, node *n, uint64_t weight)
 {
 	if (name == NULL)
@@ -351,7 +374,7 @@ static void add_node(struct builder *b, node *n, uint64_t weight, yaml_mark_t m)
 			n->type = NODE_STRING;
 		}
 		n->hash = key_hash(n->u.str.s, n->u.str.len);
-		if (strmap_put(&f->keys, n->u.str.s, n->u.str.len, n) != NULL) {
+		if (has_key(f, n)) {
 			fail(b, m, "duplicate key \"%s\"", n->u.str.s);
 			return;
 		}

@@ -570,12 +570,20 @@ static void test_canonical_json_is_janssons(void **state)
 	    "{\"a\":\".inf\",\"b\":[1,\"-.inf\",\".nan\",2]}");
 	assert_canonical("i: [9223372036854775807, -9223372036854775808, 0x10]",
 	    "{\"i\":[9223372036854775807,-9223372036854775808,16]}");
+	assert_canonical("i: [0, -1, 10, -10, 1000000007]", "{\"i\":[0,-1,10,-10,1000000007]}");
 	/* strings: escapes and UTF-8 as jansson writes them */
 	assert_canonical("s: \"q\\\"b\\\\ / \\t\\n\\x01 \\u00e9 \\U0001F600 \\0 end\"", NULL);
 	assert_canonical("\"\\u00e9\": 1\n\"e\": 2\n\"\\x7f\": 3\nE: 4\n\"\": 5\n", NULL);
 	/* keys sorted by bytes, a prefix first */
 	assert_canonical("ab: 1\na: 2\nabc: 3\nB: 4\n\"a b\": 5",
 	    "{\"B\":4,\"a\":2,\"a b\":5,\"ab\":1,\"abc\":3}");
+	/* the largest map sorted in place (32 keys, in reverse) and a big map
+	 * (beyond the small sort buffer) with deep nesting */
+	char edge[1024];
+	size_t e = 0;
+	for (int i = 32; i > 0; i--)
+		e += (size_t)snprintf(edge + e, sizeof edge - e, "k%02d: %d\n", i, i % 3 ? i : -i);
+	assert_canonical(edge, NULL);
 	/* a big map (beyond the small sort buffer) and deep nesting */
 	char big[4096];
 	size_t n = 0;
@@ -745,6 +753,22 @@ static void test_duplicate_keys_in_a_big_map_are_refused(void **state)
 	assert_int_equal(at(r, "k149")->u.i, 149);
 	sprintf(text + off, "k73: again\n");
 	assert_refused(text, 151, 1, "duplicate key \"k73\"");
+	/* around the size where the scan gives way to the hash map (16 keys):
+	 * a map of 15 to 18 keys repeating its first, middle or last keys */
+	const int repeat[] = { 0, 14, 15, 16, 17 };
+	for (size_t d = 0; d < sizeof repeat / sizeof repeat[0]; d++) {
+		for (int keys = 15; keys <= 18; keys++) {
+			if (repeat[d] >= keys)
+				continue;
+			off = 0;
+			for (int i = 0; i < keys; i++)
+				off += (size_t)sprintf(text + off, "k%d: %d\n", i, i);
+			sprintf(text + off, "k%d: again\n", repeat[d]);
+			char want[32];
+			snprintf(want, sizeof want, "duplicate key \"k%d\"", repeat[d]);
+			assert_refused(text, keys + 1, 1, want);
+		}
+	}
 }
 
 static void test_same_key_in_different_maps_is_fine(void **state)
