@@ -48,13 +48,23 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A bulk write stamps the same second thousands of times: the date and time
+ * of the last second each thread formatted are kept, and only the
+ * milliseconds written anew. */
 void format_time(int64_t ms, char out[32])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	static _Thread_local int64_t last_second = -1;
+	static _Thread_local char last[32];
+	static _Thread_local size_t last_len;
+	if (ms < 0 || ms / 1000 != last_second) {
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		last_len = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_second = ms < 0 ? -1 : ms / 1000;
+	}
+	memcpy(out, last, last_len);
+	snprintf(out + last_len, 32 - last_len, ".%03dZ", (int)(ms % 1000));
 }
 
 bool parse_time(const char *s, int64_t *ms)
