@@ -341,8 +341,7 @@ bool audit_write_export(store *s, const char *actor, const char *path, verify_re
 typedef struct stored {
 	int64_t id;
 	bool existing;          /* an identical earlier submission with the same ref */
-	strbuf result;          /* a new one's stored result JSON; reused, the caller frees it */
-	strbuf details;         /* its audit event's details; reused, the caller frees it */
+	strbuf details;         /* a new one's audit event details; reused, the caller frees it */
 } stored;
 /* Evaluates and stores one submission with its findings and audit event, in
  * one transaction, or, when the caller holds one (store_begin), in
@@ -358,13 +357,17 @@ bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with
 bool submissions_flush(store *s);
 /* In the caller's transaction: evaluates submission id (pending or blocked)
  * again under ps (policy version `version`), replaces its findings, status and
- * result, and audits submission.reevaluate. Its own quota usage does not count
+ * modifications, and audits submission.reevaluate. Its own quota usage does not count
  * against it. *before and *after are the statuses. false: s->err. */
 bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r);
-/* The result of submission id as JSON, as submit printed it, with its id and
- * policy version first and its status as it is now, rebuilt from its row and
- * its findings (malloc'd; NULL when there is none); *status is set. */
+/* Appends the result of submission id as submit prints it: one JSON object,
+ * its id and policy version first. modifications: as stored (NULL: r's). */
+void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,
+    const eval_result *r, const char *modifications);
+/* The result of submission id as JSON, as submit printed it but with its
+ * status as it is now, rebuilt from its row and its findings (malloc'd; NULL
+ * when there is none); *status is set. */
 char *store_result_json(store *s, int64_t id, const char **status);
 /* The history source for quota rules, reading the store. */
 void store_history(store *s, history_source *h);

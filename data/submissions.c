@@ -99,9 +99,6 @@ bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with
 static bool insert(store *s, int policy_version, const submission *sub, const eval_result *r,
     const char *actor, stored *out)
 {
-	strbuf *result = &out->result;
-	result->n = 0;
-	result_write_json(result, NULL, sub, r);
 	strbuf mods = { 0 };
 	if (r->nmods > 0)
 		result_write_modifications(&mods, r);
@@ -274,6 +271,15 @@ static bool read_findings(store *s, int64_t id, arena *a, eval_result *r)
 	return ok;
 }
 
+void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,
+    const eval_result *r, const char *modifications)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)id,
+	    policy_version);
+	result_write_stored(b, prefix, sub, r, modifications);
+}
+
 char *store_result_json(store *s, int64_t id, const char **status)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_ROW, "SELECT ref, kind, action, title, submitter, "
@@ -290,16 +296,17 @@ char *store_result_json(store *s, int64_t id, const char **status)
 	    (const char *)sqlite3_column_text(st, 5)) : -1;
 	if (r.status >= 0 && read_findings(s, id, a, &r)) {
 		*status = status_name(r.status);
-		submission sub = { .ref = column_copy(a, st, 0), .kind = column_copy(a, st, 1),
-			.action = column_copy(a, st, 2), .title = column_copy(a, st, 3),
-			.submitter = column_copy(a, st, 4) };
+		/* the row's texts stay valid until st steps again */
+		submission sub = { .ref = (const char *)sqlite3_column_text(st, 0),
+			.kind = (const char *)sqlite3_column_text(st, 1),
+			.action = (const char *)sqlite3_column_text(st, 2),
+			.title = (const char *)sqlite3_column_text(st, 3),
+			.submitter = (const char *)sqlite3_column_text(st, 4) };
 		for (int i = 0; i < 3; i++)
 			r.counts[i] = sqlite3_column_int(st, 7 + i);
-		char prefix[64];
-		snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)id,
-		    sqlite3_column_int(st, 6));
 		strbuf b = { 0 };
-		result_write_stored(&b, prefix, &sub, &r, (const char *)sqlite3_column_text(st, 10));
+		stored_result_write(&b, id, sqlite3_column_int(st, 6), &sub, &r,
+		    (const char *)sqlite3_column_text(st, 10));
 		out = b.s;
 	}
 	sqlite3_reset(st);

@@ -328,9 +328,10 @@ static bool has_key(struct frame *f, const node *n)
 		}
 		return false;
 	}
-	for (size_t i = 0; keys == SMALL_MAP && i < keys; i++)
-		strmap_put(&f->keys, f->items[2 * i]->u.str.s, f->items[2 * i]->u.str.len,
-		    f->items[2 * i]);
+	if (keys == SMALL_MAP)          /* the map outgrows the scan */
+		for (size_t i = 0; i < keys; i++)
+			strmap_put(&f->keys, f->items[2 * i]->u.str.s, f->items[2 * i]->u.str.len,
+			    f->items[2 * i]);
 	return strmap_put(&f->keys, n->u.str.s, n->u.str.len, (void *)n) != NULL;
 }
 

@@ -32,7 +32,8 @@ typedef struct submitting {
 	FILE *out;              /* their output, printed when they commit */
 	char *text;
 	size_t len;
-	stored last;            /* the last one stored, its result JSON reused */
+	stored last;            /* the last one stored, its buffers reused */
+	strbuf json;            /* its result, with --json; reused */
 } submitting;
 
 /* On the reader thread: the canonical JSON and its digest, which the store
@@ -129,11 +130,10 @@ static void submit_doc(batch *b, const submission *sub)
 	st->pending++;
 	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
 	if (b->json) {
-		/* the stored result, with the id and policy version first; the
-		 * result is copied as it is, not run through printf */
-		fprintf(st->out, "{\"id\":%lld,\"policy_version\":%d,", (long long)out->id,
-		    st->version);
-		fwrite(out->result.s + 1, 1, out->result.n - 1, st->out);
+		/* as store_result_json rebuilds it for a retry */
+		st->json.n = 0;
+		stored_result_write(&st->json, out->id, st->version, sub, &r, NULL);
+		fwrite(st->json.s, 1, st->json.n, st->out);
 		putc('\n', st->out);
 	} else {
 		result_print_text(st->out, sub, &r);
@@ -229,7 +229,7 @@ int cmd_submit(const command *c, args *a)
 			rc = EXIT_ERROR;
 		fclose(st.out);
 		free(st.text);
-		free(st.last.result.s);
+		free(st.json.s);
 		free(st.last.details.s);
 		fflush(stdout);
 	}
