@@ -16,7 +16,7 @@ BENCH_PACKAGES = hyperfine nodejs
 
 ENGINE_SRC = $(sort $(wildcard engine/*.c))
 DATA_SRC   = $(sort $(wildcard data/*.c))
-TUI_SRC    = $(sort $(wildcard tui/*.c))
+TUI_SRC    = $(sort $(wildcard tui/*.c tui/cli/*.c tui/console/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 

@@ -16,7 +16,9 @@
 
 #include <sodium.h>
 
-#include "../data/store.h"
+#include <sqlite3.h>
+
+#include "../data/store_impl.h"
 
 static double now_ms_mono(void)
 {

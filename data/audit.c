@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 enum { SIGN_INLINE = 16 };      /* events a bulk write signs itself */
 
@@ -188,8 +188,41 @@ static bool bad(verify_result *r, int64_t seq, const char *why)
 	return true;
 }
 
+void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
+{
+	unsigned char prev[32], hash[32], recomputed[32];
+	bool have = hex32(e->prev, prev) && hex32(e->hash, hash);
+	if (have)
+		audit_hash(prev, e->seq, e->ts, e->actor, e->event, e->subject, e->details, recomputed);
+	*hash_ok = have && memcmp(recomputed, hash, 32) == 0;
+	*sig_ok_out = hex32(e->hash, hash) && sig_ok(e->sig, hash, s->pk);
+}
+
+int audit_hash_at(store *s, int64_t seq, char hash[65])
+{
+	sqlite3_stmt *st;
+	hash[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT hash FROM audit WHERE seq = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		{
+		store_fail(s, "cannot read the audit log");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	int rc = sqlite3_step(st);
+	int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	if (found == 1)
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (found < 0)
+		store_fail(s, "cannot read the audit log");
+	sqlite3_finalize(st);
+	return found;
+}
+
 bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
 {
+	if (pk == NULL)
+		pk = s->pk;
 	memset(r, 0, sizeof *r);
 	r->ok = true;
 	sqlite3_stmt *st;

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 void audit_file_name(const char *dir, const char *what, const char *ext, char *out, size_t len)
 {

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 static const char *col(sqlite3_stmt *st, int i)
 {

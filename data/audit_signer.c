@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 enum { WAKE_AFTER = 32 };     /* events kept before the signer is woken */
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 /* Reads one setting of a section into *out when it is present; a wrong
  * type or range is an error at its position. */

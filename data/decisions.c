@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 enum { MAX_OVERRIDE_S = 366 * 86400 };
 

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 static bool is_policy_name(const char *name)
 {

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 #define EFFECTIVE_STATUS "CASE WHEN status = 'overridden' AND expires_at IS NOT NULL AND " \
 	"expires_at <= :now THEN 'expired' ELSE status END"

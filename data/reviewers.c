@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 bool reviewer_name_valid(const char *name)
 {

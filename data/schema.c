@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 static const char *const schema_v1 =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"

@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 static const char config_yaml[] =
     "# arbiter settings (see man arbiter). Defaults are shown.\n"
@@ -430,4 +430,24 @@ bool store_data_version(store *s, int64_t *version)
 		*version = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return ok;
+}
+
+const char *store_errmsg(const store *s)
+{
+	return s->err;
+}
+
+const char *store_dir(const store *s)
+{
+	return s->dir;
+}
+
+const char *store_id(const store *s)
+{
+	return s->id;
+}
+
+bool store_in_transaction(store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
 }

@@ -13,7 +13,6 @@
 #define ARBITER_STORE_H
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,32 +23,8 @@
 
 struct json_t;
 
-typedef struct store {
-	char dir[PATH_MAX];     /* the .arbiter directory */
-	sqlite3 *db;
-	char id[33];            /* random store id, hex */
-	unsigned char sk[64];   /* the audit signing key; zeroed on close */
-	unsigned char pk[32];
-	bool have_sk;
-	bool bulk;              /* store_bulk: checkpoints tuned for many writes */
-	bool sign_alongside;    /* store_bulk: a signing thread once past a few events */
-	int appended;           /* events appended in bulk before the signer starts */
-	char err[512];          /* the last error, for the caller to print */
-	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
-	struct audit_signer *signer;    /* store_bulk: events signed alongside */
-	struct quota_pending *quota;    /* quota uses of the open transaction */
-	int64_t created[ST_EXPIRED + 1];        /* its new submissions, per status */
-	/* the chain head, read once per transaction */
-	bool head_known;
-	int64_t head_seq;
-	unsigned char head_hash[32];
-} store;
-
-/* Statements prepared once per connection and reset for each use. */
-enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
-	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL__COUNT };
-sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
+/* A store: opaque outside data/ (data/store_impl.h has its fields). */
+typedef struct store store;
 
 /* ---- store.c: creating, opening, transactions, time ---- */
 typedef struct named_text {
@@ -77,13 +52,14 @@ void format_time(int64_t ms, char out[32]);
 /* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
  * ("24h"); false when it is neither. */
 bool parse_time(const char *s, int64_t *ms);
-/* Records an SQLite failure in s->err: "what: sqlite message". */
-bool store_fail(store *s, const char *what);
-
-/* ---- schema.c: tables, triggers, migrations ---- */
-bool schema_create(sqlite3 *db, char *err, size_t errlen);
-/* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
-bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
+/* The last failure's message, for the caller to print ("" when none): one
+ * error style, as sqlite3_errmsg. */
+const char *store_errmsg(const store *s);
+/* The .arbiter directory, and the store's random id (hex). */
+const char *store_dir(const store *s);
+const char *store_id(const store *s);
+/* Whether a write transaction is open (a failure may have rolled it back). */
+bool store_in_transaction(store *s);
 
 /* ---- config.c: config.yaml ---- */
 typedef struct settings {
@@ -269,7 +245,8 @@ typedef struct verify_result {
 	char head[65];          /* the last good hash */
 	int64_t head_seq;
 } verify_result;
-/* Recomputes the chain and checks every signature against pk. */
+/* Recomputes the chain and checks every signature against pk (NULL: the
+ * store's own public key). */
 bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
 /* The encoding that is hashed: documented in docs/audit.md. */
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
@@ -296,6 +273,11 @@ struct json_t *audit_event_json(const audit_event *e);
 /* {"events": events, "totals": {info, warning, critical}, "per_action":
  * {ACTION: {runs, blocks}}} from the submission.create events. NULL on error. */
 struct json_t *audit_summary(store *s, int64_t events);
+/* The hash (hex) of event seq: 1 found, 0 none, -1 error. */
+int audit_hash_at(store *s, int64_t seq, char hash[65]);
+/* Checks one event as read: whether its hash is recomputed from its prev and
+ * fields, and whether its signature holds under the store's public key. */
+void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok);
 /* The last seq (0 when the log is empty). */
 bool audit_last_seq(store *s, int64_t *seq);
 /* PRAGMA data_version: changes when another connection commits. */
@@ -384,7 +366,7 @@ typedef struct sub_row {
 	const char *ref, *kind, *action, *title, *submitter, *created_at, *decided_at, *expires_at;
 	const char *status;     /* as it reads now: an override past expires_at is "expired" */
 	const char *document;   /* canonical JSON; query_get only */
-	sqlite3_stmt *stmt;
+	void *stmt;             /* the query's own */
 } sub_row;
 /* Whether word is a list --status: a status, waiting, decided or all. */
 bool query_status_filter_valid(const char *word);

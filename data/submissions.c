@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_impl.h"
 
 int store_policy_version(store *s)
 {

@@ -245,6 +245,13 @@ bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window
 /* key in base32 without padding (malloc'd), as authenticator apps take it. */
 char *totp_base32(const unsigned char *key, size_t keylen);
 
+/* ---- secret.c: libsodium's start-up, random bytes, wiping ---- */
+/* Once, before any other call; false when libsodium cannot start. */
+bool secrets_init(void);
+void secret_random(void *buf, size_t len);
+/* Zeroes a secret in a way the compiler cannot drop. */
+void secret_wipe(void *buf, size_t len);
+
 /* ---- usersfile.c: liboath's usersfile format (users.oath) ---- */
 /* The line of user name (not a comment): its start and length (with its
  * newline) within text. */

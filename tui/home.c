@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "front.h"
 
 static bool is_dir(const char *path)
 {
@@ -114,10 +114,10 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 		fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
 		    "false): every submission is allowed, unless the policy files are tampered\n");
 	}
-	/* audited by whoever notices first; a reader without the key leaves it */
-	if (*settings_ok && access(s->dir, W_OK) == 0 && !enforcement_audit(s, c->enforcement,
-	    actor_name(a)))
-		s->err[0] = '\0';
+	/* audited by whoever notices first; a reader without the key leaves it,
+	 * and a failure here is not the command's */
+	if (*settings_ok && access(store_dir(s), W_OK) == 0)
+		(void)enforcement_audit(s, c->enforcement, actor_name(a));
 	return s;
 }
 
@@ -142,7 +142,7 @@ store *open_submission(const args *a, const char *id_or_ref, sub_row *r)
 	if (found == 0)
 		fprintf(stderr, "arbiter: no submission %s\n", id_or_ref);
 	else
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 	store_close(s);
 	return NULL;
 }
@@ -174,7 +174,7 @@ const char *store_policies_tampered(const args *a)
 		return NULL;    /* the command reports it when it opens the store */
 	bool ok = integrity_check(s, &in);
 	if (!ok)
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 	else if (in.tampered)
 		integrity_warn(s, &in, actor_name(a));
 	store_close(s);
@@ -206,4 +206,13 @@ policy_set *load_policies(const args *a)
 	}
 	diags_free(&errs);
 	return ps;
+}
+
+void integrity_warn(store *s, const integrity *in, const char *actor)
+{
+	fprintf(stderr, "arbiter: POLICIES TAMPERED: %s (pinned version %d). New submissions are "
+	    "blocked and no decision is accepted until an admin runs arbiter policy pin.\n",
+	    in->what, in->version);
+	if (!integrity_audit_tamper(s, in, actor))
+		fprintf(stderr, "arbiter: cannot audit the tampering: %s\n", store_errmsg(s));
 }

@@ -7,7 +7,7 @@
 
 #include "cli.h"
 
-int cmd_policy_check(const command *c, args *a)
+static int cmd_policy_check(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -57,7 +57,7 @@ static void print_versions(const args *a)
 	store_close(s);
 }
 
-int cmd_policy_list(const command *c, args *a)
+static int cmd_policy_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -87,3 +87,11 @@ int cmd_policy_list(const command *c, args *a)
 		print_versions(a);
 	return EXIT_OK;
 }
+
+static const char *const policy_check_options[] = { "--policies DIR", NULL };
+const command policy_check_command = { "policy check", "[--policies DIR]",
+	"load the policies and report every error", policy_check_options, cmd_policy_check };
+
+static const char *const policy_list_options[] = { "--policies DIR", "--json", NULL };
+const command policy_list_command = { "policy list", "[--policies DIR] [--json]",
+	"list the policies", policy_list_options, cmd_policy_list };

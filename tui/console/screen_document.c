@@ -80,7 +80,7 @@ static void build(console *c, textview *t, void *arg)
 	char key[24];
 	snprintf(key, sizeof key, "%lld", (long long)d->id);
 	if (query_get(c->s, key, &r) != 1) {
-		tv_add(t, A_BOLD, "submission %lld cannot be read: %s", (long long)d->id, c->s->err);
+		tv_add(t, A_BOLD, "submission %lld cannot be read: %s", (long long)d->id, store_errmsg(c->s));
 		return;
 	}
 	tv_add(t, A_BOLD, "Submission %lld: document%s%s", (long long)d->id,

@@ -89,7 +89,7 @@ static bool print_row(void *ctx, const sub_row *r)
 	return true;
 }
 
-int cmd_list(const command *c, args *a)
+static int cmd_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -123,10 +123,14 @@ int cmd_list(const command *c, args *a)
 	listing l = { .s = s, .json = arg_has(a, "--json"), .now = now_ms() };
 	bool ok = query_list(s, filter, kind, limit, print_row, &l) && !l.failed;
 	if (!ok)
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 	else if (l.rows == 0 && !l.json)
 		printf("no submissions%s%s%s%s\n", filter ? " with status " : "", filter ? filter : "",
 		    kind ? " of kind " : "", kind ? kind : "");
 	store_close(s);
 	return ok ? EXIT_OK : EXIT_ERROR;
 }
+
+static const char *const list_options[] = { "--status S", "--kind K", "--limit N", "--json", NULL };
+const command list_command = { "list", "[--status S] [--kind K] [--limit N] [--json]",
+	"list submissions (S: a status, waiting, decided or all)", list_options, cmd_list };

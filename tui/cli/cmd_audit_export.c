@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-int cmd_audit_export(const command *c, args *a)
+static int cmd_audit_export(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -40,3 +40,7 @@ int cmd_audit_export(const command *c, args *a)
 	store_close(s);
 	return rc;
 }
+
+static const char *const audit_export_options[] = { "--out FILE", "--as NAME", NULL };
+const command audit_export_command = { "audit export", "[--out FILE]",
+	"write a signed JSON report of the audit log", audit_export_options, cmd_audit_export };

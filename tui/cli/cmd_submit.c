@@ -58,13 +58,13 @@ static void pending_open(submitting *st)
 static bool batch_commit(batch *b, submitting *st)
 {
 	bool ok = true;
-	if (!sqlite3_get_autocommit(st->s->db))
+	if (store_in_transaction(st->s))
 		ok = store_commit(st->s);
 	fclose(st->out);
 	if (ok) {
 		fwrite(st->text, 1, st->len, stdout);
 	} else {
-		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n", st->s->err,
+		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n", store_errmsg(st->s),
 		    st->pending);
 		batch_note(b, EXIT_ERROR);
 	}
@@ -78,9 +78,9 @@ static bool batch_commit(batch *b, submitting *st)
 static void submit_doc(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
-	if (sqlite3_get_autocommit(st->s->db)) {
+	if (!store_in_transaction(st->s)) {
 		if (!store_begin(st->s)) {
-			fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, st->s->err);
+			fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, store_errmsg(st->s));
 			batch_note(b, EXIT_ERROR);
 			return;
 		}
@@ -92,12 +92,12 @@ static void submit_doc(batch *b, const submission *sub)
 	stored *out = &st->last;
 	bool ok = store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r,
 	    out);
-	if (sqlite3_get_autocommit(st->s->db)) {
+	if (!store_in_transaction(st->s)) {
 		/* SQLite rolled the whole transaction back (a full disk, say): the
 		 * earlier submissions of the batch went with it */
 		if (st->pending > 0) {
 			fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n",
-			    st->s->err, st->pending);
+			    store_errmsg(st->s), st->pending);
 			batch_note(b, EXIT_ERROR);
 		}
 		st->pending = 0;
@@ -105,11 +105,15 @@ static void submit_doc(batch *b, const submission *sub)
 		free(st->text);
 		st->text = NULL;
 		pending_open(st);
-		if (ok)
-			ok = store_fail(st->s, "the transaction was rolled back");
+		if (ok) {
+			fprintf(stderr, "%s:%d:%d: the transaction was rolled back\n", sub->file,
+			    sub->line, sub->col);
+			batch_note(b, EXIT_ERROR);
+			return;
+		}
 	}
 	if (!ok) {
-		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, st->s->err);
+		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, store_errmsg(st->s));
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
@@ -147,7 +151,7 @@ static void submit_one(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
 	submit_doc(b, sub);
-	if (!sqlite3_get_autocommit(st->s->db) &&
+	if (store_in_transaction(st->s) &&
 	    (st->handled >= BATCH_MAX || now_ms() - st->started >= BATCH_MS))
 		batch_commit(b, st);
 }
@@ -167,7 +171,7 @@ static void *load_set(void *ctx)
 	return NULL;
 }
 
-int cmd_submit(const command *c, args *a)
+static int cmd_submit(const command *c, args *a)
 {
 	if (a->npos == 0) {
 		usage_error(c, "%s", "no submission given (a file, or - for standard input)");
@@ -209,9 +213,9 @@ int cmd_submit(const command *c, args *a)
 			diags_print(&cfg_errs, stderr);
 		fprintf(stderr, "arbiter: the store's policies or config have errors; nothing was stored\n");
 	} else if (!have_key) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 	} else if (!integrity_check_loaded(s, ps, &cfg, &integ)) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 	} else {
 		/* the policies and settings in use are the bytes that were checked */
 		b.opts.enforcement = cfg.enforcement;
@@ -239,3 +243,7 @@ int cmd_submit(const command *c, args *a)
 	store_close(s);
 	return rc;
 }
+
+static const char *const submit_options[] = { "--as NAME", "--json", "--jsonl", NULL };
+const command submit_command = { "submit", "[--json] [--jsonl] FILE...|-",
+	"evaluate submissions and store them with their findings", submit_options, cmd_submit };

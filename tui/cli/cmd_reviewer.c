@@ -1,14 +1,13 @@
 /*
  * cmd_reviewer.c: arbiter reviewer add, list and disable.
  *
- * add makes a random 20-byte secret with libsodium, writes it to users.oath
+ * add makes a random 20-byte secret from the system's random source, writes it to users.oath
  * only, and prints it once: in base32, as an otpauth:// URI and as a QR code,
  * for the reviewer's authenticator app. The first reviewer must be an admin
  * and needs no code; every later change needs an admin's code (--as ADMIN).
  * disable removes the reviewer's secret and refuses to leave no admin.
  */
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,7 @@ static int as_admin(args *a, guard *g)
 	reviewer r;
 	int known = reviewer_get(g->s, g->actor, &r);
 	if (known < 0) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		return EXIT_ERROR;
 	}
 	if (known == 0 || !r.admin || r.disabled) {
@@ -35,7 +34,7 @@ static int as_admin(args *a, guard *g)
 	if (!read_code(a, g->actor, g->code, sizeof g->code))
 		return EXIT_USAGE;
 	if (!store_begin(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		return EXIT_ERROR;
 	}
 	return guard_verify(g);
@@ -58,13 +57,13 @@ static void print_enrolment(const char *name, const unsigned char key[REVIEWER_K
 	printf("\nThe secret is shown only now and kept only in users.oath. A code from the command "
 	    "line: oathtool --totp -b SECRET\n");
 	if (b32 != NULL) {
-		sodium_memzero(b32, strlen(b32));
+		secret_wipe(b32, strlen(b32));
 		free(b32);
 	}
-	sodium_memzero(uri, sizeof uri);
+	secret_wipe(uri, sizeof uri);
 }
 
-int cmd_reviewer_add(const command *c, args *a)
+static int cmd_reviewer_add(const command *c, args *a)
 {
 	if (a->npos != 1) {
 		usage_error(c, "%s", a->npos == 0 ? "no reviewer name given" : "one name at a time");
@@ -87,7 +86,7 @@ int cmd_reviewer_add(const command *c, args *a)
 	/* only a store that never had a reviewer enrols without a code */
 	int enrolled = reviewer_admins(g.s, true), rc = EXIT_OK;
 	if (enrolled < 0) {
-		fprintf(stderr, "arbiter: %s\n", g.s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 		rc = EXIT_ERROR;
 	} else if (enrolled == 0 && !admin) {
 		fprintf(stderr, "arbiter: there is no admin yet: the first reviewer must be one "
@@ -95,7 +94,7 @@ int cmd_reviewer_add(const command *c, args *a)
 		rc = EXIT_REFUSED;
 	} else if (enrolled == 0) {
 		if (!store_begin(g.s)) {
-			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 			rc = EXIT_ERROR;
 		} else if (reviewer_admins(g.s, true) != 0) {
 			/* another process enrolled the first admin meanwhile */
@@ -109,28 +108,28 @@ int cmd_reviewer_add(const command *c, args *a)
 	reviewer existing;
 	int known = rc == EXIT_OK ? reviewer_get(g.s, name, &existing) : 0;
 	if (known != 0) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : "that reviewer already exists "
+		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : "that reviewer already exists "
 		    "(disabled reviewers keep their name)");
 		rc = known < 0 ? EXIT_ERROR : EXIT_REFUSED;
 		if (known > 0)
 			store_commit(g.s);      /* the admin's code was used: keep that */
 	}
 	unsigned char key[REVIEWER_KEY_BYTES];
-	randombytes_buf(key, sizeof key);
+	secret_random(key, sizeof key);
 	if (rc == EXIT_OK && (!reviewer_add(g.s, g.actor, name, admin, key) || !store_commit(g.s))) {
-		fprintf(stderr, "arbiter: %s; %s was not enrolled\n", g.s->err, name);
+		fprintf(stderr, "arbiter: %s; %s was not enrolled\n", store_errmsg(g.s), name);
 		store_rollback(g.s);
 		users_remove(g.s, name);        /* a secret written before a failed commit */
 		rc = EXIT_ERROR;
 	}
 	if (rc == EXIT_OK)
 		print_enrolment(name, key, admin);
-	sodium_memzero(key, sizeof key);
+	secret_wipe(key, sizeof key);
 	guard_close(&g);
 	return rc;
 }
 
-int cmd_reviewer_disable(const command *c, args *a)
+static int cmd_reviewer_disable(const command *c, args *a)
 {
 	if (a->npos != 1) {
 		usage_error(c, "%s", a->npos == 0 ? "no reviewer name given" : "one name at a time");
@@ -143,7 +142,7 @@ int cmd_reviewer_disable(const command *c, args *a)
 	reviewer r;
 	int known = reviewer_get(g.s, name, &r), rc = EXIT_OK;
 	if (known <= 0 || r.disabled) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : known == 0 ?
+		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : known == 0 ?
 		    "no such reviewer" : "that reviewer is already disabled");
 		guard_close(&g);
 		return known < 0 ? EXIT_ERROR : EXIT_REFUSED;
@@ -163,7 +162,7 @@ int cmd_reviewer_disable(const command *c, args *a)
 		rc = EXIT_REFUSED;
 	}
 	if (rc == EXIT_OK && (!reviewer_disable(g.s, g.actor, name) || !store_commit(g.s))) {
-		fprintf(stderr, "arbiter: %s\n", g.s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 		rc = EXIT_ERROR;
 	}
 	if (rc == EXIT_OK)
@@ -172,7 +171,7 @@ int cmd_reviewer_disable(const command *c, args *a)
 	return rc;
 }
 
-int cmd_reviewer_list(const command *c, args *a)
+static int cmd_reviewer_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -181,7 +180,7 @@ int cmd_reviewer_list(const command *c, args *a)
 		return EXIT_ERROR;
 	json_t *list = reviewer_list(s);
 	if (list == NULL) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 		store_close(s);
 		return EXIT_ERROR;
 	}
@@ -211,3 +210,15 @@ int cmd_reviewer_list(const command *c, args *a)
 	store_close(s);
 	return EXIT_OK;
 }
+
+static const char *const reviewer_add_options[] = { "--as NAME", "--code CODE", "--role ROLE", NULL };
+const command reviewer_add_command = { "reviewer add", "NAME [--role reviewer|admin] [--code CODE|-]",
+	"enrol a reviewer: prints their TOTP secret, URI and QR code", reviewer_add_options, cmd_reviewer_add };
+
+static const char *const reviewer_list_options[] = { "--json", NULL };
+const command reviewer_list_command = { "reviewer list", "[--json]",
+	"list reviewers: role, enrolled, last used, locked until", reviewer_list_options, cmd_reviewer_list };
+
+static const char *const reviewer_disable_options[] = { "--as NAME", "--code CODE", NULL };
+const command reviewer_disable_command = { "reviewer disable", "NAME [--code CODE|-]",
+	"disable a reviewer and remove their secret", reviewer_disable_options, cmd_reviewer_disable };

@@ -34,7 +34,7 @@ static json_t *read_descriptions(console *c)
 {
 	json_t *out = json_object();
 	char dir[PATH_MAX + 16];
-	snprintf(dir, sizeof dir, "%s/policies", c->s->dir);
+	snprintf(dir, sizeof dir, "%s/policies", store_dir(c->s));
 	diags errs = { 0 };
 	policy_set *ps = policy_set_load(dir, "policies", &errs);
 	for (size_t i = 0; ps && i < ps->n; i++)

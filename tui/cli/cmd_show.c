@@ -98,7 +98,7 @@ static void print_text(const sub_row *r, const json_t *doc, const json_t *findin
 	}
 }
 
-int cmd_show(const command *c, args *a)
+static int cmd_show(const command *c, args *a)
 {
 	if (a->npos != 1) {
 		usage_error(c, "%s", a->npos == 0 ? "no submission given (its id or ref)" :
@@ -119,7 +119,7 @@ int cmd_show(const command *c, args *a)
 	bool progress = strcmp(r.status, "blocked") != 0 ||
 	    override_progress(s, r.id, &given, &required);
 	if (result == NULL || findings == NULL || decisions == NULL || events == NULL || !progress) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 		rc = EXIT_ERROR;
 	} else if (arg_has(a, "--json")) {
 		json_object_set(result, "document", doc ? doc : json_null());
@@ -149,3 +149,7 @@ int cmd_show(const command *c, args *a)
 	store_close(s);
 	return rc;
 }
+
+static const char *const show_options[] = { "--json", NULL };
+const command show_command = { "show", "ID [--json]",
+	"show a submission: document, findings, decisions, events", show_options, cmd_show };

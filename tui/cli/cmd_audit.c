@@ -22,7 +22,7 @@
 
 static int check_checkpoint(store *s, const char *file, const verify_result *r);
 
-int cmd_audit_verify(const command *c, args *a)
+static int cmd_audit_verify(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -38,8 +38,8 @@ int cmd_audit_verify(const command *c, args *a)
 		return EXIT_ERROR;
 	}
 	verify_result r;
-	if (!audit_verify(s, pubkey ? pk : s->pk, &r)) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+	if (!audit_verify(s, pubkey ? pk : NULL, &r)) {
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 		store_close(s);
 		return EXIT_ERROR;
 	}
@@ -59,7 +59,7 @@ int cmd_audit_verify(const command *c, args *a)
 }
 
 /* Writes FILE and FILE.minisig (audit_write_checkpoint). */
-int cmd_audit_checkpoint(const command *c, args *a)
+static int cmd_audit_checkpoint(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -122,8 +122,8 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 		return EXIT_ERROR;
 	}
 	long long seq = atoll(seqtext);
-	if (strcmp(id, s->id) != 0) {
-		printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, id, s->id);
+	if (strcmp(id, store_id(s)) != 0) {
+		printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, id, store_id(s));
 		return EXIT_REFUSED;
 	}
 	if (seq > r->head_seq) {
@@ -132,15 +132,11 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 		    (long long)r->head_seq, file, seq);
 		return EXIT_REFUSED;
 	}
-	sqlite3_stmt *st;
-	char have[65] = "";
-	if (sqlite3_prepare_v2(s->db, "SELECT hash FROM audit WHERE seq = ?", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, seq);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(have, sizeof have, "%s", (const char *)sqlite3_column_text(st, 0));
+	char have[65];
+	if (audit_hash_at(s, seq, have) < 0) {
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		return EXIT_ERROR;
 	}
-	sqlite3_finalize(st);
 	if (strcmp(have, hash) != 0) {
 		printf("audit: TAMPERED at seq %lld: its hash differs from checkpoint %s (the history up "
 		    "to it was rewritten)\n", seq, file);
@@ -227,7 +223,7 @@ static int finish_read(store *s, bool ok, const printer *p)
 {
 	int rc = EXIT_OK;
 	if (!ok && !p->failed) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 		rc = EXIT_ERROR;
 	} else if (p->failed) {
 		fprintf(stderr, "arbiter: cannot write to standard output: %s\n", strerror(errno));
@@ -237,7 +233,7 @@ static int finish_read(store *s, bool ok, const printer *p)
 	return rc;
 }
 
-int cmd_audit_list(const command *c, args *a)
+static int cmd_audit_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -273,7 +269,7 @@ static void on_stop(int sig)
 	stop_tail = 1;
 }
 
-int cmd_audit_tail(const command *c, args *a)
+static int cmd_audit_tail(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -311,3 +307,20 @@ int cmd_audit_tail(const command *c, args *a)
 	}
 	return finish_read(s, ok, &p);
 }
+
+static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE", NULL };
+const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--checkpoint FILE]",
+	"recompute the audit chain and check its signatures", audit_verify_options, cmd_audit_verify };
+
+static const char *const audit_checkpoint_options[] = { "--out FILE", "--as NAME", NULL };
+const command audit_checkpoint_command = { "audit checkpoint", "[--out FILE]",
+	"write a signed checkpoint of the audit log's head", audit_checkpoint_options, cmd_audit_checkpoint };
+
+static const char *const audit_list_options[] = { "--limit N", "--event E", "--actor A", "--subject ID",
+	"--since T", "--json", NULL };
+const command audit_list_command = { "audit list", "[--limit 50] [--event E] [--actor A] [--subject ID] [--since T] [--json]",
+	"list audit events, newest first", audit_list_options, cmd_audit_list };
+
+static const char *const audit_tail_options[] = { "--follow", "--limit N", "--json", NULL };
+const command audit_tail_command = { "audit tail", "[-f|--follow] [--limit 10] [--json]",
+	"print the last audit events; with -f, follow new ones", audit_tail_options, cmd_audit_tail };

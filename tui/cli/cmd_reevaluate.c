@@ -33,7 +33,7 @@ static bool collect(void *ctx, const sub_row *r)
 	return true;
 }
 
-int cmd_reevaluate(const command *c, args *a)
+static int cmd_reevaluate(const command *c, args *a)
 {
 	bool all = arg_has(a, "--pending");
 	if ((a->npos != 1 && !all) || (a->npos > 0 && all)) {
@@ -52,7 +52,7 @@ int cmd_reevaluate(const command *c, args *a)
 	if (!integrity_check_loaded(g.s, ps, &g.cfg, &loaded) || loaded.tampered) {
 		/* the policy files changed between reading them and now */
 		fprintf(stderr, "arbiter: %s\n", loaded.tampered ? "the policy files differ from the "
-		    "pinned version: nothing was evaluated again" : g.s->err);
+		    "pinned version: nothing was evaluated again" : store_errmsg(g.s));
 		guard_close(&g);
 		policy_set_free(ps);
 		return loaded.tampered ? EXIT_REFUSED : EXIT_ERROR;
@@ -66,7 +66,7 @@ int cmd_reevaluate(const command *c, args *a)
 	ids list = { 0 };
 	if (all) {
 		if (!query_list(g.s, "waiting", NULL, INT64_MAX, collect, &list)) {
-			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 			rc = EXIT_ERROR;
 		}
 	} else {
@@ -76,7 +76,7 @@ int cmd_reevaluate(const command *c, args *a)
 			collect(&list, &r);
 			query_row_done(&r);
 		} else {
-			fprintf(stderr, "arbiter: %s\n", found == 0 ? "no such submission" : g.s->err);
+			fprintf(stderr, "arbiter: %s\n", found == 0 ? "no such submission" : store_errmsg(g.s));
 			rc = found == 0 ? EXIT_REFUSED : EXIT_ERROR;
 		}
 	}
@@ -86,7 +86,7 @@ int cmd_reevaluate(const command *c, args *a)
 		if (!store_begin(g.s) ||
 		    !store_reevaluate(g.s, ps, version, list.v[i], &o, g.actor, before, &r) ||
 		    !store_commit(g.s)) {
-			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 			store_rollback(g.s);
 			rc = all ? EXIT_ERROR : EXIT_REFUSED;
 			continue;
@@ -103,3 +103,7 @@ int cmd_reevaluate(const command *c, args *a)
 	policy_set_free(ps);
 	return rc;
 }
+
+static const char *const reevaluate_options[] = { "--as NAME", "--pending", NULL };
+const command reevaluate_command = { "reevaluate", "ID|--pending",
+	"evaluate waiting submissions again under the pinned policies", reevaluate_options, cmd_reevaluate };

@@ -15,7 +15,6 @@
  * so the console enforces exactly the same rules.
  */
 #include <jansson.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,7 +253,7 @@ static void wipe_code(dialog *d)
 {
 	for (int i = 0; i < d->n; i++)
 		if (d->f[i].type == F_CODE) {
-			sodium_memzero(d->f[i].text, sizeof d->f[i].text);
+			secret_wipe(d->f[i].text, sizeof d->f[i].text);
 			d->f[i].len = 0;
 		}
 }
@@ -274,7 +273,7 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
 {
 	q->reviewer = c->user;
 	if (!store_begin(c->s)) {
-		snprintf(d->error, sizeof d->error, "%s", c->s->err);
+		snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
 		return -1;
 	}
 	/* everything the dialog assumed when it opened is checked again, under
@@ -300,7 +299,7 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
 	int rc = decision_check(c->s, &c->cfg, id, q, plan, why, sizeof why);
 	if (rc != DECIDE_OK) {
 		store_rollback(c->s);
-		snprintf(d->error, sizeof d->error, "%s", rc == DECIDE_REFUSED ? why : c->s->err);
+		snprintf(d->error, sizeof d->error, "%s", rc == DECIDE_REFUSED ? why : store_errmsg(c->s));
 		return rc == DECIDE_REFUSED ? 0 : -1;
 	}
 	if (with_code) {
@@ -308,12 +307,12 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
 		int v = code_verify(c->s, &c->cfg, c->user, code_of(d), &cc);
 		if (v != CODE_OK) {
 			if (v == CODE_ERROR) {
-				snprintf(d->error, sizeof d->error, "%s", c->s->err);
+				snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
 				store_rollback(c->s);
 				return -1;
 			}
 			if (!store_commit(c->s)) {      /* the refusal is audited and counts */
-				snprintf(d->error, sizeof d->error, "%s", c->s->err);
+				snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
 				store_rollback(c->s);
 				return -1;
 			}
@@ -322,7 +321,7 @@ static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool w
 		}
 	}
 	if (!decision_record(c->s, q, plan) || !store_commit(c->s)) {
-		snprintf(d->error, sizeof d->error, "%s", c->s->err);
+		snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
 		store_rollback(c->s);
 		return -1;
 	}
@@ -523,7 +522,7 @@ bool dialog_signin(console *c)
 		}
 		wipe_code(&d);
 		snprintf(d.error, sizeof d.error, "%s%s", v == CODE_ERROR ? "" : "code refused: ",
-		    v == CODE_ERROR ? c->s->err : cc.why);
+		    v == CODE_ERROR ? store_errmsg(c->s) : cc.why);
 	}
 	wipe_code(&d);
 	c->signed_in = true;

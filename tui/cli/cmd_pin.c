@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-int cmd_policy_pin(const command *c, args *a)
+static int cmd_policy_pin(const command *c, args *a)
 {
 	const char *why = arg_get(a, "--justification");
 	if (!no_arguments(c, a))
@@ -40,7 +40,7 @@ int cmd_policy_pin(const command *c, args *a)
 		    "required (review.justification_min_chars)\n", chars, g.cfg.justification_min_chars);
 		rc = EXIT_REFUSED;
 	} else if (known <= 0 || !r.admin || r.disabled) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : "only an enabled admin may pin "
+		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : "only an enabled admin may pin "
 		    "policies (act as one with --as NAME)");
 		rc = known < 0 ? EXIT_ERROR : EXIT_REFUSED;
 		if (known >= 0)
@@ -48,12 +48,12 @@ int cmd_policy_pin(const command *c, args *a)
 	} else if (!read_code(a, g.actor, g.code, sizeof g.code)) {
 		rc = EXIT_USAGE;
 	} else if (!store_begin(g.s)) {
-		fprintf(stderr, "arbiter: %s\n", g.s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 		rc = EXIT_ERROR;
 	} else if ((rc = guard_verify(&g)) == EXIT_OK) {
 		int version;
 		if (!integrity_pin(g.s, g.actor, why, "policy.pin", &version) || !store_commit(g.s)) {
-			fprintf(stderr, "arbiter: %s; nothing was pinned\n", g.s->err);
+			fprintf(stderr, "arbiter: %s; nothing was pinned\n", store_errmsg(g.s));
 			rc = EXIT_ERROR;
 		} else {
 			printf("pinned the policy files as version %d (was %d: %s)\n", version,
@@ -63,3 +63,7 @@ int cmd_policy_pin(const command *c, args *a)
 	guard_close(&g);
 	return rc;
 }
+
+static const char *const policy_pin_options[] = { "--as NAME", "--code CODE", "--justification TEXT", NULL };
+const command policy_pin_command = { "policy pin", "--justification TEXT [--code CODE|-]",
+	"record the policy files as the next policy version (admin)", policy_pin_options, cmd_policy_pin };

@@ -9,7 +9,7 @@
 extern const named_text example_policies[];
 extern const size_t example_policy_count;
 
-int cmd_init(const command *c, args *a)
+static int cmd_init(const command *c, args *a)
 {
 	if (a->npos > 1) {
 		usage_error(c, "unexpected argument %s", a->pos[1]);
@@ -26,3 +26,7 @@ int cmd_init(const command *c, args *a)
 	printf("next: arbiter reviewer add NAME --role admin, then arbiter submit FILE\n");
 	return EXIT_OK;
 }
+
+static const char *const init_options[] = { "--as NAME", NULL };
+const command init_command = { "init", "[DIR]",
+	"create a store in DIR/.arbiter with the example policies", init_options, cmd_init };

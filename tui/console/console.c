@@ -166,7 +166,7 @@ static void check_integrity(console *c)
 		memset(&in, 0, sizeof in);
 		in.tampered = true;
 		snprintf(in.what, sizeof in.what, "the policy files cannot be checked: %.600s",
-		    c->s->err);
+		    store_errmsg(c->s));
 		c->integ = in;
 		c->last_integrity_ms = now_ms();
 		return;
@@ -209,7 +209,7 @@ static void draw_header(console *c)
 	    (long long)c->blocked);
 	int rw = (int)strlen(right);
 	/* the store's path, its end kept when it must be shortened */
-	const char *dir = c->s->dir;
+	const char *dir = store_dir(c->s);
 	int room = c->cols - rw - 12;
 	bool cut = room > 4 && (int)strlen(dir) > room;
 	snprintf(left, sizeof left, " arbiter  %s%s", cut ? "\u2026" : "",
@@ -399,10 +399,8 @@ static void start_curses(console *c)
 	}
 }
 
-int cmd_tui(const command *cmd, args *a)
+int console_run(const args *a)
 {
-	if (!no_arguments(cmd, a))
-		return EXIT_USAGE;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "arbiter tui: needs a terminal (use list, show and the other commands "
 		    "in scripts)\n");

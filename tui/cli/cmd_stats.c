@@ -58,7 +58,7 @@ static void print_text(const json_t *st)
 	}
 }
 
-int cmd_stats(const command *c, args *a)
+static int cmd_stats(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
@@ -75,7 +75,7 @@ int cmd_stats(const command *c, args *a)
 	json_t *st = query_stats(s, since, TOP_SUBMITTERS);
 	int rc = EXIT_OK;
 	if (st == NULL) {
-		fprintf(stderr, "arbiter: %s\n", s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
 		rc = EXIT_ERROR;
 	} else if (arg_has(a, "--json")) {
 		char *text = json_dumps(st, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -88,3 +88,7 @@ int cmd_stats(const command *c, args *a)
 	store_close(s);
 	return rc;
 }
+
+static const char *const stats_options[] = { "--since T", "--json", NULL };
+const command stats_command = { "stats", "[--since T] [--json]",
+	"findings per policy, submissions per status, rates, top submitters", stats_options, cmd_stats };

@@ -12,7 +12,6 @@
  * a prompt with echo off when standard input is a terminal. It is wiped from
  * memory once checked, and never printed, logged or stored.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -81,11 +80,11 @@ bool guard_open(const args *a, guard *g, bool decides)
 	}
 	diags_free(&errs);
 	if (ok && !store_load_signing_key(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		ok = false;
 	}
 	if (ok && !integrity_check_loaded(g->s, NULL, &g->cfg, &g->integ)) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		ok = false;
 	}
 	if (ok && g->integ.tampered) {
@@ -107,7 +106,7 @@ bool guard_open(const args *a, guard *g, bool decides)
 
 void guard_close(guard *g)
 {
-	sodium_memzero(g->code, sizeof g->code);
+	secret_wipe(g->code, sizeof g->code);
 	if (g->s != NULL) {
 		store_rollback(g->s);
 		store_close(g->s);
@@ -124,29 +123,20 @@ int guard_verify(guard *g)
 {
 	code_check cc;
 	int rc = code_verify(g->s, &g->cfg, g->actor, g->code, &cc);
-	sodium_memzero(g->code, sizeof g->code);
+	secret_wipe(g->code, sizeof g->code);
 	if (rc == CODE_OK) {
 		g->admin = cc.admin;
 		return EXIT_OK;
 	}
 	if (rc == CODE_ERROR) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		return EXIT_ERROR;
 	}
 	/* the refusal and its audit event are kept */
 	if (!store_commit(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", g->s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
 		return EXIT_ERROR;
 	}
 	fprintf(stderr, "arbiter: code refused: %s\n", cc.why);
 	return EXIT_REFUSED;
-}
-
-void integrity_warn(store *s, const integrity *in, const char *actor)
-{
-	fprintf(stderr, "arbiter: POLICIES TAMPERED: %s (pinned version %d). New submissions are "
-	    "blocked and no decision is accepted until an admin runs arbiter policy pin.\n",
-	    in->what, in->version);
-	if (!integrity_audit_tamper(s, in, actor))
-		fprintf(stderr, "arbiter: cannot audit the tampering: %s\n", s->err);
 }

@@ -15,7 +15,7 @@
 
 #include <curses.h>
 
-#include "cli.h"
+#include "../front.h"
 
 typedef struct console console;
 typedef struct screen screen;

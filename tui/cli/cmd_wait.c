@@ -43,7 +43,7 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cmd_wait(const command *c, args *a)
+static int cmd_wait(const command *c, args *a)
 {
 	if (a->npos != 1) {
 		usage_error(c, "%s", a->npos == 0 ? "no submission given (its id or ref)" :
@@ -83,7 +83,7 @@ int cmd_wait(const command *c, args *a)
 		version = now_version;
 		int found = query_status(s, id, status);
 		if (found <= 0) {
-			fprintf(stderr, "arbiter: %s\n", found == 0 ? "the submission disappeared" : s->err);
+			fprintf(stderr, "arbiter: %s\n", found == 0 ? "the submission disappeared" : store_errmsg(s));
 			rc = EXIT_ERROR;
 			break;
 		}
@@ -95,3 +95,7 @@ int cmd_wait(const command *c, args *a)
 	store_close(s);
 	return rc;
 }
+
+static const char *const wait_options[] = { "--timeout SEC", NULL };
+const command wait_command = { "wait", "ID [--timeout SEC]",
+	"block until a submission is decided", wait_options, cmd_wait };

@@ -81,7 +81,7 @@ static int fetch(console *c, queue *q, int64_t after, bool forward, const char *
 		.after = after != 0, .cursor = after };
 	collect col = { out, 0, max };
 	if (!query_page(c->s, &pq, forward ? ascending(q) : !ascending(q), max, take, &col))
-		console_message(c, MSG_ERROR, "%s", c->s->err);
+		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
 	return col.n;
 }
 

@@ -82,7 +82,7 @@ static int decide(const command *c, args *a, decision_req *q)
 	int rc = EXIT_OK;
 	int known = reviewer_get(g.s, g.actor, &r);
 	if (known <= 0 || r.disabled) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? g.s->err : r.disabled ?
+		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : r.disabled ?
 		    "this reviewer is disabled" : "not an enrolled reviewer (an admin adds one with "
 		    "arbiter reviewer add NAME)");
 		if (known == 0 || r.disabled) {
@@ -100,7 +100,7 @@ static int decide(const command *c, args *a, decision_req *q)
 		return EXIT_USAGE;
 	}
 	if (!store_begin(g.s)) {
-		fprintf(stderr, "arbiter: %s\n", g.s->err);
+		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 		guard_close(&g);
 		return EXIT_ERROR;
 	}
@@ -115,7 +115,7 @@ static int decide(const command *c, args *a, decision_req *q)
 			fprintf(stderr, "arbiter: %s\n", why);
 			rc = EXIT_REFUSED;
 		} else {
-			fprintf(stderr, "arbiter: %s\n", g.s->err);
+			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
 			guard_close(&g);
 			return EXIT_ERROR;
 		}
@@ -133,12 +133,12 @@ static int decide(const command *c, args *a, decision_req *q)
 	}
 	for (int i = 0; i < ok; i++)
 		if (!decision_record(g.s, q, &plans[i])) {
-			fprintf(stderr, "arbiter: %s; nothing was decided\n", g.s->err);
+			fprintf(stderr, "arbiter: %s; nothing was decided\n", store_errmsg(g.s));
 			guard_close(&g);
 			return EXIT_ERROR;
 		}
 	if (!store_commit(g.s)) {
-		fprintf(stderr, "arbiter: %s; nothing was decided\n", g.s->err);
+		fprintf(stderr, "arbiter: %s; nothing was decided\n", store_errmsg(g.s));
 		guard_close(&g);
 		return EXIT_ERROR;
 	}
@@ -151,14 +151,14 @@ static int decide(const command *c, args *a, decision_req *q)
 	return rc;
 }
 
-int cmd_approve(const command *c, args *a)
+static int cmd_approve(const command *c, args *a)
 {
 	decision_req q = { .kind = "approve", .ack = arg_has(a, "--ack"),
 		.text = arg_get(a, "--note") };
 	return decide(c, a, &q);
 }
 
-int cmd_reject(const command *c, args *a)
+static int cmd_reject(const command *c, args *a)
 {
 	decision_req q = { .kind = "reject", .text = arg_get(a, "--reason") };
 	if (q.text == NULL || q.text[0] == '\0') {
@@ -168,7 +168,7 @@ int cmd_reject(const command *c, args *a)
 	return decide(c, a, &q);
 }
 
-int cmd_override(const command *c, args *a)
+static int cmd_override(const command *c, args *a)
 {
 	decision_req q = { .kind = "override", .text = arg_get(a, "--justification") };
 	if (q.text == NULL) {
@@ -182,3 +182,16 @@ int cmd_override(const command *c, args *a)
 	}
 	return decide(c, a, &q);
 }
+
+static const char *const approve_options[] = { "--as NAME", "--code CODE", "--ack", "--note TEXT", NULL };
+const command approve_command = { "approve", "ID... [--ack] [--note TEXT] [--code CODE|-]",
+	"approve pending submissions (--ack acknowledges warnings)", approve_options, cmd_approve };
+
+static const char *const reject_options[] = { "--as NAME", "--code CODE", "--reason TEXT", NULL };
+const command reject_command = { "reject", "ID... --reason TEXT [--code CODE|-]",
+	"reject pending or blocked submissions", reject_options, cmd_reject };
+
+static const char *const override_options[] = { "--as NAME", "--code CODE", "--justification TEXT", "--expires DURATION",
+	NULL };
+const command override_command = { "override", "ID --justification TEXT [--expires DURATION] [--code CODE|-]",
+	"override a blocked submission, for a while, with a written justification", override_options, cmd_override };

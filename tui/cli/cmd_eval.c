@@ -13,7 +13,7 @@ static void evaluate_one(batch *b, const submission *sub)
 	batch_print(b, NULL, sub, &r);
 }
 
-int cmd_eval(const command *c, args *a)
+static int cmd_eval(const command *c, args *a)
 {
 	if (a->npos == 0) {
 		usage_error(c, "%s", "no submission given (a file, or - for standard input)");
@@ -30,3 +30,7 @@ int cmd_eval(const command *c, args *a)
 	policy_set_free(ps);
 	return rc;
 }
+
+static const char *const eval_command_options[] = { "--policies DIR", "--json", "--jsonl", NULL };
+const command eval_command = { "eval", "[--policies DIR] [--json] [--jsonl] FILE...|-",
+	"evaluate submissions against the policies; store nothing", eval_command_options, cmd_eval };

@@ -1,0 +1,107 @@
+/*
+ * cli.h: the command-line front end: argument parsing, the command table
+ * and the commands themselves (one file each).
+ */
+#ifndef ARBITER_CLI_H
+#define ARBITER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../front.h"
+
+typedef struct command {
+	const char *name;               /* "eval", or "policy check" */
+	const char *usage;              /* the arguments, after the name */
+	const char *summary;
+	const char *const *options;     /* the options it takes besides the global ones; one
+	                                 * that takes a value names it: "--as NAME" */
+	int (*run)(const struct command *, args *);
+} command;
+
+/* parse.c */
+/* Parses argv into the command's name and its args; on a usage error prints
+ * it and returns false. */
+bool args_parse(int argc, char **argv, const command *const *table, size_t ncommands,
+    const char **cmd, const char **sub, args *a);
+bool args_check(const command *c, const args *a);
+/* For commands without positional arguments: false (usage printed) if any. */
+bool no_arguments(const command *c, const args *a);
+void usage_error(const command *c, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+/* main.c */
+void print_command_help(const command *c);
+
+/* authorize.c: commands that change review state (see its comment) */
+typedef struct guard {
+	store *s;
+	settings cfg;
+	integrity integ;
+	const char *actor;
+	bool admin;             /* the actor's code proved an admin */
+	bool refused;           /* guard_open failed by refusing (exit 4), not by error */
+	char code[64];
+} guard;
+/* Reads the actor's code (--code CODE, --code -, or a prompt on a terminal);
+ * prints why and returns false when there is none. */
+bool read_code(const args *a, const char *who, char *out, size_t len);
+/* Opens the store, its settings and signing key, and checks the policy files;
+ * when decides, tampered files refuse (g->refused). */
+bool guard_open(const args *a, guard *g, bool decides);
+/* Inside the write transaction: verifies g->code for g->actor. EXIT_OK, or
+ * the refusal committed and printed (EXIT_REFUSED), or EXIT_ERROR. */
+int guard_verify(guard *g);
+int guard_exit(const guard *g);
+void guard_close(guard *g);
+
+/* documents.c: reading submissions for eval and submit */
+typedef struct batch batch;
+struct batch {
+	const policy_set *ps;
+	eval_options opts;
+	arena *scratch;         /* the handled document's arena, for evaluation */
+	const char *file;
+	bool json;
+	int worst;              /* exit code so far */
+	strbuf out;             /* one JSON result, reused */
+	/* on the reader thread, after parsing (may be NULL): more work that needs
+	 * only the document; false adds to errs why the document is refused */
+	bool (*prepare)(submission *sub, arena *a, diags *errs);
+	void (*handle)(batch *b, const submission *sub);
+	void *ctx;              /* the command's own state */
+};
+int batch_run(const command *c, args *a, batch *b);
+void batch_note(batch *b, int code);
+/* Prints one result as text or, with --json, as one JSON line after prefix. */
+void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);
+
+/* the commands: one descriptor each, defined in its own file, listed in main.c */
+extern const command init_command;
+extern const command eval_command;
+extern const command submit_command;
+extern const command list_command;
+extern const command show_command;
+extern const command wait_command;
+extern const command stats_command;
+extern const command approve_command;
+extern const command reject_command;
+extern const command override_command;
+extern const command reviewer_add_command;
+extern const command reviewer_list_command;
+extern const command reviewer_disable_command;
+extern const command reevaluate_command;
+extern const command policy_pin_command;
+extern const command tui_command;
+extern const command policy_check_command;
+extern const command policy_list_command;
+extern const command audit_verify_command;
+extern const command audit_checkpoint_command;
+extern const command audit_list_command;
+extern const command audit_export_command;
+extern const command audit_tail_command;
+
+/* qr.c: a QR code of text, drawn with half blocks */
+bool qr_print(FILE *out, const char *text);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * main.c: arbiter's entry point and its table of commands.
+ *
+ * Each command is one descriptor (name, usage, summary, options, handler) in
+ * the table below; its handler lives in a file of its own. Adding a command
+ * is one new file and one line here.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const command *const commands[] = {
+	&init_command,
+	&eval_command,
+	&submit_command,
+	&list_command,
+	&show_command,
+	&wait_command,
+	&stats_command,
+	&approve_command,
+	&reject_command,
+	&override_command,
+	&reviewer_add_command,
+	&reviewer_list_command,
+	&reviewer_disable_command,
+	&reevaluate_command,
+	&policy_pin_command,
+	&tui_command,
+	&policy_check_command,
+	&policy_list_command,
+	&audit_verify_command,
+	&audit_checkpoint_command,
+	&audit_list_command,
+	&audit_export_command,
+	&audit_tail_command,
+};
+
+static void print_help(void)
+{
+	printf("arbiter %s: a policy review console\n\n", ARBITER_VERSION);
+	printf("usage: arbiter [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		printf("  %-14s %s\n", commands[i]->name, commands[i]->summary);
+	printf("\nexit codes: 0 done or allowed, 1 error, 2 usage, 3 awaiting review, 4 refused\n");
+	printf("arbiter COMMAND --help shows a command's options; man arbiter has the rest.\n");
+}
+
+void print_command_help(const command *c)
+{
+	printf("usage: arbiter %s %s\n\n%s\n", c->name, c->usage, c->summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (!secrets_init()) {
+		fprintf(stderr, "arbiter: the cryptographic library failed to initialise\n");
+		return EXIT_ERROR;
+	}
+	const char *name, *sub;
+	args a;
+	if (!args_parse(argc, argv, commands, sizeof commands / sizeof commands[0], &name, &sub, &a))
+		return EXIT_USAGE;
+	if (name == NULL) {
+		if (arg_has(&a, "--version")) {
+			printf("arbiter %s\n", ARBITER_VERSION);
+			return EXIT_OK;
+		}
+		if (!arg_has(&a, "--help") && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			name = "tui";   /* arbiter alone on a terminal opens the console */
+	}
+	if (name == NULL) {
+		print_help();
+		return arg_has(&a, "--help") ? EXIT_OK : EXIT_USAGE;
+	}
+	char full[64];
+	snprintf(full, sizeof full, "%s%s%s", name, sub ? " " : "", sub ? sub : "");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const command *c = commands[i];
+		if (strcmp(c->name, full) != 0)
+			continue;
+		if (arg_has(&a, "--help")) {
+			print_command_help(c);
+			return EXIT_OK;
+		}
+		if (!args_check(c, &a))
+			return EXIT_USAGE;
+		return c->run(c, &a);
+	}
+	fprintf(stderr, "arbiter: unknown command \"%s\" (see arbiter --help)\n", full);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,72 @@
+/*
+ * front.h: what the front ends (cli/, console/) share: the options a user
+ * gave, exit codes, and finding and opening the store.
+ *
+ * Front ends include only this, the engine and data public headers, curses,
+ * qrencode and libc (tests/cli/layers.sh).
+ */
+#ifndef ARBITER_FRONT_H
+#define ARBITER_FRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../engine/engine.h"
+#include "../data/store.h"
+
+/* Exit codes (PRODUCT.md section 7). */
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_WAITING = 3, EXIT_REFUSED = 4 };
+
+#define MAX_OPTS 32
+#define MAX_POS 4096
+
+typedef struct args {
+	struct { const char *name, *value; } opts[MAX_OPTS];
+	int nopts;
+	const char *pos[MAX_POS];       /* positional arguments after the command */
+	int npos;
+} args;
+
+/* args.c */
+const char *arg_get(const args *a, const char *name);
+bool arg_has(const args *a, const char *name);
+
+/* home.c: finding the store */
+/* Writes the .arbiter directory to out; false when there is none. */
+bool find_store(const args *a, char *out, size_t len);
+/* The same, saying so on stderr when there is none. */
+bool find_store_or_say(const args *a, char *out, size_t len);
+/* The policy directory to load and how sources name it, from --policies or
+ * the store; prints an error and returns false when there is none. */
+bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix);
+/* Reads the policy set for a command; errors go to errs. NULL (with a
+ * message printed) when there is no policy directory to read. */
+policy_set *read_policies(const args *a, diags *errs);
+/* The same for commands that evaluate: a set with errors is printed and
+ * refused (NULL). */
+policy_set *load_policies(const args *a);
+
+/* When the policies are the store's (no --policies), checks them against
+ * the pinned version: warns and audits when they differ, and returns what
+ * differs; NULL when intact. */
+const char *store_policies_tampered(const args *a);
+/* Opens the store found by find_store; prints the error and returns NULL. */
+store *open_store(const args *a);
+/* The same, also giving the settings it read from config.yaml (settings_ok:
+ * without errors, which are added to errs), so that a command uses the very
+ * bytes open_store checked instead of reading the file again. */
+store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok);
+/* Opens the store and finds submission ID (or ref); prints the error and
+ * returns NULL when either fails. Call query_row_done on r. */
+store *open_submission(const args *a, const char *id_or_ref, sub_row *r);
+/* The acting user: --as NAME, else the OS login name. */
+const char *actor_name(const args *a);
+
+/* Says loudly that the policy files were tampered with, and audits it once. */
+void integrity_warn(store *s, const integrity *in, const char *actor);
+
+/* console/console.c: the reviewer console, on a terminal */
+int console_run(const args *a);
+
+#endif
