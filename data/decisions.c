@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ops.h"
 #include "store_impl.h"
 
 enum { MAX_OVERRIDE_S = 366 * 86400 };
@@ -152,29 +153,34 @@ static int64_t earliest_partial(store *s, int64_t id, int64_t since_ms)
 }
 
 static bool override_check(store *s, const settings *c, int64_t id, const decision_req *q,
-    decision_plan *p, char *why, size_t len)
+    decision_plan *p, char *why, size_t len, outcome *refusal)
 {
+	*refusal = OUT_NOT_PERMITTED;
 	if (!override_terms(s, id, p, why, len))
 		return false;
 	if (p->needs_admin && !q->reviewer_admin) {
+		*refusal = OUT_NOT_PERMITTED;
 		snprintf(why, len, "submission %lld: overriding it needs an admin; %s is a reviewer",
 		    (long long)id, q->reviewer);
 		return false;
 	}
 	size_t chars = q->text ? utf8_length(q->text, strlen(q->text)) : 0;
 	if ((int)chars < c->justification_min_chars) {
+		*refusal = OUT_NOT_PERMITTED;
 		snprintf(why, len, "the justification has %zu characters; at least %d are required "
 		    "(review.justification_min_chars)", chars, c->justification_min_chars);
 		return false;
 	}
 	int64_t secs = q->expires_s ? q->expires_s : c->override_default_duration;
 	if (secs > MAX_OVERRIDE_S) {
+		*refusal = OUT_NOT_PERMITTED;
 		snprintf(why, len, "an override lasts at most 366 days");
 		return false;
 	}
 	if (p->max_duration > 0 && secs > p->max_duration) {
 		if (q->expires_s) {
 			arena *a = arena_new();
+			*refusal = OUT_NOT_PERMITTED;
 			snprintf(why, len, "submission %lld: policy %s allows an override of at most %s "
 			    "(max_duration); --expires asked for %s", (long long)id, p->max_policy,
 			    duration_format(a, p->max_duration), duration_format(a, q->expires_s));
@@ -192,6 +198,7 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 	if (given < 0)
 		return store_fail(s, "cannot read the decisions");
 	if (mine) {
+		*refusal = OUT_ALREADY_DECIDED;
 		snprintf(why, len, "submission %lld: %s already gave an approval (%d of %d); a second, "
 		    "different reviewer must complete the override", (long long)id, q->reviewer, given,
 		    p->approvals);
@@ -202,7 +209,7 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 	return true;
 }
 
-int decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
+outcome decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
     decision_plan *p, char *why, size_t len)
 {
 	memset(p, 0, sizeof *p);
@@ -210,15 +217,15 @@ int decision_check(store *s, const settings *c, int64_t id, const decision_req *
 	char status[16];
 	int found = query_status(s, id, status);
 	if (found < 0)
-		return DECIDE_ERROR;
+		return OUT_IO_ERROR;
 	if (found == 0) {
 		snprintf(why, len, "no submission %lld", (long long)id);
-		return DECIDE_REFUSED;
+		return OUT_NOT_FOUND;
 	}
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "SELECT submitter, warning, evaluated_ms FROM submissions "
 	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the submission"), DECIDE_ERROR;
+		return store_fail(s, "cannot read the submission"), OUT_IO_ERROR;
 	sqlite3_bind_int64(st, 1, id);
 	char submitter[256] = "";
 	int warnings = 0;
@@ -233,37 +240,38 @@ int decision_check(store *s, const settings *c, int64_t id, const decision_req *
 	if (strcmp(status, "approved") == 0 || strcmp(status, "rejected") == 0 ||
 	    strcmp(status, "overridden") == 0 || strcmp(status, "expired") == 0) {
 		already(s, id, status, why, len);
-		return DECIDE_REFUSED;
+		return OUT_ALREADY_DECIDED;
 	}
 	if (strcmp(status, "allowed") == 0) {
 		snprintf(why, len, "submission %lld is allowed: there is nothing to decide",
 		    (long long)id);
-		return DECIDE_REFUSED;
+		return OUT_WRONG_STATE;
 	}
 	if (same_person(submitter, q->reviewer)) {
 		snprintf(why, len, "submission %lld was submitted by %s: nobody decides their own "
 		    "submission", (long long)id, q->reviewer);
-		return DECIDE_REFUSED;
+		return OUT_NOT_PERMITTED;
 	}
 	if (approve && strcmp(status, "pending") != 0) {
 		snprintf(why, len, "submission %lld is %s: approve takes a pending submission (a blocked "
 		    "one needs an override or a rejection)", (long long)id, status);
-		return DECIDE_REFUSED;
+		return OUT_WRONG_STATE;
 	}
 	if (approve && warnings > 0 && !q->ack) {
 		snprintf(why, len, "submission %lld has %d warning%s: approve with --ack to acknowledge "
 		    "them", (long long)id, warnings, warnings == 1 ? "" : "s");
-		return DECIDE_REFUSED;
+		return OUT_NOT_PERMITTED;
 	}
 	if (!approve && !reject && strcmp(status, "blocked") != 0) {
 		snprintf(why, len, "submission %lld is %s: override takes a blocked submission (approve "
 		    "a pending one)", (long long)id, status);
-		return DECIDE_REFUSED;
+		return OUT_WRONG_STATE;
 	}
 	why[0] = '\0';
-	if (!approve && !reject && !override_check(s, c, id, q, p, why, len))
-		return why[0] ? DECIDE_REFUSED : DECIDE_ERROR;     /* no reason: SQLite failed */
-	return DECIDE_OK;
+	outcome refusal = OUT_NOT_PERMITTED;
+	if (!approve && !reject && !override_check(s, c, id, q, p, why, len, &refusal))
+		return why[0] ? refusal : OUT_IO_ERROR;     /* no reason: SQLite failed */
+	return OUT_OK;
 }
 
 bool decision_record(store *s, const decision_req *q, const decision_plan *p)

@@ -19,14 +19,10 @@
 
 #include "store_impl.h"
 
-#define EFFECTIVE_STATUS "CASE WHEN status = 'overridden' AND expires_at IS NOT NULL AND " \
-	"expires_at <= :now THEN 'expired' ELSE status END"
 #define ROW_COLUMNS "id, ref, kind, action, title, submitter, " EFFECTIVE_STATUS " AS status, " \
 	"created_at, created_ms, info, warning, critical, policy_version, decided_at, expires_at"
 
-static const char *const statuses[] = { "allowed", "pending", "blocked", "approved", "rejected",
-	"overridden", "expired" };
-#define NSTATUS (sizeof statuses / sizeof statuses[0])
+#define NSTATUS (ST_EXPIRED + 1)
 
 static const char *text_or_null(sqlite3_stmt *st, int col)
 {
@@ -52,32 +48,12 @@ static void read_row(sqlite3_stmt *st, sub_row *r)
 	r->expires_at = text_or_null(st, 14);
 }
 
-static void bind_now(sqlite3_stmt *st)
-{
-	int i = sqlite3_bind_parameter_index(st, ":now");
-	if (i > 0) {
-		char ts[32];
-		format_time(now_ms(), ts);
-		sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT);
-	}
-}
-
-int query_status_exit(const char *status)
-{
-	if (strcmp(status, "allowed") == 0 || strcmp(status, "approved") == 0 ||
-	    strcmp(status, "overridden") == 0)
-		return 0;
-	if (strcmp(status, "pending") == 0 || strcmp(status, "blocked") == 0)
-		return 3;
-	return 4;
-}
-
 bool query_status_filter_valid(const char *word)
 {
 	if (strcmp(word, "waiting") == 0 || strcmp(word, "decided") == 0 || strcmp(word, "all") == 0)
 		return true;
 	for (size_t i = 0; i < NSTATUS; i++)
-		if (strcmp(word, statuses[i]) == 0)
+		if (strcmp(word, status_name((int)i)) == 0)
 			return true;
 	return false;
 }
@@ -107,8 +83,8 @@ static size_t branches_for(const char *filter, branch out[8])
 		out[n++] = (branch){ "overridden", EXP_PAST };
 	} else {
 		for (size_t i = 0; i < NSTATUS; i++)
-			if (strcmp(filter, statuses[i]) == 0)
-				out[n++] = (branch){ statuses[i], EXP_ANY };
+			if (strcmp(filter, status_name((int)i)) == 0)
+				out[n++] = (branch){ status_name((int)i), EXP_ANY };
 	}
 	return n;
 }
@@ -174,7 +150,7 @@ bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
 	free(sql.s);
 	if (rc != SQLITE_OK)
 		return store_fail(s, "cannot list submissions");
-	bind_now(st);
+	store_bind_now(st);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
 	bind_named_text(st, ":kind", q->kind);
 	if (q->after)
@@ -235,7 +211,7 @@ int64_t query_count(store *s, const char *filter)
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 			return store_fail(s, "cannot count submissions"), -1;
-		bind_now(st);
+		store_bind_now(st);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			total += sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
@@ -253,7 +229,7 @@ int query_get(store *s, const char *key, sub_row *r)
 	    "SELECT " ROW_COLUMNS ", document FROM submissions WHERE ref = :key", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return store_fail(s, "cannot read the submission"), -1;
-	bind_now(st);
+	store_bind_now(st);
 	int k = sqlite3_bind_parameter_index(st, ":key");
 	if (numeric)
 		sqlite3_bind_int64(st, k, strtoll(key, NULL, 10));
@@ -284,7 +260,7 @@ int query_status(store *s, int64_t id, char out[16])
 	if (sqlite3_prepare_v2(s->db, "SELECT " EFFECTIVE_STATUS " FROM submissions WHERE id = :id",
 	    -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the status"), -1;
-	bind_now(st);
+	store_bind_now(st);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":id"), id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -402,7 +378,7 @@ static sqlite3_stmt *windowed(store *s, const char *sql, const char *table, cons
 		store_fail(s, "cannot compute the statistics");
 		return NULL;
 	}
-	bind_now(st);
+	store_bind_now(st);
 	int i = sqlite3_bind_parameter_index(st, ":since_id");
 	if (i > 0)
 		sqlite3_bind_int64(st, i, since_id);
@@ -453,7 +429,7 @@ json_t *query_stats(store *s, int64_t since_ms, int top)
 		int64_t n = sqlite3_column_int64(st, 1);
 		total += n;
 		for (size_t i = 0; i < NSTATUS; i++)
-			if (name && strcmp(name, statuses[i]) == 0)
+			if (name && strcmp(name, status_name((int)i)) == 0)
 				counts[i] += n;
 	}
 	if (!finish(s, st, rc))
@@ -472,7 +448,7 @@ json_t *query_stats(store *s, int64_t since_ms, int top)
 		goto fail;
 	json_t *by_status = json_object();
 	for (size_t i = 0; i < NSTATUS; i++)
-		json_object_set_new(by_status, statuses[i], json_integer(counts[i]));
+		json_object_set_new(by_status, status_name((int)i), json_integer(counts[i]));
 	int64_t decided = counts[3] + counts[4] + counts[5] + counts[6];
 	json_object_set_new(out, "submissions", json_integer(total));
 	json_object_set_new(out, "statuses", by_status);

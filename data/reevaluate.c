@@ -84,7 +84,7 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r)
 	    store_insert_findings(s, id, r, false);
 }
 
-bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
+outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r)
 {
 	sub_row row;
@@ -94,7 +94,7 @@ bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
 	if (found <= 0) {
 		if (found == 0)
 			snprintf(s->err, sizeof s->err, "no submission %lld", (long long)id);
-		return false;
+		return found == 0 ? OUT_NOT_FOUND : OUT_IO_ERROR;
 	}
 	snprintf(before, 16, "%s", row.status);
 	int old_version = row.policy_version;
@@ -103,7 +103,7 @@ bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
 		snprintf(s->err, sizeof s->err, "submission %lld is %s: only a waiting (pending or "
 		    "blocked) submission is evaluated again", (long long)id, row.status);
 		query_row_done(&row);
-		return false;
+		return OUT_WRONG_STATE;
 	}
 	arena *a = arena_new();
 	diags errs = { 0 };
@@ -139,5 +139,5 @@ bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
 	r->findings = NULL;
 	r->n = 0;
 	arena_free(a);
-	return ok;
+	return ok ? OUT_OK : OUT_IO_ERROR;
 }

@@ -451,3 +451,13 @@ bool store_in_transaction(store *s)
 {
 	return !sqlite3_get_autocommit(s->db);
 }
+
+void store_bind_now(sqlite3_stmt *st)
+{
+	int i = sqlite3_bind_parameter_index(st, ":now");
+	if (i > 0) {
+		char ts[32];
+		format_time(now_ms(), ts);
+		sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT);
+	}
+}

@@ -100,10 +100,6 @@ void settings_clamp(settings *c);
 /* Audits policy.tamper once per distinct tampered set of files (own
  * transaction); true when there is nothing to audit. */
 bool integrity_audit_tamper(store *s, const integrity *in, const char *actor);
-/* In the caller's transaction: records the files as the next version, makes
- * them read-only and audits event (store.init or policy.pin). */
-bool integrity_pin(store *s, const char *actor, const char *justification, const char *event,
-    int *version);
 /* [{version, created_at, actor, justification, files}], oldest first. */
 struct json_t *integrity_versions(store *s);
 
@@ -121,60 +117,9 @@ bool reviewer_name_valid(const char *name);
 int reviewer_get(store *s, const char *name, reviewer *out);
 /* Enabled admins (any: every reviewer ever enrolled); -1 on error. */
 int reviewer_admins(store *s, bool any);
-/* In the caller's transaction: the row, reviewer.add, and the secret in
- * users.oath (last, so that nothing before it can fail after it). */
-bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
-    const unsigned char key[REVIEWER_KEY_BYTES]);
-/* In the caller's transaction: disabled, audited, its secret removed. */
-bool reviewer_disable(store *s, const char *actor, const char *name);
 /* [{name, role, enrolled, last_used, locked_until, disabled}] by name. */
 struct json_t *reviewer_list(store *s);
-bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES]);
-bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES]);
-bool users_remove(store *s, const char *name);
-
-enum { CODE_OK, CODE_WRONG, CODE_REPLAY, CODE_LOCKED, CODE_UNKNOWN, CODE_DISABLED, CODE_ERROR };
-typedef struct code_check {
-	char why[256];                  /* why it was refused */
-	int64_t step;                   /* the step accepted */
-	int64_t locked_until_ms;
-	bool admin;
-} code_check;
-/* Checks name's code in the caller's transaction: CODE_OK records the step
- * as used; a refusal is audited (commit it: failures must count). CODE_ERROR
- * leaves the message in s->err. */
-int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out);
-/* Audits, in a transaction of its own, a refusal made before any code was
- * checked (an unknown, disabled or unentitled actor) as code.failure. */
-bool code_refusal_audit(store *s, const char *name, const char *reason);
-
 /* ---- decisions.c: approve, reject, override (PRODUCT.md section 4) ---- */
-typedef struct decision_req {
-	const char *kind;               /* "approve", "reject" or "override" */
-	const char *reviewer;
-	bool reviewer_admin;
-	bool ack;                       /* approve: warnings acknowledged */
-	const char *text;               /* the note, reason or justification */
-	int64_t expires_s;              /* override: asked duration; 0 the default */
-} decision_req;
-typedef struct decision_plan {
-	int64_t id;
-	int64_t evaluated_ms;
-	/* override: the strictest terms of the deny findings */
-	int denies, approvals, given;   /* given: approvals with this one */
-	bool needs_admin, complete;
-	int64_t max_duration;           /* seconds, 0: none */
-	char max_policy[128];           /* the policy that sets it */
-	int64_t expires_ms;
-} decision_plan;
-enum { DECIDE_OK, DECIDE_REFUSED, DECIDE_ERROR };
-/* In the caller's write transaction: whether q may decide submission id
- * now; a refusal's reason goes to why, an error's to s->err. */
-int decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
-    decision_plan *p, char *why, size_t len);
-/* Records the checked decision, the submission's new status and the audit
- * event (decision.approve, decision.reject, override.partial, override.grant). */
-bool decision_record(store *s, const decision_req *q, const decision_plan *p);
 /* For a blocked submission: the approvals given towards an override since
  * its last evaluation, and the approvals it needs (0 and 0 when it may not
  * be overridden). */
@@ -320,29 +265,11 @@ bool audit_write_export(store *s, const char *actor, const char *path, verify_re
     audit_progress progress, void *ctx, char *err, size_t errlen);
 
 /* ---- submissions.c: storing and reading submissions ---- */
-typedef struct stored {
-	int64_t id;
-	bool existing;          /* an identical earlier submission with the same ref */
-	strbuf details;         /* a new one's audit event details; reused, the caller frees it */
-} stored;
-/* Evaluates and stores one submission with its findings and audit event, in
- * one transaction, or, when the caller holds one (store_begin), in
- * the caller's: a batch commits together, whole or not at all. A ref
- * seen before with the same content returns the existing submission; with
- * different content it is an error (false). */
-bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
-    const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
 /* Inserts r's findings for submission id, and with with_quota its quota
  * usage (a reevaluation does not use a quota again). */
 bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota);
 /* Adds the open transaction's new submissions to status_counts (store_commit). */
 bool submissions_flush(store *s);
-/* In the caller's transaction: evaluates submission id (pending or blocked)
- * again under ps (policy version `version`), replaces its findings, status and
- * modifications, and audits submission.reevaluate. Its own quota usage does not count
- * against it. *before and *after are the statuses. false: s->err. */
-bool store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
-    const eval_options *o, const char *actor, char before[16], eval_result *r);
 /* Appends the result of submission id as submit prints it: one JSON object,
  * its id and policy version first. modifications: as stored (NULL: r's). */
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,
@@ -370,8 +297,6 @@ typedef struct sub_row {
 } sub_row;
 /* Whether word is a list --status: a status, waiting, decided or all. */
 bool query_status_filter_valid(const char *word);
-/* The exit code of a status: 0 may proceed, 3 awaiting review, 4 refused. */
-int query_status_exit(const char *status);
 /* Calls fn for at most limit submissions matching filter (NULL: all) and
  * kind (NULL: any): oldest first for pending, blocked and waiting (the
  * queue's order), else newest first. fn returns false to stop. */

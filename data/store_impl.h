@@ -39,6 +39,13 @@ enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FIN
 	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
+/* A submission's status as it reads now: an override past its expiry is
+ * "expired". Statements using it bind :now (store_bind_now). */
+#define EFFECTIVE_STATUS "CASE WHEN status = 'overridden' AND expires_at IS NOT NULL AND " \
+	"expires_at <= :now THEN 'expired' ELSE status END"
+/* Binds :now, if st has it, to now as format_time writes it. */
+void store_bind_now(sqlite3_stmt *st);
+
 /* Records an SQLite failure in s->err: "what: sqlite message". */
 bool store_fail(store *s, const char *what);
 
@@ -46,5 +53,103 @@ bool store_fail(store *s, const char *what);
 bool schema_create(sqlite3 *db, char *err, size_t errlen);
 /* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
 bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
+
+/* ---- what the operations (ops_*.c) are made of: data/ alone calls these ---- */
+#include "ops.h"
+
+typedef struct decision_req {
+	const char *kind;               /* "approve", "reject" or "override" */
+	const char *reviewer;
+	bool reviewer_admin;
+	bool ack;                       /* approve: warnings acknowledged */
+	const char *text;               /* the note, reason or justification */
+	int64_t expires_s;              /* override: asked duration; 0 the default */
+} decision_req;
+typedef struct decision_plan {
+	int64_t id;
+	int64_t evaluated_ms;
+	/* override: the strictest terms of the deny findings */
+	int denies, approvals, given;   /* given: approvals with this one */
+	bool needs_admin, complete;
+	int64_t max_duration;           /* seconds, 0: none */
+	char max_policy[128];           /* the policy that sets it */
+	int64_t expires_ms;
+} decision_plan;
+/* In the caller's write transaction: whether q may decide submission id
+ * now; a refusal's reason goes to why, an error's to s->err. */
+outcome decision_check(store *s, const settings *c, int64_t id, const decision_req *q,
+    decision_plan *p, char *why, size_t len);
+/* Records the checked decision, the submission's new status and the audit
+ * event (decision.approve, decision.reject, override.partial, override.grant). */
+bool decision_record(store *s, const decision_req *q, const decision_plan *p);
+
+/* In the caller's transaction: the row, reviewer.add, and the secret in
+ * users.oath (last, so that nothing before it can fail after it). */
+bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
+    const unsigned char key[REVIEWER_KEY_BYTES]);
+/* In the caller's transaction: disabled, audited, its secret removed. */
+bool reviewer_disable(store *s, const char *actor, const char *name);
+
+bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES]);
+bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES]);
+bool users_remove(store *s, const char *name);
+
+enum { CODE_OK, CODE_WRONG, CODE_REPLAY, CODE_LOCKED, CODE_UNKNOWN, CODE_DISABLED, CODE_ERROR };
+typedef struct code_check {
+	char why[256];                  /* why it was refused */
+	int64_t step;                   /* the step accepted */
+	int64_t locked_until_ms;
+	bool admin;
+} code_check;
+/* Checks name's code in the caller's transaction: CODE_OK records the step
+ * as used; a refusal is audited (commit it: failures must count). CODE_ERROR
+ * leaves the message in s->err. */
+int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out);
+/* Audits, in a transaction of its own, a refusal made before any code was
+ * checked (an unknown, disabled or unentitled actor) as code.failure. */
+bool code_refusal_audit(store *s, const char *name, const char *reason);
+
+
+/* In the caller's transaction: records the files as the next version, makes
+ * them read-only and audits event (store.init or policy.pin). */
+bool integrity_pin(store *s, const char *actor, const char *justification, const char *event,
+    int *version);
+
+/* ---- submissions.c: storing one submission (ops_submit.c batches them) ---- */
+/* In the caller's transaction: evaluates sub and stores it with its
+ * findings, quota uses and audit event. A ref seen before with the same
+ * content is the existing submission (out->existing, nothing written); with
+ * different content OUT_CONFLICT. Failures: the outcome, s->err says why. */
+outcome store_submit(store *s, const policy_set *ps, int policy_version, const submission *sub,
+    const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out);
+
+/* ---- reevaluate.c ---- */
+/* In the caller's transaction: evaluates submission id (pending or blocked)
+ * again under ps (policy version `version`), replaces its findings, status and
+ * modifications, and audits submission.reevaluate. Its own quota usage does not count
+ * against it. *before is the status it had. Refusals and failures: the
+ * outcome, with the message in s->err. */
+outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
+    const eval_options *o, const char *actor, char before[16], eval_result *r);
+/* ---- ops_common.c: the steps the operations share ---- */
+/* Sets r's outcome and message; returns out. */
+outcome op_say(op_reply *r, outcome out, const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* A store failure: rolls back, OUT_BUSY (locked) or OUT_IO_ERROR with s->err. */
+outcome op_failed(store *s, op_reply *r);
+/* Clears r, loads the signing key and opens the write transaction. */
+outcome op_begin(store *s, op_reply *r);
+/* Commits a refusal whose record must stay (a refused code); returns out. */
+outcome op_refuse_committed(store *s, op_reply *r, outcome out);
+/* Whether actor is an enabled reviewer (with admin_only, an admin: what a
+ * refusal names as refusal_reason). A refusal is audited as code.failure and
+ * committed. */
+outcome op_actor(store *s, const char *actor, bool admin_only, const char *refusal_reason,
+    reviewer *who, op_reply *r);
+/* Verifies auth's code in the open transaction: OUT_UNAUTHENTICATED with
+ * code_needed (rolled back) when there is none; a refusal is committed with
+ * its audit event. *admin (may be NULL): the code proved an admin. */
+outcome op_code(store *s, const settings *cfg, const op_auth *auth, op_reply *r, bool *admin);
+/* Commits; returns r->out, or the failure. */
+outcome op_commit(store *s, op_reply *r);
 
 #endif

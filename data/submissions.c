@@ -178,7 +178,7 @@ bool submissions_flush(store *s)
 	return true;
 }
 
-bool store_submit(store *s, const policy_set *ps, int policy_version, const submission *given,
+outcome store_submit(store *s, const policy_set *ps, int policy_version, const submission *given,
     const eval_options *o, arena *scratch, const char *actor, eval_result *r, stored *out)
 {
 	out->id = 0;
@@ -186,42 +186,30 @@ bool store_submit(store *s, const policy_set *ps, int policy_version, const subm
 	submission sub = *given;
 	if (sub.canonical == NULL && !submission_canonical(&sub, scratch)) {
 		snprintf(s->err, sizeof s->err, "the document cannot be encoded as JSON");
-		return false;
+		return OUT_BAD_INPUT;
 	}
 	char earlier[65];
-	/* no transaction open: this submission is one; else it joins the caller's */
-	bool own = sqlite3_get_autocommit(s->db) != 0;
-	if (own && !store_begin(s))
-		return false;
-	bool ok = true;
 	if (sub.ref != NULL) {
 		int found = find_ref(s, sub.ref, &out->id, earlier);
-		if (found < 0) {
-			ok = store_fail(s, "cannot look up the ref");
-		} else if (found == 1) {
-			if (own)
-				store_rollback(s);  /* nothing was written */
+		if (found < 0)
+			return store_fail(s, "cannot look up the ref"), OUT_IO_ERROR;
+		if (found == 1) {
 			if (strcmp(earlier, sub.digest) == 0) {
 				out->existing = true;
-				return true;
+				return OUT_OK;
 			}
 			snprintf(s->err, sizeof s->err, "ref %s is already submission %lld, with different "
 			    "content (a ref names one submission: use a new ref)", sub.ref,
 			    (long long)out->id);
-			return false;
+			return OUT_CONFLICT;
 		}
 	}
-	if (ok) {
-		eval_options opts = *o;
-		history_source hist;
-		store_history(s, &hist);
-		opts.history = &hist;
-		evaluate(ps, &sub, &opts, scratch, r);
-		ok = insert(s, policy_version, &sub, r, actor, out) && (!own || store_commit(s));
-	}
-	if (!ok)
-		store_rollback(s);
-	return ok;
+	eval_options opts = *o;
+	history_source hist;
+	store_history(s, &hist);
+	opts.history = &hist;
+	evaluate(ps, &sub, &opts, scratch, r);
+	return insert(s, policy_version, &sub, r, actor, out) ? OUT_OK : OUT_IO_ERROR;
 }
 
 /* The index of text among name(0) .. name(count - 1), or -1. */
@@ -283,11 +271,12 @@ void stored_result_write(strbuf *b, int64_t id, int policy_version, const submis
 char *store_result_json(store *s, int64_t id, const char **status)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_ROW, "SELECT ref, kind, action, title, submitter, "
-	    "status, policy_version, info, warning, critical, modifications FROM submissions "
-	    "WHERE id = ?");
+	    EFFECTIVE_STATUS ", policy_version, info, warning, critical, modifications FROM "
+	    "submissions WHERE id = :id");
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":id"), id);
+	store_bind_now(st);
 	char *out = NULL;
 	arena *a = arena_new();
 	eval_result r = { 0 };

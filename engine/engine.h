@@ -448,7 +448,6 @@ void eval_options_default(eval_options *o);
 void evaluate(const policy_set *ps, const submission *sub, const eval_options *o,
     arena *scratch, eval_result *out);
 const char *status_name(int st);
-int status_exit_code(int st);
 /* Adds a finding (used by evaluation and by built-in checks). */
 finding *result_add(eval_result *r, arena *a);
 void result_finish(eval_result *r);

@@ -40,15 +40,6 @@ const char *status_name(int st)
 	return st >= 0 && st <= ST_EXPIRED ? names[st] : "?";
 }
 
-int status_exit_code(int st)
-{
-	switch (st) {
-	case ST_ALLOWED: case ST_APPROVED: case ST_OVERRIDDEN: return 0;
-	case ST_PENDING: case ST_BLOCKED: return 3;
-	default: return 4;
-	}
-}
-
 finding *result_add(eval_result *r, arena *a)
 {
 	r->findings = arena_grow(a, r->findings, r->n, &r->cap, sizeof *r->findings, 8);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../engine/engine.h"
+#include "../data/ops.h"
 #include "../data/store.h"
 
 /* Exit codes (PRODUCT.md section 7). */

@@ -135,7 +135,7 @@ shows "submission [0-9]+ overridden by second" "the right code overrides it"
 # --- the two-person rule across two sign-ins ---
 keys / "cartridge title" Enter o
 keys "header title change checked against the dump" Tab Tab "$(code second)" Enter
-shows 'override 1 of 2 recorded; it needs a second, different reviewer' "the first admin's code is 1 of 2"
+shows 'override 1 of 2 recorded by second; it needs a second, different reviewer' "the first admin's code is 1 of 2"
 keys q
 shows 'EXIT=0' "q on the queue quits with exit 0"
 start -- --as tester tui

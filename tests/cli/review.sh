@@ -105,7 +105,7 @@ expect_code 0 "eight reviewers are enrolled"
 
 peek bob; arbiter --as bob reviewer add zed --code "$C"
 expect_code 4 "a reviewer who is not an admin cannot add reviewers"
-expect_err 'only an admin may change reviewers; bob is not an admin' "the refusal names the missing role"
+expect_err 'only an enabled admin may change reviewers; bob is not an admin' "the refusal names the missing role"
 code heidi; arbiter --as heidi reviewer add bob --code "$C"
 expect_code 4 "an existing name cannot be enrolled again"
 expect_err 'already exists' "the refusal says the reviewer exists"
@@ -360,7 +360,7 @@ expect_out "^submission $PE: still pending after 1s" "wait says it is still pend
 # --- reviewer disable ---
 peek bob; arbiter --as bob reviewer disable carol --code "$C"
 expect_code 4 "a plain reviewer cannot disable reviewers"
-expect_err 'only an admin may change reviewers' "the refusal names the missing role"
+expect_err 'only an enabled admin may change reviewers' "the refusal names the missing role"
 code heidi; arbiter --as heidi reviewer disable carol --code "$C"
 expect_code 0 "an admin disables a reviewer"
 expect_out 'disabled carol' "disable reports it"

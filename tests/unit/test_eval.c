@@ -399,18 +399,6 @@ static void test_status_names(void **state)
 	assert_string_equal(status_name(ST_EXPIRED + 1), "?");
 }
 
-static void test_status_exit_codes(void **state)
-{
-	(void)state;
-	assert_int_equal(status_exit_code(ST_ALLOWED), 0);
-	assert_int_equal(status_exit_code(ST_APPROVED), 0);
-	assert_int_equal(status_exit_code(ST_OVERRIDDEN), 0);
-	assert_int_equal(status_exit_code(ST_PENDING), 3);
-	assert_int_equal(status_exit_code(ST_BLOCKED), 3);
-	assert_int_equal(status_exit_code(ST_REJECTED), 4);
-	assert_int_equal(status_exit_code(ST_EXPIRED), 4);
-}
-
 static void test_severity_and_effect_names(void **state)
 {
 	(void)state;
@@ -630,7 +618,6 @@ int main(void)
 		T_(test_counts_by_severity),
 		T_(test_counts_when_nothing_fires),
 		T_(test_status_names),
-		T_(test_status_exit_codes),
 		T_(test_severity_and_effect_names),
 		T_(test_submission_reserved_keys),
 		T_(test_submission_refused),

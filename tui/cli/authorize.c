@@ -1,16 +1,16 @@
 /*
  * authorize.c: what every command that changes review state shares.
  *
- * A guarded command opens the store with its settings and signing key,
- * refuses to go on while the policy files differ from the pinned version
- * (and audits that, once per change), reads the actor's code before taking
- * the write lock (a prompt must never hold it), and then verifies the code
- * inside the write transaction that makes the change: a refused code is
- * committed with its audit event, and the change is not made.
+ * A guarded command opens the store with its settings and signing key, and
+ * warns (auditing it once per change) while the policy files differ from the
+ * pinned version. The change itself is an operation of data/ops.h, which
+ * checks everything again under the write lock and verifies the actor's code
+ * there. The code is read only when the operation asks for it, and before
+ * the operation runs again: a prompt never holds the write lock.
  *
  * The code comes from --code CODE, --code - (one line of standard input), or
  * a prompt with echo off when standard input is a terminal. It is wiped from
- * memory once checked, and never printed, logged or stored.
+ * memory once used, and never printed, logged or stored.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +65,7 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 	return ok;
 }
 
-bool guard_open(const args *a, guard *g, bool decides)
+bool guard_open(const args *a, guard *g)
 {
 	memset(g, 0, sizeof *g);
 	g->actor = actor_name(a);
@@ -90,12 +90,6 @@ bool guard_open(const args *a, guard *g, bool decides)
 	if (ok && g->integ.tampered) {
 		settings_clamp(&g->cfg);        /* an unpinned config.yaml loosens nothing */
 		integrity_warn(g->s, &g->integ, g->actor);
-		if (decides) {
-			fprintf(stderr, "arbiter: no decision is accepted while the policy files differ "
-			    "from the pinned version\n");
-			g->refused = true;
-			ok = false;
-		}
 	}
 	if (!ok) {
 		store_close(g->s);
@@ -114,29 +108,23 @@ void guard_close(guard *g)
 	g->s = NULL;
 }
 
-int guard_exit(const guard *g)
+bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth)
 {
-	return g->refused ? EXIT_REFUSED : EXIT_ERROR;
+	if (!r->code_needed || auth->code != NULL)
+		return false;
+	if (!read_code(a, g->actor, g->code, sizeof g->code)) {
+		g->no_code = true;
+		return false;
+	}
+	auth->code = g->code;
+	return true;
 }
 
-int guard_verify(guard *g)
+int guard_result(const guard *g, const op_reply *r)
 {
-	code_check cc;
-	int rc = code_verify(g->s, &g->cfg, g->actor, g->code, &cc);
-	secret_wipe(g->code, sizeof g->code);
-	if (rc == CODE_OK) {
-		g->admin = cc.admin;
-		return EXIT_OK;
-	}
-	if (rc == CODE_ERROR) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
-		return EXIT_ERROR;
-	}
-	/* the refusal and its audit event are kept */
-	if (!store_commit(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
-		return EXIT_ERROR;
-	}
-	fprintf(stderr, "arbiter: code refused: %s\n", cc.why);
-	return EXIT_REFUSED;
+	if (g->no_code)
+		return EXIT_USAGE;
+	FILE *to = r->out == OUT_OK || r->out == OUT_WAITING ? stdout : stderr;
+	fprintf(to, "%s%s\n", to == stderr ? "arbiter: " : "", r->message);
+	return outcome_exit(r->out);
 }

@@ -39,20 +39,20 @@ typedef struct guard {
 	settings cfg;
 	integrity integ;
 	const char *actor;
-	bool admin;             /* the actor's code proved an admin */
-	bool refused;           /* guard_open failed by refusing (exit 4), not by error */
+	bool no_code;           /* a code was needed and none could be read */
 	char code[64];
 } guard;
 /* Reads the actor's code (--code CODE, --code -, or a prompt on a terminal);
  * prints why and returns false when there is none. */
 bool read_code(const args *a, const char *who, char *out, size_t len);
-/* Opens the store, its settings and signing key, and checks the policy files;
- * when decides, tampered files refuse (g->refused). */
-bool guard_open(const args *a, guard *g, bool decides);
-/* Inside the write transaction: verifies g->code for g->actor. EXIT_OK, or
- * the refusal committed and printed (EXIT_REFUSED), or EXIT_ERROR. */
-int guard_verify(guard *g);
-int guard_exit(const guard *g);
+/* Opens the store, its settings and signing key, and warns (and audits once)
+ * when the policy files differ from the pinned version. */
+bool guard_open(const args *a, guard *g);
+/* After an operation answered r: when it asked for a code and none was
+ * given yet, reads it into auth and returns true (call the operation again). */
+bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth);
+/* Prints r's message (stdout when done, else stderr) and returns its exit code. */
+int guard_result(const guard *g, const op_reply *r);
 void guard_close(guard *g);
 
 /* documents.c: reading submissions for eval and submit */

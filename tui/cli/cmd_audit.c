@@ -313,7 +313,7 @@ const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--check
 	"recompute the audit chain and check its signatures", audit_verify_options, cmd_audit_verify };
 
 static const char *const audit_checkpoint_options[] = { "--out FILE", "--as NAME", NULL };
-const command audit_checkpoint_command = { "audit checkpoint", "[--out FILE]",
+const command audit_checkpoint_command = { "audit checkpoint", "[--out FILE] [--as NAME]",
 	"write a signed checkpoint of the audit log's head", audit_checkpoint_options, cmd_audit_checkpoint };
 
 static const char *const audit_list_options[] = { "--limit N", "--event E", "--actor A", "--subject ID",

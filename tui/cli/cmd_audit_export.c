@@ -42,5 +42,5 @@ static int cmd_audit_export(const command *c, args *a)
 }
 
 static const char *const audit_export_options[] = { "--out FILE", "--as NAME", NULL };
-const command audit_export_command = { "audit export", "[--out FILE]",
+const command audit_export_command = { "audit export", "[--out FILE] [--as NAME]",
 	"write a signed JSON report of the audit log", audit_export_options, cmd_audit_export };

@@ -9,7 +9,7 @@ static void evaluate_one(batch *b, const submission *sub)
 {
 	eval_result r;
 	evaluate(b->ps, sub, &b->opts, b->scratch, &r);
-	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
+	batch_note(b, outcome_exit(status_outcome(r.status)));
 	batch_print(b, NULL, sub, &r);
 }
 

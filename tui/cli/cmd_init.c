@@ -28,5 +28,5 @@ static int cmd_init(const command *c, args *a)
 }
 
 static const char *const init_options[] = { "--as NAME", NULL };
-const command init_command = { "init", "[DIR]",
+const command init_command = { "init", "[DIR] [--as NAME]",
 	"create a store in DIR/.arbiter with the example policies", init_options, cmd_init };

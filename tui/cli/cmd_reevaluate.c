@@ -44,25 +44,11 @@ static int cmd_reevaluate(const command *c, args *a)
 	if (ps == NULL)
 		return EXIT_ERROR;
 	guard g;
-	if (!guard_open(a, &g, true)) {
+	if (!guard_open(a, &g)) {
 		policy_set_free(ps);
-		return guard_exit(&g);
+		return EXIT_ERROR;
 	}
-	integrity loaded;
-	if (!integrity_check_loaded(g.s, ps, &g.cfg, &loaded) || loaded.tampered) {
-		/* the policy files changed between reading them and now */
-		fprintf(stderr, "arbiter: %s\n", loaded.tampered ? "the policy files differ from the "
-		    "pinned version: nothing was evaluated again" : store_errmsg(g.s));
-		guard_close(&g);
-		policy_set_free(ps);
-		return loaded.tampered ? EXIT_REFUSED : EXIT_ERROR;
-	}
-	eval_options o;
-	eval_options_default(&o);
-	o.now = (int64_t)time(NULL);
-	o.enforcement = g.cfg.enforcement;
-	o.fail_closed = g.cfg.fail_closed;
-	int version = store_policy_version(g.s), rc = EXIT_OK;
+	int rc = EXIT_OK;
 	ids list = { 0 };
 	if (all) {
 		if (!query_list(g.s, "waiting", NULL, INT64_MAX, collect, &list)) {
@@ -77,24 +63,22 @@ static int cmd_reevaluate(const command *c, args *a)
 			query_row_done(&r);
 		} else {
 			fprintf(stderr, "arbiter: %s\n", found == 0 ? "no such submission" : store_errmsg(g.s));
-			rc = found == 0 ? EXIT_REFUSED : EXIT_ERROR;
+			rc = found == 0 ? outcome_exit(OUT_NOT_FOUND) : EXIT_ERROR;
 		}
 	}
 	for (size_t i = 0; i < list.n && rc != EXIT_ERROR; i++) {
-		char before[16];
-		eval_result r;
-		if (!store_begin(g.s) ||
-		    !store_reevaluate(g.s, ps, version, list.v[i], &o, g.actor, before, &r) ||
-		    !store_commit(g.s)) {
-			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
-			store_rollback(g.s);
-			rc = all ? EXIT_ERROR : EXIT_REFUSED;
+		static reevaluated r;
+		outcome o = op_reevaluate(g.s, &g.cfg, ps, g.actor, list.v[i], &r);
+		if (o == OUT_OK || o == OUT_WAITING || o == OUT_REFUSED) {
+			printf("%s\n", r.reply.message);
+			if (o != OUT_OK && rc == EXIT_OK)
+				rc = EXIT_WAITING;
 			continue;
 		}
-		printf("submission %lld: %s -> %s under policy version %d\n", (long long)list.v[i],
-		    before, status_name(r.status), version);
-		if (status_exit_code(r.status) != 0 && rc == EXIT_OK)
-			rc = EXIT_WAITING;
+		fprintf(stderr, "arbiter: %s\n", r.reply.message);
+		rc = outcome_exit(o);
+		if (o == OUT_TAMPERED)
+			break;
 	}
 	if (all && list.n == 0)
 		printf("no waiting submissions\n");
@@ -105,5 +89,5 @@ static int cmd_reevaluate(const command *c, args *a)
 }
 
 static const char *const reevaluate_options[] = { "--as NAME", "--pending", NULL };
-const command reevaluate_command = { "reevaluate", "ID|--pending",
+const command reevaluate_command = { "reevaluate", "ID|--pending [--as NAME]",
 	"evaluate waiting submissions again under the pinned policies", reevaluate_options, cmd_reevaluate };

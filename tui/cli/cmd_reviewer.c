@@ -14,32 +14,6 @@
 
 #include "cli.h"
 
-/* As an admin: the guard open, the code read and verified inside the open
- * transaction. Returns EXIT_OK with the transaction open. */
-static int as_admin(args *a, guard *g)
-{
-	reviewer r;
-	int known = reviewer_get(g->s, g->actor, &r);
-	if (known < 0) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
-		return EXIT_ERROR;
-	}
-	if (known == 0 || !r.admin || r.disabled) {
-		fprintf(stderr, "arbiter: only an admin may change reviewers; %s is %s (act as an "
-		    "admin with --as NAME)\n", g->actor, known == 0 ? "not a reviewer" :
-		    r.disabled ? "disabled" : "not an admin");
-		code_refusal_audit(g->s, g->actor, "reviewer change by a non-admin");
-		return EXIT_REFUSED;
-	}
-	if (!read_code(a, g->actor, g->code, sizeof g->code))
-		return EXIT_USAGE;
-	if (!store_begin(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
-		return EXIT_ERROR;
-	}
-	return guard_verify(g);
-}
-
 static void print_enrolment(const char *name, const unsigned char key[REVIEWER_KEY_BYTES],
     bool admin)
 {
@@ -81,50 +55,21 @@ static int cmd_reviewer_add(const command *c, args *a)
 	}
 	bool admin = role != NULL && strcmp(role, "admin") == 0;
 	guard g;
-	if (!guard_open(a, &g, false))
-		return guard_exit(&g);
-	/* only a store that never had a reviewer enrols without a code */
-	int enrolled = reviewer_admins(g.s, true), rc = EXIT_OK;
-	if (enrolled < 0) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
-		rc = EXIT_ERROR;
-	} else if (enrolled == 0 && !admin) {
-		fprintf(stderr, "arbiter: there is no admin yet: the first reviewer must be one "
-		    "(arbiter reviewer add %s --role admin)\n", name);
-		rc = EXIT_REFUSED;
-	} else if (enrolled == 0) {
-		if (!store_begin(g.s)) {
-			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
-			rc = EXIT_ERROR;
-		} else if (reviewer_admins(g.s, true) != 0) {
-			/* another process enrolled the first admin meanwhile */
-			fprintf(stderr, "arbiter: an admin was enrolled meanwhile: run the command again "
-			    "as an admin with their code\n");
-			rc = EXIT_REFUSED;
-		}
+	if (!guard_open(a, &g))
+		return EXIT_ERROR;
+	op_auth auth = { .actor = g.actor };
+	reviewer_added r;
+	while (op_reviewer_add(g.s, &g.cfg, &auth, name, admin, &r) == OUT_UNAUTHENTICATED &&
+	    guard_code(a, &g, &r.reply, &auth))
+		;
+	int rc;
+	if (r.reply.out == OUT_OK) {
+		print_enrolment(name, r.key, admin);
+		rc = EXIT_OK;
 	} else {
-		rc = as_admin(a, &g);
+		rc = guard_result(&g, &r.reply);
 	}
-	reviewer existing;
-	int known = rc == EXIT_OK ? reviewer_get(g.s, name, &existing) : 0;
-	if (known != 0) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : "that reviewer already exists "
-		    "(disabled reviewers keep their name)");
-		rc = known < 0 ? EXIT_ERROR : EXIT_REFUSED;
-		if (known > 0)
-			store_commit(g.s);      /* the admin's code was used: keep that */
-	}
-	unsigned char key[REVIEWER_KEY_BYTES];
-	secret_random(key, sizeof key);
-	if (rc == EXIT_OK && (!reviewer_add(g.s, g.actor, name, admin, key) || !store_commit(g.s))) {
-		fprintf(stderr, "arbiter: %s; %s was not enrolled\n", store_errmsg(g.s), name);
-		store_rollback(g.s);
-		users_remove(g.s, name);        /* a secret written before a failed commit */
-		rc = EXIT_ERROR;
-	}
-	if (rc == EXIT_OK)
-		print_enrolment(name, key, admin);
-	secret_wipe(key, sizeof key);
+	secret_wipe(r.key, sizeof r.key);
 	guard_close(&g);
 	return rc;
 }
@@ -135,38 +80,15 @@ static int cmd_reviewer_disable(const command *c, args *a)
 		usage_error(c, "%s", a->npos == 0 ? "no reviewer name given" : "one name at a time");
 		return EXIT_USAGE;
 	}
-	const char *name = a->pos[0];
 	guard g;
-	if (!guard_open(a, &g, false))
-		return guard_exit(&g);
-	reviewer r;
-	int known = reviewer_get(g.s, name, &r), rc = EXIT_OK;
-	if (known <= 0 || r.disabled) {
-		fprintf(stderr, "arbiter: %s\n", known < 0 ? store_errmsg(g.s) : known == 0 ?
-		    "no such reviewer" : "that reviewer is already disabled");
-		guard_close(&g);
-		return known < 0 ? EXIT_ERROR : EXIT_REFUSED;
-	}
-	if (r.admin && reviewer_admins(g.s, false) == 1) {
-		fprintf(stderr, "arbiter: %s is the last admin: add another admin first\n", name);
-		guard_close(&g);
-		return EXIT_REFUSED;
-	}
-	rc = as_admin(a, &g);
-	/* again under the write lock: another admin may have been disabled meanwhile */
-	if (rc == EXIT_OK && (reviewer_get(g.s, name, &r) != 1 || r.disabled ||
-	    (r.admin && reviewer_admins(g.s, false) <= 1))) {
-		fprintf(stderr, "arbiter: %s\n", r.disabled ? "that reviewer was disabled meanwhile" :
-		    "that would leave no enabled admin: add another admin first");
-		store_commit(g.s);      /* the admin's code was used: keep that */
-		rc = EXIT_REFUSED;
-	}
-	if (rc == EXIT_OK && (!reviewer_disable(g.s, g.actor, name) || !store_commit(g.s))) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
-		rc = EXIT_ERROR;
-	}
-	if (rc == EXIT_OK)
-		printf("disabled %s: their secret is removed from users.oath\n", name);
+	if (!guard_open(a, &g))
+		return EXIT_ERROR;
+	op_auth auth = { .actor = g.actor };
+	op_reply r;
+	while (op_reviewer_disable(g.s, &g.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
+	    guard_code(a, &g, &r, &auth))
+		;
+	int rc = guard_result(&g, &r);
 	guard_close(&g);
 	return rc;
 }
@@ -212,7 +134,8 @@ static int cmd_reviewer_list(const command *c, args *a)
 }
 
 static const char *const reviewer_add_options[] = { "--as NAME", "--code CODE", "--role ROLE", NULL };
-const command reviewer_add_command = { "reviewer add", "NAME [--role reviewer|admin] [--code CODE|-]",
+const command reviewer_add_command = { "reviewer add",
+	"NAME [--role reviewer|admin] [--as NAME] [--code CODE|-]",
 	"enrol a reviewer: prints their TOTP secret, URI and QR code", reviewer_add_options, cmd_reviewer_add };
 
 static const char *const reviewer_list_options[] = { "--json", NULL };
@@ -220,5 +143,5 @@ const command reviewer_list_command = { "reviewer list", "[--json]",
 	"list reviewers: role, enrolled, last used, locked until", reviewer_list_options, cmd_reviewer_list };
 
 static const char *const reviewer_disable_options[] = { "--as NAME", "--code CODE", NULL };
-const command reviewer_disable_command = { "reviewer disable", "NAME [--code CODE|-]",
+const command reviewer_disable_command = { "reviewer disable", "NAME [--as NAME] [--code CODE|-]",
 	"disable a reviewer and remove their secret", reviewer_disable_options, cmd_reviewer_disable };

@@ -109,7 +109,7 @@ static int cmd_show(const command *c, args *a)
 	store *s = open_submission(a, a->pos[0], &r);
 	if (s == NULL)
 		return EXIT_ERROR;
-	int rc = query_status_exit(r.status);
+	int rc = status_name_exit(r.status);
 	json_t *result = query_result(s, &r);
 	json_t *findings = query_findings(s, r.id);
 	json_t *decisions = query_decisions(s, r.id);

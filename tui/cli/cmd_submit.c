@@ -2,15 +2,13 @@
  * cmd_submit.c: arbiter submit: evaluate and store submissions.
  *
  * Each submission is stored with its findings, its policy version and its
- * audit event, whole (data/submissions.c). The output is eval's, with the
- * stored id and policy version; a retry of a stored ref prints the stored
- * result. Exit codes as eval's.
+ * audit event by the submit operation (data/ops_submit.c), which shares one
+ * transaction among a batch of them. The output is eval's, with the stored
+ * id and policy version; a retry of a stored ref prints the stored result.
+ * Exit codes by each submission's status, the worst of them.
  *
- * Submissions share a transaction in batches (up to BATCH_MAX of them or
- * BATCH_MS of work, whichever comes first): one commit per batch instead of
- * one per submission. Each is still whole within it, and a killed process
- * loses at most the batch it was working on. Results are printed only once
- * their batch has committed, so nothing is reported stored that is not.
+ * Results are held back until their batch commits, so nothing is reported
+ * stored that is not; a killed process loses at most the batch it was on.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,15 +18,8 @@
 
 #include "cli.h"
 
-enum { BATCH_MAX = 1000, BATCH_MS = 100 };
-
 typedef struct submitting {
-	store *s;
-	int version;
-	const char *actor;
-	int pending;            /* submissions stored in the open transaction */
-	int handled;            /* documents handled in it, stored or not */
-	int64_t started;        /* when it began, ms */
+	submit_batch batch;     /* the operation's batch writer */
 	FILE *out;              /* their output, printed when they commit */
 	char *text;
 	size_t len;
@@ -53,76 +44,58 @@ static void pending_open(submitting *st)
 		abort();
 }
 
+/* Output held back until its batch commits is dropped: those submissions
+ * were not stored. */
+static void pending_drop(submitting *st)
+{
+	fclose(st->out);
+	free(st->text);
+	st->text = NULL;
+	pending_open(st);
+}
+
+static void report_lost(batch *b, const submit_reply *rep)
+{
+	if (rep->lost > 0) {
+		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n",
+		    rep->reply.message, rep->lost);
+		batch_note(b, EXIT_ERROR);
+	}
+}
+
 /* Ends the open batch: commits it and prints its results, or reports that
  * none of them was stored. */
 static bool batch_commit(batch *b, submitting *st)
 {
-	bool ok = true;
-	if (store_in_transaction(st->s))
-		ok = store_commit(st->s);
-	fclose(st->out);
-	if (ok) {
+	submit_reply rep;
+	bool ok = op_submit_commit(&st->batch, &rep) == OUT_OK;
+	fflush(st->out);
+	if (ok)
 		fwrite(st->text, 1, st->len, stdout);
-	} else {
-		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n", store_errmsg(st->s),
-		    st->pending);
-		batch_note(b, EXIT_ERROR);
-	}
-	free(st->text);
-	st->text = NULL;
-	st->pending = st->handled = 0;
-	pending_open(st);
+	report_lost(b, &rep);
+	pending_drop(st);
 	return ok;
 }
 
 static void submit_doc(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
-	if (!store_in_transaction(st->s)) {
-		if (!store_begin(st->s)) {
-			fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, store_errmsg(st->s));
-			batch_note(b, EXIT_ERROR);
-			return;
-		}
-		st->started = now_ms();
-		st->handled = 0;
-	}
-	st->handled++;
 	eval_result r;
 	stored *out = &st->last;
-	bool ok = store_submit(st->s, b->ps, st->version, sub, &b->opts, b->scratch, st->actor, &r,
-	    out);
-	if (!store_in_transaction(st->s)) {
-		/* SQLite rolled the whole transaction back (a full disk, say): the
-		 * earlier submissions of the batch went with it */
-		if (st->pending > 0) {
-			fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n",
-			    store_errmsg(st->s), st->pending);
-			batch_note(b, EXIT_ERROR);
-		}
-		st->pending = 0;
-		fclose(st->out);
-		free(st->text);
-		st->text = NULL;
-		pending_open(st);
-		if (ok) {
-			fprintf(stderr, "%s:%d:%d: the transaction was rolled back\n", sub->file,
-			    sub->line, sub->col);
-			batch_note(b, EXIT_ERROR);
-			return;
-		}
-	}
-	if (!ok) {
-		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, store_errmsg(st->s));
+	submit_reply rep;
+	outcome o = op_submit(&st->batch, sub, b->scratch, &r, out, &rep);
+	if (rep.lost > 0 || (o == OUT_IO_ERROR && !store_in_transaction(st->batch.s)))
+		pending_drop(st);       /* the batch went back with this document */
+	report_lost(b, &rep);
+	if (o != OUT_OK) {
+		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, rep.reply.message);
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
 	if (out->existing) {
 		const char *status = "pending";
-		char *json = store_result_json(st->s, out->id, &status);
-		int code = strcmp(status, "allowed") == 0 || strcmp(status, "approved") == 0 ||
-		    strcmp(status, "overridden") == 0 ? EXIT_OK : EXIT_WAITING;
-		batch_note(b, code);
+		char *json = store_result_json(st->batch.s, out->id, &status);
+		batch_note(b, status_name_exit(status));
 		if (b->json && json)
 			fprintf(st->out, "%s\n", json);
 		else
@@ -131,12 +104,11 @@ static void submit_doc(batch *b, const submission *sub)
 		free(json);
 		return;
 	}
-	st->pending++;
-	batch_note(b, status_exit_code(r.status) == 0 ? EXIT_OK : EXIT_WAITING);
+	batch_note(b, outcome_exit(status_outcome(r.status)));
 	if (b->json) {
 		/* as store_result_json rebuilds it for a retry */
 		st->json.n = 0;
-		stored_result_write(&st->json, out->id, st->version, sub, &r, NULL);
+		stored_result_write(&st->json, out->id, st->batch.version, sub, &r, NULL);
 		fwrite(st->json.s, 1, st->json.n, st->out);
 		putc('\n', st->out);
 	} else {
@@ -151,8 +123,7 @@ static void submit_one(batch *b, const submission *sub)
 {
 	submitting *st = b->ctx;
 	submit_doc(b, sub);
-	if (store_in_transaction(st->s) &&
-	    (st->handled >= BATCH_MAX || now_ms() - st->started >= BATCH_MS))
+	if (op_submit_due(&st->batch))
 		batch_commit(b, st);
 }
 
@@ -224,7 +195,8 @@ static int cmd_submit(const command *c, args *a)
 			integrity_warn(s, &integ, actor_name(a));
 			b.opts.tampered = integ.what;
 		}
-		submitting st = { s, store_policy_version(s), actor_name(a) };
+		submitting st = { .batch = { .s = s, .ps = ps, .opts = &b.opts,
+			.version = store_policy_version(s), .actor = actor_name(a) } };
 		pending_open(&st);
 		store_bulk(s);
 		b.ctx = &st;
@@ -245,5 +217,5 @@ static int cmd_submit(const command *c, args *a)
 }
 
 static const char *const submit_options[] = { "--as NAME", "--json", "--jsonl", NULL };
-const command submit_command = { "submit", "[--json] [--jsonl] FILE...|-",
+const command submit_command = { "submit", "[--json] [--jsonl] [--as NAME] FILE...|-",
 	"evaluate submissions and store them with their findings", submit_options, cmd_submit };

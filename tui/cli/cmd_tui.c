@@ -11,5 +11,5 @@ static int cmd_tui(const command *c, args *a)
 }
 
 static const char *const tui_options[] = { "--as NAME", NULL };
-const command tui_command = { "tui", "",
+const command tui_command = { "tui", "[--as NAME]",
 	"the reviewer console (the default on a terminal)", tui_options, cmd_tui };

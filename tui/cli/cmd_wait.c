@@ -89,7 +89,7 @@ static int cmd_wait(const command *c, args *a)
 		}
 	}
 	if (rc == EXIT_OK) {
-		rc = query_status_exit(status);
+		rc = status_name_exit(status);
 		printf("submission %lld: %s\n", (long long)id, status);
 	}
 	store_close(s);

@@ -48,9 +48,16 @@ typedef struct reader {
 	const char *file;       /* the file being split */
 } reader;
 
+/* The exit codes by weight: an error outweighs a refusal, which outweighs
+ * waiting, which outweighs done. */
+static int weight(int code)
+{
+	return code == EXIT_ERROR ? 3 : code == EXIT_REFUSED ? 2 : code == EXIT_WAITING ? 1 : 0;
+}
+
 void batch_note(batch *b, int code)
 {
-	if (code == EXIT_ERROR || (code == EXIT_WAITING && b->worst == EXIT_OK))
+	if (weight(code) > weight(b->worst))
 		b->worst = code;
 }
 

@@ -42,7 +42,7 @@ static void print_help(void)
 	printf("arbiter %s: a policy review console\n\n", ARBITER_VERSION);
 	printf("usage: arbiter [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		printf("  %-14s %s\n", commands[i]->name, commands[i]->summary);
+		printf("  %-18s %s\n", commands[i]->name, commands[i]->summary);
 	printf("\nexit codes: 0 done or allowed, 1 error, 2 usage, 3 awaiting review, 4 refused\n");
 	printf("arbiter COMMAND --help shows a command's options; man arbiter has the rest.\n");
 }
@@ -50,6 +50,11 @@ static void print_help(void)
 void print_command_help(const command *c)
 {
 	printf("usage: arbiter %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	if (c->options == NULL || c->options[0] == NULL)
+		return;
+	printf("\noptions: ");
+	for (const char *const *o = c->options; *o; o++)
+		printf("%s%s", *o, o[1] ? ", " : "\n");
 }
 
 int main(int argc, char **argv)

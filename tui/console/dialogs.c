@@ -10,9 +10,9 @@
  * except the code, which is cleared: it must be fresh. The code field shows
  * bullets only, and the code is wiped from memory after each try.
  *
- * Deciding goes through the same data-layer calls as the command line
- * (decision_check, code_verify, decision_record in one write transaction),
- * so the console enforces exactly the same rules.
+ * Deciding and signing in are the operations the command line calls
+ * (op_decide, op_signin in data/ops_decide.c): the dialogs only collect the
+ * input, so the console enforces exactly the same rules.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -266,66 +266,28 @@ static const char *code_of(const dialog *d)
 	return NULL;
 }
 
-/* One try at a decision: check, code, record, in one transaction. Returns
- * 1 decided, 0 refused (d->error says why), -1 error. */
-static int try_decide(console *c, dialog *d, decision_req *q, int64_t id, bool with_code,
-    decision_plan *plan)
+/* One try at a decision: op_decide, the command line's own operation.
+ * Returns 1 decided (message set), 0 refused (d->error says why), -1 error. */
+static int try_decide(console *c, dialog *d, decide_request *q, int64_t id, bool with_code,
+    char *message, size_t len)
 {
-	q->reviewer = c->user;
-	if (!store_begin(c->s)) {
-		snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
-		return -1;
+	q->auth = (op_auth){ .actor = c->user, .code = with_code ? code_of(d) : NULL,
+		.session = console_session_live(c) };
+	q->ids = &id;
+	q->nids = 1;
+	static decide_result r;
+	outcome o = op_decide(c->s, &c->cfg, q, &r);
+	if (o == OUT_OK || o == OUT_WAITING) {
+		snprintf(message, len, "%s", r.items[0].message);
+		return 1;
 	}
-	/* everything the dialog assumed when it opened is checked again, under
-	 * the write lock: the policy files, the reviewer, the session */
-	integrity in;
-	reviewer r;
-	int known = reviewer_get(c->s, c->user, &r);
-	const char *refusal = NULL;
-	if (!integrity_check_loaded(c->s, NULL, &c->cfg, &in) || in.tampered)
-		refusal = "the policy files differ from the pinned version (or cannot be checked): no "
-		    "decision is accepted";
-	else if (known != 1 || r.disabled)
-		refusal = "you are no longer an enabled reviewer";
-	else if (!with_code && !console_session_live(c))
-		refusal = "your session has ended: Esc, then sign in again (s) or reopen the dialog";
-	if (refusal != NULL) {
-		store_rollback(c->s);
-		snprintf(d->error, sizeof d->error, "%s", refusal);
-		return 0;
-	}
-	q->reviewer_admin = r.admin;
-	char why[512];
-	int rc = decision_check(c->s, &c->cfg, id, q, plan, why, sizeof why);
-	if (rc != DECIDE_OK) {
-		store_rollback(c->s);
-		snprintf(d->error, sizeof d->error, "%s", rc == DECIDE_REFUSED ? why : store_errmsg(c->s));
-		return rc == DECIDE_REFUSED ? 0 : -1;
-	}
-	if (with_code) {
-		code_check cc;
-		int v = code_verify(c->s, &c->cfg, c->user, code_of(d), &cc);
-		if (v != CODE_OK) {
-			if (v == CODE_ERROR) {
-				snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
-				store_rollback(c->s);
-				return -1;
-			}
-			if (!store_commit(c->s)) {      /* the refusal is audited and counts */
-				snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
-				store_rollback(c->s);
-				return -1;
-			}
-			snprintf(d->error, sizeof d->error, "code refused: %s", cc.why);
-			return 0;
-		}
-	}
-	if (!decision_record(c->s, q, plan) || !store_commit(c->s)) {
-		snprintf(d->error, sizeof d->error, "%s", store_errmsg(c->s));
-		store_rollback(c->s);
-		return -1;
-	}
-	return 1;
+	if (r.reply.code_needed)
+		snprintf(d->error, sizeof d->error, "your session has ended: Esc, then sign in again "
+		    "(s) or reopen the dialog");
+	else
+		snprintf(d->error, sizeof d->error, "%s", r.n > 0 && !r.call_refused ?
+		    r.items[0].message : r.reply.message);
+	return outcome_exit(o) == EXIT_ERROR ? -1 : 0;
 }
 
 /* The findings of id with the given effect, as intro lines. */
@@ -349,8 +311,8 @@ static int list_findings(console *c, dialog *d, arena *a, int64_t id, const char
 	return n;
 }
 
-static bool decide_loop(console *c, dialog *d, decision_req *q, int64_t id, bool with_code,
-    bool (*fill)(dialog *d, decision_req *q))
+static bool decide_loop(console *c, dialog *d, decide_request *q, int64_t id, bool with_code,
+    bool (*fill)(dialog *d, decide_request *q))
 {
 	for (;;) {
 		if (!run_dialog(c, d)) {
@@ -362,18 +324,11 @@ static bool decide_loop(console *c, dialog *d, decision_req *q, int64_t id, bool
 			wipe_code(d);
 			continue;
 		}
-		decision_plan plan;
-		int rc = try_decide(c, d, q, id, with_code, &plan);
+		char done[512];
+		int rc = try_decide(c, d, q, id, with_code, done, sizeof done);
 		wipe_code(d);
 		if (rc == 1) {
-			if (strcmp(q->kind, "override") == 0 && !plan.complete)
-				console_message(c, MSG_INFO, "submission %lld: override %d of %d recorded; it "
-				    "needs a second, different reviewer", (long long)id, plan.given,
-				    plan.approvals);
-			else
-				console_message(c, MSG_INFO, "submission %lld %s by %s", (long long)id,
-				    strcmp(q->kind, "approve") == 0 ? "approved" :
-				    strcmp(q->kind, "reject") == 0 ? "rejected" : "overridden", c->user);
+			console_message(c, MSG_INFO, "%s", done);
 			if (with_code) {
 				c->signed_in = true;    /* a good code is a sign-in too */
 				c->last_activity_ms = now_ms();
@@ -383,16 +338,13 @@ static bool decide_loop(console *c, dialog *d, decision_req *q, int64_t id, bool
 	}
 }
 
-/* Overrides always ask for a fresh code; approving and rejecting ask for one
- * unless the reviewer signed in (s, or a code given in an earlier dialog)
- * within review.session_idle, or review.approve_requires_code is false. */
+/* Whether the dialog asks for a code: the operation's own rule. */
 static bool needs_code(console *c, const char *kind)
 {
-	return strcmp(kind, "override") == 0 || (c->cfg.approve_requires_code &&
-	    !console_session_live(c));
+	return op_decide_needs_code(&c->cfg, kind, console_session_live(c));
 }
 
-static bool fill_approve(dialog *d, decision_req *q)
+static bool fill_approve(dialog *d, decide_request *q)
 {
 	q->ack = d->f[0].type == F_CHECK && d->f[0].checked;
 	const char *note = d->f[0].type == F_CHECK ? d->f[1].text : d->f[0].text;
@@ -421,13 +373,13 @@ bool dialog_approve(console *c, int64_t id)
 	bool code = needs_code(c, "approve");
 	if (code)
 		d.f[d.n++] = (field){ .type = F_CODE, .label = "TOTP code" };
-	decision_req q = { .kind = "approve" };
+	decide_request q = { .kind = "approve" };
 	bool ok = decide_loop(c, &d, &q, id, code, fill_approve);
 	arena_free(a);
 	return ok;
 }
 
-static bool fill_reject(dialog *d, decision_req *q)
+static bool fill_reject(dialog *d, decide_request *q)
 {
 	q->text = d->f[0].text;
 	if (q->text[0] == '\0') {
@@ -447,13 +399,13 @@ bool dialog_reject(console *c, int64_t id)
 	bool code = needs_code(c, "reject");
 	if (code)
 		d.f[d.n++] = (field){ .type = F_CODE, .label = "TOTP code" };
-	decision_req q = { .kind = "reject" };
+	decide_request q = { .kind = "reject" };
 	bool ok = decide_loop(c, &d, &q, id, code, fill_reject);
 	arena_free(a);
 	return ok;
 }
 
-static bool fill_override(dialog *d, decision_req *q)
+static bool fill_override(dialog *d, decide_request *q)
 {
 	q->text = d->f[0].text;
 	q->expires_s = 0;
@@ -481,7 +433,7 @@ bool dialog_override(console *c, int64_t id)
 		.min_chars = c->cfg.justification_min_chars };
 	d.f[d.n++] = (field){ .type = F_TEXT, .label = "Expires after" };
 	d.f[d.n++] = (field){ .type = F_CODE, .label = "TOTP code (a fresh one)" };
-	decision_req q = { .kind = "override" };
+	decide_request q = { .kind = "override" };
 	bool ok = decide_loop(c, &d, &q, id, true, fill_override);
 	arena_free(a);
 	return ok;
@@ -504,25 +456,13 @@ bool dialog_signin(console *c)
 			wipe_code(&d);
 			return false;
 		}
-		code_check cc;
-		int v = CODE_ERROR;
-		if (store_begin(c->s)) {
-			v = code_verify(c->s, &c->cfg, c->user, d.f[0].text, &cc);
-			json_t *det = json_pack("{s:s}", "via", "console");
-			bool ok = v == CODE_OK ? audit_append(c->s, c->user, "session.signin", c->user, det) :
-			    v != CODE_ERROR;
-			json_decref(det);
-			if (ok && store_commit(c->s)) {
-				if (v == CODE_OK)
-					break;
-			} else {
-				v = CODE_ERROR;
-			}
-			store_rollback(c->s);
-		}
+		op_auth auth = { .actor = c->user, .code = d.f[0].text };
+		op_reply r;
+		outcome o = op_signin(c->s, &c->cfg, &auth, "console", &r);
 		wipe_code(&d);
-		snprintf(d.error, sizeof d.error, "%s%s", v == CODE_ERROR ? "" : "code refused: ",
-		    v == CODE_ERROR ? store_errmsg(c->s) : cc.why);
+		if (o == OUT_OK)
+			break;
+		snprintf(d.error, sizeof d.error, "%s", r.message);
 	}
 	wipe_code(&d);
 	c->signed_in = true;

@@ -1,0 +1,182 @@
+/*
+ * ops.h: the operations layer, what every front end calls.
+ *
+ * Every state change a user can make is one function here. It runs one
+ * transaction holding the change and its audit event, writes nothing to
+ * stdout or stderr, and returns one outcome of PRODUCT.md section 7 with a
+ * message the front end can show as it is. The CLI maps the outcome to an
+ * exit code, the console to its message line, the server to an HTTP status,
+ * each through the one table of outcome.c; none of them opens a transaction.
+ *
+ * Codes: an operation that needs the actor's TOTP code verifies it inside its
+ * own write transaction, after checking everything that could refuse the
+ * change, so a change that cannot be made never uses up a code. A refused
+ * code is recorded (and audited) before the answer. The front end only
+ * collects the code: when an operation needs one and none was given, it
+ * answers OUT_UNAUTHENTICATED with code_needed set, and the front end asks
+ * for it (a prompt, a dialog field) and calls again.
+ */
+#ifndef ARBITER_OPS_H
+#define ARBITER_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* ---- outcome.c: the outcomes and the statuses, in one table each ---- */
+typedef enum outcome {
+	OUT_OK, OUT_WAITING, OUT_REFUSED, OUT_BAD_INPUT, OUT_NOT_FOUND, OUT_CONFLICT, OUT_BUSY,
+	OUT_IO_ERROR, OUT_RATE_LIMITED, OUT_UNAUTHENTICATED, OUT_NOT_PERMITTED,
+	OUT_ALREADY_DECIDED, OUT_WRONG_STATE, OUT_CODE_REFUSED, OUT_LOCKED_OUT, OUT_TAMPERED,
+	OUT__COUNT
+} outcome;
+typedef struct outcome_info {
+	const char *name;       /* "code_refused": the API's error code */
+	int exit_code;          /* 0 done, 1 error, 3 waiting, 4 refused */
+	int http_status;
+	const char *message;    /* the default message */
+} outcome_info;
+const outcome_info *outcome_of(outcome o);
+int outcome_exit(outcome o);
+/* What a submission of status st (ST_*) reports: OUT_OK (it may proceed),
+ * OUT_WAITING (pending, blocked) or OUT_REFUSED (rejected, expired). */
+outcome status_outcome(int st);
+/* Whether st is final: no reviewer decision can change it. */
+bool status_final(int st);
+/* ST_* of a status name ("expired" included); -1 when it is none. */
+int status_parse(const char *name);
+/* The exit code of a status name as a command reporting it exits (an
+ * unknown name: refused). */
+int status_name_exit(const char *name);
+
+/* Every operation's answer besides its own result. */
+typedef struct op_reply {
+	outcome out;
+	char message[512];
+	bool code_needed;       /* OUT_UNAUTHENTICATED: call again with a code */
+	bool code_accepted;     /* a code was given and accepted (a sign-in too) */
+} op_reply;
+
+/* Who acts and what proves it. */
+typedef struct op_auth {
+	const char *actor;
+	const char *code;       /* the actor's TOTP code; NULL: none given */
+	bool session;           /* signed in within review.session_idle (console) */
+} op_auth;
+
+/* ---- ops_submit.c: storing submissions, one by one or in batches ---- */
+typedef struct stored {
+	int64_t id;
+	bool existing;          /* an identical earlier submission with the same ref */
+	strbuf details;         /* a new one's audit event details; reused, the caller frees it */
+} stored;
+/* A writer of many submissions: they share transactions of up to
+ * SUBMIT_BATCH_MAX documents or SUBMIT_BATCH_MS of work, so that a batch
+ * commits once; a refused document writes nothing and the batch goes on.
+ * Nothing is reported stored before its commit. */
+enum { SUBMIT_BATCH_MAX = 1000, SUBMIT_BATCH_MS = 100 };
+typedef struct submit_batch {
+	store *s;
+	const policy_set *ps;
+	const eval_options *opts;
+	int version;                    /* the policy version that evaluates */
+	const char *actor;
+	int pending;                    /* new submissions in the open transaction */
+	int handled;                    /* documents handled in it, stored or not */
+	int64_t started;                /* when it began, ms */
+} submit_batch;
+typedef struct submit_reply {
+	op_reply reply;
+	int lost;                       /* earlier submissions of the batch that a failure
+	                                 * rolled back with the transaction (not stored) */
+} submit_reply;
+/* Evaluates and stores sub in the batch's open transaction (opening one when
+ * none is). OUT_OK: stored, or out->existing; else the document is refused
+ * (OUT_BAD_INPUT, OUT_CONFLICT for a ref with other content) or the store
+ * failed; r->lost says what else went. */
+outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_result *r,
+    stored *out, submit_reply *rep);
+/* Whether the open transaction has grown enough to commit now. */
+bool op_submit_due(const submit_batch *b);
+/* Commits the open transaction, if any. A failure: rep->lost were not stored. */
+outcome op_submit_commit(submit_batch *b, submit_reply *rep);
+
+/* ---- ops_decide.c: approve, reject, override (PRODUCT.md section 4) ---- */
+enum { OP_MAX_IDS = 256 };
+typedef struct decide_request {
+	const char *kind;               /* "approve", "reject" or "override" */
+	op_auth auth;
+	bool ack;                       /* approve: warnings acknowledged */
+	const char *text;               /* the note, reason or justification */
+	int64_t expires_s;              /* override: asked duration; 0 the default */
+	const int64_t *ids;             /* distinct ids, at most OP_MAX_IDS */
+	int nids;
+} decide_request;
+typedef struct decided_item {
+	int64_t id;
+	outcome out;                    /* OUT_OK decided, OUT_WAITING a partial override */
+	char message[512];              /* what happened, or why it was refused */
+	int given, approvals;           /* override: approvals with this one, needed */
+	int64_t expires_ms;             /* override */
+} decided_item;
+typedef struct decide_result {
+	op_reply reply;                 /* a refusal of the whole call, or the worst of items */
+	bool call_refused;              /* the refusal is the call's, not an id's */
+	bool actor_refused;             /* the actor may not decide at all */
+	int n;
+	decided_item items[OP_MAX_IDS];      /* one per id, in the order given */
+} decide_result;
+/* Decides every id that may be decided, with one code, in one transaction:
+ * the policy files against the pin, the actor, each id, then the code, then
+ * the decisions and their events. cfg: the settings the caller read. */
+outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide_result *r);
+
+/* Whether a decision of kind needs a code: an override always; approve and
+ * reject unless review.approve_requires_code is off or a session is live. */
+bool op_decide_needs_code(const settings *cfg, const char *kind, bool session);
+
+/* Verifies the actor's code and audits session.signin (details: via, e.g.
+ * "console"): a sign-in. */
+outcome op_signin(store *s, const settings *cfg, const op_auth *auth, const char *via,
+    op_reply *r);
+
+/* ---- ops_reviewer.c: enrolling and disabling reviewers ---- */
+typedef struct reviewer_added {
+	op_reply reply;
+	unsigned char key[REVIEWER_KEY_BYTES];  /* the new secret: show once, then wipe */
+} reviewer_added;
+/* Enrols name. The first reviewer of a store must be an admin and needs no
+ * code; after that the actor must be an enabled admin with their code. */
+outcome op_reviewer_add(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    bool admin, reviewer_added *r);
+/* Disables name and removes their secret (an admin, with code); never the
+ * last enabled admin. */
+outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    op_reply *r);
+
+/* ---- ops_policy.c: pinning the policy set (PRODUCT.md section 5) ---- */
+typedef struct policy_pinned {
+	op_reply reply;
+	int version, was;               /* the new version and the one before */
+	char what[768];                 /* what differed */
+} policy_pinned;
+/* Records the policy files (and config.yaml) as they are now as the next
+ * version: an enabled admin, with code and a justification of at least
+ * review.justification_min_chars. OUT_OK with version 0: nothing to pin. */
+outcome op_policy_pin(store *s, const settings *cfg, const op_auth *auth,
+    const char *justification, policy_pinned *r);
+
+/* Evaluates submission id (pending or blocked) again under ps, the pinned
+ * set as the caller read it, with its submission.reevaluate event. */
+typedef struct reevaluated {
+	op_reply reply;                 /* OUT_OK allowed now, OUT_WAITING still waits */
+	char before[16];
+	int after;                      /* ST_* */
+	int version;
+	eval_result result;
+} reevaluated;
+outcome op_reevaluate(store *s, const settings *cfg, const policy_set *ps, const char *actor,
+    int64_t id, reevaluated *r);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * ops_decide.c: approve, reject and override, and the console's sign-in.
+ *
+ * The one place a decision happens, for the CLI, the console and the server
+ * alike. Everything runs in one write transaction, in this order: the policy
+ * files against the pin (no decision while they differ), the actor (an
+ * enabled reviewer), each submission (decision_check), then the code, then
+ * the decisions and their events. An id that cannot be decided is reported
+ * and the others go on; when none can be, no code is used up. One code covers
+ * every id of the call. Approving and rejecting need no code within a live
+ * session (review.session_idle) or when review.approve_requires_code is off;
+ * an override always needs a fresh one.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+bool op_decide_needs_code(const settings *cfg, const char *kind, bool session)
+{
+	return strcmp(kind, "override") == 0 || (cfg->approve_requires_code && !session);
+}
+
+static void describe(const decide_request *q, const decision_plan *p, decided_item *it)
+{
+	it->given = p->given;
+	it->approvals = p->approvals;
+	it->expires_ms = p->expires_ms;
+	if (strcmp(q->kind, "override") != 0) {
+		snprintf(it->message, sizeof it->message, "submission %lld %s by %s", (long long)p->id,
+		    strcmp(q->kind, "approve") == 0 ? "approved" : "rejected", q->auth.actor);
+	} else if (!p->complete) {
+		it->out = OUT_WAITING;
+		snprintf(it->message, sizeof it->message, "submission %lld: override %d of %d recorded "
+		    "by %s; it needs a second, different reviewer",
+		    (long long)p->id, p->given, p->approvals, q->auth.actor);
+	} else {
+		char until[32];
+		format_time(p->expires_ms, until);
+		snprintf(it->message, sizeof it->message, "submission %lld overridden by %s until %s",
+		    (long long)p->id, q->auth.actor, until);
+	}
+}
+
+/* After a refusal of the code or a failure: the ids that passed their checks
+ * were not decided either. */
+static outcome undecided(decide_result *r)
+{
+	r->call_refused = true;
+	for (int i = 0; i < r->n; i++)
+		if (r->items[i].out == OUT_OK || r->items[i].out == OUT_WAITING) {
+			r->items[i].out = r->reply.out;
+			snprintf(r->items[i].message, sizeof r->items[i].message, "submission %lld: "
+			    "nothing was decided", (long long)r->items[i].id);
+		}
+	return r->reply.out;
+}
+
+outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide_result *r)
+{
+	memset(r, 0, sizeof *r);
+	op_reply *rep = &r->reply;
+	if (q->nids <= 0 || q->nids > OP_MAX_IDS)
+		return op_say(rep, OUT_BAD_INPUT, "between 1 and %d submission ids", OP_MAX_IDS);
+	if (op_begin(s, rep) != OUT_OK)
+		return rep->out;
+	integrity in;
+	if (!integrity_check_loaded(s, NULL, cfg, &in))
+		return op_failed(s, rep);
+	if (in.tampered) {
+		store_rollback(s);
+		return op_say(rep, OUT_TAMPERED, "no decision is accepted while the policy files differ "
+		    "from the pinned version");
+	}
+	reviewer who;
+	if (op_actor(s, q->auth.actor, false, NULL, &who, rep) != OUT_OK) {
+		r->actor_refused = rep->out == OUT_NOT_PERMITTED;
+		return rep->out;
+	}
+	decision_req dq = { .kind = q->kind, .reviewer = q->auth.actor, .reviewer_admin = who.admin,
+		.ack = q->ack, .text = q->text, .expires_s = q->expires_s };
+	static decision_plan plans[OP_MAX_IDS];
+	int ok = 0;
+	outcome worst = OUT_OK;
+	r->n = q->nids;
+	for (int i = 0; i < q->nids; i++) {
+		decided_item *it = &r->items[i];
+		it->id = q->ids[i];
+		it->out = decision_check(s, cfg, q->ids[i], &dq, &plans[i], it->message,
+		    sizeof it->message);
+		if (it->out == OUT_IO_ERROR)
+			return op_failed(s, rep);
+		if (it->out == OUT_OK)
+			ok++;
+		else if (worst == OUT_OK)
+			worst = it->out;
+	}
+	if (ok == 0) {
+		store_rollback(s);
+		return op_say(rep, worst, "nothing was decided");
+	}
+	if (op_decide_needs_code(cfg, q->kind, q->auth.session) && op_code(s, cfg, &q->auth, rep, NULL) != OUT_OK)
+		return undecided(r);
+	bool partial = false;
+	for (int i = 0; i < q->nids; i++) {
+		if (r->items[i].out != OUT_OK)
+			continue;
+		if (!decision_record(s, &dq, &plans[i])) {
+			op_failed(s, rep);
+			snprintf(rep->message, sizeof rep->message, "%.400s; nothing was decided", s->err);
+			return undecided(r);
+		}
+		describe(q, &plans[i], &r->items[i]);
+		partial |= r->items[i].out == OUT_WAITING;
+	}
+	rep->out = worst != OUT_OK ? worst : partial ? OUT_WAITING : OUT_OK;
+	if (!store_commit(s)) {
+		op_failed(s, rep);
+		snprintf(rep->message, sizeof rep->message, "%.400s; nothing was decided", s->err);
+		return undecided(r);
+	}
+	return rep->out;
+}
+
+outcome op_signin(store *s, const settings *cfg, const op_auth *auth, const char *via,
+    op_reply *r)
+{
+	if (op_begin(s, r) != OUT_OK)
+		return r->out;
+	if (op_code(s, cfg, auth, r, NULL) != OUT_OK)
+		return r->out;
+	json_t *d = json_pack("{s:s}", "via", via);
+	bool ok = audit_append(s, auth->actor, "session.signin", auth->actor, d);
+	json_decref(d);
+	if (!ok)
+		return op_failed(s, r);
+	op_say(r, OUT_OK, "signed in as %s", auth->actor);
+	return op_commit(s, r);
+}
