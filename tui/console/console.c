@@ -20,6 +20,7 @@
 #include <wchar.h>
 
 #include "console.h"
+#include "listview.h"
 
 enum { MIN_COLS = 80, MIN_ROWS = 24, POLL_MS = 250, INTEGRITY_MS = 3000 };
 
@@ -57,19 +58,6 @@ static void screen_free(screen *sc)
 	else
 		free(sc->state);
 	free(sc);
-}
-
-void list_mouse(console *c, screen *sc, const list_mouse_ev *ev)
-{
-	for (int i = 0; i < 3 && ev->wheel != 0; i++)
-		(ev->wheel > 0 ? ev->down : ev->up)(c, sc);
-	int row = ev->y - ev->first_row;
-	if (ev->wheel != 0 || !ev->click || row < 0 || row >= ev->n)
-		return;
-	if (*ev->sel == row)
-		ev->open(c, sc);        /* a click on the selected row opens it */
-	else
-		*ev->sel = row;
 }
 
 void console_pop(console *c)
@@ -308,7 +296,7 @@ static const key_binding *find_key(const key_binding *keys, int ch)
 static void handle_mouse(console *c)
 {
 	MEVENT ev;
-	if (getmouse(&ev) != OK || c->top->mouse == NULL)
+	if (getmouse(&ev) != OK || (c->top->list == NULL && c->top->mouse == NULL))
 		return;
 	int wheel = (ev.bstate & BUTTON4_PRESSED) ? -1 :
 #ifdef BUTTON5_PRESSED
@@ -316,7 +304,10 @@ static void handle_mouse(console *c)
 #endif
 	    0;
 	bool click = (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) != 0;
-	c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
+	if (c->top->list != NULL)
+		list_mouse(c, c->top, ev.y, click, wheel);
+	else
+		c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
 }
 
 static void key_help(console *c, screen *sc) { console_push(c, help_screen(c, sc)); }
