@@ -41,6 +41,7 @@ struct screen {
 	void *state;
 	list_view *list;                /* a list screen's rows (listview.h); the mouse goes there */
 	int cursor_y;                   /* the selected row's line, for the hardware cursor */
+	int64_t redraw_at;              /* when what is drawn goes stale (an age); 0: never */
 	screen *below;
 };
 
@@ -73,6 +74,8 @@ extern const key_binding console_keys[];
 void console_message(console *c, int kind, const char *fmt, ...) ATTR_PRINTF(3, 4);
 void console_push(console *c, screen *sc);
 void console_pop(console *c);
+/* While drawing: what sc shows reads differently from time when (ms). */
+void console_redraw_at(screen *sc, int64_t when);
 /* Re-reads counts, integrity and the top screen's data. */
 void console_reload(console *c);
 /* Colour attribute of a severity or status word, or A_BOLD without colour. */

@@ -250,19 +250,24 @@ static const key_binding keys[] = {
 	{ 0, 0, NULL, NULL, NULL, false },
 };
 
-static void age(int64_t ms, char out[24])
+/* The age of a row created at ms, in its largest unit; returns when it next
+ * reads differently, so that an idle console redraws only then. */
+static int64_t age(int64_t ms, char out[24])
 {
-	int64_t s = (now_ms() - ms) / 1000;
+	int64_t s = (now_ms() - ms) / 1000, unit;
 	if (s < 0)
 		s = 0;
 	if (s < 60)
-		snprintf(out, 24, "%llds", (long long)s);
+		unit = 1;
 	else if (s < 3600)
-		snprintf(out, 24, "%lldm", (long long)s / 60);
+		unit = 60;
 	else if (s < 86400 * 2)
-		snprintf(out, 24, "%lldh", (long long)s / 3600);
+		unit = 3600;
 	else
-		snprintf(out, 24, "%lldd", (long long)s / 86400);
+		unit = 86400;
+	snprintf(out, 24, "%lld%c", (long long)(s / unit), unit == 1 ? 's' : unit == 60 ? 'm' :
+	    unit == 3600 ? 'h' : 'd');
+	return ms + (s / unit + 1) * unit * 1000;
 }
 
 static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
@@ -273,8 +278,7 @@ static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 		title_w = 10;
 	char id[24], ag[24];
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
-	(void)sc;
-	age(r->created_ms, ag);
+	console_redraw_at(sc, age(r->created_ms, ag));
 	int x = 0;
 	put_clipped(y, x, id, 6); x += 7;
 	put_clipped(y, x, r->kind, 8); x += 9;
