@@ -68,6 +68,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/support.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
+# The console's list widget alone, curses drawing to /dev/null; the test
+# stands in for console.c's message line and prompt.
+$(BUILD)/tests/test_listview: tests/unit/test_listview.c $(BUILD)/tui/console/listview.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)

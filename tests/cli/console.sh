@@ -151,7 +151,14 @@ shows "submission [0-9]+ overridden by tester" "the other admin completes the ov
 keys Escape
 shows 'Waiting, 2[0-9]' "back on the queue"
 printf 'action: code.modify\nsubmitter: live-agent\ntitle: arrived while the console was open\nfiles:\n  - {path: build/x.o, op: delete}\n' > "$T/live.yaml"
+# no key is pressed until the header counts it: the console polls the store
+waiting=$(screen | sed -n 's/^ Waiting, \([0-9]*\).*/\1/p')
 "$ARBITER" submit "$T/live.yaml" > /dev/null
+t0=$(date +%s%N)
+if shows "^ Waiting, $((waiting + 1))[ ,]" "a submission from another process is counted without a key press"; then
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$ms" -le 2000 ] && pass "it is counted within 2 s (${ms} ms)" || fail "it took ${ms} ms to be counted (more than 2 s)"
+fi
 keys G
 shows 'arrived while the.* live-agent' "a submission from another process appears without reloading"
 keys A
@@ -176,6 +183,30 @@ shows 'Waiting, [0-9]+' "back at 100x30 the queue is drawn again"
 keys q
 shows 'EXIT=0' "quit"
 [ ! -s "$T/console.err" ] && pass "nothing was written to stderr under curses (nor by the sanitizers)" || fail "stderr: $(head -3 "$T/console.err")"
+
+# --- idle: an open console sleeps ---
+# A few hundred more submissions, then 20 s with no key and no change: the
+# console polls the store 4 times a second and re-checks the policy files
+# every 3 s, but draws nothing, so it must use well under 1% of a core.
+for i in $(seq 300); do
+	printf '{"action":"code.modify","submitter":"bulk-%d","title":"bulk %d","files":[{"path":"src/f%d.c","op":"delete"}]}\n' \
+		$((i % 7)) "$i" "$i"
+done > "$T/bulk.jsonl"
+"$ARBITER" submit --jsonl "$T/bulk.jsonl" > /dev/null 2>&1
+start -- --as tester tui
+shows 'Waiting, [0-9]{3}' "the console opens on a store of a few hundred submissions"
+pid=$(pgrep -x -P "$($TM display-message -p -t c '#{pane_pid}')" arbiter)
+cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }   # utime + stime, in ticks
+sleep 1
+before=$(cpu)
+sleep 20
+ticks=$(( $(cpu) - before ))
+hz=$(getconf CLK_TCK)
+# 1% of a core over 20 s is 0.2 s
+[ $((ticks * 1000 / hz)) -lt 200 ] && pass "an idle console used $((ticks * 1000 / hz)) ms of CPU in 20 s (under 1%)" \
+	|| fail "an idle console used $((ticks * 1000 / hz)) ms of CPU in 20 s (1% is 200 ms)"
+keys q
+shows 'EXIT=0' "quit after idling"
 
 # --- a fatal signal restores the terminal ---
 start -- --as tester tui

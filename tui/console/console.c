@@ -1,14 +1,19 @@
 /*
  * console.c: arbiter tui: the curses main loop, header, footer, keys.
  *
- * The loop waits for a key at most 250 ms; between keys it polls SQLite's
- * data_version, so submissions and decisions made by other processes appear
- * within a second without a key press, and it re-checks the policy files'
- * integrity every few seconds. Every frame is drawn whole: the header (store,
- * reviewer, policy version and integrity, counts), a red banner while the
- * policies are tampered, the top screen's body, and the footer (its keys and
- * the message line). The terminal is restored on every exit, including fatal
- * signals; below 80x24 the console says so instead of drawing.
+ * The loop draws only when something changed: a key, a resize, new data, a
+ * change of integrity, or the time when something drawn reads differently
+ * (a row's age, the end of an idle session). Otherwise it sleeps in getch,
+ * waking every 250 ms to poll SQLite's data_version (which reads no
+ * table), so submissions and decisions made by other processes appear
+ * within a second without a key press, and every few seconds to re-check
+ * the policy files' integrity. An idle console costs a few system calls a
+ * second. A frame is drawn whole (curses sends the terminal only what
+ * differs): the header (store, reviewer, policy version and integrity,
+ * counts), a red banner while the policies are tampered, the top screen's
+ * body, and the footer (its keys and the message line). The terminal is
+ * restored on every exit, including fatal signals; below 80x24 the console
+ * says so instead of drawing.
  */
 #include <locale.h>
 #include <signal.h>
@@ -20,6 +25,7 @@
 #include <wchar.h>
 
 #include "console.h"
+#include "listview.h"
 
 enum { MIN_COLS = 80, MIN_ROWS = 24, POLL_MS = 250, INTEGRITY_MS = 3000 };
 
@@ -59,17 +65,10 @@ static void screen_free(screen *sc)
 	free(sc);
 }
 
-void list_mouse(console *c, screen *sc, const list_mouse_ev *ev)
+void console_redraw_at(screen *sc, int64_t when)
 {
-	for (int i = 0; i < 3 && ev->wheel != 0; i++)
-		(ev->wheel > 0 ? ev->down : ev->up)(c, sc);
-	int row = ev->y - ev->first_row;
-	if (ev->wheel != 0 || !ev->click || row < 0 || row >= ev->n)
-		return;
-	if (*ev->sel == row)
-		ev->open(c, sc);        /* a click on the selected row opens it */
-	else
-		*ev->sel = row;
+	if (sc->redraw_at == 0 || when < sc->redraw_at)
+		sc->redraw_at = when;
 }
 
 void console_pop(console *c)
@@ -193,6 +192,33 @@ void console_reload(console *c)
 		c->top->reload(c, c->top);
 }
 
+/* Learns of what changed elsewhere: new data, cheaply (PRAGMA data_version
+ * reads no table), and every INTEGRITY_MS the policy files. Returns whether
+ * the screen may now differ. */
+static bool poll_store(console *c)
+{
+	int64_t v;
+	if (store_data_version(c->s, &v) && v != c->data_version) {
+		c->data_version = v;
+		console_reload(c);
+		return true;
+	}
+	if (now_ms() - c->last_integrity_ms <= INTEGRITY_MS)
+		return false;
+	integrity was = c->integ;
+	check_integrity(c);
+	return was.tampered != c->integ.tampered || was.version != c->integ.version ||
+	    strcmp(was.what, c->integ.what) != 0;
+}
+
+/* Whether what is on screen reads differently now without any change to
+ * the store: a row's age, or an idle session that has ended. */
+static bool stale(const console *c, int64_t now)
+{
+	return (c->top != NULL && c->top->redraw_at != 0 && now >= c->top->redraw_at) ||
+	    (c->signed_in && now - c->last_activity_ms > c->cfg.session_idle * 1000);
+}
+
 static void draw_header(console *c)
 {
 	attrset(c->colour ? COLOR_PAIR(PAIR_HEAD) : A_REVERSE);
@@ -286,6 +312,7 @@ static void draw(console *c)
 	draw_header(c);
 	int top = c->integ.tampered ? 2 : 1;
 	c->top->cursor_y = -1;
+	c->top->redraw_at = 0;
 	c->top->draw(c, c->top, top, c->rows - 2 - top);
 	draw_footer(c);
 	if (c->top->cursor_y >= 0) {
@@ -308,7 +335,7 @@ static const key_binding *find_key(const key_binding *keys, int ch)
 static void handle_mouse(console *c)
 {
 	MEVENT ev;
-	if (getmouse(&ev) != OK || c->top->mouse == NULL)
+	if (getmouse(&ev) != OK || (c->top->list == NULL && c->top->mouse == NULL))
 		return;
 	int wheel = (ev.bstate & BUTTON4_PRESSED) ? -1 :
 #ifdef BUTTON5_PRESSED
@@ -316,7 +343,10 @@ static void handle_mouse(console *c)
 #endif
 	    0;
 	bool click = (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) != 0;
-	c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
+	if (c->top->list != NULL)
+		list_mouse(c, c->top, ev.y, click, wheel);
+	else
+		c->top->mouse(c, c->top, ev.y, ev.x, click, wheel);
 }
 
 static void key_help(console *c, screen *sc) { console_push(c, help_screen(c, sc)); }
@@ -430,24 +460,26 @@ int console_run(const args *a)
 	store_data_version(c.s, &c.data_version);
 	console_push(&c, queue_screen(&c));
 	console_reload(&c);
+	bool dirty = true;
+	int64_t next_poll = now_ms() + POLL_MS;
 	while (!c.quit) {
-		draw(&c);
+		if (dirty)
+			draw(&c);
+		int64_t now = now_ms();
+		timeout(next_poll > now ? (int)(next_poll - now) : 0);
 		int ch = getch();
-		if (ch == ERR) {
-			int64_t v;
-			if (store_data_version(c.s, &v) && v != c.data_version) {
-				c.data_version = v;
-				console_reload(&c);
-			} else if (now_ms() - c.last_integrity_ms > INTEGRITY_MS) {
-				check_integrity(&c);
-			}
-			continue;
+		dirty = ch != ERR;
+		if (ch != ERR && ch != KEY_RESIZE) {
+			c.last_activity_ms = c.signed_in && console_session_live(&c) ? now_ms() :
+			    c.last_activity_ms;
+			dispatch(&c, ch);
 		}
-		if (ch == KEY_RESIZE)
-			continue;
-		c.last_activity_ms = c.signed_in && console_session_live(&c) ? now_ms() :
-		    c.last_activity_ms;
-		dispatch(&c, ch);
+		now = now_ms();
+		if (now >= next_poll) {
+			next_poll = now + POLL_MS;
+			dirty |= poll_store(&c);
+		}
+		dirty |= stale(&c, now);
 	}
 	endwin();
 	curses_on = 0;

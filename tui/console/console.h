@@ -19,6 +19,7 @@
 
 typedef struct console console;
 typedef struct screen screen;
+typedef struct list_view list_view;
 
 typedef struct key_binding {
 	int key;                        /* a curses key code; 0 ends the table */
@@ -33,11 +34,14 @@ struct screen {
 	const char *title;
 	void (*draw)(console *c, screen *sc, int top, int height);
 	void (*reload)(console *c, screen *sc);         /* the store changed */
+	/* the mouse on a screen without a list */
 	void (*mouse)(console *c, screen *sc, int y, int x, bool click, int wheel);
 	void (*destroy)(screen *sc);                    /* NULL: free(state) is enough */
 	const key_binding *keys;
 	void *state;
+	list_view *list;                /* a list screen's rows (listview.h); the mouse goes there */
 	int cursor_y;                   /* the selected row's line, for the hardware cursor */
+	int64_t redraw_at;              /* when what is drawn goes stale (an age); 0: never */
 	screen *below;
 };
 
@@ -67,21 +71,11 @@ struct console {
 
 /* console.c */
 extern const key_binding console_keys[];
-/* The mouse on a list of n rows from line first_row: the wheel moves the
- * selection three rows, a click selects a row, a click on the selected row
- * opens it. */
-typedef struct list_mouse_ev {
-	int y, first_row, n;
-	int *sel;
-	bool click;
-	int wheel;
-	void (*down)(console *c, screen *sc), (*up)(console *c, screen *sc);
-	void (*open)(console *c, screen *sc);
-} list_mouse_ev;
-void list_mouse(console *c, screen *sc, const list_mouse_ev *ev);
 void console_message(console *c, int kind, const char *fmt, ...) ATTR_PRINTF(3, 4);
 void console_push(console *c, screen *sc);
 void console_pop(console *c);
+/* While drawing: what sc shows reads differently from time when (ms). */
+void console_redraw_at(screen *sc, int64_t when);
 /* Re-reads counts, integrity and the top screen's data. */
 void console_reload(console *c);
 /* Colour attribute of a severity or status word, or A_BOLD without colour. */

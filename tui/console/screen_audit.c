@@ -2,10 +2,10 @@
  * screen_audit.c: the audit browser (A): the log newest first, one event in
  * full, and the state of the hash chain.
  *
- * As in the queue, only the visible rows are read: the screen remembers the
- * seq of its first row and reads one page beyond it (audit_page: keyset
- * paging on seq through the primary key, or the event and subject indexes),
- * so scrolling costs the same at the newest event and at the millionth.
+ * The same list as the queue's (listview.c), its pages read by seq
+ * (audit_page: keyset paging through the primary key, or the event and
+ * subject indexes), so scrolling costs the same at the newest event and at
+ * the millionth.
  * Filters on event, actor and submission (the event's subject) narrow the
  * pages; # jumps to a seq.
  *
@@ -30,9 +30,10 @@
 #include <wchar.h>
 
 #include "console.h"
+#include "listview.h"
 #include "textview.h"
 
-enum { MAX_ROWS = 512, AUTO_VERIFY = 20000, MAX_HELD_KEYS = 16 };
+enum { AUTO_VERIFY = 20000, MAX_HELD_KEYS = 16 };
 enum { CHAIN_UNKNOWN, CHAIN_VERIFYING, CHAIN_OK, CHAIN_TAMPERED, CHAIN_ERROR };
 
 typedef struct arow {
@@ -42,9 +43,8 @@ typedef struct arow {
 
 typedef struct audit_view {
 	char event[64], actor[128], subject[128];       /* filters; empty: any */
-	int64_t top_seq;        /* the first visible row; 0: the newest */
-	arow rows[MAX_ROWS];
-	int n, sel, height, body_top;
+	list_view list;
+	int body_top;
 	int64_t head;           /* the last seq */
 	int chain;
 	const char *busy;       /* while verifying: "verifying" or "exporting" */
@@ -130,10 +130,18 @@ static bool take(const audit_event *e, void *ctx)
 	return true;
 }
 
-/* Reads up to max matching rows beyond seq (exclusive; 0: from the end),
- * older (the list's direction) or newer. */
-static int fetch(console *c, const audit_view *av, int64_t seq, bool older, arow *out, int max)
+/* The list's source: the log newest first, so going forward is going older. */
+static bool newest_first(const void *ctx)
 {
+	(void)ctx;
+	return false;
+}
+
+static int fetch(console *c, void *ctx, int64_t seq, bool older, const char *search, void *out,
+    int max)
+{
+	(void)search;
+	const audit_view *av = ctx;
 	audit_cursor q = { .event = or_null(av->event), .actor = or_null(av->actor),
 		.subject = or_null(av->subject), .seq = seq, .older = older };
 	collect col = { out, 0, max };
@@ -142,24 +150,16 @@ static int fetch(console *c, const audit_view *av, int64_t seq, bool older, arow
 	return col.n;
 }
 
-static void load(console *c, audit_view *av)
+static int64_t key(const void *row)
 {
-	int max = av->height > 0 && av->height < MAX_ROWS ? av->height : MAX_ROWS;
-	/* seq < top + 1: the page starts at the top row itself */
-	av->n = fetch(c, av, av->top_seq ? av->top_seq + 1 : 0, true, av->rows, max);
-	if (av->n == 0 && av->top_seq != 0) {
-		av->top_seq = 0;
-		av->n = fetch(c, av, 0, true, av->rows, max);
-	}
-	if (av->sel >= av->n)
-		av->sel = av->n > 0 ? av->n - 1 : 0;
+	return ((const arow *)row)->seq;
 }
 
-static void scroll_to(console *c, audit_view *av, int64_t top, int sel)
+static const list_source source = { sizeof(arow), newest_first, fetch, key, NULL };
+
+static const arow *selected(const audit_view *av)
 {
-	av->top_seq = top;
-	av->sel = sel;
-	load(c, av);
+	return list_selected(&av->list);
 }
 
 /* ---- verification ---- */
@@ -253,11 +253,7 @@ static void verify(console *c, screen *sc)
 static void reload(console *c, screen *sc)
 {
 	audit_view *av = sc->state;
-	int64_t seq = av->n > 0 ? av->rows[av->sel].seq : 0;
-	load(c, av);
-	for (int i = 0; i < av->n; i++)
-		if (av->rows[i].seq == seq)
-			av->sel = i;
+	list_reload(c, &av->list);
 	if (!audit_last_seq(c->s, &av->head))
 		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
 	else if (av->head <= AUTO_VERIFY && av->chain != CHAIN_VERIFYING)
@@ -265,65 +261,6 @@ static void reload(console *c, screen *sc)
 }
 
 /* ---- moving ---- */
-
-static void down(console *c, screen *sc)
-{
-	audit_view *av = sc->state;
-	if (av->sel + 1 < av->n) {
-		av->sel++;
-		return;
-	}
-	arow next;
-	if (av->n > 1 && fetch(c, av, av->rows[av->n - 1].seq, true, &next, 1) == 1)
-		scroll_to(c, av, av->rows[1].seq, av->sel);
-}
-
-static void up(console *c, screen *sc)
-{
-	audit_view *av = sc->state;
-	if (av->sel > 0) {
-		av->sel--;
-		return;
-	}
-	arow prev;
-	if (av->n > 0 && fetch(c, av, av->rows[0].seq, false, &prev, 1) == 1)
-		scroll_to(c, av, prev.seq, 0);
-}
-
-static void page_down(console *c, screen *sc)
-{
-	audit_view *av = sc->state;
-	arow next;
-	if (av->n > 0 && fetch(c, av, av->rows[av->n - 1].seq, true, &next, 1) == 1)
-		scroll_to(c, av, next.seq, 0);
-	else
-		av->sel = av->n > 0 ? av->n - 1 : 0;
-}
-
-static arow behind[MAX_ROWS];   /* a page read the other way, to move back */
-
-static void page_up(console *c, screen *sc)
-{
-	audit_view *av = sc->state;
-	int n = av->n > 0 ? fetch(c, av, av->rows[0].seq, false, behind, av->height) : 0;
-	if (n > 0)
-		scroll_to(c, av, behind[n - 1].seq, 0);
-	else
-		av->sel = 0;
-}
-
-static void newest(console *c, screen *sc)
-{
-	scroll_to(c, sc->state, 0, 0);
-}
-
-static void oldest(console *c, screen *sc)
-{
-	audit_view *av = sc->state;
-	int n = fetch(c, av, 0, false, behind, av->height);
-	if (n > 0)
-		scroll_to(c, av, behind[n - 1].seq, n - 1);
-}
 
 static void go_to(console *c, screen *sc)
 {
@@ -339,11 +276,12 @@ static void go_to(console *c, screen *sc)
 		console_message(c, MSG_ERROR, "a seq is a number from 1, not \"%s\"", text);
 		return;
 	}
-	scroll_to(c, av, seq, 0);
-	if (av->n > 0 && av->rows[0].seq != seq)
+	list_scroll_to(c, &av->list, seq, 0);
+	const arow *first = list_row(&av->list, 0);
+	if (first != NULL && first->seq != seq)
 		console_message(c, MSG_INFO, "seq %lld is not shown%s: the nearest older event is %lld",
 		    seq, av->event[0] || av->actor[0] || av->subject[0] ? " with these filters" : "",
-		    (long long)av->rows[0].seq);
+		    (long long)first->seq);
 }
 
 /* ---- filters ---- */
@@ -365,7 +303,7 @@ static void describe_filters(console *c, const audit_view *av)
 	if (what[0] == '\0')
 		console_message(c, MSG_INFO, "no filters: every event");
 	else
-		console_message(c, MSG_INFO, "%s: %s; c clears the filters", av->n ? "showing" :
+		console_message(c, MSG_INFO, "%s: %s; c clears the filters", av->list.n ? "showing" :
 		    "no events match", what + 2);
 }
 
@@ -414,7 +352,7 @@ static void filter_event(console *c, screen *sc)
 	}
 	if (matches == 1)
 		snprintf(av->event, sizeof av->event, "%s", match);
-	scroll_to(c, av, 0, 0);
+	list_scroll_to(c, &av->list, 0, 0);
 	describe_filters(c, av);
 }
 
@@ -423,7 +361,7 @@ static void filter_actor(console *c, screen *sc)
 	audit_view *av = sc->state;
 	if (!ask(c, "actor (empty: any): ", av->actor, sizeof av->actor))
 		return;
-	scroll_to(c, av, 0, 0);
+	list_scroll_to(c, &av->list, 0, 0);
 	describe_filters(c, av);
 }
 
@@ -443,7 +381,7 @@ static void filter_subject(console *c, screen *sc)
 	} else if (key != av->subject) {
 		memmove(av->subject, key, strlen(key) + 1);
 	}
-	scroll_to(c, av, 0, 0);
+	list_scroll_to(c, &av->list, 0, 0);
 	describe_filters(c, av);
 }
 
@@ -451,7 +389,7 @@ static void clear_filters(console *c, screen *sc)
 {
 	audit_view *av = sc->state;
 	av->event[0] = av->actor[0] = av->subject[0] = '\0';
-	scroll_to(c, av, 0, 0);
+	list_scroll_to(c, &av->list, 0, 0);
 	describe_filters(c, av);
 }
 
@@ -714,12 +652,13 @@ static void build_detail(console *c, textview *t, void *arg)
 static void open_selected(console *c, screen *sc)
 {
 	audit_view *av = sc->state;
-	if (av->n == 0)
+	const arow *r = selected(av);
+	if (r == NULL)
 		return;
 	detail *d = malloc(sizeof *d);
 	if (d == NULL)
 		abort();
-	*d = (detail){ av->rows[av->sel].seq, av };
+	*d = (detail){ r->seq, av };
 	console_push(c, textview_screen(c, "audit event", build_detail, d, free));
 }
 
@@ -730,7 +669,7 @@ static void back(console *c, screen *sc)
 }
 
 static const key_binding keys[] = {
-	{ '\r', KEY_ENTER, "Enter", "details", open_selected, false },
+	{ '\r', KEY_ENTER, "Enter", "details", list_open, false },
 	{ 'e', 0, "e", "event filter", filter_event, false },
 	{ 'a', 0, "a", "actor filter", filter_actor, false },
 	{ 'i', 0, "i", "submission filter", filter_subject, false },
@@ -739,12 +678,12 @@ static const key_binding keys[] = {
 	{ 'x', 0, "x", "export report", export_report, false },
 	{ 'w', 0, "w", "write checkpoint", checkpoint, false },
 	{ '#', 0, "#", "go to seq", go_to, false },
-	{ 'j', KEY_DOWN, "j/Down", "older", down, false },
-	{ 'k', KEY_UP, "k/Up", "newer", up, false },
-	{ KEY_NPAGE, ' ', "PgDn", "page down", page_down, false },
-	{ KEY_PPAGE, 'b', "PgUp", "page up", page_up, false },
-	{ 'g', KEY_HOME, "g", "newest", newest, false },
-	{ 'G', KEY_END, "G", "oldest", oldest, false },
+	{ 'j', KEY_DOWN, "j/Down", "older", list_down, false },
+	{ 'k', KEY_UP, "k/Up", "newer", list_up, false },
+	{ KEY_NPAGE, ' ', "PgDn", "page down", list_page_down, false },
+	{ KEY_PPAGE, 'b', "PgUp", "page up", list_page_up, false },
+	{ 'g', KEY_HOME, "g", "newest", list_first, false },
+	{ 'G', KEY_END, "G", "oldest", list_last, false },
 	{ 27, 'q', "Esc/q", "back", back, false },
 	{ 0, 0, NULL, NULL, NULL, false },
 };
@@ -808,15 +747,16 @@ static columns layout(int cols)
 	return w;
 }
 
-static void draw_row(console *c, const audit_view *av, const arow *r, int y, bool sel)
+/* An event's line; the event seq a verification found bad in red. */
+static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 {
+	const audit_view *av = sc->state;
+	const arow *r = row;
 	columns w = layout(c->cols);
 	bool bad = av->chain == CHAIN_TAMPERED && r->seq == av->vr.bad_seq;
 	int base = sel ? (c->colour ? (int)COLOR_PAIR(PAIR_SEL) : (int)A_REVERSE) :
 	    bad ? console_attr(c, "critical") : (int)A_NORMAL;
 	attrset(base);
-	move(y, 0);
-	hline(' ', c->cols);
 	char seq[24], ts[24];
 	snprintf(seq, sizeof seq, "%s%7lld", bad ? "!" : " ", (long long)r->seq);
 	/* 2026-11-21T07:03:12.345Z as 2026-11-21 07:03:12, or 11-21 07:03:12 */
@@ -831,18 +771,12 @@ static void draw_row(console *c, const audit_view *av, const arow *r, int y, boo
 	attrset(base);
 	put_clipped(y, x, r->subject[0] ? r->subject : "-", w.subject); x += w.subject + 1;
 	put_clipped(y, x, r->details, w.details);
-	attrset(A_NORMAL);
 }
 
 static void draw(console *c, screen *sc, int top, int height)
 {
 	audit_view *av = sc->state;
-	int rows = height - 2;
 	av->body_top = top;
-	if (rows != av->height) {
-		av->height = rows > MAX_ROWS ? MAX_ROWS : rows;
-		load(c, av);
-	}
 	draw_title(c, av, top);
 	columns w = layout(c->cols);
 	char line[512];
@@ -851,24 +785,17 @@ static void draw(console *c, screen *sc, int top, int height)
 	attrset(A_UNDERLINE);
 	put_clipped(top + 1, 0, line, c->cols);
 	attrset(A_NORMAL);
-	if (av->n == 0) {
+	if (!list_draw(c, sc, top + 2, height - 2))
 		put_clipped(top + 3, 2, av->event[0] || av->actor[0] || av->subject[0] ?
 		    "No events match these filters: c clears them." : "The audit log is empty.",
 		    c->cols - 4);
-		return;
-	}
-	for (int i = 0; i < av->n && i < rows; i++)
-		draw_row(c, av, &av->rows[i], top + 2 + i, i == av->sel);
-	sc->cursor_y = top + 2 + av->sel;
 }
 
-static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
+static void destroy(screen *sc)
 {
-	(void)x;
 	audit_view *av = sc->state;
-	list_mouse_ev ev = { .y = y, .first_row = av->body_top + 2, .n = av->n, .sel = &av->sel,
-		.click = click, .wheel = wheel, .down = down, .up = up, .open = open_selected };
-	list_mouse(c, sc, &ev);
+	list_free(&av->list);
+	free(av);
 }
 
 screen *audit_screen(console *c)
@@ -877,8 +804,10 @@ screen *audit_screen(console *c)
 	audit_view *av = calloc(1, sizeof *av);
 	if (sc == NULL || av == NULL)
 		abort();
-	*sc = (screen){ .title = "audit log", .draw = draw, .reload = reload, .mouse = mouse,
-		.keys = keys, .state = av };
+	av->list = (list_view){ .src = &source, .ctx = av, .draw_row = draw_row,
+		.open = open_selected };
+	*sc = (screen){ .title = "audit log", .draw = draw, .reload = reload, .destroy = destroy,
+		.keys = keys, .state = av, .list = &av->list };
 	if (!audit_last_seq(c->s, &av->head))
 		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
 	else if (av->head <= AUTO_VERIFY)

@@ -1,20 +1,19 @@
 /*
  * screen_queue.c: the queue, the console's start screen.
  *
- * Only the visible rows are read: the screen remembers the id of its first
- * row and reads one page after it through the status index (keyset paging,
- * data/queries.c), so scrolling costs the same at row 10 and at row 100,000.
- * Views: Waiting (pending and blocked, oldest first), Decided and All (newest
- * first); a kind filter and a status filter narrow them. / searches title,
- * action, submitter and ref, jumping to the next match; n and N repeat it.
+ * A list (listview.c) whose pages are read by id through the status index
+ * (data/queries.c), so scrolling costs the same at row 10 and at row
+ * 100,000. Views: Waiting (pending and blocked, oldest first), Decided and
+ * All (newest first); a kind filter and a status filter narrow them. /
+ * searches title, action, submitter and ref, jumping to the next match; n
+ * and N repeat it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "console.h"
-
-enum { MAX_ROWS = 512 };
+#include "listview.h"
 
 typedef struct qrow {
 	int64_t id, created_ms;
@@ -26,10 +25,7 @@ typedef struct queue {
 	int view;               /* 0 waiting, 1 decided, 2 all */
 	int kind;               /* 0 any, else kinds[kind] */
 	int status;             /* 0 the view's, else statuses[status] */
-	char search[128];
-	int64_t top_id;         /* the first visible row; 0: from the start */
-	qrow rows[MAX_ROWS];
-	int n, sel, height;
+	list_view list;
 	int64_t total;
 } queue;
 
@@ -39,9 +35,9 @@ static const char *const kinds[] = { NULL, "proposal", "export", "import" };
 static const char *const statuses[] = { NULL, "pending", "blocked", "approved", "rejected",
 	"overridden", "expired", "allowed" };
 
-static bool ascending(const queue *q)
+static bool ascending(const void *ctx)
 {
-	return q->view == 0;
+	return ((const queue *)ctx)->view == 0;
 }
 
 static const char *filter_of(const queue *q)
@@ -72,11 +68,11 @@ static bool take(void *ctx, const sub_row *r)
 	return true;
 }
 
-/* Reads up to max rows from after (exclusive; 0: from the start), in the
- * view's direction or against it. */
-static int fetch(console *c, queue *q, int64_t after, bool forward, const char *search, qrow *out,
-    int max)
+/* The list's source: a page through the status index (data/queries.c). */
+static int fetch(console *c, void *ctx, int64_t after, bool forward, const char *search,
+    void *out, int max)
 {
+	queue *q = ctx;
 	page_query pq = { .filter = filter_of(q), .kind = kinds[q->kind], .search = search,
 		.after = after != 0, .cursor = after };
 	collect col = { out, 0, max };
@@ -85,23 +81,25 @@ static int fetch(console *c, queue *q, int64_t after, bool forward, const char *
 	return col.n;
 }
 
-/* The id just before id in the view's direction, as a cursor that includes id. */
-static int64_t including(const queue *q, int64_t id)
+static int64_t key(const void *row)
 {
-	return id == 0 ? 0 : ascending(q) ? id - 1 : id + 1;
+	return ((const qrow *)row)->id;
 }
 
-static void load(console *c, queue *q)
+static void reread(console *c, void *ctx, void *row)
 {
-	q->n = fetch(c, q, including(q, q->top_id), true, NULL, q->rows,
-	    q->height > 0 && q->height < MAX_ROWS ? q->height : MAX_ROWS);
-	if (q->n == 0 && q->top_id != 0) {   /* the rows at the top went away: from the start */
-		q->top_id = 0;
-		q->n = fetch(c, q, 0, true, NULL, q->rows, q->height > 0 ? q->height : MAX_ROWS);
+	(void)ctx;
+	char id[24];
+	sub_row r;
+	snprintf(id, sizeof id, "%lld", (long long)key(row));
+	if (query_get(c->s, id, &r) == 1) {
+		collect one = { row, 0, 1 };
+		take(&one, &r);
+		query_row_done(&r);
 	}
-	if (q->sel >= q->n)
-		q->sel = q->n > 0 ? q->n - 1 : 0;
 }
+
+static const list_source source = { sizeof(qrow), ascending, fetch, key, reread };
 
 /* The view's size: on opening, on a change of view or filter, and when the
  * store changes; never while scrolling. */
@@ -119,119 +117,42 @@ static void count(console *c, queue *q)
 static void reload(console *c, screen *sc)
 {
 	queue *q = sc->state;
-	if (q->n == 0) {
-		load(c, q);
-		count(c, q);
-		return;
-	}
-	for (int i = 0; i < q->n; i++) {
-		char key[24];
-		sub_row r;
-		snprintf(key, sizeof key, "%lld", (long long)q->rows[i].id);
-		if (query_get(c->s, key, &r) == 1) {
-			collect one = { &q->rows[i], 0, 1 };
-			take(&one, &r);
-			query_row_done(&r);
-		}
-	}
-	int room = (q->height > 0 && q->height < MAX_ROWS ? q->height : MAX_ROWS) - q->n;
-	if (room > 0)
-		q->n += fetch(c, q, q->rows[q->n - 1].id, true, NULL, q->rows + q->n, room);
+	list_reload(c, &q->list);
 	count(c, q);
 }
 
 static void refresh_view(console *c, screen *sc)
 {
 	queue *q = sc->state;
-	load(c, q);
+	list_scroll_to(c, &q->list, q->list.top, q->list.sel);
 	count(c, q);
 	console_message(c, MSG_INFO, "view read again");
 }
 
-static void scroll_to(console *c, queue *q, int64_t top, int sel)
+static const qrow *selected(const screen *sc)
 {
-	q->top_id = top;
-	q->sel = sel;
-	load(c, q);
-}
-
-static void down(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	if (q->sel + 1 < q->n) {
-		q->sel++;
-		return;
-	}
-	qrow next;
-	if (q->n > 0 && fetch(c, q, q->rows[q->n - 1].id, true, NULL, &next, 1) == 1 && q->n > 1)
-		scroll_to(c, q, q->rows[1].id, q->sel);
-}
-
-static void up(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	if (q->sel > 0) {
-		q->sel--;
-		return;
-	}
-	qrow prev;
-	if (q->n > 0 && fetch(c, q, q->rows[0].id, false, NULL, &prev, 1) == 1)
-		scroll_to(c, q, prev.id, 0);
-}
-
-static void page_down(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	qrow next;
-	if (q->n > 0 && fetch(c, q, q->rows[q->n - 1].id, true, NULL, &next, 1) == 1)
-		scroll_to(c, q, next.id, 0);
-	else
-		q->sel = q->n > 0 ? q->n - 1 : 0;
-}
-
-static void page_up(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	static qrow back[MAX_ROWS];
-	int n = q->n > 0 ? fetch(c, q, q->rows[0].id, false, NULL, back, q->height) : 0;
-	if (n > 0)
-		scroll_to(c, q, back[n - 1].id, 0);
-	else
-		q->sel = 0;
-}
-
-static void first(console *c, screen *sc)
-{
-	scroll_to(c, sc->state, 0, 0);
-}
-
-static void last(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	static qrow back[MAX_ROWS];
-	int n = fetch(c, q, 0, false, NULL, back, q->height);
-	if (n > 0)
-		scroll_to(c, q, back[n - 1].id, n - 1);
-}
-
-static const qrow *selected(const queue *q)
-{
-	return q->n > 0 ? &q->rows[q->sel] : NULL;
+	return list_selected(sc->list);
 }
 
 static void open_selected(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r)
 		console_push(c, submission_screen(c, r->id));
+}
+
+/* A new view or filter: read from its start. */
+static void restart(console *c, queue *q)
+{
+	list_scroll_to(c, &q->list, 0, 0);
+	count(c, q);
 }
 
 static void set_view(console *c, queue *q, int view)
 {
 	q->view = view;
 	q->status = 0;
-	scroll_to(c, q, 0, 0);
-	count(c, q);
+	restart(c, q);
 	console_message(c, MSG_INFO, "view: %s", views[view]);
 }
 
@@ -249,8 +170,7 @@ static void next_kind(console *c, screen *sc)
 {
 	queue *q = sc->state;
 	q->kind = (q->kind + 1) % 4;
-	scroll_to(c, q, 0, 0);
-	count(c, q);
+	restart(c, q);
 	console_message(c, MSG_INFO, "kind: %s", q->kind ? kinds[q->kind] : "any");
 }
 
@@ -258,84 +178,41 @@ static void next_status(console *c, screen *sc)
 {
 	queue *q = sc->state;
 	q->status = (q->status + 1) % (int)(sizeof statuses / sizeof statuses[0]);
-	scroll_to(c, q, 0, 0);
-	count(c, q);
+	restart(c, q);
 	console_message(c, MSG_INFO, "status: %s", q->status ? statuses[q->status] : "the view's");
 }
 
-/* Moves the selection to the next match after (or before) the selected row. */
-static void find(console *c, queue *q, bool forward)
-{
-	if (q->search[0] == '\0') {
-		console_message(c, MSG_INFO, "no search yet: / to search");
-		return;
-	}
-	const qrow *r = selected(q);
-	qrow hit;
-	int n = fetch(c, q, r ? r->id : 0, forward, q->search, &hit, 1);
-	if (n == 0 && r != NULL) {
-		/* past the end: go round, as tig and vi do */
-		n = fetch(c, q, 0, forward, q->search, &hit, 1);
-		if (n == 1)
-			console_message(c, MSG_INFO, "search went round to the %s", forward ? "top" :
-			    "bottom");
-	}
-	if (n == 0) {
-		console_message(c, MSG_INFO, "no match for \"%s\"", q->search);
-		return;
-	}
-	for (int i = 0; i < q->n; i++)
-		if (q->rows[i].id == hit.id) {
-			q->sel = i;
-			return;
-		}
-	scroll_to(c, q, hit.id, 0);
-}
-
-static void search(console *c, screen *sc)
-{
-	queue *q = sc->state;
-	char text[128] = "";
-	if (!prompt_line(c, "search (title, action, submitter, ref): ", text, sizeof text))
-		return;
-	snprintf(q->search, sizeof q->search, "%s", text);
-	find(c, q, true);
-}
-
-static void next_match(console *c, screen *sc) { find(c, sc->state, true); }
-static void prev_match(console *c, screen *sc) { find(c, sc->state, false); }
-
 static void approve(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r && dialog_approve(c, r->id))
 		console_reload(c);
 }
 
 static void reject(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r && dialog_reject(c, r->id))
 		console_reload(c);
 }
 
 static void override(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r && dialog_override(c, r->id))
 		console_reload(c);
 }
 
 static void document(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r)
 		console_push(c, document_screen(c, r->id, NULL));
 }
 
 static void history(console *c, screen *sc)
 {
-	const qrow *r = selected(sc->state);
+	const qrow *r = selected(sc);
 	if (r)
 		console_push(c, history_screen(c, r->id));
 }
@@ -347,21 +224,21 @@ static void quit(console *c, screen *sc)
 }
 
 static const key_binding keys[] = {
-	{ 'j', KEY_DOWN, "j/Down", "next", down, false },
-	{ 'k', KEY_UP, "k/Up", "previous", up, false },
-	{ KEY_NPAGE, ' ', "PgDn", "page down", page_down, false },
-	{ KEY_PPAGE, 'b', "PgUp", "page up", page_up, false },
-	{ 'g', KEY_HOME, "g", "first", first, false },
-	{ 'G', KEY_END, "G", "last", last, false },
-	{ '\r', KEY_ENTER, "Enter", "open", open_selected, false },
+	{ 'j', KEY_DOWN, "j/Down", "next", list_down, false },
+	{ 'k', KEY_UP, "k/Up", "previous", list_up, false },
+	{ KEY_NPAGE, ' ', "PgDn", "page down", list_page_down, false },
+	{ KEY_PPAGE, 'b', "PgUp", "page up", list_page_up, false },
+	{ 'g', KEY_HOME, "g", "first", list_first, false },
+	{ 'G', KEY_END, "G", "last", list_last, false },
+	{ '\r', KEY_ENTER, "Enter", "open", list_open, false },
 	{ 'a', 0, "a", "approve", approve, true },
 	{ 'r', 0, "r", "reject", reject, true },
 	{ 'o', 0, "o", "override", override, true },
 	{ 'd', 0, "d", "document", document, false },
 	{ 'h', 0, "h", "history", history, false },
-	{ '/', 0, "/", "search", search, false },
-	{ 'n', 0, "n", "next match", next_match, false },
-	{ 'N', 0, "N", "previous match", prev_match, false },
+	{ '/', 0, "/", "search", list_search, false },
+	{ 'n', 0, "n", "next match", list_next_match, false },
+	{ 'N', 0, "N", "previous match", list_prev_match, false },
 	{ '\t', 0, "Tab", "Waiting/Decided/All", next_view, false },
 	{ '1', 0, "1", "Waiting", view_waiting, false },
 	{ '2', 0, "2", "Decided", view_decided, false },
@@ -373,33 +250,35 @@ static const key_binding keys[] = {
 	{ 0, 0, NULL, NULL, NULL, false },
 };
 
-static void age(int64_t ms, char out[24])
+/* The age of a row created at ms, in its largest unit; returns when it next
+ * reads differently, so that an idle console redraws only then. */
+static int64_t age(int64_t ms, char out[24])
 {
-	int64_t s = (now_ms() - ms) / 1000;
+	int64_t s = (now_ms() - ms) / 1000, unit;
 	if (s < 0)
 		s = 0;
 	if (s < 60)
-		snprintf(out, 24, "%llds", (long long)s);
+		unit = 1;
 	else if (s < 3600)
-		snprintf(out, 24, "%lldm", (long long)s / 60);
+		unit = 60;
 	else if (s < 86400 * 2)
-		snprintf(out, 24, "%lldh", (long long)s / 3600);
+		unit = 3600;
 	else
-		snprintf(out, 24, "%lldd", (long long)s / 86400);
+		unit = 86400;
+	snprintf(out, 24, "%lld%c", (long long)(s / unit), unit == 1 ? 's' : unit == 60 ? 'm' :
+	    unit == 3600 ? 'h' : 'd');
+	return ms + (s / unit + 1) * unit * 1000;
 }
 
-static void draw_row(console *c, const qrow *r, int y, bool sel)
+static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 {
-	int w = c->cols;
-	int title_w = w - (7 + 9 + 19 + 15 + 6 + 11 + 12) - 1;
+	const qrow *r = row;
+	int title_w = c->cols - (7 + 9 + 19 + 15 + 6 + 11 + 12) - 1;
 	if (title_w < 10)
 		title_w = 10;
-	attrset(sel ? (c->colour ? COLOR_PAIR(PAIR_SEL) : A_REVERSE) : A_NORMAL);
-	move(y, 0);
-	hline(' ', w);
 	char id[24], ag[24];
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
-	age(r->created_ms, ag);
+	console_redraw_at(sc, age(r->created_ms, ag));
 	int x = 0;
 	put_clipped(y, x, id, 6); x += 7;
 	put_clipped(y, x, r->kind, 8); x += 9;
@@ -426,18 +305,13 @@ static void draw_row(console *c, const qrow *r, int y, bool sel)
 static void draw(console *c, screen *sc, int top, int height)
 {
 	queue *q = sc->state;
-	int rows = height - 2;
-	if (rows != q->height) {
-		q->height = rows > MAX_ROWS ? MAX_ROWS : rows;
-		load(c, q);
-	}
 	char line[512], total[32] = "";
 	if (q->total >= 0)
 		snprintf(total, sizeof total, ", %lld", (long long)q->total);
 	snprintf(line, sizeof line, " %s%s%s%s%s%s%s   [Tab] view  [f] kind  [F] status  [/] search",
 	    views[q->view], total, q->kind ? ", kind " : "", q->kind ? kinds[q->kind] : "",
 	    q->status ? ", status " : "", q->status ? statuses[q->status] : "",
-	    q->search[0] ? ", search set" : "");
+	    q->list.search[0] ? ", search set" : "");
 	attrset(A_BOLD);
 	put_clipped(top, 0, line, c->cols);
 	int title_w = c->cols - (7 + 9 + 19 + 15 + 6 + 11 + 12) - 1;
@@ -446,23 +320,16 @@ static void draw(console *c, screen *sc, int top, int height)
 	attrset(A_UNDERLINE);
 	put_clipped(top + 1, 0, line, c->cols);
 	attrset(A_NORMAL);
-	if (q->n == 0) {
+	if (!list_draw(c, sc, top + 2, height - 2))
 		put_clipped(top + 3, 2, q->view == 0 ? "Nothing is waiting for review." :
 		    "No submissions here.", c->cols - 4);
-		return;
-	}
-	for (int i = 0; i < q->n && i < rows; i++)
-		draw_row(c, &q->rows[i], top + 2 + i, i == q->sel);
-	sc->cursor_y = top + 2 + q->sel;
 }
 
-static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
+static void destroy(screen *sc)
 {
-	(void)x;
 	queue *q = sc->state;
-	list_mouse_ev ev = { .y = y, .first_row = (c->integ.tampered ? 2 : 1) + 2, .n = q->n, .sel = &q->sel,
-		.click = click, .wheel = wheel, .down = down, .up = up, .open = open_selected };
-	list_mouse(c, sc, &ev);
+	list_free(&q->list);
+	free(q);
 }
 
 screen *queue_screen(console *c)
@@ -472,7 +339,9 @@ screen *queue_screen(console *c)
 	queue *q = calloc(1, sizeof *q);
 	if (sc == NULL || q == NULL)
 		abort();
-	*sc = (screen){ .title = "queue", .draw = draw, .reload = reload, .mouse = mouse,
-		.keys = keys, .state = q };
+	q->list = (list_view){ .src = &source, .ctx = q, .draw_row = draw_row, .open = open_selected,
+		.search_prompt = "search (title, action, submitter, ref): " };
+	*sc = (screen){ .title = "queue", .draw = draw, .reload = reload, .destroy = destroy,
+		.keys = keys, .state = q, .list = &q->list };
 	return sc;
 }

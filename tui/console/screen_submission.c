@@ -1,10 +1,10 @@
 /*
  * screen_submission.c: one submission: its metadata, its findings (critical
- * first), and a detail pane for the selected finding: the policy's name and
- * description, message, the offending values, field path, FILE:LINE, effect,
- * and whether and how it may be overridden. Enter shows the document with
- * that finding's field highlighted; d the document, h its decisions and
- * events; a, r, o decide.
+ * first, a list of listview.c), and a detail pane for the selected finding:
+ * the policy's name and description, message, the offending values, field
+ * path, FILE:LINE, effect, and whether and how it may be overridden. Enter
+ * shows the document with that finding's field highlighted; d the document,
+ * h its decisions and events; a, r, o decide.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "listview.h"
 
 typedef struct detail {
 	int64_t id;
@@ -20,7 +21,8 @@ typedef struct detail {
 	int version, counts[3];
 	json_t *findings;
 	json_t *descriptions;   /* policy name -> description, from the policy files */
-	int sel, given, required;
+	list_view list;         /* the findings, an in-memory list of positions */
+	int given, required;
 } detail;
 
 static const char *str(const json_t *o, const char *k)
@@ -70,8 +72,7 @@ static void load(console *c, detail *d)
 	d->findings = query_findings(c->s, d->id);
 	if (d->findings == NULL)
 		d->findings = json_array();
-	if (d->sel >= (int)json_array_size(d->findings))
-		d->sel = 0;
+	list_set_count(c, &d->list, (int)json_array_size(d->findings));
 	d->given = d->required = 0;
 	if (strcmp(d->status, "blocked") == 0)
 		override_progress(c->s, d->id, &d->given, &d->required);
@@ -84,33 +85,8 @@ static void reload(console *c, screen *sc)
 
 static const json_t *selected(const detail *d)
 {
-	return json_array_get(d->findings, (size_t)d->sel);
-}
-
-static void down(console *c, screen *sc)
-{
-	(void)c;
-	detail *d = sc->state;
-	if (d->sel + 1 < (int)json_array_size(d->findings))
-		d->sel++;
-}
-
-static void up(console *c, screen *sc)
-{
-	(void)c;
-	detail *d = sc->state;
-	if (d->sel > 0)
-		d->sel--;
-}
-
-static void first(console *c, screen *sc) { (void)c; ((detail *)sc->state)->sel = 0; }
-
-static void last(console *c, screen *sc)
-{
-	(void)c;
-	detail *d = sc->state;
-	int n = (int)json_array_size(d->findings);
-	d->sel = n > 0 ? n - 1 : 0;
+	const void *row = list_selected(&d->list);
+	return row ? json_array_get(d->findings, (size_t)list_item(row)) : NULL;
 }
 
 static void open_field(console *c, screen *sc)
@@ -155,10 +131,10 @@ static void back(console *c, screen *sc)
 }
 
 static const key_binding keys[] = {
-	{ 'j', KEY_DOWN, "j/Down", "next finding", down, false },
-	{ 'k', KEY_UP, "k/Up", "previous finding", up, false },
-	{ 'g', KEY_HOME, "g", "first finding", first, false },
-	{ 'G', KEY_END, "G", "last finding", last, false },
+	{ 'j', KEY_DOWN, "j/Down", "next finding", list_down, false },
+	{ 'k', KEY_UP, "k/Up", "previous finding", list_up, false },
+	{ 'g', KEY_HOME, "g", "first finding", list_first, false },
+	{ 'G', KEY_END, "G", "last finding", list_last, false },
 	{ '\r', KEY_ENTER, "Enter", "the document at this finding's field", open_field, false },
 	{ 'd', 0, "d", "document", document, false },
 	{ 'h', 0, "h", "decisions and events", history, false },
@@ -246,6 +222,24 @@ static void draw_detail(console *c, const detail *d, const json_t *f, int y, int
 	}
 }
 
+/* A finding's line: its severity, effect, policy and message. */
+static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
+{
+	const detail *d = sc->state;
+	const json_t *f = json_array_get(d->findings, (size_t)list_item(row));
+	char line[512];
+	if (!sel)
+		attrset(console_attr(c, str(f, "severity")));
+	put_clipped(y, 1, str(f, "severity"), 8);
+	if (!sel)
+		attrset(console_attr(c, str(f, "effect")));
+	put_clipped(y, 10, str(f, "effect"), 16);
+	if (!sel)
+		attrset(A_NORMAL);
+	snprintf(line, sizeof line, "%s: %s", str(f, "policy"), str(f, "message"));
+	put_clipped(y, 27, line, c->cols - 28);
+}
+
 static void draw(console *c, screen *sc, int top, int height)
 {
 	detail *d = sc->state;
@@ -275,51 +269,20 @@ static void draw(console *c, screen *sc, int top, int height)
 	put_clipped(++y, 1, line, c->cols - 2);
 	attrset(A_NORMAL);
 	y++;
-	int n = (int)json_array_size(d->findings);
 	int list_h = height - (y - top) - 10;
 	if (list_h < 3)
 		list_h = 3;
-	int first_row = d->sel >= list_h ? d->sel - list_h + 1 : 0;
-	for (int i = first_row; i < n && i - first_row < list_h; i++) {
-		const json_t *f = json_array_get(d->findings, (size_t)i);
-		bool sel = i == d->sel;
-		int row = y + i - first_row;
-		attrset(sel ? (c->colour ? COLOR_PAIR(PAIR_SEL) : A_REVERSE) : A_NORMAL);
-		move(row, 0);
-		hline(' ', c->cols);
-		if (!sel)
-			attrset(console_attr(c, str(f, "severity")));
-		put_clipped(row, 1, str(f, "severity"), 8);
-		if (!sel)
-			attrset(console_attr(c, str(f, "effect")));
-		put_clipped(row, 10, str(f, "effect"), 16);
-		if (!sel)
-			attrset(A_NORMAL);
-		snprintf(line, sizeof line, "%s: %s", str(f, "policy"), str(f, "message"));
-		put_clipped(row, 27, line, c->cols - 28);
-		attrset(A_NORMAL);
-		if (sel)
-			sc->cursor_y = row;
-	}
-	if (n == 0)
+	if (!list_draw(c, sc, y, list_h))
 		put_clipped(y, 2, "No findings.", 20);
 	int pane = y + list_h + 1;
-	if (n > 0 && pane < top + height)
+	if (d->list.n > 0 && pane < top + height)
 		draw_detail(c, d, selected(d), pane, top + height - pane);
-}
-
-static void mouse(console *c, screen *sc, int y, int x, bool click, int wheel)
-{
-	(void)x, (void)y, (void)click;
-	if (wheel > 0)
-		down(c, sc);
-	else if (wheel < 0)
-		up(c, sc);
 }
 
 static void destroy(screen *sc)
 {
 	detail *d = sc->state;
+	list_free(&d->list);
 	json_decref(d->findings);
 	json_decref(d->descriptions);
 	free(d);
@@ -333,8 +296,11 @@ screen *submission_screen(console *c, int64_t id)
 		abort();
 	d->id = id;
 	d->descriptions = read_descriptions(c);
-	*sc = (screen){ .title = "submission", .draw = draw, .reload = reload, .mouse = mouse,
-		.destroy = destroy, .keys = keys, .state = d };
+	list_array(&d->list, 0);
+	d->list.draw_row = draw_row;
+	d->list.open = open_field;
+	*sc = (screen){ .title = "submission", .draw = draw, .reload = reload, .destroy = destroy,
+		.keys = keys, .state = d, .list = &d->list };
 	load(c, d);
 	return sc;
 }
