@@ -118,7 +118,7 @@ static json_t *jstr(const char *text)
 
 json_t *audit_event_json(const audit_event *e)
 {
-	json_t *details = json_loads(e->details, JSON_DECODE_ANY, NULL);
+	json_t *details = json_loads(e->details, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (details == NULL)    /* not JSON (only in a tampered log): keep the text */
 		details = jstr(e->details);
 	json_t *o = json_object();

@@ -37,6 +37,9 @@ static void read_row(sqlite3_stmt *st, sub_row *r)
 	r->action = text_or_null(st, 3);
 	r->title = text_or_null(st, 4);
 	r->submitter = text_or_null(st, 5);
+	r->ref_len = (size_t)sqlite3_column_bytes(st, 1);
+	r->title_len = (size_t)sqlite3_column_bytes(st, 4);
+	r->submitter_len = (size_t)sqlite3_column_bytes(st, 5);
 	r->status = text_or_null(st, 6);
 	r->created_at = text_or_null(st, 7);
 	r->created_ms = sqlite3_column_int64(st, 8);
@@ -274,14 +277,15 @@ int query_status(store *s, int64_t id, char out[16])
 static json_t *text_json(sqlite3_stmt *st, int col)
 {
 	const char *t = text_or_null(st, col);
-	return t ? json_string(t) : json_null();
+	return t ? json_stringn(t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
 }
 
 json_t *query_result(store *s, const sub_row *r)
 {
 	const char *stored_status = NULL;
 	char *text = store_result_json(s, r->id, &stored_status);
-	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	/* a title or ref may hold \u0000 */
+	json_t *j = text ? json_loads(text, JSON_ALLOW_NUL, NULL) : NULL;
 	free(text);
 	if (j == NULL) {
 		snprintf(s->err, sizeof s->err, "submission %lld: its stored result cannot be read",
@@ -320,7 +324,8 @@ static json_t *rows_json(store *s, const char *sql, int64_t id, const char *cons
 			    strcmp(names[i], "max_duration") == 0) {
 				v = json_integer(sqlite3_column_int64(st, i));
 			} else if (strcmp(names[i], "details") == 0) {
-				v = json_loads(text_or_null(st, i) ? text_or_null(st, i) : "{}", 0, NULL);
+				v = json_loads(text_or_null(st, i) ? text_or_null(st, i) : "{}",
+				    JSON_ALLOW_NUL, NULL);
 				if (v == NULL)
 					v = text_json(st, i);
 			} else {

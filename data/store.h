@@ -291,6 +291,7 @@ typedef struct sub_row {
 	int policy_version;
 	int counts[3];          /* info, warning, critical */
 	const char *ref, *kind, *action, *title, *submitter, *created_at, *decided_at, *expires_at;
+	size_t ref_len, title_len, submitter_len;       /* they may hold NUL */
 	const char *status;     /* as it reads now: an override past expires_at is "expired" */
 	const char *document;   /* canonical JSON; query_get only */
 	void *stmt;             /* the query's own */

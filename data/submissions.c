@@ -45,14 +45,24 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *text)
 		sqlite3_bind_null(st, i);
 }
 
+/* A submission's ref, title or submitter: len bytes (0: strlen), which may
+ * hold NUL and are kept whole. */
+static void bind_optn(sqlite3_stmt *st, int i, const char *text, size_t len)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, len ? (int)len : -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 /* An earlier submission with this ref: its id and content hash. */
-static int find_ref(store *s, const char *ref, int64_t *id, char hash[65])
+static int find_ref(store *s, const char *ref, size_t len, int64_t *id, char hash[65])
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_BY_REF,
 	    "SELECT id, content_hash FROM submissions WHERE ref = ?");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	bind_optn(st, 1, ref, len);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -111,11 +121,11 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bool ok = st != NULL;
 	if (ok) {
-		bind_opt(st, 1, sub->ref);
+		bind_optn(st, 1, sub->ref, sub->ref_len);
 		sqlite3_bind_text(st, 2, sub->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, sub->action, -1, SQLITE_STATIC);
-		bind_opt(st, 4, sub->title);
-		bind_opt(st, 5, sub->submitter);
+		bind_optn(st, 4, sub->title, sub->title_len);
+		bind_optn(st, 5, sub->submitter, sub->submitter_len);
 		sqlite3_bind_text(st, 6, status_name(r->status), -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 7, policy_version);
 		sqlite3_bind_text(st, 8, ts, -1, SQLITE_STATIC);
@@ -152,7 +162,8 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	sb_put_json_string(d, sub->kind);
 	snprintf(num, sizeof num, ",\"policy_version\":%d,\"ref\":", policy_version);
 	sb_puts(d, num);
-	sb_put_json_string(d, sub->ref);
+	sb_put_json_stringn(d, sub->ref, sub->ref && !sub->ref_len ? strlen(sub->ref) :
+	    sub->ref_len);
 	sb_puts(d, ",\"status\":");
 	sb_put_json_string(d, status_name(r->status));
 	sb_puts(d, "}");
@@ -190,7 +201,7 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
 	}
 	char earlier[65];
 	if (sub.ref != NULL) {
-		int found = find_ref(s, sub.ref, &out->id, earlier);
+		int found = find_ref(s, sub.ref, sub.ref_len, &out->id, earlier);
 		if (found < 0)
 			return store_fail(s, "cannot look up the ref"), OUT_IO_ERROR;
 		if (found == 1) {
@@ -290,7 +301,10 @@ char *store_result_json(store *s, int64_t id, const char **status)
 			.kind = (const char *)sqlite3_column_text(st, 1),
 			.action = (const char *)sqlite3_column_text(st, 2),
 			.title = (const char *)sqlite3_column_text(st, 3),
-			.submitter = (const char *)sqlite3_column_text(st, 4) };
+			.submitter = (const char *)sqlite3_column_text(st, 4),
+			.ref_len = (size_t)sqlite3_column_bytes(st, 0),
+			.title_len = (size_t)sqlite3_column_bytes(st, 3),
+			.submitter_len = (size_t)sqlite3_column_bytes(st, 4) };
 		for (int i = 0; i < 3; i++)
 			r.counts[i] = sqlite3_column_int(st, 7 + i);
 		strbuf b = { 0 };

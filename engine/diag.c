@@ -40,16 +40,20 @@ void diags_add(diags *d, const char *file, int line, int col, const char *fmt, .
 	g->msg = dup_or_abort(buf);
 }
 
+/* File names and messages carry outside text (a path, a key, a value): they
+ * are written through visible (visible.c). */
 void diags_print(const diags *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const diag *g = &d->items[i];
+		visible_fputs(out, g->file);
 		if (g->line > 0 && g->col > 0)
-			fprintf(out, "%s:%d:%d: %s\n", g->file, g->line, g->col, g->msg);
+			fprintf(out, ":%d:%d", g->line, g->col);
 		else if (g->line > 0)
-			fprintf(out, "%s:%d: %s\n", g->file, g->line, g->msg);
-		else
-			fprintf(out, "%s: %s\n", g->file, g->msg);
+			fprintf(out, ":%d", g->line);
+		fputs(": ", out);
+		visible_fputs(out, g->msg);
+		fputc('\n', out);
 	}
 }
 

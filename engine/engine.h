@@ -368,6 +368,9 @@ typedef struct submission {
 	const char *file;
 	int line, col;
 	const char *action, *kind, *ref, *title, *submitter;
+	/* ref, title and submitter may hold NUL (\u0000 in JSON): their lengths,
+	 * which the store keeps and shows (0 with a string: strlen) */
+	size_t ref_len, title_len, submitter_len;
 	int kind_bit;
 	/* set by submission_canonical: what the store keeps and compares refs by */
 	const char *canonical;  /* the document as compact JSON, keys sorted */
@@ -478,7 +481,25 @@ struct json_t *node_to_json(const node *n);
 void node_write_canonical(strbuf *b, const node *n);
 /* Appends s as a JSON string (null for NULL), encoded as jansson does. */
 void sb_put_json_string(strbuf *b, const char *s);
+/* The same for s of n bytes, which may hold NUL. */
+void sb_put_json_stringn(strbuf *b, const char *s, size_t n);
 void result_print_text(FILE *out, const submission *sub, const eval_result *r);
 struct json_t *policy_to_json(const policy *p);
+
+/* ---- visible.c: outside text made safe for a terminal ---- */
+/* VIS_TEXT: a raw string (a backslash is doubled). VIS_ESCAPED: text whose
+ * backslashes already begin escapes, such as JSON (a backslash stays). */
+enum { VIS_TEXT, VIS_ESCAPED };
+/* Appends s (n bytes, NUL bytes included) to b with every control, C1 and
+ * bidi character and every byte that is not UTF-8 written as a visible
+ * escape (\x1b, \u009b, \u202e, \xff; \t \n \r): the one way text
+ * that did not come from arbiter reaches a terminal. */
+void visible_put(strbuf *b, const char *s, size_t n, int mode);
+/* The same, written to out. */
+void visible_write(FILE *out, const char *s, size_t n, int mode);
+/* A C string in VIS_TEXT ("" for NULL). */
+void visible_fputs(FILE *out, const char *s);
+/* The length of the valid UTF-8 character at s (n bytes left), or 0. */
+size_t utf8_char_len(const char *s, size_t n);
 
 #endif

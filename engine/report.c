@@ -12,46 +12,23 @@
 
 #include "engine.h"
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-	else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* json_string refuses text that is not UTF-8, and the key would then vanish
  * from the finding: details shorten long values by bytes, so they can end
  * inside a character, and file names in sources are whatever the file
  * system holds. Bad bytes become U+FFFD instead. */
-static json_t *str_or_null(const char *s)
+static json_t *strn_or_null(const char *s, size_t n)
 {
 	if (s == NULL)
 		return json_null();
-	json_t *j = json_string(s);
+	json_t *j = json_stringn(s, n);
 	if (j != NULL)
 		return j;
-	size_t n = strlen(s), off = 0;
+	size_t off = 0;
 	char *buf = malloc(3 * n + 1);
 	if (buf == NULL)
 		abort();
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t k = utf8_char_len(s + i, n - i);
 		if (k == 0) {
 			memcpy(buf + off, "\xEF\xBF\xBD", 3);
 			off += 3;
@@ -62,10 +39,14 @@ static json_t *str_or_null(const char *s)
 			i += k;
 		}
 	}
-	buf[off] = '\0';
-	j = json_string(buf);
+	j = json_stringn(buf, off);
 	free(buf);
 	return j;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return strn_or_null(s, s ? strlen(s) : 0);
 }
 
 json_t *node_to_json(const node *n)
@@ -134,23 +115,29 @@ static void sb_put_json(strbuf *b, json_t *j)
 	free(big);
 }
 
-/* s as a JSON string (null for NULL). Text of printable ASCII without a
- * quote or backslash reads the same inside quotes and is copied; anything
- * else is encoded by jansson. */
-void sb_put_json_string(strbuf *b, const char *s)
+/* s (n bytes) as a JSON string (null for NULL). Text of printable ASCII
+ * without a quote or backslash reads the same inside quotes and is copied;
+ * anything else is encoded by jansson. */
+void sb_put_json_stringn(strbuf *b, const char *s, size_t n)
 {
-	size_t n = 0;
-	while (s != NULL && s[n] >= 0x20 && s[n] < 0x7F && s[n] != '"' && s[n] != '\\')
-		n++;
-	if (s != NULL && s[n] == '\0') {
+	size_t plain = 0;
+	while (s != NULL && plain < n && s[plain] >= 0x20 && s[plain] < 0x7F && s[plain] != '"' &&
+	    s[plain] != '\\')
+		plain++;
+	if (s != NULL && plain == n) {
 		sb_put(b, "\"", 1);
 		sb_put(b, s, n);
 		sb_put(b, "\"", 1);
 		return;
 	}
-	json_t *j = str_or_null(s);
+	json_t *j = strn_or_null(s, n);
 	sb_put_json(b, j);
 	json_decref(j);
+}
+
+void sb_put_json_string(strbuf *b, const char *s)
+{
+	sb_put_json_stringn(b, s, s ? strlen(s) : 0);
 }
 
 /* ---- a document's canonical JSON ----
@@ -354,6 +341,13 @@ static void put_field(strbuf *b, const char *key, const char *quoted_or_null, co
 		sb_put_json_string(b, raw);
 }
 
+/* A submission's string of len bytes (0: strlen), which may hold NUL. */
+static void put_fieldn(strbuf *b, const char *key, const char *s, size_t len)
+{
+	sb_puts(b, key);
+	sb_put_json_stringn(b, s, s && len == 0 ? strlen(s) : len);
+}
+
 void result_write_modifications(strbuf *b, const eval_result *r)
 {
 	json_t *mods = json_object();
@@ -370,13 +364,13 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	sb_puts(b, "{");
 	if (prefix != NULL)
 		sb_puts(b, prefix);
-	put_field(b, "\"ref\":", NULL, sub->ref);
+	put_fieldn(b, "\"ref\":", sub->ref, sub->ref_len);
 	put_field(b, ",\"kind\":", NULL, sub->kind);
 	put_field(b, ",\"action\":", NULL, sub->action);
 	if (sub->title)
-		put_field(b, ",\"title\":", NULL, sub->title);
+		put_fieldn(b, ",\"title\":", sub->title, sub->title_len);
 	if (sub->submitter)
-		put_field(b, ",\"submitter\":", NULL, sub->submitter);
+		put_fieldn(b, ",\"submitter\":", sub->submitter, sub->submitter_len);
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
 	snprintf(num, sizeof num, "\",\"counts\":{\"info\":%d,\"warning\":%d,\"critical\":%d}",
@@ -429,29 +423,56 @@ json_t *result_to_json(const submission *sub, const eval_result *r)
 	return j;
 }
 
+/* A submission's string of len bytes (0: strlen), shown through visible. */
+static void print_sub_string(FILE *out, const char *s, size_t len)
+{
+	visible_write(out, s, len == 0 ? strlen(s) : len, VIS_TEXT);
+}
+
+/* Every text that came from the submission or a policy file is written
+ * through visible (visible.c); the rest is arbiter's own. */
 void result_print_text(FILE *out, const submission *sub, const eval_result *r)
 {
-	fprintf(out, "%s:%d: %s %s %s", sub->file, sub->line, status_name(r->status), sub->kind,
-	    sub->action);
-	if (sub->ref)
-		fprintf(out, " ref=%s", sub->ref);
-	if (sub->title)
-		fprintf(out, " \"%s\"", sub->title);
+	visible_fputs(out, sub->file);
+	fprintf(out, ":%d: %s %s ", sub->line, status_name(r->status), sub->kind);
+	visible_fputs(out, sub->action);
+	if (sub->ref) {
+		fputs(" ref=", out);
+		print_sub_string(out, sub->ref, sub->ref_len);
+	}
+	if (sub->title) {
+		fputs(" \"", out);
+		print_sub_string(out, sub->title, sub->title_len);
+		fputc('"', out);
+	}
 	fprintf(out, " (%d critical, %d warning, %d info)\n", r->counts[SEV_CRITICAL],
 	    r->counts[SEV_WARNING], r->counts[SEV_INFO]);
 	for (size_t i = 0; i < r->n; i++) {
 		const finding *f = &r->findings[i];
-		fprintf(out, "  %-8s %-16s %s: %s\n", severity_name(f->severity),
-		    effect_name(f->effect), f->name, f->message);
-		fprintf(out, "           %s\n", f->detail ? f->detail : "");
-		fprintf(out, "           at %s, %s%s%s\n", f->path ? f->path : "-", f->source,
-		    f->type && strcmp(f->type, "error") == 0 ? ", evaluation error" : "",
-		    f->effect == EFF_DENY && !f->overridable ? ", not overridable" : "");
+		fprintf(out, "  %-8s %-16s ", severity_name(f->severity), effect_name(f->effect));
+		visible_fputs(out, f->name);
+		fputs(": ", out);
+		visible_fputs(out, f->message);
+		fputs("\n           ", out);
+		visible_fputs(out, f->detail);
+		fputs("\n           at ", out);
+		visible_fputs(out, f->path ? f->path : "-");
+		fputs(", ", out);
+		visible_fputs(out, f->source);
+		fprintf(out, "%s%s\n", f->type && strcmp(f->type, "error") == 0 ?
+		    ", evaluation error" : "", f->effect == EFF_DENY && !f->overridable ?
+		    ", not overridable" : "");
 	}
 	for (size_t i = 0; i < r->nmods; i++) {
 		char buf[128];
 		value_format(value_of_node(r->mods[i].value), buf, sizeof buf);
-		fprintf(out, "  modify   %s = %s (by %s)\n", r->mods[i].key, buf, r->mods[i].by->name);
+		fputs("  modify   ", out);
+		visible_fputs(out, r->mods[i].key);
+		fputs(" = ", out);
+		visible_fputs(out, buf);
+		fputs(" (by ", out);
+		visible_fputs(out, r->mods[i].by->name);
+		fputs(")\n", out);
 	}
 }
 

@@ -23,10 +23,11 @@ int kind_from_action(const char *action)
 }
 
 static bool optional_string(const node *root, const char *key, const char *file,
-    const char **out, diags *errs)
+    const char **out, size_t *len, diags *errs)
 {
 	const node *v = node_get(root, key);
 	*out = NULL;
+	*len = 0;
 	if (v == NULL || v->type == NODE_NULL)
 		return true;
 	if (v->type != NODE_STRING) {
@@ -35,7 +36,20 @@ static bool optional_string(const node *root, const char *key, const char *file,
 		return false;
 	}
 	*out = v->u.str.s;
+	*len = v->u.str.len;
 	return true;
+}
+
+/* action and kind are read as C strings (policies match actions by glob,
+ * kinds by name): one that holds NUL would be matched as a shorter word
+ * than the document says, so it is refused. */
+static bool no_nul(const node *v, const char *key, const char *file, diags *errs)
+{
+	if (v == NULL || v->type != NODE_STRING || memchr(v->u.str.s, '\0', v->u.str.len) == NULL)
+		return true;
+	diags_add(errs, file, (int)v->line, (int)v->col, "%s must not contain a NUL character",
+	    key);
+	return false;
 }
 
 bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs)
@@ -64,10 +78,13 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 		return false;
 	}
 	out->action = action->u.str.s;
-	if (!optional_string(root, "ref", file, &out->ref, errs) ||
-	    !optional_string(root, "title", file, &out->title, errs) ||
-	    !optional_string(root, "submitter", file, &out->submitter, errs) ||
-	    !optional_string(root, "kind", file, &out->kind, errs))
+	size_t kind_len;
+	if (!optional_string(root, "ref", file, &out->ref, &out->ref_len, errs) ||
+	    !optional_string(root, "title", file, &out->title, &out->title_len, errs) ||
+	    !optional_string(root, "submitter", file, &out->submitter, &out->submitter_len, errs) ||
+	    !optional_string(root, "kind", file, &out->kind, &kind_len, errs) ||
+	    !no_nul(action, "action", file, errs) ||
+	    !no_nul(node_get(root, "kind"), "kind", file, errs))
 		return false;
 	if (out->kind == NULL) {
 		out->kind_bit = kind_from_action(out->action);

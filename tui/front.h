@@ -8,6 +8,7 @@
 #ifndef ARBITER_FRONT_H
 #define ARBITER_FRONT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -66,6 +67,29 @@ const char *actor_name(const args *a);
 
 /* Says loudly that the policy files were tampered with, and audits it once. */
 void integrity_warn(store *s, const integrity *in, const char *actor);
+
+/* term.c: the terminal writer. Text that did not come from arbiter reaches
+ * a terminal only through these (escaped by visible_put, engine/visible.c). */
+/* printf to out with every %s argument escaped (VIS_TEXT). A precision is
+ * the argument's length, NUL bytes included ("%.*s", (int)len, s); a width
+ * pads by characters. The format is arbiter's own and written as it is. */
+void term_printf(FILE *out, const char *fmt, ...) ATTR_PRINTF(2, 3);
+void term_vprintf(FILE *out, const char *fmt, va_list ap);
+/* term_printf to standard output and to standard error. */
+void out_printf(const char *fmt, ...) ATTR_PRINTF(1, 2);
+void err_printf(const char *fmt, ...) ATTR_PRINTF(1, 2);
+/* One column: s (len bytes) escaped in mode (VIS_TEXT, or VIS_ESCAPED for
+ * JSON text), cut to max characters ending in "..." (0: no limit), then
+ * padded with spaces to width characters. */
+void term_field(FILE *out, const char *s, size_t len, int mode, size_t max, size_t width);
+/* Bytes written exactly: JSON output (--json), which must stay exact, and
+ * text an engine printer has already escaped. */
+void term_exact(FILE *out, const char *s, size_t len);
+/* One line of JSON output (--json), exact. */
+void term_json_line(FILE *out, const char *json);
+/* s (len bytes) escaped in mode into b (emptied first), NUL-terminated:
+ * what the console draws (put_clipped). */
+const char *term_escape(strbuf *b, const char *s, size_t len, int mode);
 
 /* console/console.c: the reviewer console, on a terminal */
 int console_run(const args *a);

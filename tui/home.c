@@ -65,7 +65,7 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 	const char *given = arg_get(a, "--policies");
 	if (given != NULL) {
 		if (!is_dir(given)) {
-			fprintf(stderr, "arbiter: %s: no such policy directory\n", given);
+			err_printf("arbiter: %s: no such policy directory\n", given);
 			return false;
 		}
 		snprintf(dir, len, "%s", given);
@@ -78,10 +78,10 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 		if (home == NULL)
 			home = getenv("ARBITER_HOME");
 		if (home != NULL && *home != '\0')
-			fprintf(stderr, "arbiter: %s is not an arbiter store (create one with arbiter init)\n",
+			err_printf("arbiter: %s is not an arbiter store (create one with arbiter init)\n",
 			    home);
 		else
-			fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init, "
+			err_printf("arbiter: no store found here or above (create one with arbiter init, "
 			    "or give --policies DIR)\n");
 		return false;
 	}
@@ -94,7 +94,7 @@ bool find_store_or_say(const args *a, char *out, size_t len)
 {
 	if (find_store(a, out, len))
 		return true;
-	fprintf(stderr, "arbiter: no store found here or above (create one with arbiter init)\n");
+	err_printf("arbiter: no store found here or above (create one with arbiter init)\n");
 	return false;
 }
 
@@ -106,12 +106,12 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 		return NULL;
 	store *s = store_open(dir, err, sizeof err);
 	if (s == NULL) {
-		fprintf(stderr, "arbiter: %s\n", err);
+		err_printf("arbiter: %s\n", err);
 		return NULL;
 	}
 	*settings_ok = store_settings(s, c, errs);
 	if (*settings_ok && !c->enforcement) {
-		fprintf(stderr, "arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
+		err_printf("arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
 		    "false): every submission is allowed, unless the policy files are tampered\n");
 	}
 	/* audited by whoever notices first; a reader without the key leaves it,
@@ -140,9 +140,9 @@ store *open_submission(const args *a, const char *id_or_ref, sub_row *r)
 	if (found > 0)
 		return s;
 	if (found == 0)
-		fprintf(stderr, "arbiter: no submission %s\n", id_or_ref);
+		err_printf("arbiter: no submission %s\n", id_or_ref);
 	else
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 	store_close(s);
 	return NULL;
 }
@@ -174,7 +174,7 @@ const char *store_policies_tampered(const args *a)
 		return NULL;    /* the command reports it when it opens the store */
 	bool ok = integrity_check(s, &in);
 	if (!ok)
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 	else if (in.tampered)
 		integrity_warn(s, &in, actor_name(a));
 	store_close(s);
@@ -189,7 +189,7 @@ policy_set *read_policies(const args *a, diags *errs)
 		return NULL;
 	policy_set *ps = policy_set_load(dir, shown, errs);
 	if (ps == NULL)
-		fprintf(stderr, "arbiter: %s: cannot read the policy directory\n", dir);
+		err_printf("arbiter: %s: cannot read the policy directory\n", dir);
 	return ps;
 }
 
@@ -199,7 +199,7 @@ policy_set *load_policies(const args *a)
 	policy_set *ps = read_policies(a, &errs);
 	if (ps != NULL && errs.n > 0) {
 		diags_print(&errs, stderr);
-		fprintf(stderr, "arbiter: %zu error%s in the policies; nothing was evaluated\n", errs.n,
+		err_printf("arbiter: %zu error%s in the policies; nothing was evaluated\n", errs.n,
 		    errs.n == 1 ? "" : "s");
 		policy_set_free(ps);
 		ps = NULL;
@@ -210,9 +210,9 @@ policy_set *load_policies(const args *a)
 
 void integrity_warn(store *s, const integrity *in, const char *actor)
 {
-	fprintf(stderr, "arbiter: POLICIES TAMPERED: %s (pinned version %d). New submissions are "
+	err_printf("arbiter: POLICIES TAMPERED: %s (pinned version %d). New submissions are "
 	    "blocked and no decision is accepted until an admin runs arbiter policy pin.\n",
 	    in->what, in->version);
 	if (!integrity_audit_tamper(s, in, actor))
-		fprintf(stderr, "arbiter: cannot audit the tampering: %s\n", store_errmsg(s));
+		err_printf("arbiter: cannot audit the tampering: %s\n", store_errmsg(s));
 }

@@ -37,13 +37,13 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 	}
 	if (given != NULL) {
 		if (!read_line(stdin, out, len)) {
-			fprintf(stderr, "arbiter: --code -: no code on standard input\n");
+			err_printf("arbiter: --code -: no code on standard input\n");
 			return false;
 		}
 		return true;
 	}
 	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "arbiter: %s's TOTP code is needed: --code CODE, or --code - to read "
+		err_printf("arbiter: %s's TOTP code is needed: --code CODE, or --code - to read "
 		    "it from standard input\n", who);
 		return false;
 	}
@@ -54,14 +54,14 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 		quiet.c_lflag &= (tcflag_t)~ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
-	fprintf(stderr, "TOTP code for %s: ", who);
+	err_printf("TOTP code for %s: ", who);
 	fflush(stderr);
 	bool ok = read_line(stdin, out, len);
 	if (echo_off)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	fprintf(stderr, "\n");
+	err_printf("\n");
 	if (!ok)
-		fprintf(stderr, "arbiter: no code given\n");
+		err_printf("arbiter: no code given\n");
 	return ok;
 }
 
@@ -76,15 +76,15 @@ bool guard_open(const args *a, guard *g)
 	bool ok = store_settings(g->s, &g->cfg, &errs);
 	if (!ok) {
 		diags_print(&errs, stderr);
-		fprintf(stderr, "arbiter: config.yaml has errors; nothing was changed\n");
+		err_printf("arbiter: config.yaml has errors; nothing was changed\n");
 	}
 	diags_free(&errs);
 	if (ok && !store_load_signing_key(g->s)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
+		err_printf("arbiter: %s\n", store_errmsg(g->s));
 		ok = false;
 	}
 	if (ok && !integrity_check_loaded(g->s, NULL, &g->cfg, &g->integ)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(g->s));
+		err_printf("arbiter: %s\n", store_errmsg(g->s));
 		ok = false;
 	}
 	if (ok && g->integ.tampered) {
@@ -125,6 +125,6 @@ int guard_result(const guard *g, const op_reply *r)
 	if (g->no_code)
 		return EXIT_USAGE;
 	FILE *to = r->out == OUT_OK || r->out == OUT_WAITING ? stdout : stderr;
-	fprintf(to, "%s%s\n", to == stderr ? "arbiter: " : "", r->message);
+	term_printf(to, "%s%s\n", to == stderr ? "arbiter: " : "", r->message);
 	return outcome_exit(r->out);
 }

@@ -2,8 +2,8 @@
  * cmd_audit.c: arbiter audit verify, checkpoint, list and tail (export is in
  * cmd_audit_export.c).
  *
- * list and tail share one printer: text is one line per event with control
- * bytes masked (actors and details are user input, and this goes to a
+ * list and tail share one printer: text is one line per event written through
+ * the terminal writer (actors and details are user input, and this goes to a
  * terminal); --json is one object per line from audit_event_json. tail -f
  * polls PRAGMA data_version every 200 ms, which changes only when another
  * connection commits, and then reads the events after the last one printed;
@@ -33,22 +33,22 @@ static int cmd_audit_verify(const command *c, args *a)
 	const char *pubkey = arg_get(a, "--pubkey");
 	char err[512];
 	if (pubkey != NULL && !keys_load_public(pubkey, pk, keyid, err, sizeof err)) {
-		fprintf(stderr, "arbiter: %s\n", err);
+		err_printf("arbiter: %s\n", err);
 		store_close(s);
 		return EXIT_ERROR;
 	}
 	verify_result r;
 	if (!audit_verify(s, pubkey ? pk : NULL, &r)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 		store_close(s);
 		return EXIT_ERROR;
 	}
 	int rc = EXIT_OK;
 	if (!r.ok) {
-		printf("audit: TAMPERED at seq %lld: %s\n", (long long)r.bad_seq, r.why);
+		out_printf("audit: TAMPERED at seq %lld: %s\n", (long long)r.bad_seq, r.why);
 		rc = EXIT_REFUSED;
 	} else {
-		printf("audit: verified %lld events; head seq %lld, hash %s\n", (long long)r.events,
+		out_printf("audit: verified %lld events; head seq %lld, hash %s\n", (long long)r.events,
 		    (long long)r.head_seq, r.head);
 		const char *cp = arg_get(a, "--checkpoint");
 		if (cp != NULL)
@@ -75,9 +75,9 @@ static int cmd_audit_checkpoint(const command *c, args *a)
 	int64_t seq;
 	int rc = EXIT_ERROR;
 	if (!audit_write_checkpoint(s, actor_name(a), out, &seq, hash, err, sizeof err)) {
-		fprintf(stderr, "arbiter: %s\n", err);
+		err_printf("arbiter: %s\n", err);
 	} else {
-		printf("checkpoint: seq %lld, hash %s\nwrote %s and %s.minisig (keep them off "
+		out_printf("checkpoint: seq %lld, hash %s\nwrote %s and %s.minisig (keep them off "
 		    "this machine)\n", (long long)seq, hash, out, out);
 		rc = EXIT_OK;
 	}
@@ -109,7 +109,7 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 	char why[256], id[64], seqtext[32], hash[80];
 	char *text = read_file(file, &len, why, sizeof why);
 	if (text == NULL) {
-		fprintf(stderr, "arbiter: %s: %s\n", file, why);
+		err_printf("arbiter: %s: %s\n", file, why);
 		return EXIT_ERROR;
 	}
 	bool ok = strncmp(text, "arbiter audit checkpoint\n", 25) == 0 &&
@@ -118,31 +118,31 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 	    checkpoint_field(text, "hash", hash, sizeof hash);
 	free(text);
 	if (!ok) {
-		fprintf(stderr, "arbiter: %s: not an arbiter checkpoint\n", file);
+		err_printf("arbiter: %s: not an arbiter checkpoint\n", file);
 		return EXIT_ERROR;
 	}
 	long long seq = atoll(seqtext);
 	if (strcmp(id, store_id(s)) != 0) {
-		printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, id, store_id(s));
+		out_printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, id, store_id(s));
 		return EXIT_REFUSED;
 	}
 	if (seq > r->head_seq) {
-		printf("audit: TAMPERED at seq %lld: the log ends at seq %lld but checkpoint %s holds "
+		out_printf("audit: TAMPERED at seq %lld: the log ends at seq %lld but checkpoint %s holds "
 		    "seq %lld (events were removed from the end)\n", (long long)r->head_seq + 1,
 		    (long long)r->head_seq, file, seq);
 		return EXIT_REFUSED;
 	}
 	char have[65];
 	if (audit_hash_at(s, seq, have) < 0) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 		return EXIT_ERROR;
 	}
 	if (strcmp(have, hash) != 0) {
-		printf("audit: TAMPERED at seq %lld: its hash differs from checkpoint %s (the history up "
+		out_printf("audit: TAMPERED at seq %lld: its hash differs from checkpoint %s (the history up "
 		    "to it was rewritten)\n", seq, file);
 		return EXIT_REFUSED;
 	}
-	printf("audit: the log extends checkpoint %s (seq %lld)\n", file, seq);
+	out_printf("audit: the log extends checkpoint %s (seq %lld)\n", file, seq);
 	return EXIT_OK;
 }
 
@@ -154,27 +154,6 @@ typedef struct printer {
 	bool failed;            /* stdout failed */
 } printer;
 
-/* Prints text with control bytes as '?', cut to at most max bytes (0: no
- * limit) on a UTF-8 boundary with "..." when cut, then spaces to width pad. */
-static void put_masked(const char *text, size_t max, size_t pad)
-{
-	size_t n = strlen(text);
-	bool cut = max > 0 && n > max;
-	if (cut) {
-		n = max - 3;
-		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)text[i];
-		putchar(ch < 0x20 || ch == 0x7f ? '?' : ch);
-	}
-	if (cut)
-		fputs("...", stdout), n += 3;
-	for (; n < pad; n++)
-		putchar(' ');
-}
-
 static bool print_event(const audit_event *e, void *ctx)
 {
 	printer *p = ctx;
@@ -183,17 +162,19 @@ static bool print_event(const audit_event *e, void *ctx)
 		if (json_dumpf(o, stdout, JSON_COMPACT) != 0)
 			p->failed = true;
 		json_decref(o);
-		putchar('\n');
+		term_exact(stdout, "\n", 1);
 	} else {
-		printf("%6lld  %s  ", (long long)e->seq, e->ts);
-		put_masked(e->actor, 24, 10);
-		putchar(' ');
-		put_masked(e->event, 0, 20);
-		putchar(' ');
-		put_masked(e->subject[0] ? e->subject : "-", 34, 6);
-		putchar(' ');
-		put_masked(e->details, 72, 0);
-		putchar('\n');
+		/* the details are JSON text: its escapes are shown as they are */
+		const char *subject = e->subject[0] ? e->subject : "-";
+		out_printf("%6lld  %s  ", (long long)e->seq, e->ts);
+		term_field(stdout, e->actor, strlen(e->actor), VIS_TEXT, 24, 10);
+		term_exact(stdout, " ", 1);
+		term_field(stdout, e->event, strlen(e->event), VIS_TEXT, 0, 20);
+		term_exact(stdout, " ", 1);
+		term_field(stdout, subject, strlen(subject), VIS_TEXT, 34, 6);
+		term_exact(stdout, " ", 1);
+		term_field(stdout, e->details, strlen(e->details), VIS_ESCAPED, 72, 0);
+		term_exact(stdout, "\n", 1);
 	}
 	p->last_seq = e->seq;
 	if (fflush(stdout) != 0 || ferror(stdout))
@@ -223,10 +204,10 @@ static int finish_read(store *s, bool ok, const printer *p)
 {
 	int rc = EXIT_OK;
 	if (!ok && !p->failed) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 		rc = EXIT_ERROR;
 	} else if (p->failed) {
-		fprintf(stderr, "arbiter: cannot write to standard output: %s\n", strerror(errno));
+		err_printf("arbiter: cannot write to standard output: %s\n", strerror(errno));
 		rc = EXIT_ERROR;
 	}
 	store_close(s);

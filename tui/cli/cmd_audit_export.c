@@ -27,14 +27,14 @@ static int cmd_audit_export(const command *c, args *a)
 	verify_result r;
 	int rc = EXIT_OK;
 	if (!audit_write_export(s, actor_name(a), out, &r, NULL, NULL, err, sizeof err)) {
-		fprintf(stderr, "arbiter: %s\n", err);
+		err_printf("arbiter: %s\n", err);
 		rc = EXIT_ERROR;
 	} else if (!r.ok) {
-		printf("audit: TAMPERED at seq %lld: %s\nwrote %s and %s.minisig (the report "
+		out_printf("audit: TAMPERED at seq %lld: %s\nwrote %s and %s.minisig (the report "
 		    "records the failure)\n", (long long)r.bad_seq, r.why, out, out);
 		rc = EXIT_REFUSED;
 	} else {
-		printf("export: %lld events through seq %lld, hash %s\nwrote %s and %s.minisig\n",
+		out_printf("export: %lld events through seq %lld, hash %s\nwrote %s and %s.minisig\n",
 		    (long long)r.events, (long long)r.head_seq, r.head, out, out);
 	}
 	store_close(s);

@@ -31,15 +31,15 @@ static int report(const decide_result *r, const char *actor)
 	for (int i = 0; i < r->n; i++) {
 		const decided_item *it = &r->items[i];
 		if (it->out == OUT_OK || it->out == OUT_WAITING)
-			printf("%s\n", it->message);
+			out_printf("%s\n", it->message);
 		else
-			fprintf(stderr, "arbiter: %s\n", it->message);
+			err_printf("arbiter: %s\n", it->message);
 	}
 	/* the call's own refusal: the policy files, the actor, the code, a failure */
 	if (r->n == 0 || r->call_refused) {
-		fprintf(stderr, "arbiter: %s\n", r->reply.message);
+		err_printf("arbiter: %s\n", r->reply.message);
 		if (r->actor_refused)
-			fprintf(stderr, "arbiter: acting as %s (--as NAME or the login name)\n", actor);
+			err_printf("arbiter: acting as %s (--as NAME or the login name)\n", actor);
 	}
 	return outcome_exit(r->reply.out);
 }

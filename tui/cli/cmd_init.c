@@ -18,12 +18,12 @@ static int cmd_init(const command *c, args *a)
 	const char *dir = a->npos ? a->pos[0] : ".";
 	char err[768] = "";
 	if (!store_init(dir, example_policies, example_policy_count, actor_name(a), err, sizeof err)) {
-		fprintf(stderr, "arbiter init: %s\n", err);
+		err_printf("arbiter init: %s\n", err);
 		return EXIT_ERROR;
 	}
-	printf("created %s/.arbiter: %zu policy files pinned as version 1, an Ed25519 audit key "
+	out_printf("created %s/.arbiter: %zu policy files pinned as version 1, an Ed25519 audit key "
 	    "(keys/audit.pub), an empty users.oath\n", dir, example_policy_count);
-	printf("next: arbiter reviewer add NAME --role admin, then arbiter submit FILE\n");
+	out_printf("next: arbiter reviewer add NAME --role admin, then arbiter submit FILE\n");
 	return EXIT_OK;
 }
 

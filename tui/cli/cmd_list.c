@@ -39,24 +39,14 @@ static void format_age(int64_t ms, char out[16])
 		snprintf(out, 16, "%lldd", (long long)(sec / 86400));
 }
 
-/* s cut to at most max bytes on a UTF-8 character boundary ("-" for NULL). */
-static void clip(const char *s, size_t max, char *out, size_t outlen)
+/* One column of outside text (n bytes, which may hold NUL; "-" for none),
+ * through the terminal writer: cut to max characters, so that a row stays
+ * one line whatever its title holds, and padded to width. */
+static void column(const char *s, size_t n, size_t max, size_t width)
 {
 	if (s == NULL)
-		s = "-";
-	size_t n = strlen(s);
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	if (n >= outlen)
-		n = outlen - 1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	for (char *p = out; *p; p++)    /* one line per row, whatever the title holds */
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
+		s = "-", n = 1;
+	term_field(stdout, s, n, VIS_TEXT, max, width);
 }
 
 static bool print_row(void *ctx, const sub_row *r)
@@ -70,20 +60,22 @@ static bool print_row(void *ctx, const sub_row *r)
 			l->failed = true;
 			return false;
 		}
-		printf("%s\n", text);
+		term_json_line(stdout, text);
 		free(text);
 	} else {
 		if (l->rows == 0)
-			printf("%-7s %-8s %-20s %-10s %-16s %5s %-9s %s\n", "ID", "KIND", "ACTION", "STATUS",
-			    "SUBMITTER", "AGE", "C/W/I", "TITLE");
-		char age[16], action[64], submitter[64], title[256], counts[40];
+			out_printf("%-7s %-8s %-20s %-10s %-16s %5s %-9s %s\n", "ID", "KIND",
+			    "ACTION", "STATUS", "SUBMITTER", "AGE", "C/W/I", "TITLE");
+		char age[16], counts[40];
 		format_age(l->now - r->created_ms, age);
-		clip(r->action, 20, action, sizeof action);
-		clip(r->submitter, 16, submitter, sizeof submitter);
-		clip(r->title, 60, title, sizeof title);
 		snprintf(counts, sizeof counts, "%d/%d/%d", r->counts[2], r->counts[1], r->counts[0]);
-		printf("%-7lld %-8s %-20s %-10s %-16s %5s %-9s %s\n", (long long)r->id, r->kind, action,
-		    r->status, submitter, age, counts, title);
+		out_printf("%-7lld %-8s ", (long long)r->id, r->kind);
+		column(r->action, strlen(r->action), 20, 21);
+		out_printf("%-10s ", r->status);
+		column(r->submitter, r->submitter_len, 16, 17);
+		out_printf("%5s %-9s ", age, counts);
+		column(r->title, r->title_len, 60, 0);
+		term_exact(stdout, "\n", 1);
 	}
 	l->rows++;
 	return true;
@@ -123,10 +115,10 @@ static int cmd_list(const command *c, args *a)
 	listing l = { .s = s, .json = arg_has(a, "--json"), .now = now_ms() };
 	bool ok = query_list(s, filter, kind, limit, print_row, &l) && !l.failed;
 	if (!ok)
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 	else if (l.rows == 0 && !l.json)
-		printf("no submissions%s%s%s%s\n", filter ? " with status " : "", filter ? filter : "",
-		    kind ? " of kind " : "", kind ? kind : "");
+		out_printf("no submissions%s%s%s%s\n", filter ? " with status " : "",
+		    filter ? filter : "", kind ? " of kind " : "", kind ? kind : "");
 	store_close(s);
 	return ok ? EXIT_OK : EXIT_ERROR;
 }

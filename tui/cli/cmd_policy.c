@@ -21,14 +21,14 @@ static int cmd_policy_check(const command *c, args *a)
 	int rc = EXIT_OK;
 	if (errs.n > 0) {
 		diags_print(&errs, stderr);
-		fprintf(stderr, "%zu error%s in %zu file%s\n", errs.n, errs.n == 1 ? "" : "s",
+		err_printf("%zu error%s in %zu file%s\n", errs.n, errs.n == 1 ? "" : "s",
 		    ps->nfiles, ps->nfiles == 1 ? "" : "s");
 		rc = EXIT_ERROR;
 	} else {
 		size_t enabled = 0;
 		for (size_t i = 0; i < ps->n; i++)
 			enabled += ps->items[i].enabled;
-		printf("%zu policies (%zu enabled) in %zu files: ok\n", ps->n, enabled, ps->nfiles);
+		out_printf("%zu policies (%zu enabled) in %zu files: ok\n", ps->n, enabled, ps->nfiles);
 	}
 	diags_free(&errs);
 	policy_set_free(ps);
@@ -44,10 +44,10 @@ static void print_versions(const args *a)
 	json_t *list = integrity_versions(s);
 	size_t i;
 	json_t *v;
-	printf("\npolicy versions:\n");
+	out_printf("\npolicy versions:\n");
 	json_array_foreach(list, i, v) {
 		const char *why = json_string_value(json_object_get(v, "justification"));
-		printf("  %3d  %s  by %-12s %2d files  %s\n",
+		out_printf("  %3d  %s  by %-12s %2d files  %s\n",
 		    (int)json_integer_value(json_object_get(v, "version")),
 		    json_string_value(json_object_get(v, "created_at")),
 		    json_string_value(json_object_get(v, "actor")),
@@ -67,17 +67,17 @@ static int cmd_policy_list(const command *c, args *a)
 		return EXIT_ERROR;
 	bool json = arg_has(a, "--json");
 	if (!json)
-		printf("%-32s %-18s %-8s %-16s %s\n", "NAME", "TYPE", "SEVERITY", "EFFECT", "SOURCE");
+		out_printf("%-32s %-18s %-8s %-16s %s\n", "NAME", "TYPE", "SEVERITY", "EFFECT", "SOURCE");
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];
 		if (json) {
 			json_t *j = policy_to_json(p);
 			char *s = json_dumps(j, JSON_COMPACT);
-			puts(s);
+			term_json_line(stdout, s);
 			free(s);
 			json_decref(j);
 		} else {
-			printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, rule_type_name(p->type),
+			out_printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, rule_type_name(p->type),
 			    severity_name(p->severity), effect_name(p->effect), p->source,
 			    p->enabled ? "" : " (disabled)");
 		}

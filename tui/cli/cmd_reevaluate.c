@@ -52,7 +52,7 @@ static int cmd_reevaluate(const command *c, args *a)
 	ids list = { 0 };
 	if (all) {
 		if (!query_list(g.s, "waiting", NULL, INT64_MAX, collect, &list)) {
-			fprintf(stderr, "arbiter: %s\n", store_errmsg(g.s));
+			err_printf("arbiter: %s\n", store_errmsg(g.s));
 			rc = EXIT_ERROR;
 		}
 	} else {
@@ -62,7 +62,7 @@ static int cmd_reevaluate(const command *c, args *a)
 			collect(&list, &r);
 			query_row_done(&r);
 		} else {
-			fprintf(stderr, "arbiter: %s\n", found == 0 ? "no such submission" : store_errmsg(g.s));
+			err_printf("arbiter: %s\n", found == 0 ? "no such submission" : store_errmsg(g.s));
 			rc = found == 0 ? outcome_exit(OUT_NOT_FOUND) : EXIT_ERROR;
 		}
 	}
@@ -70,18 +70,18 @@ static int cmd_reevaluate(const command *c, args *a)
 		static reevaluated r;
 		outcome o = op_reevaluate(g.s, &g.cfg, ps, g.actor, list.v[i], &r);
 		if (o == OUT_OK || o == OUT_WAITING || o == OUT_REFUSED) {
-			printf("%s\n", r.reply.message);
+			out_printf("%s\n", r.reply.message);
 			if (o != OUT_OK && rc == EXIT_OK)
 				rc = EXIT_WAITING;
 			continue;
 		}
-		fprintf(stderr, "arbiter: %s\n", r.reply.message);
+		err_printf("arbiter: %s\n", r.reply.message);
 		rc = outcome_exit(o);
 		if (o == OUT_TAMPERED)
 			break;
 	}
 	if (all && list.n == 0)
-		printf("no waiting submissions\n");
+		out_printf("no waiting submissions\n");
 	free(list.v);
 	guard_close(&g);
 	policy_set_free(ps);

@@ -21,14 +21,14 @@ static void print_enrolment(const char *name, const unsigned char key[REVIEWER_K
 	char uri[512];
 	snprintf(uri, sizeof uri, "otpauth://totp/arbiter:%s?secret=%s&issuer=arbiter&algorithm=SHA1"
 	    "&digits=6&period=30", name, b32 ? b32 : "");
-	printf("enrolled %s as %s\n\n", name, admin ? "admin" : "reviewer");
-	printf("secret (base32): %s\n", b32 ? b32 : "?");
-	printf("URI:             %s\n\n", uri);
-	printf("Scan this with an authenticator app (TOTP, SHA-1, 6 digits, 30 s):\n\n");
+	out_printf("enrolled %s as %s\n\n", name, admin ? "admin" : "reviewer");
+	out_printf("secret (base32): %s\n", b32 ? b32 : "?");
+	out_printf("URI:             %s\n\n", uri);
+	out_printf("Scan this with an authenticator app (TOTP, SHA-1, 6 digits, 30 s):\n\n");
 	fflush(stdout);
 	if (!qr_print(stdout, uri))
-		printf("(the QR code could not be drawn: type the secret instead)\n");
-	printf("\nThe secret is shown only now and kept only in users.oath. A code from the command "
+		out_printf("(the QR code could not be drawn: type the secret instead)\n");
+	out_printf("\nThe secret is shown only now and kept only in users.oath. A code from the command "
 	    "line: oathtool --totp -b SECRET\n");
 	if (b32 != NULL) {
 		secret_wipe(b32, strlen(b32));
@@ -102,27 +102,28 @@ static int cmd_reviewer_list(const command *c, args *a)
 		return EXIT_ERROR;
 	json_t *list = reviewer_list(s);
 	if (list == NULL) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 		store_close(s);
 		return EXIT_ERROR;
 	}
 	size_t i;
 	json_t *r;
 	if (!arg_has(a, "--json") && json_array_size(list) == 0)
-		printf("no reviewers (the first: arbiter reviewer add NAME --role admin)\n");
+		out_printf("no reviewers (the first: arbiter reviewer add NAME --role admin)\n");
 	else if (!arg_has(a, "--json"))
-		printf("%-20s %-9s %-25s %-25s %s\n", "NAME", "ROLE", "ENROLLED", "LAST USED",
+		out_printf("%-20s %-9s %-25s %-25s %s\n", "NAME", "ROLE", "ENROLLED", "LAST USED",
 		    "LOCKED UNTIL");
 	json_array_foreach(list, i, r) {
 		if (arg_has(a, "--json")) {
 			char *line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			printf("%s\n", line);
+			term_json_line(stdout, line);
 			free(line);
 			continue;
 		}
 		const char *used = json_string_value(json_object_get(r, "last_used"));
 		const char *locked = json_string_value(json_object_get(r, "locked_until"));
-		printf("%-20s %-9s %-25s %-25s %s%s\n", json_string_value(json_object_get(r, "name")),
+		out_printf("%-20s %-9s %-25s %-25s %s%s\n",
+		    json_string_value(json_object_get(r, "name")),
 		    json_string_value(json_object_get(r, "role")),
 		    json_string_value(json_object_get(r, "enrolled")), used ? used : "never",
 		    locked ? locked : "-", json_is_true(json_object_get(r, "disabled")) ?

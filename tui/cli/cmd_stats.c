@@ -25,36 +25,39 @@ static json_int_t num(const json_t *o, const char *key)
 static void print_text(const json_t *st)
 {
 	const json_t *since = json_object_get(st, "since");
-	printf("submissions: %lld%s%s\n", (long long)num(st, "submissions"),
+	out_printf("submissions: %lld%s%s\n", (long long)num(st, "submissions"),
 	    json_is_string(since) ? " since " : "", json_is_string(since) ? json_string_value(since) : "");
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)json_object_get(st, "statuses"), key, v)
-		printf("  %-12s %8lld\n", key, (long long)json_integer_value(v));
-	printf("decided: %lld; override rate %.1f%%, rejection rate %.1f%%\n",
+		out_printf("  %-12s %8lld\n", key, (long long)json_integer_value(v));
+	out_printf("decided: %lld; override rate %.1f%%, rejection rate %.1f%%\n",
 	    (long long)num(st, "decided"),
 	    100.0 * json_real_value(json_object_get(st, "override_rate")),
 	    100.0 * json_real_value(json_object_get(st, "rejection_rate")));
 
 	const json_t *f = json_object_get(st, "findings");
-	printf("\nfindings: %lld (%lld critical, %lld warning, %lld info)\n",
+	out_printf("\nfindings: %lld (%lld critical, %lld warning, %lld info)\n",
 	    (long long)num(f, "total"), (long long)num(f, "critical"), (long long)num(f, "warning"),
 	    (long long)num(f, "info"));
 	const json_t *policies = json_object_get(f, "policies");
 	if (json_array_size(policies) > 0)
-		printf("  %-36s %8s %8s %8s %8s\n", "POLICY", "CRITICAL", "WARNING", "INFO", "TOTAL");
+		out_printf("  %-36s %8s %8s %8s %8s\n", "POLICY", "CRITICAL", "WARNING", "INFO", "TOTAL");
 	size_t i;
 	json_t *p;
 	json_array_foreach(policies, i, p)
-		printf("  %-36s %8lld %8lld %8lld %8lld\n",
+		out_printf("  %-36s %8lld %8lld %8lld %8lld\n",
 		    json_string_value(json_object_get(p, "policy")), (long long)num(p, "critical"),
 		    (long long)num(p, "warning"), (long long)num(p, "info"), (long long)num(p, "total"));
 
 	const json_t *subs = json_object_get(st, "top_submitters");
-	printf("\ntop submitters: %zu\n", json_array_size(subs));
+	out_printf("\ntop submitters: %zu\n", json_array_size(subs));
 	json_array_foreach(subs, i, p) {
-		const char *name = json_string_value(json_object_get(p, "submitter"));
-		printf("  %-36s %8lld\n", name ? name : "(none)", (long long)num(p, "submissions"));
+		/* a submitter may hold NUL: its length, not strlen */
+		const json_t *who = json_object_get(p, "submitter");
+		const char *name = json_is_string(who) ? json_string_value(who) : "(none)";
+		size_t len = json_is_string(who) ? json_string_length(who) : strlen(name);
+		out_printf("  %-36.*s %8lld\n", (int)len, name, (long long)num(p, "submissions"));
 	}
 }
 
@@ -75,11 +78,11 @@ static int cmd_stats(const command *c, args *a)
 	json_t *st = query_stats(s, since, TOP_SUBMITTERS);
 	int rc = EXIT_OK;
 	if (st == NULL) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 		rc = EXIT_ERROR;
 	} else if (arg_has(a, "--json")) {
 		char *text = json_dumps(st, JSON_COMPACT | JSON_REAL_PRECISION(6));
-		printf("%s\n", text ? text : "{}");
+		term_json_line(stdout, text ? text : "{}");
 		free(text);
 	} else {
 		print_text(st);

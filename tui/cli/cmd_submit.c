@@ -57,7 +57,7 @@ static void pending_drop(submitting *st)
 static void report_lost(batch *b, const submit_reply *rep)
 {
 	if (rep->lost > 0) {
-		fprintf(stderr, "arbiter: %s: the last %d submissions were not stored\n",
+		err_printf("arbiter: %s: the last %d submissions were not stored\n",
 		    rep->reply.message, rep->lost);
 		batch_note(b, EXIT_ERROR);
 	}
@@ -71,7 +71,7 @@ static bool batch_commit(batch *b, submitting *st)
 	bool ok = op_submit_commit(&st->batch, &rep) == OUT_OK;
 	fflush(st->out);
 	if (ok)
-		fwrite(st->text, 1, st->len, stdout);
+		term_exact(stdout, st->text, st->len);   /* written through the writer already */
 	report_lost(b, &rep);
 	pending_drop(st);
 	return ok;
@@ -88,7 +88,7 @@ static void submit_doc(batch *b, const submission *sub)
 		pending_drop(st);       /* the batch went back with this document */
 	report_lost(b, &rep);
 	if (o != OUT_OK) {
-		fprintf(stderr, "%s:%d:%d: %s\n", sub->file, sub->line, sub->col, rep.reply.message);
+		err_printf("%s:%d:%d: %s\n", sub->file, sub->line, sub->col, rep.reply.message);
 		batch_note(b, EXIT_ERROR);
 		return;
 	}
@@ -97,10 +97,11 @@ static void submit_doc(batch *b, const submission *sub)
 		char *json = store_result_json(st->batch.s, out->id, &status);
 		batch_note(b, status_name_exit(status));
 		if (b->json && json)
-			fprintf(st->out, "%s\n", json);
+			term_json_line(st->out, json);
 		else
-			fprintf(st->out, "%s:%d: %s: already stored as submission %lld (%s)\n", sub->file,
-			    sub->line, sub->ref, (long long)out->id, status);
+			term_printf(st->out, "%s:%d: %.*s: already stored as submission %lld (%s)\n",
+			    sub->file, sub->line, (int)(sub->ref_len ? sub->ref_len : strlen(sub->ref)),
+			    sub->ref, (long long)out->id, status);
 		free(json);
 		return;
 	}
@@ -109,11 +110,11 @@ static void submit_doc(batch *b, const submission *sub)
 		/* as store_result_json rebuilds it for a retry */
 		st->json.n = 0;
 		stored_result_write(&st->json, out->id, st->batch.version, sub, &r, NULL);
-		fwrite(st->json.s, 1, st->json.n, st->out);
-		putc('\n', st->out);
+		term_exact(st->out, st->json.s, st->json.n);
+		term_exact(st->out, "\n", 1);
 	} else {
 		result_print_text(st->out, sub, &r);
-		fprintf(st->out, "  stored as submission %lld\n", (long long)out->id);
+		term_printf(st->out, "  stored as submission %lld\n", (long long)out->id);
 	}
 }
 
@@ -182,11 +183,11 @@ static int cmd_submit(const command *c, args *a)
 		diags_print(&errs, stderr);
 		if (ps != NULL && errs.n == 0)
 			diags_print(&cfg_errs, stderr);
-		fprintf(stderr, "arbiter: the store's policies or config have errors; nothing was stored\n");
+		err_printf("arbiter: the store's policies or config have errors; nothing was stored\n");
 	} else if (!have_key) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 	} else if (!integrity_check_loaded(s, ps, &cfg, &integ)) {
-		fprintf(stderr, "arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", store_errmsg(s));
 	} else {
 		/* the policies and settings in use are the bytes that were checked */
 		b.opts.enforcement = cfg.enforcement;

@@ -70,7 +70,7 @@ static int cmd_wait(const command *c, args *a)
 	int rc = EXIT_OK;
 	while (waiting(status)) {
 		if (timeout >= 0 && monotonic_ms() - start >= timeout * 1000) {
-			printf("submission %lld: still %s after %llds\n", (long long)id, status,
+			out_printf("submission %lld: still %s after %llds\n", (long long)id, status,
 			    (long long)timeout);
 			rc = EXIT_WAITING;
 			break;
@@ -83,14 +83,14 @@ static int cmd_wait(const command *c, args *a)
 		version = now_version;
 		int found = query_status(s, id, status);
 		if (found <= 0) {
-			fprintf(stderr, "arbiter: %s\n", found == 0 ? "the submission disappeared" : store_errmsg(s));
+			err_printf("arbiter: %s\n", found == 0 ? "the submission disappeared" : store_errmsg(s));
 			rc = EXIT_ERROR;
 			break;
 		}
 	}
 	if (rc == EXIT_OK) {
 		rc = status_name_exit(status);
-		printf("submission %lld: %s\n", (long long)id, status);
+		out_printf("submission %lld: %s\n", (long long)id, status);
 	}
 	store_close(s);
 	return rc;

@@ -171,7 +171,7 @@ static void handle(batch *b, slot *s)
 	b->file = s->file;
 	b->scratch = s->a;
 	if (s->why[0] != '\0') {
-		fprintf(stderr, "%s\n", s->why);
+		err_printf("%s\n", s->why);
 		batch_note(b, EXIT_ERROR);
 	} else if (!s->ok) {
 		diags_print(&s->errs, stderr);
@@ -214,7 +214,7 @@ int batch_run(const command *c, args *a, batch *b)
 	if (r->direct) {
 		read_all(r);
 	} else if (pthread_create(&thread, NULL, read_all, r) != 0) {
-		fprintf(stderr, "arbiter: cannot start the reader thread\n");
+		err_printf("arbiter: cannot start the reader thread\n");
 		abort();
 	} else {
 		slot *s;
@@ -244,7 +244,7 @@ void batch_print(batch *b, const char *prefix, const submission *sub, const eval
 		b->out.n = 0;
 		result_write_json(&b->out, prefix, sub, r);
 		sb_put(&b->out, "\n", 1);
-		fwrite(b->out.s, 1, b->out.n, stdout);
+		term_exact(stdout, b->out.s, b->out.n);
 	} else {
 		result_print_text(stdout, sub, r);
 	}

@@ -39,28 +39,28 @@ static const command *const commands[] = {
 
 static void print_help(void)
 {
-	printf("arbiter %s: a policy review console\n\n", ARBITER_VERSION);
-	printf("usage: arbiter [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
+	out_printf("arbiter %s: a policy review console\n\n", ARBITER_VERSION);
+	out_printf("usage: arbiter [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		printf("  %-18s %s\n", commands[i]->name, commands[i]->summary);
-	printf("\nexit codes: 0 done or allowed, 1 error, 2 usage, 3 awaiting review, 4 refused\n");
-	printf("arbiter COMMAND --help shows a command's options; man arbiter has the rest.\n");
+		out_printf("  %-18s %s\n", commands[i]->name, commands[i]->summary);
+	out_printf("\nexit codes: 0 done or allowed, 1 error, 2 usage, 3 awaiting review, 4 refused\n");
+	out_printf("arbiter COMMAND --help shows a command's options; man arbiter has the rest.\n");
 }
 
 void print_command_help(const command *c)
 {
-	printf("usage: arbiter %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	out_printf("usage: arbiter %s %s\n\n%s\n", c->name, c->usage, c->summary);
 	if (c->options == NULL || c->options[0] == NULL)
 		return;
-	printf("\noptions: ");
+	out_printf("\noptions: ");
 	for (const char *const *o = c->options; *o; o++)
-		printf("%s%s", *o, o[1] ? ", " : "\n");
+		out_printf(o[1] ? "%s, " : "%s\n", *o);
 }
 
 int main(int argc, char **argv)
 {
 	if (!secrets_init()) {
-		fprintf(stderr, "arbiter: the cryptographic library failed to initialise\n");
+		err_printf("arbiter: the cryptographic library failed to initialise\n");
 		return EXIT_ERROR;
 	}
 	const char *name, *sub;
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (name == NULL) {
 		if (arg_has(&a, "--version")) {
-			printf("arbiter %s\n", ARBITER_VERSION);
+			out_printf("arbiter %s\n", ARBITER_VERSION);
 			return EXIT_OK;
 		}
 		if (!arg_has(&a, "--help") && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
@@ -93,6 +93,6 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		return c->run(c, &a);
 	}
-	fprintf(stderr, "arbiter: unknown command \"%s\" (see arbiter --help)\n", full);
+	err_printf("arbiter: unknown command \"%s\" (see arbiter --help)\n", full);
 	return EXIT_USAGE;
 }

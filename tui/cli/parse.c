@@ -60,9 +60,9 @@ static const char *lookup(const command *const *table, size_t ncommands, const c
 
 static void plain_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "arbiter: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see arbiter --help)\n");
+	err_printf("arbiter: ");
+	err_printf(fmt, arg);
+	err_printf(" (see arbiter --help)\n");
 }
 
 /* Whether s is the first word of a two-word command ("policy check"). */
@@ -144,10 +144,10 @@ void usage_error(const command *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "arbiter %s: ", c->name);
-	vfprintf(stderr, fmt, ap);
+	err_printf("arbiter %s: ", c->name);
+	term_vprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: arbiter %s %s\n", c->name, c->usage);
+	err_printf("\nusage: arbiter %s %s\n", c->name, c->usage);
 }
 
 bool no_arguments(const command *c, const args *a)

@@ -6,11 +6,13 @@
  * square shape at half the height. On a terminal the code is drawn black on
  * white with a quiet zone of four modules, so it scans the same on dark and
  * light backgrounds; elsewhere (a file, a pipe) it is plain text with the
- * dark modules drawn.
+ * dark modules drawn. Every byte is arbiter's own: it goes out through
+ * term_exact.
  */
 #include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -33,12 +35,14 @@ bool qr_print(FILE *out, const char *text)
 	static const char *const blocks[4] = { " ", "\u2580", "\u2584", "\u2588" };
 	for (int y = -QUIET; y < q->width + QUIET; y += 2) {
 		if (colour)
-			fputs("\033[30;107m", out);     /* black on bright white */
-		for (int x = -QUIET; x < q->width + QUIET; x++)
-			fputs(blocks[dark(q, x, y) | dark(q, x, y + 1) << 1], out);
+			term_exact(out, "\033[30;107m", 8);     /* black on bright white */
+		for (int x = -QUIET; x < q->width + QUIET; x++) {
+			const char *cell = blocks[dark(q, x, y) | dark(q, x, y + 1) << 1];
+			term_exact(out, cell, strlen(cell));
+		}
 		if (colour)
-			fputs("\033[0m", out);
-		fputc('\n', out);
+			term_exact(out, "\033[0m", 4);
+		term_exact(out, "\n", 1);
 	}
 	QRcode_free(q);
 	return true;

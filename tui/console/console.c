@@ -84,29 +84,39 @@ void console_pop(console *c)
 		c->top->reload(c, c->top);
 }
 
-int put_clipped(int y, int x, const char *text, int w)
+/* Every string the console shows is drawn here, through the terminal writer
+ * (term_escape): whatever a title or an audit actor holds, the terminal
+ * only ever receives printable characters. */
+static int put_text(int y, int x, const char *text, size_t len, int mode, int w)
 {
+	static strbuf esc;      /* reused: the console draws on one thread */
 	if (text == NULL || w <= 0)
 		return 0;
+	const char *p = term_escape(&esc, text, len, mode);
 	mbstate_t st;
 	memset(&st, 0, sizeof st);
 	int used = 0;
-	const char *p = text;
 	move(y, x);
 	while (*p != '\0') {
 		wchar_t wc;
 		size_t n = mbrtowc(&wc, p, MB_CUR_MAX, &st);
 		if (n == (size_t)-1 || n == (size_t)-2) {
+			/* a locale that is not UTF-8 */
 			wc = L'?';
 			n = 1;
 			memset(&st, 0, sizeof st);
 		}
-		if (wc == L'\n' || wc == L'\t' || wc == L'\r')
-			wc = L' ';
 		int cw = wcwidth(wc);
 		if (cw < 0) {
-			wc = L'?';
-			cw = 1;
+			/* printable to the writer, not to this locale: shown as its code */
+			char code[16];
+			int k = snprintf(code, sizeof code, "\\u%04x", (unsigned)wc);
+			if (used + k > w)
+				break;
+			addnstr(code, k);
+			used += k;
+			p += n;
+			continue;
 		}
 		if (used + cw > w)
 			break;
@@ -115,6 +125,28 @@ int put_clipped(int y, int x, const char *text, int w)
 		p += n;
 	}
 	return used;
+}
+
+int put_clipped(int y, int x, const char *text, int w)
+{
+	return put_text(y, x, text, text ? strlen(text) : 0, VIS_TEXT, w);
+}
+
+int put_escaped(int y, int x, const char *text, int w)
+{
+	return put_text(y, x, text, text ? strlen(text) : 0, VIS_ESCAPED, w);
+}
+
+void copy_visible(char *out, size_t size, const char *s, size_t n)
+{
+	strbuf b = { 0 };
+	term_escape(&b, s ? s : "", s ? n : 0, VIS_TEXT);
+	size_t k = b.n < size ? b.n : size - 1;
+	while (k > 0 && k < b.n && ((unsigned char)b.s[k] & 0xC0) == 0x80)
+		k--;            /* cut on a character boundary */
+	memcpy(out, b.s, k);
+	out[k] = '\0';
+	free(b.s);
 }
 
 attr_t console_attr(const console *c, const char *word)
@@ -301,7 +333,9 @@ static void draw(console *c)
 				if (n == 0)
 					n = c->cols;
 			}
-			mvaddnstr(y, 0, p, n);
+			char line[256];
+			snprintf(line, sizeof line, "%.*s", n, p);
+			put_clipped(y, 0, line, c->cols);
 			p += n;
 			while (*p == ' ')
 				p++;
@@ -432,7 +466,7 @@ static void start_curses(console *c)
 int console_run(const args *a)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "arbiter tui: needs a terminal (use list, show and the other commands "
+		err_printf("arbiter tui: needs a terminal (use list, show and the other commands "
 		    "in scripts)\n");
 		return EXIT_USAGE;
 	}

@@ -80,8 +80,17 @@ void console_redraw_at(screen *sc, int64_t when);
 void console_reload(console *c);
 /* Colour attribute of a severity or status word, or A_BOLD without colour. */
 attr_t console_attr(const console *c, const char *word);
-/* Draws text clipped to width w at (y, x), UTF-8 aware; returns columns used. */
+/* Draws text clipped to width w at (y, x), UTF-8 aware, through the terminal
+ * writer: controls, C1 and bidi characters and bytes that are not UTF-8 are
+ * shown as escapes (\x1b, \u202e), a backslash as \\. Returns columns used. */
 int put_clipped(int y, int x, const char *text, int w);
+/* The same for text whose backslashes already begin escapes: JSON text, text
+ * kept by copy_visible, a reviewer's own typing. Controls are still escaped. */
+int put_escaped(int y, int x, const char *text, int w);
+/* s (n bytes, which may hold NUL) escaped into out (size bytes), cut on a
+ * character boundary: how a screen keeps a field that it draws with
+ * put_escaped. */
+void copy_visible(char *out, size_t size, const char *s, size_t n);
 /* Whether decisions may be made now; else puts the reason in the message line. */
 bool console_may_decide(console *c);
 /* The session: signed in and not idle past review.session_idle. */

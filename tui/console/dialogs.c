@@ -67,7 +67,7 @@ static void draw_text(int y, int x, int w, const field *f)
 {
 	if (f->type == F_CODE) {
 		for (size_t i = 0; i < f->len && (int)i < w; i++)
-			mvaddstr(y, x + (int)i, "\u2022");
+			put_clipped(y, x + (int)i, "\u2022", 1);
 		return;
 	}
 	const char *t = f->text;
@@ -78,7 +78,7 @@ static void draw_text(int y, int x, int w, const field *f)
 			t++;
 		n--;
 	}
-	put_clipped(y, x, t, w);
+	put_escaped(y, x, t, w);        /* the reviewer's own typing: a backslash as typed */
 }
 
 static void draw_dialog(console *c, const dialog *d)
@@ -159,8 +159,8 @@ static void draw_dialog(console *c, const dialog *d)
 					char seg[TEXT_MAX];
 					size_t n = (size_t)(e - s);
 					memcpy(seg, s, n);
-					seg[n] = '\0';
-					put_clipped(y + l, x0 + 3, seg, lw);
+					seg[n > 0 && seg[n - 1] == '\n' ? n - 1 : n] = '\0';
+					put_escaped(y + l, x0 + 3, seg, lw);
 					if (i == d->focus)
 						cy = y + l, cx = x0 + 3 + (int)utf8_length(seg, strcspn(seg, "\n"));
 				}
@@ -483,7 +483,7 @@ bool prompt_line(console *c, const char *label, char *buf, size_t len)
 		attrset(A_BOLD);
 		int used = put_clipped(y, 0, label, c->cols / 2);
 		attrset(A_NORMAL);
-		put_clipped(y, used, buf, c->cols - used - 1);
+		put_escaped(y, used, buf, c->cols - used - 1);     /* as typed */
 		curs_set(1);
 		refresh();
 		int ch = getch();

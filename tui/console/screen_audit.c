@@ -78,19 +78,19 @@ static const char *or_null(const char *filter)
 	return filter[0] ? filter : NULL;
 }
 
-/* A row's details as "key=value ...": quicker to scan than the JSON. */
+/* A row's details as "key=value ...": quicker to scan than the JSON. Kept
+ * as drawn (copy_visible: a ref may hold controls and NUL), for put_escaped. */
 static void flatten(const char *details, char *out, size_t len)
 {
-	json_t *j = json_loads(details, 0, NULL);
+	json_t *j = json_loads(details, JSON_ALLOW_NUL, NULL);
 	if (!json_is_object(j)) {
-		snprintf(out, len, "%s", details);
+		copy_visible(out, len, details, strlen(details));
 		json_decref(j);
 		return;
 	}
-	size_t used = 0;
+	strbuf b = { 0 };
 	const char *key;
 	json_t *v;
-	out[0] = '\0';
 	json_object_foreach(j, key, v) {
 		char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (text) {             /* {"critical":1} as {critical:1} */
@@ -100,14 +100,21 @@ static void flatten(const char *details, char *out, size_t len)
 					*to++ = *from;
 			*to = '\0';
 		}
-		int n = snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", key,
-		    text ? text : json_string_value(v));
+		if (b.n > 0)
+			sb_put(&b, " ", 1);
+		sb_puts(&b, key);
+		sb_put(&b, "=", 1);
+		if (text)
+			sb_puts(&b, text);
+		else
+			sb_put(&b, json_string_value(v), json_string_length(v));
 		free(text);
-		if (n < 0 || (size_t)n >= len - used)
+		if (b.n >= len)
 			break;
-		used += (size_t)n;
 	}
 	json_decref(j);
+	copy_visible(out, len, b.s ? b.s : "", b.n);
+	free(b.s);
 }
 
 typedef struct collect {
@@ -123,9 +130,9 @@ static bool take(const audit_event *e, void *ctx)
 	arow *r = &c->rows[c->n++];
 	r->seq = e->seq;
 	snprintf(r->ts, sizeof r->ts, "%s", e->ts);
-	snprintf(r->actor, sizeof r->actor, "%s", e->actor);
-	snprintf(r->event, sizeof r->event, "%s", e->event);
-	snprintf(r->subject, sizeof r->subject, "%s", e->subject);
+	copy_visible(r->actor, sizeof r->actor, e->actor, strlen(e->actor));
+	copy_visible(r->event, sizeof r->event, e->event, strlen(e->event));
+	copy_visible(r->subject, sizeof r->subject, e->subject, strlen(e->subject));
 	flatten(e->details, r->details, sizeof r->details);
 	return true;
 }
@@ -503,8 +510,10 @@ static bool read_event(console *c, int64_t seq, full_event *f)
 	return true;
 }
 
-/* Adds text as lines of at most width columns, each after indent. */
-static void add_wrapped(textview *t, int attr, const char *indent, const char *text, int width)
+/* Adds text as lines of at most width columns, each after indent; escaped:
+ * the text is JSON (its lines are drawn with put_escaped). */
+static void add_wrapped(textview *t, int attr, const char *indent, const char *text, int width,
+    bool escaped)
 {
 	mbstate_t st;
 	memset(&st, 0, sizeof st);
@@ -522,24 +531,27 @@ static void add_wrapped(textview *t, int attr, const char *indent, const char *t
 		w = w < 0 ? 1 : w;
 		if (used + w > width && p > start) {
 			tv_add(t, attr, "%s%.*s", indent, (int)(p - start), start);
+			t->lines[t->n - 1].escaped = escaped;
 			start = p;
 			used = 0;
 		}
 		used += w;
 		p += n;
 	}
-	if (p > start || text[0] == '\0')
+	if (p > start || text[0] == '\0') {
 		tv_add(t, attr, "%s%.*s", indent, (int)(p - start), start);
+		t->lines[t->n - 1].escaped = escaped;
+	}
 }
 
 static void add_details(console *c, textview *t, const char *details, int width)
 {
-	json_t *j = json_loads(details, JSON_DECODE_ANY, NULL);
+	json_t *j = json_loads(details, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
 	if (pretty == NULL) {
 		tv_add(t, console_attr(c, "warning"), "    (not JSON: the text as stored)");
-		add_wrapped(t, A_NORMAL, "    ", details, width);
+		add_wrapped(t, A_NORMAL, "    ", details, width, false);
 		return;
 	}
 	for (char *line = pretty, *nl; line; line = nl ? nl + 1 : NULL) {
@@ -549,7 +561,7 @@ static void add_details(console *c, textview *t, const char *details, int width)
 		size_t lead = strspn(line, " ");
 		char indent[64];
 		snprintf(indent, sizeof indent, "    %*s", (int)(lead < 40 ? lead : 40), "");
-		add_wrapped(t, A_NORMAL, indent, line + lead, width - (int)lead);
+		add_wrapped(t, A_NORMAL, indent, line + lead, width - (int)lead, true);
 	}
 	free(pretty);
 }
@@ -603,8 +615,12 @@ static void build_detail(console *c, textview *t, void *arg)
 	sub_row r;
 	if (e.subject[0] && strspn(e.subject, "0123456789") == strlen(e.subject) &&
 	    query_get(c->s, e.subject, &r) == 1) {
+		char action[96], title[256];
+		copy_visible(action, sizeof action, r.action, strlen(r.action));
+		copy_visible(title, sizeof title, r.title, r.title_len);
 		tv_add(t, A_NORMAL, "  subject    submission %s: %s %s, %s (now %s)", e.subject, r.kind,
-		    r.action, r.title ? r.title : "", r.status);
+		    action, title, r.status);
+		t->lines[t->n - 1].escaped = true;
 		query_row_done(&r);
 	} else {
 		tv_add(t, A_NORMAL, "  subject    %s", e.subject[0] ? e.subject : "(none)");
@@ -764,13 +780,13 @@ static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 	int x = 0;
 	put_clipped(y, x, seq, 8); x += 9;
 	put_clipped(y, x, w.ts == 19 ? ts : ts + 5, w.ts); x += w.ts + 2;
-	put_clipped(y, x, r->actor, w.actor); x += w.actor + 1;
+	put_escaped(y, x, r->actor, w.actor); x += w.actor + 1;
 	if (!sel && !bad)
 		attrset(event_attr(c, r->event));
-	put_clipped(y, x, r->event, w.event); x += w.event + 1;
+	put_escaped(y, x, r->event, w.event); x += w.event + 1;
 	attrset(base);
-	put_clipped(y, x, r->subject[0] ? r->subject : "-", w.subject); x += w.subject + 1;
-	put_clipped(y, x, r->details, w.details);
+	put_escaped(y, x, r->subject[0] ? r->subject : "-", w.subject); x += w.subject + 1;
+	put_escaped(y, x, r->details, w.details);
 }
 
 static void draw(console *c, screen *sc, int top, int height)

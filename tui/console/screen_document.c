@@ -6,6 +6,8 @@
  * text, tracking each value's path as findings write it (changes[0],
  * tests.palette_integrity, files); the lines of the value at the finding's
  * path, or inside it, are marked, and the page opens scrolled to them.
+ * Values are shown as JSON, keys escaped by copy_visible: every line is
+ * drawn with put_escaped, so a value's own escapes are not escaped twice.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -44,6 +46,7 @@ static void print_value(textview *t, const json_t *v, const char *path, const ch
 		if (lead[0]) {
 			tv_add(t, A_NORMAL, "%*s%s", indent, "", lead);
 			t->lines[t->n - 1].marked = on;
+			t->lines[t->n - 1].escaped = true;
 			indent += 2;
 		}
 		const char *key;
@@ -51,13 +54,15 @@ static void print_value(textview *t, const json_t *v, const char *path, const ch
 		json_object_foreach((json_t *)v, key, child) {
 			char p[512], l[300];
 			snprintf(p, sizeof p, "%s%s%s", path, path[0] ? "." : "", key);
-			snprintf(l, sizeof l, "%s:", key);
+			copy_visible(l, sizeof l - 1, key, strlen(key));
+			strcat(l, ":");
 			print_value(t, child, p, mark, indent, l);
 		}
 	} else if (json_is_array(v) && json_array_size(v) > 0) {
 		if (lead[0]) {
 			tv_add(t, A_NORMAL, "%*s%s", indent, "", lead);
 			t->lines[t->n - 1].marked = on;
+			t->lines[t->n - 1].escaped = true;
 		}
 		size_t i;
 		json_t *child;
@@ -70,6 +75,7 @@ static void print_value(textview *t, const json_t *v, const char *path, const ch
 		scalar(v, buf, sizeof buf);
 		tv_add(t, A_NORMAL, "%*s%s%s%s", indent, "", lead, lead[0] ? " " : "", buf);
 		t->lines[t->n - 1].marked = on;
+		t->lines[t->n - 1].escaped = true;      /* a key as copy_visible wrote it, JSON */
 	}
 }
 
@@ -86,11 +92,14 @@ static void build(console *c, textview *t, void *arg)
 	tv_add(t, A_BOLD, "Submission %lld: document%s%s", (long long)d->id,
 	    d->path[0] ? ", highlighting " : "", d->path);
 	tv_add(t, A_NORMAL, "%s", "");
-	json_t *doc = json_loads(r.document, 0, NULL);
-	if (doc == NULL)
+	/* a string may hold \u0000: jansson keeps its length */
+	json_t *doc = json_loads(r.document, JSON_ALLOW_NUL, NULL);
+	if (doc == NULL) {
 		tv_add(t, A_NORMAL, "%s", r.document);
-	else
+		t->lines[t->n - 1].escaped = true;      /* JSON text */
+	} else {
 		print_value(t, doc, "", d->path[0] ? d->path : NULL, 0, "");
+	}
 	json_decref(doc);
 	query_row_done(&r);
 }

@@ -39,6 +39,7 @@ static void build(console *c, textview *t, void *arg)
 		tv_add(t, A_NORMAL, "  #%-7lld %s  %-22s %s", (long long)json_integer_value(
 		    json_object_get(d, "seq")), str(d, "ts"), str(d, "event"), str(d, "actor"));
 		tv_add(t, A_DIM, "      %s", details ? details : "");
+		t->lines[t->n - 1].escaped = true;      /* JSON text */
 		free(details);
 	}
 	json_decref(decisions);

@@ -15,6 +15,8 @@
 #include "console.h"
 #include "listview.h"
 
+/* A row keeps its texts as drawn: escaped by copy_visible (a title may hold
+ * controls and NUL), drawn with put_escaped. */
 typedef struct qrow {
 	int64_t id, created_ms;
 	int counts[3];
@@ -59,12 +61,12 @@ static bool take(void *ctx, const sub_row *r)
 	q->id = r->id;
 	q->created_ms = r->created_ms;
 	memcpy(q->counts, r->counts, sizeof q->counts);
-	snprintf(q->kind, sizeof q->kind, "%s", r->kind);
-	snprintf(q->action, sizeof q->action, "%s", r->action);
-	snprintf(q->title, sizeof q->title, "%s", r->title ? r->title : "");
-	snprintf(q->submitter, sizeof q->submitter, "%s", r->submitter ? r->submitter : "");
+	copy_visible(q->kind, sizeof q->kind, r->kind, strlen(r->kind));
+	copy_visible(q->action, sizeof q->action, r->action, strlen(r->action));
+	copy_visible(q->title, sizeof q->title, r->title, r->title_len);
+	copy_visible(q->submitter, sizeof q->submitter, r->submitter, r->submitter_len);
 	snprintf(q->status, sizeof q->status, "%s", r->status);
-	snprintf(q->ref, sizeof q->ref, "%s", r->ref ? r->ref : "");
+	copy_visible(q->ref, sizeof q->ref, r->ref, r->ref_len);
 	return true;
 }
 
@@ -281,10 +283,10 @@ static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 	console_redraw_at(sc, age(r->created_ms, ag));
 	int x = 0;
 	put_clipped(y, x, id, 6); x += 7;
-	put_clipped(y, x, r->kind, 8); x += 9;
-	put_clipped(y, x, r->action, 18); x += 19;
-	put_clipped(y, x, r->title, title_w); x += title_w + 1;
-	put_clipped(y, x, r->submitter, 14); x += 15;
+	put_escaped(y, x, r->kind, 8); x += 9;
+	put_escaped(y, x, r->action, 18); x += 19;
+	put_escaped(y, x, r->title, title_w); x += title_w + 1;
+	put_escaped(y, x, r->submitter, 14); x += 15;
 	put_clipped(y, x, ag, 5); x += 6;
 	if (!sel)
 		attrset(console_attr(c, r->status));

@@ -16,6 +16,7 @@
 
 typedef struct detail {
 	int64_t id;
+	/* the submission's own texts as drawn (copy_visible), with put_escaped */
 	char status[16], kind[12], action[64], title[160], submitter[64], ref[96], created[32];
 	char decided[32], expires[32];
 	int version, counts[3];
@@ -57,11 +58,11 @@ static void load(console *c, detail *d)
 		return;
 	}
 	snprintf(d->status, sizeof d->status, "%s", r.status);
-	snprintf(d->kind, sizeof d->kind, "%s", r.kind);
-	snprintf(d->action, sizeof d->action, "%s", r.action);
-	snprintf(d->title, sizeof d->title, "%s", r.title ? r.title : "");
-	snprintf(d->submitter, sizeof d->submitter, "%s", r.submitter ? r.submitter : "");
-	snprintf(d->ref, sizeof d->ref, "%s", r.ref ? r.ref : "-");
+	copy_visible(d->kind, sizeof d->kind, r.kind, strlen(r.kind));
+	copy_visible(d->action, sizeof d->action, r.action, strlen(r.action));
+	copy_visible(d->title, sizeof d->title, r.title, r.title_len);
+	copy_visible(d->submitter, sizeof d->submitter, r.submitter, r.submitter_len);
+	copy_visible(d->ref, sizeof d->ref, r.ref ? r.ref : "-", r.ref ? r.ref_len : 1);
 	snprintf(d->created, sizeof d->created, "%s", r.created_at);
 	snprintf(d->decided, sizeof d->decided, "%s", r.decided_at ? r.decided_at : "");
 	snprintf(d->expires, sizeof d->expires, "%s", r.expires_at ? r.expires_at : "");
@@ -247,13 +248,13 @@ static void draw(console *c, screen *sc, int top, int height)
 	int y = top;
 	snprintf(line, sizeof line, "Submission %lld  %s", (long long)d->id, d->title);
 	attrset(A_BOLD);
-	put_clipped(y, 1, line, c->cols - 2);
+	put_escaped(y, 1, line, c->cols - 2);
 	attrset(console_attr(c, d->status) | A_BOLD);
 	put_clipped(y++, c->cols - 12, d->status, 11);
 	attrset(A_NORMAL);
 	snprintf(line, sizeof line, "%s %s   ref %s   by %s   created %s   policies v%d",
 	    d->kind, d->action, d->ref, d->submitter[0] ? d->submitter : "-", d->created, d->version);
-	put_clipped(y++, 1, line, c->cols - 2);
+	put_escaped(y++, 1, line, c->cols - 2);
 	if (d->decided[0] || d->given > 0) {
 		if (d->given > 0)
 			snprintf(line, sizeof line, "override: %d of %d approvals given; needs %d more, "

@@ -116,7 +116,8 @@ static void draw(console *c, screen *sc, int top, int height)
 		}
 		/* a gutter marks the highlighted lines, for monochrome terminals too */
 		put_clipped(top + i, 0, v->gutter ? (l->marked ? "\u25b6 " : "  ") : "", 2);
-		put_clipped(top + i, v->gutter ? 2 : 0, l->text, c->cols - (v->gutter ? 2 : 0));
+		(l->escaped ? put_escaped : put_clipped)(top + i, v->gutter ? 2 : 0, l->text,
+		    c->cols - (v->gutter ? 2 : 0));
 		attrset(A_NORMAL);
 		if (l->marked && sc->cursor_y < 0)
 			sc->cursor_y = top + i;

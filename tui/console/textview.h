@@ -8,6 +8,7 @@ typedef struct tv_line {
 	char *text;
 	attr_t attr;            /* curses attributes */
 	bool marked;            /* highlighted; the page opens scrolled to the first */
+	bool escaped;           /* JSON text, or built of copy_visible parts: put_escaped */
 } tv_line;
 
 typedef struct textview {
