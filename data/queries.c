@@ -274,10 +274,12 @@ int query_status(store *s, int64_t id, char out[16])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A column as a JSON string: whole (a submitter may hold NUL), and present
+ * even when it is not UTF-8 (an actor is any --as). */
 static json_t *text_json(sqlite3_stmt *st, int col)
 {
 	const char *t = text_or_null(st, col);
-	return t ? json_stringn(t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
+	return json_string_lossy(t, t ? (size_t)sqlite3_column_bytes(st, col) : 0);
 }
 
 json_t *query_result(store *s, const sub_row *r)

@@ -477,6 +477,9 @@ struct json_t;
 struct json_t *result_to_json(const submission *sub, const eval_result *r);
 /* A document as JSON (its canonical text: compact, keys sorted, for hashing). */
 struct json_t *node_to_json(const node *n);
+/* s (n bytes, NUL included) as a JSON string, null for NULL: JSON cannot
+ * hold bytes that are not UTF-8, and they become U+FFFD. */
+struct json_t *json_string_lossy(const char *s, size_t n);
 /* Appends that canonical text directly, without building the tree. */
 void node_write_canonical(strbuf *b, const node *n);
 /* Appends s as a JSON string (null for NULL), encoded as jansson does. */

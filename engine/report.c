@@ -16,7 +16,7 @@
  * from the finding: details shorten long values by bytes, so they can end
  * inside a character, and file names in sources are whatever the file
  * system holds. Bad bytes become U+FFFD instead. */
-static json_t *strn_or_null(const char *s, size_t n)
+json_t *json_string_lossy(const char *s, size_t n)
 {
 	if (s == NULL)
 		return json_null();
@@ -46,7 +46,7 @@ static json_t *strn_or_null(const char *s, size_t n)
 
 static json_t *str_or_null(const char *s)
 {
-	return strn_or_null(s, s ? strlen(s) : 0);
+	return json_string_lossy(s, s ? strlen(s) : 0);
 }
 
 json_t *node_to_json(const node *n)
@@ -130,7 +130,7 @@ void sb_put_json_stringn(strbuf *b, const char *s, size_t n)
 		sb_put(b, "\"", 1);
 		return;
 	}
-	json_t *j = strn_or_null(s, n);
+	json_t *j = json_string_lossy(s, n);
 	sb_put_json(b, j);
 	json_decref(j);
 }

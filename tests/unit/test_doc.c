@@ -987,6 +987,27 @@ static void test_submission_quoted_ref_is_a_string(void **state)
 	assert_string_equal(s.title, "1.5");
 }
 
+/* An escaped NUL does not cut a title, ref or submitter short: each keeps
+ * its length. An action or kind with one is refused (they are matched as C
+ * strings). */
+static void test_submission_strings_keep_nul(void **state)
+{
+	(void)state;
+	submission s;
+	assert_true(sub_of("{\"action\": \"x\", \"title\": \"a\\u0000b\", \"ref\": \"r\\u0000\", "
+	    "\"submitter\": \"\\u0000s\"}", &s));
+	assert_int_equal(s.title_len, 3);
+	assert_memory_equal(s.title, "a\0b", 3);
+	assert_int_equal(s.ref_len, 2);
+	assert_int_equal(s.submitter_len, 2);
+	assert_memory_equal(s.submitter, "\0s", 2);
+	assert_string_equal(sub_refused("{\"action\": \"x\\u0000y\"}")->msg,
+	    "action must not contain a NUL character");
+	diags_clear(&T.errs);
+	assert_string_equal(sub_refused("{\"action\": \"x\", \"kind\": \"export\\u0000\"}")->msg,
+	    "kind must not contain a NUL character");
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -1055,6 +1076,7 @@ int main(void)
 		T_(test_submission_kind_contradicting_action),
 		T_(test_submission_unknown_kind),
 		T_(test_submission_ref_title_submitter_types),
+		T_(test_submission_strings_keep_nul),
 		T_(test_submission_quoted_ref_is_a_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
