@@ -6,45 +6,17 @@
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
 command -v tmux > /dev/null || { fail "tmux is missing (make test installs it)"; exit 0; }
+. "$ROOT/tests/console_lib.sh"
 cd "$T" || exit 1
 export ARBITER_HOME=$T/s
-export LANG=C.UTF-8
-TM="tmux -u -L arbiter-test-$$ -f /dev/null"
-trap '$TM kill-server 2> /dev/null; rm -rf "$T"' EXIT
-
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 enrol tester --role admin || fail "enrol tester"
 enrol second --role admin --as tester --code "$(code tester)" || fail "enrol second"
 enrol approver --as tester --code "$(code tester)" || fail "enrol approver"
 "$ARBITER" submit "$EX"/submissions/*.yaml > /dev/null 2>&1
 
-# start [ENV=VALUE...] -- ARGS: the console in a fresh 100x30 session
-start() {
-	local envs=()
-	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-	shift
-	$TM kill-server 2> /dev/null
-	# a server that is still exiting would take the new session down with it
-	while $TM list-sessions > /dev/null 2>&1; do sleep 0.05; done
-	$TM new-session -d -x 100 -y 30 -s c \
-		"env LANG=C.UTF-8 ${envs[*]} ARBITER_HOME=$T/s ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER $* 2>> $T/console.err; echo EXIT=\$?; sleep 600"
-}
-screen() { $TM capture-pane -p -t c "$@"; }
-keys() { $TM send-keys -t c "$@"; }
-# shows REGEX DESC: waits up to 10 s for the screen to match
-shows() {
-	local i
-	for i in $(seq 100); do
-		if screen | grep -qE -- "$1"; then pass "$2"; return 0; fi
-		sleep 0.1
-	done
-	fail "$2 (the screen lacks /$1/)"
-	screen | sed 's/^/  screen| /' >&2
-	return 1
-}
-lacks() {
-	if screen | grep -qE -- "$1"; then fail "$2 (the screen has /$1/)"; else pass "$2"; fi
-}
+# start [ENV=VALUE...] -- ARGS: the console on this store
+start() { console_start "ARBITER_HOME=$T/s" "$@"; }
 
 # --- the queue ---
 start -- --as tester tui

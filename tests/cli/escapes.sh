@@ -212,20 +212,9 @@ text_ok "reviewer add (a hostile name)"
 if ! command -v tmux > /dev/null; then
 	fail "tmux is missing (make test installs it)"
 else
-	TM="tmux -u -L arbiter-escapes-$$ -f /dev/null"
-	trap '$TM kill-server 2> /dev/null; rm -rf "$T"' EXIT
-	screen() { $TM capture-pane -p -t c "$@"; }
-	keys() { $TM send-keys -t c "$@"; }
-	shows() {
-		local i
-		for i in $(seq 100); do
-			if screen | grep -qF -- "$1"; then pass "$2"; return 0; fi
-			sleep 0.1
-		done
-		fail "$2 (the screen lacks $1)"
-		screen | sed 's/^/  screen| /' >&2
-		return 1
-	}
+	. "$ROOT/tests/console_lib.sh"
+	TERM_COLS=160 TERM_ROWS=40
+	shows() { shows_text "$@"; }
 	# nothing on screen was rewritten: no line reads the injected status at
 	# column 0, and the screen itself holds no control
 	unmoved() {
@@ -233,9 +222,7 @@ else
 		if grep -qE '^status: approved' "$T/screen"; then fail "$1: a title rewrote a line"; else pass "$1: no line was rewritten"; fi
 		clean "$T/screen" "$1: the screen holds only printable text"
 	}
-	$TM new-session -d -x 160 -y 40 -s c "env TERM=screen LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC \
-		ESCDELAY=25 ARBITER_HOME=$T/s ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER --as admin tui \
-		2>> $T/console.err; echo EXIT=\$?; sleep 600"
+	console_start TERM=screen LC_ALL=C.UTF-8 TZ=UTC ESCDELAY=25 ARBITER_HOME=$T/s -- --as admin tui
 	shows 'Waiting, ' "the console opens on the queue"
 	shows "$V_TITLE" "the queue shows the title escaped, past the NUL"
 	shows 'bob\x1b]0;pwn' "the queue shows the submitter escaped"
@@ -262,13 +249,11 @@ else
 	unmoved "the audit browser"
 	keys q q
 	shows 'EXIT=0' "the console quits"
-	$TM kill-server 2> /dev/null
 	[ ! -s "$T/console.err" ] && pass "the console wrote nothing to stderr" ||
 		fail "console stderr: $(head -3 "$T/console.err")"
 
 	# the command line's text on a real terminal: list and show rewrite nothing
-	while $TM list-sessions > /dev/null 2>&1; do sleep 0.05; done
-	$TM new-session -d -x 160 -y 40 -s c "env TERM=screen LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	term_session "env TERM=screen LANG=C.UTF-8 LC_ALL=C.UTF-8 \
 		ARBITER_HOME=$T/s ASAN_OPTIONS=${ASAN_OPTIONS:-} sh -c '$ARBITER list; \
 		$ARBITER show $ID | head -8; echo DONE'; sleep 600"
 	shows 'DONE' "list and show ran on a terminal"

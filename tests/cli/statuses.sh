@@ -64,7 +64,7 @@ for s in allowed pending blocked approved rejected overridden expired; do
 done
 
 # the console: the queue's "all" view shows each one's status on its row
-console_start -- tui
+console_start "ARBITER_HOME=$H" -- tui
 shows 'Waiting' "the console opens on the queue"
 keys Tab Tab
 for s in allowed pending blocked approved rejected overridden expired; do
