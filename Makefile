@@ -29,7 +29,10 @@ REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS_PKG) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(LIBS_PKG) 2>/dev/null)
-ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -pthread -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+# Only the test build (build/asan, however make is called for it) lets
+# ARBITER_TEST_NOW set the clock (engine/clock.c); no other build has the code.
+TEST_DEFS  = $(if $(filter build/asan,$(BUILD)),-DARBITER_TEST_CLOCK)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -pthread -I. $(PKG_CFLAGS) $(TEST_DEFS) $(EXTRA_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pthread $(EXTRA_CFLAGS)
 
 .PHONY: all deps test run bench fuzz clean check-engine-layer

@@ -84,7 +84,7 @@ typedef struct submit_batch {
 	const char *actor;
 	int pending;                    /* new submissions in the open transaction */
 	int handled;                    /* documents handled in it, stored or not */
-	int64_t started;                /* when it began, ms */
+	int64_t started;                /* when it began, mono_ms() */
 } submit_batch;
 typedef struct submit_reply {
 	op_reply reply;

@@ -27,7 +27,7 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 	if (sqlite3_get_autocommit(s->db)) {
 		if (op_begin(s, &rep->reply) != OUT_OK)
 			return rep->reply.out;
-		b->started = now_ms();
+		b->started = mono_ms();
 		b->handled = b->pending = 0;
 	}
 	b->handled++;
@@ -56,7 +56,7 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 bool op_submit_due(const submit_batch *b)
 {
 	return !sqlite3_get_autocommit(b->s->db) && (b->handled >= SUBMIT_BATCH_MAX ||
-	    now_ms() - b->started >= SUBMIT_BATCH_MS);
+	    mono_ms() - b->started >= SUBMIT_BATCH_MS);
 }
 
 outcome op_submit_commit(submit_batch *b, submit_reply *rep)

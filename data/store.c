@@ -1,5 +1,5 @@
 /*
- * store.c: creating and opening a store, transactions, time.
+ * store.c: creating and opening a store, transactions, time formats.
  *
  * Writers take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), before they
  * read anything, so that two processes appending audit events never read the
@@ -39,13 +39,6 @@ bool store_fail(store *s, const char *what)
 {
 	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
 	return false;
-}
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A bulk write stamps the same second thousands of times: the date and time

@@ -46,8 +46,7 @@ bool store_load_signing_key(store *s);
 bool store_begin(store *s);
 bool store_commit(store *s);
 void store_rollback(store *s);
-/* Now, as Unix milliseconds and as RFC 3339 UTC with milliseconds. */
-int64_t now_ms(void);
+/* A time (now_ms(), engine/clock.c) as RFC 3339 UTC with milliseconds. */
 void format_time(int64_t ms, char out[32]);
 /* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
  * ("24h"); false when it is neither. */

@@ -234,6 +234,14 @@ typedef struct glob {
 void glob_compile(glob *g, const char *pat, size_t plen);
 bool glob_test(const glob *g, const char *s, size_t slen);
 
+/* ---- clock.c: the one wall clock, and a monotonic one ---- */
+/* Now, as Unix milliseconds: every timestamp, expiry, lockout, quota window,
+ * TOTP step and idle timeout reads it. The test build lets ARBITER_TEST_NOW
+ * set it (milliseconds, or the path of a file holding them). */
+int64_t now_ms(void);
+/* Milliseconds from an arbitrary start, for measuring durations only. */
+int64_t mono_ms(void);
+
 /* ---- totp.c: RFC 6238 codes (SHA-1, 30 s steps) ---- */
 enum { TOTP_STEP = 30, TOTP_DIGITS = 6 };
 /* The code of time t (Unix seconds) with 6 to 8 digits into out (digits+1). */

@@ -26,7 +26,7 @@ console_start() {
 	local envs=()
 	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
 	shift
-	term_session "env LANG=C.UTF-8 ${envs[*]} ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER $* \
+	term_session "env LANG=C.UTF-8 ${envs[*]} ARBITER_TEST_NOW=${ARBITER_TEST_NOW:-} ASAN_OPTIONS=${ASAN_OPTIONS:-} $ARBITER $* \
 		2>> $T/console.err; echo EXIT=\$?; sleep 600"
 }
 screen() { $TM capture-pane -p -t c "$@"; }

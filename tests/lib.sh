@@ -10,6 +10,8 @@
 #   new_store               a fresh store at $T/s, found from $T/s (the
 #                           current directory after it); H is its .arbiter,
 #                           DB its database, and q SQL runs SQL on it
+#   clock_start, clock_now, clock_advance: the test clock (below)
+#   enrol NAME, code NAME, pin NAME: reviewers and their codes (below)
 # Every check appends "pass ..." or "fail ..." to $RESULTS, which
 # tests/run.sh counts. Sanitizer reports on stderr fail the run that made them.
 set -u
@@ -58,12 +60,28 @@ new_store() {
 }
 q() { sqlite3 "$DB" "$1"; }
 
+# The test clock (the test build reads "now" from ARBITER_TEST_NOW:
+# engine/clock.c). clock_start [UNIX_S] points every arbiter started from here
+# on at the file $T/now, set to UNIX_S (default 2030-01-01T00:00:00Z);
+# clock_now prints it (Unix seconds) and clock_advance SECONDS moves it on,
+# also for processes already running. now_s is clock_now, or the real time
+# when the clock was not started (the release build under valgrind).
+clock_start() {
+	echo "$(( ${1:-1893456000} * 1000 ))" > "$T/now"
+	export ARBITER_TEST_NOW=$T/now
+}
+clock_now() { echo "$(( $(cat "$T/now") / 1000 ))"; }
+clock_advance() { echo "$(( $(cat "$T/now") + $1 * 1000 ))" > "$T/now"; }
+now_s() { if [ -n "${ARBITER_TEST_NOW:-}" ]; then clock_now; else date +%s; fi; }
+
 # Reviewers and their codes. enrol NAME [ARGS...] runs arbiter reviewer add
 # NAME ARGS (as --as whoever the ARGS say) and keeps the printed secret; code
-# NAME prints a code, from oathtool, for a time step NAME has not used yet
-# (arbiter refuses a used or older step): the step before (accepted within
-# the window, for the first 20 s of a step), else the current one, else the next, else it waits for the
-# step to come round. So each reviewer has three codes at once.
+# NAME prints a code, from oathtool at the same time as arbiter's, for a time
+# step NAME has not used yet (arbiter refuses a used or older step): the step
+# before (accepted within the window), else the current one, else the next;
+# when NAME has used all three, the test clock moves on a step. So each
+# reviewer has three codes at once. With the real clock the step before is
+# used only in the first 20 s of a step, and a fourth code waits for the next.
 enrol() {
 	local name=$1
 	shift
@@ -73,14 +91,17 @@ enrol() {
 }
 code() {
 	local name=$1 now step last
-	now=$(( $(date +%s) / 30 ))
+	now=$(( $(now_s) / 30 ))
 	last=$(cat "$T/step.$name" 2>/dev/null || echo 0)
-	step=$now
-	# the step before is still accepted (window 1): use it early in this one
-	[ $(( $(date +%s) % 30 )) -lt 20 ] && step=$((now - 1))
+	step=$((now - 1))
+	[ -z "${ARBITER_TEST_NOW:-}" ] && [ $(( $(date +%s) % 30 )) -ge 20 ] && step=$now
 	[ "$step" -le "$last" ] && step=$((last + 1))
 	if [ "$step" -gt $((now + 1)) ]; then
-		sleep $(( (step - 1) * 30 - $(date +%s) + 1 ))
+		if [ -n "${ARBITER_TEST_NOW:-}" ]; then
+			clock_advance 30
+		else
+			sleep $(( (step - 1) * 30 - $(date +%s) + 1 ))
+		fi
 	fi
 	echo "$step" > "$T/step.$name"
 	oathtool --totp -b "$(cat "$T/secret.$name")" -N "@$((step * 30))"

@@ -2,13 +2,16 @@
 # The reviewer console, driven as a reviewer drives it: in a private tmux
 # server at a fixed size, keys sent with send-keys, the screen read back with
 # capture-pane. Every step waits for what it expects to appear (never a fixed
-# sleep). Codes come from oathtool, never from the screen.
+# sleep). Codes come from oathtool, never from the screen. The console reads
+# the test clock (tests/lib.sh), which the idle sign-out is reached by moving.
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
 command -v tmux > /dev/null || { fail "tmux is missing (make test installs it)"; exit 0; }
 . "$ROOT/tests/console_lib.sh"
 cd "$T" || exit 1
 export ARBITER_HOME=$T/s
+clock_start
+
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 enrol tester --role admin || fail "enrol tester"
 enrol second --role admin --as tester --code "$(code tester)" || fail "enrol second"
@@ -108,6 +111,11 @@ shows "submission [0-9]+ overridden by second" "the right code overrides it"
 keys / "cartridge title" Enter o
 keys "header title change checked against the dump" Tab Tab "$(code second)" Enter
 shows 'override 1 of 2 recorded by second; it needs a second, different reviewer' "the first admin's code is 1 of 2"
+# --- the session ends after session_idle (10m) without a key, on screen
+# without one being pressed ---
+clock_advance 601
+shows 'signed out after 10 minutes idle' "ten minutes without a key sign the reviewer out"
+shows 'second, admin \(not signed in: s\)' "the header says so"
 keys q
 shows 'EXIT=0' "q on the queue quits with exit 0"
 start -- --as tester tui

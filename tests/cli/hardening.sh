@@ -8,6 +8,7 @@
 EX=$ROOT/docs/examples
 cd "$T" || exit 1
 export ARBITER_HOME=$T/s
+clock_start
 "$ARBITER" init "$T/s" > /dev/null || fail "init"
 DB=$T/s/.arbiter/arbiter.db
 enrol admin1 --role admin || fail "enrol admin1"
@@ -44,7 +45,7 @@ expect_code 0 "approve ID ID exits 0"
 id=$("$ARBITER" submit --json "$EX/submissions/rom-02-header-patch.yaml" 2>/dev/null | sed 's/^{"id":\([0-9]*\).*/\1/')
 arbiter --as admin1 override "$id" --justification "header change checked against the dump" --expires 1s --code "$(code admin1)"
 expect_code 3 "the first admin's override is partial"
-sleep 2
+clock_advance 1
 arbiter --as admin2 override "$id" --justification "second look at the header change, fine" --code "$(code admin2)"
 expect_code 3 "after the first expired, the second is again only 1 of 2"
 expect_out 'override 1 of 2 recorded' "the expired partial is not counted"

@@ -10,11 +10,13 @@
 #
 # A code (time step) is accepted once per reviewer, and only within one step
 # of now: code NAME hands out the next unused step of NAME (from one step
-# back to one ahead: three in a burst), and the work is spread over eight
-# reviewers so that nobody needs a fourth before the clock moves on (the
-# script would then sleep until the next step).
+# back to one ahead: three in a burst), and moves the test clock on a step
+# when NAME has used all three. Every arbiter here reads the test clock
+# (clock_start, tests/lib.sh), so expiries and the lockout are reached by
+# moving it, never by waiting.
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
+clock_start
 new_store
 events() { q "SELECT count(*) FROM audit WHERE event = '$1'"; }
 status() { q "SELECT status FROM submissions WHERE id = $1"; }
@@ -22,37 +24,31 @@ id_of() { grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2; }
 
 # --- codes ---
 declare -A SECRET LAST
-# The step code NAME would use now: the oldest still accepted (one step back,
-# unless the step ends within 3 s) after the last one NAME used.
+# The step code NAME would use now: the oldest still accepted (one step
+# back) after the last one NAME used.
 next_step() {
-	local t now lo
-	t=$(date +%s) now=$(( t / 30 ))
-	lo=$now
-	[ $(( t % 30 )) -lt 27 ] && lo=$(( now - 1 ))
+	local now
+	now=$(( $(clock_now) / 30 ))
 	S=$(( ${LAST[$1]:-0} + 1 ))
-	[ "$S" -lt "$lo" ] && S=$lo
+	[ "$S" -lt $(( now - 1 )) ] && S=$(( now - 1 ))
 	[ "$S" -le $(( now + 1 )) ]
 }
 # code NAME: a fresh code of NAME in $C, its step recorded as used.
 code() {
-	while ! next_step "$1"; do
-		local w=$(( 30 - $(date +%s) % 30 ))
-		echo "  (review.sh: $1 has used every step in the window; waiting ${w}s)" >&2
-		sleep "$w"
-	done
+	next_step "$1" || { clock_advance 30; next_step "$1"; }
 	LAST[$1]=$S
 	C=$(oathtool --totp -b "${SECRET[$1]}" -N "@$(( S * 30 ))")
 }
 # peek NAME: the code NAME would give now, without using it: for commands
 # refused before the code is checked (they must not use up the step).
 peek() {
-	next_step "$1" || S=$(( $(date +%s) / 30 ))
+	next_step "$1" || S=$(( $(clock_now) / 30 ))
 	C=$(oathtool --totp -b "${SECRET[$1]}" -N "@$(( S * 30 ))")
 }
-# Three codes per reviewer in a burst (steps now-1 to now+1) need the run
-# (some 7 s) to start early in a step: late in one, wait for the next.
-t=$(date +%s)
-[ $(( t % 30 )) -ge 18 ] && sleep $(( 30 - t % 30 ))
+# seconds from the test clock's now to a stored time (RFC 3339)
+left_until() {
+	q "SELECT CAST(round((julianday($1) - julianday($(clock_now), 'unixepoch')) * 86400) AS INTEGER) $2"
+}
 # enrol NAME ARGS...: reviewer add; its secret into SECRET[NAME]
 enrol() {
 	local name=$1; shift
@@ -213,8 +209,8 @@ code dave; arbiter --as dave override "$X1" --justification "complexity is in ge
 expect_code 0 "an override with a code and a justification exits 0"
 expect_out "^submission $X1 overridden by dave until " "override reports the expiry"
 [ "$(status "$X1")" = overridden ] && pass "the submission is overridden" || fail "status $(status "$X1")"
-left=$(q "SELECT CAST(round((julianday(expires_at) - julianday('now')) * 86400) AS INTEGER) FROM submissions WHERE id = $X1")
-[ "$left" -gt 28700 ] && [ "$left" -le 28800 ] \
+left=$(left_until expires_at "FROM submissions WHERE id = $X1")
+[ "$left" -eq 28800 ] \
 	&& pass "the default 24h is capped silently at max_duration 8h (expires_at recorded)" || fail "expires in ${left}s, expected 8h"
 q "SELECT details FROM audit WHERE event = 'override.grant' AND subject = '$X1'" | grep '"expires_at":"' | grep -q '"justification":"complexity is in generated code only"' \
 	&& pass "override.grant is audited with its justification and expiry" || fail "no override.grant event"
@@ -224,7 +220,9 @@ expect_out '^  expires +[0-9]{4}-' "show prints the expiry"
 
 code carol; arbiter --as carol override "$X2" --expires 1s --justification "a one-second window for the test" --code "$C"
 expect_code 0 "an override with --expires 1s exits 0"
-sleep 1.2
+arbiter list
+expect_no_out "^ *$X2 .*expired" "until its expiry the override does not list as expired"
+clock_advance 1
 arbiter list
 expect_out "^ *$X2 .*expired" "after its expiry the override lists as expired"
 arbiter list --status expired --json
@@ -249,7 +247,7 @@ expect_err 'code refused: that code was already used' "the refusal says the code
 [ "$(status "$P3")" = pending ] && [ "$(events code.replay)" -eq 1 ] \
 	&& pass "the replay decides nothing and is audited as code.replay" || fail "replay: $(status "$P3"), $(events code.replay) events"
 
-WRONG=$(oathtool --totp -b "${SECRET[frank]}" -N "@$(( ($(date +%s) / 30 - 10) * 30 ))")
+WRONG=$(oathtool --totp -b "${SECRET[frank]}" -N "@$(( ($(clock_now) / 30 - 10) * 30 ))")
 f0=$(events code.failure)
 arbiter --as frank approve "$P3" --ack --code "$WRONG"
 expect_code 4 "a wrong code (ten steps old) is refused"
@@ -275,6 +273,22 @@ expect_err 'frank is locked out after too many wrong codes' "the refusal says lo
 [ "$(status "$P3")" = pending ] && pass "the locked-out reviewer decided nothing" || fail "status $(status "$P3")"
 arbiter reviewer list
 expect_out '^frank +reviewer +[^ ]+ +never +[0-9]{4}-' "reviewer list shows the lockout's end"
+# the lockout ends on time: a second before its end a good code is still
+# refused; at its end it is accepted, and the old failures no longer count
+left=$(left_until locked_until "FROM reviewers WHERE name = 'frank'")
+[ "$left" -eq 900 ] && pass "the lockout lasts 15 minutes" || fail "the lockout ends in ${left}s, expected 900"
+clock_advance $(( left - 1 ))
+peek frank; arbiter --as frank approve "$P3" --ack --code "$C"
+expect_code 4 "a second before the lockout ends a good code is still refused"
+expect_err 'frank is locked out after too many wrong codes: 1 more minute$' "the refusal says one more minute"
+clock_advance 1
+code frank; arbiter --as frank approve "$P3" --ack --code "$C"
+expect_code 0 "when the lockout ends a good code is accepted"
+[ "$(status "$P3")" = approved ] && pass "the reviewer decides again after the lockout" || fail "status $(status "$P3")"
+arbiter reviewer list
+expect_out '^frank +reviewer +[^ ]+ +[0-9]{4}-[^ ]+ +-$' "reviewer list shows no lockout once it has ended"
+arbiter --as frank approve "$P3" --ack --code 000000
+expect_no_err 'locked out' "after the lockout one wrong code does not lock out again"
 
 # --- nobody decides their own submission ---
 pend self carol; PS=$ID
@@ -307,8 +321,8 @@ expect_out "^submission $ROM overridden by erin until " "the completed override 
 [ "$(status "$ROM")" = overridden ] && pass "after two approvals it is overridden" || fail "status $(status "$ROM")"
 [ "$(events override.partial)" -eq 1 ] && [ "$(q "SELECT count(*) FROM audit WHERE event = 'override.grant' AND subject = '$ROM'")" -eq 1 ] \
 	&& pass "one override.partial and one override.grant event" || fail "events of the two-person override"
-left=$(q "SELECT CAST(round((julianday(expires_at) - julianday('now')) * 86400) AS INTEGER) FROM submissions WHERE id = $ROM")
-[ "$left" -gt 14300 ] && [ "$left" -le 14400 ] && pass "its default expiry is capped at 4h" || fail "expires in ${left}s, expected 4h"
+left=$(left_until expires_at "FROM submissions WHERE id = $ROM")
+[ "$left" -eq 14400 ] && pass "its default expiry is capped at 4h" || fail "expires in ${left}s, expected 4h"
 
 # --- two reviewers racing for the same submission ---
 # while a wait in another process watches it

@@ -4,8 +4,10 @@
 # while the good ones are stored, idempotent refs, quota rules that read the
 # stored history, one submission.create event per submission (its subject the
 # id), batches larger than one transaction, and a chain that still verifies.
+# The test clock (tests/lib.sh) moves quota windows on without waiting.
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
+clock_start
 new_store
 enrol alice --role admin || fail "enrol the admin who pins policy changes"
 subs() { q "SELECT count(*) FROM submissions"; }
@@ -137,6 +139,18 @@ expect_out '4 submissions for submitter \\"counter\\" in 1h \(3 before this one\
 printf '{"action":"test.count","ref":"count/other","submitter":"someone-else"}\n' > "$T/count-other.jsonl"
 arbiter submit --json "$T/count-other.jsonl"
 expect_code 0 "the count quota is per submitter"
+# the window moves with the clock: a second short of an hour after the first
+# four the counter is still over; two seconds later those four have left it
+clock_advance 3599
+printf '{"action":"test.count","ref":"count/5","submitter":"counter"}\n' > "$T/count5.jsonl"
+arbiter submit --json "$T/count5.jsonl"
+expect_code 3 "within the hour the count quota still fires"
+expect_out '5 submissions for submitter \\"counter\\" in 1h \(4 before this one\)' "all four earlier submissions are still in the window"
+clock_advance 2
+printf '{"action":"test.count","ref":"count/6","submitter":"counter"}\n' > "$T/count6.jsonl"
+arbiter submit --json "$T/count6.jsonl"
+expect_code 0 "once the first four leave the hour's window the quota allows again"
+expect_no_out '"policy":"test_count_quota"' "no count quota finding after the window moved on"
 # in one batch (one transaction), each submission counts those before it:
 # five submitters of six each, the fourth to sixth of each over the quota
 for i in $(seq 1 30); do
@@ -150,8 +164,9 @@ first=$(grep '"submitter":"batch-1"' "$OUT" | head -3 | grep -c '"policy":"test_
 
 # windows of every shape over a history spread across seconds, minutes, hours
 # and days: the history a quota reads (summed per second, minute, hour and
-# day) equals the count of quota_usage rows in the window. Rows within 5 s of
-# a window's start are left out so that the clock ticking cannot matter.
+# day) equals the count of quota_usage rows in the window, to the
+# millisecond: arbiter reads the test clock, so its window starts exactly
+# where the rows' count starts, and rows lie on and around every boundary.
 windows="1m:60 90s:90 1h:3600 3h7m:11220 1d:86400 2d5h:190800 30d:2592000"
 # quota_usage rows written here by hand get their per second, minute, hour
 # and day sums as arbiter's writer keeps them
@@ -169,32 +184,28 @@ for w in $windows; do
 		"$name" "$name" "$name" >> "$T/s/.arbiter/policies/50-tools.yaml"
 done
 pin alice || fail "pin the window quotas"
-now=$(date +%s)
+now=$(clock_now)
 for w in $windows; do
 	name=${w%%:*} secs=${w##*:}
 	q "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 600)
 	   INSERT INTO quota_usage (policy, per_value, amount, at_ms, submission_id)
 	   SELECT 'test_window_$name', 'w', 1, $now * 1000 - age, 1
-	   FROM (SELECT abs(random()) % ($secs * 2000 + 10000) AS age FROM r)
-	   WHERE abs(age - $secs * 1000) > 5000"
+	   FROM (SELECT abs(random()) % ($secs * 2000 + 10000) AS age FROM r
+	     UNION ALL SELECT $secs * 1000 + d FROM (SELECT -1001 AS d UNION ALL SELECT -1000
+	       UNION ALL SELECT -1 UNION ALL SELECT 0 UNION ALL SELECT 1 UNION ALL SELECT 999
+	       UNION ALL SELECT 1000))"
 	sum_usage "test_window_$name"
 done
 printf '{"action":"test.window","ref":"window/1","submitter":"w"}\n' > "$T/window.jsonl"
 arbiter submit --json "$T/window.jsonl"
-# arbiter's window starts at its own clock, somewhere between $now and $later:
-# its count lies between the counts for those two starts, which are equal
-# (the history leaves 5 s around each boundary empty) unless the machine
-# stalled longer than that
-later=$(date +%s)
 for w in $windows; do
 	name=${w%%:*} secs=${w##*:}
-	count_from() { q "SELECT count(*) FROM quota_usage WHERE policy = 'test_window_$name' AND per_value = 'w' AND submission_id = 1 AND at_ms >= ($1 - $secs) * 1000"; }
-	most=$(count_from "$now") least=$(count_from "$later")
+	want=$(q "SELECT count(*) FROM quota_usage WHERE policy = 'test_window_$name' AND per_value = 'w' AND submission_id = 1 AND at_ms >= ($now - $secs) * 1000")
 	got=$(grep -o "\"policy\":\"test_window_$name\"[^}]*" "$OUT" | grep -o '([0-9]* before this one)' | tr -dc 0-9)
-	if [ -n "$got" ] && [ "$got" -ge "$least" ] && [ "$got" -le "$most" ]; then
-		pass "a $name window reads its history exactly ($got of 600)"
+	if [ -n "$got" ] && [ "$got" -eq "$want" ]; then
+		pass "a $name window reads its history exactly ($got of 607)"
 	else
-		fail "the $name window read '$got', the rows say $least to $most (clock moved $((later - now)) s)"
+		fail "the $name window read '$got', the rows say $want"
 	fi
 done
 

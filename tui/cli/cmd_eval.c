@@ -1,7 +1,6 @@
 /*
  * cmd_eval.c: arbiter eval: evaluate submissions, store nothing.
  */
-#include <time.h>
 
 #include "cli.h"
 
@@ -24,7 +23,7 @@ static int cmd_eval(const command *c, args *a)
 		return EXIT_ERROR;
 	batch b = { .ps = ps, .handle = evaluate_one };
 	eval_options_default(&b.opts);
-	b.opts.now = (int64_t)time(NULL);
+	b.opts.now = now_ms() / 1000;
 	b.opts.tampered = store_policies_tampered(a);
 	int rc = batch_run(c, a, &b);
 	policy_set_free(ps);

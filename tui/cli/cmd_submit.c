@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -176,7 +175,7 @@ static int cmd_submit(const command *c, args *a)
 	}
 	batch b = { .ps = ps, .prepare = canonical, .handle = submit_one };
 	eval_options_default(&b.opts);
-	b.opts.now = (int64_t)time(NULL);
+	b.opts.now = now_ms() / 1000;
 	int rc = EXIT_ERROR;
 	integrity integ;
 	if (ps == NULL || errs.n > 0 || !cfg_ok) {

@@ -36,13 +36,6 @@ static bool parse_timeout(const char *text, int64_t *sec)
 	return duration_parse(text, sec) && *sec <= 100LL * 365 * 86400;
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int cmd_wait(const command *c, args *a)
 {
 	if (a->npos != 1) {
@@ -65,11 +58,11 @@ static int cmd_wait(const command *c, args *a)
 	snprintf(status, sizeof status, "%s", r.status);
 	query_row_done(&r);
 
-	int64_t start = monotonic_ms(), version = -1;
+	int64_t start = mono_ms(), version = -1;
 	store_data_version(s, &version);
 	int rc = EXIT_OK;
 	while (waiting(status)) {
-		if (timeout >= 0 && monotonic_ms() - start >= timeout * 1000) {
+		if (timeout >= 0 && mono_ms() - start >= timeout * 1000) {
 			out_printf("submission %lld: still %s after %llds\n", (long long)id, status,
 			    (long long)timeout);
 			rc = EXIT_WAITING;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -199,7 +198,7 @@ int batch_run(const command *c, args *a, batch *b)
 	b->json = arg_has(a, "--json");
 	if (b->opts.now == 0) {
 		eval_options_default(&b->opts);
-		b->opts.now = (int64_t)time(NULL);
+		b->opts.now = now_ms() / 1000;
 	}
 	reader *r = calloc(1, sizeof *r);
 	if (r == NULL)

@@ -199,7 +199,7 @@ static void check_integrity(console *c)
 		snprintf(in.what, sizeof in.what, "the policy files cannot be checked: %.600s",
 		    store_errmsg(c->s));
 		c->integ = in;
-		c->last_integrity_ms = now_ms();
+		c->last_integrity_ms = mono_ms();
 		return;
 	}
 	if (in.tampered && (!c->integ.tampered || strcmp(in.digest, c->integ.digest) != 0))
@@ -207,7 +207,7 @@ static void check_integrity(console *c)
 	if (in.tampered)
 		settings_clamp(&c->cfg);
 	c->integ = in;
-	c->last_integrity_ms = now_ms();
+	c->last_integrity_ms = mono_ms();
 }
 
 void console_reload(console *c)
@@ -235,7 +235,7 @@ static bool poll_store(console *c)
 		console_reload(c);
 		return true;
 	}
-	if (now_ms() - c->last_integrity_ms <= INTEGRITY_MS)
+	if (mono_ms() - c->last_integrity_ms <= INTEGRITY_MS)
 		return false;
 	integrity was = c->integ;
 	check_integrity(c);
@@ -494,13 +494,15 @@ int console_run(const args *a)
 	store_data_version(c.s, &c.data_version);
 	console_push(&c, queue_screen(&c));
 	console_reload(&c);
+	/* polls are timed by the monotonic clock, which a test's clock does not
+	 * hold still; what the screen shows (ages, the idle sign-out) by now_ms */
 	bool dirty = true;
-	int64_t next_poll = now_ms() + POLL_MS;
+	int64_t next_poll = mono_ms() + POLL_MS;
 	while (!c.quit) {
 		if (dirty)
 			draw(&c);
-		int64_t now = now_ms();
-		timeout(next_poll > now ? (int)(next_poll - now) : 0);
+		int64_t wait = next_poll - mono_ms();
+		timeout(wait > 0 ? (int)wait : 0);
 		int ch = getch();
 		dirty = ch != ERR;
 		if (ch != ERR && ch != KEY_RESIZE) {
@@ -508,12 +510,11 @@ int console_run(const args *a)
 			    c.last_activity_ms;
 			dispatch(&c, ch);
 		}
-		now = now_ms();
-		if (now >= next_poll) {
-			next_poll = now + POLL_MS;
+		if (mono_ms() >= next_poll) {
+			next_poll = mono_ms() + POLL_MS;
 			dirty |= poll_store(&c);
 		}
-		dirty |= stale(&c, now);
+		dirty |= stale(&c, now_ms());
 	}
 	endwin();
 	curses_on = 0;

@@ -65,7 +65,7 @@ struct console {
 	int message_kind;
 	int64_t data_version;
 	int64_t waiting, blocked;       /* counts for the header */
-	int64_t last_integrity_ms;
+	int64_t last_integrity_ms;     /* mono_ms() of the last integrity check */
 	bool quit;
 };
 

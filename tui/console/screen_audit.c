@@ -229,7 +229,7 @@ static void verify_now(console *c, screen *sc, bool announce)
 	av->chain = CHAIN_VERIFYING;
 	av->busy = "verifying";
 	av->percent = 0;
-	int64_t start = now_ms();
+	int64_t start = mono_ms();
 	bool ok = announce ? audit_verify_progress(c->s, NULL, &r, on_progress, &p) :
 	    audit_verify(c->s, NULL, &r);
 	put_back(&p);
@@ -248,7 +248,7 @@ static void verify_now(console *c, screen *sc, bool announce)
 		else if (announce)
 			console_message(c, MSG_INFO, "audit chain verified: %lld events, head seq %lld, "
 			    "hash %.16s... (%.1f s)", (long long)r.events, (long long)r.head_seq, r.head,
-			    (double)(now_ms() - start) / 1000);
+			    (double)(mono_ms() - start) / 1000);
 	}
 }
 
