@@ -35,7 +35,8 @@ const char *arg_get(const args *a, const char *name);
 bool arg_has(const args *a, const char *name);
 
 /* home.c: finding the store */
-/* Writes the .arbiter directory to out; false when there is none. */
+/* Writes the store directory (.arbiter, or a store of another name) to out;
+ * false when there is none. */
 bool find_store(const args *a, char *out, size_t len);
 /* The same, saying so on stderr when there is none. */
 bool find_store_or_say(const args *a, char *out, size_t len);

@@ -1,9 +1,14 @@
 /*
  * home.c: finding the store and its policies.
  *
- * The store is --home DIR, else $ARBITER_HOME, else the nearest .arbiter/ in
- * the current directory or its parents (like git). DIR may be the .arbiter
- * directory itself or a directory that contains one.
+ * The store is --home DIR, else $ARBITER_HOME, else the nearest store in the
+ * current directory or its parents (like git). DIR may be the store
+ * directory itself or a directory that contains a .arbiter/ one. A store
+ * directory is recognised by its name, .arbiter, or, under any other name
+ * (a backup copied to backup-1/), by what every store holds: arbiter.db,
+ * config.yaml and policies/. A directory named .arbiter is taken as a store
+ * even when something is missing from it, so that opening it says what is
+ * wrong rather than that there is no store.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -21,30 +26,70 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* DIR itself when it is a store, else DIR/.arbiter when that is one. */
+/* Whether dir/name exists and is a directory (want_dir) or a regular file. */
+static bool holds(const char *dir, const char *name, bool want_dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+	return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 &&
+	    (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
+/* Whether dir is named .arbiter (trailing slashes aside). */
+static bool named_arbiter(const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	return n - start == 8 && memcmp(dir + start, ".arbiter", 8) == 0;
+}
+
+/* DIR itself when it is a store directory, else DIR/.arbiter when there is
+ * one. */
 static bool store_at(const char *dir, char *out, size_t len)
 {
-	char inner[PATH_MAX];
-	snprintf(inner, sizeof inner, "%s/.arbiter", dir);
-	const char *base = strrchr(dir, '/');
-	base = base ? base + 1 : dir;
-	if (strcmp(base, ".arbiter") == 0 && is_dir(dir)) {
+	if ((named_arbiter(dir) && is_dir(dir)) || (holds(dir, "arbiter.db", false) &&
+	    holds(dir, "config.yaml", false) && holds(dir, "policies", true))) {
 		snprintf(out, len, "%s", dir);
 		return true;
 	}
-	if (is_dir(inner)) {
-		snprintf(out, len, "%s", inner);
+	if (holds(dir, ".arbiter", true)) {
+		snprintf(out, len, "%s%s.arbiter", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
 		return true;
 	}
 	return false;
 }
 
-bool find_store(const args *a, char *out, size_t len)
+/* --home, else $ARBITER_HOME; NULL when neither is given. */
+static const char *home_given(const args *a)
 {
 	const char *home = arg_get(a, "--home");
 	if (home == NULL)
 		home = getenv("ARBITER_HOME");
-	if (home != NULL && *home != '\0')
+	return home != NULL && *home != '\0' ? home : NULL;
+}
+
+/* The one line for a store that is not there; hint follows "arbiter init". */
+static void say_no_store(const args *a, const char *hint)
+{
+	const char *home = home_given(a);
+	if (home != NULL)
+		err_printf("arbiter: no store found at %s: it holds neither a store's arbiter.db, "
+		    "config.yaml and policies/ nor a .arbiter directory (create one with arbiter "
+		    "init%s)\n", home, hint);
+	else
+		err_printf("arbiter: no store found here or above (create one with arbiter init%s)\n",
+		    hint);
+}
+
+bool find_store(const args *a, char *out, size_t len)
+{
+	const char *home = home_given(a);
+	if (home != NULL)
 		return store_at(home, out, len);
 	char cwd[PATH_MAX];
 	if (getcwd(cwd, sizeof cwd) == NULL)
@@ -74,15 +119,7 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 	}
 	char home_dir[PATH_MAX];
 	if (!find_store(a, home_dir, sizeof home_dir)) {
-		const char *home = arg_get(a, "--home");
-		if (home == NULL)
-			home = getenv("ARBITER_HOME");
-		if (home != NULL && *home != '\0')
-			err_printf("arbiter: %s is not an arbiter store (create one with arbiter init)\n",
-			    home);
-		else
-			err_printf("arbiter: no store found here or above (create one with arbiter init, "
-			    "or give --policies DIR)\n");
+		say_no_store(a, ", or give --policies DIR");
 		return false;
 	}
 	snprintf(dir, len, "%s/policies", home_dir);
@@ -94,7 +131,7 @@ bool find_store_or_say(const args *a, char *out, size_t len)
 {
 	if (find_store(a, out, len))
 		return true;
-	err_printf("arbiter: no store found here or above (create one with arbiter init)\n");
+	say_no_store(a, "");
 	return false;
 }
 

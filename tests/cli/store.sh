@@ -271,6 +271,51 @@ for c in list stats "show 1" "wait 1"; do
 done
 expect_err 'arbiter init' "the error names arbiter init"
 
+# --- store discovery: --home and ARBITER_HOME take a store directory of any
+# name (a backup), the .arbiter directory, or a directory that holds one ---
+rm -rf "$T/d" && "$ARBITER" init "$T/d" > /dev/null || fail "init the store to back up"
+printf 'action: code.modify\nref: home/1\nsubmitter: agent-h\n' > "$T/home1.yaml"
+"$ARBITER" --home "$T/d" submit "$T/home1.yaml" > /dev/null
+cp -a "$T/d/.arbiter" "$T/backup-1"
+cd "$T" || exit 1
+arbiter --home backup-1 list --json
+expect_code 0 "--home backup-1 opens a store copied to another name"
+expect_out '"ref":"home/1"' "the backup lists the original's submission"
+arbiter --home backup-1 audit verify
+expect_code 0 "the backup's chain verifies"
+printf 'action: code.modify\nref: home/2\nsubmitter: agent-h\n' > "$T/home2.yaml"
+ARBITER_HOME=$T/backup-1/ arbiter submit "$T/home2.yaml"
+expect_code 0 "ARBITER_HOME (with a trailing slash) names the backup too"
+[ "$(sqlite3 "$T/backup-1/arbiter.db" "SELECT count(*) FROM submissions")" = 2 ] &&
+	[ "$(sqlite3 "$T/d/.arbiter/arbiter.db" "SELECT count(*) FROM submissions")" = 1 ] \
+	&& pass "a submission to the backup goes to the backup, not to the original" || fail "the submission went elsewhere"
+for h in "$T/d" "$T/d/" "$T/d/.arbiter" "$T/d/.arbiter/"; do
+	arbiter --home "$h" show home/1
+	expect_code 0 "--home $h still opens the store"
+done
+arbiter --home "$T/d" show home/2
+expect_code 1 "the original does not have the backup's submission"
+cd "$T/backup-1/policies" || exit 1
+arbiter show home/2
+expect_code 0 "inside a backup's policies/, the backup is found above"
+cd "$T" || exit 1
+mkdir -p "$T/some/random/dir"
+for h in some/random/dir "$T/some"; do
+	arbiter --home "$h" list
+	expect_code 1 "--home $h, not a store, exits 1"
+	[ "$(grep -c . "$ERR")" -eq 1 ] && expect_err "^arbiter: no store found at $h: .*arbiter init" \
+		"the error is one line: no store found at $h, naming arbiter init" || fail "the error for $h is not one line"
+done
+ARBITER_HOME=$T/some/random/dir arbiter eval "$T/home1.yaml"
+expect_code 1 "eval with ARBITER_HOME at a directory that is not a store exits 1"
+expect_err 'no store found at .*some/random/dir: .*arbiter init, or give --policies DIR' "eval's error also offers --policies"
+# a directory with part of a store is not one: the three files make it
+mkdir -p "$T/partial" && cp "$T/backup-1/arbiter.db" "$T/backup-1/config.yaml" "$T/partial/"
+arbiter --home "$T/partial" list
+expect_code 1 "a directory with arbiter.db and config.yaml but no policies/ is not a store"
+expect_err 'no store found' "and says there is no store"
+cd "$T/nowhere" || exit 1
+
 # A result is not stored whole: a retry rebuilds it from the submission's row
 # and its findings, byte for byte what submit printed, modifications too. A
 # store made before that (schema version 8, with a result column) is upgraded
