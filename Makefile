@@ -77,6 +77,14 @@ $(BUILD)/tests/test_listview: tests/unit/test_listview.c $(BUILD)/tui/console/li
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
+# The tests of data/ (test_store_*.c) link data/'s objects too and share the
+# temporary store of tests/unit/store_support.c; the more specific pattern
+# wins over test_%.
+$(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/support.c \
+		tests/unit/store_support.c $(ENGINE_OBJ) $(DATA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
+
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)

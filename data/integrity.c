@@ -85,7 +85,8 @@ static json_t *hash_files(store *s)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 1)      /* names is NULL when policies/ holds no policy file */
+		qsort(names, n, sizeof *names, by_name);
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/policies/%s", s->dir, names[i]);

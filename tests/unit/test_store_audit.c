@@ -1,0 +1,203 @@
+/*
+ * test_store_audit.c: audit.c, the hash-chained, signed event log: events
+ * appended in a transaction chain to the head and carry the clock's time;
+ * verification recomputes the chain, and every way of changing it from
+ * beside arbiter (through a second SQLite connection, with the triggers that
+ * forbid it dropped) is found at the right seq: an edited field, a deleted
+ * or swapped event, a forged signature, another key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "store_support.h"
+
+/* Appends three events (seq 2 to 4) after store.init, a second apart. */
+static void append_three(void)
+{
+	for (int i = 0; i < 3; i++) {
+		clock_advance(1);
+		assert_true(store_begin(S.s));
+		json_t *d = json_pack("{s:i}", "n", i);
+		bool ok = audit_append(S.s, "tester", "test.event", "subject", d);
+		json_decref(d);
+		if (!ok)
+			fail_msg("audit_append: %s", store_errmsg(S.s));
+		assert_true(store_commit(S.s));
+	}
+}
+
+static verify_result verified(void)
+{
+	verify_result r;
+	if (!audit_verify(S.s, NULL, &r))
+		fail_msg("audit_verify: %s", store_errmsg(S.s));
+	return r;
+}
+
+/* Runs sql on the log from beside arbiter, its guards dropped. */
+static void tamper(const char *sql)
+{
+	db_exec(arena_printf(T.a, "DROP TRIGGER IF EXISTS audit_no_update; "
+	    "DROP TRIGGER IF EXISTS audit_no_delete; %s", sql));
+}
+
+static void test_appended_events_chain_and_verify(void **state)
+{
+	(void)state;
+	append_three();
+	verify_result r = verified();
+	assert_true(r.ok);
+	assert_int_equal(r.events, 4);
+	assert_int_equal(r.head_seq, 4);
+	char head[65];
+	assert_int_equal(audit_hash_at(S.s, 4, head), 1);
+	assert_string_equal(r.head, head);
+	assert_int_equal(audit_hash_at(S.s, 5, head), 0);
+	int64_t last;
+	assert_true(audit_last_seq(S.s, &last));
+	assert_int_equal(last, 4);
+	/* each event's prev is the hash before it; its time is the clock's */
+	assert_int_equal(db_int("SELECT count(*) FROM audit a JOIN audit b ON b.seq = a.seq + 1 "
+	    "WHERE b.prev = a.hash"), 3);
+	assert_string_equal(db_text("SELECT ts FROM audit WHERE seq = 4"), "2030-01-01T00:00:03.000Z");
+	assert_string_equal(db_text("SELECT details FROM audit WHERE seq = 3"), "{\"n\":1}");
+}
+
+static void test_the_hash_is_the_documented_encoding(void **state)
+{
+	(void)state;
+	append_three();
+	unsigned char prev[32], h[32];
+	char hex[65];
+	assert_int_equal(sodium_hex2bin(prev, 32, db_text("SELECT prev FROM audit WHERE seq = 2"),
+	    64, NULL, NULL, NULL), 0);
+	audit_hash(prev, 2, "2030-01-01T00:00:01.000Z", "tester", "test.event", "subject",
+	    "{\"n\":0}", h);
+	sodium_bin2hex(hex, sizeof hex, h, 32);
+	assert_string_equal(hex, db_text("SELECT hash FROM audit WHERE seq = 2"));
+	/* the first event chains to 32 zero bytes */
+	assert_string_equal(db_text("SELECT prev FROM audit WHERE seq = 1"),
+	    "0000000000000000000000000000000000000000000000000000000000000000");
+}
+
+static void test_the_log_refuses_updates_and_deletes(void **state)
+{
+	(void)state;
+	append_three();
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(in_store("arbiter.db"), &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET actor = 'mallory' WHERE seq = 2",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 4", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_true(verified().ok);
+}
+
+static void test_an_edited_event_is_found(void **state)
+{
+	(void)state;
+	append_three();
+	tamper("UPDATE audit SET details = '{\"n\":9}' WHERE seq = 3");
+	verify_result r = verified();
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 3);
+	assert_non_null(strstr(r.why, "do not match its hash"));
+	assert_int_equal(r.events, 2);          /* the good ones before it */
+}
+
+static void test_an_edited_time_or_actor_is_found(void **state)
+{
+	(void)state;
+	append_three();
+	tamper("UPDATE audit SET ts = '2029-12-31T23:59:59.000Z' WHERE seq = 2");
+	verify_result r = verified();
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 2);
+	tamper("UPDATE audit SET ts = '2030-01-01T00:00:01.000Z' WHERE seq = 2");
+	assert_true(verified().ok);
+	tamper("UPDATE audit SET actor = 'mallory' WHERE seq = 4");
+	r = verified();
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 4);
+}
+
+static void test_a_deleted_event_is_found(void **state)
+{
+	(void)state;
+	append_three();
+	tamper("DELETE FROM audit WHERE seq = 2");
+	verify_result r = verified();
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 2);
+	assert_non_null(strstr(r.why, "missing"));
+}
+
+static void test_a_rehashed_rewrite_is_found_by_its_signature(void **state)
+{
+	(void)state;
+	append_three();
+	/* rewrite event 3 and recompute its hash and every later one, as someone
+	 * without the signing key would: the chain holds, the signatures do not */
+	const char *fields = db_text("SELECT prev FROM audit WHERE seq = 3");
+	unsigned char prev[32], h[32];
+	char hex[65];
+	assert_int_equal(sodium_hex2bin(prev, 32, fields, 64, NULL, NULL, NULL), 0);
+	for (int64_t seq = 3; seq <= 4; seq++) {
+		const char *ts = db_text(arena_printf(T.a, "SELECT ts FROM audit WHERE seq = %lld",
+		    (long long)seq));
+		const char *details = seq == 3 ? "{\"n\":7}" : "{\"n\":2}";
+		audit_hash(prev, seq, ts, "tester", "test.event", "subject", details, h);
+		char prevhex[65];
+		sodium_bin2hex(prevhex, sizeof prevhex, prev, 32);
+		sodium_bin2hex(hex, sizeof hex, h, 32);
+		tamper(arena_printf(T.a, "UPDATE audit SET details = '%s', prev = '%s', hash = '%s' "
+		    "WHERE seq = %lld", details, prevhex, hex, (long long)seq));
+		memcpy(prev, h, 32);
+	}
+	verify_result r = verified();
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 3);
+	assert_non_null(strstr(r.why, "signature"));
+}
+
+static void test_another_key_fails_at_the_first_event(void **state)
+{
+	(void)state;
+	append_three();
+	unsigned char pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	verify_result r;
+	assert_true(audit_verify(S.s, pk, &r));
+	assert_false(r.ok);
+	assert_int_equal(r.bad_seq, 1);
+	/* and the store's own public key, read from keys/audit.pub, passes */
+	unsigned char own[32], keyid[8];
+	char err[256];
+	assert_true(keys_load_public(in_store("keys/audit.pub"), own, keyid, err, sizeof err));
+	assert_true(audit_verify(S.s, own, &r));
+	assert_true(r.ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		store_test(test_appended_events_chain_and_verify),
+		store_test(test_the_hash_is_the_documented_encoding),
+		store_test(test_the_log_refuses_updates_and_deletes),
+		store_test(test_an_edited_event_is_found),
+		store_test(test_an_edited_time_or_actor_is_found),
+		store_test(test_a_deleted_event_is_found),
+		store_test(test_a_rehashed_rewrite_is_found_by_its_signature),
+		store_test(test_another_key_fails_at_the_first_event),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

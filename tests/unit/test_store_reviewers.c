@@ -1,0 +1,263 @@
+/*
+ * test_store_reviewers.c: reviewers.c, reviewers, users.oath and their codes:
+ * enrolment (the secret in users.oath only, names that differ only in case
+ * are one), and code_verify: the right code, the window, a wrong code, a
+ * replayed or older step, the lockout after max_failures and its end, and
+ * refusals of unknown and disabled reviewers. Time is the test clock, moved
+ * rather than waited for.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_support.h"
+
+static int64_t events(const char *event)
+{
+	return db_int(arena_printf(T.a, "SELECT count(*) FROM audit WHERE event = '%s'", event));
+}
+
+static void test_enrolment_keeps_the_secret_in_users_oath(void **state)
+{
+	(void)state;
+	const unsigned char *key = enrol("alice", true);
+	enrol("bob", false);
+	reviewer r;
+	assert_int_equal(reviewer_get(S.s, "alice", &r), 1);
+	assert_true(r.admin);
+	assert_false(r.disabled);
+	assert_int_equal(r.last_step, 0);
+	assert_int_equal(reviewer_get(S.s, "bob", &r), 1);
+	assert_false(r.admin);
+	assert_int_equal(reviewer_get(S.s, "carol", &r), 0);
+	assert_int_equal(reviewer_admins(S.s, false), 1);
+	assert_int_equal(reviewer_admins(S.s, true), 2);
+
+	unsigned char back[REVIEWER_KEY_BYTES];
+	assert_true(users_secret(S.s, "alice", back));
+	assert_memory_equal(back, key, REVIEWER_KEY_BYTES);
+	char hex[2 * REVIEWER_KEY_BYTES + 1];
+	sodium_bin2hex(hex, sizeof hex, key, REVIEWER_KEY_BYTES);
+	size_t len;
+	char why[256];
+	char *text = read_file(in_store("users.oath"), &len, why, sizeof why);
+	assert_non_null(text);
+	assert_non_null(strstr(text, arena_printf(T.a, "HOTP/T30/6\talice\t-\t%s\n", hex)));
+	free(text);
+	assert_int_equal(db_int(arena_printf(T.a, "SELECT count(*) FROM reviewers, audit WHERE "
+	    "reviewers.name LIKE '%%%s%%' OR audit.details LIKE '%%%s%%'", hex, hex)), 0);
+	assert_int_equal(events("reviewer.add"), 2);
+}
+
+static void test_names_differing_in_case_are_one(void **state)
+{
+	(void)state;
+	enrol("alice", true);
+	unsigned char key[REVIEWER_KEY_BYTES] = { 1 };
+	assert_true(store_begin(S.s));
+	assert_false(reviewer_add(S.s, "tester", "ALICE", false, key));
+	assert_non_null(strstr(store_errmsg(S.s), "exists already"));
+	store_rollback(S.s);
+	assert_int_equal(db_int("SELECT count(*) FROM reviewers"), 1);
+	assert_true(reviewer_name_valid("a.b_c-d@e"));
+	assert_false(reviewer_name_valid(""));
+	assert_false(reviewer_name_valid("-x"));
+	assert_false(reviewer_name_valid(".x"));
+	assert_false(reviewer_name_valid("a b"));
+	assert_false(reviewer_name_valid("x\ty"));
+}
+
+static void test_the_right_code_is_accepted_once(void **state)
+{
+	(void)state;
+	enrol("alice", true);
+	char code[7];
+	code_check c;
+	assert_int_equal(verify("alice", code_now("alice", code), &c), CODE_OK);
+	assert_int_equal(c.step, START_MS / 1000 / TOTP_STEP);
+	assert_true(c.admin);
+	reviewer r;
+	assert_int_equal(reviewer_get(S.s, "alice", &r), 1);
+	assert_int_equal(r.last_step, c.step);
+	assert_string_equal(db_text("SELECT last_used FROM reviewers WHERE name = 'alice'"),
+	    "2030-01-01T00:00:00.000Z");
+	/* the same code again is a replay, audited without the code */
+	assert_int_equal(verify("alice", code, &c), CODE_REPLAY);
+	assert_non_null(strstr(c.why, "already used"));
+	assert_int_equal(events("code.replay"), 1);
+	assert_int_equal(db_int(arena_printf(T.a, "SELECT count(*) FROM audit WHERE details LIKE "
+	    "'%%%s%%'", code)), 0);
+	/* a replay is not a failure: it does not count towards a lockout */
+	assert_int_equal(events("code.failure"), 0);
+}
+
+static void test_the_window_and_older_steps(void **state)
+{
+	(void)state;
+	enrol("alice", true);
+	char code[7];
+	code_check c;
+	/* window 1: the step after now's is accepted... */
+	assert_int_equal(verify("alice", code_at("alice", 1, code), &c), CODE_OK);
+	assert_int_equal(c.step, START_MS / 1000 / TOTP_STEP + 1);
+	/* ...and then nothing older, though still in the window */
+	assert_int_equal(verify("alice", code_at("alice", 0, code), &c), CODE_REPLAY);
+	assert_int_equal(verify("alice", code_at("alice", -1, code), &c), CODE_REPLAY);
+	/* two steps away is outside the window: a wrong code */
+	enrol("bob", false);
+	assert_int_equal(verify("bob", code_at("bob", -2, code), &c), CODE_WRONG);
+	assert_int_equal(verify("bob", code_at("bob", 2, code), &c), CODE_WRONG);
+	assert_int_equal(verify("bob", code_at("bob", -1, code), &c), CODE_OK);
+	/* a step later the clock has moved on: the next step's code is fresh */
+	clock_advance(TOTP_STEP);
+	assert_int_equal(verify("alice", code_at("alice", 1, code), &c), CODE_OK);
+}
+
+static void test_a_wrong_code_is_a_counted_failure(void **state)
+{
+	(void)state;
+	enrol("alice", true);
+	code_check c;
+	assert_int_equal(verify("alice", "000000", &c), CODE_WRONG);
+	assert_string_equal(c.why, "wrong code for alice");
+	assert_int_equal(events("code.failure"), 1);
+	assert_string_equal(db_text("SELECT actor || ' ' || subject || ' ' || details FROM audit "
+	    "WHERE event = 'code.failure'"), "alice alice {\"failures\":1,\"max_failures\":5,"
+	    "\"reason\":\"wrong code\"}");
+	assert_int_equal(verify("alice", "12345", &c), CODE_WRONG);     /* malformed */
+	assert_int_equal(verify("alice", "", &c), CODE_WRONG);
+	assert_int_equal(events("code.failure"), 3);
+	/* a failure uses no step: the right code still works */
+	char code[7];
+	assert_int_equal(verify("alice", code_now("alice", code), &c), CODE_OK);
+}
+
+/* Five wrong codes: the fifth locks name out. */
+static void lock_out(const char *name)
+{
+	code_check c;
+	for (int i = 1; i <= 4; i++) {
+		assert_int_equal(verify(name, "000000", &c), CODE_WRONG);
+		assert_null(strstr(c.why, "locked out"));
+	}
+	assert_int_equal(verify(name, "000000", &c), CODE_WRONG);
+	assert_non_null(strstr(c.why, "is now locked out for 15 minutes"));
+}
+
+static void test_max_failures_lock_out(void **state)
+{
+	(void)state;
+	enrol("frank", false);
+	lock_out("frank");
+	assert_int_equal(events("reviewer.lockout"), 1);
+	reviewer r;
+	assert_int_equal(reviewer_get(S.s, "frank", &r), 1);
+	assert_int_equal(r.locked_until_ms, START_MS + 15 * 60 * 1000);
+	json_t *list = reviewer_list(S.s);
+	assert_non_null(list);
+	const char *until = json_string_value(json_object_get(json_array_get(list, 0),
+	    "locked_until"));
+	until = arena_strdup(T.a, until ? until : "(none)");
+	json_decref(list);
+	assert_string_equal(until, "2030-01-01T00:15:00.000Z");
+	/* the right code is refused during the lockout, and audited */
+	char code[7];
+	code_check c;
+	int64_t failures = events("code.failure");
+	assert_int_equal(verify("frank", code_now("frank", code), &c), CODE_LOCKED);
+	assert_non_null(strstr(c.why, "frank is locked out after too many wrong codes: 15 more "
+	    "minutes"));
+	assert_int_equal(c.locked_until_ms, START_MS + 15 * 60 * 1000);
+	assert_int_equal(events("code.failure"), failures + 1);
+	assert_int_equal(reviewer_get(S.s, "frank", &r), 1);
+	assert_int_equal(r.last_step, 0);       /* the refused code used no step */
+	/* another reviewer is not affected */
+	enrol("grace", false);
+	assert_int_equal(verify("grace", code_now("grace", code), &c), CODE_OK);
+}
+
+static void test_the_lockout_ends_on_time(void **state)
+{
+	(void)state;
+	enrol("frank", false);
+	lock_out("frank");
+	char code[7];
+	code_check c;
+	clock_advance(15 * 60 - 1);
+	assert_int_equal(verify("frank", code_now("frank", code), &c), CODE_LOCKED);
+	assert_non_null(strstr(c.why, ": 1 more minute"));
+	clock_advance(1);
+	assert_int_equal(verify("frank", code_now("frank", code), &c), CODE_OK);
+	/* the failures before the lockout no longer count: one more wrong code
+	 * is one failure, not a second lockout */
+	assert_int_equal(verify("frank", "000000", &c), CODE_WRONG);
+	assert_null(strstr(c.why, "locked out"));
+	assert_int_equal(events("reviewer.lockout"), 1);
+	json_t *list = reviewer_list(S.s);
+	assert_non_null(list);
+	bool shown = json_string_value(json_object_get(json_array_get(list, 0), "locked_until"));
+	json_decref(list);
+	assert_false(shown);            /* reviewer list shows no ended lockout */
+}
+
+static void test_failures_far_apart_do_not_add_up(void **state)
+{
+	(void)state;
+	enrol("frank", false);
+	code_check c;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(verify("frank", "000000", &c), CODE_WRONG);
+	clock_advance(15 * 60 + 1);     /* the lockout's length: older failures drop out */
+	assert_int_equal(verify("frank", "000000", &c), CODE_WRONG);
+	assert_null(strstr(c.why, "locked out"));
+	assert_string_equal(db_text("SELECT json_extract(details, '$.failures') FROM audit WHERE "
+	    "event = 'code.failure' ORDER BY seq DESC LIMIT 1"), "1");
+	assert_int_equal(events("reviewer.lockout"), 0);
+}
+
+static void test_unknown_and_disabled_reviewers(void **state)
+{
+	(void)state;
+	code_check c;
+	assert_int_equal(verify("nobody", "123456", &c), CODE_UNKNOWN);
+	assert_non_null(strstr(c.why, "not an enrolled reviewer"));
+	enrol("carol", false);
+	enrol("dave", true);
+	assert_true(store_begin(S.s));
+	assert_true(reviewer_disable(S.s, "dave", "carol"));
+	assert_true(store_commit(S.s));
+	char code[7];
+	assert_int_equal(verify("carol", code_now("carol", code), &c), CODE_DISABLED);
+	assert_non_null(strstr(c.why, "disabled"));
+	unsigned char key[REVIEWER_KEY_BYTES];
+	assert_false(users_secret(S.s, "carol", key));          /* the secret is gone */
+	assert_true(users_secret(S.s, "dave", key));
+	assert_int_equal(events("reviewer.disable"), 1);
+	/* a refusal before any code is checked is audited on its own */
+	assert_true(code_refusal_audit(S.s, "nobody", "not an enrolled reviewer"));
+	assert_int_equal(db_int("SELECT count(*) FROM audit WHERE event = 'code.failure' AND "
+	    "actor = 'nobody'"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		store_test(test_enrolment_keeps_the_secret_in_users_oath),
+		store_test(test_names_differing_in_case_are_one),
+		store_test(test_the_right_code_is_accepted_once),
+		store_test(test_the_window_and_older_steps),
+		store_test(test_a_wrong_code_is_a_counted_failure),
+		store_test(test_max_failures_lock_out),
+		store_test(test_the_lockout_ends_on_time),
+		store_test(test_failures_far_apart_do_not_add_up),
+		store_test(test_unknown_and_disabled_reviewers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

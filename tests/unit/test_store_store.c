@@ -1,0 +1,200 @@
+/*
+ * test_store_store.c: store.c, the store itself: what store_init makes and
+ * refuses to overwrite, opening (a missing or foreign database is an error
+ * with a message, never a crash), closing and opening again, transactions
+ * (the write lock taken at BEGIN, commit, rollback, a caller's transaction
+ * around store_submit) and the time formats.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_support.h"
+
+static int mode_of(const char *rel)
+{
+	const char *path = in_store(rel);
+	struct stat st;
+	if (stat(path, &st) != 0)
+		fail_msg("%s is missing", path);
+	return (int)(st.st_mode & 0777);
+}
+
+static void test_init_makes_a_store(void **state)
+{
+	(void)state;
+	assert_int_equal(mode_of("config.yaml"), 0444);
+	assert_int_equal(mode_of("policies/10-test.yaml"), 0444);
+	assert_int_equal(mode_of("keys/audit.key"), 0600);
+	assert_int_equal(mode_of("keys/audit.pub"), 0644);
+	assert_int_equal(mode_of("users.oath"), 0600);
+	assert_string_equal(store_dir(S.s), S.home);
+	assert_int_equal(strlen(store_id(S.s)), 32);
+	assert_int_equal(strspn(store_id(S.s), "0123456789abcdef"), 32);
+	assert_int_equal(store_policy_version(S.s), 1);
+	assert_string_equal(db_text("SELECT event || ' ' || actor || ' ' || ts FROM audit"),
+	    "store.init tester 2030-01-01T00:00:00.000Z");
+	assert_int_equal(db_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+}
+
+static void test_init_refuses_an_existing_store(void **state)
+{
+	(void)state;
+	named_text files[] = { { "10-test.yaml", fixture_policy } };
+	char err[512] = "";
+	assert_false(store_init(S.dir, files, 1, "tester", err, sizeof err));
+	assert_non_null(strstr(err, S.dir));
+	/* nothing of the first store was touched */
+	assert_int_equal(db_int("SELECT count(*) FROM audit"), 1);
+	assert_int_equal(store_policy_version(S.s), 1);
+}
+
+static void test_open_refuses_what_is_not_a_store(void **state)
+{
+	(void)state;
+	char err[512] = "";
+	assert_null(store_open(arena_printf(T.a, "%s/none/.arbiter", S.dir), err, sizeof err));
+	assert_true(err[0] != '\0');
+
+	/* a database file that is not one, and one that is not arbiter's */
+	const char *bad = arena_printf(T.a, "%s/bad", S.dir);
+	const char *db_path = arena_printf(T.a, "%s/arbiter.db", bad);
+	assert_int_equal(mkdir(bad, 0700), 0);
+	FILE *f = fopen(db_path, "w");
+	assert_non_null(f);
+	fputs("this is not a database", f);
+	fclose(f);
+	err[0] = '\0';
+	assert_null(store_open(bad, err, sizeof err));
+	assert_non_null(strstr(err, "arbiter.db"));
+
+	remove(db_path);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE x (y)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	err[0] = '\0';
+	assert_null(store_open(bad, err, sizeof err));
+	assert_non_null(strstr(err, "not an arbiter database"));
+}
+
+static void test_close_and_open_again(void **state)
+{
+	(void)state;
+	char id[33], err[512] = "";
+	snprintf(id, sizeof id, "%s", store_id(S.s));
+	int64_t sub = submit_action("test.review", "agent-a", "reopen/1");
+	store_close(S.s);
+	S.s = store_open(S.home, err, sizeof err);
+	if (S.s == NULL)
+		fail_msg("store_open: %s", err);
+	assert_string_equal(store_id(S.s), id);
+	assert_string_equal(status_of(sub), "pending");
+	assert_true(store_load_signing_key(S.s));
+	verify_result r;
+	assert_true(audit_verify(S.s, NULL, &r));
+	assert_true(r.ok);
+}
+
+static void test_begin_takes_the_write_lock(void **state)
+{
+	(void)state;
+	assert_false(store_in_transaction(S.s));
+	assert_true(store_begin(S.s));
+	assert_true(store_in_transaction(S.s));
+	/* another connection cannot write (nor start a write) meanwhile */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(in_store("arbiter.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_BUSY);
+	sqlite3_close(db);
+	store_rollback(S.s);
+	assert_false(store_in_transaction(S.s));
+}
+
+static void test_commit_keeps_and_rollback_forgets(void **state)
+{
+	(void)state;
+	assert_true(store_begin(S.s));
+	assert_true(audit_append(S.s, "tester", "test.rolled_back", "x", NULL));
+	store_rollback(S.s);
+	assert_int_equal(db_int("SELECT count(*) FROM audit"), 1);
+
+	assert_true(store_begin(S.s));
+	assert_true(audit_append(S.s, "tester", "test.kept", "x", NULL));
+	assert_true(store_commit(S.s));
+	assert_false(store_in_transaction(S.s));
+	assert_int_equal(db_int("SELECT count(*) FROM audit"), 2);
+	assert_string_equal(db_text("SELECT event FROM audit WHERE seq = 2"), "test.kept");
+	/* the rolled-back event left no gap in the chain */
+	verify_result r;
+	assert_true(audit_verify(S.s, NULL, &r));
+	assert_true(r.ok);
+	assert_int_equal(r.head_seq, 2);
+}
+
+static void test_a_batch_is_whole_or_not_at_all(void **state)
+{
+	(void)state;
+	assert_true(store_begin(S.s));
+	submit_action("test.review", "agent-a", "batch/1");
+	submit_action("test.block", "agent-a", "batch/2");
+	assert_true(store_in_transaction(S.s));         /* store_submit used the caller's */
+	store_rollback(S.s);
+	assert_int_equal(db_int("SELECT count(*) FROM submissions"), 0);
+	assert_int_equal(db_int("SELECT count(*) FROM audit"), 1);
+	assert_int_equal(query_count(S.s, "waiting"), 0);
+
+	assert_true(store_begin(S.s));
+	int64_t a = submit_action("test.review", "agent-a", "batch/1");
+	int64_t b = submit_action("test.block", "agent-a", "batch/2");
+	assert_true(store_commit(S.s));
+	assert_string_equal(status_of(a), "pending");
+	assert_string_equal(status_of(b), "blocked");
+	assert_int_equal(query_count(S.s, "waiting"), 2);
+	assert_int_equal(db_int("SELECT count(*) FROM audit WHERE event = 'submission.create'"), 2);
+}
+
+static void test_time_formats_and_the_clock(void **state)
+{
+	(void)state;
+	char ts[32];
+	format_time(now_ms(), ts);
+	assert_string_equal(ts, "2030-01-01T00:00:00.000Z");
+	format_time(START_MS + 86400123, ts);
+	assert_string_equal(ts, "2030-01-02T00:00:00.123Z");
+	int64_t ms;
+	assert_true(parse_time("2030-01-02T00:00:00.123Z", &ms));
+	assert_int_equal(ms, START_MS + 86400123);
+	assert_true(parse_time("2030-01-02", &ms));
+	assert_int_equal(ms, START_MS + 86400000);
+	assert_true(parse_time("1h", &ms));             /* an hour before the clock's now */
+	assert_int_equal(ms, START_MS - 3600000);
+	clock_advance(60);
+	assert_true(parse_time("1h", &ms));
+	assert_int_equal(ms, START_MS + 60000 - 3600000);
+	assert_false(parse_time("yesterday", &ms));
+	assert_false(parse_time("2030-13-45", &ms));
+	assert_false(parse_time("2030-01-01T25:00:00Z", &ms));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		store_test(test_init_makes_a_store),
+		store_test(test_init_refuses_an_existing_store),
+		store_test(test_open_refuses_what_is_not_a_store),
+		store_test(test_close_and_open_again),
+		store_test(test_begin_takes_the_write_lock),
+		store_test(test_commit_keeps_and_rollback_forgets),
+		store_test(test_a_batch_is_whole_or_not_at_all),
+		store_test(test_time_formats_and_the_clock),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
