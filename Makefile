@@ -85,9 +85,10 @@ $(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/support.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
 
-$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ)
+# Fuzz targets may reach parsers in data/ (the key files, checkpoints).
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ) $(DATA_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
@@ -143,9 +144,9 @@ fuzz: deps
 		if [ $$rc -ne 0 ]; then echo "fuzz $$f failed: see build/fuzz/$$f.log"; exit 1; fi; \
 	done
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o) $(DATA_SRC:%.c=build/fuzz/%.o)
 	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
 clean:
 	rm -rf build arbiter

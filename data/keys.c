@@ -88,8 +88,61 @@ bool keys_generate(const char *dir, char *err, size_t errlen)
 	return ok;
 }
 
-/* Reads the base64 line (the second) of a minisign-style key file. */
-static bool read_key_line(const char *path, unsigned char *out, size_t want, char *err, size_t errlen)
+/* The base64 line (the second) of a minisign-style key file's text, decoded
+ * into exactly want bytes. The text is hostile (any --pubkey FILE; fuzzed):
+ * it is read within len, NUL bytes and all. */
+static bool key_line(const char *text, size_t len, unsigned char *out, size_t want)
+{
+	const char *nl = memchr(text, '\n', len);
+	if (nl == NULL)
+		return false;
+	const char *line = nl + 1, *end = text + len;
+	const char *stop = line;
+	while (stop < end && *stop != '\r' && *stop != '\n')
+		stop++;
+	size_t got = 0;
+	return sodium_base642bin(out, want, line, (size_t)(stop - line), NULL, &got, NULL, B64) == 0 &&
+	    got == want;
+}
+
+bool keys_parse_public(const char *text, size_t len, unsigned char pk[32],
+    unsigned char keyid[8], char *err, size_t errlen)
+{
+	unsigned char raw[42];
+	if (!key_line(text, len, raw, sizeof raw)) {
+		snprintf(err, errlen, "not a key in minisign's format");
+		return false;
+	}
+	if (memcmp(raw, "Ed", 2) != 0) {
+		snprintf(err, errlen, "not an Ed25519 minisign public key");
+		return false;
+	}
+	memcpy(keyid, raw + 2, 8);
+	memcpy(pk, raw + 10, 32);
+	return true;
+}
+
+bool keys_parse_secret(const char *text, size_t len, keypair *kp, char *err, size_t errlen)
+{
+	unsigned char raw[74];
+	bool ok = key_line(text, len, raw, sizeof raw);
+	if (!ok)
+		snprintf(err, errlen, "not a key in minisign's format");
+	else if (!(ok = memcmp(raw, "Ed", 2) == 0))
+		snprintf(err, errlen, "not an Ed25519 secret key");
+	if (ok) {
+		memcpy(kp->keyid, raw + 2, 8);
+		memcpy(kp->sk, raw + 10, 64);
+		crypto_sign_ed25519_sk_to_pk(kp->pk, kp->sk);
+	}
+	sodium_memzero(raw, sizeof raw);
+	return ok;
+}
+
+/* Reads the key file at path and parses it with the parser of its kind;
+ * errors are prefixed with the path. */
+static bool load_key(const char *path, bool secret, unsigned char pk[32], unsigned char keyid[8],
+    keypair *kp, char *err, size_t errlen)
 {
 	size_t len;
 	char why[256];
@@ -98,53 +151,26 @@ static bool read_key_line(const char *path, unsigned char *out, size_t want, cha
 		snprintf(err, errlen, "%s: %s", path, why);
 		return false;
 	}
-	char *line = strchr(text, '\n');
-	bool ok = false;
-	if (line != NULL) {
-		line++;
-		size_t n = strcspn(line, "\r\n");
-		size_t got = 0;
-		ok = sodium_base642bin(out, want, line, n, NULL, &got, NULL, B64) == 0 && got == want;
-	}
+	bool ok = secret ? keys_parse_secret(text, len, kp, why, sizeof why) :
+	    keys_parse_public(text, len, pk, keyid, why, sizeof why);
 	sodium_memzero(text, len);
 	free(text);
 	if (!ok)
-		snprintf(err, errlen, "%s: not a key in minisign's format", path);
+		snprintf(err, errlen, "%s: %s", path, why);
 	return ok;
 }
 
 bool keys_load_public(const char *path, unsigned char pk[32], unsigned char keyid[8], char *err,
     size_t errlen)
 {
-	unsigned char raw[42];
-	if (!read_key_line(path, raw, sizeof raw, err, errlen))
-		return false;
-	if (memcmp(raw, "Ed", 2) != 0) {
-		snprintf(err, errlen, "%s: not an Ed25519 minisign public key", path);
-		return false;
-	}
-	memcpy(keyid, raw + 2, 8);
-	memcpy(pk, raw + 10, 32);
-	return true;
+	return load_key(path, false, pk, keyid, NULL, err, errlen);
 }
 
 bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/keys/audit.key", dir);
-	unsigned char raw[74];
-	if (!read_key_line(path, raw, sizeof raw, err, errlen))
-		return false;
-	bool ok = memcmp(raw, "Ed", 2) == 0;
-	if (ok) {
-		memcpy(kp->keyid, raw + 2, 8);
-		memcpy(kp->sk, raw + 10, 64);
-		crypto_sign_ed25519_sk_to_pk(kp->pk, kp->sk);
-	} else {
-		snprintf(err, errlen, "%s: not an Ed25519 secret key", path);
-	}
-	sodium_memzero(raw, sizeof raw);
-	return ok;
+	return load_key(path, true, NULL, NULL, kp, err, errlen);
 }
 
 bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment, char *err,

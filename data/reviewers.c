@@ -100,12 +100,9 @@ bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_
 	char *text = read_users(s);
 	if (text == NULL)
 		return false;
-	size_t start, len, n = strlen(text), size = n;
-	if (usersfile_find(text, n, name, &start, &len)) {
-		/* a secret left by an enrolment that did not commit: replace it */
-		memmove(text + start, text + start + len, n - start - len + 1);
-		n -= len;
-	}
+	/* a secret left by an enrolment that did not commit: replace it */
+	size_t size = strlen(text), n = usersfile_remove(text, size, name);
+	text[n] = '\0';
 	char hex[2 * REVIEWER_KEY_BYTES + 1];
 	sodium_bin2hex(hex, sizeof hex, key, REVIEWER_KEY_BYTES);
 	size_t cap = n + strlen(name) + sizeof hex + 32;
@@ -128,14 +125,9 @@ bool users_remove(store *s, const char *name)
 	char *text = read_users(s);
 	if (text == NULL)
 		return false;
-	size_t start, len, n = strlen(text), size = n;
-	bool ok = true;
-	/* every line of the name goes */
-	while (ok && usersfile_find(text, n, name, &start, &len)) {
-		memmove(text + start, text + start + len, n - start - len + 1);
-		n -= len;
-		ok = write_users(s, text);
-	}
+	size_t size = strlen(text), n = usersfile_remove(text, size, name);
+	text[n] = '\0';
+	bool ok = n == size || write_users(s, text);
 	sodium_memzero(text, size);
 	free(text);
 	return ok;

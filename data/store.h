@@ -134,6 +134,11 @@ bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen);
 /* Reads a public key in minisign's format (audit.pub, or any --pubkey FILE). */
 bool keys_load_public(const char *path, unsigned char pk[32], unsigned char keyid[8],
     char *err, size_t errlen);
+/* The parsers of the two, over a key file's text (len bytes, hostile: any
+ * --pubkey FILE); false with the reason in err. */
+bool keys_parse_public(const char *text, size_t len, unsigned char pk[32],
+    unsigned char keyid[8], char *err, size_t errlen);
+bool keys_parse_secret(const char *text, size_t len, keypair *kp, char *err, size_t errlen);
 /* Writes FILE.minisig for the bytes of FILE, verifiable by `minisign -Vm`. */
 bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment,
     char *err, size_t errlen);
@@ -255,6 +260,15 @@ void audit_file_name(const char *dir, const char *what, const char *ext, char *o
  * records. false: the reason in err. */
 bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64_t *seq,
     char hash[65], char *err, size_t errlen);
+/* What a checkpoint file records. */
+typedef struct audit_checkpoint {
+	char store[33];         /* the store id, 32 hex digits */
+	int64_t seq;            /* the head's seq, at least 1 */
+	char hash[65];          /* its hash, 64 hex digits */
+} audit_checkpoint;
+/* Reads a checkpoint file's text (len bytes, as audit_write_checkpoint writes
+ * it); false when it is not one. */
+bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out);
 /* Audits audit.export (own transaction), then writes the report of one
  * snapshot to path (through a temporary file renamed into place) and
  * path.minisig. r is the verification the report records: a log that fails

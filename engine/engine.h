@@ -267,6 +267,9 @@ bool usersfile_find(const char *text, size_t textlen, const char *name, size_t *
     size_t *len);
 /* The secret (the fourth field, hex) of one line: exactly keylen bytes. */
 bool usersfile_secret(const char *line, size_t len, unsigned char *key, size_t keylen);
+/* Removes every line of user name from text, in place; the new length (the
+ * bytes after it are left as they were). */
+size_t usersfile_remove(char *text, size_t len, const char *name);
 
 /* ---- duration.c ---- */
 /* Parses "90s", "15m", "24h", "30d", "1w" or combinations like "1h30m". */

@@ -5,8 +5,9 @@
  * ("HOTP/T30/6"), the user name, a PIN ("-" for none) and the secret in hex,
  * optionally followed by the last counter and code that pam_oath records.
  * Lines starting with # are comments. arbiter writes only the first four
- * fields and reads the secret back by name; the text is hostile input as far
- * as this parser is concerned (it is fuzzed), and nothing here allocates.
+ * fields, reads the secret back by name and removes a name's lines; the text
+ * is hostile input as far as this parser is concerned (it is fuzzed), and
+ * nothing here allocates.
  */
 #include <sodium.h>
 #include <string.h>
@@ -68,4 +69,15 @@ bool usersfile_secret(const char *line, size_t len, unsigned char *key, size_t k
 	const char *stop = NULL;
 	return sodium_hex2bin(key, keylen, field, flen, NULL, &got, &stop) == 0 && got == keylen &&
 	    stop == field + flen;
+}
+
+size_t usersfile_remove(char *text, size_t len, const char *name)
+{
+	size_t start, l;
+	/* every line of the name: a stale one left behind would be found first */
+	while (usersfile_find(text, len, name, &start, &l)) {
+		memmove(text + start, text + start + l, len - start - l);
+		len -= l;
+	}
+	return len;
 }

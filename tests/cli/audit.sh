@@ -34,6 +34,25 @@ expect_code 0 "the stock minisign verifies a checkpoint"
 arbiter audit verify --checkpoint "$T/cp5.txt"
 expect_code 0 "the log extends its latest checkpoint"
 expect_out 'extends checkpoint' "verify says the checkpoint holds"
+# a checkpoint that travelled through a CRLF mailer still reads; one that is
+# not exactly a checkpoint does not (verify --checkpoint reads hostile text)
+sed 's/$/\r/' "$T/cp5.txt" > "$T/cp-crlf.txt"
+arbiter audit verify --checkpoint "$T/cp-crlf.txt"
+expect_code 0 "a checkpoint with CRLF line ends still holds"
+sed 's/^seq: .*/seq: 1x/' "$T/cp5.txt" > "$T/cp-bad1.txt"
+sed 's/^hash: \(.*\)./hash: \1/' "$T/cp5.txt" > "$T/cp-bad2.txt"
+{ cat "$T/cp5.txt"; echo "seq: 1"; } > "$T/cp-bad3.txt"
+sed 's/^seq: /seq: -/' "$T/cp5.txt" > "$T/cp-bad4.txt"
+sed 1d "$T/cp5.txt" > "$T/cp-bad5.txt"
+for i in 1 2 3 4 5; do
+	arbiter audit verify --checkpoint "$T/cp-bad$i.txt"
+	expect_code 1 "malformed checkpoint $i is an error"
+	expect_err "cp-bad$i.txt: not an arbiter checkpoint" "malformed checkpoint $i is named as not a checkpoint"
+done
+sed 's/^store: .*/store: 0123456789abcdef0123456789abcdef/' "$T/cp5.txt" > "$T/cp-other.txt"
+arbiter audit verify --checkpoint "$T/cp-other.txt"
+expect_code 4 "another store's checkpoint is refused"
+expect_out 'is of store 0123456789abcdef0123456789abcdef, not this store' "the refusal names the other store"
 
 # the triggers refuse changes
 run sqlite3 "$H/arbiter.db" "UPDATE audit SET actor = 'mallory' WHERE seq = 2"

@@ -4,7 +4,9 @@
  * The input is a users.oath file. Every name that appears as a second field,
  * and a few fixed names, are looked up, and each line found has its secret
  * read; a found line must lie within the input, and a secret read twice must
- * come out the same.
+ * come out the same. Each name is also removed, as users_add and
+ * users_remove (data/reviewers.c) remove one: afterwards it is not found, a
+ * second removal changes nothing, and another name's secret reads as before.
  *
  * Built with -fsanitize=fuzzer as build/fuzz/fuzz_usersfile, and with
  * replay.c as build/asan/tests/replay_usersfile for `make test`.
@@ -15,18 +17,41 @@
 
 #include "../../engine/engine.h"
 
-static void look_up(const char *text, size_t len, const char *name)
+/* Whether name has a line in text with a readable secret, and the secret. */
+static bool secret_of(const char *text, size_t len, const char *name, unsigned char key[20])
 {
 	size_t start, l;
 	if (!usersfile_find(text, len, name, &start, &l))
+		return false;
+	if (start > len || l == 0 || l > len - start)
+		abort();
+	unsigned char again[20];
+	bool one = usersfile_secret(text + start, l, key, 20);
+	bool two = usersfile_secret(text + start, l, again, sizeof again);
+	if (one != two || (one && memcmp(key, again, sizeof again) != 0))
+		abort();
+	return one;
+}
+
+static void look_up(const char *text, size_t len, const char *name)
+{
+	unsigned char key[20], before[20], after[20];
+	(void)secret_of(text, len, name, key);
+	/* removing name: gone, for good, and nobody else's line touched */
+	const char *other = strcmp(name, "alice") == 0 ? "bob" : "alice";
+	bool other_had = secret_of(text, len, other, before);
+	char *copy = malloc(len + 1);
+	if (copy == NULL)
 		return;
-	if (start > len || l > len - start)
+	memcpy(copy, text, len + 1);
+	size_t n = usersfile_remove(copy, len, name), start, l;
+	if (n > len || usersfile_find(copy, n, name, &start, &l) ||
+	    usersfile_remove(copy, n, name) != n)
 		abort();
-	unsigned char a[20], b[20];
-	bool one = usersfile_secret(text + start, l, a, sizeof a);
-	bool two = usersfile_secret(text + start, l, b, sizeof b);
-	if (one != two || (one && memcmp(a, b, sizeof a) != 0))
+	if (secret_of(copy, n, other, after) != other_had ||
+	    (other_had && memcmp(before, after, sizeof after) != 0))
 		abort();
+	free(copy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

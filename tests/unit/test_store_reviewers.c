@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,40 @@ static void test_enrolment_keeps_the_secret_in_users_oath(void **state)
 	assert_int_equal(db_int(arena_printf(T.a, "SELECT count(*) FROM reviewers, audit WHERE "
 	    "reviewers.name LIKE '%%%s%%' OR audit.details LIKE '%%%s%%'", hex, hex)), 0);
 	assert_int_equal(events("reviewer.add"), 2);
+}
+
+static void test_enrolment_replaces_every_stale_line(void **state)
+{
+	(void)state;
+	/* lines left by enrolments that did not commit, or by hand: the new
+	 * secret must be the one found, so none of them may stay before it */
+	FILE *f = fopen(in_store("users.oath"), "w");
+	assert_non_null(f);
+	fputs("HOTP/T30/6\talice\t-\t0101010101010101010101010101010101010101\n"
+	    "HOTP/T30/6\tbob\t-\t0202020202020202020202020202020202020202\n"
+	    "HOTP/T30/6 alice - 0303030303030303030303030303030303030303\n", f);
+	assert_int_equal(fclose(f), 0);
+	const unsigned char *key = enrol("alice", true);
+	unsigned char back[REVIEWER_KEY_BYTES];
+	assert_true(users_secret(S.s, "alice", back));
+	assert_memory_equal(back, key, REVIEWER_KEY_BYTES);
+	assert_true(users_secret(S.s, "bob", back));    /* another's line stays */
+	assert_int_equal(back[0], 2);
+	size_t len;
+	char why[256];
+	char *text = read_file(in_store("users.oath"), &len, why, sizeof why);
+	assert_non_null(text);
+	int lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	free(text);
+	assert_int_equal(lines, 2);
+	/* disabling removes every line of the name too */
+	assert_true(store_begin(S.s));
+	assert_true(reviewer_disable(S.s, "tester", "alice"));
+	assert_true(store_commit(S.s));
+	assert_false(users_secret(S.s, "alice", back));
+	assert_true(users_secret(S.s, "bob", back));
 }
 
 static void test_names_differing_in_case_are_one(void **state)
@@ -250,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		store_test(test_enrolment_keeps_the_secret_in_users_oath),
+		store_test(test_enrolment_replaces_every_stale_line),
 		store_test(test_names_differing_in_case_are_one),
 		store_test(test_the_right_code_is_accepted_once),
 		store_test(test_the_window_and_older_steps),

@@ -85,45 +85,27 @@ static int cmd_audit_checkpoint(const command *c, args *a)
 	return rc;
 }
 
-/* Reads "key: value" from checkpoint text. */
-static bool checkpoint_field(const char *text, const char *key, char *out, size_t len)
-{
-	size_t klen = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ':' && p[klen + 1] == ' ') {
-			size_t n = strcspn(p + klen + 2, "\r\n");
-			if (n >= len)
-				return false;
-			memcpy(out, p + klen + 2, n);
-			out[n] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The log must still hold the checkpoint's event with the same hash. */
 static int check_checkpoint(store *s, const char *file, const verify_result *r)
 {
 	size_t len;
-	char why[256], id[64], seqtext[32], hash[80];
+	char why[256];
 	char *text = read_file(file, &len, why, sizeof why);
 	if (text == NULL) {
 		err_printf("arbiter: %s: %s\n", file, why);
 		return EXIT_ERROR;
 	}
-	bool ok = strncmp(text, "arbiter audit checkpoint\n", 25) == 0 &&
-	    checkpoint_field(text, "store", id, sizeof id) &&
-	    checkpoint_field(text, "seq", seqtext, sizeof seqtext) &&
-	    checkpoint_field(text, "hash", hash, sizeof hash);
+	audit_checkpoint cp;
+	bool ok = audit_checkpoint_parse(text, len, &cp);
 	free(text);
 	if (!ok) {
 		err_printf("arbiter: %s: not an arbiter checkpoint\n", file);
 		return EXIT_ERROR;
 	}
-	long long seq = atoll(seqtext);
-	if (strcmp(id, store_id(s)) != 0) {
-		out_printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, id, store_id(s));
+	long long seq = cp.seq;
+	if (strcmp(cp.store, store_id(s)) != 0) {
+		out_printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, cp.store,
+		    store_id(s));
 		return EXIT_REFUSED;
 	}
 	if (seq > r->head_seq) {
@@ -137,7 +119,7 @@ static int check_checkpoint(store *s, const char *file, const verify_result *r)
 		err_printf("arbiter: %s\n", store_errmsg(s));
 		return EXIT_ERROR;
 	}
-	if (strcmp(have, hash) != 0) {
+	if (strcmp(have, cp.hash) != 0) {
 		out_printf("audit: TAMPERED at seq %lld: its hash differs from checkpoint %s (the history up "
 		    "to it was rewritten)\n", seq, file);
 		return EXIT_REFUSED;
