@@ -8,6 +8,7 @@
 command -v tmux > /dev/null || { fail "tmux is missing (make test installs it)"; exit 0; }
 . "$ROOT/tests/console_lib.sh"
 EX=$ROOT/docs/examples/submissions
+clock_start
 new_store
 export ARBITER_HOME=$H
 enrol walker --role admin || fail "enrol walker"
@@ -31,17 +32,18 @@ arbiter --as walker approve "${ID[approved]}" --ack --code "$(code walker)"
 expect_code 0 "the approval is recorded"
 arbiter --as walker reject "${ID[rejected]}" --reason "not this way" --code "$(code walker)"
 expect_code 0 "the rejection is recorded"
+declare -A FOR=([overridden]=8h [expired]=1h)
 for s in overridden expired; do
 	arbiter --as walker override "${ID[$s]}" --justification "reviewed the complexity by hand" \
-		--code "$(code walker)"
+		--expires "${FOR[$s]}" --code "$(code walker)"
 	if [ "$CODE" -eq 3 ]; then
 		arbiter --as second override "${ID[$s]}" --justification "reviewed the complexity by hand" \
-			--code "$(code second)"
+			--expires "${FOR[$s]}" --code "$(code second)"
 	fi
 	expect_code 0 "the override of the $s one is granted"
 done
-# an override past its expiry reads as expired: its expiry moved into the past
-q "UPDATE submissions SET expires_at = '2001-01-01T00:00:00.000Z' WHERE id = ${ID[expired]}"
+# an override past its expiry reads as expired: the test clock moves past it
+clock_advance 3600
 
 declare -A EXIT=([allowed]=0 [pending]=3 [blocked]=3 [approved]=0 [rejected]=4 [overridden]=0 [expired]=4)
 for s in allowed pending blocked approved rejected overridden expired; do
