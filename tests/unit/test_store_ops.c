@@ -1,0 +1,320 @@
+/*
+ * test_store_ops.c: the operations layer (data/ops.h) as every front end
+ * calls it: each operation's outcome for what it is given (a code needed,
+ * a wrong one, one's own submission, one already decided, tampered policy
+ * files, the first admin, the last admin, nothing to pin), what it leaves in
+ * the store (statuses, audit events, reviewers) and the two tables every
+ * front end maps outcomes and statuses through.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_support.h"
+
+static decide_result R;
+
+/* op_decide of one id by actor with code (NULL: none). */
+static outcome decide_one(const char *kind, const char *actor, const char *code, int64_t id,
+    const char *text)
+{
+	decide_request q = { .kind = kind, .auth = { .actor = actor, .code = code }, .ack = true,
+		.text = text, .ids = &id, .nids = 1 };
+	return op_decide(S.s, &S.cfg, &q, &R);
+}
+
+static int64_t events(const char *event)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE event = '%s'", event);
+	return db_int(sql);
+}
+
+static void test_tables(void **state)
+{
+	(void)state;
+	assert_int_equal(outcome_exit(OUT_OK), 0);
+	assert_int_equal(outcome_exit(OUT_WAITING), 3);
+	assert_int_equal(outcome_exit(OUT_BAD_INPUT), 1);
+	assert_int_equal(outcome_exit(OUT_CODE_REFUSED), 4);
+	assert_int_equal(outcome_of(OUT_LOCKED_OUT)->http_status, 423);
+	assert_int_equal(outcome_of(OUT_BUSY)->http_status, 503);
+	assert_string_equal(outcome_of(OUT_ALREADY_DECIDED)->name, "already_decided");
+	for (int o = 0; o < OUT__COUNT; o++)
+		assert_non_null(outcome_of((outcome)o)->name);
+	static const int exits[] = { [ST_ALLOWED] = 0, [ST_PENDING] = 3, [ST_BLOCKED] = 3,
+		[ST_APPROVED] = 0, [ST_REJECTED] = 4, [ST_OVERRIDDEN] = 0, [ST_EXPIRED] = 4 };
+	for (int st = 0; st <= ST_EXPIRED; st++) {
+		assert_int_equal(outcome_exit(status_outcome(st)), exits[st]);
+		assert_int_equal(status_parse(status_name(st)), st);
+		assert_int_equal(status_name_exit(status_name(st)), exits[st]);
+		assert_int_equal(status_final(st), st != ST_PENDING && st != ST_BLOCKED);
+	}
+	assert_int_equal(status_parse("approve"), -1);
+	assert_int_equal(status_name_exit("nonsense"), 4);      /* unknown: refused */
+}
+
+static void test_decide_asks_for_a_code_then_decides(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t id = submit_action("test.review", "agent-a", "ops/1");
+	int64_t failures = events("code.failure");
+	assert_int_equal(decide_one("approve", "bob", NULL, id, NULL), OUT_UNAUTHENTICATED);
+	assert_true(R.reply.code_needed);
+	assert_string_equal(status_of(id), "pending");
+	assert_int_equal(events("code.failure"), failures);     /* asking costs nothing */
+	char code[7];
+	assert_int_equal(decide_one("approve", "bob", code_now("bob", code), id, NULL), OUT_OK);
+	assert_true(R.reply.code_accepted);
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.items[0].out, OUT_OK);
+	assert_non_null(strstr(R.items[0].message, "approved by bob"));
+	assert_string_equal(status_of(id), "approved");
+	assert_int_equal(events("decision.approve"), 1);
+	/* the same code again is a replay, and the submission is decided anyway */
+	int64_t other = submit_action("test.review", "agent-a", "ops/2");
+	assert_int_equal(decide_one("approve", "bob", code, other, NULL), OUT_CODE_REFUSED);
+	assert_true(R.call_refused);
+	assert_string_equal(status_of(other), "pending");
+	assert_int_equal(events("code.replay"), 1);
+	assert_int_equal(decide_one("approve", "bob", NULL, id, NULL), OUT_ALREADY_DECIDED);
+	assert_non_null(strstr(R.items[0].message, "already approved by bob"));
+}
+
+static void test_decide_refuses_before_using_a_code(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t mine = submit_action("test.review", "bob", "ops/3");
+	char code[7];
+	assert_int_equal(decide_one("approve", "bob", code_now("bob", code), mine, NULL),
+	    OUT_NOT_PERMITTED);
+	assert_non_null(strstr(R.items[0].message, "nobody decides their own"));
+	/* the code was not used: it still works */
+	int64_t other = submit_action("test.review", "agent-a", "ops/4");
+	assert_int_equal(decide_one("approve", "bob", code, other, NULL), OUT_OK);
+	/* an actor who is not a reviewer is refused, and that is audited */
+	int64_t failures = events("code.failure");
+	assert_int_equal(decide_one("reject", "mallory", "123456", other, "no"), OUT_NOT_PERMITTED);
+	assert_true(R.actor_refused);
+	assert_int_equal(events("code.failure"), failures + 1);
+	/* a wrong code: refused, recorded, nothing decided */
+	int64_t third = submit_action("test.block", "agent-a", "ops/5");
+	assert_int_equal(decide_one("reject", "bob", "000000", third, "not this"), OUT_CODE_REFUSED);
+	assert_string_equal(status_of(third), "blocked");
+	assert_int_equal(R.items[0].out, OUT_CODE_REFUSED);
+}
+
+static void test_decide_many_with_one_code(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t ids[3] = { submit_action("test.review", "agent-a", "ops/6"),
+		submit_action("test.review", "agent-a", "ops/7"),
+		submit_action("test.block", "agent-a", "ops/8") };
+	char code[7];
+	decide_request q = { .kind = "approve", .auth = { .actor = "bob",
+		.code = code_now("bob", code) }, .ack = true, .ids = ids, .nids = 3 };
+	/* the blocked one is refused; the two pending ones are approved with one code */
+	assert_int_equal(op_decide(S.s, &S.cfg, &q, &R), OUT_WRONG_STATE);
+	assert_false(R.call_refused);
+	assert_int_equal(R.items[0].out, OUT_OK);
+	assert_int_equal(R.items[1].out, OUT_OK);
+	assert_int_equal(R.items[2].out, OUT_WRONG_STATE);
+	assert_string_equal(status_of(ids[0]), "approved");
+	assert_string_equal(status_of(ids[1]), "approved");
+	assert_string_equal(status_of(ids[2]), "blocked");
+}
+
+static void test_session_and_signin(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	char code[7];
+	op_auth auth = { .actor = "bob", .code = "000000" };
+	op_reply r;
+	assert_int_equal(op_signin(S.s, &S.cfg, &auth, "console", &r), OUT_CODE_REFUSED);
+	assert_non_null(strstr(r.message, "code refused: wrong code for bob"));
+	auth.code = code_now("bob", code);
+	assert_int_equal(op_signin(S.s, &S.cfg, &auth, "console", &r), OUT_OK);
+	assert_int_equal(events("session.signin"), 1);
+	/* within a session approve and reject need no code; an override always does */
+	int64_t id = submit_action("test.review", "agent-a", "ops/9");
+	decide_request q = { .kind = "reject", .auth = { .actor = "bob", .session = true },
+		.text = "no", .ids = &id, .nids = 1 };
+	assert_int_equal(op_decide(S.s, &S.cfg, &q, &R), OUT_OK);
+	assert_string_equal(status_of(id), "rejected");
+	assert_true(op_decide_needs_code(&S.cfg, "override", true));
+	assert_false(op_decide_needs_code(&S.cfg, "approve", true));
+	assert_true(op_decide_needs_code(&S.cfg, "approve", false));
+}
+
+static void test_no_decision_while_tampered(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t id = submit_action("test.review", "agent-a", "ops/10");
+	const char *path = in_store("policies/10-test.yaml");
+	chmod(path, 0644);
+	FILE *f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("# an edit nobody pinned\n", f);
+	assert_int_equal(fclose(f), 0);
+	char code[7];
+	assert_int_equal(decide_one("approve", "bob", code_now("bob", code), id, NULL), OUT_TAMPERED);
+	assert_string_equal(status_of(id), "pending");
+	/* the code was not used up by the refusal */
+	assert_int_equal(db_int("SELECT last_step FROM reviewers WHERE name = 'bob'"), 0);
+}
+
+static void test_reviewers(void **state)
+{
+	(void)state;
+	op_auth owner = { .actor = "tester" };
+	reviewer_added added;
+	/* the first reviewer must be an admin, and needs no code */
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &owner, "ann", false, &added),
+	    OUT_NOT_PERMITTED);
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &owner, "ann", true, &added), OUT_OK);
+	assert_string_equal(db_text("SELECT role FROM reviewers WHERE name = 'ann'"), "admin");
+	/* after that an admin's code: asked for, then given */
+	op_auth ann = { .actor = "ann" };
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &ann, "carl", false, &added),
+	    OUT_UNAUTHENTICATED);
+	assert_true(added.reply.code_needed);
+	char code[7];
+	/* ann's secret came back once, in added.key of the first call; the key
+	 * users.oath now holds is the same */
+	unsigned char key[REVIEWER_KEY_BYTES];
+	assert_true(users_secret(S.s, "ann", key));
+	assert_true(totp_code(key, sizeof key, now_ms() / 1000, 6, code));
+	ann.code = code;
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &ann, "carl", false, &added), OUT_OK);
+	/* the same code again is a replay; a fresh one meets the name taken */
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &ann, "carl", false, &added),
+	    OUT_CODE_REFUSED);
+	clock_advance(30);
+	assert_true(totp_code(key, sizeof key, now_ms() / 1000, 6, code));
+	assert_int_equal(op_reviewer_add(S.s, &S.cfg, &ann, "carl", false, &added),
+	    OUT_WRONG_STATE);
+	/* a plain reviewer may not change reviewers; the refusal is audited */
+	op_auth carl = { .actor = "carl", .code = "123456" };
+	op_reply r;
+	assert_int_equal(op_reviewer_disable(S.s, &S.cfg, &carl, "ann", &r), OUT_NOT_PERMITTED);
+	/* the last enabled admin is never disabled (refused before the code) */
+	clock_advance(30);
+	assert_true(totp_code(key, sizeof key, now_ms() / 1000, 6, code));
+	assert_int_equal(op_reviewer_disable(S.s, &S.cfg, &ann, "ann", &r), OUT_NOT_PERMITTED);
+	assert_non_null(strstr(r.message, "the last admin"));
+	assert_int_equal(op_reviewer_disable(S.s, &S.cfg, &ann, "nobody", &r), OUT_NOT_FOUND);
+	assert_int_equal(op_reviewer_disable(S.s, &S.cfg, &ann, "carl", &r), OUT_OK);
+	assert_int_equal(db_int("SELECT disabled FROM reviewers WHERE name = 'carl'"), 1);
+	assert_int_equal(events("reviewer.disable"), 1);
+}
+
+static void test_pin_and_reevaluate(void **state)
+{
+	(void)state;
+	enrol("root", true);
+	op_auth root = { .actor = "root" };
+	policy_pinned p;
+	assert_int_equal(op_policy_pin(S.s, &S.cfg, &root, "nothing changed at all here", &p),
+	    OUT_OK);
+	assert_int_equal(p.version, 0);
+	assert_non_null(strstr(p.reply.message, "nothing to pin"));
+	int64_t id = submit_action("test.review", "agent-a", "ops/11");
+	const char *path = in_store("policies/10-test.yaml");
+	chmod(path, 0644);
+	FILE *f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("# reviewed and pinned\n", f);
+	assert_int_equal(fclose(f), 0);
+	/* the set as it reads now differs from the pin: nothing is evaluated */
+	policy_set_free(S.ps);
+	diags errs = { 0 };
+	S.ps = policy_set_load(in_store("policies"), "policies", &errs);
+	assert_non_null(S.ps);
+	reevaluated rv;
+	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_TAMPERED);
+	assert_int_equal(op_policy_pin(S.s, &S.cfg, &root, "too short", &p), OUT_NOT_PERMITTED);
+	assert_int_equal(op_policy_pin(S.s, &S.cfg, &root, "the comment was reviewed by two", &p),
+	    OUT_UNAUTHENTICATED);
+	char code[7];
+	root.code = code_now("root", code);
+	assert_int_equal(op_policy_pin(S.s, &S.cfg, &root, "the comment was reviewed by two", &p),
+	    OUT_OK);
+	assert_int_equal(p.version, 2);
+	assert_int_equal(p.was, 1);
+	/* pinned now: the same set is evaluated again */
+	diags_free(&errs);
+	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_WAITING);
+	assert_string_equal(rv.before, "pending");
+	assert_int_equal(rv.version, 2);
+	assert_int_equal(events("submission.reevaluate"), 1);
+	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", 999, &rv), OUT_NOT_FOUND);
+}
+
+static void test_submit_batch(void **state)
+{
+	(void)state;
+	eval_options o;
+	eval_options_default(&o);
+	o.now = now_ms() / 1000;
+	submit_batch b = { .s = S.s, .ps = S.ps, .opts = &o, .version = 1, .actor = "agent" };
+	arena *a = arena_new();
+	diags errs = { 0 };
+	submission sub[3];
+	const char *docs[3] = { "action: test.review\nref: b/1\n", "action: other\nref: b/2\n",
+		"action: other\nref: b/1\n" };
+	for (int i = 0; i < 3; i++) {
+		bool empty;
+		node *n = doc_parse(a, "t.yaml", docs[i], strlen(docs[i]), 1, &empty, &errs);
+		assert_non_null(n);
+		assert_true(submission_from_doc(n, "t.yaml", &sub[i], &errs));
+		assert_true(submission_canonical(&sub[i], a));
+	}
+	eval_result r;
+	stored out = { 0 };
+	submit_reply rep;
+	assert_int_equal(op_submit(&b, &sub[0], a, &r, &out, &rep), OUT_OK);
+	assert_int_equal(r.status, ST_PENDING);
+	assert_int_equal(op_submit(&b, &sub[1], a, &r, &out, &rep), OUT_OK);
+	/* a ref with other content is refused alone: the batch goes on */
+	assert_int_equal(op_submit(&b, &sub[2], a, &r, &out, &rep), OUT_CONFLICT);
+	assert_int_equal(rep.lost, 0);
+	assert_int_equal(b.pending, 2);
+	assert_int_equal(db_int("SELECT count(*) FROM submissions"), 0);  /* not yet committed */
+	assert_int_equal(op_submit_commit(&b, &rep), OUT_OK);
+	assert_int_equal(db_int("SELECT count(*) FROM submissions"), 2);
+	/* the same ref and content again is the stored one */
+	assert_int_equal(op_submit(&b, &sub[0], a, &r, &out, &rep), OUT_OK);
+	assert_true(out.existing);
+	assert_int_equal(op_submit_commit(&b, &rep), OUT_OK);
+	free(out.details.s);
+	diags_free(&errs);
+	arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tables),
+		store_test(test_decide_asks_for_a_code_then_decides),
+		store_test(test_decide_refuses_before_using_a_code),
+		store_test(test_decide_many_with_one_code),
+		store_test(test_session_and_signin),
+		store_test(test_no_decision_while_tampered),
+		store_test(test_reviewers),
+		store_test(test_pin_and_reevaluate),
+		store_test(test_submit_batch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
