@@ -21,7 +21,7 @@ char *policy_json(const policy *p)
 	return text;
 }
 
-char *json_pretty(const char *text, bool sort_keys, int real_precision)
+char *jsontext_pretty(const char *text, bool sort_keys, int real_precision)
 {
 	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (j == NULL)
@@ -33,7 +33,7 @@ char *json_pretty(const char *text, bool sort_keys, int real_precision)
 	return out;
 }
 
-bool json_flat(const char *text, strbuf *b, size_t max)
+bool jsontext_flat(const char *text, strbuf *b, size_t max)
 {
 	json_t *j = json_loads(text, JSON_ALLOW_NUL, NULL);
 	if (!json_is_object(j)) {
@@ -69,7 +69,7 @@ bool json_flat(const char *text, strbuf *b, size_t max)
 
 typedef struct outline {
 	arena *a;
-	json_line *lines;
+	jsontext_line *lines;
 	size_t n, cap;
 } outline;
 
@@ -77,7 +77,7 @@ static void add(outline *o, int indent, const char *key, bool item, const char *
     const char *path)
 {
 	o->lines = arena_grow(o->a, o->lines, o->n, &o->cap, sizeof *o->lines, 64);
-	o->lines[o->n++] = (json_line){ indent, key, item, text, path };
+	o->lines[o->n++] = (jsontext_line){ indent, key, item, text, path };
 }
 
 /* A value: a non-empty container as its header line (when it has a lead: a
@@ -110,7 +110,7 @@ static void walk(outline *o, const json_t *v, const char *path, int indent, cons
 	}
 }
 
-bool json_outline(arena *a, const char *text, json_line **lines, size_t *n)
+bool jsontext_outline(arena *a, const char *text, jsontext_line **lines, size_t *n)
 {
 	json_t *j = json_loads(text, JSON_ALLOW_NUL, NULL);
 	if (j == NULL)

@@ -30,7 +30,7 @@ static void print_json_text(const char *text)
 /* Prints the document pretty-printed, each line indented by two spaces. */
 static void print_document(const char *document)
 {
-	char *text = json_pretty(document, true, 15);
+	char *text = jsontext_pretty(document, true, 15);
 	if (text == NULL) {
 		term_exact(stdout, "  ", 2);
 		print_json_text(document);

@@ -82,7 +82,7 @@ static const char *or_null(const char *filter)
 static void flatten(const char *details, char *out, size_t len)
 {
 	strbuf b = { 0 };
-	if (json_flat(details, &b, len))
+	if (jsontext_flat(details, &b, len))
 		copy_visible(out, len, b.s ? b.s : "", b.n);
 	else
 		copy_visible(out, len, details, strlen(details));
@@ -515,7 +515,7 @@ static void add_wrapped(textview *t, int attr, const char *indent, const char *t
 
 static void add_details(console *c, textview *t, const char *details, int width)
 {
-	char *pretty = json_pretty(details, false, 0);
+	char *pretty = jsontext_pretty(details, false, 0);
 	if (pretty == NULL) {
 		tv_add(t, console_attr(c, "warning"), "    (not JSON: the text as stored)");
 		add_wrapped(t, A_NORMAL, "    ", details, width, false);

@@ -8,7 +8,7 @@
  * path, or inside it, are marked, and the page opens scrolled to them.
  * Values are shown as JSON, keys escaped by copy_visible: every line is
  * drawn with put_escaped, so a value's own escapes are not escaped twice.
- * json_outline (engine/jsontext.c) lays the JSON out; this file draws it.
+ * jsontext_outline (engine/jsontext.c) lays the JSON out; this file draws it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ static bool within(const char *path, const char *mark)
 }
 
 /* One line of the outline: "key:" or "-" leads, a scalar follows it. */
-static void print_line(textview *t, const json_line *l, const char *mark)
+static void print_line(textview *t, const jsontext_line *l, const char *mark)
 {
 	char lead[300] = "", text[1024];
 	if (l->key) {
@@ -64,9 +64,9 @@ static void build(console *c, textview *t, void *arg)
 	tv_add(t, A_BOLD, "Submission %lld: document%s%s", (long long)d->id,
 	    d->path[0] ? ", highlighting " : "", d->path);
 	tv_add(t, A_NORMAL, "%s", "");
-	json_line *lines;
+	jsontext_line *lines;
 	size_t n;
-	if (!json_outline(v.arena, v.row.document, &lines, &n)) {
+	if (!jsontext_outline(v.arena, v.row.document, &lines, &n)) {
 		tv_add(t, A_NORMAL, "%s", v.row.document);
 		t->lines[t->n - 1].escaped = true;      /* JSON text */
 	} else {
