@@ -26,7 +26,7 @@ char *jsontext_pretty(const char *text, bool sort_keys, int real_precision)
 	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (j == NULL)
 		return NULL;
-	size_t flags = JSON_INDENT(2) | (sort_keys ? JSON_SORT_KEYS : 0) |
+	size_t flags = JSON_INDENT(2) | JSON_ENCODE_ANY | (sort_keys ? JSON_SORT_KEYS : 0) |
 	    (real_precision > 0 ? JSON_REAL_PRECISION(real_precision) : 0);
 	char *out = json_dumps(j, flags);
 	json_decref(j);
