@@ -179,4 +179,119 @@ typedef struct reevaluated {
 outcome op_reevaluate(store *s, const settings *cfg, const policy_set *ps, const char *actor,
     int64_t id, reevaluated *r);
 
+/* ---- ops_read.c: reads, each one call with its outcome ----
+ * A read fills a result of plain C types whose strings belong to it (its
+ * arena) until its _free; OUT_NOT_FOUND, OUT_BUSY or OUT_IO_ERROR come with
+ * a message. The JSON texts the front ends print (--json) are written here
+ * too, so that every front end, and a server, says the same bytes. */
+typedef struct finding_view {
+	const char *policy, *type, *severity, *effect, *message, *path, *source, *role;
+	const char *detail;             /* NULL: none */
+	bool overridable;
+	int approvals;
+	int64_t max_duration;
+} finding_view;
+typedef struct decision_view {
+	const char *reviewer, *decision, *at;
+	const char *note, *expires_at;  /* NULL: none */
+} decision_view;
+typedef struct event_view {
+	int64_t seq;
+	const char *ts, *actor, *event;
+	const char *details;            /* compact JSON */
+} event_view;
+typedef struct submission_view {
+	sub_row row;                    /* strings in the view; document included */
+	const char *result;             /* as list --json prints it (submission_result_json) */
+	int given, required;            /* blocked: override approvals given, needed */
+	finding_view *findings;         /* critical first */
+	decision_view *decisions;       /* oldest first */
+	event_view *events;             /* the audit events whose subject is it */
+	size_t nfindings, ndecisions, nevents;
+	arena *arena;
+} submission_view;
+/* The submission whose id (all digits) or ref is key, in full. */
+outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r);
+void submission_view_free(submission_view *v);
+/* show --json: the result with document, decisions, events and, while an
+ * override gathers approvals, override {given, required}. malloc'd. */
+char *submission_json(const submission_view *v);
+/* list --json for a row of query_list: the stored result with its status,
+ * created_at, decided_at and expires_at as they read now. malloc'd; NULL
+ * with the reason in store_errmsg. */
+char *submission_result_json(store *s, const sub_row *row);
+
+typedef struct policy_count {
+	const char *policy;
+	int64_t critical, warning, info, total;
+} policy_count;
+typedef struct submitter_count {
+	const char *submitter;          /* NULL: none */
+	size_t len;                     /* it may hold NUL */
+	int64_t submissions;
+} submitter_count;
+typedef struct stats_view {
+	const char *since;              /* NULL: all time */
+	int64_t submissions, decided;
+	int64_t statuses[ST_EXPIRED + 1];       /* by ST_* */
+	double override_rate, rejection_rate;
+	int64_t findings[4];            /* total, critical, warning, info */
+	policy_count *policies;         /* most findings first */
+	submitter_count *top;           /* most submissions first */
+	size_t npolicies, ntop;
+	arena *arena;
+} stats_view;
+/* The statistics of the submissions created at or after since_ms (0: all),
+ * with at most top submitters. */
+outcome op_stats(store *s, int64_t since_ms, int top, stats_view *v, op_reply *r);
+void stats_view_free(stats_view *v);
+/* stats --json. malloc'd. */
+char *stats_json(const stats_view *v);
+
+typedef struct reviewer_view {
+	const char *name, *role, *enrolled;
+	const char *last_used, *locked_until;   /* NULL: never, not locked */
+	bool disabled;
+} reviewer_view;
+typedef struct reviewers_view {
+	reviewer_view *items;           /* by name */
+	size_t n;
+	arena *arena;
+} reviewers_view;
+outcome op_reviewers(store *s, reviewers_view *v, op_reply *r);
+void reviewers_view_free(reviewers_view *v);
+/* One line of reviewer list --json. malloc'd. */
+char *reviewer_json(const reviewer_view *v);
+
+typedef struct version_view {
+	int version, files;
+	const char *created_at, *actor;
+	const char *justification;      /* NULL: none */
+} version_view;
+typedef struct versions_view {
+	version_view *items;            /* oldest first */
+	size_t n;
+	arena *arena;
+} versions_view;
+/* The pinned policy versions. */
+outcome op_policy_versions(store *s, versions_view *v, op_reply *r);
+void versions_view_free(versions_view *v);
+
+typedef struct audit_events {
+	audit_event *items;             /* in the order read */
+	size_t n;
+	arena *arena;
+} audit_events;
+/* A page of at most limit audit events from the cursor (audit_page's keyset
+ * paging: one index walk per page). */
+outcome op_audit_page(store *s, const audit_cursor *q, int64_t limit, audit_events *v,
+    op_reply *r);
+void audit_events_free(audit_events *v);
+/* One event as audit list --json prints it: seq, ts, actor, event, subject,
+ * details (the object itself), prev, hash, sig. malloc'd. */
+char *audit_event_text(const audit_event *e);
+
+/* The head of the audit chain: its last seq (0: empty) and hash. */
+outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
+
 #endif

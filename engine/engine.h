@@ -500,6 +500,29 @@ void sb_put_json_stringn(strbuf *b, const char *s, size_t n);
 void result_print_text(FILE *out, const submission *sub, const eval_result *r);
 struct json_t *policy_to_json(const policy *p);
 
+/* ---- jsontext.c: JSON texts for people, without a JSON library above ---- */
+/* One policy as policy list --json prints it (compact; malloc'd). */
+char *policy_json(const policy *p);
+/* text (any JSON value; strings may hold \u0000) indented by two spaces,
+ * keys sorted or as written, reals with real_precision digits (0: the
+ * writer's default); malloc'd, NULL when text is not JSON. */
+char *jsontext_pretty(const char *text, bool sort_keys, int real_precision);
+/* A JSON object as "key=value key=value" (strings bare, other values as
+ * compact JSON without quotes), appended to b until it holds max bytes;
+ * false when text is not an object. */
+bool jsontext_flat(const char *text, strbuf *b, size_t max);
+/* One line of a JSON text laid out as indented "key: value" lines. */
+typedef struct jsontext_line {
+	int indent;
+	const char *key;        /* an object member's key (NULL: none) */
+	bool item;              /* an array item, shown as "-" */
+	const char *value;      /* a scalar or an empty container as compact JSON;
+	                         * NULL: a container whose members follow */
+	const char *path;       /* the value's path as findings write it: a.b[0] */
+} jsontext_line;
+/* The lines of text (a JSON value), in a; false when text is not JSON. */
+bool jsontext_outline(arena *a, const char *text, jsontext_line **lines, size_t *n);
+
 /* ---- visible.c: outside text made safe for a terminal ---- */
 /* VIS_TEXT: a raw string (a backslash is doubled). VIS_ESCAPED: text whose
  * backslashes already begin escapes, such as JSON (a backslash stays). */

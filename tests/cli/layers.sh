@@ -3,7 +3,8 @@
 # SQLite nor curses nor anything of data/ or tui/; data/ includes no curses
 # and nothing of tui/; the front ends in tui/ include only the engine's and
 # data/'s public headers, their own, curses, qrencode and libc, and call no
-# SQLite or libsodium function.
+# SQLite, libsodium or JSON library (jansson) function: data/ops.h's reads
+# and JSON writers and engine/jsontext.c give them plain C and finished text.
 . "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 bad=$(grep -lE '#include *[<"](sqlite3|n?curses(w)?/?[a-z]*|\.\./(data|tui)/)' engine/*.c engine/*.h 2>/dev/null)
@@ -12,7 +13,7 @@ bad=$(grep -lE '#include *[<"](n?curses|\.\./tui/)' data/*.c data/*.h 2>/dev/nul
 [ -z "$bad" ] && pass "data/ includes no curses and nothing of tui/" || fail "data/ reaches up: $bad"
 
 # tui/: the public headers below it, its own headers, and these system ones
-allowed_sys='assert|ctype|curses|errno|fcntl|inttypes|jansson|limits|locale|math|poll|pthread|pwd|qrencode|signal|stdarg|stdbool|stddef|stdint|stdio|stdlib|string|strings|sys/[a-z]+|termios|time|unistd|wchar|wctype'
+allowed_sys='assert|ctype|curses|errno|fcntl|inttypes|limits|locale|math|poll|pthread|pwd|qrencode|signal|stdarg|stdbool|stddef|stdint|stdio|stdlib|string|strings|sys/[a-z]+|termios|time|unistd|wchar|wctype'
 bad=$(grep -nE '#include' tui/*.c tui/*.h tui/*/*.c tui/*/*.h 2>/dev/null |
 	grep -vE "#include *<($allowed_sys)\.h>" |
 	grep -vE '#include *"(\.\./)+(engine/engine|data/store|data/ops)\.h"' |
@@ -43,5 +44,10 @@ if nm -u "$ARBITER" 2>/dev/null | grep -q . ; then
 		fail "front-end objects call SQLite or libsodium"
 	else
 		pass "front-end objects call neither SQLite nor libsodium"
+	fi
+	if [ -n "$objs" ] && nm -u $objs | grep -qE ' json_'; then
+		fail "front-end objects call jansson: $(nm -uA $objs | grep -E ' json_' | head -3 | tr '\n' ' ')"
+	else
+		pass "front-end objects call no JSON library function"
 	fi
 fi

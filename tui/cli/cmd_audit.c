@@ -4,13 +4,12 @@
  *
  * list and tail share one printer: text is one line per event written through
  * the terminal writer (actors and details are user input, and this goes to a
- * terminal); --json is one object per line from audit_event_json. tail -f
+ * terminal); --json is one object per line from audit_event_text. tail -f
  * polls PRAGMA data_version every 200 ms, which changes only when another
  * connection commits, and then reads the events after the last one printed;
  * SIGINT and SIGTERM end it cleanly with exit 0.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,11 +139,12 @@ static bool print_event(const audit_event *e, void *ctx)
 {
 	printer *p = ctx;
 	if (p->json) {
-		json_t *o = audit_event_json(e);
-		if (json_dumpf(o, stdout, JSON_COMPACT) != 0)
+		char *text = audit_event_text(e);
+		if (text == NULL)
 			p->failed = true;
-		json_decref(o);
-		term_exact(stdout, "\n", 1);
+		else
+			term_json_line(stdout, text);
+		free(text);
 	} else {
 		/* the details are JSON text: its escapes are shown as they are */
 		const char *subject = e->subject[0] ? e->subject : "-";

@@ -8,7 +8,6 @@
  * lists newest first. --json prints one result object per line (section 3's
  * fields with the current status and created_at).
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +52,7 @@ static bool print_row(void *ctx, const sub_row *r)
 {
 	listing *l = ctx;
 	if (l->json) {
-		json_t *j = query_result(l->s, r);
-		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		json_decref(j);
+		char *text = submission_result_json(l->s, r);
 		if (text == NULL) {
 			l->failed = true;
 			return false;

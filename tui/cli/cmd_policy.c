@@ -1,7 +1,6 @@
 /*
  * cmd_policy.c: arbiter policy check and policy list.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,19 +40,17 @@ static void print_versions(const args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return;
-	json_t *list = integrity_versions(s);
-	size_t i;
-	json_t *v;
+	versions_view list;
+	op_reply r;
 	out_printf("\npolicy versions:\n");
-	json_array_foreach(list, i, v) {
-		const char *why = json_string_value(json_object_get(v, "justification"));
-		out_printf("  %3d  %s  by %-12s %2d files  %s\n",
-		    (int)json_integer_value(json_object_get(v, "version")),
-		    json_string_value(json_object_get(v, "created_at")),
-		    json_string_value(json_object_get(v, "actor")),
-		    (int)json_integer_value(json_object_get(v, "files")), why ? why : "");
+	if (op_policy_versions(s, &list, &r) == OUT_OK) {
+		for (size_t i = 0; i < list.n; i++) {
+			const version_view *v = &list.items[i];
+			out_printf("  %3d  %s  by %-12s %2d files  %s\n", v->version, v->created_at,
+			    v->actor, v->files, v->justification ? v->justification : "");
+		}
+		versions_view_free(&list);
 	}
-	json_decref(list);
 	store_close(s);
 }
 
@@ -71,11 +68,9 @@ static int cmd_policy_list(const command *c, args *a)
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];
 		if (json) {
-			json_t *j = policy_to_json(p);
-			char *s = json_dumps(j, JSON_COMPACT);
+			char *s = policy_json(p);
 			term_json_line(stdout, s);
 			free(s);
-			json_decref(j);
 		} else {
 			out_printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, rule_type_name(p->type),
 			    severity_name(p->severity), effect_name(p->effect), p->source,

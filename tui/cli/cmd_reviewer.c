@@ -7,7 +7,6 @@
  * and needs no code; every later change needs an admin's code (--as ADMIN).
  * disable removes the reviewer's secret and refuses to leave no admin.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,36 +99,32 @@ static int cmd_reviewer_list(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	json_t *list = reviewer_list(s);
-	if (list == NULL) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
+	reviewers_view list;
+	op_reply rep;
+	if (op_reviewers(s, &list, &rep) != OUT_OK) {
+		err_printf("arbiter: %s\n", rep.message);
 		store_close(s);
 		return EXIT_ERROR;
 	}
-	size_t i;
-	json_t *r;
-	if (!arg_has(a, "--json") && json_array_size(list) == 0)
+	bool json = arg_has(a, "--json");
+	if (!json && list.n == 0)
 		out_printf("no reviewers (the first: arbiter reviewer add NAME --role admin)\n");
-	else if (!arg_has(a, "--json"))
+	else if (!json)
 		out_printf("%-20s %-9s %-25s %-25s %s\n", "NAME", "ROLE", "ENROLLED", "LAST USED",
 		    "LOCKED UNTIL");
-	json_array_foreach(list, i, r) {
-		if (arg_has(a, "--json")) {
-			char *line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	for (size_t i = 0; i < list.n; i++) {
+		const reviewer_view *r = &list.items[i];
+		if (json) {
+			char *line = reviewer_json(r);
 			term_json_line(stdout, line);
 			free(line);
 			continue;
 		}
-		const char *used = json_string_value(json_object_get(r, "last_used"));
-		const char *locked = json_string_value(json_object_get(r, "locked_until"));
-		out_printf("%-20s %-9s %-25s %-25s %s%s\n",
-		    json_string_value(json_object_get(r, "name")),
-		    json_string_value(json_object_get(r, "role")),
-		    json_string_value(json_object_get(r, "enrolled")), used ? used : "never",
-		    locked ? locked : "-", json_is_true(json_object_get(r, "disabled")) ?
-		    "  (disabled)" : "");
+		out_printf("%-20s %-9s %-25s %-25s %s%s\n", r->name, r->role, r->enrolled,
+		    r->last_used ? r->last_used : "never", r->locked_until ? r->locked_until : "-",
+		    r->disabled ? "  (disabled)" : "");
 	}
-	json_decref(list);
+	reviewers_view_free(&list);
 	store_close(s);
 	return EXIT_OK;
 }

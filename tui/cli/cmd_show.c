@@ -9,17 +9,15 @@
  * proceed, 3 awaiting review, 4 rejected or expired, so a script can gate on
  * `arbiter show ID` alone.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char *str(const json_t *o, const char *key)
+static const char *str(const char *s)
 {
-	const char *t = json_string_value(json_object_get(o, key));
-	return t ? t : "";
+	return s ? s : "";
 }
 
 /* JSON text shown to a person: its own escapes stay, what JSON leaves raw
@@ -29,12 +27,16 @@ static void print_json_text(const char *text)
 	term_field(stdout, text, strlen(text), VIS_ESCAPED, 0, 0);
 }
 
-/* Prints j pretty-printed, each line indented by two spaces. */
-static void print_indented(const json_t *j, size_t flags)
+/* Prints the document pretty-printed, each line indented by two spaces. */
+static void print_document(const char *document)
 {
-	char *text = json_dumps(j, JSON_INDENT(2) | flags);
-	if (text == NULL)
+	char *text = jsontext_pretty(document, true, 15);
+	if (text == NULL) {
+		term_exact(stdout, "  ", 2);
+		print_json_text(document);
+		term_exact(stdout, "\n", 1);
 		return;
+	}
 	for (char *line = text, *next; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -54,9 +56,9 @@ static void print_field(const char *label, const char *s, size_t len)
 	out_printf("  %-10s %.*s\n", label, (int)len, s);
 }
 
-static void print_text(const sub_row *r, const json_t *doc, const json_t *findings,
-    const json_t *decisions, const json_t *events, int given, int required)
+static void print_text(const submission_view *v)
 {
+	const sub_row *r = &v->row;
 	out_printf("submission %lld: %s\n", (long long)r->id, r->status);
 	print_field("ref", r->ref, r->ref_len);
 	out_printf("  kind       %s\n  action     %s\n", r->kind, r->action);
@@ -70,55 +72,45 @@ static void print_text(const sub_row *r, const json_t *doc, const json_t *findin
 		out_printf("  decided    %s\n", r->decided_at);
 	if (r->expires_at)
 		out_printf("  expires    %s\n", r->expires_at);
-	if (given > 0)
+	if (v->given > 0)
 		out_printf("  override   %d of %d approvals given: %d more needed, each from a "
-		    "different reviewer\n", given, required, required - given);
+		    "different reviewer\n", v->given, v->required, v->required - v->given);
 
 	out_printf("\ndocument:\n");
-	if (doc)
-		print_indented(doc, JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-	else if (r->document) {
-		term_exact(stdout, "  ", 2);
-		print_json_text(r->document);
-		term_exact(stdout, "\n", 1);
+	if (r->document)
+		print_document(r->document);
+
+	out_printf("\nfindings: %zu\n", v->nfindings);
+	for (size_t i = 0; i < v->nfindings; i++) {
+		const finding_view *f = &v->findings[i];
+		bool deny = strcmp(str(f->effect), "deny") == 0;
+		out_printf("  %-8s %-16s %s: %s\n", str(f->severity), str(f->effect),
+		    str(f->policy), str(f->message));
+		if (*str(f->detail))
+			out_printf("           %s\n", f->detail);
+		out_printf("           at %s, %s%s%s\n", *str(f->path) ? f->path : "-",
+		    str(f->source), strcmp(str(f->type), "error") == 0 ? ", evaluation error" : "",
+		    deny && !f->overridable ? ", not overridable" : "");
 	}
 
-	size_t i;
-	json_t *f;
-	out_printf("\nfindings: %zu\n", json_array_size(findings));
-	json_array_foreach(findings, i, f) {
-		bool deny = strcmp(str(f, "effect"), "deny") == 0;
-		out_printf("  %-8s %-16s %s: %s\n", str(f, "severity"), str(f, "effect"),
-		    str(f, "policy"), str(f, "message"));
-		if (*str(f, "detail"))
-			out_printf("           %s\n", str(f, "detail"));
-		out_printf("           at %s, %s%s%s\n", *str(f, "path") ? str(f, "path") : "-",
-		    str(f, "source"), strcmp(str(f, "type"), "error") == 0 ? ", evaluation error" : "",
-		    deny && !json_is_true(json_object_get(f, "overridable")) ? ", not overridable" : "");
-	}
-
-	json_t *d;
-	out_printf("\ndecisions: %zu\n", json_array_size(decisions));
-	json_array_foreach(decisions, i, d) {
-		out_printf("  %s  %-10s by %s", str(d, "at"), str(d, "decision"),
-		    str(d, "reviewer"));
-		if (*str(d, "expires_at"))
-			out_printf(", expires %s", str(d, "expires_at"));
+	out_printf("\ndecisions: %zu\n", v->ndecisions);
+	for (size_t i = 0; i < v->ndecisions; i++) {
+		const decision_view *d = &v->decisions[i];
+		out_printf("  %s  %-10s by %s", str(d->at), str(d->decision), str(d->reviewer));
+		if (*str(d->expires_at))
+			out_printf(", expires %s", d->expires_at);
 		out_printf("\n");
-		if (*str(d, "note"))
-			out_printf("           %s\n", str(d, "note"));
+		if (*str(d->note))
+			out_printf("           %s\n", d->note);
 	}
 
-	json_t *e;
-	out_printf("\nevents: %zu\n", json_array_size(events));
-	json_array_foreach(events, i, e) {
-		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT | JSON_ENCODE_ANY);
-		out_printf("  #%-6lld %s  %-22s %s  ",
-		    (long long)json_integer_value(json_object_get(e, "seq")), str(e, "ts"),
-		    str(e, "event"), str(e, "actor"));
-		print_json_text(details ? details : "");
+	out_printf("\nevents: %zu\n", v->nevents);
+	for (size_t i = 0; i < v->nevents; i++) {
+		const event_view *e = &v->events[i];
+		out_printf("  #%-6lld %s  %-22s %s  ", (long long)e->seq, str(e->ts), str(e->event),
+		    str(e->actor));
+		print_json_text(e->details);
 		term_exact(stdout, "\n", 1);
-		free(details);
 	}
 }
 
@@ -129,49 +121,31 @@ static int cmd_show(const command *c, args *a)
 		    "one submission at a time");
 		return EXIT_USAGE;
 	}
-	sub_row r;
-	store *s = open_submission(a, a->pos[0], &r);
+	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	int rc = status_name_exit(r.status);
-	json_t *result = query_result(s, &r);
-	json_t *findings = query_findings(s, r.id);
-	json_t *decisions = query_decisions(s, r.id);
-	json_t *events = query_events(s, r.id);
-	/* a document's strings may hold \u0000 */
-	json_t *doc = r.document ? json_loads(r.document, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) :
-	    NULL;
-	int given = 0, required = 0;
-	bool progress = strcmp(r.status, "blocked") != 0 ||
-	    override_progress(s, r.id, &given, &required);
-	if (result == NULL || findings == NULL || decisions == NULL || events == NULL || !progress) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
-		rc = EXIT_ERROR;
-	} else if (arg_has(a, "--json")) {
-		json_object_set(result, "document", doc ? doc : json_null());
-		json_object_set(result, "decisions", decisions);
-		json_object_set(result, "events", events);
-		if (given > 0)
-			json_object_set_new(result, "override", json_pack("{s:i,s:i}", "given", given,
-			    "required", required));
-		char *text = json_dumps(result, JSON_COMPACT);
+	submission_view v;
+	op_reply r;
+	if (op_submission_get(s, a->pos[0], &v, &r) != OUT_OK) {
+		err_printf("arbiter: %s\n", r.message);
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	int rc = status_name_exit(v.row.status);
+	if (arg_has(a, "--json")) {
+		char *text = submission_json(&v);
 		if (text == NULL) {
 			err_printf("arbiter: submission %lld cannot be encoded as JSON\n",
-			    (long long)r.id);
+			    (long long)v.row.id);
 			rc = EXIT_ERROR;
 		} else {
 			term_json_line(stdout, text);
 		}
 		free(text);
 	} else {
-		print_text(&r, doc, findings, decisions, events, given, required);
+		print_text(&v);
 	}
-	json_decref(doc);
-	json_decref(result);
-	json_decref(findings);
-	json_decref(decisions);
-	json_decref(events);
-	query_row_done(&r);
+	submission_view_free(&v);
 	store_close(s);
 	return rc;
 }

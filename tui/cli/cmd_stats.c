@@ -4,11 +4,10 @@
  * Epic 4's figures: findings per policy and severity, submissions per
  * status, the override and rejection rates among decided submissions (0
  * when none is decided; an expired override counts as an override), and the
- * top submitters by count. data/queries.c computes them as one JSON object;
- * this file prints it as text or, with --json, as one line. --since takes
+ * top submitters by count. op_stats (data/ops_read.c) reads them;
+ * this file prints them as text or, with --json, as stats_json's line. --since takes
  * RFC 3339 ("2026-11-21", "2026-11-21T07:03:12Z") or a duration ago ("24h").
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,47 +16,33 @@
 
 #define TOP_SUBMITTERS 10
 
-static json_int_t num(const json_t *o, const char *key)
+static void print_text(const stats_view *st)
 {
-	return json_integer_value(json_object_get(o, key));
-}
-
-static void print_text(const json_t *st)
-{
-	const json_t *since = json_object_get(st, "since");
-	out_printf("submissions: %lld%s%s\n", (long long)num(st, "submissions"),
-	    json_is_string(since) ? " since " : "", json_is_string(since) ? json_string_value(since) : "");
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)json_object_get(st, "statuses"), key, v)
-		out_printf("  %-12s %8lld\n", key, (long long)json_integer_value(v));
+	out_printf("submissions: %lld%s%s\n", (long long)st->submissions, st->since ? " since " : "",
+	    st->since ? st->since : "");
+	for (int i = 0; i <= ST_EXPIRED; i++)
+		out_printf("  %-12s %8lld\n", status_name(i), (long long)st->statuses[i]);
 	out_printf("decided: %lld; override rate %.1f%%, rejection rate %.1f%%\n",
-	    (long long)num(st, "decided"),
-	    100.0 * json_real_value(json_object_get(st, "override_rate")),
-	    100.0 * json_real_value(json_object_get(st, "rejection_rate")));
+	    (long long)st->decided, 100.0 * st->override_rate, 100.0 * st->rejection_rate);
 
-	const json_t *f = json_object_get(st, "findings");
 	out_printf("\nfindings: %lld (%lld critical, %lld warning, %lld info)\n",
-	    (long long)num(f, "total"), (long long)num(f, "critical"), (long long)num(f, "warning"),
-	    (long long)num(f, "info"));
-	const json_t *policies = json_object_get(f, "policies");
-	if (json_array_size(policies) > 0)
+	    (long long)st->findings[0], (long long)st->findings[1], (long long)st->findings[2],
+	    (long long)st->findings[3]);
+	if (st->npolicies > 0)
 		out_printf("  %-36s %8s %8s %8s %8s\n", "POLICY", "CRITICAL", "WARNING", "INFO", "TOTAL");
-	size_t i;
-	json_t *p;
-	json_array_foreach(policies, i, p)
-		out_printf("  %-36s %8lld %8lld %8lld %8lld\n",
-		    json_string_value(json_object_get(p, "policy")), (long long)num(p, "critical"),
-		    (long long)num(p, "warning"), (long long)num(p, "info"), (long long)num(p, "total"));
+	for (size_t i = 0; i < st->npolicies; i++) {
+		const policy_count *p = &st->policies[i];
+		out_printf("  %-36s %8lld %8lld %8lld %8lld\n", p->policy, (long long)p->critical,
+		    (long long)p->warning, (long long)p->info, (long long)p->total);
+	}
 
-	const json_t *subs = json_object_get(st, "top_submitters");
-	out_printf("\ntop submitters: %zu\n", json_array_size(subs));
-	json_array_foreach(subs, i, p) {
+	out_printf("\ntop submitters: %zu\n", st->ntop);
+	for (size_t i = 0; i < st->ntop; i++) {
 		/* a submitter may hold NUL: its length, not strlen */
-		const json_t *who = json_object_get(p, "submitter");
-		const char *name = json_is_string(who) ? json_string_value(who) : "(none)";
-		size_t len = json_is_string(who) ? json_string_length(who) : strlen(name);
-		out_printf("  %-36.*s %8lld\n", (int)len, name, (long long)num(p, "submissions"));
+		const submitter_count *c = &st->top[i];
+		const char *name = c->submitter ? c->submitter : "(none)";
+		size_t len = c->submitter ? c->len : strlen(name);
+		out_printf("  %-36.*s %8lld\n", (int)len, name, (long long)c->submissions);
 	}
 }
 
@@ -75,19 +60,20 @@ static int cmd_stats(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	json_t *st = query_stats(s, since, TOP_SUBMITTERS);
+	stats_view st;
+	op_reply r;
 	int rc = EXIT_OK;
-	if (st == NULL) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
+	if (op_stats(s, since, TOP_SUBMITTERS, &st, &r) != OUT_OK) {
+		err_printf("arbiter: %s\n", r.message);
 		rc = EXIT_ERROR;
 	} else if (arg_has(a, "--json")) {
-		char *text = json_dumps(st, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		char *text = stats_json(&st);
 		term_json_line(stdout, text ? text : "{}");
 		free(text);
 	} else {
-		print_text(st);
+		print_text(&st);
 	}
-	json_decref(st);
+	stats_view_free(&st);
 	store_close(s);
 	return rc;
 }

@@ -14,7 +14,6 @@
  * (op_decide, op_signin in data/ops_decide.c): the dialogs only collect the
  * input, so the console enforces exactly the same rules.
  */
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,21 +292,22 @@ static int try_decide(console *c, dialog *d, decide_request *q, int64_t id, bool
 /* The findings of id with the given effect, as intro lines. */
 static int list_findings(console *c, dialog *d, arena *a, int64_t id, const char *effect)
 {
-	json_t *fs = query_findings(c->s, id);
-	size_t i;
-	json_t *f;
+	char key[24];
+	snprintf(key, sizeof key, "%lld", (long long)id);
+	submission_view v;
+	op_reply r;
 	int n = 0;
-	json_array_foreach(fs, i, f) {
-		const char *e = json_string_value(json_object_get(f, "effect"));
-		if (effect && strcmp(e, effect) != 0)
+	if (op_submission_get(c->s, key, &v, &r) != OUT_OK)
+		return 0;
+	for (size_t i = 0; i < v.nfindings; i++) {
+		const finding_view *f = &v.findings[i];
+		if (effect && strcmp(f->effect, effect) != 0)
 			continue;
-		const char *detail = json_string_value(json_object_get(f, "detail"));
-		add_intro(d, a, "  %s %s: %s", json_string_value(json_object_get(f, "severity")),
-		    json_string_value(json_object_get(f, "policy")),
-		    detail ? detail : json_string_value(json_object_get(f, "message")));
+		add_intro(d, a, "  %s %s: %s", f->severity, f->policy, f->detail ? f->detail :
+		    f->message);
 		n++;
 	}
-	json_decref(fs);
+	submission_view_free(&v);
 	return n;
 }
 

@@ -22,7 +22,6 @@
  * report and a checkpoint (data/audit_files.c, shared with audit export and
  * audit checkpoint) beside the .arbiter directory and name them.
  */
-#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,59 +81,22 @@ static const char *or_null(const char *filter)
  * as drawn (copy_visible: a ref may hold controls and NUL), for put_escaped. */
 static void flatten(const char *details, char *out, size_t len)
 {
-	json_t *j = json_loads(details, JSON_ALLOW_NUL, NULL);
-	if (!json_is_object(j)) {
-		copy_visible(out, len, details, strlen(details));
-		json_decref(j);
-		return;
-	}
 	strbuf b = { 0 };
-	const char *key;
-	json_t *v;
-	json_object_foreach(j, key, v) {
-		char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (text) {             /* {"critical":1} as {critical:1} */
-			char *to = text;
-			for (const char *from = text; *from; from++)
-				if (*from != '"')
-					*to++ = *from;
-			*to = '\0';
-		}
-		if (b.n > 0)
-			sb_put(&b, " ", 1);
-		sb_puts(&b, key);
-		sb_put(&b, "=", 1);
-		if (text)
-			sb_puts(&b, text);
-		else
-			sb_put(&b, json_string_value(v), json_string_length(v));
-		free(text);
-		if (b.n >= len)
-			break;
-	}
-	json_decref(j);
-	copy_visible(out, len, b.s ? b.s : "", b.n);
+	if (jsontext_flat(details, &b, len))
+		copy_visible(out, len, b.s ? b.s : "", b.n);
+	else
+		copy_visible(out, len, details, strlen(details));
 	free(b.s);
 }
 
-typedef struct collect {
-	arow *rows;
-	int n, max;
-} collect;
-
-static bool take(const audit_event *e, void *ctx)
+static void take(const audit_event *e, arow *r)
 {
-	collect *c = ctx;
-	if (c->n >= c->max)
-		return false;
-	arow *r = &c->rows[c->n++];
 	r->seq = e->seq;
 	snprintf(r->ts, sizeof r->ts, "%s", e->ts);
 	copy_visible(r->actor, sizeof r->actor, e->actor, strlen(e->actor));
 	copy_visible(r->event, sizeof r->event, e->event, strlen(e->event));
 	copy_visible(r->subject, sizeof r->subject, e->subject, strlen(e->subject));
 	flatten(e->details, r->details, sizeof r->details);
-	return true;
 }
 
 /* The list's source: the log newest first, so going forward is going older. */
@@ -151,10 +113,17 @@ static int fetch(console *c, void *ctx, int64_t seq, bool older, const char *sea
 	const audit_view *av = ctx;
 	audit_cursor q = { .event = or_null(av->event), .actor = or_null(av->actor),
 		.subject = or_null(av->subject), .seq = seq, .older = older };
-	collect col = { out, 0, max };
-	if (!audit_page(c->s, &q, max, take, &col))
-		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
-	return col.n;
+	audit_events page;
+	op_reply r;
+	if (op_audit_page(c->s, &q, max, &page, &r) != OUT_OK) {
+		console_message(c, MSG_ERROR, "%s", r.message);
+		return 0;
+	}
+	int n = 0;
+	for (size_t i = 0; i < page.n && n < max; i++)
+		take(&page.items[i], (arow *)out + n++);
+	audit_events_free(&page);
+	return n;
 }
 
 static int64_t key(const void *row)
@@ -546,9 +515,7 @@ static void add_wrapped(textview *t, int attr, const char *indent, const char *t
 
 static void add_details(console *c, textview *t, const char *details, int width)
 {
-	json_t *j = json_loads(details, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-	char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
+	char *pretty = jsontext_pretty(details, false, 0);
 	if (pretty == NULL) {
 		tv_add(t, console_attr(c, "warning"), "    (not JSON: the text as stored)");
 		add_wrapped(t, A_NORMAL, "    ", details, width, false);

@@ -6,7 +6,6 @@
  * shows the document with that finding's field highlighted; d the document,
  * h its decisions and events; a, r, o decide.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,63 +19,66 @@ typedef struct detail {
 	char status[16], kind[12], action[64], title[160], submitter[64], ref[96], created[32];
 	char decided[32], expires[32];
 	int version, counts[3];
-	json_t *findings;
-	json_t *descriptions;   /* policy name -> description, from the policy files */
+	submission_view view;   /* its findings, as last read */
+	policy_set *policies;   /* for the policies' descriptions, from the policy files */
 	list_view list;         /* the findings, an in-memory list of positions */
 	int given, required;
 } detail;
 
-static const char *str(const json_t *o, const char *k)
+static const char *str(const char *s)
 {
-	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : "";
 }
 
-/* The policies' descriptions, read once per screen from the store's files. */
-static json_t *read_descriptions(console *c)
+/* The policies, read once per screen from the store's files for their
+ * descriptions. */
+static policy_set *policy_descriptions(console *c)
 {
-	json_t *out = json_object();
 	char dir[PATH_MAX + 16];
 	snprintf(dir, sizeof dir, "%s/policies", store_dir(c->s));
 	diags errs = { 0 };
 	policy_set *ps = policy_set_load(dir, "policies", &errs);
-	for (size_t i = 0; ps && i < ps->n; i++)
-		if (ps->items[i].description)
-			json_object_set_new(out, ps->items[i].name, json_string(ps->items[i].description));
-	policy_set_free(ps);
 	diags_free(&errs);
-	return out;
+	return ps;
+}
+
+/* The description of the policy named name (the last of that name). */
+static const char *description(const detail *d, const char *name)
+{
+	const char *desc = NULL;
+	for (size_t i = 0; d->policies && name && i < d->policies->n; i++)
+		if (d->policies->items[i].description && strcmp(d->policies->items[i].name, name) == 0)
+			desc = d->policies->items[i].description;
+	return desc;
 }
 
 static void load(console *c, detail *d)
 {
 	char key[24];
 	snprintf(key, sizeof key, "%lld", (long long)d->id);
-	sub_row r;
-	if (query_get(c->s, key, &r) != 1) {
+	submission_view v;
+	op_reply rep;
+	if (op_submission_get(c->s, key, &v, &rep) != OUT_OK) {
 		console_message(c, MSG_ERROR, "submission %lld cannot be read", (long long)d->id);
 		return;
 	}
-	snprintf(d->status, sizeof d->status, "%s", r.status);
-	copy_visible(d->kind, sizeof d->kind, r.kind, strlen(r.kind));
-	copy_visible(d->action, sizeof d->action, r.action, strlen(r.action));
-	copy_visible(d->title, sizeof d->title, r.title, r.title_len);
-	copy_visible(d->submitter, sizeof d->submitter, r.submitter, r.submitter_len);
-	copy_visible(d->ref, sizeof d->ref, r.ref ? r.ref : "-", r.ref ? r.ref_len : 1);
-	snprintf(d->created, sizeof d->created, "%s", r.created_at);
-	snprintf(d->decided, sizeof d->decided, "%s", r.decided_at ? r.decided_at : "");
-	snprintf(d->expires, sizeof d->expires, "%s", r.expires_at ? r.expires_at : "");
-	d->version = r.policy_version;
-	memcpy(d->counts, r.counts, sizeof d->counts);
-	query_row_done(&r);
-	json_decref(d->findings);
-	d->findings = query_findings(c->s, d->id);
-	if (d->findings == NULL)
-		d->findings = json_array();
-	list_set_count(c, &d->list, (int)json_array_size(d->findings));
-	d->given = d->required = 0;
-	if (strcmp(d->status, "blocked") == 0)
-		override_progress(c->s, d->id, &d->given, &d->required);
+	const sub_row *r = &v.row;
+	snprintf(d->status, sizeof d->status, "%s", r->status);
+	copy_visible(d->kind, sizeof d->kind, r->kind, strlen(r->kind));
+	copy_visible(d->action, sizeof d->action, r->action, strlen(r->action));
+	copy_visible(d->title, sizeof d->title, r->title, r->title_len);
+	copy_visible(d->submitter, sizeof d->submitter, r->submitter, r->submitter_len);
+	copy_visible(d->ref, sizeof d->ref, r->ref ? r->ref : "-", r->ref ? r->ref_len : 1);
+	snprintf(d->created, sizeof d->created, "%s", r->created_at);
+	snprintf(d->decided, sizeof d->decided, "%s", r->decided_at ? r->decided_at : "");
+	snprintf(d->expires, sizeof d->expires, "%s", r->expires_at ? r->expires_at : "");
+	d->version = r->policy_version;
+	memcpy(d->counts, r->counts, sizeof d->counts);
+	submission_view_free(&d->view);
+	d->view = v;
+	list_set_count(c, &d->list, (int)d->view.nfindings);
+	d->given = d->view.given;
+	d->required = d->view.required;
 }
 
 static void reload(console *c, screen *sc)
@@ -84,17 +86,18 @@ static void reload(console *c, screen *sc)
 	load(c, sc->state);
 }
 
-static const json_t *selected(const detail *d)
+static const finding_view *selected(const detail *d)
 {
 	const void *row = list_selected(&d->list);
-	return row ? json_array_get(d->findings, (size_t)list_item(row)) : NULL;
+	size_t i = row ? (size_t)list_item(row) : 0;
+	return row && i < d->view.nfindings ? &d->view.findings[i] : NULL;
 }
 
 static void open_field(console *c, screen *sc)
 {
 	detail *d = sc->state;
-	const json_t *f = selected(d);
-	console_push(c, document_screen(c, d->id, f ? str(f, "path") : NULL));
+	const finding_view *f = selected(d);
+	console_push(c, document_screen(c, d->id, f ? str(f->path) : NULL));
 }
 
 static void document(console *c, screen *sc)
@@ -179,44 +182,44 @@ static int wrap(int y, int x, int w, int max_lines, const char *text, attr_t att
 	return lines;
 }
 
-static void draw_detail(console *c, const detail *d, const json_t *f, int y, int h)
+static void draw_detail(console *c, const detail *d, const finding_view *f, int y, int h)
 {
 	int w = c->cols - 4, end = y + h;
 	attrset(A_BOLD);
 	mvhline(y, 0, ACS_HLINE, c->cols);
 	put_clipped(y++, 2, " Finding ", 10);
 	attrset(A_NORMAL);
-	const char *name = str(f, "policy");
-	const char *desc = json_string_value(json_object_get(d->descriptions, name));
+	const char *name = str(f->policy);
+	const char *desc = description(d, f->policy);
 	char line[1024];
-	snprintf(line, sizeof line, "%s  (%s, %s, %s)", name, str(f, "type"), str(f, "severity"),
-	    str(f, "effect"));
-	y += wrap(y, 2, w, 1, line, console_attr(c, str(f, "severity")) | A_BOLD);
+	snprintf(line, sizeof line, "%s  (%s, %s, %s)", name, str(f->type), str(f->severity),
+	    str(f->effect));
+	y += wrap(y, 2, w, 1, line, console_attr(c, str(f->severity)) | A_BOLD);
 	if (desc && y < end)
 		y += wrap(y, 2, w, 2, desc, A_NORMAL);
 	if (y < end)
-		y += wrap(y, 2, w, 2, str(f, "message"), A_NORMAL);
-	if (*str(f, "detail") && y < end) {
-		snprintf(line, sizeof line, "detail:  %s", str(f, "detail"));
+		y += wrap(y, 2, w, 2, str(f->message), A_NORMAL);
+	if (*str(f->detail) && y < end) {
+		snprintf(line, sizeof line, "detail:  %s", str(f->detail));
 		y += wrap(y, 2, w, 3, line, A_BOLD);
 	}
 	if (y < end) {
-		snprintf(line, sizeof line, "field:   %s      policy: %s", *str(f, "path") ?
-		    str(f, "path") : "-", str(f, "source"));
+		snprintf(line, sizeof line, "field:   %s      policy: %s", *str(f->path) ?
+		    str(f->path) : "-", str(f->source));
 		y += wrap(y, 2, w, 1, line, A_NORMAL);
 	}
 	if (y < end) {
-		bool deny = strcmp(str(f, "effect"), "deny") == 0;
-		int approvals = (int)json_integer_value(json_object_get(f, "approvals"));
-		int64_t max = json_integer_value(json_object_get(f, "max_duration"));
+		bool deny = strcmp(str(f->effect), "deny") == 0;
+		int approvals = f->approvals;
+		int64_t max = f->max_duration;
 		arena *a = arena_new();
 		if (!deny)
-			snprintf(line, sizeof line, "override: not needed (effect %s)", str(f, "effect"));
-		else if (!json_is_true(json_object_get(f, "overridable")))
+			snprintf(line, sizeof line, "override: not needed (effect %s)", str(f->effect));
+		else if (!f->overridable)
 			snprintf(line, sizeof line, "override: NOT ALLOWED: reject, or fix and resubmit");
 		else
 			snprintf(line, sizeof line, "override: allowed; %d approval%s, role %s, at most %s",
-			    approvals, approvals == 1 ? "" : "s", str(f, "role"),
+			    approvals, approvals == 1 ? "" : "s", str(f->role),
 			    max > 0 ? duration_format(a, max) : "the default duration");
 		arena_free(a);
 		wrap(y, 2, w, 1, line, deny ? console_attr(c, "warning") : A_NORMAL);
@@ -227,17 +230,20 @@ static void draw_detail(console *c, const detail *d, const json_t *f, int y, int
 static void draw_row(console *c, screen *sc, const void *row, int y, bool sel)
 {
 	const detail *d = sc->state;
-	const json_t *f = json_array_get(d->findings, (size_t)list_item(row));
+	size_t i = (size_t)list_item(row);
+	if (i >= d->view.nfindings)
+		return;
+	const finding_view *f = &d->view.findings[i];
 	char line[512];
 	if (!sel)
-		attrset(console_attr(c, str(f, "severity")));
-	put_clipped(y, 1, str(f, "severity"), 8);
+		attrset(console_attr(c, str(f->severity)));
+	put_clipped(y, 1, str(f->severity), 8);
 	if (!sel)
-		attrset(console_attr(c, str(f, "effect")));
-	put_clipped(y, 10, str(f, "effect"), 16);
+		attrset(console_attr(c, str(f->effect)));
+	put_clipped(y, 10, str(f->effect), 16);
 	if (!sel)
 		attrset(A_NORMAL);
-	snprintf(line, sizeof line, "%s: %s", str(f, "policy"), str(f, "message"));
+	snprintf(line, sizeof line, "%s: %s", str(f->policy), str(f->message));
 	put_clipped(y, 27, line, c->cols - 28);
 }
 
@@ -284,8 +290,8 @@ static void destroy(screen *sc)
 {
 	detail *d = sc->state;
 	list_free(&d->list);
-	json_decref(d->findings);
-	json_decref(d->descriptions);
+	submission_view_free(&d->view);
+	policy_set_free(d->policies);
 	free(d);
 }
 
@@ -296,7 +302,7 @@ screen *submission_screen(console *c, int64_t id)
 	if (sc == NULL || d == NULL)
 		abort();
 	d->id = id;
-	d->descriptions = read_descriptions(c);
+	d->policies = policy_descriptions(c);
 	list_array(&d->list, 0);
 	d->list.draw_row = draw_row;
 	d->list.open = open_field;

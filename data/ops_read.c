@@ -1,0 +1,426 @@
+/*
+ * ops_read.c: the reads of the operations layer, and the JSON they print.
+ *
+ * Each read copies what the queries of queries.c, reviewers.c, integrity.c
+ * and audit_page.c return into a result of plain C types whose strings live
+ * in the result's own arena, so that a front end needs neither SQLite nor a
+ * JSON library, and a result outlives the statement that read it. The JSON
+ * writers rebuild the texts the front ends printed when they walked the
+ * trees themselves, with the same keys, order and flags: scripts and tests
+ * depend on those bytes. A read opens no transaction: SQLite's snapshot per
+ * statement is what the front ends always had.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+/* A store failure of a read: nothing to roll back. */
+static outcome failed(store *s, op_reply *r)
+{
+	int code = sqlite3_errcode(s->db) & 0xff;
+	return op_say(r, code == SQLITE_BUSY || code == SQLITE_LOCKED ? OUT_BUSY : OUT_IO_ERROR, "%s",
+	    s->err);
+}
+
+static arena *new_arena(void)
+{
+	arena *a = arena_new();
+	if (a == NULL)
+		abort();
+	return a;
+}
+
+/* A string member of o copied into a (NULL when it is not a string). */
+static const char *member(arena *a, const json_t *o, const char *key, size_t *len)
+{
+	const json_t *v = json_object_get(o, key);
+	if (len)
+		*len = json_is_string(v) ? json_string_length(v) : 0;
+	return json_is_string(v) ? arena_strndup(a, json_string_value(v), json_string_length(v)) :
+	    NULL;
+}
+
+static int64_t number(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string_lossy(s, strlen(s)) : json_null();
+}
+
+static char *dup_or_null(arena *a, const char *s)
+{
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+/* ---- a submission ---- */
+
+static void copy_row(arena *a, sub_row *to, const sub_row *from)
+{
+	*to = *from;
+	to->stmt = NULL;
+	to->ref = from->ref ? arena_strndup(a, from->ref, from->ref_len) : NULL;
+	to->title = from->title ? arena_strndup(a, from->title, from->title_len) : NULL;
+	to->submitter = from->submitter ? arena_strndup(a, from->submitter, from->submitter_len) :
+	    NULL;
+	to->kind = dup_or_null(a, from->kind);
+	to->action = dup_or_null(a, from->action);
+	to->created_at = dup_or_null(a, from->created_at);
+	to->decided_at = dup_or_null(a, from->decided_at);
+	to->expires_at = dup_or_null(a, from->expires_at);
+	to->status = dup_or_null(a, from->status);
+	to->document = dup_or_null(a, from->document);
+}
+
+char *submission_result_json(store *s, const sub_row *row)
+{
+	json_t *j = query_result(s, row);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (j != NULL && text == NULL)
+		snprintf(s->err, sizeof s->err, "submission %lld cannot be encoded as JSON",
+		    (long long)row->id);
+	return text;
+}
+
+static bool read_parts(store *s, submission_view *v)
+{
+	arena *a = v->arena;
+	char *result = submission_result_json(s, &v->row);
+	if (result == NULL)
+		return false;
+	v->result = arena_strdup(a, result);
+	free(result);
+	json_t *fs = query_findings(s, v->row.id), *ds = query_decisions(s, v->row.id);
+	json_t *es = query_events(s, v->row.id);
+	bool ok = fs && ds && es;
+	if (ok) {
+		v->nfindings = json_array_size(fs);
+		v->findings = arena_alloc(a, (v->nfindings + 1) * sizeof *v->findings);
+		size_t i;
+		json_t *o;
+		json_array_foreach(fs, i, o)
+			v->findings[i] = (finding_view){
+				.policy = member(a, o, "policy", NULL), .type = member(a, o, "type", NULL),
+				.severity = member(a, o, "severity", NULL),
+				.effect = member(a, o, "effect", NULL),
+				.message = member(a, o, "message", NULL), .path = member(a, o, "path", NULL),
+				.source = member(a, o, "source", NULL), .role = member(a, o, "role", NULL),
+				.detail = member(a, o, "detail", NULL),
+				.overridable = json_is_true(json_object_get(o, "overridable")),
+				.approvals = (int)number(o, "approvals"),
+				.max_duration = number(o, "max_duration"),
+			};
+		v->ndecisions = json_array_size(ds);
+		v->decisions = arena_alloc(a, (v->ndecisions + 1) * sizeof *v->decisions);
+		json_array_foreach(ds, i, o)
+			v->decisions[i] = (decision_view){
+				.reviewer = member(a, o, "reviewer", NULL),
+				.decision = member(a, o, "decision", NULL), .at = member(a, o, "at", NULL),
+				.note = member(a, o, "note", NULL),
+				.expires_at = member(a, o, "expires_at", NULL),
+			};
+		v->nevents = json_array_size(es);
+		v->events = arena_alloc(a, (v->nevents + 1) * sizeof *v->events);
+		json_array_foreach(es, i, o) {
+			char *details = json_dumps(json_object_get(o, "details"),
+			    JSON_COMPACT | JSON_ENCODE_ANY);
+			v->events[i] = (event_view){
+				.seq = number(o, "seq"), .ts = member(a, o, "ts", NULL),
+				.actor = member(a, o, "actor", NULL), .event = member(a, o, "event", NULL),
+				.details = arena_strdup(a, details ? details : ""),
+			};
+			free(details);
+		}
+	}
+	json_decref(fs);
+	json_decref(ds);
+	json_decref(es);
+	if (ok && strcmp(v->row.status, "blocked") == 0)
+		ok = override_progress(s, v->row.id, &v->given, &v->required);
+	return ok;
+}
+
+outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r)
+{
+	memset(v, 0, sizeof *v);
+	memset(r, 0, sizeof *r);
+	sub_row row;
+	int found = query_get(s, key, &row);
+	if (found < 0)
+		return failed(s, r);
+	if (found == 0)
+		return op_say(r, OUT_NOT_FOUND, "no submission %s", key);
+	v->arena = new_arena();
+	copy_row(v->arena, &v->row, &row);
+	query_row_done(&row);
+	if (!read_parts(s, v)) {
+		submission_view_free(v);
+		return failed(s, r);
+	}
+	return OUT_OK;
+}
+
+void submission_view_free(submission_view *v)
+{
+	arena_free(v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+char *submission_json(const submission_view *v)
+{
+	/* a title or ref may hold \u0000 */
+	json_t *j = json_loads(v->result, JSON_ALLOW_NUL, NULL);
+	if (j == NULL)
+		return NULL;
+	json_t *doc = v->row.document ? json_loads(v->row.document, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, NULL) : NULL;
+	json_object_set_new(j, "document", doc ? doc : json_null());
+	json_t *ds = json_array();
+	for (size_t i = 0; i < v->ndecisions; i++) {
+		const decision_view *d = &v->decisions[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "reviewer", str_or_null(d->reviewer));
+		json_object_set_new(o, "decision", str_or_null(d->decision));
+		json_object_set_new(o, "note", str_or_null(d->note));
+		json_object_set_new(o, "at", str_or_null(d->at));
+		json_object_set_new(o, "expires_at", str_or_null(d->expires_at));
+		json_array_append_new(ds, o);
+	}
+	json_object_set_new(j, "decisions", ds);
+	json_t *es = json_array();
+	for (size_t i = 0; i < v->nevents; i++) {
+		const event_view *e = &v->events[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
+		json_object_set_new(o, "ts", str_or_null(e->ts));
+		json_object_set_new(o, "actor", str_or_null(e->actor));
+		json_object_set_new(o, "event", str_or_null(e->event));
+		json_t *details = json_loads(e->details, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		json_object_set_new(o, "details", details ? details : json_null());
+		json_array_append_new(es, o);
+	}
+	json_object_set_new(j, "events", es);
+	if (v->given > 0)
+		json_object_set_new(j, "override", json_pack("{s:i,s:i}", "given", v->given,
+		    "required", v->required));
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return text;
+}
+
+/* ---- statistics ---- */
+
+outcome op_stats(store *s, int64_t since_ms, int top, stats_view *v, op_reply *r)
+{
+	memset(v, 0, sizeof *v);
+	memset(r, 0, sizeof *r);
+	json_t *st = query_stats(s, since_ms, top);
+	if (st == NULL)
+		return failed(s, r);
+	arena *a = v->arena = new_arena();
+	v->since = member(a, st, "since", NULL);
+	v->submissions = number(st, "submissions");
+	v->decided = number(st, "decided");
+	const json_t *by = json_object_get(st, "statuses");
+	for (int i = 0; i <= ST_EXPIRED; i++)
+		v->statuses[i] = number(by, status_name(i));
+	v->override_rate = json_real_value(json_object_get(st, "override_rate"));
+	v->rejection_rate = json_real_value(json_object_get(st, "rejection_rate"));
+	const json_t *f = json_object_get(st, "findings");
+	static const char *const sev[4] = { "total", "critical", "warning", "info" };
+	for (int i = 0; i < 4; i++)
+		v->findings[i] = number(f, sev[i]);
+	const json_t *ps = json_object_get(f, "policies"), *subs = json_object_get(st, "top_submitters");
+	v->npolicies = json_array_size(ps);
+	v->policies = arena_alloc(a, (v->npolicies + 1) * sizeof *v->policies);
+	size_t i;
+	json_t *o;
+	json_array_foreach(ps, i, o)
+		v->policies[i] = (policy_count){ member(a, o, "policy", NULL), number(o, "critical"),
+			number(o, "warning"), number(o, "info"), number(o, "total") };
+	v->ntop = json_array_size(subs);
+	v->top = arena_alloc(a, (v->ntop + 1) * sizeof *v->top);
+	json_array_foreach(subs, i, o) {
+		submitter_count *c = &v->top[i];
+		c->submitter = member(a, o, "submitter", &c->len);
+		c->submissions = number(o, "submissions");
+	}
+	json_decref(st);
+	return OUT_OK;
+}
+
+void stats_view_free(stats_view *v)
+{
+	arena_free(v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+char *stats_json(const stats_view *v)
+{
+	json_t *out = json_object();
+	json_object_set_new(out, "since", str_or_null(v->since));
+	json_t *by = json_object();
+	for (int i = 0; i <= ST_EXPIRED; i++)
+		json_object_set_new(by, status_name(i), json_integer(v->statuses[i]));
+	json_object_set_new(out, "submissions", json_integer(v->submissions));
+	json_object_set_new(out, "statuses", by);
+	json_object_set_new(out, "decided", json_integer(v->decided));
+	json_object_set_new(out, "override_rate", json_real(v->override_rate));
+	json_object_set_new(out, "rejection_rate", json_real(v->rejection_rate));
+	json_t *ps = json_array();
+	for (size_t i = 0; i < v->npolicies; i++) {
+		const policy_count *p = &v->policies[i];
+		json_array_append_new(ps, json_pack("{s:o,s:I,s:I,s:I,s:I}", "policy",
+		    str_or_null(p->policy), "critical", (json_int_t)p->critical, "warning",
+		    (json_int_t)p->warning, "info", (json_int_t)p->info, "total", (json_int_t)p->total));
+	}
+	json_object_set_new(out, "findings", json_pack("{s:I,s:I,s:I,s:I,s:o}", "total",
+	    (json_int_t)v->findings[0], "critical", (json_int_t)v->findings[1], "warning",
+	    (json_int_t)v->findings[2], "info", (json_int_t)v->findings[3], "policies", ps));
+	json_t *subs = json_array();
+	for (size_t i = 0; i < v->ntop; i++)
+		json_array_append_new(subs, json_pack("{s:o,s:I}", "submitter",
+		    json_string_lossy(v->top[i].submitter, v->top[i].len), "submissions",
+		    (json_int_t)v->top[i].submissions));
+	json_object_set_new(out, "top_submitters", subs);
+	char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(out);
+	return text;
+}
+
+/* ---- reviewers and policy versions ---- */
+
+outcome op_reviewers(store *s, reviewers_view *v, op_reply *r)
+{
+	memset(v, 0, sizeof *v);
+	memset(r, 0, sizeof *r);
+	json_t *list = reviewer_list(s);
+	if (list == NULL)
+		return failed(s, r);
+	arena *a = v->arena = new_arena();
+	v->n = json_array_size(list);
+	v->items = arena_alloc(a, (v->n + 1) * sizeof *v->items);
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o)
+		v->items[i] = (reviewer_view){
+			.name = member(a, o, "name", NULL), .role = member(a, o, "role", NULL),
+			.enrolled = member(a, o, "enrolled", NULL),
+			.last_used = member(a, o, "last_used", NULL),
+			.locked_until = member(a, o, "locked_until", NULL),
+			.disabled = json_is_true(json_object_get(o, "disabled")),
+		};
+	json_decref(list);
+	return OUT_OK;
+}
+
+void reviewers_view_free(reviewers_view *v)
+{
+	arena_free(v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+char *reviewer_json(const reviewer_view *v)
+{
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "name", str_or_null(v->name), "role",
+	    str_or_null(v->role), "enrolled", str_or_null(v->enrolled), "last_used",
+	    str_or_null(v->last_used), "locked_until", str_or_null(v->locked_until), "disabled",
+	    v->disabled);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
+outcome op_policy_versions(store *s, versions_view *v, op_reply *r)
+{
+	memset(v, 0, sizeof *v);
+	memset(r, 0, sizeof *r);
+	json_t *list = integrity_versions(s);
+	if (list == NULL)
+		return failed(s, r);
+	arena *a = v->arena = new_arena();
+	v->n = json_array_size(list);
+	v->items = arena_alloc(a, (v->n + 1) * sizeof *v->items);
+	size_t i;
+	json_t *o;
+	json_array_foreach(list, i, o)
+		v->items[i] = (version_view){
+			.version = (int)number(o, "version"), .files = (int)number(o, "files"),
+			.created_at = member(a, o, "created_at", NULL),
+			.actor = member(a, o, "actor", NULL),
+			.justification = member(a, o, "justification", NULL),
+		};
+	json_decref(list);
+	return OUT_OK;
+}
+
+void versions_view_free(versions_view *v)
+{
+	arena_free(v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+/* ---- the audit log ---- */
+
+typedef struct page {
+	audit_events *v;
+	size_t cap;
+} page;
+
+static bool keep(const audit_event *e, void *ctx)
+{
+	page *p = ctx;
+	audit_events *v = p->v;
+	v->items = arena_grow(v->arena, v->items, v->n, &p->cap, sizeof *v->items, 64);
+	audit_event *to = &v->items[v->n++];
+	*to = *e;
+	to->actor = arena_strdup(v->arena, e->actor);
+	to->event = arena_strdup(v->arena, e->event);
+	to->subject = arena_strdup(v->arena, e->subject);
+	to->details = arena_strdup(v->arena, e->details);
+	return true;
+}
+
+outcome op_audit_page(store *s, const audit_cursor *q, int64_t limit, audit_events *v,
+    op_reply *r)
+{
+	memset(v, 0, sizeof *v);
+	memset(r, 0, sizeof *r);
+	v->arena = new_arena();
+	page p = { v, 0 };
+	if (!audit_page(s, q, limit, keep, &p)) {
+		audit_events_free(v);
+		return failed(s, r);
+	}
+	return OUT_OK;
+}
+
+void audit_events_free(audit_events *v)
+{
+	arena_free(v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+char *audit_event_text(const audit_event *e)
+{
+	json_t *o = audit_event_json(e);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	hash[0] = '\0';
+	if (!audit_last_seq(s, seq))
+		return failed(s, r);
+	if (*seq > 0 && audit_hash_at(s, *seq, hash) < 0)
+		return failed(s, r);
+	return OUT_OK;
+}
