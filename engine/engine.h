@@ -357,11 +357,6 @@ typedef struct policy_set {
 	size_t nfiles, filecap;
 } policy_set;
 
-const char *rule_type_name(int type);
-const char *severity_name(int s);
-const char *effect_name(int e);
-const char *role_name(int r);
-const char *kind_name(int kind_bit);
 /* Loads every *.yaml and *.yml file of dir in name order. Sources name files
  * as shown_prefix/NAME (shown_prefix NULL: dir itself). Every load error is
  * added to errs; the set is returned even then, but must not be used to
@@ -461,10 +456,25 @@ void eval_options_default(eval_options *o);
 /* Evaluates sub against every policy; allocations go to scratch. */
 void evaluate(const policy_set *ps, const submission *sub, const eval_options *o,
     arena *scratch, eval_result *out);
-const char *status_name(int st);
 /* Adds a finding (used by evaluation and by built-in checks). */
 finding *result_add(eval_result *r, arena *a);
 void result_finish(eval_result *r);
+
+/* ---- names.c: the words for statuses, severities, effects, kinds, rule
+ * types and roles ---- */
+const char *status_name(int st);
+const char *rule_type_name(int type);
+const char *severity_name(int s);
+const char *effect_name(int e);
+const char *role_name(int r);
+const char *kind_name(int kind_bit);
+/* What the len bytes at s name (the whole word), or -1; kind_by_name gives
+ * the KIND_* bit. */
+int rule_type_by_name(const char *s, size_t len);
+int severity_by_name(const char *s, size_t len);
+int effect_by_name(const char *s, size_t len);
+int role_by_name(const char *s, size_t len);
+int kind_by_name(const char *s, size_t len);
 
 /* ---- report.c: results as JSON and as text ---- */
 typedef struct strbuf {

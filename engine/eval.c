@@ -33,13 +33,6 @@ void eval_options_default(eval_options *o)
 	o->enforcement = true;
 }
 
-const char *status_name(int st)
-{
-	static const char *names[] = { "allowed", "pending", "blocked", "approved", "rejected",
-		"overridden", "expired" };
-	return st >= 0 && st <= ST_EXPIRED ? names[st] : "?";
-}
-
 finding *result_add(eval_result *r, arena *a)
 {
 	r->findings = arena_grow(a, r->findings, r->n, &r->cap, sizeof *r->findings, 8);

@@ -22,14 +22,6 @@ typedef struct loader {
 	diags *errs;
 } loader;
 
-static const char *const type_names[] = {
-	"expression", "forbidden_range", "test_requirement", "change_constraint",
-	"review_requirement", "protected_paths", "allowlist", "denylist", "quota",
-};
-static const char *const severity_names[] = { "info", "warning", "critical" };
-static const char *const effect_names[] = { "log", "modify", "warn", "require_approval", "deny" };
-static const char *const role_names[] = { "reviewer", "admin" };
-
 /* The keys each rule type takes besides the common ones. */
 static const char *const type_keys[RULE__COUNT][5] = {
 	[RULE_EXPRESSION] = { "condition" },
@@ -47,16 +39,6 @@ static const char *const common_keys[] = {
 	"severity", "effect", "override", "message", "set", NULL,
 };
 
-const char *rule_type_name(int t) { return t >= 0 && t < RULE__COUNT ? type_names[t] : "?"; }
-const char *severity_name(int s) { return s >= 0 && s <= SEV_CRITICAL ? severity_names[s] : "?"; }
-const char *effect_name(int e) { return e >= 0 && e <= EFF_DENY ? effect_names[e] : "?"; }
-const char *role_name(int r) { return r >= 0 && r <= ROLE_ADMIN ? role_names[r] : "?"; }
-
-const char *kind_name(int kind_bit)
-{
-	return kind_bit == KIND_EXPORT ? "export" : kind_bit == KIND_IMPORT ? "import" : "proposal";
-}
-
 ATTR_PRINTF(3, 4)
 static void err(loader *l, const node *at, const char *fmt, ...)
 {
@@ -68,21 +50,14 @@ static void err(loader *l, const node *at, const char *fmt, ...)
 	diags_add(l->errs, l->file, at ? (int)at->line : 1, at ? (int)at->col : 1, "%s", msg);
 }
 
-static int lookup(const node *n, const char *const *names, int count)
-{
-	for (int i = 0; i < count; i++)
-		if (node_str_eq(n, names[i]))
-			return i;
-	return -1;
-}
-
-static char *expected_list(arena *a, const char *const *names, int count)
+/* The rule types, for a message: "expression, ..., denylist or quota". */
+static char *expected_types(arena *a)
 {
 	char buf[256] = "";
 	size_t off = 0;
-	for (int i = 0; i < count; i++)
+	for (int i = 0; i < RULE__COUNT; i++)
 		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
-		    i == 0 ? "" : i == count - 1 ? " or " : ", ", names[i]);
+		    i == 0 ? "" : i == RULE__COUNT - 1 ? " or " : ", ", rule_type_name(i));
 	return arena_strdup(a, buf);
 }
 
@@ -233,7 +208,7 @@ static void load_override(loader *l, policy *p, const node *v)
 			p->override.approvals = (int)x->u.i;
 	}
 	if ((x = node_get(v, "role")) != NULL && get_str(l, x, "override.role")) {
-		int r = lookup(x, role_names, 2);
+		int r = role_by_name(x->u.str.s, x->u.str.len);
 		if (r < 0)
 			err(l, x, "unknown role \"%s\" (expected reviewer or admin)", x->u.str.s);
 		else
@@ -540,12 +515,12 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 	const char *what = p->name ? arena_printf(l->a, "policy \"%s\"", p->name) : "a policy";
 	p->type = -1;
 	if (type == NULL)
-		err(l, m, "%s needs a type (%s)", what, expected_list(l->a, type_names, RULE__COUNT));
+		err(l, m, "%s needs a type (%s)", what, expected_types(l->a));
 	else if (get_str(l, type, "type")) {
-		p->type = lookup(type, type_names, RULE__COUNT);
+		p->type = rule_type_by_name(type->u.str.s, type->u.str.len);
 		if (p->type < 0)
 			err(l, type, "unknown type \"%s\" (expected %s)", type->u.str.s,
-			    expected_list(l->a, type_names, RULE__COUNT));
+			    expected_types(l->a));
 	}
 
 	for (size_t i = 0; i < m->u.map.n; i++) {
@@ -569,7 +544,7 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 					off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
 					    off ? ", " : "", type_keys[p->type][j]);
 				err(l, k, "unknown key \"%s\" in %s (type %s takes %s besides the common keys)",
-				    key, what, type_names[p->type], list);
+				    key, what, rule_type_name(p->type), list);
 			} else if (!any_type_key(key)) {
 				/* no type yet, but a key no type takes is unknown all the same */
 				err(l, k, "unknown key \"%s\" in %s", key, what);
@@ -591,15 +566,14 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 			const char **kinds = get_str_list(l, v, key, &n);
 			if (kinds != NULL) {
 				p->kinds = 0;
-				static const char *const kind_names[] = { "proposal", "export", "import" };
 				for (size_t j = 0; j < n; j++) {
 					const node *item = v->type == NODE_LIST ? v->u.list.items[j] : v;
-					int kb = lookup(item, kind_names, 3);
+					int kb = kind_by_name(item->u.str.s, item->u.str.len);
 					if (kb < 0)
 						err(l, item, "unknown kind \"%s\" (expected proposal, export or import)",
 						    kinds[j]);
 					else
-						p->kinds |= 1 << kb;
+						p->kinds |= kb;
 				}
 			}
 		} else if (strcmp(key, "actions") == 0) {
@@ -608,13 +582,13 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 		} else if (strcmp(key, "when") == 0) {
 			p->when = get_expr(l, v, key);
 		} else if (strcmp(key, "severity") == 0) {
-			if (get_str(l, v, key) && (p->severity = lookup(v, severity_names, 3)) < 0) {
+			if (get_str(l, v, key) && (p->severity = severity_by_name(v->u.str.s, v->u.str.len)) < 0) {
 				err(l, v, "unknown severity \"%s\" (expected info, warning or critical)",
 				    v->u.str.s);
 				p->severity = SEV_WARNING;
 			}
 		} else if (strcmp(key, "effect") == 0) {
-			if (get_str(l, v, key) && (p->effect = lookup(v, effect_names, 5)) < 0)
+			if (get_str(l, v, key) && (p->effect = effect_by_name(v->u.str.s, v->u.str.len)) < 0)
 				err(l, v, "unknown effect \"%s\" (expected deny, require_approval, warn, log or modify)",
 				    v->u.str.s);
 		} else if (strcmp(key, "override") == 0) {
@@ -628,7 +602,7 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 	if (p->type >= 0)
 		for (int j = 0; j < 3 && required_keys[p->type][j]; j++)
 			if (node_get(m, required_keys[p->type][j]) == NULL)
-				err(l, m, "%s of type %s needs %s", what, type_names[p->type],
+				err(l, m, "%s of type %s needs %s", what, rule_type_name(p->type),
 				    required_keys[p->type][j]);
 	const node *effect = node_get(m, "effect");
 	if (p->effect == EFF_MODIFY && p->set == NULL && effect != NULL)

@@ -91,25 +91,24 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 		out->kind = kind_name(out->kind_bit);
 		return true;
 	}
-	static const char *const kinds[] = { "proposal", "export", "import" };
 	const node *k = node_get(root, "kind");
-	for (int i = 0; i < 3; i++)
-		if (strcmp(out->kind, kinds[i]) == 0) {
-			out->kind_bit = 1 << i;
-			/* an export.* or import.* action cannot be passed off as another
-			 * kind: that would slip past the policies scoped to its kind */
-			int derived = kind_from_action(out->action);
-			if (derived != KIND_PROPOSAL && derived != out->kind_bit) {
-				diags_add(errs, file, (int)k->line, (int)k->col,
-				    "kind %s contradicts action %s (an %s)", out->kind, out->action,
-				    kind_name(derived));
-				return false;
-			}
-			return true;
-		}
-	diags_add(errs, file, (int)k->line, (int)k->col,
-	    "unknown kind \"%s\" (expected proposal, export or import)", out->kind);
-	return false;
+	out->kind_bit = kind_by_name(out->kind, strlen(out->kind));
+	if (out->kind_bit < 0) {
+		out->kind_bit = 0;
+		diags_add(errs, file, (int)k->line, (int)k->col,
+		    "unknown kind \"%s\" (expected proposal, export or import)", out->kind);
+		return false;
+	}
+	/* an export.* or import.* action cannot be passed off as another
+	 * kind: that would slip past the policies scoped to its kind */
+	int derived = kind_from_action(out->action);
+	if (derived != KIND_PROPOSAL && derived != out->kind_bit) {
+		diags_add(errs, file, (int)k->line, (int)k->col,
+		    "kind %s contradicts action %s (an %s)", out->kind, out->action,
+		    kind_name(derived));
+		return false;
+	}
+	return true;
 }
 
 bool submission_canonical(submission *sub, arena *a)
