@@ -52,6 +52,24 @@ void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const
 	crypto_hash_sha256_final(&h, out);
 }
 
+/* The head is read once per transaction and forgotten when it ends:
+ * another process may append before the next one, and a rollback may
+ * have moved it back. What it was stays readable (the checkpoint records
+ * the head its own transaction committed). */
+static bool forget_head(store *s, void *ctx)
+{
+	(void)ctx;
+	s->head_known = false;
+	return true;
+}
+
+static void drop_head(store *s, void *ctx)
+{
+	forget_head(s, ctx);
+}
+
+static const store_keeper head_keeper = { forget_head, drop_head };
+
 static bool read_head(store *s)
 {
 	if (s->head_known)
@@ -76,6 +94,7 @@ static bool read_head(store *s)
 	}
 	sqlite3_reset(st);
 	s->head_known = true;
+	store_keep(s, KEEP_AUDIT_HEAD, &head_keeper, NULL);
 	return true;
 }
 
@@ -134,9 +153,9 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 	bool ok = true;
 	/* a bulk write signs on a second thread once it is more than a few events
 	 * long; without one, each event is signed here */
-	if (s->sign_alongside && s->signer == NULL && ++s->appended > SIGN_INLINE &&
-	    !audit_signer_start(s))
-		s->sign_alongside = false;
+	if (s->bulk && !s->sign_inline && s->signer == NULL && ++s->appended > SIGN_INLINE &&
+	    !audit_signer_start(s, audit_insert))
+		s->sign_inline = true;
 	if (s->signer != NULL) {
 		/* signed alongside, written before the commit (audit_signer.c) */
 		audit_signer_add(s, seq, ts, actor, event, subject, det, s->head_hash, h);

@@ -5,10 +5,12 @@
  * writes many events in one transaction (submit of a batch, store_bulk)
  * hands each event's hash to a signing thread and keeps the event in memory.
  * The hash chain is still computed in order on the writing thread; only the
- * signatures run alongside. Before the transaction commits, store_commit
- * waits for the signatures and inserts the events in order, so each event
- * still commits with its change, or rolls back with it: a rollback, or a new
- * transaction, drops the events kept.
+ * signatures run alongside. The kept events are the transaction's slot
+ * KEEP_SIGNED_EVENTS (store_keep): before it commits, they wait for their
+ * signatures and are inserted in order, through the writer audit.c gave
+ * (audit_insert), so each event still commits with its change, or rolls
+ * back with it: a rollback, or a new transaction, drops the events kept.
+ * The thread lives as long as the connection (store_on_close).
  *
  * The signer reads the events below `count` and writes only their sig; the
  * writer adds events at `count` and grows the array under the lock, and
@@ -29,7 +31,7 @@ typedef struct kept_event {
 	unsigned char prev[32], hash[32], sig[64];
 } kept_event;
 
-struct audit_signer {
+typedef struct audit_signer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work, signed_all;
@@ -38,7 +40,8 @@ struct audit_signer {
 	size_t count, cap, signed_n;
 	bool stop;
 	arena *strings;
-};
+	audit_writer write;
+} audit_signer;
 
 static void *sign_loop(void *ctx)
 {
@@ -64,7 +67,9 @@ static void *sign_loop(void *ctx)
 	return NULL;
 }
 
-bool audit_signer_start(store *s)
+static void stop(store *s, void *ctx);
+
+bool audit_signer_start(store *s, audit_writer write)
 {
 	if (s->signer != NULL)
 		return true;
@@ -74,6 +79,7 @@ bool audit_signer_start(store *s)
 	if (g == NULL)
 		abort();
 	g->sk = s->sk;
+	g->write = write;
 	g->strings = arena_new();
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->work, NULL);
@@ -85,6 +91,7 @@ bool audit_signer_start(store *s)
 		return false;
 	}
 	s->signer = g;
+	store_on_close(s, stop, g);
 	return true;
 }
 
@@ -101,17 +108,16 @@ static void drop_all(audit_signer *g)
 	arena_reset(g->strings);
 }
 
-void audit_signer_drop(store *s)
+static void drop(store *s, void *ctx)
 {
-	if (s->signer != NULL)
-		drop_all(s->signer);
+	(void)s;
+	drop_all(ctx);
 }
 
-void audit_signer_stop(store *s)
+/* At close: the signer finishes what it was given, then its thread ends. */
+static void stop(store *s, void *ctx)
 {
-	audit_signer *g = s->signer;
-	if (g == NULL)
-		return;
+	audit_signer *g = ctx;
 	pthread_mutex_lock(&g->mu);
 	g->stop = true;
 	pthread_cond_signal(&g->work);
@@ -125,6 +131,28 @@ void audit_signer_stop(store *s)
 	free(g);
 	s->signer = NULL;
 }
+
+/* At commit: waits for the signatures and writes the kept events in order. */
+static bool flush(store *s, void *ctx)
+{
+	audit_signer *g = ctx;
+	pthread_mutex_lock(&g->mu);
+	pthread_cond_signal(&g->work);
+	while (g->signed_n < g->count)
+		pthread_cond_wait(&g->signed_all, &g->mu);
+	size_t n = g->count;
+	pthread_mutex_unlock(&g->mu);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		kept_event *e = &g->events[i];
+		ok = g->write(s, e->seq, e->ts, e->actor, e->event, e->subject, e->details, e->prev,
+		    e->hash, e->sig);
+	}
+	drop_all(g);
+	return ok;
+}
+
+static const store_keeper keeper = { flush, drop };
 
 void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, const unsigned char prev[32],
@@ -140,6 +168,7 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
 	}
 	kept_event *e = &g->events[g->count];
 	pthread_mutex_unlock(&g->mu);
+	store_keep(s, KEEP_SIGNED_EVENTS, &keeper, g);
 	/* the signer reads only events below count: this one is the writer's */
 	e->seq = seq;
 	e->ts = arena_strdup(g->strings, ts);
@@ -154,25 +183,4 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
 	if (++g->count - g->signed_n == WAKE_AFTER)
 		pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
-}
-
-bool audit_signer_flush(store *s)
-{
-	audit_signer *g = s->signer;
-	if (g == NULL)
-		return true;
-	pthread_mutex_lock(&g->mu);
-	pthread_cond_signal(&g->work);
-	while (g->signed_n < g->count)
-		pthread_cond_wait(&g->signed_all, &g->mu);
-	size_t n = g->count;
-	pthread_mutex_unlock(&g->mu);
-	bool ok = true;
-	for (size_t i = 0; ok && i < n; i++) {
-		kept_event *e = &g->events[i];
-		ok = audit_insert(s, e->seq, e->ts, e->actor, e->event, e->subject, e->details, e->prev,
-		    e->hash, e->sig);
-	}
-	drop_all(g);
-	return ok;
 }

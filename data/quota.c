@@ -9,7 +9,9 @@
  * of a thousand submissions writes tens of sums instead of four thousand.
  * Until then quota_history adds the uses still in memory; the stored part of
  * each answer is read once per transaction, since only this transaction
- * could change it. A rollback, or a new transaction, forgets them (quota_drop).
+ * could change it. What is kept is the transaction's slot KEEP_QUOTA_SUMS
+ * (store_keep): written at commit (quota_flush), forgotten by a rollback or
+ * a new transaction (quota_drop).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +34,15 @@ typedef struct quota_key {
 	struct quota_key *next;
 } quota_key;
 
-struct quota_pending {
+typedef struct quota_pending {
 	arena *a;
 	strmap keys;
 	quota_key *all;
-};
+} quota_pending;
+
+static bool quota_flush(store *s, void *ctx);
+static void quota_drop(store *s, void *ctx);
+static const store_keeper keeper = { quota_flush, quota_drop };
 
 static const int units[] = { 1, 60, 3600, 86400 };
 
@@ -45,13 +51,14 @@ static const int units[] = { 1, 60, 3600, 86400 };
  * when there is one (so that no per and an empty per differ). */
 static quota_key *key_of(store *s, const char *name, const char *per)
 {
-	if (s->quota == NULL) {
-		s->quota = calloc(1, sizeof *s->quota);
-		if (s->quota == NULL)
+	quota_pending *q = store_kept(s, KEEP_QUOTA_SUMS);
+	if (q == NULL) {
+		q = calloc(1, sizeof *q);
+		if (q == NULL)
 			abort();
-		s->quota->a = arena_new();
+		q->a = arena_new();
+		store_keep(s, KEEP_QUOTA_SUMS, &keeper, q);
 	}
-	struct quota_pending *q = s->quota;
 	uint64_t plen = strlen(name);
 	size_t vlen = per ? strlen(per) + 1 : 0, klen = 8 + plen + vlen;
 	char *k = arena_alloc(q->a, klen);
@@ -183,13 +190,12 @@ static bool add_total(store *s, const quota_key *k, int unit, int64_t start, dou
 	return sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store quota totals");
 }
 
-bool quota_flush(store *s)
+static bool quota_flush(store *s, void *ctx)
 {
-	if (s->quota == NULL)
-		return true;
+	quota_pending *q = ctx;
 	/* uses come in time order: each run of one second, minute, hour or day
 	 * is one sum (a clock stepping back only splits a run) */
-	for (quota_key *k = s->quota->all; k != NULL; k = k->next) {
+	for (quota_key *k = q->all; k != NULL; k = k->next) {
 		for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
 			size_t i = 0;
 			while (i < k->n) {
@@ -202,19 +208,17 @@ bool quota_flush(store *s)
 			}
 		}
 	}
-	quota_drop(s);
+	quota_drop(s, q);
 	return true;
 }
 
-void quota_drop(store *s)
+static void quota_drop(store *s, void *ctx)
 {
-	struct quota_pending *q = s->quota;
-	if (q == NULL)
-		return;
+	quota_pending *q = ctx;
+	(void)s;
 	for (quota_key *k = q->all; k != NULL; k = k->next)
 		free(k->uses);
 	strmap_free(&q->keys);
 	arena_free(q->a);
 	free(q);
-	s->quota = NULL;
 }

@@ -1,39 +1,25 @@
 /*
- * store.c: creating and opening a store, transactions, time formats.
+ * store.c: the connection to a store's database, and its transactions.
  *
  * Writers take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), before they
  * read anything, so that two processes appending audit events never read the
  * same chain head: the chain stays linear under concurrency. A busy handler
  * and a bounded retry of BEGIN keep "database is locked" from reaching users.
+ *
+ * This is the floor of data/: it calls only the schema and the key files.
+ * What the files above keep in memory for a transaction and write at its
+ * commit (counts, quota sums, audit events signed alongside) they register
+ * here, each in its slot (store_keep); the transaction code runs the slots
+ * without knowing what they hold.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "store_impl.h"
-
-static const char config_yaml[] =
-    "# arbiter settings (see man arbiter). Defaults are shown.\n"
-    "enforcement:\n"
-    "  enabled: true          # false: every submission is allowed, still audited\n"
-    "  fail_closed: true      # an evaluation error is a deny finding\n"
-    "review:\n"
-    "  approve_requires_code: true\n"
-    "  justification_min_chars: 20\n"
-    "  override_default_duration: 24h\n"
-    "  session_idle: 10m\n"
-    "totp:\n"
-    "  window: 1\n"
-    "  max_failures: 5\n"
-    "  lockout: 15m\n";
 
 bool store_fail(store *s, const char *what)
 {
@@ -41,62 +27,7 @@ bool store_fail(store *s, const char *what)
 	return false;
 }
 
-/* A bulk write stamps the same second thousands of times: the date and time
- * of the last second each thread formatted are kept, and only the
- * milliseconds written anew. */
-void format_time(int64_t ms, char out[32])
-{
-	static _Thread_local int64_t last_second = -1;
-	static _Thread_local char last[32];
-	static _Thread_local size_t last_len;
-	if (ms < 0 || ms / 1000 != last_second) {
-		time_t t = (time_t)(ms / 1000);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		last_len = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
-		last_second = ms < 0 ? -1 : ms / 1000;
-	}
-	memcpy(out, last, last_len);
-	snprintf(out + last_len, 32 - last_len, ".%03dZ", (int)(ms % 1000));
-}
-
-bool parse_time(const char *s, int64_t *ms)
-{
-	int64_t ago;
-	if (duration_parse(s, &ago)) {
-		if (ago > INT64_MAX / 1000)     /* ms would overflow */
-			return false;
-		*ms = now_ms() - ago * 1000;
-		return true;
-	}
-	struct tm tm = { 0 };
-	int frac = 0;
-	const char *rest = strptime(s, "%Y-%m-%d", &tm);
-	if (rest == NULL)
-		return false;
-	if (*rest == 'T' || *rest == ' ') {
-		rest = strptime(rest + 1, "%H:%M:%S", &tm);
-		if (rest == NULL)
-			return false;
-		if (*rest == '.') {
-			int digits = 0;
-			for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-				if (digits++ < 3)
-					frac = frac * 10 + (*rest - '0');
-			while (digits > 0 && digits < 3)
-				frac *= 10, digits++;
-		}
-	}
-	if (*rest == 'Z')
-		rest++;
-	if (*rest != '\0')
-		return false;
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
-	return true;
-}
-
-/* dir/name into out; false (with a message) when it does not fit. */
-static bool join(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen)
+bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen)
 {
 	int len = snprintf(out, n, "%s/%s", dir, name);
 	if (len < 0 || (size_t)len >= n) {
@@ -104,30 +35,6 @@ static bool join(char *out, size_t n, const char *dir, const char *name, char *e
 		return false;
 	}
 	return true;
-}
-
-static bool write_file(const char *path, const char *text, mode_t mode, char *err, size_t errlen)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	return chmod(path, mode) == 0 || (snprintf(err, errlen, "%s: %s", path, strerror(errno)), false);
 }
 
 /* Waiting for the write lock: SQLite's own busy timeout sleeps up to 100 ms
@@ -180,42 +87,8 @@ static bool configure(sqlite3 *db, char *err, size_t errlen)
 	return true;
 }
 
-bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
-    char *err, size_t errlen)
+bool store_create_db(const char *path, char *err, size_t errlen)
 {
-	char home[PATH_MAX], path[PATH_MAX], sub[PATH_MAX];
-	if (!join(home, sizeof home, dir, ".arbiter", err, errlen))
-		return false;
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {       /* like git init DIR */
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return false;
-	}
-	struct stat st;
-	if (stat(home, &st) == 0) {
-		snprintf(err, errlen, "%s already exists: arbiter init does not overwrite a store", home);
-		return false;
-	}
-	if (mkdir(home, 0750) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
-		return false;
-	}
-	if (!join(sub, sizeof sub, home, "policies", err, errlen))
-		return false;
-	if (mkdir(sub, 0750) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
-		return false;
-	}
-	for (size_t i = 0; i < npolicies; i++)
-		if (!join(path, sizeof path, sub, policies[i].name, err, errlen) ||
-		    !write_file(path, policies[i].text, 0444, err, errlen))
-			return false;
-	if (!join(path, sizeof path, home, "config.yaml", err, errlen) ||
-	    !write_file(path, config_yaml, 0444, err, errlen) ||
-	    !join(path, sizeof path, home, "users.oath", err, errlen) ||
-	    !write_file(path, "", 0600, err, errlen) || !keys_generate(home, err, errlen) ||
-	    !join(path, sizeof path, home, "arbiter.db", err, errlen))
-		return false;
-
 	sqlite3 *db;
 	if (open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create %s: %s", path, sqlite3_errmsg(db));
@@ -237,28 +110,14 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 		ok = false;
 	}
 	sqlite3_close(db);
-	if (!ok)
-		return false;
-
-	store *s = store_open(home, err, errlen);
-	if (s == NULL)
-		return false;
-	int version;
-	ok = store_load_signing_key(s) && store_begin(s) &&
-	    integrity_pin(s, actor, "arbiter init", "store.init", &version) && store_commit(s);
-	if (!ok) {
-		snprintf(err, errlen, "%s", s->err);
-		store_rollback(s);
-	}
-	store_close(s);
 	return ok;
 }
 
 store *store_open(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX], pub[PATH_MAX];
-	if (!join(path, sizeof path, dir, "arbiter.db", err, errlen) ||
-	    !join(pub, sizeof pub, dir, "keys/audit.pub", err, errlen))
+	if (!store_path(path, sizeof path, dir, "arbiter.db", err, errlen) ||
+	    !store_path(pub, sizeof pub, dir, "keys/audit.pub", err, errlen))
 		return NULL;
 	if (access(path, F_OK) != 0) {
 		snprintf(err, errlen, "%s: no database (is %s an arbiter store? create one with arbiter init)",
@@ -324,13 +183,50 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
  * and truncating the log at each one makes the file system allocate it
  * anew, so while bulk writing the log may grow to 64 MiB between
  * checkpoints and is kept at its size; store_close truncates it again.
- * Past the first few events, audit_append also hands signatures to a
- * thread (audit_signer.c). */
+ * The writers read s->bulk too (audit.c then signs on a second thread). */
 void store_bulk(store *s)
 {
-	s->bulk = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
+	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
-	s->sign_alongside = true;
+	s->bulk = true;
+}
+
+void store_keep(store *s, int slot, const store_keeper *keeper, void *ctx)
+{
+	s->kept[slot].keeper = keeper;
+	s->kept[slot].ctx = ctx;
+}
+
+void *store_kept(const store *s, int slot)
+{
+	return s->kept[slot].ctx;
+}
+
+void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < sizeof s->closers / sizeof s->closers[0]; i++)
+		if (s->closers[i].fn == NULL) {
+			s->closers[i].fn = fn;
+			s->closers[i].ctx = ctx;
+			return;
+		}
+	abort();        /* more than data/ ever registers: a programming error */
+}
+
+/* What the writers keep for the open transaction is written by
+ * store_commit, or forgotten here: on a rollback, when a new transaction
+ * begins (what a failed commit or a close left), and at close. */
+static void store_forget(store *s)
+{
+	for (int i = 0; i < KEEP__COUNT; i++) {
+		const store_keeper *k = s->kept[i].keeper;
+		void *ctx = s->kept[i].ctx;
+		if (k == NULL)
+			continue;
+		s->kept[i].keeper = NULL;
+		s->kept[i].ctx = NULL;
+		k->drop(s, ctx);
+	}
 }
 
 /* A checkpoint at close costs three syncs and the pages' copy (about 1 ms),
@@ -351,27 +247,19 @@ void store_close(store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->bulk)
+	if (s->bulk_log)
 		sqlite3_exec(s->db, "PRAGMA journal_size_limit = 0;", NULL, NULL, NULL);
 	if (log_is_small(s))
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	audit_signer_stop(s);
-	quota_drop(s);
+	store_forget(s);
+	for (int i = (int)(sizeof s->closers / sizeof s->closers[0]) - 1; i >= 0; i--)
+		if (s->closers[i].fn != NULL)
+			s->closers[i].fn(s, s->closers[i].ctx);
 	for (int i = 0; i < SQL__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
 	sodium_memzero(s->sk, sizeof s->sk);
 	free(s);
-}
-
-/* What the writer keeps for the open transaction (audit events being
- * signed, quota uses, new submissions' statuses) is written by store_commit,
- * or forgotten here: on a rollback, and when a new transaction begins. */
-static void store_forget(store *s)
-{
-	audit_signer_drop(s);
-	quota_drop(s);
-	memset(s->created, 0, sizeof s->created);
 }
 
 bool store_begin(store *s)
@@ -381,7 +269,6 @@ bool store_begin(store *s)
 	for (int attempt = 0; attempt < 200; attempt++) {
 		int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
-			s->head_known = false;  /* another process may have appended */
 			store_forget(s);
 			return true;
 		}
@@ -394,9 +281,17 @@ bool store_begin(store *s)
 
 bool store_commit(store *s)
 {
-	if (!submissions_flush(s) || !quota_flush(s) || !audit_signer_flush(s)) {
-		store_rollback(s);
-		return false;
+	/* slot by slot; a slot that fails stays, for the rollback to drop */
+	for (int i = 0; i < KEEP__COUNT; i++) {
+		const store_keeper *k = s->kept[i].keeper;
+		if (k == NULL)
+			continue;
+		if (!k->flush(s, s->kept[i].ctx)) {
+			store_rollback(s);
+			return false;
+		}
+		s->kept[i].keeper = NULL;
+		s->kept[i].ctx = NULL;
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return true;
@@ -409,7 +304,6 @@ void store_rollback(store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	s->head_known = false;  /* the rollback may have moved the audit head */
 	store_forget(s);
 }
 

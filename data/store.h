@@ -26,7 +26,7 @@ struct json_t;
 /* A store: opaque outside data/ (data/store_impl.h has its fields). */
 typedef struct store store;
 
-/* ---- store.c: creating, opening, transactions, time ---- */
+/* ---- init.c: creating a store ---- */
 typedef struct named_text {
 	const char *name, *text;
 } named_text;
@@ -35,6 +35,8 @@ typedef struct named_text {
  * audits store.init. Refuses to overwrite a store. */
 bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
     char *err, size_t errlen);
+
+/* ---- store.c: the connection and its transactions ---- */
 /* Opens the store at the .arbiter directory dir; NULL with a message in err. */
 store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(store *s);
@@ -46,11 +48,6 @@ bool store_load_signing_key(store *s);
 bool store_begin(store *s);
 bool store_commit(store *s);
 void store_rollback(store *s);
-/* A time (now_ms(), engine/clock.c) as RFC 3339 UTC with milliseconds. */
-void format_time(int64_t ms, char out[32]);
-/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
- * ("24h"); false when it is neither. */
-bool parse_time(const char *s, int64_t *ms);
 /* The last failure's message, for the caller to print ("" when none): one
  * error style, as sqlite3_errmsg. */
 const char *store_errmsg(const store *s);
@@ -59,6 +56,13 @@ const char *store_dir(const store *s);
 const char *store_id(const store *s);
 /* Whether a write transaction is open (a failure may have rolled it back). */
 bool store_in_transaction(store *s);
+
+/* ---- times.c: times as text ---- */
+/* A time (now_ms(), engine/clock.c) as RFC 3339 UTC with milliseconds. */
+void format_time(int64_t ms, char out[32]);
+/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
+ * ("24h"); false when it is neither. */
+bool parse_time(const char *s, int64_t *ms);
 
 /* ---- config.c: config.yaml ---- */
 typedef struct settings {
@@ -168,23 +172,6 @@ bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, cons
 /* Stores one use of a quota by submission_id, at at_ms. */
 bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
     double amount, int64_t at_ms);
-/* Writes the sums of the open transaction's uses (store_commit). */
-bool quota_flush(store *s);
-/* Forgets the open transaction's uses (a rollback, or a new transaction). */
-void quota_drop(store *s);
-
-/* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
-typedef struct audit_signer audit_signer;
-bool audit_signer_start(store *s);
-void audit_signer_stop(store *s);
-/* Keeps an event whose hash is being signed; written by audit_signer_flush. */
-void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
-    const char *event, const char *subject, const char *details, const unsigned char prev[32],
-    const unsigned char hash[32]);
-/* Waits for the signatures and inserts the kept events (store_commit). */
-bool audit_signer_flush(store *s);
-/* Forgets the kept events (a rollback, or a new transaction). */
-void audit_signer_drop(store *s);
 
 typedef struct verify_result {
 	bool ok;
@@ -281,8 +268,6 @@ bool audit_write_export(store *s, const char *actor, const char *path, verify_re
 /* Inserts r's findings for submission id, and with with_quota its quota
  * usage (a reevaluation does not use a quota again). */
 bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota);
-/* Adds the open transaction's new submissions to status_counts (store_commit). */
-bool submissions_flush(store *s);
 /* Appends the result of submission id as submit prints it: one JSON object,
  * its id and policy version first. modifications: as stored (NULL: r's). */
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,

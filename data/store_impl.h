@@ -12,6 +12,22 @@
 
 #include "store.h"
 
+/* What a write transaction keeps in memory until it ends, in the order
+ * store_commit writes it (see store_keep): the new submissions' counts per
+ * status (submissions.c), the quota sums (quota.c), the audit events signed
+ * alongside (audit_signer.c: after the sums, so that the signing thread
+ * finishes its run while they are written), and the audit chain head
+ * (audit.c: read once per transaction, forgotten when it ends). */
+enum { KEEP_STATUS_COUNTS, KEEP_QUOTA_SUMS, KEEP_SIGNED_EVENTS, KEEP_AUDIT_HEAD, KEEP__COUNT };
+
+typedef struct store_keeper {
+	/* Writes what ctx keeps, before COMMIT, and forgets it; false (with
+	 * s->err) fails the commit, which then rolls back and drops it. */
+	bool (*flush)(store *s, void *ctx);
+	/* Forgets what ctx keeps: a rollback, a new transaction, or a close. */
+	void (*drop)(store *s, void *ctx);
+} store_keeper;
+
 struct store {
 	char dir[PATH_MAX];     /* the .arbiter directory */
 	sqlite3 *db;
@@ -19,18 +35,25 @@ struct store {
 	unsigned char sk[64];   /* the audit signing key; zeroed on close */
 	unsigned char pk[32];
 	bool have_sk;
-	bool bulk;              /* store_bulk: checkpoints tuned for many writes */
-	bool sign_alongside;    /* store_bulk: a signing thread once past a few events */
-	int appended;           /* events appended in bulk before the signer starts */
+	bool bulk;              /* store_bulk: many writes in a row */
+	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
-	struct audit_signer *signer;    /* store_bulk: events signed alongside */
-	struct quota_pending *quota;    /* quota uses of the open transaction */
-	int64_t created[ST_EXPIRED + 1];        /* its new submissions, per status */
-	/* the chain head, read once per transaction */
+	struct {
+		const store_keeper *keeper;     /* NULL: the slot keeps nothing */
+		void *ctx;
+	} kept[KEEP__COUNT];
+	struct {
+		void (*fn)(store *s, void *ctx);
+		void *ctx;
+	} closers[2];                   /* store_on_close */
+	/* audit.c: the chain head, and signing alongside while bulk writing */
 	bool head_known;
 	int64_t head_seq;
 	unsigned char head_hash[32];
+	bool sign_inline;       /* the signing thread could not start */
+	int appended;           /* events appended in bulk before the signer starts */
+	struct audit_signer *signer;
 };
 
 /* Statements prepared once per connection and reset for each use. */
@@ -48,6 +71,34 @@ void store_bind_now(sqlite3_stmt *st);
 
 /* Records an SQLite failure in s->err: "what: sqlite message". */
 bool store_fail(store *s, const char *what);
+
+/* Registers what slot (KEEP_*) keeps for the open transaction: store_commit
+ * calls keeper->flush(s, ctx) before COMMIT, slot by slot in KEEP_ order; a
+ * rollback, the next store_begin and store_close call keeper->drop(s, ctx).
+ * Either empties the slot. Registering a slot again replaces it. */
+void store_keep(store *s, int slot, const store_keeper *keeper, void *ctx);
+/* The ctx slot keeps, or NULL when it keeps nothing. */
+void *store_kept(const store *s, int slot);
+/* fn(s, ctx) runs when the store closes, after the slots are dropped: for
+ * what lives as long as the connection (the signing thread). */
+void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx);
+
+/* dir/name into out; false (with a message in err) when it does not fit. */
+bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
+/* Creates the database at path: its schema and a new random store id. */
+bool store_create_db(const char *path, char *err, size_t errlen);
+
+/* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
+/* How the signer writes the events it kept, in order, once all are signed:
+ * audit_insert, given by audit.c (the signer does not know the table). */
+typedef bool (*audit_writer)(store *s, int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32], const unsigned char sig[64]);
+bool audit_signer_start(store *s, audit_writer write);
+/* Keeps an event whose hash is being signed; written at commit. */
+void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
+    const char *event, const char *subject, const char *details, const unsigned char prev[32],
+    const unsigned char hash[32]);
 
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);

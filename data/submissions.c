@@ -9,7 +9,8 @@
  * can cause, since its ref is checked before anything is written) rolls back
  * the whole transaction, so a batch too is stored whole or not at all. The
  * counts per status that the console's header reads grow once per status
- * per transaction, at commit (submissions_flush).
+ * per transaction, at commit: they are the transaction's slot
+ * KEEP_STATUS_COUNTS (store_keep), written by counts_flush.
  *
  * A ref is the submitter's own id: the same ref with the same content
  * (canonical JSON, SHA-256) returns the stored submission, so agents can
@@ -25,6 +26,52 @@
 #include <string.h>
 
 #include "store_impl.h"
+
+/* The new submissions of the open transaction, per status. */
+typedef struct new_counts {
+	int64_t n[ST_EXPIRED + 1];
+} new_counts;
+
+/* Adds the counts to status_counts, before the commit. */
+static bool counts_flush(store *s, void *ctx)
+{
+	new_counts *c = ctx;
+	for (int st = 0; st <= ST_EXPIRED; st++) {
+		if (c->n[st] == 0)
+			continue;
+		sqlite3_stmt *q = store_stmt(s, SQL_STATUS_COUNT, "INSERT INTO status_counts VALUES "
+		    "(?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n");
+		if (q == NULL)
+			return false;
+		sqlite3_bind_text(q, 1, status_name(st), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, c->n[st]);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return store_fail(s, "cannot count the submissions");
+		c->n[st] = 0;
+	}
+	free(c);
+	return true;
+}
+
+static void counts_drop(store *s, void *ctx)
+{
+	(void)s;
+	free(ctx);
+}
+
+static const store_keeper counts_keeper = { counts_flush, counts_drop };
+
+static void count_new(store *s, int status)
+{
+	new_counts *c = store_kept(s, KEEP_STATUS_COUNTS);
+	if (c == NULL) {
+		c = calloc(1, sizeof *c);
+		if (c == NULL)
+			abort();
+		store_keep(s, KEEP_STATUS_COUNTS, &counts_keeper, c);
+	}
+	c->n[status]++;
+}
 
 int store_policy_version(store *s)
 {
@@ -143,7 +190,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	free(mods.s);
 	if (!ok)
 		return false;
-	s->created[r->status]++;
+	count_new(s, r->status);
 	out->id = sqlite3_last_insert_rowid(s->db);
 	if (!store_insert_findings(s, out->id, r, true))
 		return false;
@@ -169,24 +216,6 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	sb_puts(d, "}");
 	ok = audit_append_text(s, actor, "submission.create", subject, d->s);
 	return ok;
-}
-
-bool submissions_flush(store *s)
-{
-	for (int st = 0; st <= ST_EXPIRED; st++) {
-		if (s->created[st] == 0)
-			continue;
-		sqlite3_stmt *q = store_stmt(s, SQL_STATUS_COUNT, "INSERT INTO status_counts VALUES "
-		    "(?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n");
-		if (q == NULL)
-			return false;
-		sqlite3_bind_text(q, 1, status_name(st), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, s->created[st]);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			return store_fail(s, "cannot count the submissions");
-		s->created[st] = 0;
-	}
-	return true;
 }
 
 outcome store_submit(store *s, const policy_set *ps, int policy_version, const submission *given,

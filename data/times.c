@@ -1,0 +1,68 @@
+/*
+ * times.c: times as the store writes and reads them.
+ *
+ * Every stored time is Unix milliseconds (now_ms, engine/clock.c) and,
+ * where people read it, RFC 3339 UTC with milliseconds
+ * ("2026-11-21T07:03:12.345Z"), which sorts as text in time order. The
+ * transaction code does not tell time: what is stamped, and when, is for
+ * the writers above it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+/* A bulk write stamps the same second thousands of times: the date and time
+ * of the last second each thread formatted are kept, and only the
+ * milliseconds written anew. */
+void format_time(int64_t ms, char out[32])
+{
+	static _Thread_local int64_t last_second = -1;
+	static _Thread_local char last[32];
+	static _Thread_local size_t last_len;
+	if (ms < 0 || ms / 1000 != last_second) {
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		last_len = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_second = ms < 0 ? -1 : ms / 1000;
+	}
+	memcpy(out, last, last_len);
+	snprintf(out + last_len, 32 - last_len, ".%03dZ", (int)(ms % 1000));
+}
+
+bool parse_time(const char *s, int64_t *ms)
+{
+	int64_t ago;
+	if (duration_parse(s, &ago)) {
+		if (ago > INT64_MAX / 1000)     /* ms would overflow */
+			return false;
+		*ms = now_ms() - ago * 1000;
+		return true;
+	}
+	struct tm tm = { 0 };
+	int frac = 0;
+	const char *rest = strptime(s, "%Y-%m-%d", &tm);
+	if (rest == NULL)
+		return false;
+	if (*rest == 'T' || *rest == ' ') {
+		rest = strptime(rest + 1, "%H:%M:%S", &tm);
+		if (rest == NULL)
+			return false;
+		if (*rest == '.') {
+			int digits = 0;
+			for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+				if (digits++ < 3)
+					frac = frac * 10 + (*rest - '0');
+			while (digits > 0 && digits < 3)
+				frac *= 10, digits++;
+		}
+	}
+	if (*rest == 'Z')
+		rest++;
+	if (*rest != '\0')
+		return false;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return true;
+}
