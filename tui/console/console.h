@@ -67,10 +67,10 @@ struct console {
 	int64_t waiting, blocked;       /* counts for the header */
 	int64_t last_integrity_ms;     /* mono_ms() of the last integrity check */
 	bool quit;
+	const key_binding *everywhere;  /* the keys of every screen (console.c), for help */
 };
 
-/* console.c */
-extern const key_binding console_keys[];
+/* shared.c: below every screen and dialog */
 void console_message(console *c, int kind, const char *fmt, ...) ATTR_PRINTF(3, 4);
 void console_push(console *c, screen *sc);
 void console_pop(console *c);
@@ -91,10 +91,16 @@ int put_escaped(int y, int x, const char *text, int w);
  * character boundary: how a screen keeps a field that it draws with
  * put_escaped. */
 void copy_visible(char *out, size_t size, const char *s, size_t n);
-/* Whether decisions may be made now; else puts the reason in the message line. */
-bool console_may_decide(console *c);
 /* The session: signed in and not idle past review.session_idle. */
 bool console_session_live(console *c);
+/* Compares the policy files with the pinned version; fails closed. */
+void console_check_integrity(console *c);
+/* Frees every screen on the stack (the console is closing). */
+void console_free_screens(console *c);
+
+/* console.c: the main loop */
+/* Whether decisions may be made now; else puts the reason in the message line. */
+bool console_may_decide(console *c);
 
 /* The screens */
 screen *queue_screen(console *c);

@@ -1,7 +1,7 @@
 /*
  * screen_help.c: ? : the keys of the screen below, from the same table that
- * dispatches them, then the keys every screen shares (console_keys, which
- * console.c dispatches the same way).
+ * dispatches them, then the keys every screen shares (console.everywhere:
+ * console.c's table, which it dispatches the same way).
  */
 #include <stdlib.h>
 
@@ -18,7 +18,7 @@ static void build(console *c, textview *t, void *arg)
 		    "  (disabled: the policies are tampered)" : "");
 	tv_add(t, A_NORMAL, "%s", "");
 	tv_add(t, A_BOLD, "Everywhere");
-	for (const key_binding *k = console_keys; k->key; k++)
+	for (const key_binding *k = c->everywhere; k->key; k++)
 		tv_add(t, A_NORMAL, "  %-10s %s", k->label, k->help);
 	tv_add(t, A_NORMAL, "  %-10s %s", "mouse", "click selects, a second click opens; the wheel "
 	    "scrolls");
