@@ -56,10 +56,25 @@ static int find(const char *const *names, int count, const char *s, size_t len)
 	return -1;
 }
 
-int rule_type_by_name(const char *s, size_t len) { return find(type_names, COUNT(type_names), s, len); }
-int severity_by_name(const char *s, size_t len) { return find(severity_names, 3, s, len); }
-int effect_by_name(const char *s, size_t len) { return find(effect_names, 5, s, len); }
-int role_by_name(const char *s, size_t len) { return find(role_names, 2, s, len); }
+int rule_type_by_name(const char *s, size_t len)
+{
+	return find(type_names, COUNT(type_names), s, len);
+}
+
+int severity_by_name(const char *s, size_t len)
+{
+	return find(severity_names, COUNT(severity_names), s, len);
+}
+
+int effect_by_name(const char *s, size_t len)
+{
+	return find(effect_names, COUNT(effect_names), s, len);
+}
+
+int role_by_name(const char *s, size_t len)
+{
+	return find(role_names, COUNT(role_names), s, len);
+}
 
 int kind_by_name(const char *s, size_t len)
 {
