@@ -476,13 +476,15 @@ int effect_by_name(const char *s, size_t len);
 int role_by_name(const char *s, size_t len);
 int kind_by_name(const char *s, size_t len);
 
-/* ---- report.c: results as JSON and as text ---- */
+/* ---- strbuf.c: a byte buffer that grows ---- */
 typedef struct strbuf {
 	char *s;
 	size_t n, cap;
 } strbuf;
 void sb_put(strbuf *b, const char *s, size_t n);
 void sb_puts(strbuf *b, const char *s);
+
+/* ---- report.c: results as JSON and as text ---- */
 /* s as a JSON string literal (jansson's encoding), in a: for constants. */
 const char *json_quote(arena *a, const char *s);
 /* Appends the result as one compact JSON object; prefix (may be NULL) is

@@ -81,24 +81,6 @@ json_t *node_to_json(const node *n)
  * once, when the set loads. result_to_json parses this same text, so there
  * is one serializer. */
 
-void sb_put(strbuf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->s = realloc(b->s, b->cap);
-		if (b->s == NULL)
-			abort();
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-void sb_puts(strbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
 static void sb_put_json(strbuf *b, json_t *j)
 {
 	char small[512];

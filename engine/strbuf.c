@@ -1,0 +1,29 @@
+/*
+ * strbuf.c: a byte buffer that grows as it is written, always NUL-ended.
+ *
+ * The floor of the engine's writers: the JSON and text reports (report.c)
+ * and the terminal escapes (visible.c) both write into it, so it calls
+ * nothing of theirs. Out of memory aborts, as the arena does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+void sb_put(strbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->s = realloc(b->s, b->cap);
+		if (b->s == NULL)
+			abort();
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+void sb_puts(strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
