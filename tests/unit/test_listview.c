@@ -4,7 +4,8 @@
  * the audit browser (newest first) and the findings (an in-memory list) use
  * it: keyset paging, rows that go away, reading again in place, search that
  * goes round, the mouse and the hardware cursor. Curses draws to /dev/null;
- * console.c's message line and prompt are stood in for here.
+ * the console's message line (shared.c) and prompt (dialogs.c) are stood in
+ * for here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@
 #include "../../tui/console/console.h"
 #include "../../tui/console/listview.h"
 
-/* ---- what console.c gives the widget ---- */
+/* ---- what shared.c and dialogs.c give the widget ---- */
 
 static char message[256];
 static const char *answer;      /* what the next prompt is answered; NULL: Esc */
