@@ -6,11 +6,12 @@
  * same chain head: the chain stays linear under concurrency. A busy handler
  * and a bounded retry of BEGIN keep "database is locked" from reaching users.
  *
- * This is the floor of data/: it calls only the schema, the key files and
- * the clock. What the files above keep in memory for a transaction and
- * write at its commit (counts, quota sums, audit events signed alongside)
- * they register here, each in its slot (store_keep); the transaction code
- * runs the slots without knowing what they hold.
+ * This is the floor of data/: of data/ it calls only the schema, the key
+ * files and the time formats (times.c). What the files above keep in memory
+ * for a transaction and write at its commit (counts, quota sums, audit
+ * events signed alongside) they register here, each in its slot
+ * (store_keep); the transaction code runs the slots without knowing what
+ * they hold.
  */
 #include <sodium.h>
 #include <stdio.h>
