@@ -69,15 +69,15 @@ static void action_cond(binds *b, strbuf *sql, const audit_filter *f, const glob
  * the submissions' own events. */
 enum { FEW_SUBJECTS = 1000 };
 
-/* Whether at most FEW_SUBJECTS submissions have one of the actions: -1 on
- * error. */
-static int few_subjects(store *s, const glob_values *actions)
+/* Whether at most FEW_SUBJECTS submissions have one of the actions: 1 or
+ * 0, -1 on error. */
+static int few_subjects(store *s, const audit_filter *f, const glob_values *actions)
 {
 	strbuf sql = { 0 };
 	binds b = { .n = 0 };
 	sb_puts(&sql, "SELECT count(*) FROM (SELECT 1 FROM submissions INDEXED BY "
 	    "submissions_action WHERE ");
-	action_cond(&b, &sql, NULL, actions);
+	action_cond(&b, &sql, f, actions);
 	char tail[48];
 	snprintf(tail, sizeof tail, " LIMIT %d)", FEW_SUBJECTS + 1);
 	sb_puts(&sql, tail);
@@ -111,7 +111,7 @@ bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 			return false;
 		if (!actions.many && actions.n == 0)
 			return true;    /* no submission has such an action */
-		few = actions.many ? 0 : few_subjects(s, &actions);
+		few = actions.many ? 0 : few_subjects(s, f, &actions);
 		if (few < 0 || (actions.many && !glob_function(s))) {
 			glob_values_free(&actions);
 			return false;

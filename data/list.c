@@ -300,9 +300,12 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
 		ok = prepare_row(&w, f, recheck, actions.many, policies.many);
 	if (ok && !none && lo <= hi) {
 		int64_t from = w.desc ? hi : lo, stop = w.desc ? lo : hi;
-		if (f->after > 0 && !beyond(&w, from, f->after))
+		/* nothing lies beyond the largest id, oldest first */
+		bool past = !w.desc && f->after == INT64_MAX;
+		if (f->after > 0 && !past && !beyond(&w, from, f->after))
 			from = f->after + (w.desc ? -1 : 1);
-		ok = run(&w, f, from, stop, fn, ctx, next);
+		if (!past)
+			ok = run(&w, f, from, stop, fn, ctx, next);
 	}
 	walk_free(&w);
 	glob_values_free(&actions);

@@ -48,8 +48,8 @@ bool store_commit(store *s);
 void store_rollback(store *s);
 /* A time (now_ms(), engine/clock.c) as RFC 3339 UTC with milliseconds. */
 void format_time(int64_t ms, char out[32]);
-/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
- * ("24h"); false when it is neither. */
+/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", "2026-11-21T09:03:12+02:00",
+ * or a date) or a duration ago ("24h"); false when it is neither. */
 bool parse_time(const char *s, int64_t *ms);
 /* The last failure's message, for the caller to print ("" when none): one
  * error style, as sqlite3_errmsg. */

@@ -90,6 +90,8 @@ same "--since and --until at one time: the rows of that millisecond" "id IN (7, 
 same "--until between equal times takes both" "id <= 8" DESC --until 2026-01-01T00:00:07.250Z
 same "--since between equal times takes both" "id >= 7" DESC --since 2026-01-01T00:00:07.250Z
 same "--since a date" "1" DESC --since 2026-01-01
+same "--since a local time with its offset" "id >= 5" DESC --since 2026-01-01T02:00:05.250+02:00
+same "--until a local time west of UTC" "id <= 5" DESC --until 2025-12-31T19:00:05.250-05:00
 same "--since after the last row" "0" DESC --since 2026-01-02
 same "--until before the first row" "0" DESC --until 2025-12-31T23:59:59Z
 same "--since a duration ago, after every row" "0" DESC --since 1h
@@ -157,6 +159,8 @@ bad "list --since of no time" '--since takes RFC 3339 .* not "yesterday"' list -
 bad "list --until of no time" '--until takes RFC 3339 .* not "2026-13-01"' list --until 2026-13-01
 bad "list --until with trailing text" '--until takes' list --until 2026-01-01T00:00:00Zjunk
 bad "list --since before 1970" '--since takes' list --since 1969-12-31
+bad "list --since with a bad offset" '--since takes' list --since 2026-01-01T00:00:00+2:00
+bad "list --until with an offset past 23:59" '--until takes' list --until 2026-01-01T00:00:00+24:00
 bad "list --since after --until" '--since 2026-02-01 is after --until 2026-01-01' list --since 2026-02-01 --until 2026-01-01
 bad "list --after of no id" '--after takes a submission id, not x1' list --after x1
 bad "list --after 0" '--after takes a submission id, not 0' list --after 0
