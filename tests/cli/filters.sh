@@ -4,9 +4,12 @@
 # --subject, --action, --since, --until), each alone and combined, as text
 # and --json, against the same selection made by sqlite3 on the database;
 # the boundaries of a time window, paging with the cursor, empty results and
-# bad values. Globs are the engine's, as policies' actions: are: * and ?
+# bad values. Globs are the engine's, as in policies' actions: * and ?
 # stay within a path segment, ** crosses, [..] is a class, \ escapes.
 . "$(dirname "$0")/../lib.sh"
+# the test clock from the start: the store's first event is no later than its
+# rows (time grows with the key, which the time windows rely on)
+clock_start 1767225600
 new_store
 
 # ---- a store whose rows these tests know ----
@@ -25,15 +28,21 @@ new_store
 	printf '{"action":"axb","ref":"f/11","submitter":"bob","title":"eleven"}\n'
 	printf '{"action":"rom.patch","ref":"f/12","submitter":"bob","title":"twelve","files":[{"path":"d.env","op":"delete"}]}\n'
 } > "$T/rows.jsonl"
-arbiter submit --jsonl "$T/rows.jsonl"
+# one a second on the test clock from 2026-01-01T00:00:01.250Z, except that
+# 7 and 8 share one millisecond (a window's bound falls between equal times)
+i=0
+while IFS= read -r line; do
+	i=$((i + 1))
+	[ $i -eq 8 ] || echo "$((1767225600000 + 1000 * i + 250))" > "$T/now"
+	printf '%s\n' "$line" | "$ARBITER" submit --jsonl - > /dev/null 2>&1
+done < "$T/rows.jsonl"
 N=$(q "SELECT count(*) FROM submissions")
 [ "$N" -eq 12 ] && pass "the rows are stored" || fail "$N rows stored"
-# times one second apart from 2026-01-01T00:00:01Z, except that 7 and 8 share
-# one millisecond (a window's bound falls between equal times)
-q "UPDATE submissions SET created_ms = 1767225600000 + 1000 * (CASE WHEN id = 8 THEN 7 ELSE id END) + 250;
-   UPDATE submissions SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_ms / 1000.0, 'unixepoch');"
-[ "$(q "SELECT created_at FROM submissions WHERE id = 7")" = 2026-01-01T00:00:07.250Z ] &&
-	pass "the rows have known times" || fail "times: $(q "SELECT created_at FROM submissions WHERE id = 7")"
+[ "$(q "SELECT group_concat(created_at, ' ') FROM submissions WHERE id IN (1, 7, 8)")" = \
+    "2026-01-01T00:00:01.250Z 2026-01-01T00:00:07.250Z 2026-01-01T00:00:07.250Z" ] &&
+	pass "the rows have known times" || fail "times: $(q "SELECT group_concat(created_at, ' ') FROM submissions")"
+# two hours on, a whole second: durations ago fall after every row
+echo "$((1767225600000 + 7200000))" > "$T/now"
 [ "$(q "SELECT count(DISTINCT policy) FROM findings")" -ge 3 ] && [ "$(q "SELECT count(*) FROM findings WHERE submission_id = 5 AND policy = 'protected_files'")" -eq 2 ] &&
 	pass "the rows have findings of several policies" || fail "findings: $(q "SELECT group_concat(policy) FROM findings")"
 
@@ -96,6 +105,7 @@ same "--since after the last row" "0" DESC --since 2026-01-02
 same "--until before the first row" "0" DESC --until 2025-12-31T23:59:59Z
 same "--since a duration ago, after every row" "0" DESC --since 1h
 same "--until a duration ago, after every row" "1" DESC --until 1h
+same "--since a longer duration ago, before every row" "1" DESC --since 3h
 same "--since and --until a window in the middle" "id BETWEEN 3 AND 9" DESC \
 	--since 2026-01-01T00:00:03Z --until 2026-01-01T00:00:09.999Z
 
@@ -226,8 +236,10 @@ asame "audit --until an event's time includes it" "ts <= '$TS5'" --until "$TS5"
 asame "audit --since and --until" "ts BETWEEN '$TS5' AND '$TS8'" --since "$TS5" --until "$TS8"
 asame "audit --until before the log" "0" --until 2020-01-01
 asame "audit --since after the log" "0" --since 2999-01-01
-asame "audit --since a duration ago, before every event" "1" --since 1h
-asame "audit --until a duration ago, before every event" "0" --until 1h
+# the events of the rows were two hours ago; those of enrolling and deciding now
+hour_ago="$(date -u -d "@$(( $(clock_now) - 3600 ))" +%Y-%m-%dT%H:%M:%S).000Z"
+asame "audit --since a duration ago" "ts >= '$hour_ago'" --since 1h
+asame "audit --until a duration ago" "ts <= '$hour_ago'" --until 1h
 asame "audit --until with --event" "ts <= '$TS8' AND event = 'submission.create'" --until "$TS8" --event submission.create
 asame "audit --until with --action" "ts <= '$TS8' AND $(subjects "action = 'rom.patch'")" --until "$TS8" --action rom.patch
 arbiter audit list --action rom.patch --limit 1 --json
