@@ -5,9 +5,15 @@
  * each row to a callback, so a million events cost one row of memory. The
  * filters are bound parameters on one statement whose ORDER BY seq DESC LIMIT
  * lets SQLite walk an index backwards and stop early: audit_event (event, seq)
- * and audit_subject (subject, seq) serve --event and --subject, the primary
- * key serves the rest. Timestamps are fixed-width RFC 3339 UTC text, so
- * "since" is a string comparison.
+ * audit_actor (actor, seq) and audit_subject (subject, seq) serve --event,
+ * --actor and --subject, the primary key serves the rest. A time window is a
+ * range of seqs (ranges.c: time grows with seq), so a window that holds no
+ * event is not a walk over the log; each event's ts (fixed-width RFC 3339
+ * UTC text) is still compared. --action names the submissions whose action
+ * its glob matches (through submissions_action, ranges.c): when they are
+ * few, their own events are read by subject (audit_subject) and sorted;
+ * when many, the log is walked and each event's submission looked up, as
+ * one event in a few is then about one of them.
  *
  * The export's summary counts submission.create events by their details
  * (action, status, finding counts) with SQLite's JSON functions, in one
@@ -26,58 +32,175 @@ static const char *col(sqlite3_stmt *st, int i)
 	return t ? t : "";
 }
 
+/* A statement's parameters, bound in order once its text is complete. */
+typedef struct binds {
+	struct { const char *text; int64_t n; } v[80];
+	int n;
+} binds;
+
+static void bind_text(binds *b, strbuf *sql, const char *cond, const char *text)
+{
+	sb_puts(sql, cond);
+	b->v[b->n].text = text;
+	b->v[b->n++].n = 0;
+}
+
+static void bind_int(binds *b, strbuf *sql, const char *cond, int64_t n)
+{
+	sb_puts(sql, cond);
+	b->v[b->n].text = NULL;
+	b->v[b->n++].n = n;
+}
+
+/* Submissions whose action is one of the values, or matches the glob. */
+static void action_cond(binds *b, strbuf *sql, const audit_filter *f, const glob_values *actions)
+{
+	if (actions->many) {
+		bind_text(b, sql, "arbiter_glob(?, action)", f->action);
+		return;
+	}
+	sb_puts(sql, "action IN (");
+	for (size_t i = 0; i < actions->n; i++)
+		bind_text(b, sql, i ? ", ?" : "?", actions->v[i]);
+	sb_puts(sql, ")");
+}
+
+/* Submissions counted before --action is read from the log instead of from
+ * the submissions' own events. */
+enum { FEW_SUBJECTS = 1000 };
+
+/* Whether at most FEW_SUBJECTS submissions have one of the actions: 1 or
+ * 0, -1 on error. */
+static int few_subjects(store *s, const audit_filter *f, const glob_values *actions)
+{
+	strbuf sql = { 0 };
+	binds b = { .n = 0 };
+	sb_puts(&sql, "SELECT count(*) FROM (SELECT 1 FROM submissions INDEXED BY "
+	    "submissions_action WHERE ");
+	action_cond(&b, &sql, f, actions);
+	char tail[48];
+	snprintf(tail, sizeof tail, " LIMIT %d)", FEW_SUBJECTS + 1);
+	sb_puts(&sql, tail);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql.s, (int)sql.n, &st, NULL);
+	free(sql.s);
+	if (rc != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log"), -1;
+	for (int i = 0; i < b.n; i++)
+		sqlite3_bind_text(st, i + 1, b.v[i].text, -1, SQLITE_STATIC);
+	int few = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		few = sqlite3_column_int(st, 0) <= FEW_SUBJECTS;
+	else
+		store_fail(s, "cannot read the audit log");
+	sqlite3_finalize(st);
+	return few;
+}
+
+/* The events that are about a submission: their subject is its id. */
+#define ABOUT_SUBMISSIONS "(event GLOB 'submission.*' OR event GLOB 'decision.*' OR " \
+	"event GLOB 'override.*')"
+
 bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 {
-	char sql[768], where[256] = "";
-	size_t w = 0;
-	const char *conds[6];
-	int n = 0;
+	glob_values actions = { 0 };
+	int few = 0;
+	if (f->action != NULL) {
+		if (!glob_values_find(s, "submissions", "action", "submissions_action", f->action, 64,
+		    &actions))
+			return false;
+		if (!actions.many && actions.n == 0)
+			return true;    /* no submission has such an action */
+		few = actions.many ? 0 : few_subjects(s, f, &actions);
+		if (few < 0 || (actions.many && !glob_function(s))) {
+			glob_values_free(&actions);
+			return false;
+		}
+	}
+	int64_t lo = 0, hi = 0;
+	if (f->since_ms != 0 || f->until_ms != 0) {
+		static const time_column ts = { "audit", "seq", "ts", true };
+		if (!time_keys(s, &ts, f->since_ms, f->until_ms, &lo, &hi)) {
+			glob_values_free(&actions);
+			return false;
+		}
+		if (lo > hi) {
+			glob_values_free(&actions);
+			return true;
+		}
+	}
+	char since[32], until[32];
+	if (f->since_ms != 0)
+		format_time(f->since_ms, since);
+	if (f->until_ms != 0)
+		format_time(f->until_ms, until);
+
+	strbuf sql = { 0 };
+	binds b = { .n = 0 };
+	/* a few submissions' events are read by their subjects and sorted;
+	 * else the log is walked and each event's submission looked up */
+	sb_puts(&sql, "SELECT seq, ts, actor, event, subject, details, prev, hash, sig FROM audit");
+	sb_puts(&sql, few > 0 ? " INDEXED BY audit_subject WHERE 1" : " WHERE 1");
 	if (f->event)
-		conds[n++] = "event = ?";
+		bind_text(&b, &sql, " AND event = ?", f->event);
 	if (f->actor)
-		conds[n++] = "actor = ?";
+		bind_text(&b, &sql, " AND actor = ?", f->actor);
 	if (f->subject)
-		conds[n++] = "subject = ?";
-	if (f->since)
-		conds[n++] = "ts >= ?";
+		bind_text(&b, &sql, " AND subject = ?", f->subject);
+	if (f->since_ms != 0) {
+		bind_int(&b, &sql, " AND seq >= ?", lo);
+		bind_text(&b, &sql, " AND ts >= ?", since);
+	}
+	if (f->until_ms != 0) {
+		bind_int(&b, &sql, " AND seq <= ?", hi);
+		bind_text(&b, &sql, " AND ts <= ?", until);
+	}
 	if (f->after_seq > 0)
-		conds[n++] = "seq > ?";
+		bind_int(&b, &sql, " AND seq > ?", f->after_seq);
 	if (f->before_seq > 0)
-		conds[n++] = "seq < ?";
-	for (int i = 0; i < n; i++)
-		w += (size_t)snprintf(where + w, sizeof where - w, "%s%s", i ? " AND " : " WHERE ",
-		    conds[i]);
-	const char *cols = "seq, ts, actor, event, subject, details, prev, hash, sig";
-	if (f->limit > 0 && f->walk)
-		snprintf(sql, sizeof sql, "SELECT %s FROM audit%s ORDER BY seq %s LIMIT ?", cols, where,
-		    f->oldest_first ? "ASC" : "DESC");
-	else if (f->limit > 0 && f->oldest_first)
-		snprintf(sql, sizeof sql, "SELECT * FROM (SELECT %s FROM audit%s ORDER BY seq DESC "
-		    "LIMIT ?) ORDER BY seq", cols, where);
-	else if (f->limit > 0)
-		snprintf(sql, sizeof sql, "SELECT %s FROM audit%s ORDER BY seq DESC LIMIT ?", cols, where);
-	else
-		snprintf(sql, sizeof sql, "SELECT %s FROM audit%s ORDER BY seq %s", cols, where,
-		    f->oldest_first ? "ASC" : "DESC");
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the audit log");
-	int b = 1;
-	if (f->event)
-		sqlite3_bind_text(st, b++, f->event, -1, SQLITE_STATIC);
-	if (f->actor)
-		sqlite3_bind_text(st, b++, f->actor, -1, SQLITE_STATIC);
-	if (f->subject)
-		sqlite3_bind_text(st, b++, f->subject, -1, SQLITE_STATIC);
-	if (f->since)
-		sqlite3_bind_text(st, b++, f->since, -1, SQLITE_STATIC);
-	if (f->after_seq > 0)
-		sqlite3_bind_int64(st, b++, f->after_seq);
-	if (f->before_seq > 0)
-		sqlite3_bind_int64(st, b++, f->before_seq);
+		bind_int(&b, &sql, " AND seq < ?", f->before_seq);
+	if (f->action != NULL) {
+		sb_puts(&sql, " AND " ABOUT_SUBMISSIONS " AND ");
+		if (few > 0) {
+			sb_puts(&sql, "subject IN (SELECT CAST(id AS TEXT) FROM submissions WHERE ");
+			action_cond(&b, &sql, f, &actions);
+			sb_puts(&sql, ")");
+		} else {
+			sb_puts(&sql, "EXISTS (SELECT 1 FROM submissions WHERE id = CAST(audit.subject AS "
+			    "INTEGER) AND CAST(id AS TEXT) = audit.subject AND ");
+			action_cond(&b, &sql, f, &actions);
+			sb_puts(&sql, ")");
+		}
+	}
+	/* with a limit, the newest N unless walking on from after_seq */
 	if (f->limit > 0)
-		sqlite3_bind_int64(st, b++, f->limit);
-	int rc;
+		bind_int(&b, &sql, f->walk && f->oldest_first ? " ORDER BY seq ASC LIMIT ?" :
+		    " ORDER BY seq DESC LIMIT ?", f->limit);
+	else
+		sb_puts(&sql, f->oldest_first ? " ORDER BY seq ASC" : " ORDER BY seq DESC");
+	char *text = sql.s;
+	if (f->limit > 0 && f->oldest_first && !f->walk) {
+		/* the newest N, printed oldest first */
+		strbuf outer = { 0 };
+		sb_puts(&outer, "SELECT * FROM (");
+		sb_puts(&outer, sql.s);
+		sb_puts(&outer, ") ORDER BY seq");
+		free(sql.s);
+		text = outer.s;
+	}
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, text, -1, &st, NULL);
+	free(text);
+	if (rc != SQLITE_OK) {
+		glob_values_free(&actions);
+		return store_fail(s, "cannot read the audit log");
+	}
+	for (int i = 0; i < b.n; i++) {
+		if (b.v[i].text != NULL)
+			sqlite3_bind_text(st, i + 1, b.v[i].text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, i + 1, b.v[i].n);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		audit_event e = { .seq = sqlite3_column_int64(st, 0) };
 		snprintf(e.ts, sizeof e.ts, "%s", col(st, 1));
@@ -95,6 +218,7 @@ bool audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx)
 	}
 	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot read the audit log");
 	sqlite3_finalize(st);
+	glob_values_free(&actions);
 	return ok;
 }
 

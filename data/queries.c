@@ -1,16 +1,14 @@
 /*
- * queries.c: reading submissions back for list, show, wait and stats.
+ * queries.c: reading submissions back for show, wait and stats, and what
+ * listings (list.c) share with them.
  *
  * Everything here must stay fast with a million submissions, so every query
- * either walks an index and stops at a LIMIT or aggregates over covering
- * indexes. A status filter is a UNION ALL of one LIMITed branch per stored
- * status, each an ordered walk of submissions_status (status, id), so
- * "waiting" reads at most 2 x limit rows instead of sorting every pending
- * one. The status shown is the status as it reads now: an override past its
- * expires_at reads as expired (times are RFC 3339 UTC text, which compares
- * in time order). --since in stats is turned into a submission id once
- * (ids grow with created_ms: both are assigned under the write lock), so
- * the windowed aggregates are rowid range scans.
+ * either reads by key or aggregates over covering indexes. The status shown
+ * is the status as it reads now: an override past its expires_at reads as
+ * expired (times are RFC 3339 UTC text, which compares in time order).
+ * --since in stats is turned into a submission id once (ids grow with
+ * created_ms: both are assigned under the write lock), so the windowed
+ * aggregates are rowid range scans.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,9 +17,6 @@
 
 #include "store_impl.h"
 
-#define ROW_COLUMNS "id, ref, kind, action, title, submitter, " EFFECTIVE_STATUS " AS status, " \
-	"created_at, created_ms, info, warning, critical, policy_version, decided_at, expires_at"
-
 #define NSTATUS (ST_EXPIRED + 1)
 
 static const char *text_or_null(sqlite3_stmt *st, int col)
@@ -29,7 +24,7 @@ static const char *text_or_null(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
-static void read_row(sqlite3_stmt *st, sub_row *r)
+void query_read_row(sqlite3_stmt *st, sub_row *r)
 {
 	r->id = sqlite3_column_int64(st, 0);
 	r->ref = text_or_null(st, 1);
@@ -92,105 +87,16 @@ static size_t branches_for(const char *filter, branch out[8])
 	return n;
 }
 
-/* The SELECT of a listing: matching rows in id order (dir), after cursor
- * (when after is set) and, with search, whose title, action, submitter or ref
- * contains :search. Parameters: :limit, :kind, :now, :cursor, :search. */
-static bool list_sql(store *s, strbuf *sql, const char *filter, const char *kind, bool search,
-    bool after, const char *dir)
+int query_status_stored(const char *filter, const char *reads[8], bool *recheck)
 {
-	char buf[768], cond[256];
+	*recheck = strcmp(filter, "overridden") == 0 || strcmp(filter, "expired") == 0;
+	if (strcmp(filter, "all") == 0)
+		return 0;
 	branch br[8];
-	size_t nb = strcmp(filter, "all") == 0 ? 0 : branches_for(filter, br);
-	if (strcmp(filter, "all") != 0 && nb == 0) {
-		snprintf(s->err, sizeof s->err, "unknown status filter %s", filter);
-		return false;
-	}
-	snprintf(cond, sizeof cond, "%s%s%s", kind ? " AND kind = :kind" : "",
-	    after ? (strcmp(dir, "ASC") == 0 ? " AND id > :cursor" : " AND id < :cursor") : "",
-	    search ? " AND (instr(lower(ifnull(title, '')), :search) OR instr(lower(action), :search)"
-	    " OR instr(lower(ifnull(submitter, '')), :search) OR instr(lower(ifnull(ref, '')), :search))" :
-	    "");
-	if (nb == 0) {
-		snprintf(buf, sizeof buf, "SELECT " ROW_COLUMNS " FROM submissions WHERE 1%s ORDER BY id "
-		    "%s LIMIT :limit", cond, dir);
-		sb_puts(sql, buf);
-		return true;
-	}
-	sb_puts(sql, "SELECT * FROM (");
-	for (size_t i = 0; i < nb; i++) {
-		/* the stored statuses are constants of this file: no quoting needed */
-		snprintf(buf, sizeof buf, "%sSELECT * FROM (SELECT " ROW_COLUMNS " FROM submissions "
-		    "WHERE status = '%s'%s%s ORDER BY id %s LIMIT :limit)", i ? " UNION ALL " : "",
-		    br[i].stored, cond,
-		    br[i].expiry == EXP_LIVE ? " AND (expires_at IS NULL OR expires_at > :now)" :
-		    br[i].expiry == EXP_PAST ? " AND expires_at <= :now" : "", dir);
-		sb_puts(sql, buf);
-	}
-	snprintf(buf, sizeof buf, ") ORDER BY id %s LIMIT :limit", dir);
-	sb_puts(sql, buf);
-	return true;
-}
-
-static void bind_named_text(sqlite3_stmt *st, const char *name, const char *text)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-	if (i > 0 && text != NULL)
-		sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
-}
-
-bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
-    bool (*fn)(void *ctx, const sub_row *r), void *ctx)
-{
-	strbuf sql = { 0 };
-	bool search = q->search != NULL && q->search[0] != '\0';
-	if (!list_sql(s, &sql, q->filter ? q->filter : "all", q->kind, search, q->after, ascending ?
-	    "ASC" : "DESC")) {
-		free(sql.s);
-		return false;
-	}
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, sql.s, (int)sql.n, &st, NULL);
-	free(sql.s);
-	if (rc != SQLITE_OK)
-		return store_fail(s, "cannot list submissions");
-	store_bind_now(st);
-	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
-	bind_named_text(st, ":kind", q->kind);
-	if (q->after)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":cursor"), q->cursor);
-	if (search) {
-		char *lower = strdup(q->search);
-		if (lower == NULL)
-			abort();
-		for (char *c = lower; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		bind_named_text(st, ":search", lower);
-		free(lower);
-	}
-	sub_row r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof r);
-		read_row(st, &r);
-		if (!fn(ctx, &r)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot list submissions");
-	sqlite3_finalize(st);
-	return ok;
-}
-
-bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
-    bool (*fn)(void *ctx, const sub_row *r), void *ctx)
-{
-	if (filter == NULL)
-		filter = "all";
-	bool oldest_first = strcmp(filter, "waiting") == 0 || strcmp(filter, "pending") == 0 ||
-	    strcmp(filter, "blocked") == 0;
-	page_query q = { .filter = filter, .kind = kind };
-	return query_page(s, &q, oldest_first, limit, fn, ctx);
+	size_t n = branches_for(filter, br);
+	for (size_t i = 0; i < n; i++)
+		reads[i] = br[i].stored;
+	return n > 0 ? (int)n : -1;
 }
 
 int64_t query_count(store *s, const char *filter)
@@ -240,7 +146,7 @@ int query_get(store *s, const char *key, sub_row *r)
 		sqlite3_bind_text(st, k, key, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		read_row(st, r);
+		query_read_row(st, r);
 		r->document = text_or_null(st, 15);
 		r->stmt = st;
 		return 1;

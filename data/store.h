@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 struct json_t;
 
@@ -60,8 +60,8 @@ bool store_in_transaction(store *s);
 /* ---- times.c: times as text ---- */
 /* A time (now_ms(), engine/clock.c) as RFC 3339 UTC with milliseconds. */
 void format_time(int64_t ms, char out[32]);
-/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", or a date) or a duration ago
- * ("24h"); false when it is neither. */
+/* Parses RFC 3339 ("2026-11-21T07:03:12.345Z", "2026-11-21T09:03:12+02:00",
+ * or a date) or a duration ago ("24h"); false when it is neither. */
 bool parse_time(const char *s, int64_t *ms);
 
 /* ---- config.c: config.yaml ---- */
@@ -192,7 +192,9 @@ void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const
 typedef struct audit_filter {
 	int64_t limit;                  /* the newest N matching events; 0: all */
 	const char *event, *actor, *subject;    /* exact matches, or NULL */
-	const char *since;              /* RFC 3339 UTC (format_time): ts >= since */
+	const char *action;             /* a glob: events about submissions (submission.*,
+	                                 * decision.*, override.*) whose action matches */
+	int64_t since_ms, until_ms;     /* at or after, at or before (Unix ms); 0: no bound */
 	int64_t after_seq;              /* only seq > after_seq (tail -f) */
 	int64_t before_seq;             /* only seq < before_seq (paging back) */
 	bool oldest_first;              /* ascending seq (still the newest N, unless walk) */
@@ -296,21 +298,34 @@ typedef struct sub_row {
 } sub_row;
 /* Whether word is a list --status: a status, waiting, decided or all. */
 bool query_status_filter_valid(const char *word);
-/* Calls fn for at most limit submissions matching filter (NULL: all) and
- * kind (NULL: any): oldest first for pending, blocked and waiting (the
- * queue's order), else newest first. fn returns false to stop. */
-bool query_list(store *s, const char *filter, const char *kind, int64_t limit,
-    bool (*fn)(void *ctx, const sub_row *r), void *ctx);
-/* A page of a listing for the console: keyset paging by id. */
-typedef struct page_query {
-	const char *filter;     /* as list --status; NULL: all */
-	const char *kind;       /* NULL: any */
+/* What a listing reads (list, the console's queue, the server's
+ * /v1/submissions): every field narrows it, a zero field does not. */
+typedef struct sub_filter {
+	const char *status;     /* as list --status (query_status_filter_valid); NULL: all */
+	const char *kind;       /* exact; NULL: any */
+	const char *action;     /* a glob, as policies' actions: (engine/glob.c); NULL: any */
+	const char *policy;     /* a glob over policy names: submissions with a finding of
+	                         * a policy it matches; NULL: any */
+	const char *submitter;  /* exact; NULL: any */
+	int64_t since_ms;       /* created at or after (Unix ms); 0: no bound */
+	int64_t until_ms;       /* created at or before; 0: no bound */
 	const char *search;     /* in title, action, submitter or ref, any case; NULL: none */
-	bool after;             /* only ids beyond cursor, in the listing's direction */
-	int64_t cursor;
-} page_query;
-bool query_page(store *s, const page_query *q, bool ascending, int64_t limit,
-    bool (*fn)(void *ctx, const sub_row *r), void *ctx);
+	int64_t after;          /* keyset cursor: only ids beyond it in the listing's order; 0: none */
+	int64_t limit;          /* at most this many rows; 0: all */
+	int order;              /* LIST_QUEUE_ORDER, LIST_OLDEST_FIRST or LIST_NEWEST_FIRST */
+} sub_filter;
+/* LIST_QUEUE_ORDER: oldest first for pending, blocked and waiting (the order
+ * a reviewer works the queue), else newest first. */
+enum { LIST_QUEUE_ORDER, LIST_OLDEST_FIRST, LIST_NEWEST_FIRST };
+/* Whether a listing by f reads oldest first. */
+bool query_list_ascending(const sub_filter *f);
+/* Calls fn for the submissions matching f, in its order, until f->limit
+ * rows or fn returns false. next (unless NULL) is set to the cursor of the
+ * next page, for f->after: the id of the last row given when more match
+ * beyond it, else 0. false on error (s->err), also for a status filter that
+ * is not one. */
+bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_row *r), void *ctx,
+    int64_t *next);
 /* Submissions matching a status filter other than all; -1 on error. A
  * stored status (pending, blocked, approved, rejected, allowed) and waiting
  * read status_counts; the others count rows. */

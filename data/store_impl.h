@@ -100,6 +100,42 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, const unsigned char prev[32],
     const unsigned char hash[32]);
 
+/* ---- queries.c: what every reading of submissions shares ---- */
+/* The columns query_read_row reads, in its order. */
+#define ROW_COLUMNS "id, ref, kind, action, title, submitter, " EFFECTIVE_STATUS " AS status, " \
+	"created_at, created_ms, info, warning, critical, policy_version, decided_at, expires_at"
+void query_read_row(sqlite3_stmt *st, sub_row *r);
+/* The stored statuses a status filter reads (none for all), and whether
+ * each row's status as it reads now must be checked too (overridden and
+ * expired depend on expires_at). -1: not a status filter. */
+int query_status_stored(const char *filter, const char *reads[8], bool *recheck);
+
+/* ---- ranges.c: filters as key ranges and index values ---- */
+/* The distinct values of column in table (index: an index that starts with
+ * it) that the glob pat matches: a pattern without glob characters is its
+ * own one value. When more than max match, or too many distinct values lie
+ * in the pattern's range to visit, none are kept and many is set: the
+ * caller tests the glob on each row with arbiter_glob. */
+typedef struct glob_values {
+	char **v;
+	size_t n;
+	bool many;
+} glob_values;
+bool glob_values_find(store *s, const char *table, const char *column, const char *index,
+    const char *pat, size_t max, glob_values *out);
+void glob_values_free(glob_values *g);
+/* Registers arbiter_glob(pattern, text) on the connection. */
+bool glob_function(store *s);
+/* A table whose time grows with its key. */
+typedef struct time_column {
+	const char *table, *key, *time;
+	bool text;              /* RFC 3339 text as format_time writes it, else Unix ms */
+} time_column;
+/* [*lo, *hi]: the keys of the rows whose time is within [since_ms, until_ms]
+ * (0: no bound), by binary search; *lo > *hi when there are none. */
+bool time_keys(store *s, const time_column *c, int64_t since_ms, int64_t until_ms, int64_t *lo,
+    int64_t *hi);
+
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);
 /* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */

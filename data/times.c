@@ -46,7 +46,8 @@ bool parse_time(const char *s, int64_t *ms)
 	const char *rest = strptime(s, "%Y-%m-%d", &tm);
 	if (rest == NULL)
 		return false;
-	if (*rest == 'T' || *rest == ' ') {
+	bool timed = *rest == 'T' || *rest == ' ';
+	if (timed) {
 		rest = strptime(rest + 1, "%H:%M:%S", &tm);
 		if (rest == NULL)
 			return false;
@@ -59,10 +60,22 @@ bool parse_time(const char *s, int64_t *ms)
 				frac *= 10, digits++;
 		}
 	}
-	if (*rest == 'Z')
+	int64_t offset = 0;     /* a local time's offset east of UTC, in minutes */
+	if (*rest == 'Z') {
 		rest++;
+	} else if ((*rest == '+' || *rest == '-') && timed) {
+		const char *o = rest + 1;       /* exactly "hh:mm" */
+		for (int i = 0; i < 5; i++)
+			if (i == 2 ? o[i] != ':' : o[i] < '0' || o[i] > '9')
+				return false;
+		int hh = (o[0] - '0') * 10 + (o[1] - '0'), mm = (o[3] - '0') * 10 + (o[4] - '0');
+		if (hh > 23 || mm > 59)
+			return false;
+		offset = (*rest == '-' ? -1 : 1) * (hh * 60 + mm);
+		rest += 6;
+	}
 	if (*rest != '\0')
 		return false;
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	*ms = ((int64_t)timegm(&tm) - offset * 60) * 1000 + frac;
 	return true;
 }

@@ -333,9 +333,14 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 9 ]; then pass "a new store is at schema version 9"; else fail "schema version $(q 'PRAGMA user_version')"; fi
-# back to version 8: the result column, holding what submit printed less the
-# id and policy version it puts first, and no modifications column
+if [ "$(q 'PRAGMA user_version')" = 10 ]; then pass "a new store is at schema version 10"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# back to version 8: version 10's indexes for the list filters undone, the
+# result column, holding what submit printed less the id and policy version
+# it puts first, and no modifications column
+q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX findings_policy;
+   CREATE INDEX findings_policy ON findings (policy, severity); DROP INDEX submissions_status;
+   CREATE INDEX submissions_status ON submissions (status, id); DROP INDEX submissions_kind;
+   CREATE INDEX submissions_kind ON submissions (kind, id);" || fail "undoing version 10"
 ids=$(q "SELECT id FROM submissions ORDER BY id")
 q "ALTER TABLE submissions ADD COLUMN result TEXT" || fail "adding the result column"
 for id in $ids; do
@@ -351,8 +356,8 @@ else
 fi
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 9 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 9, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 10 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 10, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -361,3 +366,42 @@ arbiter show "$first" --json
 expect_out "\"findings\":\\[" "show --json still gives the findings after the upgrade"
 arbiter audit verify
 expect_code 0 "the upgraded store verifies"
+
+# Version 10 indexes what list filters by: submissions by action and by
+# submitter, findings by policy and submission (in place of policy and
+# severity), and makes submissions by status and by kind again without the
+# id they stored twice. A version 9 store gains them when it is first
+# opened, and its listings read the same before and after.
+rm -rf "$T/s"
+new_store
+arbiter submit "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
+filtered() {
+	for f in "--action rom.*" "--submitter z3ed-agent-7" "--policy protected_*" "--policy *budget*" \
+	    "--status waiting" "--status blocked --kind proposal" "--kind export"; do
+		# shellcheck disable=SC2086
+		"$ARBITER" list $f --limit 1000 --json | grep -o '^{"id":[0-9]*'
+		echo "--"
+	done
+}
+filtered > "$T/v10.txt"
+[ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX findings_policy;
+   CREATE INDEX findings_policy ON findings (policy, severity); DROP INDEX submissions_status;
+   CREATE INDEX submissions_status ON submissions (status, id); DROP INDEX submissions_kind;
+   CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
+filtered > "$T/v9.txt"
+if [ "$(q 'PRAGMA user_version')" = 10 ] &&
+    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
+    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
+    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
+    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
+    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
+	pass "opening a version 9 store upgraded it to version 10 with the filters' indexes"
+else
+	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
+fi
+if cmp -s "$T/v9.txt" "$T/v10.txt"; then pass "the filters list the same after the upgrade"; else fail "the upgrade changed listings"; diff "$T/v10.txt" "$T/v9.txt" | head -5 >&2; fi
+arbiter stats --json
+expect_out '"policies":\[\{"policy":' "stats reads findings per policy after the upgrade"
+arbiter audit verify
+expect_code 0 "the store upgraded to version 10 verifies"

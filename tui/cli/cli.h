@@ -29,6 +29,9 @@ bool args_check(const command *c, const args *a);
 /* For commands without positional arguments: false (usage printed) if any. */
 bool no_arguments(const command *c, const args *a);
 void usage_error(const command *c, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* --since T and --until T (0 each when absent): false (usage printed) when
+ * either is not a time or the window ends before it starts. */
+bool arg_window(const command *c, const args *a, int64_t *since_ms, int64_t *until_ms);
 
 /* main.c */
 void print_command_help(const command *c);

@@ -201,21 +201,9 @@ static int cmd_audit_list(const command *c, args *a)
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
 	audit_filter f = { .event = arg_get(a, "--event"), .actor = arg_get(a, "--actor"),
-		.subject = arg_get(a, "--subject") };
-	if (!get_limit(c, a, 50, &f.limit))
+		.subject = arg_get(a, "--subject"), .action = arg_get(a, "--action") };
+	if (!get_limit(c, a, 50, &f.limit) || !arg_window(c, a, &f.since_ms, &f.until_ms))
 		return EXIT_USAGE;
-	char since[32];
-	const char *t = arg_get(a, "--since");
-	if (t != NULL) {
-		int64_t ms;
-		if (!parse_time(t, &ms)) {
-			usage_error(c, "--since takes RFC 3339 (2026-11-21T07:03:12Z) or a duration "
-			    "(24h), not \"%s\"", t);
-			return EXIT_USAGE;
-		}
-		format_time(ms, since);
-		f.since = since;
-	}
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
@@ -280,8 +268,9 @@ const command audit_checkpoint_command = { "audit checkpoint", "[--out FILE] [--
 	"write a signed checkpoint of the audit log's head", audit_checkpoint_options, cmd_audit_checkpoint };
 
 static const char *const audit_list_options[] = { "--limit N", "--event E", "--actor A", "--subject ID",
-	"--since T", "--json", NULL };
-const command audit_list_command = { "audit list", "[--limit 50] [--event E] [--actor A] [--subject ID] [--since T] [--json]",
+	"--action GLOB", "--since T", "--until T", "--json", NULL };
+const command audit_list_command = { "audit list", "[--limit 50] [--event E] [--actor A] [--subject ID] "
+	"[--action GLOB] [--since T] [--until T] [--json]",
 	"list audit events, newest first", audit_list_options, cmd_audit_list };
 
 static const char *const audit_tail_options[] = { "--follow", "--limit N", "--json", NULL };

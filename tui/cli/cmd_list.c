@@ -1,13 +1,17 @@
 /*
- * cmd_list.c: arbiter list: the submissions, filtered by status and kind.
+ * cmd_list.c: arbiter list: the submissions, filtered by status, kind,
+ * action, policy, submitter and time.
  *
- * The rows stream from one LIMITed, index-ordered query (data/queries.c):
- * nothing is loaded beyond --limit rows, so the listing stays instant with a
- * million submissions. The waiting statuses (pending, blocked, waiting) list
- * oldest first, the order a reviewer works the queue; every other filter
- * lists newest first. --json prints one result object per line (section 3's
- * fields with the current status and created_at).
+ * The rows stream from the store's listing (data/list.c), which walks
+ * indexes and stops at --limit: nothing is loaded beyond it, so the listing
+ * stays instant with a million submissions. The waiting statuses (pending,
+ * blocked, waiting) list oldest first, the order a reviewer works the queue;
+ * every other filter lists newest first. --after ID goes on from a page's
+ * last row, and the text listing ends with the cursor when more rows match.
+ * --json prints one result object per line (section 3's fields with the
+ * current status and created_at).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,23 +82,55 @@ static bool print_row(void *ctx, const sub_row *r)
 	return true;
 }
 
+/* "no submissions with status pending of kind export ...": the filters given. */
+static void print_none(const args *a)
+{
+	static const char *const says[][2] = { { "--status", "with status" }, { "--kind", "of kind" },
+		{ "--action", "with action" }, { "--policy", "with a finding of policy" },
+		{ "--submitter", "from" }, { "--since", "since" }, { "--until", "until" },
+		{ "--after", "after" } };
+	out_printf("no submissions");
+	for (size_t i = 0; i < sizeof says / sizeof says[0]; i++)
+		if (arg_get(a, says[i][0]) != NULL)
+			out_printf(" %s %s", says[i][1], arg_get(a, says[i][0]));
+	out_printf("\n");
+}
+
+/* An id for --after: a whole number from 1. */
+static bool get_after(const command *c, const args *a, int64_t *after)
+{
+	const char *t = arg_get(a, "--after");
+	*after = 0;
+	if (t == NULL)
+		return true;
+	char *end;
+	errno = 0;
+	long long n = strtoll(t, &end, 10);
+	if (*t < '0' || *t > '9' || *end != '\0' || errno != 0 || n < 1) {
+		usage_error(c, "--after takes a submission id, not %s", t);
+		return false;
+	}
+	*after = n;
+	return true;
+}
+
 static int cmd_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	const char *filter = arg_get(a, "--status");
-	if (filter != NULL && !query_status_filter_valid(filter)) {
+	sub_filter f = { .status = arg_get(a, "--status"), .kind = arg_get(a, "--kind"),
+		.action = arg_get(a, "--action"), .policy = arg_get(a, "--policy"),
+		.submitter = arg_get(a, "--submitter"), .limit = LIST_DEFAULT_LIMIT };
+	if (f.status != NULL && !query_status_filter_valid(f.status)) {
 		usage_error(c, "unknown status %s (allowed, pending, blocked, approved, rejected, "
-		    "overridden, expired, waiting, decided or all)", filter);
+		    "overridden, expired, waiting, decided or all)", f.status);
 		return EXIT_USAGE;
 	}
-	const char *kind = arg_get(a, "--kind");
-	if (kind != NULL && strcmp(kind, "proposal") != 0 && strcmp(kind, "export") != 0 &&
-	    strcmp(kind, "import") != 0) {
-		usage_error(c, "unknown kind %s (proposal, export or import)", kind);
+	if (f.kind != NULL && strcmp(f.kind, "proposal") != 0 && strcmp(f.kind, "export") != 0 &&
+	    strcmp(f.kind, "import") != 0) {
+		usage_error(c, "unknown kind %s (proposal, export or import)", f.kind);
 		return EXIT_USAGE;
 	}
-	int64_t limit = LIST_DEFAULT_LIMIT;
 	const char *lim = arg_get(a, "--limit");
 	if (lim != NULL) {
 		char *end;
@@ -104,22 +140,29 @@ static int cmd_list(const command *c, args *a)
 			    lim);
 			return EXIT_USAGE;
 		}
-		limit = n;
+		f.limit = n;
 	}
+	if (!arg_window(c, a, &f.since_ms, &f.until_ms) || !get_after(c, a, &f.after))
+		return EXIT_USAGE;
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
 	listing l = { .s = s, .json = arg_has(a, "--json"), .now = now_ms() };
-	bool ok = query_list(s, filter, kind, limit, print_row, &l) && !l.failed;
+	int64_t next = 0;
+	bool ok = query_list(s, &f, print_row, &l, &next) && !l.failed;
 	if (!ok)
 		err_printf("arbiter: %s\n", store_errmsg(s));
 	else if (l.rows == 0 && !l.json)
-		out_printf("no submissions%s%s%s%s\n", filter ? " with status " : "",
-		    filter ? filter : "", kind ? " of kind " : "", kind ? kind : "");
+		print_none(a);
+	else if (next != 0 && !l.json)
+		out_printf("(more: --after %lld)\n", (long long)next);
 	store_close(s);
 	return ok ? EXIT_OK : EXIT_ERROR;
 }
 
-static const char *const list_options[] = { "--status S", "--kind K", "--limit N", "--json", NULL };
-const command list_command = { "list", "[--status S] [--kind K] [--limit N] [--json]",
+static const char *const list_options[] = { "--status S", "--kind K", "--action GLOB",
+	"--policy GLOB", "--submitter NAME", "--since T", "--until T", "--after ID", "--limit N",
+	"--json", NULL };
+const command list_command = { "list", "[--status S] [--kind K] [--action GLOB] [--policy GLOB] "
+	"[--submitter NAME] [--since T] [--until T] [--after ID] [--limit N] [--json]",
 	"list submissions (S: a status, waiting, decided or all)", list_options, cmd_list };

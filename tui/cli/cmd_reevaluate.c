@@ -50,7 +50,8 @@ static int cmd_reevaluate(const command *c, args *a)
 	int rc = EXIT_OK;
 	ids list = { 0 };
 	if (all) {
-		if (!query_list(g.s, "waiting", NULL, INT64_MAX, collect, &list)) {
+		sub_filter waiting = { .status = "waiting" };
+		if (!query_list(g.s, &waiting, collect, &list, NULL)) {
 			err_printf("arbiter: %s\n", store_errmsg(g.s));
 			rc = EXIT_ERROR;
 		}

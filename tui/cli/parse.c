@@ -175,3 +175,30 @@ bool args_check(const command *c, const args *a)
 	}
 	return true;
 }
+
+/* One of --since or --until: RFC 3339 or a duration ago, after 1970. */
+static bool arg_time(const command *c, const args *a, const char *opt, int64_t *ms)
+{
+	const char *t = arg_get(a, opt);
+	*ms = 0;
+	if (t == NULL)
+		return true;
+	if (!parse_time(t, ms) || *ms <= 0) {
+		usage_error(c, "%s takes RFC 3339 (2026-11-21T07:03:12Z) or a duration ago (24h), "
+		    "not \"%s\"", opt, t);
+		return false;
+	}
+	return true;
+}
+
+bool arg_window(const command *c, const args *a, int64_t *since_ms, int64_t *until_ms)
+{
+	if (!arg_time(c, a, "--since", since_ms) || !arg_time(c, a, "--until", until_ms))
+		return false;
+	if (*since_ms != 0 && *until_ms != 0 && *since_ms > *until_ms) {
+		usage_error(c, "--since %s is after --until %s", arg_get(a, "--since"),
+		    arg_get(a, "--until"));
+		return false;
+	}
+	return true;
+}

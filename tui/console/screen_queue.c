@@ -70,15 +70,16 @@ static bool take(void *ctx, const sub_row *r)
 	return true;
 }
 
-/* The list's source: a page through the status index (data/queries.c). */
+/* The list's source: a page of the listing (data/list.c). */
 static int fetch(console *c, void *ctx, int64_t after, bool forward, const char *search,
     void *out, int max)
 {
 	queue *q = ctx;
-	page_query pq = { .filter = filter_of(q), .kind = kinds[q->kind], .search = search,
-		.after = after != 0, .cursor = after };
+	bool up = forward ? ascending(q) : !ascending(q);
+	sub_filter f = { .status = filter_of(q), .kind = kinds[q->kind], .search = search,
+		.after = after, .limit = max, .order = up ? LIST_OLDEST_FIRST : LIST_NEWEST_FIRST };
 	collect col = { out, 0, max };
-	if (!query_page(c->s, &pq, forward ? ascending(q) : !ascending(q), max, take, &col))
+	if (!query_list(c->s, &f, take, &col, NULL))
 		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
 	return col.n;
 }
