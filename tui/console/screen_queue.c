@@ -34,8 +34,10 @@ typedef struct queue {
 static const char *const views[] = { "Waiting", "Decided", "All" };
 static const char *const view_filters[] = { "waiting", "decided", "all" };
 static const char *const kinds[] = { NULL, "proposal", "export", "import" };
-static const char *const statuses[] = { NULL, "pending", "blocked", "approved", "rejected",
-	"overridden", "expired", "allowed" };
+/* The order F steps through the statuses (0: the view's own filter); their
+ * names are the engine's. */
+static const int statuses[] = { -1, ST_PENDING, ST_BLOCKED, ST_APPROVED, ST_REJECTED,
+	ST_OVERRIDDEN, ST_EXPIRED, ST_ALLOWED };
 
 static bool ascending(const void *ctx)
 {
@@ -44,7 +46,7 @@ static bool ascending(const void *ctx)
 
 static const char *filter_of(const queue *q)
 {
-	return q->status ? statuses[q->status] : view_filters[q->view];
+	return q->status ? status_name(statuses[q->status]) : view_filters[q->view];
 }
 
 typedef struct collect {
@@ -182,7 +184,8 @@ static void next_status(console *c, screen *sc)
 	queue *q = sc->state;
 	q->status = (q->status + 1) % (int)(sizeof statuses / sizeof statuses[0]);
 	restart(c, q);
-	console_message(c, MSG_INFO, "status: %s", q->status ? statuses[q->status] : "the view's");
+	console_message(c, MSG_INFO, "status: %s", q->status ? status_name(statuses[q->status]) :
+	    "the view's");
 }
 
 static void approve(console *c, screen *sc)
@@ -313,7 +316,7 @@ static void draw(console *c, screen *sc, int top, int height)
 		snprintf(total, sizeof total, ", %lld", (long long)q->total);
 	snprintf(line, sizeof line, " %s%s%s%s%s%s%s   [Tab] view  [f] kind  [F] status  [/] search",
 	    views[q->view], total, q->kind ? ", kind " : "", q->kind ? kinds[q->kind] : "",
-	    q->status ? ", status " : "", q->status ? statuses[q->status] : "",
+	    q->status ? ", status " : "", q->status ? status_name(statuses[q->status]) : "",
 	    q->list.search[0] ? ", search set" : "");
 	attrset(A_BOLD);
 	put_clipped(top, 0, line, c->cols);
