@@ -79,31 +79,6 @@ void batch_note(batch *b, int code);
 /* Prints one result as text or, with --json, as one JSON line after prefix. */
 void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);
 
-/* the commands: one descriptor each, defined in its own file, listed in main.c */
-extern const command init_command;
-extern const command eval_command;
-extern const command submit_command;
-extern const command list_command;
-extern const command show_command;
-extern const command wait_command;
-extern const command stats_command;
-extern const command approve_command;
-extern const command reject_command;
-extern const command override_command;
-extern const command reviewer_add_command;
-extern const command reviewer_list_command;
-extern const command reviewer_disable_command;
-extern const command reevaluate_command;
-extern const command policy_pin_command;
-extern const command tui_command;
-extern const command policy_check_command;
-extern const command policy_list_command;
-extern const command audit_verify_command;
-extern const command audit_checkpoint_command;
-extern const command audit_list_command;
-extern const command audit_export_command;
-extern const command audit_tail_command;
-
 /* qr.c: a QR code of text, drawn with half blocks */
 bool qr_print(FILE *out, const char *text);
 

@@ -11,31 +11,37 @@
 
 #include "cli.h"
 
-static const command *const commands[] = {
-	&init_command,
-	&eval_command,
-	&submit_command,
-	&list_command,
-	&show_command,
-	&wait_command,
-	&stats_command,
-	&approve_command,
-	&reject_command,
-	&override_command,
-	&reviewer_add_command,
-	&reviewer_list_command,
-	&reviewer_disable_command,
-	&reevaluate_command,
-	&policy_pin_command,
-	&tui_command,
-	&policy_check_command,
-	&policy_list_command,
-	&audit_verify_command,
-	&audit_checkpoint_command,
-	&audit_list_command,
-	&audit_export_command,
-	&audit_tail_command,
-};
+/* The command table: one line per command, in the order --help lists them.
+ * Each names the descriptor NAME_command that its own file defines. */
+#define COMMANDS(X) \
+	X(init) \
+	X(eval) \
+	X(submit) \
+	X(list) \
+	X(show) \
+	X(wait) \
+	X(stats) \
+	X(approve) \
+	X(reject) \
+	X(override) \
+	X(reviewer_add) \
+	X(reviewer_list) \
+	X(reviewer_disable) \
+	X(reevaluate) \
+	X(policy_pin) \
+	X(tui) \
+	X(policy_check) \
+	X(policy_list) \
+	X(audit_verify) \
+	X(audit_checkpoint) \
+	X(audit_list) \
+	X(audit_export) \
+	X(audit_tail)
+
+#define DECLARE(name) extern const command name##_command;
+COMMANDS(DECLARE)
+#define ENTRY(name) &name##_command,
+static const command *const commands[] = { COMMANDS(ENTRY) };
 
 static void print_help(void)
 {
