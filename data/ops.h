@@ -294,4 +294,24 @@ char *audit_event_text(const audit_event *e);
 /* The head of the audit chain: its last seq (0: empty) and hash. */
 outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
 
+/* ---- ops_audit.c: the signed checkpoint and export report (PRODUCT.md section 6) ---- */
+typedef struct audit_checkpointed {
+	op_reply reply;
+	int64_t seq;                    /* the head it records */
+	char hash[65];
+} audit_checkpointed;
+/* Audits audit.checkpoint, then writes path (store id, head seq and hash,
+ * time) and path.minisig, verifiable with minisign -Vm. */
+outcome op_audit_checkpoint(store *s, const char *actor, const char *path,
+    audit_checkpointed *r);
+typedef struct audit_exported {
+	op_reply reply;                 /* OUT_TAMPERED: written, and it records the failure */
+	verify_result verify;           /* the verification the report records */
+} audit_exported;
+/* Audits audit.export, then writes the JSON report of one snapshot of the log
+ * to path (through a temporary file renamed into place) and path.minisig.
+ * progress (or NULL) hears of the two passes over the log. */
+outcome op_audit_export(store *s, const char *actor, const char *path,
+    audit_progress progress, void *ctx, audit_exported *r);
+
 #endif

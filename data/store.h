@@ -244,11 +244,6 @@ bool audit_verify_progress(store *s, const unsigned char pk[32], verify_result *
 /* ---- audit_files.c: the signed checkpoint and export report ---- */
 /* DIR/arbiter-WHAT-2026-11-21-070312.EXT, for now (dir NULL: no directory). */
 void audit_file_name(const char *dir, const char *what, const char *ext, char *out, size_t len);
-/* Audits audit.checkpoint (own transaction), then writes path (store id,
- * head seq and hash, time) and path.minisig; *seq and hash are the head it
- * records. false: the reason in err. */
-bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64_t *seq,
-    char hash[65], char *err, size_t errlen);
 /* What a checkpoint file records. */
 typedef struct audit_checkpoint {
 	char store[33];         /* the store id, 32 hex digits */
@@ -258,14 +253,6 @@ typedef struct audit_checkpoint {
 /* Reads a checkpoint file's text (len bytes, as audit_write_checkpoint writes
  * it); false when it is not one. */
 bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out);
-/* Audits audit.export (own transaction), then writes the report of one
- * snapshot to path (through a temporary file renamed into place) and
- * path.minisig. r is the verification the report records: a log that fails
- * it is still exported, with r->ok false. progress (or NULL) hears of the
- * two passes over the log, reading and verifying. false: the reason in err. */
-bool audit_write_export(store *s, const char *actor, const char *path, verify_result *r,
-    audit_progress progress, void *ctx, char *err, size_t errlen);
-
 /* ---- submissions.c: storing and reading submissions ---- */
 /* Inserts r's findings for submission id, and with with_quota its quota
  * usage (a reevaluation does not use a quota again). */

@@ -218,6 +218,20 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
  * outcome, with the message in s->err. */
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r);
+/* ---- audit_files.c: writing the checkpoint and the report (ops_audit.c) ---- */
+/* Audits audit.checkpoint (own transaction), then writes path (store id,
+ * head seq and hash, time) and path.minisig; *seq and hash are the head it
+ * records. false: the reason in err. */
+bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64_t *seq,
+    char hash[65], char *err, size_t errlen);
+/* Audits audit.export (own transaction), then writes the report of one
+ * snapshot to path (through a temporary file renamed into place) and
+ * path.minisig. r is the verification the report records: a log that fails
+ * it is still exported, with r->ok false. progress (or NULL) hears of the
+ * two passes over the log, reading and verifying. false: the reason in err. */
+bool audit_write_export(store *s, const char *actor, const char *path, verify_result *r,
+    audit_progress progress, void *ctx, char *err, size_t errlen);
+
 /* ---- ops_common.c: the steps the operations share ---- */
 /* Sets r's outcome and message; returns out. */
 outcome op_say(op_reply *r, outcome out, const char *fmt, ...) ATTR_PRINTF(3, 4);

@@ -303,6 +303,37 @@ static void test_submit_batch(void **state)
 	arena_free(a);
 }
 
+static void test_audit_files(void **state)
+{
+	(void)state;
+	submit_action("test.review", "agent-a", "ops/12");
+	audit_checkpointed ck;
+	const char *cp = in_store("../checkpoint.txt");
+	assert_int_equal(op_audit_checkpoint(S.s, "tester", cp, &ck), OUT_OK);
+	assert_true(ck.seq >= 2);
+	assert_int_equal(strlen(ck.hash), 64);
+	assert_int_equal(events("audit.checkpoint"), 1);
+	struct stat st;
+	assert_int_equal(stat(cp, &st), 0);
+	assert_int_equal(stat(arena_printf(T.a, "%s.minisig", cp), &st), 0);
+	audit_exported ex;
+	const char *report = in_store("../export.json");
+	assert_int_equal(op_audit_export(S.s, "tester", report, NULL, NULL, &ex), OUT_OK);
+	assert_true(ex.verify.ok);
+	assert_int_equal(events("audit.export"), 1);
+	/* a rewritten event: the report is still written, and says so */
+	db_exec("DROP TRIGGER IF EXISTS audit_no_update; "
+	    "UPDATE audit SET actor = 'someone else' WHERE seq = 1");
+	assert_int_equal(op_audit_export(S.s, "tester", report, NULL, NULL, &ex), OUT_TAMPERED);
+	assert_false(ex.verify.ok);
+	assert_int_equal(ex.verify.bad_seq, 1);
+	assert_non_null(strstr(ex.reply.message, "TAMPERED at seq 1"));
+	/* a path that cannot be written: an I/O error, with the reason */
+	assert_int_equal(op_audit_checkpoint(S.s, "tester", "/nonexistent/dir/cp.txt", &ck),
+	    OUT_IO_ERROR);
+	assert_true(ck.reply.message[0] != '\0');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +346,7 @@ int main(void)
 		store_test(test_reviewers),
 		store_test(test_pin_and_reevaluate),
 		store_test(test_submit_batch),
+		store_test(test_audit_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

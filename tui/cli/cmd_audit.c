@@ -57,7 +57,7 @@ static int cmd_audit_verify(const command *c, args *a)
 	return rc;
 }
 
-/* Writes FILE and FILE.minisig (audit_write_checkpoint). */
+/* Writes FILE and FILE.minisig (op_audit_checkpoint). */
 static int cmd_audit_checkpoint(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
@@ -65,21 +65,19 @@ static int cmd_audit_checkpoint(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	char path[PATH_MAX], hash[65], err[512];
+	char path[PATH_MAX];
 	const char *out = arg_get(a, "--out");
 	if (out == NULL) {
 		audit_file_name(NULL, "checkpoint", "txt", path, sizeof path);
 		out = path;
 	}
-	int64_t seq;
-	int rc = EXIT_ERROR;
-	if (!audit_write_checkpoint(s, actor_name(a), out, &seq, hash, err, sizeof err)) {
-		err_printf("arbiter: %s\n", err);
-	} else {
-		out_printf("checkpoint: seq %lld, hash %s\nwrote %s and %s.minisig (keep them off "
-		    "this machine)\n", (long long)seq, hash, out, out);
-		rc = EXIT_OK;
-	}
+	audit_checkpointed r;
+	int rc = outcome_exit(op_audit_checkpoint(s, actor_name(a), out, &r));
+	if (rc != EXIT_OK)
+		err_printf("arbiter: %s\n", r.reply.message);
+	else
+		out_printf("%s\nwrote %s and %s.minisig (keep them off this machine)\n",
+		    r.reply.message, out, out);
 	store_close(s);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * cmd_audit_export.c: arbiter audit export, the signed JSON report.
  *
- * The report and its signature are written by audit_write_export
- * (data/audit_files.c), which the console's audit browser shares. A log that
+ * The report and its signature are written by op_audit_export
+ * (data/ops_audit.c), which the console's audit browser shares. A log that
  * fails verification is still exported, its verification says where, and
  * the exit is 4.
  */
@@ -18,25 +18,21 @@ static int cmd_audit_export(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	char path[PATH_MAX], err[512];
+	char path[PATH_MAX];
 	const char *out = arg_get(a, "--out");
 	if (out == NULL) {
 		audit_file_name(NULL, "export", "json", path, sizeof path);
 		out = path;
 	}
-	verify_result r;
-	int rc = EXIT_OK;
-	if (!audit_write_export(s, actor_name(a), out, &r, NULL, NULL, err, sizeof err)) {
-		err_printf("arbiter: %s\n", err);
-		rc = EXIT_ERROR;
-	} else if (!r.ok) {
-		out_printf("audit: TAMPERED at seq %lld: %s\nwrote %s and %s.minisig (the report "
-		    "records the failure)\n", (long long)r.bad_seq, r.why, out, out);
-		rc = EXIT_REFUSED;
-	} else {
-		out_printf("export: %lld events through seq %lld, hash %s\nwrote %s and %s.minisig\n",
-		    (long long)r.events, (long long)r.head_seq, r.head, out, out);
-	}
+	audit_exported r;
+	int rc = outcome_exit(op_audit_export(s, actor_name(a), out, NULL, NULL, &r));
+	if (r.reply.out == OUT_IO_ERROR)
+		err_printf("arbiter: %s\n", r.reply.message);
+	else if (r.reply.out == OUT_TAMPERED)
+		out_printf("audit: %s\nwrote %s and %s.minisig (the report records the failure)\n",
+		    r.reply.message, out, out);
+	else
+		out_printf("%s\nwrote %s and %s.minisig\n", r.reply.message, out, out);
 	store_close(s);
 	return rc;
 }

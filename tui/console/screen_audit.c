@@ -386,7 +386,7 @@ static void beside_store(const console *c, char *out, size_t len)
 static void export_report(console *c, screen *sc)
 {
 	audit_view *av = sc->state;
-	char dir[PATH_MAX], path[PATH_MAX + 64], err[512];
+	char dir[PATH_MAX], path[PATH_MAX + 64];
 	beside_store(c, dir, sizeof dir);
 	audit_file_name(dir, "export", "json", path, sizeof path);
 	/* not stoppable: its audit.export event is already in the log by then */
@@ -396,14 +396,15 @@ static void export_report(console *c, screen *sc)
 	av->busy = "exporting";
 	av->percent = 0;
 	on_progress(&p, 0, 1);
-	verify_result r;
-	bool ok = audit_write_export(c->s, c->user, path, &r, on_progress, &p, err, sizeof err);
+	audit_exported done;
+	outcome o = op_audit_export(c->s, c->user, path, on_progress, &p, &done);
 	put_back(&p);
 	av->chain = before;
-	if (!ok) {
-		console_message(c, MSG_ERROR, "cannot export: %s", err);
+	if (o == OUT_IO_ERROR) {
+		console_message(c, MSG_ERROR, "cannot export: %s", done.reply.message);
 		return;
 	}
+	verify_result r = done.verify;
 	av->vr = r;
 	av->chain = r.ok ? CHAIN_OK : CHAIN_TAMPERED;
 	console_reload(c);
@@ -418,17 +419,17 @@ static void export_report(console *c, screen *sc)
 static void checkpoint(console *c, screen *sc)
 {
 	(void)sc;
-	char dir[PATH_MAX], path[PATH_MAX + 64], hash[65], err[512];
+	char dir[PATH_MAX], path[PATH_MAX + 64];
 	beside_store(c, dir, sizeof dir);
 	audit_file_name(dir, "checkpoint", "txt", path, sizeof path);
-	int64_t seq;
-	if (!audit_write_checkpoint(c->s, c->user, path, &seq, hash, err, sizeof err)) {
-		console_message(c, MSG_ERROR, "cannot write a checkpoint: %s", err);
+	audit_checkpointed done;
+	if (op_audit_checkpoint(c->s, c->user, path, &done) != OUT_OK) {
+		console_message(c, MSG_ERROR, "cannot write a checkpoint: %s", done.reply.message);
 		return;
 	}
 	console_reload(c);
 	console_message(c, MSG_INFO, "checkpoint of seq %lld: %s (and .minisig); keep them off "
-	    "this machine", (long long)seq, path);
+	    "this machine", (long long)done.seq, path);
 }
 
 /* ---- one event ---- */
