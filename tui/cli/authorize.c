@@ -108,6 +108,21 @@ void guard_close(guard *g)
 	g->s = NULL;
 }
 
+bool guard_auth(const args *a, guard *g, op_auth *auth)
+{
+	*auth = (op_auth){ .actor = g->actor };
+	if (arg_get(a, "--code") == NULL)
+		return true;            /* asked for only if the operation needs one */
+	/* given: read now, so the operation runs once, not once to learn that
+	 * it needs the code and again with it */
+	if (!read_code(a, g->actor, g->code, sizeof g->code)) {
+		g->no_code = true;
+		return false;
+	}
+	auth->code = g->code;
+	return true;
+}
+
 bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth)
 {
 	if (!r->code_needed || auth->code != NULL)

@@ -51,6 +51,9 @@ bool read_code(const args *a, const char *who, char *out, size_t len);
 /* Opens the store, its settings and signing key, and warns (and audits once)
  * when the policy files differ from the pinned version. */
 bool guard_open(const args *a, guard *g);
+/* The actor and, when --code was given, their code, read now (false with the
+ * reason printed when it cannot be read). */
+bool guard_auth(const args *a, guard *g, op_auth *auth);
 /* After an operation answered r: when it asked for a code and none was
  * given yet, reads it into auth and returns true (call the operation again). */
 bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth);
@@ -78,6 +81,9 @@ int batch_run(const command *c, args *a, batch *b);
 void batch_note(batch *b, int code);
 /* Prints one result as text or, with --json, as one JSON line after prefix. */
 void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);
+
+/* cmd_audit.c: --out FILE, else arbiter-WHAT-DATE-TIME.EXT here (in path). */
+const char *out_file(const args *a, const char *what, const char *ext, char *path, size_t len);
 
 /* qr.c: a QR code of text, drawn with half blocks */
 bool qr_print(FILE *out, const char *text);

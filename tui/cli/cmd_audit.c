@@ -57,6 +57,15 @@ static int cmd_audit_verify(const command *c, args *a)
 	return rc;
 }
 
+const char *out_file(const args *a, const char *what, const char *ext, char *path, size_t len)
+{
+	const char *out = arg_get(a, "--out");
+	if (out != NULL)
+		return out;
+	audit_file_name(NULL, what, ext, path, len);
+	return path;
+}
+
 /* Writes FILE and FILE.minisig (op_audit_checkpoint). */
 static int cmd_audit_checkpoint(const command *c, args *a)
 {
@@ -66,11 +75,7 @@ static int cmd_audit_checkpoint(const command *c, args *a)
 	if (s == NULL)
 		return EXIT_ERROR;
 	char path[PATH_MAX];
-	const char *out = arg_get(a, "--out");
-	if (out == NULL) {
-		audit_file_name(NULL, "checkpoint", "txt", path, sizeof path);
-		out = path;
-	}
+	const char *out = out_file(a, "checkpoint", "txt", path, sizeof path);
 	audit_checkpointed r;
 	int rc = outcome_exit(op_audit_checkpoint(s, actor_name(a), out, &r));
 	if (rc != EXIT_OK)

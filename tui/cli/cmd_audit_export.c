@@ -19,11 +19,7 @@ static int cmd_audit_export(const command *c, args *a)
 	if (s == NULL)
 		return EXIT_ERROR;
 	char path[PATH_MAX];
-	const char *out = arg_get(a, "--out");
-	if (out == NULL) {
-		audit_file_name(NULL, "export", "json", path, sizeof path);
-		out = path;
-	}
+	const char *out = out_file(a, "export", "json", path, sizeof path);
 	audit_exported r;
 	int rc = outcome_exit(op_audit_export(s, actor_name(a), out, NULL, NULL, &r));
 	if (r.reply.out == OUT_IO_ERROR)

@@ -73,19 +73,17 @@ static int decide(const command *c, args *a, decide_request *q)
 	guard g;
 	if (!guard_open(a, &g))
 		return EXIT_ERROR;
-	q->auth.actor = g.actor;
 	static decide_result r;
-	/* the code is asked for only when the decision needs one, and before
-	 * the write lock is taken again: a prompt must never hold it */
-	while (op_decide(g.s, &g.cfg, q, &r) == OUT_UNAUTHENTICATED && r.reply.code_needed &&
-	    q->auth.code == NULL) {
-		if (!read_code(a, g.actor, g.code, sizeof g.code)) {
-			guard_close(&g);
-			return EXIT_USAGE;
-		}
-		q->auth.code = g.code;
+	if (!guard_auth(a, &g, &q->auth)) {
+		guard_close(&g);
+		return EXIT_USAGE;
 	}
-	int rc = report(&r, g.actor);
+	/* without --code the code is asked for only when the decision needs one,
+	 * and before the write lock is taken again: a prompt must never hold it */
+	while (op_decide(g.s, &g.cfg, q, &r) == OUT_UNAUTHENTICATED &&
+	    guard_code(a, &g, &r.reply, &q->auth))
+		;
+	int rc = g.no_code ? EXIT_USAGE : report(&r, g.actor);
 	guard_close(&g);
 	return rc;
 }

@@ -27,7 +27,11 @@ static int cmd_policy_pin(const command *c, args *a)
 	guard g;
 	if (!guard_open(a, &g))
 		return EXIT_ERROR;
-	op_auth auth = { .actor = g.actor };
+	op_auth auth;
+	if (!guard_auth(a, &g, &auth)) {
+		guard_close(&g);
+		return EXIT_USAGE;
+	}
 	policy_pinned r;
 	while (op_policy_pin(g.s, &g.cfg, &auth, why, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))

@@ -56,7 +56,11 @@ static int cmd_reviewer_add(const command *c, args *a)
 	guard g;
 	if (!guard_open(a, &g))
 		return EXIT_ERROR;
-	op_auth auth = { .actor = g.actor };
+	op_auth auth;
+	if (!guard_auth(a, &g, &auth)) {
+		guard_close(&g);
+		return EXIT_USAGE;
+	}
 	reviewer_added r;
 	while (op_reviewer_add(g.s, &g.cfg, &auth, name, admin, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))
@@ -82,7 +86,11 @@ static int cmd_reviewer_disable(const command *c, args *a)
 	guard g;
 	if (!guard_open(a, &g))
 		return EXIT_ERROR;
-	op_auth auth = { .actor = g.actor };
+	op_auth auth;
+	if (!guard_auth(a, &g, &auth)) {
+		guard_close(&g);
+		return EXIT_USAGE;
+	}
 	op_reply r;
 	while (op_reviewer_disable(g.s, &g.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r, &auth))
