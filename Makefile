@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode ncursesw
+LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode ncursesw libmicrohttpd libcurl
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
@@ -10,13 +10,14 @@ BUILD    ?= build/release
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
-	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind
+	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind \
+	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux
 FUZZ_PACKAGES = clang libclang-rt-14-dev
-BENCH_PACKAGES = hyperfine nodejs
+BENCH_PACKAGES = hyperfine nodejs wrk
 
 ENGINE_SRC = $(sort $(wildcard engine/*.c))
 DATA_SRC   = $(sort $(wildcard data/*.c))
-TUI_SRC    = $(sort $(wildcard tui/*.c tui/cli/*.c tui/console/*.c))
+TUI_SRC    = $(sort $(wildcard tui/*.c tui/cli/*.c tui/console/*.c tui/serve/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -43,9 +44,10 @@ arbiter: $(BUILD)/arbiter
 
 # arbiter links the libraries Debian ships as archives statically: the dynamic
 # loader's work for seven shared libraries was a quarter of a one-document
-# submit (about 1 ms of 5). libqrencode has no archive and stays shared. A
-# security update of one of those libraries needs arbiter rebuilt.
-SHARED_PKG   = libqrencode
+# submit (about 1 ms of 5). libqrencode has no archive and stays shared, and
+# so do libmicrohttpd and libcurl, whose archives pull in GnuTLS and the rest
+# of a TLS stack. A security update of a static library needs arbiter rebuilt.
+SHARED_PKG   = libqrencode libmicrohttpd libcurl
 ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG),$(LIBS_PKG)) 2>/dev/null) \
 	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
 
