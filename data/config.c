@@ -72,6 +72,47 @@ static void read_duration(reader *r, const char *key, int64_t *out)
 	*out = secs;
 }
 
+/* A size in bytes: a whole number, or one with a unit (64KiB, 1MiB, 64MiB). */
+static void read_size(reader *r, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const node *v = r->map ? node_get(r->map, key) : NULL;
+	if (v == NULL)
+		return;
+	int64_t n = -1;
+	if (v->type == NODE_INT) {
+		n = v->u.i;
+	} else if (v->type == NODE_STRING) {
+		char *end;
+		long long x = strtoll(v->u.str.s, &end, 10);
+		int64_t unit = strcmp(end, "KiB") == 0 ? 1 << 10 : strcmp(end, "MiB") == 0 ? 1 << 20 :
+		    strcmp(end, "GiB") == 0 ? 1 << 30 : *end == '\0' ? 1 : 0;
+		if (end != v->u.str.s && x >= 0 && unit > 0 && x <= max / unit)
+			n = x * unit;
+	}
+	if (n < min || n > max) {
+		diags_add(r->errs, r->file, (int)v->line, (int)v->col, "%s.%s must be a size from "
+		    "%lld to %lld bytes (such as 1MiB)", r->section, key, (long long)min,
+		    (long long)max);
+		r->ok = false;
+		return;
+	}
+	*out = n;
+}
+
+static void read_text(reader *r, const char *key, char *out, size_t len)
+{
+	const node *v = get(r, key, NODE_STRING, "text");
+	if (v == NULL)
+		return;
+	if (v->u.str.len == 0 || v->u.str.len >= len || memchr(v->u.str.s, 0, v->u.str.len)) {
+		diags_add(r->errs, r->file, (int)v->line, (int)v->col, "%s.%s must be from 1 to %zu "
+		    "characters", r->section, key, len - 1);
+		r->ok = false;
+		return;
+	}
+	memcpy(out, v->u.str.s, v->u.str.len + 1);
+}
+
 static const node *section(reader *r, const node *root, const char *name)
 {
 	r->section = name;
@@ -88,7 +129,9 @@ void settings_default(settings *c)
 {
 	*c = (settings){ .enforcement = true, .fail_closed = true, .approve_requires_code = true,
 		.justification_min_chars = 20, .override_default_duration = 24 * 3600,
-		.session_idle = 600, .totp_window = 1, .totp_max_failures = 5, .totp_lockout = 900 };
+		.session_idle = 600, .totp_window = 1, .totp_max_failures = 5, .totp_lockout = 900,
+		.max_body = 1 << 20, .max_batch = 64 << 20, .idle_timeout = 30,
+		.max_connections = 1024 };
 }
 
 bool store_settings(store *s, settings *c, diags *errs)
@@ -127,6 +170,13 @@ bool store_settings(store *s, settings *c, diags *errs)
 		read_int(&r, "window", 0, 10, &c->totp_window);
 		read_int(&r, "max_failures", 1, 1000, &c->totp_max_failures);
 		read_duration(&r, "lockout", &c->totp_lockout);
+		section(&r, root, "server");
+		read_size(&r, "max_body", 1024, (int64_t)1 << 30, &c->max_body);
+		read_size(&r, "max_batch", 1024, (int64_t)1 << 34, &c->max_batch);
+		read_duration(&r, "idle_timeout", &c->idle_timeout);
+		read_int(&r, "max_connections", 1, 65536, &c->max_connections);
+		read_text(&r, "socket", c->socket, sizeof c->socket);
+		read_text(&r, "socket_group", c->socket_group, sizeof c->socket_group);
 	}
 	arena_free(a);
 	return r.ok;

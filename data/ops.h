@@ -314,4 +314,9 @@ typedef struct audit_exported {
 outcome op_audit_export(store *s, const char *actor, const char *path,
     audit_progress progress, void *ctx, audit_exported *r);
 
+/* Audits one event of the caller's own (server.start, server.stop): details
+ * is a compact JSON object with its keys sorted, or NULL for {}. */
+outcome op_record(store *s, const char *actor, const char *event, const char *subject,
+    const char *details, op_reply *r);
+
 #endif

@@ -33,3 +33,15 @@ outcome op_audit_export(store *s, const char *actor, const char *path,
 	return op_say(&r->reply, OUT_OK, "export: %lld events through seq %lld, hash %s",
 	    (long long)v->events, (long long)v->head_seq, v->head);
 }
+
+outcome op_record(store *s, const char *actor, const char *event, const char *subject,
+    const char *details, op_reply *r)
+{
+	if (op_begin(s, r) != OUT_OK)
+		return r->out;
+	if (!audit_append_text(s, actor, event, subject, details ? details : "{}"))
+		return op_failed(s, r);
+	if (op_commit(s, r) != OUT_OK)
+		return r->out;
+	return op_say(r, OUT_OK, "%s recorded", event);
+}

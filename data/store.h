@@ -72,6 +72,11 @@ typedef struct settings {
 	int64_t override_default_duration, session_idle;        /* seconds */
 	int totp_window, totp_max_failures;
 	int64_t totp_lockout;                                   /* seconds */
+	/* server: (PRODUCT.md section 9) */
+	int64_t max_body, max_batch;    /* bytes: one document, a JSON Lines batch */
+	int64_t idle_timeout;           /* seconds */
+	int max_connections;
+	char socket[256], socket_group[64];     /* "": the default, none */
 	unsigned char sha256[32];       /* of the config.yaml bytes these were read from */
 } settings;
 void settings_default(settings *c);

@@ -483,6 +483,9 @@ typedef struct strbuf {
 } strbuf;
 void sb_put(strbuf *b, const char *s, size_t n);
 void sb_puts(strbuf *b, const char *s);
+/* printf appended; the format is the caller's own, its arguments written as
+ * they are (escape outside text first). */
+void sb_printf(strbuf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
 
 /* ---- report.c: results as JSON and as text ---- */
 /* s as a JSON string literal (jansson's encoding), in a: for constants. */

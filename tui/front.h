@@ -95,4 +95,7 @@ const char *term_escape(strbuf *b, const char *s, size_t len, int mode);
 /* console/console.c: the reviewer console, on a terminal */
 int console_run(const args *a);
 
+/* serve/server.c: arbiter serve, until SIGTERM */
+int serve_run(const args *a);
+
 #endif

@@ -14,8 +14,11 @@ bad=$(grep -lE '#include *[<"](n?curses|\.\./tui/)' data/*.c data/*.h 2>/dev/nul
 
 # tui/: the public headers below it, its own headers, and these system ones
 allowed_sys='assert|ctype|curses|errno|fcntl|inttypes|limits|locale|math|poll|pthread|pwd|qrencode|signal|stdarg|stdbool|stddef|stdint|stdio|stdlib|string|strings|sys/[a-z]+|termios|time|unistd|wchar|wctype'
+# the server (tui/serve/) also speaks HTTP and reads its peers' addresses
+serve_sys='microhttpd|arpa/inet|netinet/in|netdb|grp'
 bad=$(grep -nE '#include' tui/*.c tui/*.h tui/*/*.c tui/*/*.h 2>/dev/null |
 	grep -vE "#include *<($allowed_sys)\.h>" |
+	grep -vE "^tui/serve/[a-z_]+\.[ch]:[0-9]+:#include *<($serve_sys)\.h>" |
 	grep -vE '#include *"(\.\./)+(engine/engine|data/store|data/ops)\.h"' |
 	grep -vE '#include *"(\.\./)?[a-z_]+\.h"')
 [ -z "$bad" ] && pass "tui/ includes only the engine and data public headers, its own, curses, qrencode and libc" ||
@@ -24,8 +27,12 @@ bad=$(grep -rnE '\b(sqlite3_[a-z_]+|sodium_[a-z_]+|crypto_[a-z_]+|randombytes_[a
 [ -z "$bad" ] && pass "tui/ calls no SQLite or libsodium function" || fail "tui/ calls below data/: $bad"
 bad=$(grep -lE '#include *"(\.\./)*data/store_impl\.h"' engine/*.c tui/*/*.c tui/*.c 2>/dev/null)
 [ -z "$bad" ] && pass "the store's inside (store_impl.h) stays in data/" || fail "store_impl.h used outside data/: $bad"
+bad=$(grep -lE '#include *<microhttpd\.h>|\bMHD_[a-z]' engine/*.[ch] data/*.[ch] tui/*.[ch] tui/cli/*.[ch] \
+	tui/console/*.[ch] 2>/dev/null)
+[ -z "$bad" ] && pass "libmicrohttpd is used only by the server (tui/serve/)" ||
+	fail "libmicrohttpd used outside tui/serve/: $bad"
 # the front ends have one folder each
-for d in tui/cli tui/console; do
+for d in tui/cli tui/console tui/serve; do
 	[ -d "$d" ] && pass "$d/ is a front end of its own" || fail "$d/ is missing"
 done
 n=$(ls tui/*.c 2>/dev/null | wc -l)

@@ -30,6 +30,7 @@
 	X(reevaluate) \
 	X(policy_pin) \
 	X(tui) \
+	X(serve) \
 	X(policy_check) \
 	X(policy_list) \
 	X(audit_verify) \

@@ -1,0 +1,49 @@
+# tests/serve_lib.sh: running arbiter serve in a test (source after lib.sh).
+#
+#   serve_start [ARGS...]   starts arbiter serve on the current store ($H) in
+#                           the background with ARGS; waits until /health
+#                           answers; its stderr goes to $T/serve.log
+#   serve_stop              SIGTERM, waits for it; its exit code in $SERVE_CODE
+#   api METHOD PATH [CURL ARGS...]
+#                           one request on the store's socket: the body in
+#                           $OUT, the HTTP status in $STATUS
+#   SOCK                    the socket's path
+SOCK=
+SERVE_PID=
+SERVE_CODE=
+STATUS=
+
+serve_start() {
+	SOCK=$H/arbiter.sock
+	"$ARBITER" serve "$@" 2> "$T/serve.log" &
+	SERVE_PID=$!
+	for _ in $(seq 1 100); do
+		curl -s --unix-socket "$SOCK" -o /dev/null http://arbiter/health 2>/dev/null && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "the server did not start: $(head -3 "$T/serve.log")"
+	return 1
+}
+
+serve_stop() {
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID"
+	SERVE_CODE=$?
+	SERVE_PID=
+	if grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$T/serve.log"; then
+		fail "sanitizer report from the server: $(grep -m1 -E 'ERROR|runtime error' "$T/serve.log")"
+	fi
+}
+
+api() {
+	local method=$1 path=$2
+	shift 2
+	STATUS=$(curl -s --unix-socket "$SOCK" -X "$method" -o "$OUT" -w '%{http_code}' "$@" \
+		"http://arbiter$path" 2> "$ERR")
+}
+
+expect_status() {
+	if [ "$STATUS" = "$1" ]; then pass "$2"; else fail "$2 (HTTP $STATUS, expected $1)"; fi
+}

@@ -1,0 +1,174 @@
+/*
+ * events.c: GET /v1/events, the audit log as Server-Sent Events.
+ *
+ * Each event is "id: SEQ", "event: NAME" and "data: EVENT-JSON" (as audit
+ * list --json prints it), in seq order from ?after=SEQ or the
+ * Last-Event-ID header, so a client that reconnects with the last id it saw
+ * misses nothing; without either the stream starts at the head. With
+ * nothing to send the connection waits (waiters.c): the writer wakes it
+ * after each commit, and every 15 s it sends a ":" heartbeat. An agent sees
+ * only the events about its own submissions. The stream ends when the
+ * server stops.
+ */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "serve.h"
+
+enum { HEARTBEAT_MS = 15000, PAGE = 256 };
+
+typedef struct stream {
+	server *srv;
+	request *rq;
+	int64_t after;                  /* the last seq sent */
+	strbuf pending;                 /* text not yet handed to libmicrohttpd */
+	size_t off;
+	int64_t heartbeat_ms;           /* the next one, mono_ms() */
+} stream;
+
+/* Whether an agent may see an event: one about its own submission. */
+static bool agent_sees(stream *st, const audit_event *e)
+{
+	char *end;
+	long long id = strtoll(e->subject, &end, 10);
+	if (*e->subject == '\0' || *end != '\0' || id <= 0)
+		return false;
+	sub_row row;
+	if (query_get(st->rq->reader, e->subject, &row) != 1)
+		return false;
+	const request *rq = st->rq;
+	size_t n = row.submitter ? (row.submitter_len ? row.submitter_len : strlen(row.submitter)) : 0;
+	bool mine = row.submitter != NULL && n == strlen(rq->who.name) &&
+	    strncasecmp(row.submitter, rq->who.name, n) == 0;
+	query_row_done(&row);
+	return mine;
+}
+
+static bool add_event(const audit_event *e, void *ctx)
+{
+	stream *st = ctx;
+	st->after = e->seq;
+	if (st->rq->who.kind == WHO_AGENT && !agent_sees(st, e))
+		return true;
+	char *json = audit_event_text(e);
+	if (json == NULL)
+		return false;
+	sb_printf(&st->pending, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->event,
+	    json);
+	free(json);
+	return true;
+}
+
+/* Fills pending with the next events; false when the store failed. */
+static bool fetch(stream *st)
+{
+	audit_cursor q = { .seq = st->after, .older = false };
+	return audit_page(st->rq->reader, &q, PAGE, add_event, st);
+}
+
+static ssize_t give(stream *st, char *buf, size_t max)
+{
+	size_t n = st->pending.n - st->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, st->pending.s + st->off, n);
+	st->off += n;
+	st->rq->sent += n;
+	if (st->off == st->pending.n)
+		st->pending.n = st->off = 0;
+	return (ssize_t)n;
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	stream *st = cls;
+	server *srv = st->srv;
+	request *rq = st->rq;
+	if (st->pending.n > st->off)
+		return give(st, buf, max);
+	if (rq->woken == WOKEN_GONE)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	pthread_mutex_lock(&srv->lock);
+	int64_t seen = srv->head_seq;
+	bool stopping = srv->stopping;
+	pthread_mutex_unlock(&srv->lock);
+	if (stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (st->after < seen) {
+		if (!fetch(st))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (st->pending.n > 0)
+			return give(st, buf, max);
+	}
+	if (mono_ms() >= st->heartbeat_ms) {
+		st->heartbeat_ms = mono_ms() + HEARTBEAT_MS;
+		sb_puts(&st->pending, ":\n\n");
+		return give(st, buf, max);
+	}
+	wait_for_change(srv, rq, st->heartbeat_ms, seen);
+	return 0;                       /* suspended, or asked again at once */
+}
+
+static void free_stream(request *rq)
+{
+	stream *st = rq->stream;
+	free(st->pending.s);
+	free(st);
+	rq->stream = NULL;
+}
+
+static bool parse_seq(const char *s, int64_t *out)
+{
+	char *end;
+	if (s == NULL || *s == '\0')
+		return false;
+	long long v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+void h_events(server *srv, request *rq)
+{
+	stream *st = calloc(1, sizeof *st);
+	if (st == NULL) {
+		answer_error(rq, OUT_IO_ERROR, "out of memory", 0, 0);
+		return;
+	}
+	st->srv = srv;
+	st->rq = rq;
+	const char *last = header(rq, MHD_HTTP_HEADER_LAST_EVENT_ID), *after = query(rq, "after");
+	const char *from = last != NULL ? last : after;
+	if (from != NULL && !parse_seq(from, &st->after)) {
+		free(st);
+		answer_error(rq, OUT_BAD_INPUT, "Last-Event-ID and after are an event's seq", 0, 0);
+		return;
+	}
+	if (from == NULL) {
+		pthread_mutex_lock(&srv->lock);
+		st->after = srv->head_seq;
+		pthread_mutex_unlock(&srv->lock);
+	}
+	st->heartbeat_ms = mono_ms() + HEARTBEAT_MS;
+	sb_puts(&st->pending, ": arbiter events\n\n");
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+	    read_stream, st, NULL);
+	if (resp == NULL) {
+		free(st->pending.s);
+		free(st);
+		answer_error(rq, OUT_IO_ERROR, "cannot start the stream", 0, 0);
+		return;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	rq->stream = st;
+	rq->stream_free = free_stream;
+	rq->status = 200;
+	MHD_queue_response(rq->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+}

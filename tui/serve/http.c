@@ -1,0 +1,352 @@
+/*
+ * http.c: one request's life over libmicrohttpd.
+ *
+ * First call: the route (404 for an unknown path, 405 for a known path with
+ * another method), the caller's identity, and the body's declared length
+ * against its limit (413 before a byte of it is read). Then the body is
+ * read whole, up to the limit, into the request's own buffer (never
+ * MHD_PostProcessor); a body that grows past the limit is thrown away as it
+ * comes and answered 413. Then the handler runs; it answers, or suspends the
+ * connection until a job or a wait is done, after which libmicrohttpd calls
+ * again and the handler runs again to answer.
+ *
+ * Every answer is JSON (errors {"error": {"code", "message", "line",
+ * "column"}} with the status of the outcome table), and every request ends
+ * in one log line on stderr when it completes.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve.h"
+
+enum { BODY_DEFAULT_LIMIT = 64 * 1024 };
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void answer_owned(request *rq, int status, const char *content_type, char *body, size_t len)
+{
+	free(rq->answer);
+	rq->status = status;
+	rq->content_type = content_type;
+	rq->answer = body;
+	rq->answer_len = len;
+	rq->answered = true;
+}
+
+void answer(request *rq, int status, const char *content_type, const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (copy == NULL)
+		abort();
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	answer_owned(rq, status, content_type, copy, len);
+}
+
+void error_json(strbuf *b, const char *code, const char *message, int line, int column)
+{
+	sb_puts(b, "{\"error\": {\"code\": ");
+	sb_put_json_string(b, code);
+	sb_puts(b, ", \"message\": ");
+	sb_put_json_string(b, message);
+	if (line > 0)
+		sb_printf(b, ", \"line\": %d, \"column\": %d", line, column);
+	sb_puts(b, "}}");
+}
+
+static void error_body(request *rq, int status, const char *code, const char *message, int line,
+    int column)
+{
+	strbuf b = { 0 };
+	error_json(&b, code, message, line, column);
+	sb_puts(&b, "\n");
+	answer_owned(rq, status, "application/json", b.s, b.n);
+}
+
+void answer_error(request *rq, outcome o, const char *message, int line, int column)
+{
+	const outcome_info *oi = outcome_of(o);
+	if (o == OUT_BUSY || o == OUT_RATE_LIMITED)
+		rq->retry_after = rq->retry_after > 0 ? rq->retry_after : 1;
+	error_body(rq, oi->http_status, oi->name, message && *message ? message : oi->message, line,
+	    column);
+}
+
+void answer_status(request *rq, int status, const char *code, const char *message)
+{
+	error_body(rq, status, code, message, 0, 0);
+}
+
+const char *query(const request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *header(const request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+void suspend(request *rq)
+{
+	rq->suspended = true;
+	MHD_suspend_connection(rq->conn);
+}
+
+void resume(request *rq)
+{
+	MHD_resume_connection(rq->conn);
+}
+
+/* Matches path against pattern, copying the * segment (percent-decoded by
+ * libmicrohttpd already) into arg. */
+static bool match(const char *pattern, const char *path, char *arg, size_t len)
+{
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+			if (n == 0 || n >= len)
+				return false;
+			memcpy(arg, path, n);
+			arg[n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for the request, or an answer of 404 or 405. */
+static const route *find_route(request *rq)
+{
+	bool path_known = false;
+	for (size_t i = 0; i < nroutes; i++) {
+		char arg[sizeof rq->arg];
+		if (!match(routes[i].pattern, rq->url, arg, sizeof arg))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, rq->method) == 0) {
+			memcpy(rq->arg, arg, sizeof arg);
+			return &routes[i];
+		}
+	}
+	if (path_known)
+		answer_status(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+		    "this path does not take that method");
+	else
+		answer_status(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such path");
+	return NULL;
+}
+
+/* The body limit of the request: a JSON Lines batch may be larger. */
+static size_t body_limit(server *srv, request *rq)
+{
+	if (strcmp(rq->method, "POST") != 0)
+		return BODY_DEFAULT_LIMIT;
+	const char *ct = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct != NULL && strncmp(ct, "application/x-ndjson", 20) == 0)
+		return (size_t)srv->cfg.max_batch;
+	return (size_t)srv->cfg.max_body;
+}
+
+static bool take_body(request *rq, const char *data, size_t size)
+{
+	if (rq->too_large || rq->answered)
+		return true;
+	if (size > rq->limit - rq->len) {
+		rq->too_large = true;
+		free(rq->body);
+		rq->body = NULL;
+		rq->len = rq->cap = 0;
+		return true;
+	}
+	if (rq->len + size + 1 > rq->cap) {
+		size_t cap = rq->cap ? rq->cap : 4096;
+		while (cap < rq->len + size + 1)
+			cap *= 2;
+		char *b = realloc(rq->body, cap);
+		if (b == NULL)
+			return false;
+		rq->body = b;
+		rq->cap = cap;
+	}
+	memcpy(rq->body + rq->len, data, size);
+	rq->len += size;
+	rq->body[rq->len] = '\0';
+	return true;
+}
+
+static enum MHD_Result send_answer(request *rq)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
+	    rq->answer_len, rq->answer, free);
+	if (resp == NULL)
+		return MHD_NO;
+	rq->answer = NULL;              /* the response frees it */
+	rq->sent = rq->answer_len;
+	if (rq->content_type != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
+	if (rq->retry_after > 0) {
+		char v[16];
+		snprintf(v, sizeof v, "%d", rq->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
+	enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)rq->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data, size_t *size, void **ctx)
+{
+	(void)version;
+	listener *lst = cls;
+	server *srv = lst->srv;
+	request *rq = *ctx;
+	if (rq == NULL) {
+		rq = calloc(1, sizeof *rq);
+		if (rq == NULL)
+			return MHD_NO;
+		*ctx = rq;
+		pthread_mutex_lock(&srv->lock);
+		srv->active++;
+		pthread_mutex_unlock(&srv->lock);
+		rq->conn = conn;
+		rq->lst = lst;
+		rq->reader = lst->reader;
+		rq->fd = -1;
+		rq->arena = arena_new();
+		rq->url = url;
+		rq->method = method;
+		rq->started_us = wall_us();
+		rq->status = 500;
+		rq->route = find_route(rq);
+		if (rq->route != NULL && (rq->route->let == LET_ANYONE || identify(srv, rq))) {
+			rq->limit = body_limit(srv, rq);
+			const char *cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (cl != NULL && strtoull(cl, NULL, 10) > rq->limit)
+				rq->too_large = true;
+		}
+		if (rq->answered || rq->too_large)
+			goto finish;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		bool ok = take_body(rq, data, *size);
+		*size = 0;
+		return ok ? MHD_YES : MHD_NO;
+	}
+	if (rq->suspended)
+		rq->suspended = false;          /* resumed: run the handler again */
+finish:
+	if (!rq->answered && rq->too_large)
+		answer_status(rq, MHD_HTTP_CONTENT_TOO_LARGE, "bad_input",
+		    "the body is larger than the server's limit (server.max_body)");
+	if (!rq->answered && rq->job.done)
+		answer_error(rq, OUT_IO_ERROR, "the request's job ended without an answer", 0, 0);
+	if (!rq->answered && rq->stream == NULL)
+		rq->route->handle(srv, rq);
+	if (rq->suspended || rq->stream != NULL)
+		return MHD_YES;
+	if (!rq->answered)
+		answer_error(rq, OUT_IO_ERROR, "the request could not be answered", 0, 0);
+	return send_answer(rq);
+}
+
+/* One line per request: time, identity, method, path, status, bytes,
+ * microseconds; as text or, with --log-json, a JSON object. */
+static void log_request(server *srv, request *rq)
+{
+	char ts[40];
+	format_time(now_ms(), ts);
+	const char *who = rq->who.kind != WHO_NONE ? rq->who.name : "-";
+	long long us = (long long)(wall_us() - rq->started_us);
+	if (srv->log_json) {
+		strbuf b = { 0 };
+		sb_puts(&b, "{\"time\": ");
+		sb_put_json_string(&b, ts);
+		sb_puts(&b, ", \"identity\": ");
+		sb_put_json_string(&b, who);
+		sb_puts(&b, ", \"address\": ");
+		sb_put_json_string(&b, rq->who.address);
+		sb_puts(&b, ", \"method\": ");
+		sb_put_json_string(&b, rq->method);
+		sb_puts(&b, ", \"path\": ");
+		sb_put_json_string(&b, rq->url);
+		sb_printf(&b, ", \"status\": %d, \"bytes\": %zu, \"microseconds\": %lld}\n",
+		    rq->status, rq->sent, us);
+		term_exact(stderr, b.s, b.n);
+		free(b.s);
+	} else {
+		err_printf("%s %s %s %s %d %zu %lld\n", ts, who, rq->method, rq->url, rq->status,
+		    rq->sent, us);
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_RequestTerminationCode why)
+{
+	(void)conn;
+	(void)why;
+	server *srv = ((listener *)cls)->srv;
+	request *rq = *ctx;
+	if (rq == NULL)
+		return;
+	waiters_remove(srv, rq);
+	pthread_mutex_lock(&srv->lock);
+	srv->active--;
+	pthread_mutex_unlock(&srv->lock);
+	if (rq->route != NULL || rq->answered)
+		log_request(srv, rq);
+	if (rq->stream_free != NULL)
+		rq->stream_free(rq);
+	free(rq->body);
+	free(rq->answer);
+	free(rq->job.out.s);
+	if (rq->arena != NULL)
+		arena_free(rq->arena);
+	free(rq);
+	*ctx = NULL;
+}
+
+bool http_start(listener *l, int listen_fd, const char *cert, const char *key, char *err,
+    size_t errlen)
+{
+	server *srv = l->srv;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_TURBO;
+	if (cert != NULL)
+		flags |= MHD_USE_TLS;
+	errno = 0;
+	if (cert != NULL)
+		l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+		    MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+		    MHD_OPTION_END);
+	else
+		l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+		    MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		    MHD_OPTION_END);
+	if (l->daemon == NULL)
+		snprintf(err, errlen, "cannot start the HTTP server: %s",
+		    errno ? strerror(errno) : "libmicrohttpd refused its options");
+	return l->daemon != NULL;
+}

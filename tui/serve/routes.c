@@ -1,0 +1,403 @@
+/*
+ * routes.c: the route table of the API (PRODUCT.md section 9) and the
+ * handlers of submissions, status and health.
+ *
+ * A handler reads its request (rq->arg is the path's * segment), reads the
+ * store through the listener's connection or hands a change to the writer,
+ * and answers. The route's LET_* was checked before the body was read; what
+ * depends on the submission (an agent sees only its own) is checked here,
+ * and another agent's submission is not_found, never forbidden, so that its
+ * existence does not leak.
+ */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "serve.h"
+
+/* Whether the caller may see a submission of this submitter: an agent only
+ * its own; reviewers and the owner all. */
+static bool may_see(const request *rq, const char *submitter, size_t len)
+{
+	if (rq->who.kind != WHO_AGENT)
+		return true;
+	return submitter != NULL && len == strlen(rq->who.name) &&
+	    strncasecmp(submitter, rq->who.name, len) == 0;
+}
+
+static void h_health(server *srv, request *rq)
+{
+	(void)srv;
+	int64_t seq;
+	char hash[65];
+	op_reply r;
+	if (op_chain_head(rq->reader, &seq, hash, &r) != OUT_OK) {
+		strbuf b = { 0 };
+		sb_puts(&b, "{\"status\": \"unavailable\", \"reason\": ");
+		sb_put_json_string(&b, r.message);
+		sb_puts(&b, "}\n");
+		answer_owned(rq, 503, "application/json", b.s, b.n);
+		return;
+	}
+	answer(rq, 200, "application/json", "{\"status\": \"ok\"}\n", 17);
+}
+
+static void h_status(server *srv, request *rq)
+{
+	int64_t seq;
+	char hash[65];
+	op_reply r;
+	if (op_chain_head(rq->reader, &seq, hash, &r) != OUT_OK) {
+		answer_error(rq, r.out, r.message, 0, 0);
+		return;
+	}
+	pthread_mutex_lock(&srv->lock);
+	int version = srv->integ.version;
+	bool tampered = srv->integ.tampered;
+	pthread_mutex_unlock(&srv->lock);
+	strbuf b = { 0 };
+	sb_puts(&b, "{\"version\": ");
+	sb_put_json_string(&b, ARBITER_VERSION);
+	sb_puts(&b, ", \"store\": ");
+	sb_put_json_string(&b, store_id(rq->reader));
+	sb_printf(&b, ", \"policy_version\": %d, \"head\": {\"seq\": %lld, \"hash\": \"%s\"}, "
+	    "\"counts\": {", version, (long long)seq, hash);
+	for (int st = ST_ALLOWED; st <= ST_EXPIRED; st++) {
+		int64_t n = query_count(rq->reader, status_name(st));
+		sb_printf(&b, "%s\"%s\": %lld", st ? ", " : "", status_name(st), (long long)n);
+	}
+	sb_printf(&b, "}, \"tampered\": %s}\n", tampered ? "true" : "false");
+	answer_owned(rq, 200, "application/json", b.s, b.n);
+}
+
+/* ---- POST /v1/submissions ---- */
+
+/* The body's format from its Content-Type; -1 when it is none of them. */
+enum { BODY_JSON, BODY_YAML, BODY_LINES };
+static int body_format(const request *rq)
+{
+	const char *ct = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct == NULL)
+		return -1;
+	size_t n = strcspn(ct, "; ");
+	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
+		return BODY_JSON;
+	if ((n == 16 && strncasecmp(ct, "application/yaml", n) == 0) ||
+	    (n == 18 && strncasecmp(ct, "application/x-yaml", n) == 0) ||
+	    (n == 9 && strncasecmp(ct, "text/yaml", n) == 0))
+		return BODY_YAML;
+	if ((n == 20 && strncasecmp(ct, "application/x-ndjson", n) == 0) ||
+	    (n == 20 && strncasecmp(ct, "application/jsonlines", n) == 0))
+		return BODY_LINES;
+	return -1;
+}
+
+/* Reads one document of the body into item; false with its error set. */
+static bool read_item(request *rq, const char *text, size_t len, int line, sub_item *it)
+{
+	diags errs = { 0 };
+	bool empty = false;
+	it->line = line;
+	const node *root = doc_parse(rq->arena, "body", text, len, line, &empty, &errs);
+	if (root == NULL && empty)
+		diags_add(&errs, "body", line, 1, "no document");
+	if (root != NULL && submission_from_doc(root, "body", &it->sub, &errs) &&
+	    !submission_canonical(&it->sub, rq->arena))
+		diags_add(&errs, "body", it->sub.line, it->sub.col,
+		    "the document cannot be encoded as JSON");
+	if (errs.n > 0) {
+		it->out = OUT_BAD_INPUT;
+		it->http = root == NULL ? 400 : 422;       /* malformed, or not a submission */
+		snprintf(it->err, sizeof it->err, "%s", errs.items[0].msg);
+		it->line = errs.items[0].line;
+		it->col = errs.items[0].col;
+		diags_free(&errs);
+		return false;
+	}
+	diags_free(&errs);
+	/* through the server, the submitter is the identity; the owner's
+	 * documents keep theirs */
+	if (rq->who.kind != WHO_OWNER) {
+		const submission *s = &it->sub;
+		size_t n = s->submitter ? (s->submitter_len ? s->submitter_len : strlen(s->submitter)) : 0;
+		if (s->submitter != NULL && !(n == strlen(rq->who.name) &&
+		    strncasecmp(s->submitter, rq->who.name, n) == 0)) {
+			it->out = OUT_NOT_PERMITTED;
+			it->http = 422;
+			snprintf(it->err, sizeof it->err, "the document names submitter \"%.*s\", but "
+			    "this identity is %s: a submission through the server is its caller's",
+			    (int)(n > 64 ? 64 : n), s->submitter, rq->who.name);
+			it->line = s->line;
+			it->col = s->col;
+			return false;
+		}
+		it->sub.submitter = arena_strdup(rq->arena, rq->who.name);
+		it->sub.submitter_len = 0;
+	}
+	it->ok = true;
+	return true;
+}
+
+typedef struct splitting {
+	request *rq;
+	sub_item *items;
+	size_t n, cap;
+} splitting;
+
+static void split_line(void *ctx, const char *text, size_t len, int line)
+{
+	splitting *sp = ctx;
+	sp->items = arena_grow(sp->rq->arena, sp->items, sp->n, &sp->cap, sizeof *sp->items, 64);
+	sub_item *it = &sp->items[sp->n++];
+	memset(it, 0, sizeof *it);
+	read_item(sp->rq, text, len, line, it);
+}
+
+static void h_submit(server *srv, request *rq)
+{
+	if (srv->stopping) {
+		answer_error(rq, OUT_BUSY, "the server is shutting down", 0, 0);
+		return;
+	}
+	int format = body_format(rq);
+	if (format < 0) {
+		answer_status(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "bad_input", "the body must be "
+		    "application/json, application/yaml or application/x-ndjson");
+		return;
+	}
+	job *j = &rq->job;
+	const char *dry = query(rq, "dry_run");
+	j->dry_run = dry != NULL && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
+	const char *match = query(rq, "match");
+	if (match != NULL && strcmp(match, "digest") != 0) {
+		answer_error(rq, OUT_BAD_INPUT, "match takes only \"digest\"", 0, 0);
+		return;
+	}
+	j->match = match != NULL;
+	const char *text = rq->body ? rq->body : "";
+	if (format == BODY_LINES) {
+		splitting sp = { .rq = rq };
+		doc_split_lines(text, rq->len, split_line, &sp);
+		j->items = sp.items;
+		j->nitems = sp.n;
+		j->batch = true;
+	} else {
+		j->items = arena_alloc(rq->arena, sizeof *j->items);
+		memset(j->items, 0, sizeof *j->items);
+		j->nitems = 1;
+		if (!read_item(rq, text, rq->len, 1, &j->items[0])) {
+			sub_item *it = &j->items[0];
+			answer_error(rq, it->out, it->err, it->line, it->col);
+			rq->status = it->http;
+			return;
+		}
+	}
+	writer_submit(srv, rq);
+}
+
+/* ---- GET /v1/submissions/ID[?wait=SEC] ---- */
+
+static bool parse_count(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	if (s == NULL || *s == '\0')
+		return false;
+	long long v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void h_get(server *srv, request *rq)
+{
+	if (!rq->wait_set) {
+		rq->wait_set = true;
+		const char *w = query(rq, "wait");
+		int64_t sec = 0;
+		if (w != NULL && !parse_count(w, 0, 300, &sec)) {
+			answer_error(rq, OUT_BAD_INPUT, "wait is a number of seconds from 0 to 300", 0, 0);
+			return;
+		}
+		rq->deadline_ms = sec > 0 ? mono_ms() + sec * 1000 : 0;
+	}
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		int64_t seen = srv->change_gen;
+		bool stopping = srv->stopping;
+		pthread_mutex_unlock(&srv->lock);
+		submission_view v;
+		op_reply r;
+		outcome o = op_submission_get(rq->reader, rq->arg, &v, &r);
+		if (o == OUT_OK && !may_see(rq, v.row.submitter, v.row.submitter_len)) {
+			submission_view_free(&v);
+			o = OUT_NOT_FOUND;
+			snprintf(r.message, sizeof r.message, "no submission %.100s", rq->arg);
+		}
+		if (o != OUT_OK) {
+			answer_error(rq, o, r.message, 0, 0);
+			return;
+		}
+		bool final = status_final(status_parse(v.row.status));
+		if (!final && !stopping && rq->woken != WOKEN_GONE && rq->deadline_ms > mono_ms()) {
+			submission_view_free(&v);
+			if (wait_for_change(srv, rq, rq->deadline_ms, seen))
+				return;
+			continue;       /* changed meanwhile: read again */
+		}
+		char *json = submission_json(&v);
+		submission_view_free(&v);
+		if (json == NULL) {
+			answer_error(rq, OUT_IO_ERROR, "cannot write the submission", 0, 0);
+			return;
+		}
+		size_t n = strlen(json);
+		json = realloc(json, n + 2);
+		json[n] = '\n';
+		json[n + 1] = '\0';
+		answer_owned(rq, 200, "application/json", json, n + 1);
+		return;
+	}
+}
+
+/* ---- GET /v1/submissions?status=&kind=&... ---- */
+
+typedef struct listing {
+	request *rq;
+	strbuf b;
+	int n;
+	bool failed;
+} listing;
+
+static bool list_row(void *ctx, const sub_row *row)
+{
+	listing *l = ctx;
+	char *json = submission_result_json(l->rq->reader, row);
+	if (json == NULL) {
+		l->failed = true;
+		return false;
+	}
+	sb_puts(&l->b, l->n++ ? ",\n  " : "\n  ");
+	sb_puts(&l->b, json);
+	free(json);
+	return true;
+}
+
+static bool time_param(request *rq, const char *name, int64_t *ms)
+{
+	const char *v = query(rq, name);
+	*ms = 0;
+	if (v == NULL)
+		return true;
+	if (parse_time(v, ms))
+		return true;
+	char why[128];
+	snprintf(why, sizeof why, "%s is not a time (RFC 3339, or a duration ago such as 24h)",
+	    name);
+	answer_error(rq, OUT_BAD_INPUT, why, 0, 0);
+	return false;
+}
+
+static void h_list(server *srv, request *rq)
+{
+	(void)srv;
+	sub_filter f = { .status = query(rq, "status"), .kind = query(rq, "kind"),
+		.action = query(rq, "action"), .policy = query(rq, "policy"),
+		.submitter = query(rq, "submitter"), .limit = 100 };
+	if (f.status != NULL && !query_status_filter_valid(f.status)) {
+		answer_error(rq, OUT_BAD_INPUT, "status is a status, waiting, decided or all", 0, 0);
+		return;
+	}
+	if (f.status != NULL && strcmp(f.status, "all") == 0)
+		f.status = NULL;
+	const char *lim = query(rq, "limit"), *after = query(rq, "after");
+	if ((lim != NULL && !parse_count(lim, 1, 1000, &f.limit)) ||
+	    (after != NULL && !parse_count(after, 0, INT64_MAX, &f.after))) {
+		answer_error(rq, OUT_BAD_INPUT, "limit is from 1 to 1000, after a cursor from an "
+		    "earlier page", 0, 0);
+		return;
+	}
+	if (!time_param(rq, "since", &f.since_ms) || !time_param(rq, "until", &f.until_ms))
+		return;
+	if (rq->who.kind == WHO_AGENT) {
+		if (f.submitter != NULL && strcasecmp(f.submitter, rq->who.name) != 0) {
+			answer(rq, 200, "application/json", "{\"items\": [], \"next\": null}\n", 29);
+			return;
+		}
+		f.submitter = rq->who.name;
+	}
+	listing l = { .rq = rq };
+	sb_puts(&l.b, "{\"items\": [");
+	int64_t next = 0;
+	if (!query_list(rq->reader, &f, list_row, &l, &next) || l.failed) {
+		free(l.b.s);
+		answer_error(rq, OUT_IO_ERROR, store_errmsg(rq->reader), 0, 0);
+		return;
+	}
+	sb_puts(&l.b, l.n ? "\n], \"next\": " : "], \"next\": ");
+	if (next > 0)
+		sb_printf(&l.b, "\"%lld\"}\n", (long long)next);
+	else
+		sb_puts(&l.b, "null}\n");
+	answer_owned(rq, 200, "application/json", l.b.s, l.b.n);
+}
+
+/* ---- GET /v1/stats[?since=] ---- */
+
+static void h_stats(server *srv, request *rq)
+{
+	(void)srv;
+	int64_t since;
+	if (!time_param(rq, "since", &since))
+		return;
+	stats_view v;
+	op_reply r;
+	if (op_stats(rq->reader, since, 10, &v, &r) != OUT_OK) {
+		answer_error(rq, r.out, r.message, 0, 0);
+		return;
+	}
+	char *json = stats_json(&v);
+	stats_view_free(&v);
+	size_t n = strlen(json);
+	json = realloc(json, n + 2);
+	json[n] = '\n';
+	json[n + 1] = '\0';
+	answer_owned(rq, 200, "application/json", json, n + 1);
+}
+
+/* ---- GET /v1/policies: the set the writer holds, read as a job ---- */
+
+static void run_policies(server *srv, store *w, job *j)
+{
+	(void)w;
+	strbuf b = { 0 };
+	sb_printf(&b, "{\"version\": %d, \"tampered\": %s, \"policies\": [", srv->integ.version,
+	    srv->integ.tampered ? "true" : "false");
+	for (size_t i = 0; i < srv->ps->n; i++) {
+		char *p = policy_json(&srv->ps->items[i]);
+		sb_puts(&b, i ? ",\n  " : "\n  ");
+		sb_puts(&b, p);
+		free(p);
+	}
+	sb_puts(&b, srv->ps->n ? "\n]}\n" : "]}\n");
+	answer_owned(j->rq, 200, "application/json", b.s, b.n);
+}
+
+static void h_policies(server *srv, request *rq)
+{
+	writer_run(srv, rq, run_policies);
+}
+
+const route routes[] = {
+	{ "GET", "/health", LET_ANYONE, h_health },
+	{ "GET", "/v1/status", LET_IDENTITY, h_status },
+	{ "POST", "/v1/submissions", LET_IDENTITY, h_submit },
+	{ "GET", "/v1/submissions", LET_IDENTITY, h_list },
+	{ "GET", "/v1/submissions/*", LET_IDENTITY, h_get },
+	{ "GET", "/v1/events", LET_IDENTITY, h_events },
+	{ "GET", "/v1/policies", LET_IDENTITY, h_policies },
+	{ "GET", "/v1/stats", LET_REVIEWER, h_stats },
+};
+const size_t nroutes = sizeof routes / sizeof routes[0];

@@ -1,0 +1,326 @@
+/*
+ * writer.c: the one thread that changes the store.
+ *
+ * Requests queue jobs here and suspend. The writer takes every job queued
+ * since its last round: submissions go into one shared transaction through
+ * the submit operation's batch writer (group commit: one commit, one sync,
+ * for all the requests that arrived meanwhile), and each is answered only
+ * after that commit; a failure answers every request of the batch with it,
+ * since none of them was stored. Any other change runs as its own operation
+ * between batches. The policy set and the settings in use live here too, so
+ * that SIGHUP's reload happens between two rounds, never under a request.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve.h"
+
+/* Reads config.yaml and the policies and checks them against the pin, as a
+ * command does at its start. At start a failure stops the server; on SIGHUP
+ * the set in use stays. */
+static bool writer_load(server *srv, char *err, size_t errlen)
+{
+	settings cfg;
+	diags errs = { 0 };
+	bool cfg_ok = store_settings(srv->writer, &cfg, &errs);
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/policies", srv->home);
+	policy_set *ps = policy_set_load(dir, "policies", &errs);
+	if (!cfg_ok || ps == NULL || errs.n > 0) {
+		diags_print(&errs, stderr);
+		diags_free(&errs);
+		policy_set_free(ps);
+		snprintf(err, errlen, "the store's policies or config have errors");
+		return false;
+	}
+	diags_free(&errs);
+	integrity integ;
+	if (!integrity_check_loaded(srv->writer, ps, &cfg, &integ)) {
+		policy_set_free(ps);
+		snprintf(err, errlen, "%s", store_errmsg(srv->writer));
+		return false;
+	}
+	if (integ.tampered) {
+		settings_clamp(&cfg);
+		err_printf("arbiter serve: the policy files differ from pinned version %d (%s): every "
+		    "submission gets a policy_integrity finding and no decision is accepted until "
+		    "`arbiter policy pin`\n", integ.version, integ.what);
+		if (!integrity_audit_tamper(srv->writer, &integ, srv->login))
+			err_printf("arbiter serve: %s\n", store_errmsg(srv->writer));
+	}
+	if (!enforcement_audit(srv->writer, cfg.enforcement, srv->login))
+		err_printf("arbiter serve: %s\n", store_errmsg(srv->writer));
+	policy_set_free(srv->ps);
+	srv->ps = ps;
+	srv->live = cfg;
+	srv->integ = integ;
+	eval_options_default(&srv->opts);
+	srv->opts.enforcement = cfg.enforcement;
+	srv->opts.fail_closed = cfg.fail_closed;
+	srv->opts.tampered = integ.tampered ? srv->integ.what : NULL;
+	return true;
+}
+
+/* The submissions of the open transaction, answered at its commit. */
+typedef struct round {
+	submit_batch batch;
+	job *open, **open_tail;
+	stored out;
+	strbuf json;
+} round;
+
+static void answer_open(round *rd, const submit_reply *rep, bool ok)
+{
+	for (job *j = rd->open; j != NULL; j = j->next_open) {
+		request *rq = j->rq;
+		if (ok) {
+			rq->answered = true;
+		} else {
+			free(rq->answer);
+			rq->answer = NULL;
+			rq->answered = false;
+			answer_error(rq, rep->reply.out == OUT_OK ? OUT_IO_ERROR : rep->reply.out,
+			    rep->reply.message, 0, 0);
+		}
+	}
+	rd->open = NULL;
+	rd->open_tail = &rd->open;
+}
+
+static void commit_round(round *rd)
+{
+	submit_reply rep = { 0 };
+	bool ok = op_submit_commit(&rd->batch, &rep) == OUT_OK;
+	answer_open(rd, &rep, ok);
+}
+
+/* One item's result into the job's answer: a JSON Lines batch gets a line
+ * per item, one document the answer itself. */
+static void item_error(job *j, const sub_item *it, outcome o, int http, const char *msg)
+{
+	request *rq = j->rq;
+	if (!j->batch) {
+		answer_error(rq, o, msg, it->line, it->col);
+		if (http != 0)
+			rq->status = http;
+		return;
+	}
+	error_json(&j->out, outcome_of(o)->name, msg, 0, 0);
+	j->out.n--;                     /* reopen the object for the item's line */
+	sb_printf(&j->out, ", \"line\": %d}\n", it->line);
+}
+
+static void item_result(job *j, const char *json, size_t len, int status)
+{
+	if (!j->batch) {
+		answer(j->rq, status, "application/json", json, len);
+		return;
+	}
+	sb_put(&j->out, json, len);
+}
+
+/* Stores (or, dry, evaluates) one item; its result waits for the commit. */
+static void run_item(server *srv, round *rd, job *j, sub_item *it)
+{
+	request *rq = j->rq;
+	eval_result r;
+	if (!it->ok) {
+		item_error(j, it, it->out, it->http, it->err);
+		return;
+	}
+	rd->json.n = 0;
+	if (j->dry_run) {
+		eval_options o = srv->opts;
+		history_source h;
+		store_history(srv->writer, &h);
+		o.history = &h;
+		evaluate(srv->ps, &it->sub, &o, rq->arena, &r);
+		result_write_json(&rd->json, "", &it->sub, &r);
+		sb_puts(&rd->json, "\n");
+		item_result(j, rd->json.s, rd->json.n, 200);
+		return;
+	}
+	submit_reply rep;
+	rd->batch.actor = rq->who.name;
+	outcome o = op_submit(&rd->batch, &it->sub, rq->arena, &r, &rd->out, &rep);
+	if (rep.lost > 0 || (o == OUT_IO_ERROR && !store_in_transaction(srv->writer))) {
+		answer_open(rd, &rep, false);   /* the batch went back with this document */
+		j->lost = true;                 /* and this request's earlier items with it */
+	}
+	if (o != OUT_OK) {
+		/* 422 for a document the store will not take; a ref reused with
+		 * other content is a conflict (409) */
+		item_error(j, it, o, o == OUT_BAD_INPUT ? 422 : 0, rep.reply.message);
+		return;
+	}
+	int status = 201;
+	if (rd->out.existing) {
+		const char *st = "pending";
+		char *json = store_result_json(srv->writer, rd->out.id, &st);
+		if (json == NULL) {
+			item_error(j, it, OUT_IO_ERROR, 0, store_errmsg(srv->writer));
+			return;
+		}
+		sb_puts(&rd->json, json);
+		free(json);
+		status = 200;
+	} else {
+		stored_result_write(&rd->json, rd->out.id, rd->batch.version, &it->sub, &r, NULL);
+	}
+	sb_puts(&rd->json, "\n");
+	item_result(j, rd->json.s, rd->json.n, status);
+}
+
+static void run_submission(server *srv, round *rd, job *j)
+{
+	request *rq = j->rq;
+	j->out.n = 0;
+	j->lost = false;
+	for (size_t i = 0; i < j->nitems; i++) {
+		run_item(srv, rd, j, &j->items[i]);
+		if (op_submit_due(&rd->batch) && !j->batch)
+			commit_round(rd);
+	}
+	if (j->batch && j->lost) {
+		answer_error(rq, OUT_IO_ERROR, "the store failed: nothing of this batch was stored",
+		    0, 0);
+	} else if (j->batch) {
+		sb_puts(&j->out, "");
+		answer_owned(rq, 200, "application/x-ndjson", j->out.s, j->out.n);
+		j->out = (strbuf){ 0 };
+	}
+	if (j->dry_run || !store_in_transaction(srv->writer) || !rq->answered ||
+	    rq->status >= 300)
+		return;                 /* answered now: nothing of it waits for a commit */
+	rq->answered = false;           /* until the commit */
+	j->next_open = NULL;
+	*rd->open_tail = j;
+	rd->open_tail = &j->next_open;
+}
+
+/* Runs one round of jobs; true when something other than submissions ran
+ * (a decision: long-polls must look again). */
+static bool run_round(server *srv, job *jobs)
+{
+	round rd = { .batch = { .s = srv->writer, .ps = srv->ps, .opts = &srv->opts,
+		.version = store_policy_version(srv->writer) } };
+	rd.open_tail = &rd.open;
+	srv->opts.now = now_ms() / 1000;
+	bool changed = false;
+	for (job *j = jobs; j != NULL; j = j->next) {
+		if (j->run != NULL) {
+			if (rd.open != NULL)
+				commit_round(&rd);
+			j->run(srv, srv->writer, j);
+			changed = true;
+			continue;
+		}
+		run_submission(srv, &rd, j);
+		if (op_submit_due(&rd.batch) || j->batch)
+			commit_round(&rd);
+	}
+	if (rd.open != NULL || store_in_transaction(srv->writer))
+		commit_round(&rd);
+	free(rd.json.s);
+	free(rd.out.details.s);
+	return changed;
+}
+
+static void *writer_main(void *arg)
+{
+	server *srv = arg;
+	pthread_mutex_lock(&srv->lock);
+	for (;;) {
+		while (srv->queue == NULL && !srv->reload && !srv->writer_done)
+			pthread_cond_wait(&srv->wake, &srv->lock);
+		if (srv->queue == NULL && !srv->reload && srv->writer_done)
+			break;
+		bool reload = srv->reload;
+		srv->reload = false;
+		job *jobs = srv->queue;
+		srv->queue = NULL;
+		srv->queue_tail = &srv->queue;
+		pthread_mutex_unlock(&srv->lock);
+		if (reload) {
+			char err[512];
+			if (writer_load(srv, err, sizeof err))
+				err_printf("arbiter serve: reloaded policies (version %d) and config.yaml\n",
+				    srv->integ.version);
+			else
+				err_printf("arbiter serve: reload refused, the previous set stays: %s\n", err);
+		}
+		bool changed = jobs != NULL && run_round(srv, jobs);
+		int64_t seq = 0;
+		audit_last_seq(srv->writer, &seq);
+		pthread_mutex_lock(&srv->lock);
+		srv->head_seq = seq;
+		if (changed)
+			srv->change_gen++;
+		for (job *j = jobs, *next; j != NULL; j = next) {
+			next = j->next;
+			j->done = true;
+			resume(j->rq);
+		}
+		pthread_mutex_unlock(&srv->lock);
+		waiters_wake(srv, changed ? WAKE_ALL : WAKE_STREAMS);
+		pthread_mutex_lock(&srv->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
+bool writer_start(server *srv, char *err, size_t errlen)
+{
+	srv->queue_tail = &srv->queue;
+	if (!writer_load(srv, err, errlen))
+		return false;
+	if (pthread_create(&srv->writer_thread, NULL, writer_main, srv) != 0) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		return false;
+	}
+	return true;
+}
+
+static void enqueue(server *srv, request *rq)
+{
+	job *j = &rq->job;
+	j->rq = rq;
+	j->next = NULL;
+	j->done = false;
+	pthread_mutex_lock(&srv->lock);
+	suspend(rq);                    /* before the writer can see the job */
+	*srv->queue_tail = j;
+	srv->queue_tail = &j->next;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void writer_submit(server *srv, request *rq)
+{
+	rq->job.run = NULL;
+	enqueue(srv, rq);
+}
+
+void writer_run(server *srv, request *rq, void (*run)(server *, store *, job *))
+{
+	rq->job.run = run;
+	enqueue(srv, rq);
+}
+
+void writer_reload(server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->reload = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void writer_stop(server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->writer_done = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+	pthread_join(srv->writer_thread, NULL);
+}
