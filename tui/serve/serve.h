@@ -156,6 +156,8 @@ struct server {
 /* http.c: the request lifecycle over libmicrohttpd */
 bool http_start(listener *l, int listen_fd, const char *cert, const char *key, char *err,
     size_t errlen);
+
+/* reply.c: answers, and the parts of a request a handler reads */
 /* An answer: status and a body (copied). */
 void answer(request *rq, int status, const char *content_type, const char *body, size_t len);
 /* An answer taking a malloc'd body. */
