@@ -141,18 +141,103 @@ bool op_decide_needs_code(const settings *cfg, const char *kind, bool session);
 outcome op_signin(store *s, const settings *cfg, const op_auth *auth, const char *via,
     op_reply *r);
 
+/* ---- identities (PRODUCT.md section 9): how an agent or a reviewer is
+ * reached through the server ---- */
+/* A bearer token: "arbiter_" and 32 random bytes in base64url without
+ * padding. Only its SHA-256 is stored. */
+enum { TOKEN_BYTES = 32, TOKEN_CHARS = 51 };
+#define IDENTITY_UID_MAX 4294967294L
+typedef struct identity_spec {
+	const char *login;      /* a login, resolved to its uid; NULL: none */
+	long uid;               /* a uid (its login recorded too, if it has one); -1: none */
+	bool token;             /* make a bearer token */
+	int rate;               /* agents: requests per second, 0: no limit */
+} identity_spec;
+
 /* ---- ops_reviewer.c: enrolling and disabling reviewers ---- */
 typedef struct reviewer_added {
 	op_reply reply;
 	unsigned char key[REVIEWER_KEY_BYTES];  /* the new secret: show once, then wipe */
+	char token[TOKEN_CHARS + 1];            /* spec->token: show once, then wipe; else "" */
 } reviewer_added;
-/* Enrols name. The first reviewer of a store must be an admin and needs no
- * code; after that the actor must be an enabled admin with their code. */
+/* Enrols name, reached through the server as spec says (NULL: by their name
+ * as login, which is resolved to its uid when the system has it; an
+ * explicit login must exist). A login or uid reaches one identity only. The
+ * first reviewer of a store must be an admin and needs no code; after that
+ * the actor must be an enabled admin with their code. */
+outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    bool admin, const identity_spec *spec, reviewer_added *r);
+/* op_reviewer_enrol with the default mapping (spec NULL). */
 outcome op_reviewer_add(store *s, const settings *cfg, const op_auth *auth, const char *name,
     bool admin, reviewer_added *r);
 /* Disables name and removes their secret (an admin, with code); never the
  * last enabled admin. */
 outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    op_reply *r);
+
+/* ---- ops_agent.c: agents (PRODUCT.md section 9) ---- */
+typedef struct agent_added {
+	op_reply reply;
+	char token[TOKEN_CHARS + 1];    /* spec->token: show once, then wipe; else "" */
+} agent_added;
+/* Adds agent name (PRODUCT.md's name rule; stored lower-cased), reached by
+ * spec's login (which must exist) or uid, and/or its token; at least one of
+ * them. A login or uid reaches one identity only, and never the store
+ * owner's (this process's) uid: an agent on the owner's uid is one by its
+ * token alone. An enabled admin, with their code; audited as agent.add. */
+outcome op_agent_add(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    const identity_spec *spec, agent_added *r);
+/* Revokes agent name at once (an enabled admin, with code), audited as
+ * agent.revoke: it never authenticates again, and its uid may be given to
+ * another identity. Its name stays taken. */
+outcome op_agent_revoke(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    op_reply *r);
+
+typedef struct agent_view {
+	const char *name, *created, *actor;
+	const char *login, *revoked;    /* NULL: none, not revoked */
+	long uid;                       /* -1: none */
+	bool token;
+	int rate;                       /* 0: no limit */
+} agent_view;
+typedef struct agents_view {
+	agent_view *items;              /* by name */
+	size_t n;
+	arena *arena;
+} agents_view;
+outcome op_agents(store *s, agents_view *v, op_reply *r);
+void agents_view_free(agents_view *v);
+/* One line of agent list --json: name, login, uid, token (true or false),
+ * rate, created, by, revoked. malloc'd. */
+char *agent_json(const agent_view *v);
+
+/* Audits access.denied: who (an identity's name, or "uid N", or a peer's
+ * address) was refused what, count times. The server coalesces refusals: it
+ * calls this at most once a minute per who, with the refusals counted since
+ * its last call for that who, so that a flood of refusals costs one event a
+ * minute. */
+outcome op_access_denied(store *s, const char *who, const char *what, int count, op_reply *r);
+
+/* ---- ops_identify.c: who is calling the server ---- */
+enum { ID_OWNER, ID_AGENT, ID_REVIEWER };
+typedef struct identity {
+	int kind;                       /* ID_*: ID_OWNER is the server's to set */
+	char name[65];
+	bool admin;                     /* a reviewer who is an admin */
+	int rate;                       /* an agent's requests per second, 0: no limit */
+} identity;
+/* The identity a socket peer's uid reaches: an agent (not revoked) or an
+ * enabled reviewer mapped to uid, or to its login. None, or a disabled
+ * reviewer: OUT_NOT_PERMITTED ("unknown uid N"). The owner (the server's own
+ * uid) is the server's to recognise before asking. */
+outcome op_identify_uid(store *s, long uid, identity *id, op_reply *r);
+/* The identity a bearer token names, compared in constant time. No such
+ * token, a malformed one, a revoked agent's or a disabled reviewer's:
+ * OUT_UNAUTHENTICATED. peer_uid is the socket peer's uid, -1 on TCP: on the
+ * socket the token's identity must be mapped to that uid (or its login),
+ * unless the peer is the owner (this process's uid), who may use any token:
+ * else OUT_NOT_PERMITTED. */
+outcome op_identify_token(store *s, const char *token, long peer_uid, identity *id,
     op_reply *r);
 
 /* ---- ops_policy.c: pinning the policy set (PRODUCT.md section 5) ---- */
@@ -252,6 +337,9 @@ typedef struct reviewer_view {
 	const char *name, *role, *enrolled;
 	const char *last_used, *locked_until;   /* NULL: never, not locked */
 	bool disabled;
+	const char *login;              /* the login the server knows them by; NULL: none */
+	long uid;                       /* -1: none recorded */
+	bool token;                     /* a bearer token is set */
 } reviewer_view;
 typedef struct reviewers_view {
 	reviewer_view *items;           /* by name */
@@ -260,7 +348,8 @@ typedef struct reviewers_view {
 } reviewers_view;
 outcome op_reviewers(store *s, reviewers_view *v, op_reply *r);
 void reviewers_view_free(reviewers_view *v);
-/* One line of reviewer list --json. malloc'd. */
+/* One line of reviewer list --json: name, role, enrolled, last_used,
+ * locked_until, login, uid, token (true or false), disabled. malloc'd. */
 char *reviewer_json(const reviewer_view *v);
 
 typedef struct version_view {

@@ -314,6 +314,9 @@ outcome op_reviewers(store *s, reviewers_view *v, op_reply *r)
 			.last_used = member(a, o, "last_used", NULL),
 			.locked_until = member(a, o, "locked_until", NULL),
 			.disabled = json_is_true(json_object_get(o, "disabled")),
+			.login = member(a, o, "login", NULL),
+			.uid = json_is_integer(json_object_get(o, "uid")) ? (long)number(o, "uid") : -1,
+			.token = json_is_true(json_object_get(o, "token")),
 		};
 	json_decref(list);
 	return OUT_OK;
@@ -327,10 +330,11 @@ void reviewers_view_free(reviewers_view *v)
 
 char *reviewer_json(const reviewer_view *v)
 {
-	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "name", str_or_null(v->name), "role",
-	    str_or_null(v->role), "enrolled", str_or_null(v->enrolled), "last_used",
-	    str_or_null(v->last_used), "locked_until", str_or_null(v->locked_until), "disabled",
-	    v->disabled);
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b}", "name", str_or_null(v->name),
+	    "role", str_or_null(v->role), "enrolled", str_or_null(v->enrolled), "last_used",
+	    str_or_null(v->last_used), "locked_until", str_or_null(v->locked_until), "login",
+	    str_or_null(v->login), "uid", v->uid >= 0 ? json_integer(v->uid) : json_null(), "token",
+	    v->token, "disabled", v->disabled);
 	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return text;

@@ -189,7 +189,7 @@ static bool exec_text(store *s, const char *what, const char *sql, ...)
 }
 
 bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
-    const unsigned char key[REVIEWER_KEY_BYTES])
+    const identity_map *m, const unsigned char key[REVIEWER_KEY_BYTES])
 {
 	sqlite3_stmt *st;
 	bool taken = false;
@@ -208,10 +208,25 @@ bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
 	char ts[32];
 	format_time(now_ms(), ts);
 	const char *role = admin ? "admin" : "reviewer";
-	if (!exec_text(s, "cannot add the reviewer", "INSERT INTO reviewers (name, role, enrolled_at) "
-	    "VALUES (?, ?, ?)", name, role, ts, (const char *)NULL))
+	const char *login = m && m->login[0] ? m->login : NULL;
+	const char *hash = m && m->token_hash[0] ? m->token_hash : NULL;
+	long uid = m ? m->uid : -1;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO reviewers (name, role, enrolled_at, login, uid, "
+	    "token_hash) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot add the reviewer");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, login, -1, SQLITE_STATIC);
+	if (uid >= 0)
+		sqlite3_bind_int64(st, 5, uid);
+	sqlite3_bind_text(st, 6, hash, -1, SQLITE_STATIC);
+	bool inserted = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot add the reviewer");
+	sqlite3_finalize(st);
+	if (!inserted)
 		return false;
-	json_t *details = json_pack("{s:s,s:s}", "name", name, "role", role);
+	json_t *details = json_pack("{s:s,s:s,s:s?,s:o,s:b}", "name", name, "role", role, "login",
+	    login, "uid", uid >= 0 ? json_integer(uid) : json_null(), "token", hash != NULL);
 	bool ok = audit_append(s, actor, "reviewer.add", name, details);
 	json_decref(details);
 	/* the secret last: a failure before it leaves users.oath untouched */
@@ -233,7 +248,8 @@ json_t *reviewer_list(store *s)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "SELECT name, role, enrolled_at, last_used, locked_until, "
-	    "disabled FROM reviewers ORDER BY name", -1, &st, NULL) != SQLITE_OK) {
+	    "disabled, login, uid, token_hash IS NOT NULL FROM reviewers ORDER BY name", -1, &st,
+	    NULL) != SQLITE_OK) {
 		store_fail(s, "cannot read the reviewers");
 		return NULL;
 	}
@@ -244,13 +260,17 @@ json_t *reviewer_list(store *s)
 		const char *locked = (const char *)sqlite3_column_text(st, 4);
 		if (locked != NULL && strcmp(locked, now) <= 0)
 			locked = NULL;          /* a lockout that has ended */
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:b}",
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:b,s:s?,s:o,s:b}",
 		    "name", (const char *)sqlite3_column_text(st, 0),
 		    "role", (const char *)sqlite3_column_text(st, 1),
 		    "enrolled", (const char *)sqlite3_column_text(st, 2),
 		    "last_used", (const char *)sqlite3_column_text(st, 3),
 		    "locked_until", locked,
-		    "disabled", sqlite3_column_int(st, 5) != 0));
+		    "disabled", sqlite3_column_int(st, 5) != 0,
+		    "login", (const char *)sqlite3_column_text(st, 6),
+		    "uid", sqlite3_column_type(st, 7) == SQLITE_NULL ? json_null() :
+		    json_integer(sqlite3_column_int64(st, 7)),
+		    "token", sqlite3_column_int(st, 8) != 0));
 	}
 	sqlite3_finalize(st);
 	return list;

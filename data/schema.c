@@ -20,7 +20,7 @@
  * indexes the audit log by actor for the console's filter; version 6 counts
  * submissions per status (status_counts, kept by triggers). Version 9 stops
  * storing each result whole, see schema_v9; version 10 indexes what list
- * filters by.
+ * filters by; version 11 adds the identities of the server, see schema_v11.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init.
@@ -192,9 +192,28 @@ static const char *const schema_v10 =
     "DROP INDEX submissions_kind;\n"
     "CREATE INDEX submissions_kind ON submissions (kind);\n";
 
+/* Version 11: identities for the server (PRODUCT.md section 9). An agent is
+ * a name reached by a uid (and the login it had when added), by a bearer
+ * token, or both; a reviewer gains the same. Only a token's SHA-256 (hex) is
+ * kept, looked up by its first 16 digits and compared whole in constant time
+ * (identities.c). rate is an agent's limit per second, NULL none. A revoked
+ * agent keeps its row, and its name, for the record. Reviewers enrolled
+ * before are reached by their name as login, the default for new ones. */
+static const char *const schema_v11 =
+    "CREATE TABLE agents (\n"
+    "  name TEXT PRIMARY KEY, uid INTEGER, login TEXT, token_hash TEXT, rate INTEGER,\n"
+    "  created_at TEXT NOT NULL, actor TEXT NOT NULL, revoked_at TEXT);\n"
+    "CREATE INDEX agents_uid ON agents (uid);\n"
+    "CREATE INDEX agents_token ON agents (substr(token_hash, 1, 16));\n"
+    "ALTER TABLE reviewers ADD COLUMN login TEXT;\n"
+    "ALTER TABLE reviewers ADD COLUMN uid INTEGER;\n"
+    "ALTER TABLE reviewers ADD COLUMN token_hash TEXT;\n"
+    "UPDATE reviewers SET login = name;\n"
+    "CREATE INDEX reviewers_token ON reviewers (substr(token_hash, 1, 16));\n";
+
 /* steps[i] takes the schema from version i to i + 1 */
 static const char *const steps[] = { NULL, schema_v2, schema_v3, schema_v4, schema_v5,
-	schema_v6, schema_v7, schema_v8, schema_v9, schema_v10 };
+	schema_v6, schema_v7, schema_v8, schema_v9, schema_v10, schema_v11 };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 bool schema_create(sqlite3 *db, char *err, size_t errlen)

@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct json_t;
 
@@ -125,7 +125,8 @@ bool reviewer_name_valid(const char *name);
 int reviewer_get(store *s, const char *name, reviewer *out);
 /* Enabled admins (any: every reviewer ever enrolled); -1 on error. */
 int reviewer_admins(store *s, bool any);
-/* [{name, role, enrolled, last_used, locked_until, disabled}] by name. */
+/* [{name, role, enrolled, last_used, locked_until, disabled, login, uid,
+ * token (whether one is set)}] by name. */
 struct json_t *reviewer_list(store *s);
 /* ---- decisions.c: approve, reject, override (PRODUCT.md section 4) ---- */
 /* For a blocked submission: the approvals given towards an override since

@@ -170,10 +170,72 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
  * event (decision.approve, decision.reject, override.partial, override.grant). */
 bool decision_record(store *s, const decision_req *q, const decision_plan *p);
 
-/* In the caller's transaction: the row, reviewer.add, and the secret in
- * users.oath (last, so that nothing before it can fail after it). */
+/* ---- identities.c: logins, uids and tokens (PRODUCT.md section 9) ---- */
+/* A login or uid and a token hash as stored: what reaches an identity. */
+typedef struct identity_map {
+	char login[256];                /* "" none */
+	long uid;                       /* -1 none */
+	char token_hash[65];            /* SHA-256 hex; "" none */
+} identity_map;
+/* A new token (TOKEN_CHARS: "arbiter_" and base64url) and its hash. */
+void token_new(char token[TOKEN_CHARS + 1], char hash[65]);
+/* The SHA-256 of token, hex. */
+void token_hash(const char *token, char hash[65]);
+/* Whether token has the form token_new gives. */
+bool token_well_formed(const char *token);
+/* The login of uid, "" (false) when it has none. */
+bool login_of_uid(long uid, char *login, size_t len);
+/* m from a login (resolved to its uid; one that does not exist is kept as
+ * a login alone unless login_must_exist) or a uid (its login, if any, kept
+ * too) or neither (m empty). false: why. */
+bool mapping_resolve(const char *login, long uid, bool login_must_exist, identity_map *m,
+    char *why, size_t len);
+/* Who (an agent not revoked, or a reviewer) has m's uid or login: 1 with
+ * "agent NAME" or "reviewer NAME" in who; 0 none; -1 error (s->err). */
+int mapping_holder(store *s, const identity_map *m, char *who, size_t len);
+/* Whether name (any case) is an agent's or a reviewer's: 1 with "an agent"
+ * or "a reviewer" in who; 0 no; -1 error. */
+int name_holder(store *s, const char *name, char *who, size_t len);
+/* What m (and a token, a rate) reach an identity by, for a message:
+ * "uid 1001 (login ci), a bearer token". */
+void identity_describe(const identity_map *m, bool token, int rate, char *out, size_t len);
+/* In the caller's transaction: OUT_OK when nobody holds m's login or uid,
+ * else rolled back and OUT_CONFLICT naming who does (ops_agent.c). */
+outcome identity_map_check(store *s, const identity_map *m, op_reply *r);
+typedef struct found_identity {
+	int kind;                       /* ID_AGENT or ID_REVIEWER */
+	char name[65];
+	long uid;                       /* -1: none */
+	char login[256];                /* "": none */
+	bool live;                      /* not revoked, not disabled */
+	bool admin;
+	int rate;
+} found_identity;
+/* The identities reached by uid, or by login (the uid's login, NULL: none)
+ * where no uid was recorded: revoked agents are not, disabled reviewers are.
+ * At most 2 (more than one is an error of the caller's to refuse); -1 error. */
+int identity_by_uid(store *s, long uid, const char *login, found_identity out[2]);
+/* The identity whose token is token (revoked or disabled too): 1, 0 none,
+ * -1 error. */
+int identity_by_token(store *s, const char *token, found_identity *out);
+
+/* ---- agents.c: the agents table ---- */
+/* In the caller's transaction: the row and agent.add (details: login, uid,
+ * token true or false, rate; never the token). rate 0: none. */
+bool agent_insert(store *s, const char *actor, const char *name, const identity_map *m,
+    int rate);
+/* 1 with *revoked set, 0 no such agent, -1 error. */
+int agent_state(store *s, const char *name, bool *revoked);
+/* In the caller's transaction: revoked now, audited as agent.revoke. */
+bool agent_revoke(store *s, const char *actor, const char *name);
+/* Every agent, by name, into a. */
+bool agent_rows(store *s, arena *a, agent_view **items, size_t *n);
+
+/* In the caller's transaction: the row (with m's login, uid and token hash;
+ * NULL: none), reviewer.add, and the secret in users.oath (last, so that
+ * nothing before it can fail after it). */
 bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
-    const unsigned char key[REVIEWER_KEY_BYTES]);
+    const identity_map *m, const unsigned char key[REVIEWER_KEY_BYTES]);
 /* In the caller's transaction: disabled, audited, its secret removed. */
 bool reviewer_disable(store *s, const char *actor, const char *name);
 

@@ -476,6 +476,12 @@ int effect_by_name(const char *s, size_t len);
 int role_by_name(const char *s, size_t len);
 int kind_by_name(const char *s, size_t len);
 
+/* ---- idname.c: names of reviewers, agents and submitters ---- */
+enum { IDENTITY_NAME_MAX = 64 };
+/* The canonical form of a name (PRODUCT.md section 2): in lower-cased, when
+ * it is [a-z0-9][a-z0-9._-]{0,63} then; false (out unspecified) otherwise. */
+bool identity_name(const char *in, char out[IDENTITY_NAME_MAX + 1]);
+
 /* ---- strbuf.c: a byte buffer that grows ---- */
 typedef struct strbuf {
 	char *s;

@@ -272,7 +272,7 @@ expect_code 4 "a correct code is refused during the lockout"
 expect_err 'frank is locked out after too many wrong codes' "the refusal says locked out"
 [ "$(status "$P3")" = pending ] && pass "the locked-out reviewer decided nothing" || fail "status $(status "$P3")"
 arbiter reviewer list
-expect_out '^frank +reviewer +[^ ]+ +never +[0-9]{4}-' "reviewer list shows the lockout's end"
+expect_out '^frank +reviewer +[^ ]+ +[^ ]+ +[^ ]+ +never +[0-9]{4}-' "reviewer list shows the lockout's end"
 # the lockout ends on time: a second before its end a good code is still
 # refused; at its end it is accepted, and the old failures no longer count
 left=$(left_until locked_until "FROM reviewers WHERE name = 'frank'")
@@ -286,7 +286,7 @@ code frank; arbiter --as frank approve "$P3" --ack --code "$C"
 expect_code 0 "when the lockout ends a good code is accepted"
 [ "$(status "$P3")" = approved ] && pass "the reviewer decides again after the lockout" || fail "status $(status "$P3")"
 arbiter reviewer list
-expect_out '^frank +reviewer +[^ ]+ +[0-9]{4}-[^ ]+ +-$' "reviewer list shows no lockout once it has ended"
+expect_out '^frank +reviewer +[^ ]+ +[^ ]+ +[^ ]+ +[0-9]{4}-[^ ]+ +-$' "reviewer list shows no lockout once it has ended"
 arbiter --as frank approve "$P3" --ack --code 000000
 expect_no_err 'locked out' "after the lockout one wrong code does not lock out again"
 

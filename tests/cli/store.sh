@@ -333,7 +333,15 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 10 ]; then pass "a new store is at schema version 10"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 11 ]; then pass "a new store is at schema version 11"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v11: version 11's identities undone (the agents table, the reviewers'
+# login, uid and token_hash), for the older versions below
+undo_v11() {
+	q "DROP TABLE agents; DROP INDEX reviewers_token; ALTER TABLE reviewers DROP COLUMN login;
+	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
+		fail "undoing version 11"
+}
+undo_v11
 # back to version 8: version 10's indexes for the list filters undone, the
 # result column, holding what submit printed less the id and policy version
 # it puts first, and no modifications column
@@ -356,8 +364,8 @@ else
 fi
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 10 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 10, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 11 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 11, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -385,18 +393,19 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v11
 q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX findings_policy;
    CREATE INDEX findings_policy ON findings (policy, severity); DROP INDEX submissions_status;
    CREATE INDEX submissions_status ON submissions (status, id); DROP INDEX submissions_kind;
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 10 ] &&
+if [ "$(q 'PRAGMA user_version')" = 11 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 10 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 11 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -405,3 +414,24 @@ arbiter stats --json
 expect_out '"policies":\[\{"policy":' "stats reads findings per policy after the upgrade"
 arbiter audit verify
 expect_code 0 "the store upgraded to version 10 verifies"
+
+# Version 11 adds the identities of the server: the agents table, and a
+# reviewer's login, uid and token hash. A version 10 store's reviewers are
+# reached by their name as login from then on, as new ones are by default.
+rm -rf "$T/s"
+new_store
+enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v11
+q "PRAGMA user_version = 10"
+arbiter reviewer list --json
+expect_code 0 "a version 10 store opens"
+expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
+if [ "$(q 'PRAGMA user_version')" = 11 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 11 with the agents table"
+else
+	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
+fi
+arbiter --as alice agent add ci --uid 4242 --code "$(code alice)"
+expect_code 0 "the upgraded store takes agents"
+arbiter audit verify
+expect_code 0 "the store upgraded to version 11 verifies"

@@ -133,7 +133,7 @@ const unsigned char *enrol(const char *name, bool admin)
 	for (size_t i = 0; i < REVIEWER_KEY_BYTES; i++)
 		key[i] = (unsigned char)(name[i % n] * 31 + i * 7);
 	nenrolled++;
-	bool ok = store_begin(S.s) && reviewer_add(S.s, "tester", name, admin, key) &&
+	bool ok = store_begin(S.s) && reviewer_add(S.s, "tester", name, admin, NULL, key) &&
 	    store_commit(S.s);
 	if (!ok) {
 		store_rollback(S.s);

@@ -1,7 +1,7 @@
 /*
  * test_names.c: the engine's words for its numbers (names.c): each word
  * names its number back, only the whole word does, and a number outside a
- * table is "?".
+ * table is "?"; and the names of identities (idname.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +78,29 @@ static void test_numbers_outside_are_unknown(void **state)
 	assert_string_equal(role_name(ROLE_ADMIN + 1), "?");
 }
 
+/* identity_name: PRODUCT.md section 2's rule for the names of people and
+ * agents, and their lower-cased form. */
+static void test_identity_names(void **state)
+{
+	(void)state;
+	char out[IDENTITY_NAME_MAX + 1];
+	assert_true(identity_name("CI-Bot.1", out));
+	assert_string_equal(out, "ci-bot.1");
+	assert_true(identity_name("0_a", out));
+	assert_string_equal(out, "0_a");
+	char longest[IDENTITY_NAME_MAX + 2];
+	memset(longest, 'a', IDENTITY_NAME_MAX);
+	longest[IDENTITY_NAME_MAX] = '\0';
+	assert_true(identity_name(longest, out));
+	longest[IDENTITY_NAME_MAX] = 'a';
+	longest[IDENTITY_NAME_MAX + 1] = '\0';
+	assert_false(identity_name(longest, out));
+	static const char *const bad[] = { "", "-a", ".a", "_a", "a b", "a@b", "a/b", "caf\xc3\xa9",
+		"\xd0\xb0" "dmin", "a\tb", "a\xe2\x80\x8b" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(identity_name(bad[i], out));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +108,7 @@ int main(void)
 		cmocka_unit_test(test_the_words),
 		cmocka_unit_test(test_only_the_whole_word),
 		cmocka_unit_test(test_numbers_outside_are_unknown),
+		cmocka_unit_test(test_identity_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

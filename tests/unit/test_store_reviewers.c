@@ -97,7 +97,7 @@ static void test_names_differing_in_case_are_one(void **state)
 	enrol("alice", true);
 	unsigned char key[REVIEWER_KEY_BYTES] = { 1 };
 	assert_true(store_begin(S.s));
-	assert_false(reviewer_add(S.s, "tester", "ALICE", false, key));
+	assert_false(reviewer_add(S.s, "tester", "ALICE", false, NULL, key));
 	assert_non_null(strstr(store_errmsg(S.s), "exists already"));
 	store_rollback(S.s);
 	assert_int_equal(db_int("SELECT count(*) FROM reviewers"), 1);

@@ -61,6 +61,13 @@ bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth);
 int guard_result(const guard *g, const op_reply *r);
 void guard_close(guard *g);
 
+/* cmd_agent.c: how an agent or a reviewer is reached through the server */
+/* --user LOGIN, --uid N, --token, --rate N into spec (false: usage printed). */
+bool identity_options(const command *c, const args *a, identity_spec *spec);
+/* Prints a new token once, with the warning that it is never shown again,
+ * and wipes it. */
+void print_token(char *token);
+
 /* documents.c: reading submissions for eval and submit */
 typedef struct batch batch;
 struct batch {

@@ -6,6 +6,9 @@
  * for the reviewer's authenticator app. The first reviewer must be an admin
  * and needs no code; every later change needs an admin's code (--as ADMIN).
  * disable removes the reviewer's secret and refuses to leave no admin.
+ * The server knows a reviewer by their login (--user; their name unless
+ * told otherwise) or uid (--uid), and by a bearer token with --token,
+ * printed once as agent add prints one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +16,14 @@
 
 #include "cli.h"
 
-static void print_enrolment(const char *name, const unsigned char key[REVIEWER_KEY_BYTES],
-    bool admin)
+static void print_enrolment(const char *name, const reviewer_added *r)
 {
+	const unsigned char *key = r->key;
 	char *b32 = totp_base32(key, REVIEWER_KEY_BYTES);
 	char uri[512];
 	snprintf(uri, sizeof uri, "otpauth://totp/arbiter:%s?secret=%s&issuer=arbiter&algorithm=SHA1"
 	    "&digits=6&period=30", name, b32 ? b32 : "");
-	out_printf("enrolled %s as %s\n\n", name, admin ? "admin" : "reviewer");
+	out_printf("%s\n\n", r->reply.message);
 	out_printf("secret (base32): %s\n", b32 ? b32 : "?");
 	out_printf("URI:             %s\n\n", uri);
 	out_printf("Scan this with an authenticator app (TOTP, SHA-1, 6 digits, 30 s):\n\n");
@@ -53,6 +56,9 @@ static int cmd_reviewer_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	bool admin = role != NULL && strcmp(role, "admin") == 0;
+	identity_spec spec;
+	if (!identity_options(c, a, &spec))
+		return EXIT_USAGE;
 	guard g;
 	if (!guard_open(a, &g))
 		return EXIT_ERROR;
@@ -62,17 +68,22 @@ static int cmd_reviewer_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	reviewer_added r;
-	while (op_reviewer_add(g.s, &g.cfg, &auth, name, admin, &r) == OUT_UNAUTHENTICATED &&
-	    guard_code(a, &g, &r.reply, &auth))
+	while (op_reviewer_enrol(g.s, &g.cfg, &auth, name, admin, &spec, &r) ==
+	    OUT_UNAUTHENTICATED && guard_code(a, &g, &r.reply, &auth))
 		;
 	int rc;
 	if (r.reply.out == OUT_OK) {
-		print_enrolment(name, r.key, admin);
+		print_enrolment(name, &r);
+		if (r.token[0] != '\0') {
+			out_printf("\n");
+			print_token(r.token);
+		}
 		rc = EXIT_OK;
 	} else {
 		rc = guard_result(&g, &r.reply);
 	}
 	secret_wipe(r.key, sizeof r.key);
+	secret_wipe(r.token, sizeof r.token);
 	guard_close(&g);
 	return rc;
 }
@@ -118,8 +129,8 @@ static int cmd_reviewer_list(const command *c, args *a)
 	if (!json && list.n == 0)
 		out_printf("no reviewers (the first: arbiter reviewer add NAME --role admin)\n");
 	else if (!json)
-		out_printf("%-20s %-9s %-25s %-25s %s\n", "NAME", "ROLE", "ENROLLED", "LAST USED",
-		    "LOCKED UNTIL");
+		out_printf("%-20s %-9s %-16s %-10s %-25s %-25s %s\n", "NAME", "ROLE", "LOGIN", "UID",
+		    "ENROLLED", "LAST USED", "LOCKED UNTIL");
 	for (size_t i = 0; i < list.n; i++) {
 		const reviewer_view *r = &list.items[i];
 		if (json) {
@@ -128,8 +139,12 @@ static int cmd_reviewer_list(const command *c, args *a)
 			free(line);
 			continue;
 		}
-		out_printf("%-20s %-9s %-25s %-25s %s%s\n", r->name, r->role, r->enrolled,
-		    r->last_used ? r->last_used : "never", r->locked_until ? r->locked_until : "-",
+		char uid[24] = "-";
+		if (r->uid >= 0)
+			snprintf(uid, sizeof uid, "%ld", r->uid);
+		out_printf("%-20s %-9s %-16s %-10s %-25s %-25s %s%s%s\n", r->name, r->role,
+		    r->login ? r->login : "-", uid, r->enrolled, r->last_used ? r->last_used : "never",
+		    r->locked_until ? r->locked_until : "-", r->token ? "  (token)" : "",
 		    r->disabled ? "  (disabled)" : "");
 	}
 	reviewers_view_free(&list);
@@ -137,14 +152,15 @@ static int cmd_reviewer_list(const command *c, args *a)
 	return EXIT_OK;
 }
 
-static const char *const reviewer_add_options[] = { "--as NAME", "--code CODE", "--role ROLE", NULL };
+static const char *const reviewer_add_options[] = { "--as NAME", "--code CODE", "--role ROLE",
+	"--user LOGIN", "--uid N", "--token", NULL };
 const command reviewer_add_command = { "reviewer add",
-	"NAME [--role reviewer|admin] [--as NAME] [--code CODE|-]",
+	"NAME [--role reviewer|admin] [--user LOGIN|--uid N] [--token] [--as NAME] [--code CODE|-]",
 	"enrol a reviewer: prints their TOTP secret, URI and QR code", reviewer_add_options, cmd_reviewer_add };
 
 static const char *const reviewer_list_options[] = { "--json", NULL };
 const command reviewer_list_command = { "reviewer list", "[--json]",
-	"list reviewers: role, enrolled, last used, locked until", reviewer_list_options, cmd_reviewer_list };
+	"list reviewers: role, login, uid, enrolled, last used, locked until", reviewer_list_options, cmd_reviewer_list };
 
 static const char *const reviewer_disable_options[] = { "--as NAME", "--code CODE", NULL };
 const command reviewer_disable_command = { "reviewer disable", "NAME [--as NAME] [--code CODE|-]",

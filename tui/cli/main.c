@@ -27,6 +27,9 @@
 	X(reviewer_add) \
 	X(reviewer_list) \
 	X(reviewer_disable) \
+	X(agent_add) \
+	X(agent_list) \
+	X(agent_revoke) \
 	X(reevaluate) \
 	X(policy_pin) \
 	X(tui) \
