@@ -259,6 +259,15 @@ bool secrets_init(void);
 void secret_random(void *buf, size_t len);
 /* Zeroes a secret in a way the compiler cannot drop. */
 void secret_wipe(void *buf, size_t len);
+/* SHA-256 of len bytes. */
+void secret_hash(const void *buf, size_t len, unsigned char out[32]);
+/* Whether two secrets (or their hashes) are equal, in constant time. */
+bool secret_equal(const void *a, const void *b, size_t len);
+/* len bytes as lower-case hex into out (2 * len + 1 bytes). */
+void secret_hex(const unsigned char *buf, size_t len, char *out);
+/* len bytes in base64 (RFC 4648, padded), malloc'd: for binary or multi-line
+ * text in a place that takes one line, such as an HTTP header. */
+char *text_base64(const void *buf, size_t len);
 
 /* ---- usersfile.c: liboath's usersfile format (users.oath) ---- */
 /* The line of user name (not a comment): its start and length (with its

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "serve.h"
 
@@ -75,6 +76,23 @@ static const route *find_route(request *rq)
 	return NULL;
 }
 
+/* Whether the identity may call the route at all (its LET_*): agents no
+ * route for reviewers, and only the owner or an admin the administration
+ * routes, whose operations check the actor and their code again. */
+static bool permitted(request *rq)
+{
+	int let = rq->route->let, kind = rq->who.kind;
+	if (let == LET_REVIEWER && kind == WHO_AGENT)
+		answer_error(rq, OUT_NOT_PERMITTED, "an agent may not do this: it is for reviewers",
+		    0, 0);
+	else if (let == LET_ADMIN && kind != WHO_OWNER && !(kind == WHO_REVIEWER && rq->who.admin))
+		answer_error(rq, OUT_NOT_PERMITTED, "only an admin or the store's owner may administer "
+		    "reviewers and agents", 0, 0);
+	else
+		return true;
+	return false;
+}
+
 /* The body limit of the request: a JSON Lines batch may be larger. */
 static size_t body_limit(server *srv, request *rq)
 {
@@ -115,12 +133,22 @@ static bool take_body(request *rq, const char *data, size_t size)
 
 static enum MHD_Result send_answer(request *rq)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-	    rq->answer_len, rq->answer, free);
-	if (resp == NULL)
-		return MHD_NO;
-	rq->answer = NULL;              /* the response frees it */
+	struct MHD_Response *resp;
+	if (rq->answer_fd >= 0) {
+		resp = MHD_create_response_from_fd(rq->answer_len, rq->answer_fd);
+		if (resp == NULL)
+			return MHD_NO;
+		rq->answer_fd = -1;     /* the response closes it */
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(rq->answer_len, rq->answer,
+		    free);
+		if (resp == NULL)
+			return MHD_NO;
+		rq->answer = NULL;      /* the response frees it */
+	}
 	rq->sent = rq->answer_len;
+	for (int i = 0; i < rq->nheaders; i++)
+		MHD_add_response_header(resp, rq->headers[i].name, rq->headers[i].value);
 	if (rq->content_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
 	if (rq->retry_after > 0) {
@@ -152,13 +180,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->lst = lst;
 		rq->reader = lst->reader;
 		rq->fd = -1;
+		rq->answer_fd = -1;
 		rq->arena = arena_new();
 		rq->url = url;
 		rq->method = method;
 		rq->started_us = wall_us();
 		rq->status = 500;
 		rq->route = find_route(rq);
-		if (rq->route != NULL && (rq->route->let == LET_ANYONE || identify(srv, rq))) {
+		if (rq->route != NULL && (rq->route->let == LET_ANYONE || (identify(srv, rq) &&
+		    permitted(rq)))) {
 			rq->limit = body_limit(srv, rq);
 			const char *cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (cl != NULL && strtoull(cl, NULL, 10) > rq->limit)
@@ -239,6 +269,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 		rq->stream_free(rq);
 	free(rq->body);
 	free(rq->answer);
+	if (rq->answer_fd >= 0)
+		close(rq->answer_fd);
+	for (int i = 0; i < rq->nheaders; i++)
+		free(rq->headers[i].value);
 	free(rq->job.out.s);
 	if (rq->arena != NULL)
 		arena_free(rq->arena);

@@ -85,3 +85,42 @@ void resume(request *rq)
 {
 	MHD_resume_connection(rq->conn);
 }
+
+int reply_open(strbuf *b, outcome o, const char *message, bool code_needed)
+{
+	const outcome_info *oi = outcome_of(o);
+	if (message == NULL || *message == '\0')
+		message = oi->message;
+	if (oi->http_status < 300) {
+		sb_printf(b, "{\"outcome\": \"%s\", \"message\": ", oi->name);
+		sb_put_json_string(b, message);
+		return oi->http_status;
+	}
+	error_json(b, oi->name, message, 0, 0);
+	b->n -= 2;                      /* reopen the error */
+	sb_puts(b, code_needed ? ", \"code_needed\": true}" : "}");
+	return oi->http_status;
+}
+
+void answer_reply(request *rq, const op_reply *r)
+{
+	strbuf b = { 0 };
+	int status = reply_open(&b, r->out, r->message, r->code_needed);
+	if (r->out == OUT_BAD_INPUT)
+		status = 422;           /* the body was read: the operation refused what it says */
+	sb_puts(&b, "}\n");
+	if (r->out == OUT_BUSY || r->out == OUT_RATE_LIMITED)
+		rq->retry_after = rq->retry_after > 0 ? rq->retry_after : 1;
+	answer_owned(rq, status, "application/json", b.s, b.n);
+}
+
+void answer_header(request *rq, const char *name, const char *text)
+{
+	if (rq->nheaders == (int)(sizeof rq->headers / sizeof rq->headers[0]))
+		abort();                /* a handler's own count: a bug */
+	char *copy = strdup(text);
+	if (copy == NULL)
+		abort();
+	rq->headers[rq->nheaders].name = name;
+	rq->headers[rq->nheaders++].value = copy;
+}

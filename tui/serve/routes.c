@@ -1,6 +1,9 @@
 /*
- * routes.c: the route table of the API (PRODUCT.md section 9) and the
- * handlers of submissions, status and health.
+ * routes.c: the route table of the API (PRODUCT.md section 9), the one
+ * table, and the handlers of submissions, status and health; the other
+ * handlers live by topic in routes_decide.c, routes_admin.c and
+ * routes_audit.c. docs/api.md documents every line of the table
+ * (tests/cli/serve_routes.sh checks that it does).
  *
  * A handler reads its request (rq->arg is the path's * segment), reads the
  * store through the listener's connection or hands a change to the writer,
@@ -73,26 +76,6 @@ static void h_status(server *srv, request *rq)
 }
 
 /* ---- POST /v1/submissions ---- */
-
-/* The body's format from its Content-Type; -1 when it is none of them. */
-enum { BODY_JSON, BODY_YAML, BODY_LINES };
-static int body_format(const request *rq)
-{
-	const char *ct = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct == NULL)
-		return -1;
-	size_t n = strcspn(ct, "; ");
-	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
-		return BODY_JSON;
-	if ((n == 16 && strncasecmp(ct, "application/yaml", n) == 0) ||
-	    (n == 18 && strncasecmp(ct, "application/x-yaml", n) == 0) ||
-	    (n == 9 && strncasecmp(ct, "text/yaml", n) == 0))
-		return BODY_YAML;
-	if ((n == 20 && strncasecmp(ct, "application/x-ndjson", n) == 0) ||
-	    (n == 20 && strncasecmp(ct, "application/jsonlines", n) == 0))
-		return BODY_LINES;
-	return -1;
-}
 
 /* Reads one document of the body into item; false with its error set. */
 static bool read_item(request *rq, const char *text, size_t len, int line, sub_item *it)
@@ -399,5 +382,17 @@ const route routes[] = {
 	{ "GET", "/v1/events", LET_IDENTITY, h_events },
 	{ "GET", "/v1/policies", LET_IDENTITY, h_policies },
 	{ "GET", "/v1/stats", LET_REVIEWER, h_stats },
+	{ "POST", "/v1/submissions/*/decisions", LET_REVIEWER, h_decide },
+	{ "POST", "/v1/decisions", LET_REVIEWER, h_decide_many },
+	{ "POST", "/v1/sessions", LET_REVIEWER, h_signin },
+	{ "POST", "/v1/submissions/*/reevaluate", LET_REVIEWER, h_reevaluate },
+	{ "POST", "/v1/policy/pin", LET_REVIEWER, h_pin },
+	{ "GET", "/v1/audit", LET_REVIEWER, h_audit },
+	{ "POST", "/v1/audit/checkpoints", LET_REVIEWER, h_checkpoint },
+	{ "GET", "/v1/audit/export", LET_REVIEWER, h_export },
+	{ "GET", "/v1/keys", LET_IDENTITY, h_keys },
+	{ "GET", "/v1/reviewers", LET_ADMIN, h_reviewers },
+	{ "POST", "/v1/reviewers", LET_ADMIN, h_reviewer_add },
+	{ "POST", "/v1/reviewers/*/disable", LET_ADMIN, h_reviewer_disable },
 };
 const size_t nroutes = sizeof routes / sizeof routes[0];

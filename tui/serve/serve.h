@@ -74,6 +74,7 @@ struct job {
 	strbuf out;                     /* a batch's answer lines */
 	/* anything else: its own transaction */
 	void (*run)(server *srv, store *w, job *j);
+	void *ctx;                      /* what the handler read for it, in rq's arena */
 	bool done;
 };
 
@@ -104,6 +105,9 @@ struct request {
 	size_t answer_len;
 	const char *content_type;
 	int retry_after;                /* seconds; 0: none */
+	int answer_fd;                  /* >= 0: the body is this file, answer_len bytes */
+	struct { const char *name; char *value; } headers[4];  /* more, malloc'd values */
+	int nheaders;
 	bool answered;
 	/* waiting */
 	bool suspended;
@@ -151,6 +155,7 @@ struct server {
 	bool ticker_done;
 	int64_t head_seq;               /* the audit chain's last seq, after each commit */
 	int64_t change_gen;             /* counts commits that may end a long-poll */
+	struct sessions *sessions;      /* sessions.c: the writer thread's only */
 };
 
 /* http.c: the request lifecycle over libmicrohttpd */
@@ -168,10 +173,54 @@ void answer_error(request *rq, outcome o, const char *message, int line, int col
 void error_json(strbuf *b, const char *code, const char *message, int line, int column);
 /* An error with an HTTP status of its own (404, 405, 413, 415) and code. */
 void answer_status(request *rq, int status, const char *code, const char *message);
+/* An operation's answer into b, left open for the caller's members and its
+ * closing "}": {"outcome": NAME, "message": M when it succeeded (ok, waiting,
+ * refused), else {"error": {"code", "message", and "code_needed": true when
+ * it asked for a TOTP code}}. Returns the HTTP status. */
+int reply_open(strbuf *b, outcome o, const char *message, bool code_needed);
+/* Answers r as it is (reply_open, closed); an operation's bad_input is 422:
+ * the body was well formed, the operation refused what it says. */
+void answer_reply(request *rq, const op_reply *r);
+/* One more header of the answer (the value is copied). */
+void answer_header(request *rq, const char *name, const char *text);
 const char *query(const request *rq, const char *name);
 const char *header(const request *rq, const char *name);
 void suspend(request *rq);
 void resume(request *rq);
+
+/* body.c: the body of a request that changes something, and who acts */
+/* The body's format from its Content-Type; -1 when it is none of them. */
+enum { BODY_JSON, BODY_YAML, BODY_LINES };
+int body_format(const request *rq);
+typedef struct body_doc {
+	request *rq;
+	const node *root;               /* a map; NULL: an empty body */
+} body_doc;
+/* Reads rq's body, one JSON or YAML document, empty or a mapping whose keys
+ * are among fields (NULL-terminated); false when it answered the refusal. */
+bool body_read(request *rq, const char *const *fields, body_doc *b);
+/* A field: false when it answered that its value is of the wrong type;
+ * absent fields leave *out as it was. */
+bool body_string(body_doc *b, const char *key, const char **out);
+bool body_bool(body_doc *b, const char *key, bool *out);
+/* A secret field (a TOTP code), read last: its text in the document and the
+ * body are wiped; the caller wipes *out once it is used. */
+bool body_secret(body_doc *b, const char *key, char **out);
+/* A list of submission ids (positive integers), at most max. */
+bool body_ids(body_doc *b, const char *key, int64_t *ids, int max, int *n);
+/* Whom the caller acts as: itself, or (the owner only) the reviewer that
+ * "as" names; false when it answered the refusal. */
+bool acting_as(request *rq, const char *as, const char **actor);
+
+/* sessions.c: API sessions, in memory (writer thread only) */
+enum { SESSION_TOKEN_HEX = 64 };
+/* A new session of actor for the caller who; token gets it (hex). */
+void session_new(server *srv, const caller *who, const char *actor,
+    char token[SESSION_TOKEN_HEX + 1]);
+/* The reviewer of who's live session token, refreshed; NULL when there is
+ * none or it has been idle longer than idle_s. */
+const char *session_use(server *srv, const caller *who, const char *token, int64_t idle_s);
+void sessions_free(server *srv);
 
 /* identity.c */
 /* Fills rq->who from the peer (socket uid or bearer token); false when it
@@ -184,9 +233,26 @@ void h_events(server *srv, request *rq);
 /* routes.c: the route table and its handlers */
 extern const route routes[];
 extern const size_t nroutes;
+/* The handlers of the other routes_*.c, by topic. */
+void h_decide(server *srv, request *rq);         /* routes_decide.c */
+void h_decide_many(server *srv, request *rq);
+void h_signin(server *srv, request *rq);
+void h_reviewers(server *srv, request *rq);      /* routes_admin.c */
+void h_reviewer_add(server *srv, request *rq);
+void h_reviewer_disable(server *srv, request *rq);
+void h_reevaluate(server *srv, request *rq);
+void h_pin(server *srv, request *rq);
+void h_audit(server *srv, request *rq);          /* routes_audit.c */
+void h_checkpoint(server *srv, request *rq);
+void h_export(server *srv, request *rq);
+void h_keys(server *srv, request *rq);
 
 /* writer.c */
 bool writer_start(server *srv, char *err, size_t errlen);
+/* Reads config.yaml and the policies again and checks them against the pin
+ * (on the writer thread: a job, or between rounds); false keeps the set in
+ * use, with the reason in err. */
+bool writer_load(server *srv, char *err, size_t errlen);
 /* Queues j for the writer and suspends its request. */
 void writer_submit(server *srv, request *rq);
 void writer_run(server *srv, request *rq, void (*run)(server *, store *, job *));

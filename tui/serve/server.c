@@ -339,6 +339,7 @@ int serve_run(const args *a)
 	}
 	diags_free(&errs);
 	policy_set_free(srv->ps);
+	sessions_free(srv);
 	store_close(srv->tcp_lst.reader);
 	store_close(srv->unix_lst.reader);
 	store_close(srv->writer);

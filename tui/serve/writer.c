@@ -18,8 +18,8 @@
 
 /* Reads config.yaml and the policies and checks them against the pin, as a
  * command does at its start. At start a failure stops the server; on SIGHUP
- * the set in use stays. */
-static bool writer_load(server *srv, char *err, size_t errlen)
+ * or after a pin (routes_admin.c) the set in use stays. */
+bool writer_load(server *srv, char *err, size_t errlen)
 {
 	settings cfg;
 	diags errs = { 0 };
@@ -52,9 +52,11 @@ static bool writer_load(server *srv, char *err, size_t errlen)
 	if (!enforcement_audit(srv->writer, cfg.enforcement, srv->login))
 		err_printf("arbiter serve: %s\n", store_errmsg(srv->writer));
 	policy_set_free(srv->ps);
+	pthread_mutex_lock(&srv->lock);         /* /v1/status reads integ */
 	srv->ps = ps;
 	srv->live = cfg;
 	srv->integ = integ;
+	pthread_mutex_unlock(&srv->lock);
 	eval_options_default(&srv->opts);
 	srv->opts.enforcement = cfg.enforcement;
 	srv->opts.fail_closed = cfg.fail_closed;
@@ -213,6 +215,9 @@ static bool run_round(server *srv, job *jobs)
 			if (rd.open != NULL)
 				commit_round(&rd);
 			j->run(srv, srv->writer, j);
+			/* a pin reloads the policy set: the next submissions use the new one */
+			rd.batch.ps = srv->ps;
+			rd.batch.version = store_policy_version(srv->writer);
 			changed = true;
 			continue;
 		}
