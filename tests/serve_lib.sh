@@ -2,7 +2,8 @@
 #
 #   serve_start [ARGS...]   starts arbiter serve on the current store ($H) in
 #                           the background with ARGS; waits until /health
-#                           answers; its stderr goes to $T/serve.log
+#                           answers; its stderr goes to $T/serve.log. With
+#                           --socket PATH in ARGS, set SERVE_SOCKET=PATH too
 #   serve_stop              SIGTERM, waits for it; its exit code in $SERVE_CODE
 #   api METHOD PATH [CURL ARGS...]
 #                           one request on the store's socket: the body in
@@ -14,7 +15,7 @@ SERVE_CODE=
 STATUS=
 
 serve_start() {
-	SOCK=$H/arbiter.sock
+	SOCK=${SERVE_SOCKET:-$H/arbiter.sock}
 	"$ARBITER" serve "$@" 2> "$T/serve.log" &
 	SERVE_PID=$!
 	for _ in $(seq 1 100); do

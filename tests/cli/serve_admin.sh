@@ -167,7 +167,7 @@ missing=""
 while read -r method path; do
 	grep -qE "^### \`$method $path(\`|[?[])" "$ROOT/docs/api.md" || missing="$missing $method $path;"
 done < <(sed -n 's/^\t{ "\([A-Z]*\)", "\([^"]*\)",.*/\1 \2/p' "$ROOT/tui/serve/routes.c" |
-	sed 's/\*/ID/; s/reviewers\/ID/reviewers\/NAME/')
+	sed 's/\*/ID/; s/\(reviewers\|agents\)\/ID/\1\/NAME/')
 [ -z "$missing" ] && pass "docs/api.md documents every route of the table" || fail "undocumented:$missing"
 
 # --- the console on a served store ---

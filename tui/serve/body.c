@@ -140,6 +140,38 @@ bool body_bool(body_doc *b, const char *key, bool *out)
 	return true;
 }
 
+bool body_int(body_doc *b, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const node *n = node_get(b->root, key);
+	if (n == NULL || n->type == NODE_NULL)
+		return true;
+	if (n->type != NODE_INT || n->u.i < min || n->u.i > max) {
+		char why[96];
+		snprintf(why, sizeof why, "%%s must be a whole number from %lld to %lld",
+		    (long long)min, (long long)max);
+		return refuse_at(b, n, why, key);
+	}
+	*out = n->u.i;
+	return true;
+}
+
+bool body_identity(body_doc *b, bool agent, identity_spec *spec)
+{
+	int64_t uid = -1, rate = 0;
+	*spec = (identity_spec){ .uid = -1 };
+	if (!body_string(b, "user", &spec->login) || !body_int(b, "uid", 0, IDENTITY_UID_MAX, &uid) ||
+	    !body_bool(b, "token", &spec->token) || (agent && !body_int(b, "rate", 1, 1000000, &rate)))
+		return false;
+	if (spec->login != NULL && uid >= 0)
+		return refuse_at(b, node_get(b->root, "uid"), "%s: user and uid are exclusive (a login, "
+		    "or a uid without one)", "uid");
+	if (spec->login != NULL && spec->login[0] == '\0')
+		return refuse_at(b, node_get(b->root, "user"), "%s is empty", "user");
+	spec->uid = (long)uid;
+	spec->rate = (int)rate;
+	return true;
+}
+
 bool body_ids(body_doc *b, const char *key, int64_t *ids, int max, int *count)
 {
 	const node *n = node_get(b->root, key);

@@ -88,6 +88,8 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 	stream *st = cls;
 	server *srv = st->srv;
 	request *rq = st->rq;
+	if (rq->who.kind == WHO_AGENT && identity_is_revoked(rq->who.name))
+		return MHD_CONTENT_READER_END_OF_STREAM;        /* revoked: at once */
 	if (st->pending.n > st->off)
 		return give(st, buf, max);
 	if (rq->woken == WOKEN_GONE)

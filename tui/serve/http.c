@@ -79,17 +79,18 @@ static const route *find_route(request *rq)
 /* Whether the identity may call the route at all (its LET_*): agents no
  * route for reviewers, and only the owner or an admin the administration
  * routes, whose operations check the actor and their code again. */
-static bool permitted(request *rq)
+static bool permitted(server *srv, request *rq)
 {
 	int let = rq->route->let, kind = rq->who.kind;
+	const char *why;
 	if (let == LET_REVIEWER && kind == WHO_AGENT)
-		answer_error(rq, OUT_NOT_PERMITTED, "an agent may not do this: it is for reviewers",
-		    0, 0);
+		why = "an agent may not do this: it is for reviewers";
 	else if (let == LET_ADMIN && kind != WHO_OWNER && !(kind == WHO_REVIEWER && rq->who.admin))
-		answer_error(rq, OUT_NOT_PERMITTED, "only an admin or the store's owner may administer "
-		    "reviewers and agents", 0, 0);
+		why = "only an admin or the store's owner may administer reviewers and agents";
 	else
 		return true;
+	denied_request(srv, rq, "not permitted");
+	answer_error(rq, OUT_NOT_PERMITTED, why, 0, 0);
 	return false;
 }
 
@@ -188,7 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->status = 500;
 		rq->route = find_route(rq);
 		if (rq->route != NULL && (rq->route->let == LET_ANYONE || (identify(srv, rq) &&
-		    permitted(rq)))) {
+		    permitted(srv, rq)))) {
 			rq->limit = body_limit(srv, rq);
 			const char *cl = header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (cl != NULL && strtoull(cl, NULL, 10) > rq->limit)

@@ -107,6 +107,7 @@ static bool read_item(request *rq, const char *text, size_t len, int line, sub_i
 		size_t n = s->submitter ? (s->submitter_len ? s->submitter_len : strlen(s->submitter)) : 0;
 		if (s->submitter != NULL && !(n == strlen(rq->who.name) &&
 		    strncasecmp(s->submitter, rq->who.name, n) == 0)) {
+			denied_request(rq->lst->srv, rq, "a document naming another submitter");
 			it->out = OUT_NOT_PERMITTED;
 			it->http = 422;
 			snprintf(it->err, sizeof it->err, "the document names submitter \"%.*s\", but "
@@ -216,6 +217,7 @@ static void h_get(server *srv, request *rq)
 		outcome o = op_submission_get(rq->reader, rq->arg, &v, &r);
 		if (o == OUT_OK && !may_see(rq, v.row.submitter, v.row.submitter_len)) {
 			submission_view_free(&v);
+			denied_request(srv, rq, "another's submission");
 			o = OUT_NOT_FOUND;
 			snprintf(r.message, sizeof r.message, "no submission %.100s", rq->arg);
 		}
@@ -394,5 +396,8 @@ const route routes[] = {
 	{ "GET", "/v1/reviewers", LET_ADMIN, h_reviewers },
 	{ "POST", "/v1/reviewers", LET_ADMIN, h_reviewer_add },
 	{ "POST", "/v1/reviewers/*/disable", LET_ADMIN, h_reviewer_disable },
+	{ "GET", "/v1/agents", LET_ADMIN, h_agents },
+	{ "POST", "/v1/agents", LET_ADMIN, h_agent_add },
+	{ "DELETE", "/v1/agents/*", LET_ADMIN, h_agent_revoke },
 };
 const size_t nroutes = sizeof routes / sizeof routes[0];

@@ -25,6 +25,8 @@ typedef struct admin_ctx {
 	const char *name;               /* the reviewer added or disabled */
 	const char *text;               /* a pin's justification */
 	bool admin;
+	identity_spec spec;             /* how a new reviewer is reached */
+	bool spec_given;
 } admin_ctx;
 
 /* Reads an administrative body: the fields given, "as" and "code"; NULL
@@ -83,7 +85,8 @@ static void run_reviewer_add(server *srv, store *w, job *j)
 {
 	admin_ctx *c = j->ctx;
 	reviewer_added r;
-	if (op_reviewer_add(w, &srv->live, &c->auth, c->name, c->admin, &r) != OUT_OK) {
+	if (op_reviewer_enrol(w, &srv->live, &c->auth, c->name, c->admin,
+	    c->spec_given ? &c->spec : NULL, &r) != OUT_OK) {
 		answer_reply(j->rq, &r.reply);
 		wipe_code(c);
 		return;
@@ -99,22 +102,30 @@ static void run_reviewer_add(server *srv, store *w, job *j)
 	sb_printf(&b, ", \"role\": \"%s\", \"secret\": \"%s\", \"uri\": \"otpauth://totp/arbiter:",
 	    c->admin ? "admin" : "reviewer", b32);
 	sb_puts(&b, c->name);   /* a reviewer name is URI-safe (reviewer_name_valid) */
-	sb_printf(&b, "?secret=%s&issuer=arbiter&algorithm=SHA1&digits=6&period=30\"}\n", b32);
+	sb_printf(&b, "?secret=%s&issuer=arbiter&algorithm=SHA1&digits=6&period=30\"", b32);
 	secret_wipe(b32, strlen(b32));
 	free(b32);
+	if (r.token[0] != '\0') {
+		sb_puts(&b, ", \"token\": ");
+		sb_put_json_string(&b, r.token);
+		secret_wipe(r.token, sizeof r.token);
+	}
+	sb_puts(&b, "}\n");
 	answer_owned(j->rq, status, "application/json", b.s, b.n);
 	wipe_code(c);
 }
 
 void h_reviewer_add(server *srv, request *rq)
 {
-	static const char *const fields[] = { "name", "role", "as", "code", NULL };
+	static const char *const fields[] = { "name", "role", "user", "uid", "token", "as", "code",
+		NULL };
 	body_doc b;
 	const char *name = NULL, *role = NULL;
 	admin_ctx *c = read_admin(rq, fields, &b);
 	if (c == NULL || !body_string(&b, "name", &name) || !body_string(&b, "role", &role) ||
-	    !body_secret(&b, "code", &c->code))
+	    !body_identity(&b, false, &c->spec) || !body_secret(&b, "code", &c->code))
 		return;
+	c->spec_given = c->spec.login != NULL || c->spec.uid >= 0 || c->spec.token;
 	if (name == NULL || !reviewer_name_valid(name)) {
 		refuse_body(rq, name == NULL ? "a reviewer needs a name" : "name is not a reviewer "
 		    "name (letters, digits, . _ - @; at most 64)");

@@ -35,6 +35,7 @@ typedef struct caller {
 	int kind;                       /* WHO_* */
 	char name[72];                  /* the identity's name; the owner: its login */
 	bool admin;
+	int rate;                       /* an agent's requests a second; 0: no limit */
 	char address[64];               /* "unix:UID" or the TCP peer's address */
 } caller;
 
@@ -156,6 +157,8 @@ struct server {
 	int64_t head_seq;               /* the audit chain's last seq, after each commit */
 	int64_t change_gen;             /* counts commits that may end a long-poll */
 	struct sessions *sessions;      /* sessions.c: the writer thread's only */
+	bool denials_due;               /* denials.c: refusals to audit now, under lock */
+	bool denials_waiting;           /* counted refusals wait for their minute */
 };
 
 /* http.c: the request lifecycle over libmicrohttpd */
@@ -206,6 +209,11 @@ bool body_bool(body_doc *b, const char *key, bool *out);
 /* A secret field (a TOTP code), read last: its text in the document and the
  * body are wiped; the caller wipes *out once it is used. */
 bool body_secret(body_doc *b, const char *key, char **out);
+/* A whole number from min to max. */
+bool body_int(body_doc *b, const char *key, int64_t min, int64_t max, int64_t *out);
+/* How an identity is reached: "user" (a login) or "uid", "token" (true:
+ * make one) and, for an agent, "rate" (requests a second). */
+bool body_identity(body_doc *b, bool agent, identity_spec *spec);
 /* A list of submission ids (positive integers), at most max. */
 bool body_ids(body_doc *b, const char *key, int64_t *ids, int max, int *n);
 /* Whom the caller acts as: itself, or (the owner only) the reviewer that
@@ -222,10 +230,22 @@ void session_new(server *srv, const caller *who, const char *actor,
 const char *session_use(server *srv, const caller *who, const char *token, int64_t idle_s);
 void sessions_free(server *srv);
 
+/* denials.c: access.denied, at most once a minute per who, with a count */
+/* Notes a refusal of who (an identity's name, "uid N" or an address). */
+void denied(server *srv, const char *who, const char *what);
+/* The same for a request: its identity (or address), method and path. */
+void denied_request(server *srv, const request *rq, const char *what);
+/* On the writer: audits the refusals that are due (all: every one counted);
+ * true when counted ones still wait. */
+bool denials_flush(store *w, bool all);
+
 /* identity.c */
 /* Fills rq->who from the peer (socket uid or bearer token); false when it
  * answered a refusal. */
 bool identify(server *srv, request *rq);
+/* An agent revoked while the server runs: its open streams end. */
+void identity_revoked(const char *name);
+bool identity_is_revoked(const char *name);
 
 /* events.c: GET /v1/events, the Server-Sent Events stream */
 void h_events(server *srv, request *rq);
@@ -242,6 +262,9 @@ void h_reviewer_add(server *srv, request *rq);
 void h_reviewer_disable(server *srv, request *rq);
 void h_reevaluate(server *srv, request *rq);
 void h_pin(server *srv, request *rq);
+void h_agents(server *srv, request *rq);         /* routes_agents.c */
+void h_agent_add(server *srv, request *rq);
+void h_agent_revoke(server *srv, request *rq);
 void h_audit(server *srv, request *rq);          /* routes_audit.c */
 void h_checkpoint(server *srv, request *rq);
 void h_export(server *srv, request *rq);

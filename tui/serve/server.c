@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "serve.h"
@@ -261,6 +262,7 @@ static int run(server *srv, const args *a)
 		if (tcp >= 0)
 			close(tcp);
 		close(fd);
+		writer_stop(srv);
 	} else {
 		char where[4200];
 		snprintf(where, sizeof where, "%.300s%s%s", srv->socket_path, listen_on ? " " : "",
@@ -292,10 +294,12 @@ static int run(server *srv, const args *a)
 		MHD_stop_daemon(srv->unix_lst.daemon);
 		if (srv->tcp_lst.daemon != NULL)
 			MHD_stop_daemon(srv->tcp_lst.daemon);
+		/* the writer's last round (and the refusals it still counts) first:
+		 * after it, the write connection is this thread's alone */
+		writer_stop(srv);
 		audit_mark(srv, "server.stop", where);
 		rc = EXIT_OK;
 	}
-	writer_stop(srv);
 	ticker_stop(srv);
 	if (srv->socket_owned)
 		unlink(srv->socket_path);
@@ -316,7 +320,11 @@ int serve_run(const args *a)
 	snprintf(srv->login, sizeof srv->login, "%s", pw ? pw->pw_name : "owner");
 	srv->log_json = arg_has(a, "--log-json");
 	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->wake, NULL);
+	pthread_condattr_t ca;         /* the writer's timed waits count monotonic time */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = EXIT_ERROR;
 	char err[512];
 	diags errs = { 0 };

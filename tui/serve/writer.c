@@ -10,9 +10,11 @@
  * between batches. The policy set and the settings in use live here too, so
  * that SIGHUP's reload happens between two rounds, never under a request.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "serve.h"
 
@@ -237,12 +239,25 @@ static void *writer_main(void *arg)
 	server *srv = arg;
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
-		while (srv->queue == NULL && !srv->reload && !srv->writer_done)
-			pthread_cond_wait(&srv->wake, &srv->lock);
+		while (srv->queue == NULL && !srv->reload && !srv->writer_done && !srv->denials_due) {
+			if (!srv->denials_waiting) {
+				pthread_cond_wait(&srv->wake, &srv->lock);
+				continue;
+			}
+			/* counted refusals wait: look again in a second (denials.c) */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += 1;
+			if (pthread_cond_timedwait(&srv->wake, &srv->lock, &ts) == ETIMEDOUT)
+				srv->denials_due = true;
+		}
 		if (srv->queue == NULL && !srv->reload && srv->writer_done)
 			break;
-		bool reload = srv->reload;
+		bool reload = srv->reload, denials = srv->denials_due;
 		srv->reload = false;
+		srv->denials_due = false;
+		if (denials)
+			srv->denials_waiting = false;   /* set again by the flush or a new refusal */
 		job *jobs = srv->queue;
 		srv->queue = NULL;
 		srv->queue_tail = &srv->queue;
@@ -254,6 +269,11 @@ static void *writer_main(void *arg)
 				    srv->integ.version);
 			else
 				err_printf("arbiter serve: reload refused, the previous set stays: %s\n", err);
+		}
+		if (denials && denials_flush(srv->writer, false)) {
+			pthread_mutex_lock(&srv->lock);
+			srv->denials_waiting = true;
+			pthread_mutex_unlock(&srv->lock);
 		}
 		bool changed = jobs != NULL && run_round(srv, jobs);
 		int64_t seq = 0;
@@ -272,6 +292,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&srv->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
+	denials_flush(srv->writer, true);       /* every refusal still counted */
 	return NULL;
 }
 
