@@ -27,12 +27,15 @@ EXAMPLES   = $(sort $(wildcard docs/examples/policies/*.yaml))
 TUI_OBJ    = $(TUI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+HELPER_SRC = $(sort $(wildcard tests/helpers/*.c))
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(LIBS_PKG) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(LIBS_PKG) 2>/dev/null)
 # Only the test build (build/asan, however make is called for it) lets
-# ARBITER_TEST_NOW set the clock (engine/clock.c); no other build has the code.
-TEST_DEFS  = $(if $(filter build/asan,$(BUILD)),-DARBITER_TEST_CLOCK)
+# ARBITER_TEST_NOW set the clock (engine/clock.c) and ARBITER_TEST_CLIENT_CONF
+# stand in for /etc/arbiter/client.conf (data/client_conf.c); no other build
+# has the code.
+TEST_DEFS  = $(if $(filter build/asan,$(BUILD)),-DARBITER_TEST_CLOCK -DARBITER_TEST_CLIENT)
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -pthread -I. $(PKG_CFLAGS) $(TEST_DEFS) $(EXTRA_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pthread $(EXTRA_CFLAGS)
 
@@ -90,6 +93,11 @@ $(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/support.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(WRAP_$*) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
 
+# Programs the command-line tests run beside arbiter (a scripted server).
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 # Fuzz targets may reach parsers in data/ (the key files, checkpoints).
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ) $(DATA_OBJ)
 	@mkdir -p $(dir $@)
@@ -110,7 +118,8 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan EXTRA_CFLAGS="$(SANFLAGS)" OPT="-O1 -g" \
 		build/asan/arbiter $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%) \
-		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%)
+		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%) \
+		$(HELPER_SRC:tests/helpers/%.c=build/asan/tests/helpers/%)
 	@$(MAKE) --no-print-directory build/release/arbiter
 	@sh tests/run.sh build/asan
 

@@ -5,6 +5,8 @@
 # data/'s public headers, their own, curses, qrencode and libc, and call no
 # SQLite, libsodium or JSON library (jansson) function: data/ops.h's reads
 # and JSON writers and engine/jsontext.c give them plain C and finished text.
+# libcurl is data/client*.c's alone (the client side of the server), and
+# libmicrohttpd tui/serve/'s alone (the server).
 . "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 bad=$(grep -lE '#include *[<"](sqlite3|n?curses(w)?/?[a-z]*|\.\./(data|tui)/)' engine/*.c engine/*.h 2>/dev/null)
@@ -19,7 +21,7 @@ serve_sys='microhttpd|arpa/inet|netinet/in|netdb|grp'
 bad=$(grep -nE '#include' tui/*.c tui/*.h tui/*/*.c tui/*/*.h 2>/dev/null |
 	grep -vE "#include *<($allowed_sys)\.h>" |
 	grep -vE "^tui/serve/[a-z_]+\.[ch]:[0-9]+:#include *<($serve_sys)\.h>" |
-	grep -vE '#include *"(\.\./)+(engine/engine|data/store|data/ops)\.h"' |
+	grep -vE '#include *"(\.\./)+(engine/engine|data/store|data/ops|data/client)\.h"' |
 	grep -vE '#include *"(\.\./)?[a-z_]+\.h"')
 [ -z "$bad" ] && pass "tui/ includes only the engine and data public headers, its own, curses, qrencode and libc" ||
 	fail "tui/ includes more than it may: $bad"
@@ -27,10 +29,13 @@ bad=$(grep -rnE '\b(sqlite3_[a-z_]+|sodium_[a-z_]+|crypto_[a-z_]+|randombytes_[a
 [ -z "$bad" ] && pass "tui/ calls no SQLite or libsodium function" || fail "tui/ calls below data/: $bad"
 bad=$(grep -lE '#include *"(\.\./)*data/store_impl\.h"' engine/*.c tui/*/*.c tui/*.c 2>/dev/null)
 [ -z "$bad" ] && pass "the store's inside (store_impl.h) stays in data/" || fail "store_impl.h used outside data/: $bad"
-bad=$(grep -lE '#include *<microhttpd\.h>|\bMHD_[a-z]' engine/*.[ch] data/*.[ch] tui/*.[ch] tui/cli/*.[ch] \
-	tui/console/*.[ch] 2>/dev/null)
-[ -z "$bad" ] && pass "libmicrohttpd is used only by the server (tui/serve/)" ||
-	fail "libmicrohttpd used outside tui/serve/: $bad"
+# libcurl only in the client, libmicrohttpd only in the server
+bad=$(grep -lE '\bcurl_[a-z_]+|\bCURL(OPT|INFO|E)_|#include *<curl/' engine/*.[ch] data/*.[ch] tui/*.[ch] tui/*/*.[ch] 2>/dev/null |
+	grep -vE '^data/client[a-z_]*\.c$')
+[ -z "$bad" ] && pass "libcurl is used only in data/client*.c" || fail "libcurl used outside data/client*.c: $bad"
+bad=$(grep -lE '\bMHD_[A-Za-z_]+|#include *<microhttpd\.h>' engine/*.[ch] data/*.[ch] tui/*.[ch] tui/*/*.[ch] 2>/dev/null |
+	grep -vE '^tui/serve/')
+[ -z "$bad" ] && pass "libmicrohttpd is used only in tui/serve/" || fail "libmicrohttpd used outside tui/serve/: $bad"
 # the front ends have one folder each
 for d in tui/cli tui/console tui/serve; do
 	[ -d "$d" ] && pass "$d/ is a front end of its own" || fail "$d/ is missing"
@@ -52,6 +57,15 @@ if nm -u "$ARBITER" 2>/dev/null | grep -q . ; then
 	else
 		pass "front-end objects call neither SQLite nor libsodium"
 	fi
+	all=$(find "$(dirname "$ARBITER")"/engine "$(dirname "$ARBITER")"/data "$(dirname "$ARBITER")"/tui -name '*.o' 2>/dev/null)
+	bad=$(for o in $all; do case "$o" in */data/client*.o) continue ;; esac
+		nm -u "$o" | grep -qE ' curl_' && echo "$o"; done)
+	[ -z "$bad" ] && pass "objects other than data/client*.o call no libcurl function" ||
+		fail "objects call libcurl outside data/client*.o: $bad"
+	bad=$(for o in $all; do case "$o" in */tui/serve/*.o) continue ;; esac
+		nm -u "$o" | grep -qE ' MHD_' && echo "$o"; done)
+	[ -z "$bad" ] && pass "objects outside tui/serve/ call no libmicrohttpd function" ||
+		fail "objects call libmicrohttpd outside tui/serve/: $bad"
 	if [ -n "$objs" ] && nm -u $objs | grep -qE ' json_'; then
 		fail "front-end objects call jansson: $(nm -uA $objs | grep -E ' json_' | head -3 | tr '\n' ' ')"
 	else

@@ -18,6 +18,8 @@ typedef struct command {
 	const char *const *options;     /* the options it takes besides the global ones; one
 	                                 * that takes a value names it: "--as NAME" */
 	int (*run)(const struct command *, args *);
+	bool fails_with_2;              /* exits 0 or 2 only (hook): a failure before
+	                                 * run is 2, not 1 */
 } command;
 
 /* parse.c */

@@ -20,6 +20,7 @@
 	X(list) \
 	X(show) \
 	X(wait) \
+	X(hook) \
 	X(stats) \
 	X(approve) \
 	X(reject) \
@@ -69,10 +70,6 @@ void print_command_help(const command *c)
 
 int main(int argc, char **argv)
 {
-	if (!secrets_init()) {
-		err_printf("arbiter: the cryptographic library failed to initialise\n");
-		return EXIT_ERROR;
-	}
 	const char *name, *sub;
 	args a;
 	if (!args_parse(argc, argv, commands, sizeof commands / sizeof commands[0], &name, &sub, &a))
@@ -101,6 +98,10 @@ int main(int argc, char **argv)
 		}
 		if (!args_check(c, &a))
 			return EXIT_USAGE;
+		if (!secrets_init()) {
+			err_printf("arbiter: the cryptographic library failed to initialise\n");
+			return c->fails_with_2 ? EXIT_USAGE : EXIT_ERROR;
+		}
 		return c->run(c, &a);
 	}
 	err_printf("arbiter: unknown command \"%s\" (see arbiter --help)\n", full);

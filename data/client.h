@@ -1,0 +1,162 @@
+/*
+ * client.h: talking to a running `arbiter serve` (PRODUCT.md section 9).
+ *
+ * The one public header of the client side of data/: a connection to a
+ * server (client.c, the only file that uses libcurl), the root-owned
+ * client.conf and token files that say where the server is and who is
+ * calling (client_conf.c), and `arbiter hook`'s work on top of them
+ * (hook.c): the tool call turned into a submission, the server's answers
+ * turned into one verdict. Front ends include it beside ops.h and store.h.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef ARBITER_CLIENT_H
+#define ARBITER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/engine.h"
+
+/* ---- client.c: one connection to a server, over libcurl ---- */
+enum {
+	CLIENT_TIMEOUT_MS = 30000,              /* a request's whole time by default */
+	CLIENT_BODY_MAX = 64 * 1024 * 1024,     /* the largest answer by default */
+	CLIENT_TOKEN_MAX = 512,                 /* the longest bearer token */
+};
+
+typedef struct client_options {
+	/* unix:/PATH, http://HOST:PORT (loopback only: 127.0.0.0/8, [::1],
+	 * localhost) or https://HOST[:PORT][/PREFIX] */
+	const char *server;
+	const char *token;              /* the bearer token; NULL: none (a socket's uid speaks) */
+	/* on a socket: the login (or a uid in digits) the server must run as;
+	 * NULL: not checked */
+	const char *server_user;
+	/* https: the SHA-256 of the server's certificate (its DER bytes), 64
+	 * hex digits, colons allowed; it then replaces the CA and host name
+	 * checks. NULL: the system's CAs and the host name */
+	const char *tls_pin;
+	int64_t timeout_ms;             /* each request's whole time; 0: CLIENT_TIMEOUT_MS */
+	size_t max_body;                /* the largest answer; 0: CLIENT_BODY_MAX */
+} client_options;
+
+typedef enum client_status {
+	CLIENT_OK,              /* an HTTP answer came, whatever its status */
+	CLIENT_UNREACHABLE,     /* no connection could be made */
+	CLIENT_UNTRUSTED,       /* the server failed a check: its uid, pin or certificate */
+	CLIENT_TIMEOUT,         /* no whole answer within the timeout */
+	CLIENT_BROKEN,          /* the connection broke, or the answer was not HTTP */
+	CLIENT_TOO_LARGE,       /* the answer was longer than max_body */
+	CLIENT_FAILED,          /* the library or memory failed */
+} client_status;
+
+typedef struct client_response {
+	long status;            /* the HTTP status */
+	char *body;             /* malloc'd, NUL-terminated (also when empty) */
+	size_t len;
+	int64_t retry_after;    /* seconds, from Retry-After; 0 when absent */
+	char content_type[128]; /* "" when absent */
+} client_response;
+
+typedef struct client client;
+/* A connection to o->server after checking the address (plain http only to
+ * loopback), the pin and the user; nothing is sent yet. NULL with the
+ * reason in err. The options' strings are copied. */
+client *client_open(const client_options *o, char *err, size_t errlen);
+/* One request: method ("GET", "POST", "DELETE"...), path with its query
+ * ("/v1/submissions?match=digest"), and a body of len bytes with its
+ * content type (NULL and 0: none). Before anything is sent on a
+ * connection, the server's uid (server_user) or certificate (tls_pin) is
+ * checked; a server that fails is CLIENT_UNTRUSTED and never sees the
+ * token. CLIENT_OK fills resp (free it with client_response_free); any
+ * other status leaves resp empty and the reason in client_errmsg. */
+client_status client_request(client *c, const char *method, const char *path,
+    const char *content_type, const char *body, size_t len, client_response *resp);
+/* The last failure's message ("" when none), naming the server. */
+const char *client_errmsg(const client *c);
+/* The server as given in the options, for messages. */
+const char *client_server(const client *c);
+/* Changes the whole-request timeout for the requests that follow. */
+void client_set_timeout(client *c, int64_t timeout_ms);
+void client_response_free(client_response *r);
+/* Closes the connection and wipes the token. */
+void client_close(client *c);
+/* Whether s is a server address client_open accepts (err says why not). */
+bool client_check_server(const char *s, char *err, size_t errlen);
+
+/* ---- client_conf.c: /etc/arbiter/client.conf and token files ---- */
+#define CLIENT_CONF_PATH "/etc/arbiter/client.conf"
+enum {
+	CLIENT_CONF_MAX = 64 * 1024,    /* the longest client.conf */
+	HOOK_MAX_WAIT_DEFAULT = 50,     /* max_wait when client.conf has none, seconds */
+	HOOK_MAX_WAIT_LIMIT = 300,      /* the server's longest wait */
+};
+typedef struct client_conf {
+	char path[512];                 /* the file read */
+	char server[1024];              /* "" when the file names none */
+	char server_user[64];
+	char tls_pin[128];
+	char pubkey[1024];              /* a public key file's path, or "" */
+	int64_t max_wait_s;             /* HOOK_MAX_WAIT_DEFAULT when not given */
+} client_conf;
+/* Where client.conf is: CLIENT_CONF_PATH. The test build (ARBITER_TEST_CLIENT)
+ * takes $ARBITER_TEST_CLIENT_CONF instead when it is set; no other build has
+ * that code. */
+const char *client_conf_path(void);
+/* Reads client.conf. 1: read into conf; 0: there is none (conf holds the
+ * defaults); -1: it exists but is refused (unreadable, not owned by root,
+ * writable by others, or malformed): err says why, "FILE:LINE:COL:
+ * message" for a bad line. The test build accepts the test's own uid as
+ * the owner of a file given by $ARBITER_TEST_CLIENT_CONF. */
+int client_conf_read(client_conf *conf, char *err, size_t errlen);
+/* Parses client.conf's text (file names it in errors). */
+bool client_conf_parse(const char *file, const char *text, size_t len, client_conf *conf,
+    char *err, size_t errlen);
+/* Reads a bearer token from its file (the first line, without its line
+ * ending) into out; false with the reason when the file cannot be read, is
+ * readable or writable by others, or holds no token or more than one line. */
+bool client_token_read(const char *path, char *out, size_t outlen, char *err, size_t errlen);
+/* The 32 bytes of a tls_pin: 64 hex digits, colons allowed. */
+bool client_pin_parse(const char *text, unsigned char pin[32]);
+/* Whether s (a token from anywhere) has a bearer token's characters. */
+bool client_token_valid(const char *s);
+/* Wipes a secret that is no longer needed. */
+void client_wipe(void *p, size_t len);
+
+/* ---- hook.c: arbiter hook's call and verdict (PRODUCT.md section 9) ---- */
+enum {
+	HOOK_INPUT_MAX = 1024 * 1024,   /* the longest tool call on standard input */
+	HOOK_SLACK_S = 8,               /* time for the submission besides the wait */
+	HOOK_ANSWER_MAX = 4 * 1024 * 1024,      /* the longest answer the hook reads */
+};
+/* The tool.call submission for a host's tool call: text (len bytes) is the
+ * hook's standard input, one JSON object with tool_name and tool_input
+ * (and cwd, session_id, hook_event_name); cwd is the directory used when
+ * the call names none. The document replaces body's text. false with
+ * "<stdin>:LINE:COL: message" (or "<stdin>: ...") in err. */
+bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *body, char *err,
+    size_t errlen);
+
+typedef struct hook_verdict {
+	bool allow;             /* this exact call may proceed */
+	bool waiting;           /* a reviewer can still allow it (pending, or overridable) */
+	int64_t id;             /* the submission; 0 when there is none */
+	char detail[768];       /* the deciding policies and what a reviewer can do */
+	char reason[1024];      /* one line: "blocked (#42): policy ...: a reviewer can ..." */
+} hook_verdict;
+/* The verdict on one answer of the server (HTTP status, body). */
+void hook_judge(long http_status, const char *body, size_t len, hook_verdict *v);
+/* The verdict as --format json prints it: {"decision": "allow" or "deny",
+ * "reason": "...", "id": N or null}. */
+void hook_verdict_json(const hook_verdict *v, strbuf *out);
+/* Sets v->reason to "WORD (#ID): DETAIL". */
+void hook_reason(hook_verdict *v, const char *word);
+/* Submits the document (POST /v1/submissions?match=digest) and, while the
+ * answer is waiting and mono_ms() is before wait_until, long-polls for a
+ * decision; no request runs past give_up (both mono_ms() times). */
+void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64_t give_up,
+    hook_verdict *v);
+
+#endif
