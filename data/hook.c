@@ -214,16 +214,22 @@ static void judge_result(const json_t *r, hook_verdict *v)
 	bool unoverridable = false;
 	const char *word = status;
 	char by_whom[96];
-	if (strcmp(status, "allowed") == 0 && (mods == NULL || json_is_null(mods) ||
-	    (json_is_object(mods) && json_object_size(mods) == 0))) {
-		v->allow = true;
-	} else if (strcmp(status, "allowed") == 0) {
+	bool modified = mods != NULL && !json_is_null(mods) &&
+	    !(json_is_object(mods) && json_object_size(mods) == 0);
+	bool allowing = strcmp(status, "allowed") == 0 || strcmp(status, "approved") == 0 ||
+	    strcmp(status, "overridden") == 0;
+	if (allowing && modified) {
+		/* the modifications hold whoever allowed it, and a hook cannot
+		 * apply them */
 		char *m = json_dumps(mods, JSON_COMPACT);
 		deciding(findings, "modify", &b, NULL);
-		word = "allowed only with modifications";
+		snprintf(by_whom, sizeof by_whom, "%s only with modifications", status);
+		word = by_whom;
 		snprintf(v->detail, sizeof v->detail, "%.200s (%s), which a hook cannot apply: change "
 		    "the call", m ? m : "", b.s);
 		free(m);
+	} else if (strcmp(status, "allowed") == 0) {
+		v->allow = true;
 	} else if (strcmp(status, "approved") == 0) {
 		const char *by = str_member(last_decision(r, "approve"), "reviewer");
 		v->allow = true;

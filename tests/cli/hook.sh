@@ -52,6 +52,7 @@ result pending.json 10 pending "$ASK"
 result warned.json 11 pending "$WARN"
 result modified.json 12 allowed "$MOD" '"modifications":{"mode":"draft"}'
 result approved.json 10 approved "$ASK" '"decisions":[{"reviewer":"bob","decision":"approve","note":null}]'
+result approved_mod.json 12 approved "$MOD" '"modifications":{"mode":"draft"}'
 result rejected.json 10 rejected "$ASK" '"decisions":[{"reviewer":"bob","decision":"reject","note":"not on main"}]'
 result overridden.json 8 overridden "$DENY" '"expires_at":"2030-01-01T08:00:00.000Z"'
 result expired.json 8 expired "$DENY"
@@ -133,6 +134,10 @@ stop
 serve s 200:approved.json
 hook
 expect_code 0 "an approved call (matched by digest) proceeds"
+stop
+serve s 200:approved_mod.json
+hook
+expect_deny 'approved only with modifications \(#12\)' "approved, but with modifications: still denied"
 stop
 serve s 200:overridden.json
 hook --format json
