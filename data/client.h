@@ -85,6 +85,12 @@ void client_response_free(client_response *r);
 void client_close(client *c);
 /* Whether s is a server address client_open accepts (err says why not). */
 bool client_check_server(const char *s, char *err, size_t errlen);
+/* The 32 bytes of a tls_pin: 64 hex digits, colons allowed. */
+bool client_pin_parse(const char *text, unsigned char pin[32]);
+/* Whether s (a token from anywhere) has a bearer token's characters. */
+bool client_token_valid(const char *s);
+/* Wipes a secret that is no longer needed. */
+void client_wipe(void *p, size_t len);
 
 /* ---- client_conf.c: /etc/arbiter/client.conf and token files ---- */
 #define CLIENT_CONF_PATH "/etc/arbiter/client.conf"
@@ -118,12 +124,6 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
  * ending) into out; false with the reason when the file cannot be read, is
  * readable or writable by others, or holds no token or more than one line. */
 bool client_token_read(const char *path, char *out, size_t outlen, char *err, size_t errlen);
-/* The 32 bytes of a tls_pin: 64 hex digits, colons allowed. */
-bool client_pin_parse(const char *text, unsigned char pin[32]);
-/* Whether s (a token from anywhere) has a bearer token's characters. */
-bool client_token_valid(const char *s);
-/* Wipes a secret that is no longer needed. */
-void client_wipe(void *p, size_t len);
 
 /* ---- hook.c: arbiter hook's call and verdict (PRODUCT.md section 9) ---- */
 enum {

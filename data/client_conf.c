@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +28,6 @@
 #include <unistd.h>
 
 #include "client.h"
-
-void client_wipe(void *p, size_t len)
-{
-	sodium_memzero(p, len);
-}
 
 const char *client_conf_path(void)
 {
@@ -322,36 +316,7 @@ out:
 	return rc;
 }
 
-/* ---- pins and tokens ---- */
-
-bool client_pin_parse(const char *text, unsigned char pin[32])
-{
-	size_t n = 0;
-	for (const char *p = text; *p; p++) {
-		if (*p == ':')
-			continue;
-		int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
-		    *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
-		if (v < 0 || n == 64)
-			return false;
-		if (n % 2 == 0)
-			pin[n / 2] = (unsigned char)(v << 4);
-		else
-			pin[n / 2] |= (unsigned char)v;
-		n++;
-	}
-	return n == 64;
-}
-
-bool client_token_valid(const char *s)
-{
-	/* RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
-	if (n == 0)
-		return false;
-	size_t eq = strspn(s + n, "=");
-	return s[n + eq] == '\0' && n + eq <= CLIENT_TOKEN_MAX;
-}
+/* ---- token files ---- */
 
 bool client_token_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
