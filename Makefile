@@ -93,6 +93,11 @@ $(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/support.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(WRAP_$*) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
 
+# The client's test links data/'s objects and runs a server on a thread.
+$(BUILD)/tests/test_client: tests/unit/test_client.c $(ENGINE_OBJ) $(DATA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
+
 # Programs the command-line tests run beside arbiter (a scripted server).
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
