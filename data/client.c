@@ -78,11 +78,6 @@ static void global_init(void)
 	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
-static void say(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
-{
-	snprintf(err, errlen, fmt, a, b);
-}
-
 /* ---- secrets, pins and tokens ---- */
 
 void client_wipe(void *p, size_t len)
@@ -148,18 +143,18 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 	if (strncmp(s, "unix:", 5) == 0) {
 		const char *path = s + 5;
 		if (path[0] != '/') {
-			say(err, errlen, "server %s: a socket is unix:/ABSOLUTE/PATH%s", s, "");
+			snprintf(err, errlen, "server %s: a socket is unix:/ABSOLUTE/PATH", s);
 			return false;
 		}
 		if (strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
-			say(err, errlen, "server %s: the socket's path is too long%s", s, "");
+			snprintf(err, errlen, "server %s: the socket's path is too long", s);
 			return false;
 		}
 		if (base != NULL) {
 			*base = strdup("http://localhost");
 			*socket_path = strdup(path);
 			if (*base == NULL || *socket_path == NULL) {
-				say(err, errlen, "server %s: out of memory%s", s, "");
+				snprintf(err, errlen, "server %s: out of memory", s);
 				return false;
 			}
 		}
@@ -167,21 +162,21 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 	}
 	pthread_once(&global_once, global_init);
 	if (!global_ok) {
-		say(err, errlen, "server %s: libcurl failed to initialise%s", s, "");
+		snprintf(err, errlen, "server %s: libcurl failed to initialise", s);
 		return false;
 	}
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL, *frag = NULL, *path = NULL;
 	bool ok = false;
 	if (u == NULL) {
-		say(err, errlen, "server %s: out of memory%s", s, "");
+		snprintf(err, errlen, "server %s: out of memory", s);
 		return false;
 	}
 	if (curl_url_set(u, CURLUPART_URL, s, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		say(err, errlen, "server %s: not a server address (unix:/PATH, https://HOST:PORT "
-		    "or http://127.0.0.1:PORT)%s", s, "");
+		snprintf(err, errlen, "server %s: not a server address (unix:/PATH, https://HOST:PORT "
+		    "or http://127.0.0.1:PORT)", s);
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_USER, &user, 0);
@@ -189,16 +184,16 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
-		say(err, errlen, "server %s: %s:// is not a server address (unix:, https:// or "
+		snprintf(err, errlen, "server %s: %s:// is not a server address (unix:, https:// or "
 		    "http:// to loopback)", s, scheme);
 		goto out;
 	}
 	if (user != NULL || query != NULL || frag != NULL) {
-		say(err, errlen, "server %s: a server address has no user, query or fragment%s", s, "");
+		snprintf(err, errlen, "server %s: a server address has no user, query or fragment", s);
 		goto out;
 	}
 	if (strcmp(scheme, "http") == 0 && !is_loopback(host)) {
-		say(err, errlen, "server %s: plain http:// only to a loopback address (127.0.0.1, "
+		snprintf(err, errlen, "server %s: plain http:// only to a loopback address (127.0.0.1, "
 		    "[::1], localhost); use https:// for %s", s, host);
 		goto out;
 	}
@@ -208,7 +203,7 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 		char *url = NULL;
 		curl_url_set(u, CURLUPART_PATH, strcmp(path, "/") == 0 ? "" : path, 0);
 		if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
-			say(err, errlen, "server %s: out of memory%s", s, "");
+			snprintf(err, errlen, "server %s: out of memory", s);
 			ok = false;
 			goto out;
 		}
@@ -218,7 +213,7 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 		*base = strdup(url);
 		curl_free(url);
 		if (*base == NULL) {
-			say(err, errlen, "server %s: out of memory%s", s, "");
+			snprintf(err, errlen, "server %s: out of memory", s);
 			ok = false;
 		}
 	}

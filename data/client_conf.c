@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +60,17 @@ static const char *const keys[] = { "server", "server_user", "tls_pin", "pubkey"
 enum { K_SERVER, K_SERVER_USER, K_TLS_PIN, K_PUBKEY, K_MAX_WAIT, K__COUNT };
 
 static bool bad(char *err, size_t errlen, const char *file, int line, int col, const char *fmt,
-    const char *a, const char *b)
+    ...) ATTR_PRINTF(6, 7);
+static bool bad(char *err, size_t errlen, const char *file, int line, int col, const char *fmt,
+    ...)
 {
 	int n = snprintf(err, errlen, "%s:%d:%d: ", file, line, col);
-	if (n >= 0 && (size_t)n < errlen)
-		snprintf(err + n, errlen - (size_t)n, fmt, a, b);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
 	return false;
 }
 
@@ -98,40 +105,37 @@ static bool set_value(client_conf *conf, int k, const char *v, const char *file,
 	switch (k) {
 	case K_SERVER:
 		if (!client_check_server(v, why, sizeof why))
-			return bad(err, errlen, file, line, col, "%s%s", why, "");
+			return bad(err, errlen, file, line, col, "%s", why);
 		if (strlen(v) >= sizeof conf->server)
-			return bad(err, errlen, file, line, col, "the server's address is too long%s%s",
-			    "", "");
+			return bad(err, errlen, file, line, col, "the server's address is too long");
 		memcpy(conf->server, v, strlen(v) + 1);
 		return true;
 	case K_SERVER_USER:
 		if (!login_chars(v) || strlen(v) >= sizeof conf->server_user)
 			return bad(err, errlen, file, line, col, "server_user \"%s\" is not a login or "
-			    "a uid%s", v, "");
+			    "a uid", v);
 		memcpy(conf->server_user, v, strlen(v) + 1);
 		return true;
 	case K_TLS_PIN: {
 		unsigned char pin[32];
 		if (strlen(v) >= sizeof conf->tls_pin || !client_pin_parse(v, pin))
 			return bad(err, errlen, file, line, col, "tls_pin \"%s\" is not a SHA-256 (64 "
-			    "hex digits, colons allowed: openssl x509 -noout -fingerprint -sha256)%s",
-			    v, "");
+			    "hex digits, colons allowed: openssl x509 -noout -fingerprint -sha256)",
+			    v);
 		memcpy(conf->tls_pin, v, strlen(v) + 1);
 		return true;
 	}
 	case K_PUBKEY:
 		if (v[0] != '/' || strlen(v) >= sizeof conf->pubkey)
 			return bad(err, errlen, file, line, col, "pubkey \"%s\" is not the absolute "
-			    "path of a public key file%s", v, "");
+			    "path of a public key file", v);
 		memcpy(conf->pubkey, v, strlen(v) + 1);
 		return true;
 	default: {
 		int64_t s;
-		if (!seconds_value(v, &s) || s < 0 || s > HOOK_MAX_WAIT_LIMIT) {
-			snprintf(why, sizeof why, "%d", HOOK_MAX_WAIT_LIMIT);
+		if (!seconds_value(v, &s) || s < 0 || s > HOOK_MAX_WAIT_LIMIT)
 			return bad(err, errlen, file, line, col, "max_wait \"%s\" is not a number of "
-			    "seconds from 0 to %s", v, why);
-		}
+			    "seconds from 0 to %d", v, HOOK_MAX_WAIT_LIMIT);
 		conf->max_wait_s = s;
 		return true;
 	}
@@ -156,7 +160,7 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
 		const char *stop = eol ? eol : end;
 		const char *nul = memchr(p, '\0', (size_t)(stop - p));
 		if (nul != NULL)
-			return bad(err, errlen, file, line, (int)(nul - p) + 1, "a NUL byte%s%s", "", "");
+			return bad(err, errlen, file, line, (int)(nul - p) + 1, "a NUL byte");
 		/* the line without its ending, trailing blanks and a comment */
 		const char *q = p;
 		while (q < stop && (*q == ' ' || *q == '\t'))
@@ -176,7 +180,7 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
 		}
 		if (q != p)
 			return bad(err, errlen, file, line, 1, "a setting begins its line, without "
-			    "indentation%s%s", "", "");
+			    "indentation");
 		const char *colon = memchr(p, ':', (size_t)(cut - p));
 		size_t klen = colon ? (size_t)(colon - p) : (size_t)(cut - p);
 		int k = -1;
@@ -187,16 +191,13 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
 		snprintf(word, sizeof word, "%.*s", (int)(klen < 40 ? klen : 40), p);
 		if (k < 0)
 			return bad(err, errlen, file, line, 1, "unknown setting \"%s\" (expected server, "
-			    "server_user, tls_pin, pubkey or max_wait)%s", word, "");
+			    "server_user, tls_pin, pubkey or max_wait)", word);
 		if (colon == NULL || (colon + 1 < cut && colon[1] != ' ' && colon[1] != '\t'))
-			return bad(err, errlen, file, line, (int)klen + 1, "expected \"%s: value\"%s",
-			    word, "");
-		if (seen[k]) {
-			char first[16];
-			snprintf(first, sizeof first, "%d", seen[k]);
-			return bad(err, errlen, file, line, 1, "%s is set twice (first on line %s)",
-			    word, first);
-		}
+			return bad(err, errlen, file, line, (int)klen + 1, "expected \"%s: value\"",
+			    word);
+		if (seen[k])
+			return bad(err, errlen, file, line, 1, "%s is set twice (first on line %d)",
+			    word, seen[k]);
 		seen[k] = line;
 		const char *v = colon + 1;
 		while (v < cut && (*v == ' ' || *v == '\t'))
@@ -208,16 +209,16 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
 			vlen -= 2;
 		}
 		if (vlen == 0)
-			return bad(err, errlen, file, line, col, "%s has no value%s", word, "");
+			return bad(err, errlen, file, line, col, "%s has no value", word);
 		char text_value[1024];
 		if (vlen >= sizeof text_value)
-			return bad(err, errlen, file, line, col, "%s's value is too long%s", word, "");
+			return bad(err, errlen, file, line, col, "%s's value is too long", word);
 		memcpy(text_value, v, vlen);
 		text_value[vlen] = '\0';
 		for (size_t i = 0; i < vlen; i++)
 			if ((unsigned char)text_value[i] < 0x20 || text_value[i] == 0x7f)
 				return bad(err, errlen, file, line, col + (int)i, "%s's value has a control "
-				    "character%s", word, "");
+				    "character", word);
 		if (!set_value(conf, k, text_value, file, line, col, err, errlen))
 			return false;
 		p = next;
