@@ -192,7 +192,7 @@ static int cmd_hook(const command *c, args *a)
 		return deny(json, "--wait %s is out of range: 0 to %lld seconds (max_wait%s%s)", w,
 		    (long long)conf.max_wait_s, have_conf ? " in " : "", have_conf ? conf.path : "");
 	int64_t wait_until = start + wait_s * 1000, give_up = wait_until + HOOK_SLACK_S * 1000;
-	alarm((unsigned)(wait_s + HOOK_SLACK_S + 2));
+	alarm((unsigned)(wait_s + HOOK_SLACK_S + 1));
 
 	/* who is calling: the token, if any */
 	char token[CLIENT_TOKEN_MAX + 1] = "";
