@@ -32,7 +32,7 @@ serve() {
 	FAKE_PID=$!
 	for _ in $(seq 100); do [ -S "$T/$name.sock" ] && break; sleep 0.02; done
 }
-stop() { kill "$FAKE_PID" 2> /dev/null; wait "$FAKE_PID" 2> /dev/null; }
+stop() { kill "$FAKE_PID" 2> /dev/null; wait "$FAKE_PID" 2> /dev/null; return 0; }
 requests() { grep -c '^=== end of request' "$T/$1.log"; }
 
 # answer bodies
