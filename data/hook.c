@@ -245,12 +245,15 @@ static void judge_result(const json_t *r, hook_verdict *v)
 			word = by_whom;
 		}
 	} else if (strcmp(status, "pending") == 0) {
-		bool warnings = false;
+		/* approve needs --ack while the submission has warnings: its
+		 * findings of severity warning, as counts says */
+		const json_t *counted = json_object_get(json_object_get(r, "counts"), "warning");
+		bool warnings = json_is_integer(counted) && json_integer_value(counted) > 0;
 		size_t i;
 		json_t *f;
 		json_array_foreach(findings, i, f) {
-			const char *effect = str_member(f, "effect");
-			warnings |= effect != NULL && strcmp(effect, "warn") == 0;
+			const char *severity = str_member(f, "severity");
+			warnings |= severity != NULL && strcmp(severity, "warning") == 0;
 		}
 		deciding(findings, "require_approval warn", &b, NULL);
 		v->waiting = true;

@@ -42,7 +42,7 @@ result() {      # result FILE ID STATUS [FINDINGS-JSON [EXTRA-MEMBERS]]
 }
 DENY='[{"policy":"no_rm_rf","type":"expression","severity":"critical","effect":"deny","overridable":true,"message":"rm -rf is off limits"}]'
 HARD='[{"policy":"self_protection","type":"protected_paths","severity":"critical","effect":"deny","overridable":false,"message":"the store protects itself"}]'
-ASK='[{"policy":"shell_review","type":"expression","severity":"warning","effect":"require_approval","message":"shell commands need a look"}]'
+ASK='[{"policy":"shell_review","type":"expression","severity":"info","effect":"require_approval","message":"shell commands need a look"}]'
 WARN='[{"policy":"big_diff","type":"expression","severity":"warning","effect":"warn","message":"a large change"}]'
 MOD='[{"policy":"drafts_only","type":"expression","severity":"info","effect":"modify","message":"run as a draft"}]'
 result allowed.json 7 allowed
@@ -125,6 +125,11 @@ stop
 serve s 201:warned.json
 hook
 expect_deny 'awaiting review \(#11\): policy big_diff .*`arbiter approve 11 --ack`' "warnings ask for approve --ack"
+stop
+result counted.json 15 pending "$ASK" '"counts":{"info":1,"warning":1,"critical":0}'
+serve s 201:counted.json
+hook
+expect_deny '`arbiter approve 15 --ack`' "a warning counted in counts asks for --ack too"
 stop
 serve s 201:modified.json
 hook
