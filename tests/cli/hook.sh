@@ -243,14 +243,18 @@ hook
 expect_deny 'no answer within' "a server that never answers: timeout"
 [ $(( $(date +%s) - start )) -le 12 ] && pass "... within the hook's own deadline" || fail "took $(( $(date +%s) - start ))s"
 stop
-serve s hang
-"$ARBITER" hook < call.json > /dev/null 2> "$T/term.err" &
-pid=$!
-sleep 0.5
-kill -TERM "$pid"
-wait "$pid"
-[ $? -eq 2 ] && pass "SIGTERM (the host giving up) exits 2, not 'go ahead'" || fail "SIGTERM: exit $?"
-stop
+for sig in TERM HUP INT SEGV ABRT; do
+	serve s hang
+	"$ARBITER" hook < call.json > /dev/null 2> "$T/term.err" &
+	pid=$!
+	sleep 0.5
+	kill -"$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 2 ] && grep -q '^arbiter hook: stopped before a verdict: the call is refused$' "$T/term.err" &&
+		pass "SIG$sig (the host giving up, or a crash) exits 2, not 'go ahead'" || fail "SIG$sig: exit $rc"
+	stop
+done
 result hostile.json 14 blocked '[{"policy":"p\u001b[2J","effect":"deny","overridable":true,"message":"m\u001b]0;x\u0007 \u202eevil"}]'
 serve s 201:hostile.json
 hook
