@@ -6,7 +6,7 @@
  * - hook_call_document: the host's JSON object (tool_name, tool_input,
  *   cwd, session_id, hook_event_name) becomes the tool.call submission.
  *   The input is read with jansson, strictly as RFC 8259 (duplicate keys
- *   and integers beyond 2^53 refused, surrogate pairs joined), and written
+ *   and integers beyond ±(2^53 - 1) refused, surrogate pairs joined), and written
  *   back as UTF-8, so that what the server digests is exactly the call.
  * - hook_run: the submission goes out with ?match=digest; with a wait, the
  *   hook long-polls GET /v1/submissions/ID?wait= until the status is
@@ -27,7 +27,7 @@
 
 #include "client.h"
 
-#define I_JSON_MAX 9007199254740992LL   /* 2^53 */
+#define I_JSON_MAX 9007199254740991LL   /* 2^53 - 1: I-JSON's exact integers */
 
 void hook_reason(hook_verdict *v, const char *word)
 {
@@ -100,7 +100,7 @@ bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *b
 		goto out;
 	}
 	if (!exact_integers(in)) {
-		snprintf(err, errlen, "<stdin>: the call holds an integer beyond 2^53, which arbiter "
+		snprintf(err, errlen, "<stdin>: the call holds an integer beyond ±(2^53 - 1), which arbiter "
 		    "refuses (I-JSON) so that its digest is exact");
 		goto out;
 	}

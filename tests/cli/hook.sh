@@ -276,13 +276,19 @@ bad_call '[1,2]' 'one JSON object .*not an array' "an array"
 bad_call '{"tool_input":{}}' 'no tool_name' "a call without tool_name"
 bad_call '{"tool_name":"Bash"}' 'no tool_input' "a call without tool_input"
 bad_call '{"tool_name":"Bash","tool_name":"Edit","tool_input":{}}' '<stdin>:1:.*duplicate' "a duplicate key"
-bad_call '{"tool_name":"Bash","tool_input":{"n":9007199254740993}}' 'beyond 2\^53' "an integer beyond 2^53"
+bad_call '{"tool_name":"Bash","tool_input":{"n":9007199254740992}}' 'beyond ±\(2\^53 - 1\)' "an integer beyond ±(2^53 - 1)"
+bad_call '{"tool_name":"Bash","tool_input":{"n":-9007199254740992}}' 'beyond ±\(2\^53 - 1\)' "... either way"
 bad_call '{"tool_name":"Bash","tool_input":{}} {}' '<stdin>:1:' "two objects"
 bad_call '{"tool_name":"Bash","tool_input":{},"cwd":7}' "cwd is not a string" "a cwd that is not a string"
 { printf '{"tool_name":"Bash","tool_input":{"s":"'; head -c 1100000 /dev/zero | tr '\0' a; printf '"}}'; } > big.json
 IN=$T/big.json hook
 expect_deny 'longer than 1048576 bytes' "a call over 1 MiB"
 [ "$(requests s)" -eq 0 ] && pass "a malformed call is never sent" || fail "$(requests s) requests"
+stop
+serve s 201:allowed.json
+printf '{"tool_name":"x","tool_input":{"n":9007199254740991,"m":-9007199254740991}}' > edge.json
+IN=$T/edge.json hook
+expect_code 0 "integers of ±(2^53 - 1) are read"
 stop
 serve s 201:allowed.json
 printf '{"tool_name":"Write","tool_input":{"content":"\\ud83d\\ude00 \\u00e9"}}' > emoji.json
