@@ -37,6 +37,15 @@ printf 'server: https://127.0.0.1:%s\ntls_pin: %s\nmax_wait: 40\n' "$PORT" \
 	"$(openssl x509 -in "$T/cert.pem" -noout -fingerprint -sha256 | cut -d= -f2)" > "$ARBITER_TEST_CLIENT_CONF"
 unset ARBITER_SERVER ARBITER_TOKEN
 call() { printf '{"tool_name":"Bash","tool_input":{"command":"%s"},"session_id":"s","cwd":"/work/app"}' "$1" > "$T/call.json"; }
+# submitted ID: waits (up to 20 s) until the hook's submission ID is stored
+submitted() {
+	for _ in $(seq 200); do
+		api GET "/v1/submissions/$1"
+		[ "$STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "submission $1 never came"
+}
 decide() {      # decide ID BODY-JSON: a decision by alice through the socket
 	api POST "/v1/submissions/$1/decisions" -H 'Content-Type: application/json' \
 		--data-binary "{\"as\":\"alice\",\"code\":\"$(code alice)\",$2}"
@@ -51,7 +60,8 @@ expect_out '"submitter":"bot"' "the submitter is the token's agent"
 call "rm -rf build"
 "$ARBITER" hook --token-file "$T/bot.token" --wait 30 < "$T/call.json" > /dev/null 2> "$T/w1.err" &
 hpid=$!
-sleep 1.5
+submitted 2
+sleep 0.5
 decide 2 '"decision":"approve","ack":true'
 expect_status 200 "alice approves #2 through the server"
 start=$(date +%s%N)
@@ -64,8 +74,10 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 call "rm -rf dist"
 "$ARBITER" hook --token-file "$T/bot.token" --wait 30 < "$T/call.json" > /dev/null 2> "$T/w2.err" &
 hpid=$!
-sleep 1.5
+submitted 3
+sleep 0.5
 decide 3 '"decision":"reject","reason":"keep dist"'
+expect_status 200 "alice rejects #3 through the server"
 wait "$hpid"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q '^arbiter hook: rejected by alice (#3): keep dist$' "$T/w2.err" &&
