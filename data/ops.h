@@ -295,8 +295,14 @@ typedef struct submission_view {
 	size_t nfindings, ndecisions, nevents;
 	arena *arena;
 } submission_view;
-/* The submission whose id (all digits) or ref is key, in full. */
+/* The submission whose id (all digits) or ref is key, in full. A ref that
+ * several submitters use is OUT_BAD_INPUT, the message naming their
+ * submissions' ids. */
 outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r);
+/* The same among submitter's own submissions (NULL: anyone's): another's id
+ * is OUT_NOT_FOUND, and a ref names at most one. */
+outcome op_submission_of(store *s, const char *key, const char *submitter, submission_view *v,
+    op_reply *r);
 void submission_view_free(submission_view *v);
 /* show --json: the result with document, decisions, events and, while an
  * override gathers approvals, override {given, required}. malloc'd. */

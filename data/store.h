@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 struct json_t;
 
@@ -286,6 +286,7 @@ typedef struct sub_row {
 	const char *ref, *kind, *action, *title, *submitter, *created_at, *decided_at, *expires_at;
 	size_t ref_len, title_len, submitter_len;       /* they may hold NUL */
 	const char *status;     /* as it reads now: an override past expires_at is "expired" */
+	const char *digest;     /* hex; NULL: none (a document a migration could not read) */
 	const char *document;   /* canonical JSON; query_get only */
 	void *stmt;             /* the query's own */
 } sub_row;
@@ -324,8 +325,12 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
  * read status_counts; the others count rows. */
 int64_t query_count(store *s, const char *filter);
 /* The submission whose id (all digits) or ref is key, with its document:
- * 1 found (call query_row_done), 0 none, -1 error (s->err). */
+ * 1 found (call query_row_done), 0 none, -1 error (s->err), -2 a ref that
+ * several submitters use (s->err names their submissions: give an id). */
 int query_get(store *s, const char *key, sub_row *r);
+/* The same among the submissions of submitter ("" those without one; NULL:
+ * anyone's, as query_get): a ref names at most one of them. */
+int query_get_for(store *s, const char *key, const char *submitter, sub_row *r);
 void query_row_done(sub_row *r);
 /* The status of submission id as it reads now: 1, 0 none, -1 error. */
 int query_status(store *s, int64_t id, char out[16]);

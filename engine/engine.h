@@ -395,17 +395,26 @@ typedef struct submission {
 	 * which the store keeps and shows (0 with a string: strlen) */
 	size_t ref_len, title_len, submitter_len;
 	int kind_bit;
-	/* set by submission_canonical: what the store keeps and compares refs by */
+	/* set by submission_canonical: the document the store keeps, and what a
+	 * retried ref is compared by (the whole document, ref and title too) */
 	const char *canonical;  /* the document as compact JSON, keys sorted */
-	char digest[65];        /* SHA-256 of canonical, hex */
+	char content_hash[65];  /* SHA-256 of canonical, hex */
+	/* set by submission_digest: what results show and decisions bind to */
+	char digest[65];        /* hex; "" until set */
 } submission;
 
 /* Validates a parsed document as a submission; adds one error on failure. */
 bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs);
 int kind_from_action(const char *action);
-/* Fills sub->canonical (in a) and sub->digest; false if the document cannot
- * be encoded as JSON. */
+/* Fills sub->canonical (in a) and sub->content_hash; false if the document
+ * cannot be encoded as JSON. */
 bool submission_canonical(submission *sub, arena *a);
+/* The digest of a submission's document (PRODUCT.md section 2): the SHA-256
+ * of the RFC 8785 form of doc as submitted, without the top-level ref,
+ * title and meta, as 64 hex digits in out; false when doc holds what JSON
+ * cannot. submission_digest fills sub->digest from sub->doc. */
+bool document_digest(const node *doc, char out[65]);
+bool submission_digest(submission *sub);
 
 /* ---- eval.c: evaluation ---- */
 enum {

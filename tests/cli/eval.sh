@@ -116,6 +116,16 @@ printf '{"action":"a","n":9007199254740993.0,"s":"9007199254740993"}\n' > bigflo
 arbiter eval $P --json bigfloat.jsonl
 expect_code 0 "a large float, and a large integer quoted as text, are accepted"
 
+# every --json result carries the digest: the SHA-256 of the RFC 8785 form
+# of the document without ref, title and meta; the same for the same call
+# in YAML or JSON, however titled
+printf 'action: tool.call\ntool: Bash\ncwd: /w\ninput: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nref: r-1\ntitle: one\nmeta: {session: s1}\n' > call.yaml
+printf '{"input":{"a":[1.50,"x",1E21,0.000001],"b":1.0},"cwd":"/w","tool":"Bash","action":"tool.call","title":"two"}\n' > call.jsonl
+arbiter eval $P --json call.yaml call.jsonl
+expect_out '^\{"ref":"r-1",.*"digest":"399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac"' "eval --json prints the digest of the document (RFC 8785, SHA-256)"
+[ "$(grep -c '"digest":"399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac"' "$OUT")" -eq 2 ] &&
+	pass "the same call in YAML and JSON, titled otherwise, has the same digest" || fail "the two forms' digests differ"
+
 # an evaluation error is a deny finding with the expression's position
 arbiter eval $P --json "$EX/submissions/rom-05-bad-type.yaml"
 expect_out '"type":"error","severity":"critical","effect":"deny"' "an evaluation error becomes a deny finding"

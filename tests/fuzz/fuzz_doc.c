@@ -7,8 +7,9 @@
  * the submissions that validate are evaluated against a small built-in policy
  * set with one policy of each rule type, so hostile documents also reach the
  * rules. Every root's canonical JSON, written directly, must equal jansson's;
- * every root has an RFC 8785 form (canon.c), which jansson must read as JSON.
- * Everything of one input lives in one arena, freed at the end.
+ * every root has an RFC 8785 form (canon.c), which jansson must read as JSON,
+ * and every submission a digest. Everything of one input lives in one arena,
+ * freed at the end.
  *
  * Built with -fsanitize=fuzzer as build/fuzz/fuzz_doc, and with replay.c as
  * build/asan/tests/replay_doc for `make test`.
@@ -181,6 +182,8 @@ static void check_root(struct state *st, const node *root, const char *file)
 	check_jcs(root);
 	if (!submission_from_doc(root, file, &sub, &st->errs))
 		return;
+	if (!submission_digest(&sub) || strlen(sub.digest) != 64)
+		abort();
 	eval_options o;
 	eval_options_default(&o);
 	o.now = 1700000000;

@@ -1,12 +1,14 @@
 /*
- * test_canon.c: RFC 8785, the JSON Canonicalization Scheme (engine/canon.c).
+ * test_canon.c: RFC 8785, the JSON Canonicalization Scheme (engine/canon.c),
+ * and the digest of a submission built on it (engine/submission.c).
  *
  * The RFC's own examples are the tests: the number table of its appendix B
  * (IEEE 754 bit patterns and the text each must take), the transformation
  * example of section 3.2.4 and the sorting example of section 3.2.3, whose
  * names include one above U+FFFF that UTF-16 sorts before U+FB33. Then what
- * arbiter adds: integers (exact within 2^53, the nearest double beyond) and
- * what JSON cannot hold refused.
+ * arbiter adds: integers (exact within 2^53, the nearest double beyond),
+ * what JSON cannot hold refused, and the digest leaving out the top-level
+ * ref, title and meta only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,6 +253,65 @@ static void test_integers_are_the_doubles_they_read_as(void **state)
 	free(b.s);
 }
 
+static const char *digest_of(const char *yaml)
+{
+	char *d = arena_alloc(T.a, 65);
+	assert_true(document_digest(parse(yaml), d));
+	return d;
+}
+
+static void test_digest_leaves_out_ref_title_and_meta(void **state)
+{
+	(void)state;
+	/* the SHA-256 of {"action":"tool.call","cwd":"/w","input":{"a":[1.5,"x",
+	 * 1e+21,0.000001],"b":1},"tool":"Bash"}, as any JCS implementation
+	 * writes it */
+	const char *want = "399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac";
+	assert_string_equal(digest_of("action: tool.call\ntool: Bash\ncwd: /w\n"
+	    "input: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nref: r-1\ntitle: first\nmeta: {session: s1}\n"),
+	    want);
+	/* the same call as JSON, in another order, with another ref, title and
+	 * session, and none of them */
+	assert_string_equal(digest_of("{\"meta\": {\"session\": \"s2\"}, \"title\": \"again\", "
+	    "\"ref\": \"r-2\", \"tool\": \"Bash\", \"input\": {\"a\": [1.50, \"x\", 1E21, 0.000001], "
+	    "\"b\": 1.0}, \"cwd\": \"/w\", \"action\": \"tool.call\"}"), want);
+	assert_string_equal(digest_of("{\"tool\": \"Bash\", \"input\": {\"a\": [1.5, \"x\", 1e21, "
+	    "1e-6], \"b\": 1}, \"cwd\": \"/w\", \"action\": \"tool.call\"}"), want);
+	/* what is asked counts: another directory, a nested ref, a submitter,
+	 * a kind written out */
+	assert_string_not_equal(digest_of("action: tool.call\ntool: Bash\ncwd: /x\n"
+	    "input: {b: 1, a: [1.5, x, 1e21, 1e-6]}\n"), want);
+	assert_string_not_equal(digest_of("action: tool.call\ntool: Bash\ncwd: /w\n"
+	    "input: {b: 1, a: [1.5, x, 1e21, 1e-6], ref: r}\n"), want);
+	assert_string_not_equal(digest_of("action: tool.call\ntool: Bash\ncwd: /w\n"
+	    "input: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nsubmitter: ann\n"), want);
+	assert_string_not_equal(digest_of("action: tool.call\ntool: Bash\ncwd: /w\n"
+	    "input: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nkind: proposal\n"), want);
+}
+
+/* The content hash (what a retried ref is compared by) covers the whole
+ * document; the digest what is asked. */
+static void test_content_hash_and_digest_differ_in_purpose(void **state)
+{
+	(void)state;
+	submission a, b;
+	diags errs = { 0 };
+	assert_true(submission_from_doc(parse("action: x.y\nref: r\ntitle: one\nn: 1\n"), "a", &a,
+	    &errs));
+	assert_true(submission_from_doc(parse("action: x.y\nref: r\ntitle: two\nn: 1\n"), "b", &b,
+	    &errs));
+	assert_true(submission_canonical(&a, T.a) && submission_digest(&a));
+	assert_true(submission_canonical(&b, T.a) && submission_digest(&b));
+	assert_string_equal(a.digest, b.digest);
+	assert_string_not_equal(a.content_hash, b.content_hash);
+	assert_int_equal(strlen(a.digest), 64);
+	/* meta is a map, or nothing */
+	assert_false(submission_from_doc(parse("action: x.y\nmeta: [1]\n"), "c", &a, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.items[0].msg, "meta must be a map, not a list");
+	diags_free(&errs);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -263,6 +324,8 @@ int main(void)
 		T_(test_rfc8785_sorting),
 		T_(test_strings_escape_what_json_stringify_escapes),
 		T_(test_integers_are_the_doubles_they_read_as),
+		T_(test_digest_leaves_out_ref_title_and_meta),
+		T_(test_content_hash_and_digest_differ_in_purpose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
