@@ -312,6 +312,16 @@ char *submission_json(const submission_view *v);
  * with the reason in store_errmsg. */
 char *submission_result_json(store *s, const sub_row *row);
 
+/* ---- ops_match.c: an earlier decision on the same call ---- */
+/* The newest submission, not allowed, of submitter (submitter_len bytes, 0:
+ * strlen; NULL: none) whose digest is digest under policy_version, when it
+ * still answers for the call: waiting (pending or blocked), approved or
+ * rejected less than ttl_ms ago (hook.approval_ttl), or overridden and not
+ * expired. OUT_OK with its *id, else OUT_NOT_FOUND (*id 0): the call is to
+ * be submitted anew. Runs in the caller's transaction when one is open. */
+outcome op_submission_match(store *s, const char *submitter, size_t submitter_len,
+    const char *digest, int policy_version, int64_t ttl_ms, int64_t *id, op_reply *r);
+
 typedef struct policy_count {
 	const char *policy;
 	int64_t critical, warning, info, total;

@@ -77,6 +77,8 @@ typedef struct settings {
 	int64_t idle_timeout;           /* seconds */
 	int max_connections;
 	char socket[256], socket_group[64];     /* "": the default, none */
+	int64_t approval_ttl;   /* hook.approval_ttl, seconds: how long an approval or a
+	                         * rejection answers for the same call (op_submission_match) */
 	unsigned char sha256[32];       /* of the config.yaml bytes these were read from */
 } settings;
 void settings_default(settings *c);
@@ -103,7 +105,8 @@ bool integrity_check(store *s, integrity *out);
  * check and the use. */
 bool integrity_check_loaded(store *s, const policy_set *ps, const settings *c, integrity *out);
 /* While the store is tampered, settings read from an unpinned config.yaml
- * must not loosen code checking: the stricter of them and the defaults. */
+ * must not loosen code checking or how long an approval answers for a call:
+ * the stricter of them and the defaults. */
 void settings_clamp(settings *c);
 /* Audits policy.tamper once per distinct tampered set of files (own
  * transaction); true when there is nothing to audit. */

@@ -5,7 +5,8 @@
  * the same content is the stored submission, other content a conflict, and
  * a lookup by a ref that several submitters use is refused with their ids.
  * Every submission keeps its digest, in its result and its submission.create
- * event. Schema version 12 brings a store made by version 11
+ * event. op_submission_match finds an earlier decision on the same call by
+ * one seek of an index. Schema version 12 brings a store made by version 11
  * (built here as arbiter built it) to all of that: the table built again
  * with every row, index and trigger, and the digests computed.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_support.h"
@@ -164,6 +166,158 @@ static void test_every_result_and_event_carries_the_digest(void **state)
 	submission_view_free(&v);
 }
 
+/* ---- op_submission_match ---- */
+
+static int64_t TTL = 8 * 3600 * 1000LL;
+
+/* The answer of op_submission_match for yaml's digest: its id, or 0. */
+static int64_t match(const char *submitter, const char *yaml, int version)
+{
+	int64_t id = -1;
+	op_reply r;
+	outcome o = op_submission_match(S.s, submitter, 0, digest_of(yaml), version, TTL, &id, &r);
+	assert_true(o == OUT_OK || o == OUT_NOT_FOUND);
+	assert_int_equal(o == OUT_OK, id != 0);
+	return id;
+}
+
+static void set_status(int64_t id, const char *status, int64_t decided_ms, int64_t expires_ms)
+{
+	char decided[32], expires[32];
+	format_time(decided_ms, decided);
+	format_time(expires_ms, expires);
+	db_exec(arena_printf(T.a, "UPDATE submissions SET status = '%s', decided_at = '%s', "
+	    "expires_at = %s WHERE id = %lld", status, decided, expires_ms ?
+	    arena_printf(T.a, "'%s'", expires) : "NULL", (long long)id));
+}
+
+static void test_match_finds_a_decision_that_still_holds(void **state)
+{
+	(void)state;
+	const char *call = "action: test.review\nsubmitter: ann\ntool: Bash\ninput: {command: ls}\n";
+	const char *again = "action: test.review\nsubmitter: ann\ntool: Bash\ninput: {command: ls}\n"
+	    "meta: {session: other}\ntitle: the same call\n";
+	assert_int_equal(match("ann", call, 1), 0);             /* nothing yet */
+	int64_t id = submit_yaml(call);
+	/* waiting: the same call, however titled and from whichever session */
+	assert_int_equal(match("ann", again, 1), id);
+	assert_int_equal(match("bob", call, 1), 0);             /* another submitter's */
+	assert_int_equal(match("ann", call, 2), 0);             /* another policy version */
+	assert_int_equal(match("ann", "action: test.review\nsubmitter: ann\ntool: Bash\n"
+	    "input: {command: rm}\n", 1), 0);                   /* another call */
+
+	/* approved by a reviewer, through the operation: for hook.approval_ttl */
+	enrol("rita", false);
+	char code[7];
+	decide_request q = { .kind = "approve", .auth = { .actor = "rita",
+		.code = code_now("rita", code) }, .ack = true, .ids = &id, .nids = 1 };
+	decide_result dr;
+	assert_int_equal(op_decide(S.s, &S.cfg, &q, &dr), OUT_OK);
+	assert_int_equal(match("ann", call, 1), id);
+	clock_advance(8 * 3600 - 1);
+	assert_int_equal(match("ann", call, 1), id);
+	clock_advance(2);
+	assert_int_equal(match("ann", call, 1), 0);
+
+	/* rejected: for the ttl too, so that the reason reaches the agent */
+	set_status(id, "rejected", now_ms() - 1000, 0);
+	assert_int_equal(match("ann", call, 1), id);
+	set_status(id, "rejected", now_ms() - TTL - 1000, 0);
+	assert_int_equal(match("ann", call, 1), 0);
+	/* overridden: until it expires, however long ago */
+	set_status(id, "overridden", now_ms() - 2 * TTL, now_ms() + 1000);
+	assert_int_equal(match("ann", call, 1), id);
+	set_status(id, "overridden", now_ms() - 2 * TTL, now_ms() - 1000);
+	assert_int_equal(match("ann", call, 1), 0);
+	/* allowed is no answer: an allowed call is stored again each time */
+	set_status(id, "allowed", 0, 0);
+	db_exec(arena_printf(T.a, "UPDATE submissions SET decided_at = NULL WHERE id = %lld",
+	    (long long)id));
+	assert_int_equal(match("ann", call, 1), 0);
+	/* only the newest counts: a later submission of the call stands for it */
+	set_status(id, "approved", now_ms(), 0);
+	assert_int_equal(match("ann", call, 1), id);
+	int64_t later = submit_yaml(again);
+	assert_int_equal(match("ann", call, 1), later);         /* pending */
+	set_status(later, "rejected", now_ms() - TTL - 1000, 0);
+	assert_int_equal(match("ann", call, 1), 0);
+	set_status(later, "blocked", 0, 0);
+	assert_int_equal(match("ann", call, 1), later);
+	/* but an allowed one in between hides no decision */
+	set_status(later, "allowed", 0, 0);
+	assert_int_equal(match("ann", call, 1), id);
+}
+
+/* SQLite's plan for sql on the store's connection, its steps joined. */
+static const char *plan_of(const char *sql)
+{
+	sqlite3_stmt *st;
+	const char *explain = arena_printf(T.a, "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v2(S.s->db, explain, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", explain, sqlite3_errmsg(S.s->db));
+	strbuf b = { 0 };
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sb_puts(&b, (const char *)sqlite3_column_text(st, 3));
+		sb_puts(&b, "; ");
+	}
+	sqlite3_finalize(st);
+	const char *plan = arena_strdup(T.a, b.s ? b.s : "");
+	free(b.s);
+	return plan;
+}
+
+static void test_match_is_one_seek(void **state)
+{
+	(void)state;
+	/* the plan of the match's query (op_submission_match's, its status
+	 * aside), and of a retried ref's lookup (find_ref's); the match's index
+	 * holds no allowed submission, the many an agent's calls make */
+	const char *plan = plan_of("SELECT id, decided_at FROM submissions WHERE digest = ?1 AND "
+	    "submitter IS ?2 AND policy_version = ?3 AND status <> 'allowed' ORDER BY id DESC "
+	    "LIMIT 1");
+	if (strstr(plan, "USING INDEX submissions_digest (digest=? AND submitter=? AND "
+	    "policy_version=?)") == NULL || strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("the match reads: %s", plan);
+	plan = plan_of("SELECT id, content_hash FROM submissions WHERE ref = ?1 AND "
+	    "ifnull(submitter, '') = ?2");
+	if (strstr(plan, "USING INDEX submissions_ref (ref=? AND <expr>=?)") == NULL)
+		fail_msg("a ref is looked up by: %s", plan);
+	assert_int_equal(db_int("SELECT partial FROM pragma_index_list('submissions') WHERE "
+	    "name = 'submissions_digest'"), 1);
+}
+
+static void test_approval_ttl_setting(void **state)
+{
+	(void)state;
+	assert_int_equal(S.cfg.approval_ttl, 8 * 3600);
+	settings c;
+	settings_default(&c);
+	c.approval_ttl = 30 * 86400;
+	settings_clamp(&c);             /* an unpinned config.yaml loosens nothing */
+	assert_int_equal(c.approval_ttl, 8 * 3600);
+	c.approval_ttl = 600;
+	settings_clamp(&c);
+	assert_int_equal(c.approval_ttl, 600);
+	const char *path = in_store("config.yaml");
+	assert_int_equal(chmod(path, 0644), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("hook:\n  approval_ttl: 2h\n", f);
+	fclose(f);
+	diags errs = { 0 };
+	assert_true(store_settings(S.s, &c, &errs));
+	assert_int_equal(c.approval_ttl, 2 * 3600);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("hook:\n  approval_ttl: soon\n", f);
+	fclose(f);
+	assert_false(store_settings(S.s, &c, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.items[0].line, 2);
+	assert_non_null(strstr(errs.items[0].msg, "hook.approval_ttl: \"soon\" is not a duration"));
+	diags_free(&errs);
+}
+
 /* ---- the migration from version 11 ---- */
 
 /* One row as version 11 kept it: the document's canonical text and content
@@ -295,7 +449,7 @@ static void test_migration_from_version_11(void **state)
 	assert_true(store_commit(S.s));
 	assert_int_equal(er.status, ST_PENDING);
 	/* and the store works as a new one: a retry of an old ref is the stored
-	 * submission, another submitter may use it */
+	 * submission, another submitter may use it, a match finds the old one */
 	int64_t got;
 	bool existing;
 	assert_int_equal(try_submit(call, &got, &existing), OUT_OK);
@@ -305,6 +459,7 @@ static void test_migration_from_version_11(void **state)
 	    "\"bob\"}", &got, &existing), OUT_OK);
 	assert_false(existing);
 	assert_true(got > 9);
+	assert_int_equal(match(NULL, call, 1), 3);
 	submission_view v;
 	op_reply rep;
 	assert_int_equal(op_submission_get(S.s, "old/2", &v, &rep), OUT_BAD_INPUT);
@@ -319,6 +474,9 @@ int main(void)
 		store_test(test_a_ref_is_unique_per_submitter),
 		store_test(test_a_ref_of_several_submitters_is_ambiguous),
 		store_test(test_every_result_and_event_carries_the_digest),
+		store_test(test_match_finds_a_decision_that_still_holds),
+		store_test(test_match_is_one_seek),
+		store_test(test_approval_ttl_setting),
 		store_test(test_migration_from_version_11),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
