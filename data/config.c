@@ -131,7 +131,7 @@ void settings_default(settings *c)
 		.justification_min_chars = 20, .override_default_duration = 24 * 3600,
 		.session_idle = 600, .totp_window = 1, .totp_max_failures = 5, .totp_lockout = 900,
 		.max_body = 1 << 20, .max_batch = 64 << 20, .idle_timeout = 30,
-		.max_connections = 1024 };
+		.max_connections = 1024, .approval_ttl = 8 * 3600 };
 }
 
 bool store_settings(store *s, settings *c, diags *errs)
@@ -177,6 +177,8 @@ bool store_settings(store *s, settings *c, diags *errs)
 		read_int(&r, "max_connections", 1, 65536, &c->max_connections);
 		read_text(&r, "socket", c->socket, sizeof c->socket);
 		read_text(&r, "socket_group", c->socket_group, sizeof c->socket_group);
+		section(&r, root, "hook");
+		read_duration(&r, "approval_ttl", &c->approval_ttl);
 	}
 	arena_free(a);
 	return r.ok;
@@ -199,6 +201,8 @@ void settings_clamp(settings *c)
 		c->session_idle = d.session_idle;
 	if (c->override_default_duration > d.override_default_duration)
 		c->override_default_duration = d.override_default_duration;
+	if (c->approval_ttl > d.approval_ttl)
+		c->approval_ttl = d.approval_ttl;
 }
 
 /* Whether the newest enforcement.toggle event says enforcement is enabled

@@ -29,7 +29,9 @@ static const char config_yaml[] =
     "totp:\n"
     "  window: 1\n"
     "  max_failures: 5\n"
-    "  lockout: 15m\n";
+    "  lockout: 15m\n"
+    "hook:\n"
+    "  approval_ttl: 8h       # an approval answers for the same call this long\n";
 
 static bool write_file(const char *path, const char *text, mode_t mode, char *err, size_t errlen)
 {

@@ -295,8 +295,14 @@ typedef struct submission_view {
 	size_t nfindings, ndecisions, nevents;
 	arena *arena;
 } submission_view;
-/* The submission whose id (all digits) or ref is key, in full. */
+/* The submission whose id (all digits) or ref is key, in full. A ref that
+ * several submitters use is OUT_BAD_INPUT, the message naming their
+ * submissions' ids. */
 outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r);
+/* The same among submitter's own submissions (NULL: anyone's): another's id
+ * is OUT_NOT_FOUND, and a ref names at most one. */
+outcome op_submission_of(store *s, const char *key, const char *submitter, submission_view *v,
+    op_reply *r);
 void submission_view_free(submission_view *v);
 /* show --json: the result with document, decisions, events and, while an
  * override gathers approvals, override {given, required}. malloc'd. */
@@ -305,6 +311,16 @@ char *submission_json(const submission_view *v);
  * created_at, decided_at and expires_at as they read now. malloc'd; NULL
  * with the reason in store_errmsg. */
 char *submission_result_json(store *s, const sub_row *row);
+
+/* ---- ops_match.c: an earlier decision on the same call ---- */
+/* The newest submission, not allowed, of submitter (submitter_len bytes, 0:
+ * strlen; NULL: none) whose digest is digest under policy_version, when it
+ * still answers for the call: waiting (pending or blocked), approved or
+ * rejected less than ttl_ms ago (hook.approval_ttl), or overridden and not
+ * expired. OUT_OK with its *id, else OUT_NOT_FOUND (*id 0): the call is to
+ * be submitted anew. Runs in the caller's transaction when one is open. */
+outcome op_submission_match(store *s, const char *submitter, size_t submitter_len,
+    const char *digest, int policy_version, int64_t ttl_ms, int64_t *id, op_reply *r);
 
 typedef struct policy_count {
 	const char *policy;

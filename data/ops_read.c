@@ -73,6 +73,7 @@ static void copy_row(arena *a, sub_row *to, const sub_row *from)
 	to->decided_at = dup_or_null(a, from->decided_at);
 	to->expires_at = dup_or_null(a, from->expires_at);
 	to->status = dup_or_null(a, from->status);
+	to->digest = dup_or_null(a, from->digest);
 	to->document = dup_or_null(a, from->document);
 }
 
@@ -145,12 +146,15 @@ static bool read_parts(store *s, submission_view *v)
 	return ok;
 }
 
-outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r)
+outcome op_submission_of(store *s, const char *key, const char *submitter, submission_view *v,
+    op_reply *r)
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
 	sub_row row;
-	int found = query_get(s, key, &row);
+	int found = query_get_for(s, key, submitter, &row);
+	if (found == -2)
+		return op_say(r, OUT_BAD_INPUT, "%s", s->err);
 	if (found < 0)
 		return failed(s, r);
 	if (found == 0)
@@ -163,6 +167,11 @@ outcome op_submission_get(store *s, const char *key, submission_view *v, op_repl
 		return failed(s, r);
 	}
 	return OUT_OK;
+}
+
+outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r)
+{
+	return op_submission_of(s, key, NULL, v, r);
 }
 
 void submission_view_free(submission_view *v)

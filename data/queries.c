@@ -44,6 +44,7 @@ void query_read_row(sqlite3_stmt *st, sub_row *r)
 	r->policy_version = sqlite3_column_int(st, 12);
 	r->decided_at = text_or_null(st, 13);
 	r->expires_at = text_or_null(st, 14);
+	r->digest = text_or_null(st, 15);
 }
 
 bool query_status_filter_valid(const char *word)
@@ -128,15 +129,45 @@ int64_t query_count(store *s, const char *filter)
 	return total;
 }
 
-int query_get(store *s, const char *key, sub_row *r)
+/* A ref that several submitters use: which submissions it names, in
+ * s->err, for the caller to show. */
+static void say_ambiguous(store *s, const char *ref)
+{
+	sqlite3_stmt *st;
+	strbuf b = { 0 };
+	int64_t n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, submitter FROM submissions WHERE ref = ? "
+	    "ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (++n > 4)
+				continue;
+			const char *who = text_or_null(st, 1);
+			char line[128];
+			snprintf(line, sizeof line, "%s#%lld (%s%.48s)", n > 1 ? ", " : "",
+			    (long long)sqlite3_column_int64(st, 0), who ? "submitter " : "no submitter",
+			    who ? who : "");
+			sb_puts(&b, line);
+		}
+		sqlite3_finalize(st);
+	}
+	snprintf(s->err, sizeof s->err, "ref %.100s names %lld submissions of different submitters: "
+	    "%s%s; give the id of one", ref, (long long)n, b.s ? b.s : "", n > 4 ? ", ..." : "");
+	free(b.s);
+}
+
+int query_get_for(store *s, const char *key, const char *submitter, sub_row *r)
 {
 	memset(r, 0, sizeof *r);
 	bool numeric = *key != '\0' && strspn(key, "0123456789") == strlen(key) && strlen(key) < 19;
+	char sql[512];
+	/* a ref alone reads submissions_ref by its first column, with the number
+	 * of rows it names; with the submitter, by both: the index's expression */
+	snprintf(sql, sizeof sql, "SELECT " ROW_COLUMNS ", document, count(*) OVER () FROM "
+	    "submissions WHERE %s%s ORDER BY id LIMIT 1", numeric ? "id = :key" : "ref = :key",
+	    submitter ? " AND ifnull(submitter, '') = :submitter" : "");
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, numeric ?
-	    "SELECT " ROW_COLUMNS ", document FROM submissions WHERE id = :key" :
-	    "SELECT " ROW_COLUMNS ", document FROM submissions WHERE ref = :key", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the submission"), -1;
 	store_bind_now(st);
 	int k = sqlite3_bind_parameter_index(st, ":key");
@@ -144,10 +175,18 @@ int query_get(store *s, const char *key, sub_row *r)
 		sqlite3_bind_int64(st, k, strtoll(key, NULL, 10));
 	else
 		sqlite3_bind_text(st, k, key, -1, SQLITE_TRANSIENT);
+	if (submitter)
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":submitter"), submitter, -1,
+		    SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 17) > 1) {
+		sqlite3_finalize(st);
+		say_ambiguous(s, key);
+		return -2;
+	}
 	if (rc == SQLITE_ROW) {
 		query_read_row(st, r);
-		r->document = text_or_null(st, 15);
+		r->document = text_or_null(st, 16);
 		r->stmt = st;
 		return 1;
 	}
@@ -155,6 +194,11 @@ int query_get(store *s, const char *key, sub_row *r)
 		store_fail(s, "cannot read the submission");
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int query_get(store *s, const char *key, sub_row *r)
+{
+	return query_get_for(s, key, NULL, r);
 }
 
 void query_row_done(sub_row *r)

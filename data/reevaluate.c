@@ -110,7 +110,10 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 	bool empty;
 	char file[48];
 	snprintf(file, sizeof file, "submission %lld", (long long)id);
-	node *doc = doc_parse(a, file, row.document, strlen(row.document), 1, &empty, &errs);
+	/* as it was accepted: a document stored before integers were kept
+	 * within 2^53 may hold larger ones */
+	node *doc = doc_parse_flags(a, file, row.document, strlen(row.document), 1, DOC_INT64, &empty,
+	    &errs);
 	query_row_done(&row);
 	submission sub;
 	bool ok = doc != NULL && submission_from_doc(doc, file, &sub, &errs);

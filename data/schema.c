@@ -20,10 +20,16 @@
  * indexes the audit log by actor for the console's filter; version 6 counts
  * submissions per status (status_counts, kept by triggers). Version 9 stops
  * storing each result whole, see schema_v9; version 10 indexes what list
- * filters by; version 11 adds the identities of the server, see schema_v11.
+ * filters by; version 11 adds the identities of the server, see schema_v11;
+ * version 12 makes a ref unique per submitter and keeps each submission's
+ * digest, see schema_v12.
  *
  * A new store is made by version 1's schema and then every step in turn, so
- * each step is run by every arbiter init.
+ * each step is run by every arbiter init. A step is SQL, which may call a
+ * function written in C for what SQL cannot do (a digest). A step that
+ * rebuilds a table (SQLite's way to change a constraint) runs with foreign
+ * keys off, as SQLite's procedure for it says, and checks them all before
+ * it commits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -211,27 +217,150 @@ static const char *const schema_v11 =
     "UPDATE reviewers SET login = name;\n"
     "CREATE INDEX reviewers_token ON reviewers (substr(token_hash, 1, 16));\n";
 
+/* Version 12: a ref is unique per submitter (PRODUCT.md section 2), and a
+ * submission keeps its digest. The ref column's own UNIQUE goes, which
+ * SQLite can only do by building the table again: every column, index and
+ * trigger of the table is made anew here, and the rows keep their ids, so
+ * the findings, decisions and quota usage that point at them still do. The
+ * new unique index treats an absent submitter as '' (a unique index holds
+ * NULLs as all different, which would let refs repeat without a submitter)
+ * and starts with ref, so that it serves a lookup by ref alone as well.
+ * submissions_digest finds the newest submission of a submitter with a
+ * digest under a policy version in one seek (op_submission_match). A digest
+ * is random, so each new entry lands on a page of its own: the index holds
+ * only what a match can answer with, the submissions that are not allowed
+ * (a reviewer's work: the few, where an agent's allowed calls are the many),
+ * which keeps its pages, and the writes of each commit, few. It is made
+ * last, from the rows whose digests (digest_function) the copy computed:
+ * one sort, not an insert per row. */
+static const char *const schema_v12 =
+    "CREATE TABLE submissions_v12 (\n"
+    "  id INTEGER PRIMARY KEY, ref TEXT, kind TEXT NOT NULL, action TEXT NOT NULL,\n"
+    "  title TEXT, submitter TEXT, status TEXT NOT NULL, policy_version INTEGER NOT NULL,\n"
+    "  created_at TEXT NOT NULL, created_ms INTEGER NOT NULL, content_hash TEXT NOT NULL,\n"
+    "  document TEXT NOT NULL, info INTEGER NOT NULL, warning INTEGER NOT NULL,\n"
+    "  critical INTEGER NOT NULL, decided_at TEXT, expires_at TEXT,\n"
+    "  evaluated_ms INTEGER NOT NULL DEFAULT 0, modifications TEXT, digest TEXT);\n"
+    "INSERT INTO submissions_v12 (id, ref, kind, action, title, submitter, status,\n"
+    "    policy_version, created_at, created_ms, content_hash, document, info, warning,\n"
+    "    critical, decided_at, expires_at, evaluated_ms, modifications, digest)\n"
+    "  SELECT id, ref, kind, action, title, submitter, status, policy_version, created_at,\n"
+    "    created_ms, content_hash, document, info, warning, critical, decided_at, expires_at,\n"
+    "    evaluated_ms, modifications, arbiter_digest(document) FROM submissions;\n"
+    "DROP TABLE submissions;\n"
+    "ALTER TABLE submissions_v12 RENAME TO submissions;\n"
+    "CREATE UNIQUE INDEX submissions_ref ON submissions (ref, ifnull(submitter, ''));\n"
+    "CREATE INDEX submissions_status ON submissions (status);\n"
+    "CREATE INDEX submissions_kind ON submissions (kind);\n"
+    "CREATE INDEX submissions_action ON submissions (action);\n"
+    "CREATE INDEX submissions_submitter ON submissions (submitter);\n"
+    "CREATE TRIGGER submissions_count_update AFTER UPDATE OF status ON submissions\n"
+    "  WHEN OLD.status IS NOT NEW.status BEGIN\n"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;\n"
+    "  INSERT INTO status_counts VALUES (NEW.status, 1)\n"
+    "    ON CONFLICT (status) DO UPDATE SET n = n + 1;\n"
+    "END;\n"
+    "CREATE INDEX submissions_digest ON submissions (digest, submitter, policy_version)\n"
+    "  WHERE status <> 'allowed';\n";
+
+/* arbiter_digest(document): the digest (engine/submission.c) of a document
+ * the store kept, its canonical JSON as submitted, read back as it was
+ * accepted (64-bit integers included); NULL for one that does not read as a
+ * map, which no match ever finds. The step's arena is its user data. */
+static void digest_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	arena *a = sqlite3_user_data(ctx);
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	diags errs = { 0 };
+	bool empty;
+	char digest[65];
+	arena_reset(a);
+	node *doc = text ? doc_parse_flags(a, "document", text, (size_t)sqlite3_value_bytes(argv[0]),
+	    1, DOC_INT64, &empty, &errs) : NULL;
+	diags_free(&errs);
+	if (doc != NULL && doc->type == NODE_MAP && document_digest(doc, digest))
+		sqlite3_result_text(ctx, digest, 64, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
+typedef struct step {
+	const char *sql;
+	/* what SQL cannot do: a function written in C that sql calls, defined
+	 * on the connection while the step runs (NULL: none) */
+	const char *fn_name;
+	void (*fn)(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+	bool rebuilds;          /* it builds a table again: foreign keys off meanwhile */
+} step;
+
 /* steps[i] takes the schema from version i to i + 1 */
-static const char *const steps[] = { NULL, schema_v2, schema_v3, schema_v4, schema_v5,
-	schema_v6, schema_v7, schema_v8, schema_v9, schema_v10, schema_v11 };
+static const step steps[] = { { NULL }, { schema_v2 }, { schema_v3 }, { schema_v4 },
+	{ schema_v5 }, { schema_v6 }, { schema_v7 }, { schema_v8 }, { schema_v9 }, { schema_v10 },
+	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true } };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
+
+/* Whether every foreign key holds (after a rebuild, with them off). */
+static bool keys_hold(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot check the foreign keys: %s", sqlite3_errmsg(db));
+		return false;
+	}
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(err, errlen, "a row of %s points at no row of %s",
+		    (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2));
+	else if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "cannot check the foreign keys: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+/* Runs step s in the open transaction. */
+static bool run_step(sqlite3 *db, const step *s, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	arena *a = s->fn ? arena_new() : NULL;
+	bool ok = s->fn == NULL || sqlite3_create_function(db, s->fn_name, 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, a, s->fn, NULL, NULL) == SQLITE_OK;
+	ok = ok && sqlite3_exec(db, s->sql, NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok)
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	if (s->fn != NULL)
+		sqlite3_create_function(db, s->fn_name, 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	arena_free(a);
+	return ok && (!s->rebuilds || keys_hold(db, err, errlen));
+}
+
+bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen)
+{
+	char sql[64], why[384] = "";
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", version);
+	char *msg = NULL;
+	/* a new database has no rows for foreign keys to miss, nor a rebuild to
+	 * trip over them: one transaction, keys as they are */
+	bool ok = sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) == SQLITE_OK &&
+	    sqlite3_exec(db, schema_v1, NULL, NULL, &msg) == SQLITE_OK;
+	for (int v = 1; ok && v < version; v++)
+		ok = run_step(db, &steps[v], why, sizeof why);
+	ok = ok && sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok) {
+		snprintf(err, errlen, "cannot create the schema: %s", why[0] ? why :
+		    msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return ok;
+}
 
 bool schema_create(sqlite3 *db, char *err, size_t errlen)
 {
-	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, schema_v1, NULL, NULL, &msg);
-	for (int v = 1; rc == SQLITE_OK && v < STORE_SCHEMA_VERSION; v++)
-		rc = sqlite3_exec(db, steps[v], NULL, NULL, &msg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot create the schema: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return false;
-	}
-	return true;
+	return schema_create_version(db, STORE_SCHEMA_VERSION, err, errlen);
 }
 
 static int user_version(sqlite3 *db)
@@ -247,28 +376,29 @@ static int user_version(sqlite3 *db)
 
 /* One step up from version `from`, in its own write transaction; another
  * process may have taken the step first, so the version is read again under
- * the write lock. */
-static bool migrate_step(sqlite3 *db, int from, const char *sql, char *err, size_t errlen)
+ * the write lock. PRAGMA foreign_keys does nothing inside a transaction: a
+ * rebuild turns them off before it begins, and on again after it ends. */
+static bool migrate_step(sqlite3 *db, int from, const step *s, char *err, size_t errlen)
 {
-	char *msg = NULL, set[64];
+	char *msg = NULL, set[64], why[384] = "";
 	snprintf(set, sizeof set, "PRAGMA user_version = %d;", from + 1);
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
-	if (rc == SQLITE_OK && user_version(db) == from) {
-		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(db, set, NULL, NULL, &msg);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
+	if (s->rebuilds)
+		sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
+	if (ok && user_version(db) == from)
+		ok = run_step(db, s, why, sizeof why) &&
+		    sqlite3_exec(db, set, NULL, NULL, &msg) == SQLITE_OK;
+	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok) {
 		snprintf(err, errlen, "cannot upgrade the schema to version %d: %s", from + 1,
-		    msg ? msg : sqlite3_errmsg(db));
+		    why[0] ? why : msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(db))
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return false;
 	}
-	return true;
+	if (s->rebuilds)
+		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return ok;
 }
 
 bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
@@ -289,7 +419,7 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	/* each step in its own transaction, from `version` up */
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
-		if (!migrate_step(db, v, steps[v], err, errlen))
+		if (!migrate_step(db, v, &steps[v], err, errlen))
 			return false;
 	return true;
 }

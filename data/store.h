@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 struct json_t;
 
@@ -77,6 +77,8 @@ typedef struct settings {
 	int64_t idle_timeout;           /* seconds */
 	int max_connections;
 	char socket[256], socket_group[64];     /* "": the default, none */
+	int64_t approval_ttl;   /* hook.approval_ttl, seconds: how long an approval or a
+	                         * rejection answers for the same call (op_submission_match) */
 	unsigned char sha256[32];       /* of the config.yaml bytes these were read from */
 } settings;
 void settings_default(settings *c);
@@ -103,7 +105,8 @@ bool integrity_check(store *s, integrity *out);
  * check and the use. */
 bool integrity_check_loaded(store *s, const policy_set *ps, const settings *c, integrity *out);
 /* While the store is tampered, settings read from an unpinned config.yaml
- * must not loosen code checking: the stricter of them and the defaults. */
+ * must not loosen code checking or how long an approval answers for a call:
+ * the stricter of them and the defaults. */
 void settings_clamp(settings *c);
 /* Audits policy.tamper once per distinct tampered set of files (own
  * transaction); true when there is nothing to audit. */
@@ -286,6 +289,7 @@ typedef struct sub_row {
 	const char *ref, *kind, *action, *title, *submitter, *created_at, *decided_at, *expires_at;
 	size_t ref_len, title_len, submitter_len;       /* they may hold NUL */
 	const char *status;     /* as it reads now: an override past expires_at is "expired" */
+	const char *digest;     /* hex; NULL: none (a document a migration could not read) */
 	const char *document;   /* canonical JSON; query_get only */
 	void *stmt;             /* the query's own */
 } sub_row;
@@ -324,8 +328,12 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
  * read status_counts; the others count rows. */
 int64_t query_count(store *s, const char *filter);
 /* The submission whose id (all digits) or ref is key, with its document:
- * 1 found (call query_row_done), 0 none, -1 error (s->err). */
+ * 1 found (call query_row_done), 0 none, -1 error (s->err), -2 a ref that
+ * several submitters use (s->err names their submissions: give an id). */
 int query_get(store *s, const char *key, sub_row *r);
+/* The same among the submissions of submitter ("" those without one; NULL:
+ * anyone's, as query_get): a ref names at most one of them. */
+int query_get_for(store *s, const char *key, const char *submitter, sub_row *r);
 void query_row_done(sub_row *r);
 /* The status of submission id as it reads now: 1, 0 none, -1 error. */
 int query_status(store *s, int64_t id, char out[16]);

@@ -103,7 +103,8 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
 /* ---- queries.c: what every reading of submissions shares ---- */
 /* The columns query_read_row reads, in its order. */
 #define ROW_COLUMNS "id, ref, kind, action, title, submitter, " EFFECTIVE_STATUS " AS status, " \
-	"created_at, created_ms, info, warning, critical, policy_version, decided_at, expires_at"
+	"created_at, created_ms, info, warning, critical, policy_version, decided_at, expires_at, " \
+	"digest"
 void query_read_row(sqlite3_stmt *st, sub_row *r);
 /* The stored statuses a status filter reads (none for all), and whether
  * each row's status as it reads now must be checked too (overridden and
@@ -138,6 +139,9 @@ bool time_keys(store *s, const time_column *c, int64_t since_ms, int64_t until_m
 
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);
+/* The schema as arbiter made it at version (1 .. STORE_SCHEMA_VERSION): how
+ * the tests of a migration make a store as it was before it. */
+bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen);
 /* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
 bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
 

@@ -12,9 +12,12 @@
  * per transaction, at commit: they are the transaction's slot
  * KEEP_STATUS_COUNTS (store_keep), written by counts_flush.
  *
- * A ref is the submitter's own id: the same ref with the same content
- * (canonical JSON, SHA-256) returns the stored submission, so agents can
- * retry safely; with other content it is refused.
+ * A ref is the submitter's own id, unique per submitter (two submitters may
+ * use the same ref; no submitter is one submitter of its own): the same ref
+ * with the same content (the content hash of the whole document, engine's
+ * submission.c) returns the stored submission, so agents can retry safely;
+ * with other content it is refused. The digest, what decisions bind to, is
+ * stored beside it and named in the submission.create event.
  *
  * The result submit printed is not stored whole: it would repeat the row and
  * the findings rows, and take as much room again as the document. It is
@@ -102,14 +105,19 @@ static void bind_optn(sqlite3_stmt *st, int i, const char *text, size_t len)
 		sqlite3_bind_null(st, i);
 }
 
-/* An earlier submission with this ref: its id and content hash. */
-static int find_ref(store *s, const char *ref, size_t len, int64_t *id, char hash[65])
+/* An earlier submission of this submitter with this ref: its id and content
+ * hash. The condition is submissions_ref's expression, which it reads. */
+static int find_ref(store *s, const submission *sub, int64_t *id, char hash[65])
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_BY_REF,
-	    "SELECT id, content_hash FROM submissions WHERE ref = ?");
+	    "SELECT id, content_hash FROM submissions WHERE ref = ?1 AND ifnull(submitter, '') = ?2");
 	if (st == NULL)
 		return -1;
-	bind_optn(st, 1, ref, len);
+	bind_optn(st, 1, sub->ref, sub->ref_len);
+	if (sub->submitter != NULL)
+		bind_optn(st, 2, sub->submitter, sub->submitter_len);
+	else
+		sqlite3_bind_text(st, 2, "", 0, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -164,8 +172,8 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	format_time(ms, ts);
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_INSERT, "INSERT INTO submissions (ref, kind, action, "
 	    "title, submitter, status, policy_version, created_at, created_ms, content_hash, document, "
-	    "modifications, info, warning, critical, evaluated_ms) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "modifications, info, warning, critical, evaluated_ms, digest) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bool ok = st != NULL;
 	if (ok) {
 		bind_optn(st, 1, sub->ref, sub->ref_len);
@@ -177,13 +185,14 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int(st, 7, policy_version);
 		sqlite3_bind_text(st, 8, ts, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, ms);
-		sqlite3_bind_text(st, 10, sub->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, sub->content_hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, sub->canonical, -1, SQLITE_STATIC);
 		bind_opt(st, 12, mods.s);
 		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
 		sqlite3_bind_int64(st, 16, ms);
+		sqlite3_bind_text(st, 17, sub->digest, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}
@@ -198,13 +207,13 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
 	/* the details, keys in order, as audit_append would write them */
 	strbuf *d = &out->details;
-	char num[160];
+	char num[256];
 	d->n = 0;
 	sb_puts(d, "{\"action\":");
 	sb_put_json_string(d, sub->action);
 	snprintf(num, sizeof num, ",\"counts\":{\"critical\":%d,\"info\":%d,\"warning\":%d},"
-	    "\"findings\":%d,\"kind\":", r->counts[SEV_CRITICAL], r->counts[SEV_INFO],
-	    r->counts[SEV_WARNING], (int)r->n);
+	    "\"digest\":\"%s\",\"findings\":%d,\"kind\":", r->counts[SEV_CRITICAL],
+	    r->counts[SEV_INFO], r->counts[SEV_WARNING], sub->digest, (int)r->n);
 	sb_puts(d, num);
 	sb_put_json_string(d, sub->kind);
 	snprintf(num, sizeof num, ",\"policy_version\":%d,\"ref\":", policy_version);
@@ -228,18 +237,22 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
 		snprintf(s->err, sizeof s->err, "the document cannot be encoded as JSON");
 		return OUT_BAD_INPUT;
 	}
+	if (sub.digest[0] == '\0' && !submission_digest(&sub)) {
+		snprintf(s->err, sizeof s->err, "the document cannot be encoded as JSON");
+		return OUT_BAD_INPUT;
+	}
 	char earlier[65];
 	if (sub.ref != NULL) {
-		int found = find_ref(s, sub.ref, sub.ref_len, &out->id, earlier);
+		int found = find_ref(s, &sub, &out->id, earlier);
 		if (found < 0)
 			return store_fail(s, "cannot look up the ref"), OUT_IO_ERROR;
 		if (found == 1) {
-			if (strcmp(earlier, sub.digest) == 0) {
+			if (strcmp(earlier, sub.content_hash) == 0) {
 				out->existing = true;
 				return OUT_OK;
 			}
 			snprintf(s->err, sizeof s->err, "ref %s is already submission %lld, with different "
-			    "content (a ref names one submission: use a new ref)", sub.ref,
+			    "content (a ref names one submission of its submitter: use a new ref)", sub.ref,
 			    (long long)out->id);
 			return OUT_CONFLICT;
 		}
@@ -311,7 +324,7 @@ void stored_result_write(strbuf *b, int64_t id, int policy_version, const submis
 char *store_result_json(store *s, int64_t id, const char **status)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_ROW, "SELECT ref, kind, action, title, submitter, "
-	    EFFECTIVE_STATUS ", policy_version, info, warning, critical, modifications FROM "
+	    EFFECTIVE_STATUS ", policy_version, info, warning, critical, modifications, digest FROM "
 	    "submissions WHERE id = :id");
 	if (st == NULL)
 		return NULL;
@@ -334,6 +347,9 @@ char *store_result_json(store *s, int64_t id, const char **status)
 			.ref_len = (size_t)sqlite3_column_bytes(st, 0),
 			.title_len = (size_t)sqlite3_column_bytes(st, 3),
 			.submitter_len = (size_t)sqlite3_column_bytes(st, 4) };
+		const char *digest = (const char *)sqlite3_column_text(st, 11);
+		if (digest != NULL)
+			snprintf(sub.digest, sizeof sub.digest, "%s", digest);
 		for (int i = 0; i < 3; i++)
 			r.counts[i] = sqlite3_column_int(st, 7 + i);
 		strbuf b = { 0 };

@@ -7,6 +7,12 @@
  * decimal, 0x hex, 0o and leading-zero octal, 0b binary, `_` separators),
  * float or string.
  *
+ * Integers are kept within +-(2^53 - 1), I-JSON's range (RFC 7493): a JSON
+ * number is a double to most readers, exact only there, and a digest
+ * (canon.c) is computed over the value every reader sees. Beyond it an
+ * integer is refused, never rounded; a float is a double already. Documents
+ * a store kept before the limit are read with DOC_INT64.
+ *
  * Hostile input is refused with one error at its position: nesting deeper
  * than DOC_MAX_DEPTH, aliases that would expand beyond DOC_MAX_ALIAS_NODES
  * (aliases share the anchored node, so the tree is a DAG, and its expanded
@@ -40,6 +46,7 @@ struct builder {
 	size_t scan_pos;        /* the start of line scan_line of text */
 	size_t scan_line;
 	int first_line;
+	int flags;              /* DOC_* */
 	diags *errs;
 	struct frame stack[DOC_MAX_DEPTH + 1];
 	int depth;
@@ -228,6 +235,9 @@ static void place_block(struct builder *b, size_t indicator_line, node *n)
 	}
 }
 
+#define BEYOND_MAX_INT "integer %s is beyond +-9007199254740991 (2^53 - 1), the integers " \
+	"JSON holds exactly (I-JSON): quote it to keep it as text"
+
 static node *scalar_node(struct builder *b, yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -263,7 +273,8 @@ static node *scalar_node(struct builder *b, yaml_event_t *ev)
 			n->u.b = is_one_of(s, len, true_words);
 		} else if (parse_int(s, len, &i, &overflow)) {
 			if (overflow) {
-				fail(b, ev->start_mark, "integer %s does not fit in 64 bits",
+				fail(b, ev->start_mark, (b->flags & DOC_INT64) ?
+				    "integer %s does not fit in 64 bits" : BEYOND_MAX_INT,
 				    arena_strndup(b->a, s, len > 40 ? 40 : len));
 				return NULL;
 			}
@@ -287,6 +298,11 @@ static node *scalar_node(struct builder *b, yaml_event_t *ev)
 				n->type = NODE_FLOAT;
 				n->u.d = (double)n->u.i;
 			}
+		}
+		if (n->type == NODE_INT && (b->flags & DOC_INT64) == 0 &&
+		    (n->u.i > DOC_MAX_INT || n->u.i < -DOC_MAX_INT)) {
+			fail(b, ev->start_mark, BEYOND_MAX_INT, arena_strndup(b->a, s, len > 40 ? 40 : len));
+			return NULL;
 		}
 		if (n->type != NODE_STRING)
 			return n;
@@ -462,8 +478,14 @@ static void free_builder(struct builder *b)
 node *doc_parse(arena *a, const char *file, const char *text, size_t len,
     int first_line, bool *empty, diags *errs)
 {
+	return doc_parse_flags(a, file, text, len, first_line, 0, empty, errs);
+}
+
+node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
+    int first_line, int flags, bool *empty, diags *errs)
+{
 	struct builder b = { .a = a, .file = file, .text = text, .len = len, .first_line = first_line,
-		.errs = errs };
+		.flags = flags, .errs = errs };
 	*empty = false;
 	if (len > DOC_MAX_BYTES) {
 		diags_add(errs, file, first_line, 1,

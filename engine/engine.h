@@ -112,9 +112,17 @@ const node *node_get(const node *m, const char *key);
 bool node_str_eq(const node *n, const char *s);
 /* Reads one YAML (or JSON) document from text. first_line is the line of
  * text's first byte in file. Returns the root, or NULL: *empty is set when the
- * text holds no document, else one error was added to errs. */
+ * text holds no document, else one error was added to errs. An integer
+ * beyond +-DOC_MAX_INT is refused (I-JSON, RFC 7493: JSON numbers are
+ * doubles, exact only within it), so that a digest is exact. */
+#define DOC_MAX_INT 9007199254740991LL          /* 2^53 - 1 */
 node *doc_parse(arena *a, const char *file, const char *text, size_t len,
     int first_line, bool *empty, diags *errs);
+/* doc_parse with flags: DOC_INT64 reads integers up to 64 bits, for the
+ * documents a store kept before the limit (reevaluation, migration). */
+enum { DOC_INT64 = 1 };
+node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
+    int first_line, int flags, bool *empty, diags *errs);
 /* Calls fn for each YAML document of a stream, split at document markers so
  * that an error in one document leaves the others readable. */
 typedef void (*doc_chunk_fn)(void *ctx, const char *text, size_t len, int line);
@@ -387,17 +395,26 @@ typedef struct submission {
 	 * which the store keeps and shows (0 with a string: strlen) */
 	size_t ref_len, title_len, submitter_len;
 	int kind_bit;
-	/* set by submission_canonical: what the store keeps and compares refs by */
+	/* set by submission_canonical: the document the store keeps, and what a
+	 * retried ref is compared by (the whole document, ref and title too) */
 	const char *canonical;  /* the document as compact JSON, keys sorted */
-	char digest[65];        /* SHA-256 of canonical, hex */
+	char content_hash[65];  /* SHA-256 of canonical, hex */
+	/* set by submission_digest: what results show and decisions bind to */
+	char digest[65];        /* hex; "" until set */
 } submission;
 
 /* Validates a parsed document as a submission; adds one error on failure. */
 bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs);
 int kind_from_action(const char *action);
-/* Fills sub->canonical (in a) and sub->digest; false if the document cannot
- * be encoded as JSON. */
+/* Fills sub->canonical (in a) and sub->content_hash; false if the document
+ * cannot be encoded as JSON. */
 bool submission_canonical(submission *sub, arena *a);
+/* The digest of a submission's document (PRODUCT.md section 2): the SHA-256
+ * of the RFC 8785 form of doc as submitted, without the top-level ref,
+ * title and meta, as 64 hex digits in out; false when doc holds what JSON
+ * cannot. submission_digest fills sub->digest from sub->doc. */
+bool document_digest(const node *doc, char out[65]);
+bool submission_digest(submission *sub);
 
 /* ---- eval.c: evaluation ---- */
 enum {
@@ -501,6 +518,18 @@ void sb_puts(strbuf *b, const char *s);
 /* printf appended; the format is the caller's own, its arguments written as
  * they are (escape outside text first). */
 void sb_printf(strbuf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+/* ---- canon.c: RFC 8785, the JSON Canonicalization Scheme ---- */
+/* Appends n's canonical text; false (b then holds part of it) when n holds
+ * what JSON cannot: a number that is not finite, a string not UTF-8. */
+bool canon_write(strbuf *b, const node *n);
+/* The same for map m without its top-level members named in omit (a
+ * NULL-ended list); any other node as canon_write. */
+bool canon_write_without(strbuf *b, const node *m, const char *const *omit);
+/* d as ECMAScript's Number::toString writes it (RFC 8785 section 3.2.2.3)
+ * into out, CANON_NUMBER_MAX bytes; false when d is not finite. */
+enum { CANON_NUMBER_MAX = 32 };
+bool canon_number(double d, char *out);
 
 /* ---- report.c: results as JSON and as text ---- */
 /* s as a JSON string literal (jansson's encoding), in a: for constants. */

@@ -2,7 +2,8 @@
  * report.c: evaluation results as JSON (jansson) and as text for people.
  *
  * The JSON shape is the contract of PRODUCT.md section 3; callers with a
- * store add "id" and "policy_version" in front.
+ * store add "id" and "policy_version" in front. "digest" is the submission's
+ * (submission_digest), null when it was not computed.
  */
 #include <jansson.h>
 #include <locale.h>
@@ -353,6 +354,13 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 		put_fieldn(b, ",\"title\":", sub->title, sub->title_len);
 	if (sub->submitter)
 		put_fieldn(b, ",\"submitter\":", sub->submitter, sub->submitter_len);
+	if (sub->digest[0] != '\0') {
+		sb_puts(b, ",\"digest\":\"");
+		sb_puts(b, sub->digest);        /* hex */
+		sb_puts(b, "\"");
+	} else {
+		sb_puts(b, ",\"digest\":null");
+	}
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
 	snprintf(num, sizeof num, "\",\"counts\":{\"info\":%d,\"warning\":%d,\"critical\":%d}",

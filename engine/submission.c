@@ -3,9 +3,17 @@
  *
  * A submission is a map with a required string `action`; `kind` is
  * proposal, export or import, derived from the action when absent;
- * `ref`, `title` and `submitter` are optional strings. Everything else is an
- * attribute that policies read. Its canonical form (compact JSON, keys
- * sorted) and that form's SHA-256 identify its content, for refs.
+ * `ref`, `title` and `submitter` are optional strings, `meta` an optional
+ * map. Everything else is an attribute that policies read.
+ *
+ * Two hashes of a document serve two purposes. The content hash is the
+ * SHA-256 of the canonical JSON the store keeps (jansson's compact text, keys
+ * sorted, which keeps 1.0 a float): a retried ref is the same submission
+ * only when the whole document, title and meta included, is the same. The
+ * digest is the SHA-256 of the RFC 8785 form (canon.c) of what is asked,
+ * without ref, title and meta: what a reviewer decided on, the same bytes for
+ * any JCS implementation (a client can compute it), and the same for the same
+ * call however it is titled or whichever session sends it.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -38,6 +46,16 @@ static bool optional_string(const node *root, const char *key, const char *file,
 	*out = v->u.str.s;
 	*len = v->u.str.len;
 	return true;
+}
+
+static bool optional_map(const node *root, const char *key, const char *file, diags *errs)
+{
+	const node *v = node_get(root, key);
+	if (v == NULL || v->type == NODE_NULL || v->type == NODE_MAP)
+		return true;
+	diags_add(errs, file, (int)v->line, (int)v->col, "%s must be a map, not %s %s", key,
+	    v->type == NODE_INT ? "an" : "a", node_type_name(v->type));
+	return false;
 }
 
 /* action and kind are read as C strings (policies match actions by glob,
@@ -83,6 +101,7 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 	    !optional_string(root, "title", file, &out->title, &out->title_len, errs) ||
 	    !optional_string(root, "submitter", file, &out->submitter, &out->submitter_len, errs) ||
 	    !optional_string(root, "kind", file, &out->kind, &kind_len, errs) ||
+	    !optional_map(root, "meta", file, errs) ||
 	    !no_nul(action, "action", file, errs) ||
 	    !no_nul(node_get(root, "kind"), "kind", file, errs))
 		return false;
@@ -117,8 +136,31 @@ bool submission_canonical(submission *sub, arena *a)
 	node_write_canonical(&b, sub->doc);
 	unsigned char h[32];
 	crypto_hash_sha256(h, (const unsigned char *)b.s, b.n);
-	sodium_bin2hex(sub->digest, sizeof sub->digest, h, sizeof h);
+	sodium_bin2hex(sub->content_hash, sizeof sub->content_hash, h, sizeof h);
 	sub->canonical = arena_strndup(a, b.s, b.n);
 	free(b.s);
 	return true;
+}
+
+bool document_digest(const node *doc, char out[65])
+{
+	static const char *const outside[] = { "ref", "title", "meta", NULL };
+	/* room for a typical document at once, not a dozen reallocations */
+	strbuf b = { .s = malloc(4096), .cap = 4096 };
+	if (b.s == NULL)
+		abort();
+	bool ok = canon_write_without(&b, doc, outside);
+	if (ok) {
+		unsigned char h[32];
+		crypto_hash_sha256(h, (const unsigned char *)b.s, b.n);
+		sodium_bin2hex(out, 65, h, sizeof h);
+	}
+	free(b.s);
+	return ok;
+}
+
+bool submission_digest(submission *sub)
+{
+	sub->digest[0] = '\0';
+	return document_digest(sub->doc, sub->digest);
 }

@@ -94,9 +94,37 @@ expect_err '^laughs\.yaml:[0-9]+:[0-9]+: aliases expand to more than 10000 nodes
 { printf 'action: a\npad: "'; head -c 1100000 /dev/zero | tr '\0' x; printf '"\n'; } > huge.yaml
 arbiter eval $P huge.yaml
 expect_err '^huge\.yaml:1:1: document is [0-9]+ bytes, over the limit' "a document over 1 MiB is refused"
+# integers are kept within +-(2^53 - 1), where JSON numbers are exact
+# (I-JSON), in YAML and in JSON, so that a digest is exact; the other
+# documents of the call are still evaluated
+BEYOND='is beyond \+-9007199254740991 \(2\^53 - 1\)'
 printf 'action: a\nx: 99999999999999999999\n' > bigint.yaml
 arbiter eval $P bigint.yaml
-expect_err '^bigint\.yaml:2:4: integer 99999999999999999999 does not fit in 64 bits' "an integer beyond 64 bits is refused"
+expect_err "^bigint\.yaml:2:4: integer 99999999999999999999 $BEYOND" "an integer beyond 64 bits is refused"
+expect_code 1 "a refused integer exits 1"
+printf 'action: a\nok: 9007199254740991\n---\naction: b\nlist: [1, -0x20000000000000]\n' > big53.yaml
+arbiter eval $P --json big53.yaml
+expect_err "^big53\.yaml:5:11: integer -0x20000000000000 $BEYOND" "YAML: -2^53 is refused at its line and column"
+expect_out '"action":"a"' "YAML: 2^53 - 1 is accepted, and the other document evaluated"
+expect_code 1 "YAML: exit 1 for the refused document"
+printf '{"action":"a","n":{"m":[9007199254740992]}}\n{"action":"b","n":-9007199254740991}\n' > big53.jsonl
+arbiter eval $P --json big53.jsonl
+expect_err "^big53\.jsonl:1:25: integer 9007199254740992 $BEYOND" "JSON: 2^53 is refused at its line and column"
+expect_out '"action":"b"' "JSON: -(2^53 - 1) is accepted"
+expect_no_out '"action":"a"' "JSON: nothing is reported for the refused document"
+printf '{"action":"a","n":9007199254740993.0,"s":"9007199254740993"}\n' > bigfloat.jsonl
+arbiter eval $P --json bigfloat.jsonl
+expect_code 0 "a large float, and a large integer quoted as text, are accepted"
+
+# every --json result carries the digest: the SHA-256 of the RFC 8785 form
+# of the document without ref, title and meta; the same for the same call
+# in YAML or JSON, however titled
+printf 'action: tool.call\ntool: Bash\ncwd: /w\ninput: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nref: r-1\ntitle: one\nmeta: {session: s1}\n' > call.yaml
+printf '{"input":{"a":[1.50,"x",1E21,0.000001],"b":1.0},"cwd":"/w","tool":"Bash","action":"tool.call","title":"two"}\n' > call.jsonl
+arbiter eval $P --json call.yaml call.jsonl
+expect_out '^\{"ref":"r-1",.*"digest":"399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac"' "eval --json prints the digest of the document (RFC 8785, SHA-256)"
+[ "$(grep -c '"digest":"399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac"' "$OUT")" -eq 2 ] &&
+	pass "the same call in YAML and JSON, titled otherwise, has the same digest" || fail "the two forms' digests differ"
 
 # an evaluation error is a deny finding with the expression's position
 arbiter eval $P --json "$EX/submissions/rom-05-bad-type.yaml"

@@ -88,6 +88,21 @@ api POST /v1/submissions "${JSON[@]}" --data-binary \
 OTHER=$(id_of)
 as $AGENT GET "/v1/submissions/$OTHER"
 expect_status 404 "another's submission is not found"
+# a ref is per submitter: another's use of the agent's ref neither hides the
+# agent's own submission from it nor shows it the other's
+api POST /v1/submissions "${JSON[@]}" --data-binary \
+	'{"action":"code.modify","ref":"a1","submitter":"other","files":[{"path":"src/old.c","op":"delete"}]}'
+SAMEREF=$(id_of)
+as $AGENT GET /v1/submissions/a1
+expect_status 200 "an agent reads its own ref that another submitter uses too"
+expect_out "^\\{\"id\":$MINE," "and gets its own submission"
+grep -q "\"id\":$SAMEREF\|#$SAMEREF" "$OUT" && fail "the agent sees the other's submission of its ref" ||
+	pass "and nothing of the other's"
+api GET /v1/submissions/a1
+expect_status 400 "the owner's read of a ref two submitters use is refused"
+expect_out "ref a1 names 2 submissions of different submitters: #$MINE \\(submitter ci\\), #$SAMEREF \\(submitter other\\)" "naming both"
+api POST /v1/submissions/a1/decisions "${JSON[@]}" --data-binary '{"decision": "reject", "reason": "which one?", "as": "alice"}'
+expect_status 400 "and so is a decision on it, before any code is asked for"
 as $AGENT GET /v1/submissions
 grep -q "\"id\":$OTHER," "$OUT" && fail "the list shows another's submission" ||
 	pass "the list shows only its own"

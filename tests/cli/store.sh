@@ -333,7 +333,16 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 11 ]; then pass "a new store is at schema version 11"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 12 ]; then pass "a new store is at schema version 12"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v12: version 12's digests and refs per submitter undone: the digest
+# column goes, and a ref is unique again whoever submits (version 11 had it on
+# the column, which only a rebuild of the table can restore: an index stands
+# for it)
+undo_v12() {
+	q "DROP INDEX submissions_digest; DROP INDEX submissions_ref;
+	   ALTER TABLE submissions DROP COLUMN digest;
+	   CREATE UNIQUE INDEX submissions_ref_v11 ON submissions (ref);" || fail "undoing version 12"
+}
 # undo_v11: version 11's identities undone (the agents table, the reviewers'
 # login, uid and token_hash), for the older versions below
 undo_v11() {
@@ -341,6 +350,7 @@ undo_v11() {
 	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
 		fail "undoing version 11"
 }
+undo_v12
 undo_v11
 # back to version 8: version 10's indexes for the list filters undone, the
 # result column, holding what submit printed less the id and policy version
@@ -364,10 +374,18 @@ else
 fi
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 11 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 11, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 12 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 12, without the result column"
 else
 	fail "the store was not upgraded"
+fi
+# the digests the upgrade computed from the stored documents are those
+# submit printed (the retry above compares whole results, digests included)
+if [ "$(q "SELECT count(*) FROM submissions WHERE length(digest) = 64")" = "$(q "SELECT count(*) FROM submissions")" ] &&
+    grep -q "\"digest\":\"$(q "SELECT digest FROM submissions ORDER BY id LIMIT 1")\"" "$T/first.json"; then
+	pass "the upgrade computed every submission's digest, as submit did"
+else
+	fail "the upgrade's digests: $(q "SELECT count(*) FROM submissions WHERE digest IS NULL") missing"
 fi
 first=$(head -1 "$T/first.json" | sed 's/.*"id":\([0-9]*\),.*/\1/')
 arbiter show "$first" --json
@@ -393,19 +411,20 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v12
 undo_v11
 q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX findings_policy;
    CREATE INDEX findings_policy ON findings (policy, severity); DROP INDEX submissions_status;
    CREATE INDEX submissions_status ON submissions (status, id); DROP INDEX submissions_kind;
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 11 ] &&
+if [ "$(q 'PRAGMA user_version')" = 12 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 11 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 12 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -413,7 +432,7 @@ if cmp -s "$T/v9.txt" "$T/v10.txt"; then pass "the filters list the same after t
 arbiter stats --json
 expect_out '"policies":\[\{"policy":' "stats reads findings per policy after the upgrade"
 arbiter audit verify
-expect_code 0 "the store upgraded to version 10 verifies"
+expect_code 0 "the store upgraded from version 9 verifies"
 
 # Version 11 adds the identities of the server: the agents table, and a
 # reviewer's login, uid and token hash. A version 10 store's reviewers are
@@ -421,17 +440,18 @@ expect_code 0 "the store upgraded to version 10 verifies"
 rm -rf "$T/s"
 new_store
 enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v12
 undo_v11
 q "PRAGMA user_version = 10"
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 11 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 11 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 12 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 12 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
 arbiter --as alice agent add ci --uid 4242 --code "$(code alice)"
 expect_code 0 "the upgraded store takes agents"
 arbiter audit verify
-expect_code 0 "the store upgraded to version 11 verifies"
+expect_code 0 "the store upgraded to version 12 verifies"

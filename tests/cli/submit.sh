@@ -96,6 +96,67 @@ expect_err 'dups\.jsonl:3:1: ref dup/1 is already submission' "the conflict with
 [ "$(grep -c '"ref":"dup/1"' "$OUT")" -eq 2 ] && pass "the identical duplicate in the batch returns the first" || fail "dup/1 printed $(grep -c '"ref":"dup/1"' "$OUT") times"
 [ "$(subs)" -eq $((before + 2)) ] && [ "$(events)" -eq $((ev + 2)) ] && pass "the batch stored dup/1 and dup/2 once each" || fail "batch stored $(($(subs) - before)) rows, $(($(events) - ev)) events"
 
+# --- refs are per submitter: another may use the same ref ---
+before=$(subs)
+printf 'action: code.modify\nref: ok/1\nsubmitter: agent-2\nbytes_changed: 11\n' > "$T/other.yaml"
+arbiter submit --json "$T/other.yaml"
+expect_code 0 "another submitter's ok/1 is stored"
+expect_out '"ref":"ok/1",.*"submitter":"agent-2"' "as a submission of its own"
+other=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$OUT")
+[ "$(subs)" -eq $((before + 1)) ] && [ "$other" != 1 ] && pass "two submitters, one ref, two submissions" || fail "ok/1 of agent-2: id $other"
+arbiter submit --json "$T/other.yaml"
+expect_out "^\\{\"id\":$other," "its retry returns its own submission"
+arbiter submit "$T/changed.yaml"
+expect_err 'ref ok/1 is already submission 1, with different content' "agent-1's ref still refuses other content"
+# a lookup by a ref that several submitters use names them and takes no guess
+arbiter show ok/1
+expect_code 1 "show of a ref two submitters use exits 1"
+expect_err "^arbiter: ref ok/1 names 2 submissions of different submitters: #1 \\(submitter agent-1\\), #$other \\(submitter agent-2\\); give the id of one" "it names each submission and its submitter"
+expect_no_out . "and shows none of them"
+arbiter wait ok/1 --timeout 0
+expect_code 1 "wait on that ref exits 1 too"
+expect_err 'ref ok/1 names 2 submissions' "with the same message"
+arbiter show "$other"
+expect_code 0 "show by id still works"
+arbiter show pend/1
+expect_code 3 "a ref of one submitter alone is still shown by its ref"
+
+# --- the digest: in every result and in the submission.create event ---
+printf 'action: tool.call\ntool: Bash\ncwd: /w\ninput: {b: 1, a: [1.5, x, 1e21, 1e-6]}\nref: call/1\ntitle: one\nmeta: {session: s1}\n' > "$T/call.yaml"
+D=399a4f64f140ee79658846f7913756058591801e8d8732b3d4b54d0be70507ac
+arbiter submit --json "$T/call.yaml"
+expect_out "\"digest\":\"$D\"" "submit --json prints the digest (RFC 8785 form, SHA-256)"
+call=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$OUT")
+[ "$(q "SELECT digest FROM submissions WHERE id = $call")" = "$D" ] && pass "the row keeps it" || fail "the row's digest"
+q "SELECT details FROM audit WHERE event = 'submission.create' AND subject = '$call'" | grep -q "\"digest\":\"$D\"" \
+	&& pass "the submission.create event names it" || fail "no digest in the submission.create event"
+arbiter show "$call" --json
+expect_out "\"digest\":\"$D\"" "show --json has it"
+arbiter show "$call"
+expect_out "^  digest     $D\$" "show prints it"
+arbiter list --json --limit 1
+expect_out "\"digest\":\"$D\"" "list --json has it"
+arbiter submit --json "$T/call.yaml"
+expect_out "^\\{\"id\":$call,.*\"digest\":\"$D\"" "a retry's result has it too"
+# a new title or session is a new submission (another ref), the same digest
+sed 's/call\/1/call\/2/; s/title: one/title: two/; s/s1/s2/' "$T/call.yaml" > "$T/call2.yaml"
+arbiter submit --json "$T/call2.yaml"
+expect_out "\"ref\":\"call/2\",.*\"digest\":\"$D\"" "the same call, titled otherwise, has the same digest"
+
+# --- integers beyond +-(2^53 - 1) are refused, nothing stored for them ---
+before=$(subs) ev=$(events)
+printf 'action: code.modify\nref: i53/1\nbytes_changed: 9007199254740992\n---\naction: code.modify\nref: i53/2\nbytes_changed: 9007199254740991\n' > "$T/big.yaml"
+arbiter submit "$T/big.yaml"
+expect_code 1 "YAML: an integer beyond 2^53 - 1 exits 1"
+expect_err '/big\.yaml:3:16: integer 9007199254740992 is beyond \+-9007199254740991 \(2\^53 - 1\)' "YAML: refused at its FILE:LINE:COL"
+printf '{"action":"code.modify","ref":"i53/3","n":[-9007199254740992]}\n{"action":"code.modify","ref":"i53/4","n":-9007199254740991}\n' > "$T/big.jsonl"
+arbiter submit "$T/big.jsonl"
+expect_code 1 "JSON: an integer beyond -(2^53 - 1) exits 1"
+expect_err '/big\.jsonl:1:44: integer -9007199254740992 is beyond' "JSON: refused at its FILE:LINE:COL"
+[ "$(q "SELECT group_concat(ref, ' ') FROM (SELECT ref FROM submissions WHERE ref LIKE 'i53/%' ORDER BY ref)")" = "i53/2 i53/4" ] \
+	&& pass "nothing is stored for the refused documents, the others are" || fail "stored: $(q "SELECT group_concat(ref) FROM submissions WHERE ref LIKE 'i53/%'")"
+[ "$(subs)" -eq $((before + 2)) ] && [ "$(events)" -eq $((ev + 2)) ] && pass "two rows, two events" || fail "stored $(($(subs) - before)) rows"
+
 # --- quota rules read the stored history ---
 # free_tier_daily_budget (30-epic4.yaml): $1 per tenant per day
 for i in 1 2 3; do

@@ -6,8 +6,10 @@
  * JSON Lines. Every root that parses goes through submission_from_doc, and
  * the submissions that validate are evaluated against a small built-in policy
  * set with one policy of each rule type, so hostile documents also reach the
- * rules. Every root's canonical JSON, written directly, must equal jansson's.
- * Everything of one input lives in one arena, freed at the end.
+ * rules. Every root's canonical JSON, written directly, must equal jansson's;
+ * every root has an RFC 8785 form (canon.c), which jansson must read as JSON,
+ * and every submission a digest. Everything of one input lives in one arena,
+ * freed at the end.
  *
  * Built with -fsanitize=fuzzer as build/fuzz/fuzz_doc, and with replay.c as
  * build/asan/tests/replay_doc for `make test`.
@@ -151,14 +153,37 @@ static void check_canonical(const node *root)
 	free(b.s);
 }
 
+/* A parsed document holds nothing JSON cannot (no NaN or infinity, only
+ * UTF-8), so its RFC 8785 form always exists, and is JSON. */
+static void check_jcs(const node *root)
+{
+	strbuf b = { 0 };
+	if (!canon_write(&b, root)) {
+		fprintf(stderr, "no RFC 8785 form for a parsed document: %s\n", b.s ? b.s : "");
+		abort();
+	}
+	json_error_t err;
+	json_t *j = json_loadb(b.s, b.n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
+	    &err);
+	if (j == NULL) {
+		fprintf(stderr, "RFC 8785 form is not JSON (%s): %s\n", err.text, b.s);
+		abort();
+	}
+	json_decref(j);
+	free(b.s);
+}
+
 static void check_root(struct state *st, const node *root, const char *file)
 {
 	submission sub;
 	char buf[256];
 	value_format(value_of_node(root), buf, sizeof buf);
 	check_canonical(root);
+	check_jcs(root);
 	if (!submission_from_doc(root, file, &sub, &st->errs))
 		return;
+	if (!submission_digest(&sub) || strlen(sub.digest) != 64)
+		abort();
 	eval_options o;
 	eval_options_default(&o);
 	o.now = 1700000000;

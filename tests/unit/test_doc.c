@@ -146,8 +146,8 @@ static void test_scalar_int_decimal(void **state)
 	assert_int_equal(int_of("-17"), -17);
 	assert_int_equal(int_of("+5"), 5);
 	assert_int_equal(int_of("1_000_000"), 1000000);
-	assert_int_equal(int_of("9223372036854775807"), INT64_MAX);
-	assert_int_equal(int_of("-9223372036854775808"), INT64_MIN);
+	assert_int_equal(int_of("9007199254740991"), DOC_MAX_INT);
+	assert_int_equal(int_of("-9007199254740991"), -DOC_MAX_INT);
 }
 
 static void test_scalar_int_bases(void **state)
@@ -162,20 +162,46 @@ static void test_scalar_int_bases(void **state)
 	assert_int_equal(int_of("-017"), -15);
 	assert_int_equal(int_of("0b101"), 5);
 	assert_int_equal(int_of("0b1111_0000"), 240);
-	assert_int_equal(int_of("0x7FFFFFFFFFFFFFFF"), INT64_MAX);
+	assert_int_equal(int_of("0x1FFFFFFFFFFFFF"), DOC_MAX_INT);
 }
 
-static void test_scalar_int_overflow_is_an_error(void **state)
+#define BEYOND " is beyond +-9007199254740991 (2^53 - 1), the integers JSON holds exactly " \
+	"(I-JSON): quote it to keep it as text"
+
+/* Integers are kept within I-JSON's exact range, in every form and through
+ * a tag; 64 bits only for documents stored before (DOC_INT64). */
+static void test_scalar_int_beyond_2_53_is_an_error(void **state)
 {
 	(void)state;
-	assert_refused("a: 9223372036854775808\n", 1, 4,
-	    "integer 9223372036854775808 does not fit in 64 bits");
-	assert_refused("a: -9223372036854775809\n", 1, 4,
-	    "integer -9223372036854775809 does not fit in 64 bits");
-	assert_refused("x: 1\nlist: [1, 0x10000000000000000]\n", 2, 11,
-	    "integer 0x10000000000000000 does not fit in 64 bits");
+	assert_refused("a: 9007199254740992\n", 1, 4, "integer 9007199254740992" BEYOND);
+	assert_refused("a: -9007199254740992\n", 1, 4, "integer -9007199254740992" BEYOND);
+	assert_refused("x: 1\nlist: [1, 0x20000000000000]\n", 2, 11,
+	    "integer 0x20000000000000" BEYOND);
+	assert_refused("{\"a\": {\"b\": [9223372036854775807]}}", 1, 14,
+	    "integer 9223372036854775807" BEYOND);
+	assert_refused("a: !!int 9_007_199_254_740_993\n", 1, 4,
+	    "integer 9_007_199_254_740_993" BEYOND);
+	assert_refused("a: 9223372036854775808\n", 1, 4, "integer 9223372036854775808" BEYOND);
 	assert_refused("a: 99_999_999_999_999_999_999\n", 1, 4,
-	    "integer 99_999_999_999_999_999_999 does not fit in 64 bits");
+	    "integer 99_999_999_999_999_999_999" BEYOND);
+	/* a float is a double already, and so is a float-tagged integer */
+	diags_clear(&T.errs);
+	const node *r = parse("a: 9007199254740993.0\nb: !!float 9007199254740993\n");
+	assert_int_equal(at(r, "a")->type, NODE_FLOAT);
+	assert_int_equal(at(r, "b")->type, NODE_FLOAT);
+	/* a stored document keeps its 64-bit integers, and only those */
+	const char *old = "a: [9223372036854775807, -9223372036854775808]\n";
+	bool empty;
+	diags_clear(&T.errs);
+	node *n = doc_parse_flags(T.a, "sub.yaml", old, strlen(old), 1, DOC_INT64, &empty, &T.errs);
+	assert_non_null(n);
+	assert_int_equal(at(n, "a")->u.list.items[0]->u.i, INT64_MAX);
+	assert_int_equal(at(n, "a")->u.list.items[1]->u.i, INT64_MIN);
+	const char *over = "a: 9223372036854775808\n";
+	assert_null(doc_parse_flags(T.a, "sub.yaml", over, strlen(over), 1, DOC_INT64, &empty,
+	    &T.errs));
+	assert_string_equal(T.errs.items[0].msg,
+	    "integer 9223372036854775808 does not fit in 64 bits");
 }
 
 static void test_scalar_not_numbers_are_strings(void **state)
@@ -568,8 +594,8 @@ static void test_canonical_json_is_janssons(void **state)
 	 * non-finite number, which JSON could not hold */
 	assert_canonical("a: .inf\nb: [1, -.inf, .nan, 2]\n",
 	    "{\"a\":\".inf\",\"b\":[1,\"-.inf\",\".nan\",2]}");
-	assert_canonical("i: [9223372036854775807, -9223372036854775808, 0x10]",
-	    "{\"i\":[9223372036854775807,-9223372036854775808,16]}");
+	assert_canonical("i: [9007199254740991, -9007199254740991, 0x10]",
+	    "{\"i\":[9007199254740991,-9007199254740991,16]}");
 	assert_canonical("i: [0, -1, 10, -10, 1000000007]", "{\"i\":[0,-1,10,-10,1000000007]}");
 	/* strings: escapes and UTF-8 as jansson writes them */
 	assert_canonical("s: \"q\\\"b\\\\ / \\t\\n\\x01 \\u00e9 \\U0001F600 \\0 end\"", NULL);
@@ -1018,7 +1044,7 @@ int main(void)
 		T_(test_scalar_yes_no_are_strings),
 		T_(test_scalar_int_decimal),
 		T_(test_scalar_int_bases),
-		T_(test_scalar_int_overflow_is_an_error),
+		T_(test_scalar_int_beyond_2_53_is_an_error),
 		T_(test_scalar_not_numbers_are_strings),
 		T_(test_scalar_floats),
 		T_(test_scalar_quoted_are_strings),

@@ -488,7 +488,7 @@ static void test_json_shape(void **state)
 	    "changes: [{offset: 0xFFB2, length: 4}]\nbytes_changed: 200\n");
 	assert_string_equal(to_json(r),
 	    "{\"ref\":\"agent-7/1187\",\"kind\":\"proposal\",\"action\":\"rom.patch\","
-	    "\"status\":\"blocked\",\"counts\":{\"info\":0,\"warning\":1,\"critical\":1},"
+	    "\"digest\":null,\"status\":\"blocked\",\"counts\":{\"info\":0,\"warning\":1,\"critical\":1},"
 	    "\"findings\":["
 	    "{\"policy\":\"protect_critical_regions\",\"type\":\"forbidden_range\","
 	    "\"severity\":\"critical\",\"effect\":\"deny\",\"overridable\":true,"
@@ -507,8 +507,8 @@ static void test_json_without_findings_or_ref(void **state)
 	T.ps = policy_set_new();
 	const eval_result *r = eval("action: export.bundle\n");
 	assert_string_equal(to_json(r),
-	    "{\"ref\":null,\"kind\":\"export\",\"action\":\"export.bundle\",\"status\":\"allowed\","
-	    "\"counts\":{\"info\":0,\"warning\":0,\"critical\":0},\"findings\":[]}");
+	    "{\"ref\":null,\"kind\":\"export\",\"action\":\"export.bundle\",\"digest\":null,"
+	    "\"status\":\"allowed\",\"counts\":{\"info\":0,\"warning\":0,\"critical\":0},\"findings\":[]}");
 }
 
 static void test_json_title_and_submitter(void **state)
@@ -517,9 +517,13 @@ static void test_json_title_and_submitter(void **state)
 	T.ps = policy_set_new();
 	const eval_result *r = eval("action: import.chat\nref: r1\ntitle: Chat log\n"
 	    "submitter: bot-1\n");
+	/* the digest once computed: SHA-256 of {"action":"import.chat","submitter":"bot-1"} */
+	assert_true(submission_digest(&T.sub));
 	assert_string_equal(to_json(r),
 	    "{\"ref\":\"r1\",\"kind\":\"import\",\"action\":\"import.chat\",\"title\":\"Chat log\","
-	    "\"submitter\":\"bot-1\",\"status\":\"allowed\","
+	    "\"submitter\":\"bot-1\","
+	    "\"digest\":\"97101df47879a0fd095521cc3feb6e115df61833b5ec07d4345699b4a43574e2\","
+	    "\"status\":\"allowed\","
 	    "\"counts\":{\"info\":0,\"warning\":0,\"critical\":0},\"findings\":[]}");
 }
 
@@ -535,8 +539,8 @@ static void test_json_modifications_when_present(void **state)
 	     "note: null}\n");
 	const eval_result *r = eval("action: llm.request\nref: q\ncost_usd: 2\n");
 	assert_string_equal(to_json(r),
-	    "{\"ref\":\"q\",\"kind\":\"proposal\",\"action\":\"llm.request\",\"status\":\"allowed\","
-	    "\"counts\":{\"info\":1,\"warning\":0,\"critical\":0},\"findings\":["
+	    "{\"ref\":\"q\",\"kind\":\"proposal\",\"action\":\"llm.request\",\"digest\":null,"
+	    "\"status\":\"allowed\",\"counts\":{\"info\":1,\"warning\":0,\"critical\":0},\"findings\":["
 	    "{\"policy\":\"degrade\",\"type\":\"expression\",\"severity\":\"info\","
 	    "\"effect\":\"modify\",\"overridable\":true,\"message\":\"policy degrade matched\","
 	    "\"detail\":\"cost_usd = 2\",\"path\":\"cost_usd\",\"source\":\"policies/test.yaml:3\"}],"

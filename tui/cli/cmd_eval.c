@@ -1,8 +1,19 @@
 /*
- * cmd_eval.c: arbiter eval: evaluate submissions, store nothing.
+ * cmd_eval.c: arbiter eval: evaluate submissions, store nothing. With --json
+ * each result carries the submission's digest, as submit's do.
  */
 
 #include "cli.h"
+
+/* On the reader thread, for --json: the digest every result carries. */
+static bool digest(submission *sub, arena *a, diags *errs)
+{
+	(void)a;
+	if (submission_digest(sub))
+		return true;
+	diags_add(errs, sub->file, sub->line, sub->col, "the document cannot be encoded as JSON");
+	return false;
+}
 
 static void evaluate_one(batch *b, const submission *sub)
 {
@@ -21,7 +32,8 @@ static int cmd_eval(const command *c, args *a)
 	policy_set *ps = load_policies(a);
 	if (ps == NULL)
 		return EXIT_ERROR;
-	batch b = { .ps = ps, .handle = evaluate_one };
+	batch b = { .ps = ps, .handle = evaluate_one,
+		.prepare = arg_has(a, "--json") ? digest : NULL };
 	eval_options_default(&b.opts);
 	b.opts.now = now_ms() / 1000;
 	b.opts.tampered = store_policies_tampered(a);

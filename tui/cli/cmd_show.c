@@ -4,7 +4,8 @@
  * Its metadata, its document (the stored canonical JSON, pretty-printed),
  * its findings (rows of the findings table), its decisions and its audit
  * events (the audit rows whose subject is its id). ID is the number, or the
- * submitter's ref. --json prints one object: the result fields plus
+ * submitter's ref (a ref that several submitters use is refused with the
+ * ids it names: exit 1). --json prints one object: the result fields plus
  * "document", "decisions" and "events". The exit code is the status's: 0 may
  * proceed, 3 awaiting review, 4 rejected or expired, so a script can gate on
  * `arbiter show ID` alone.
@@ -64,6 +65,7 @@ static void print_text(const submission_view *v)
 	out_printf("  kind       %s\n  action     %s\n", r->kind, r->action);
 	print_field("title", r->title, r->title_len);
 	print_field("submitter", r->submitter, r->submitter_len);
+	out_printf("  digest     %s\n", r->digest ? r->digest : "-");
 	out_printf("  created    %s\n  policies   version %d\n", r->created_at,
 	    r->policy_version);
 	out_printf("  counts     %d critical, %d warning, %d info\n", r->counts[2],

@@ -26,11 +26,11 @@ typedef struct submitting {
 	strbuf json;            /* its result, with --json; reused */
 } submitting;
 
-/* On the reader thread: the canonical JSON and its digest, which the store
- * keeps and compares refs by. */
+/* On the reader thread: the canonical JSON the store keeps, its content
+ * hash (what a retried ref is compared by) and the digest. */
 static bool canonical(submission *sub, arena *a, diags *errs)
 {
-	if (submission_canonical(sub, a))
+	if (submission_canonical(sub, a) && submission_digest(sub))
 		return true;
 	diags_add(errs, sub->file, sub->line, sub->col, "the document cannot be encoded as JSON");
 	return false;

@@ -215,6 +215,13 @@ static void h_get(server *srv, request *rq)
 		submission_view v;
 		op_reply r;
 		outcome o = op_submission_get(rq->reader, rq->arg, &v, &r);
+		if (o == OUT_BAD_INPUT && rq->who.kind == WHO_AGENT) {
+			/* a ref that several submitters use names the agent's own, and
+			 * says nothing of the others' */
+			o = op_submission_of(rq->reader, rq->arg, rq->who.name, &v, &r);
+			if (o == OUT_NOT_FOUND)
+				denied_request(srv, rq, "another's submission");
+		}
 		if (o == OUT_OK && !may_see(rq, v.row.submitter, v.row.submitter_len)) {
 			submission_view_free(&v);
 			denied_request(srv, rq, "another's submission");

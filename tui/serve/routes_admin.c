@@ -177,8 +177,8 @@ static void run_reevaluate(server *srv, store *w, job *j)
 	if (found <= 0) {
 		char why[200];
 		snprintf(why, sizeof why, "no submission %.100s", rq->arg);
-		answer_error(rq, found == 0 ? OUT_NOT_FOUND : OUT_IO_ERROR,
-		    found == 0 ? why : store_errmsg(w), 0, 0);
+		answer_error(rq, found == 0 ? OUT_NOT_FOUND : found == -2 ? OUT_BAD_INPUT :
+		    OUT_IO_ERROR, found == 0 ? why : store_errmsg(w), 0, 0);
 		return;
 	}
 	int64_t id = row.id;

@@ -44,8 +44,8 @@ static int64_t resolve(request *rq, store *s, const char *key)
 	if (found <= 0) {
 		char why[200];
 		snprintf(why, sizeof why, "no submission %.100s", key);
-		answer_error(rq, found == 0 ? OUT_NOT_FOUND : OUT_IO_ERROR,
-		    found == 0 ? why : store_errmsg(s), 0, 0);
+		answer_error(rq, found == 0 ? OUT_NOT_FOUND : found == -2 ? OUT_BAD_INPUT :
+		    OUT_IO_ERROR, found == 0 ? why : store_errmsg(s), 0, 0);
 		return 0;
 	}
 	int64_t id = row.id;
