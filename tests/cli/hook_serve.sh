@@ -27,22 +27,44 @@ expect_err '^arbiter hook: blocked \(#1\): policy denied_tools \(Tool is denied 
 	"with the submission, the policy and what a reviewer can do, on one line"
 [ "$(wc -l < "$ERR")" -eq 1 ] && pass "one line on stderr" || fail "$(wc -l < "$ERR") lines"
 
+# the same call again (?match=digest) names the same submission, and a
+# reviewer's override lets exactly that call proceed, not another
+hook
+expect_code 2 "the same denied call again is still blocked"
+expect_err 'blocked \(#1\)' "naming the earlier submission of the same call, not a new one"
+enrol alice --role admin || fail "enrol alice"
+api POST /v1/submissions/1/decisions -H 'Content-Type: application/json' --data-binary \
+	"{\"decision\":\"override\",\"as\":\"alice\",\"code\":\"$(code alice)\",\"justification\":\"make clean is harmless in this sandbox\"}"
+expect_status 200 "a reviewer overrides it through the server"
+expect_out '"outcome": "waiting"' "the first of the two approvals denied_tools needs"
+enrol bob --role admin --as alice --code "$(code alice)" || fail "enrol bob"
+api POST /v1/decisions -H 'Content-Type: application/json' --data-binary \
+	"{\"decision\":\"override\",\"ids\":[1],\"as\":\"bob\",\"code\":\"$(code bob)\",\"justification\":\"make clean is harmless in this sandbox\"}"
+expect_status 200 "a second reviewer's override completes it"
+hook
+expect_code 0 "the overridden call, retried, proceeds"
+expect_no_err . "quietly"
+call shell_exec '{"cmd":"rm -rf /"}'
+hook
+expect_code 2 "a different call of the same tool needs its own decision"
+expect_err 'blocked \(#2\)' "as a new submission"
+
 call Read '{"path":"README.md"}'
 hook --format json
 expect_code 0 "an allowed call proceeds"
-expect_out '^\{"decision":"allow","reason":"allowed \(#2\)","id":2\}$' "--format json prints the verdict"
-api GET /v1/submissions/2
+expect_out '^\{"decision":"allow","reason":"allowed \(#3\)","id":3\}$' "--format json prints the verdict"
+api GET /v1/submissions/3
 expect_out '"action":"tool.call"' "the call is stored as a tool.call submission"
 expect_out '"document":\{"action":"tool.call","cwd":"/work/app","input":\{"path":"README.md"\},"meta":\{"event":"PreToolUse","session":"sess-9"\},"tool":"Read"\}' \
 	"holding the tool, its input, the directory and the session"
 hook
 expect_code 0 "the same allowed call again proceeds"
-[ "$(count)" -eq 3 ] && pass "an allowed call is stored (and audited) each time" || fail "$(count) submissions"
+[ "$(count)" -eq 4 ] && pass "an allowed call is stored (and audited) each time" || fail "$(count) submissions"
 
 call send_email '{"to":"all@example.com"}'
 hook
 expect_code 2 "a call allowed only with modifications is blocked"
-expect_err 'allowed only with modifications \(#4\): \{"mode":"draft"\} \(policy risky_tools_draft_mode' \
+expect_err 'allowed only with modifications \(#5\): \{"mode":"draft"\} \(policy risky_tools_draft_mode' \
 	"naming the modifications and the policy"
 
 call shell_exec '{"cmd":"make dist"}'
@@ -50,7 +72,7 @@ start=$(date +%s%N)
 hook --wait 2
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_code 2 "--wait: a block nobody decides"
-expect_err '^arbiter hook: still awaiting review \(#5\): policy denied_tools' "is still awaiting review at the deadline"
+expect_err '^arbiter hook: still awaiting review \(#6\): policy denied_tools' "is still awaiting review at the deadline"
 [ "$ms" -ge 900 ] && [ "$ms" -lt 8000 ] && pass "after about the wait ($ms ms)" || fail "--wait 2 took $ms ms"
 
 ARBITER_TOKEN=not-a-known-token hook

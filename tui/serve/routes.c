@@ -87,7 +87,7 @@ static bool read_item(request *rq, const char *text, size_t len, int line, sub_i
 	if (root == NULL && empty)
 		diags_add(&errs, "body", line, 1, "no document");
 	if (root != NULL && submission_from_doc(root, "body", &it->sub, &errs) &&
-	    !submission_canonical(&it->sub, rq->arena))
+	    (!submission_canonical(&it->sub, rq->arena) || !submission_digest(&it->sub)))
 		diags_add(&errs, "body", it->sub.line, it->sub.col,
 		    "the document cannot be encoded as JSON");
 	if (errs.n > 0) {

@@ -124,6 +124,37 @@ static void item_result(job *j, const char *json, size_t len, int status)
 	sb_put(&j->out, json, len);
 }
 
+/* ?match=digest (what arbiter hook sends): the newest submission of this
+ * submitter with the same digest under the policy version in use, while it
+ * still answers for the call (op_submission_match), is the answer (200);
+ * true when it answered. */
+static bool match_earlier(server *srv, round *rd, job *j, sub_item *it)
+{
+	const submission *sub = &it->sub;
+	int64_t id = 0;
+	op_reply r;
+	outcome o = op_submission_match(srv->writer, sub->submitter, sub->submitter_len, sub->digest,
+	    rd->batch.version, srv->live.approval_ttl * 1000, &id, &r);
+	if (o == OUT_NOT_FOUND)
+		return false;
+	if (o != OUT_OK) {
+		item_error(j, it, o, 0, r.message);
+		return true;
+	}
+	const char *st = "pending";
+	char *json = store_result_json(srv->writer, id, &st);
+	if (json == NULL) {
+		item_error(j, it, OUT_IO_ERROR, 0, store_errmsg(srv->writer));
+		return true;
+	}
+	rd->json.n = 0;
+	sb_puts(&rd->json, json);
+	sb_puts(&rd->json, "\n");
+	free(json);
+	item_result(j, rd->json.s, rd->json.n, 200);
+	return true;
+}
+
 /* Stores (or, dry, evaluates) one item; its result waits for the commit. */
 static void run_item(server *srv, round *rd, job *j, sub_item *it)
 {
@@ -145,6 +176,8 @@ static void run_item(server *srv, round *rd, job *j, sub_item *it)
 		item_result(j, rd->json.s, rd->json.n, 200);
 		return;
 	}
+	if (j->match && match_earlier(srv, rd, j, it))
+		return;
 	submit_reply rep;
 	rd->batch.actor = rq->who.name;
 	outcome o = op_submit(&rd->batch, &it->sub, rq->arena, &r, &rd->out, &rep);
