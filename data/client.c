@@ -65,6 +65,10 @@ struct client {
 	/* the request under way */
 	strbuf body;
 	bool too_large;
+	bool (*sink)(void *ctx, const char *data, size_t len);  /* a stream's reader */
+	void *sink_ctx;
+	const volatile sig_atomic_t *stop;
+	bool stopped;                   /* the reader had enough, or *stop was set */
 	char refused[256];              /* why the pre-request check refused */
 	char curl_err[CURL_ERROR_SIZE];
 	char err[768];
@@ -375,16 +379,34 @@ static int prereq(void *clientp, char *primary_ip, char *local_ip, int primary_p
 	return CURL_PREREQFUNC_OK;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
+static size_t on_data(char *data, size_t size, size_t n, void *userp)
 {
 	client *c = userp;
 	size_t len = size * n;
+	if (c->sink != NULL) {
+		if (c->sink(c->sink_ctx, data, len))
+			return len;
+		c->stopped = true;
+		return 0;
+	}
 	if (c->body.n + len > c->max_body) {
 		c->too_large = true;
 		return 0;
 	}
 	sb_put(&c->body, data, len);
 	return len;
+}
+
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	client *c = userp;
+	if (c->stop != NULL && *c->stop) {
+		c->stopped = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- the connection ---- */
@@ -399,7 +421,7 @@ static bool set_options(client *c)
 	    curl_easy_setopt(e, CURLOPT_NOPROXY, "*") == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err) == CURLE_OK &&
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, c) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_PREREQDATA, c) == CURLE_OK &&
@@ -551,13 +573,14 @@ static client_status failed(client *c, CURLcode rc)
 	return CLIENT_BROKEN;
 }
 
-client_status client_request(client *c, const char *method, const char *path,
+/* One request; the answer's body goes to c->body or c->sink. */
+static client_status perform(client *c, const char *method, const char *path, const char *accept,
     const char *content_type, const char *body, size_t len, client_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	c->err[0] = c->curl_err[0] = c->refused[0] = '\0';
 	c->body.n = 0;
-	c->too_large = false;
+	c->too_large = c->stopped = false;
 	if (path[0] != '/') {
 		snprintf(c->err, sizeof c->err, "server %s: a request's path begins with /", c->server);
 		return CLIENT_FAILED;
@@ -576,8 +599,7 @@ client_status client_request(client *c, const char *method, const char *path,
 	 * client's, kept (and wiped) for the connection's life */
 	struct curl_slist *tail = NULL;
 	bool ok = true;
-	const char *fixed[] = { "Accept: application/json", "Expect:",
-	    content_type ? ctype : NULL };
+	const char *fixed[] = { accept, "Expect:", content_type ? ctype : NULL };
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && ok; i++) {
 		if (fixed[i] == NULL)
 			continue;
@@ -614,7 +636,8 @@ client_status client_request(client *c, const char *method, const char *path,
 		st = CLIENT_FAILED;
 	} else {
 		CURLcode rc = curl_easy_perform(e);
-		if (rc != CURLE_OK)
+		if (rc != CURLE_OK && !((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) &&
+		    c->stopped))
 			st = failed(c, rc);
 	}
 	if (tail != NULL)
@@ -642,6 +665,34 @@ client_status client_request(client *c, const char *method, const char *path,
 	resp->body[c->body.n] = '\0';
 	resp->len = c->body.n;
 	return CLIENT_OK;
+}
+
+client_status client_request(client *c, const char *method, const char *path,
+    const char *content_type, const char *body, size_t len, client_response *resp)
+{
+	return perform(c, method, path, "Accept: application/json", content_type, body, len, resp);
+}
+
+client_status client_stream(client *c, const char *path,
+    bool (*on_body)(void *ctx, const char *data, size_t len), void *ctx,
+    const volatile sig_atomic_t *stop, client_response *resp)
+{
+	int64_t timeout = c->timeout_ms;
+	c->sink = on_body;
+	c->sink_ctx = ctx;
+	c->stop = stop;
+	c->timeout_ms = 0;
+	bool ok = curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK &&
+	    curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, c) == CURLE_OK &&
+	    curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, stop != NULL ? 0L : 1L) == CURLE_OK;
+	client_status st = ok ? perform(c, "GET", path, "Accept: text/event-stream", NULL, NULL, 0,
+	    resp) : CLIENT_FAILED;
+	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 1L);
+	c->sink = NULL;
+	c->sink_ctx = NULL;
+	c->stop = NULL;
+	c->timeout_ms = timeout;
+	return st;
 }
 
 void client_response_free(client_response *r)

@@ -13,6 +13,7 @@
 #ifndef ARBITER_CLIENT_H
 #define ARBITER_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,15 @@ client *client_open(const client_options *o, char *err, size_t errlen);
  * other status leaves resp empty and the reason in client_errmsg. */
 client_status client_request(client *c, const char *method, const char *path,
     const char *content_type, const char *body, size_t len, client_response *resp);
+/* A request whose answer is read as it comes (an event stream, GET
+ * /v1/events): each piece of the body goes to on_body as it arrives, and
+ * the request ends when the server ends it, when on_body returns false, or
+ * when *stop is set (looked at every 100 ms or so); no whole-request
+ * timeout. resp gets the status, not the body. Ending it (on_body, *stop)
+ * is CLIENT_OK. */
+client_status client_stream(client *c, const char *path,
+    bool (*on_body)(void *ctx, const char *data, size_t len), void *ctx,
+    const volatile sig_atomic_t *stop, client_response *resp);
 /* The last failure's message ("" when none), naming the server. */
 const char *client_errmsg(const client *c);
 /* The server as given in the options, for messages. */

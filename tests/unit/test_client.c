@@ -305,6 +305,38 @@ static void test_limits(void **state)
 	client_close(c);
 }
 
+static bool first_event(void *ctx, const char *data, size_t len)
+{
+	strbuf *b = ctx;
+	sb_put(b, data, len);
+	const char *d = strstr(b->s, "data: ");
+	return d == NULL || strstr(d, "\n\n") == NULL;      /* enough once an event has ended */
+}
+
+static void test_stream(void **state)
+{
+	(void)state;
+	/* an event stream that never ends: the reader stops it */
+	S.answers[0] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n1d\r\n: hi\n\nid: 7\ndata: {\"seq\":7}\n\n\r\n";
+	S.nanswers = 1;
+	start();
+	char err[512];
+	client_options o = { .server = url(), .timeout_ms = 200 };
+	client *c = client_open(&o, err, sizeof err);
+	assert_non_null(c);
+	strbuf got = { 0 };
+	client_response r;
+	assert_int_equal(client_stream(c, "/v1/events?after=6", first_event, &got, NULL, &r), CLIENT_OK);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(got.s, "id: 7\ndata: {\"seq\":7}\n\n"));
+	client_response_free(&r);
+	free(got.s);
+	client_close(c);
+	assert_non_null(strstr(S.log, "GET /v1/events?after=6 HTTP/1.1\r\n"));
+	assert_non_null(strstr(S.log, "Accept: text/event-stream\r\n"));
+}
+
 static void test_conf_and_tokens(void **state)
 {
 	(void)state;
@@ -358,6 +390,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_server_user, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_limits, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_stream, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_and_tokens, server_setup, server_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
