@@ -149,10 +149,15 @@ enum {
 bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *body, char *err,
     size_t errlen);
 
+/* The digest of doc (the document hook_call_document made) into out, as
+ * the server computes it; false when it has none. */
+bool hook_document_digest(const char *doc, size_t len, char out[65]);
+
 typedef struct hook_verdict {
 	bool allow;             /* this exact call may proceed */
 	bool waiting;           /* a reviewer can still allow it (pending, or overridable) */
 	int64_t id;             /* the submission; 0 when there is none */
+	char status[16];        /* its status, as the server said */
 	char detail[768];       /* the deciding policies and what a reviewer can do */
 	char reason[1024];      /* one line: "blocked (#42): policy ...: a reviewer can ..." */
 } hook_verdict;
@@ -168,5 +173,13 @@ void hook_reason(hook_verdict *v, const char *word);
  * decision; no request runs past give_up (both mono_ms() times). */
 void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64_t give_up,
     hook_verdict *v);
+
+/* ---- hook_signed.c: the signed events behind an allow ---- */
+/* With the store's first public key pk, an allow in v stands only when
+ * the signed submission.create of v's submission is for digest (the
+ * document the hook sent) and the last signed event that set its status
+ * says the same status; otherwise v becomes a denial saying why. */
+void hook_check_signed(client *c, const unsigned char pk[32], const char *digest,
+    int64_t give_up, hook_verdict *v);
 
 #endif

@@ -140,6 +140,20 @@ out:
 	return ok;
 }
 
+/* The digest of the document the hook sends (PRODUCT.md section 2), read
+ * back as the server reads it. */
+bool hook_document_digest(const char *doc, size_t len, char out[65])
+{
+	arena *a = arena_new();
+	diags errs = { 0 };
+	bool empty = false;
+	node *root = doc_parse(a, "<hook>", doc, len, 1, &empty, &errs);
+	bool ok = root != NULL && document_digest(root, out);
+	diags_free(&errs);
+	arena_free(a);
+	return ok;
+}
+
 /* ---- judging one answer ---- */
 
 static const char *str_member(const json_t *o, const char *key)
@@ -208,6 +222,7 @@ static void judge_result(const json_t *r, hook_verdict *v)
 	}
 	long long id = (long long)json_integer_value(idv);
 	v->id = (int64_t)id;
+	snprintf(v->status, sizeof v->status, "%s", status);
 	const json_t *findings = json_object_get(r, "findings"), *mods = json_object_get(r,
 	    "modifications");
 	strbuf b = { 0 };

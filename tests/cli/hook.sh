@@ -493,17 +493,17 @@ else
 	fail "openssl is missing: the certificate pin is untested"
 fi
 
-# --- a public key to check allows against: not built, so nothing is allowed ---
+# --- a public key (tests/cli/hook_signed.sh checks the signed events) ---
 serve s 201:allowed.json 201:allowed.json
 hook --pubkey "$T/audit.pub"
-expect_deny "a public key is configured \\($T/audit.pub\\).*refusing every call" "--pubkey: the hook cannot check yet, so it refuses"
+expect_deny "the public key $T/audit.pub cannot be read" "--pubkey: a key file that cannot be read"
 ARBITER_PUBKEY=$T/audit.pub hook
-expect_deny "a public key is configured" "ARBITER_PUBKEY: the same"
-[ "$(requests s)" -eq 0 ] && pass "... before asking the server" || fail "$(requests s) requests"
+expect_deny "the public key $T/audit.pub cannot be read" "ARBITER_PUBKEY: the same"
+[ "$(requests s)" -eq 0 ] && pass "... refused before the call is submitted" || fail "$(requests s) requests"
 stop
 conf "server: unix:$T/s.sock" "pubkey: $T/audit.pub"
-ARBITER_TEST_CLIENT_CONF=$CONF hook
-expect_deny "a public key is configured" "client.conf's pubkey: the same"
+ARBITER_TEST_CLIENT_CONF=$CONF hook --pubkey "$T/withstore/.arbiter/keys/audit.pub"
+expect_deny "the public key $T/audit.pub cannot be read" "client.conf's pubkey: the same, and --pubkey cannot replace it"
 
 # --- every path exits 0 or 2 ---
 hook --format xml

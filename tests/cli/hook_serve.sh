@@ -79,6 +79,16 @@ ARBITER_TOKEN=not-a-known-token hook
 expect_code 2 "a token the server does not know"
 expect_err 'HTTP 401, unauthenticated' "is refused by the server"
 
+# the store's public key: the signed events behind an allow, from the server itself
+call Read '{"path":"signed.md"}'
+hook --pubkey "$H/keys/audit.pub" --format json
+expect_code 0 "with the store's public key, an allow whose signed events check out proceeds"
+"$ARBITER" init "$T/other" > /dev/null
+hook --pubkey "$T/other/.arbiter/keys/audit.pub"
+expect_code 2 "with another key"
+expect_err 'signed event does not check out \(#[0-9]+\): event [0-9]+ is not signed with the public key' \
+	"the same allow is refused"
+
 # client.conf: server_user is checked against the server's uid
 mkdir -m 755 "$T/etc"
 export ARBITER_TEST_CLIENT_CONF=$T/etc/client.conf

@@ -17,8 +17,9 @@
  * $ARBITER_SERVER. The token, the agent's own identity, comes from
  * --token-file FILE or $ARBITER_TOKEN (the token itself). The hook never
  * opens a store and reads nothing in its working directory: an agent can
- * write there. data/hook.c builds the submission and judges the answers;
- * this file reads the input and prints the verdict.
+ * write there. data/hook.c builds the submission and judges the answers,
+ * data/hook_signed.c checks the signed events behind an allow when a public
+ * key is given; this file reads the input and prints the verdict.
  */
 #include <errno.h>
 #include <poll.h>
@@ -180,12 +181,14 @@ static int cmd_hook(const command *c, args *a)
 		if (pubkey == NULL)
 			pubkey = getenv("ARBITER_PUBKEY");
 	}
-	/* checking the signed event behind an allow against a public key needs
-	 * the server to hand that event over, which it does not yet: a hook
-	 * told to check cannot, and so allows nothing */
-	if (pubkey != NULL && pubkey[0] != '\0')
-		return deny(json, "a public key is configured (%s), and this arbiter cannot check the "
-		    "signed events behind an allow yet: refusing every call", pubkey);
+	unsigned char pk[32];
+	bool check_signed = pubkey != NULL && pubkey[0] != '\0';
+	if (check_signed) {
+		unsigned char keyid[8];
+		char why[512];
+		if (!keys_load_public(pubkey, pk, keyid, why, sizeof why))
+			return deny(json, "the public key %s cannot be read: %s", pubkey, why);
+	}
 	int64_t wait_s = 0;
 	const char *w = arg_get(a, "--wait");
 	if (w != NULL && !parse_wait(w, conf.max_wait_s, &wait_s))
@@ -222,6 +225,12 @@ static int cmd_hook(const command *c, args *a)
 		return deny(json, "%s", err);
 	}
 
+	char digest[65] = "";
+	if (check_signed && !hook_document_digest(doc.s, doc.n, digest)) {
+		client_wipe(token, sizeof token);
+		free(doc.s);
+		return deny(json, "the call has no digest to check the signed events against");
+	}
 	client_options o = { .server = server, .token = token[0] ? token : NULL,
 	    .server_user = have_conf ? conf.server_user : NULL,
 	    .tls_pin = have_conf ? conf.tls_pin : NULL, .max_body = HOOK_ANSWER_MAX };
@@ -233,6 +242,8 @@ static int cmd_hook(const command *c, args *a)
 	}
 	hook_verdict v;
 	hook_run(cl, doc.s, doc.n, wait_until, give_up, &v);
+	if (check_signed)
+		hook_check_signed(cl, pk, digest, give_up, &v);
 	client_close(cl);
 	free(doc.s);
 	return verdict(&v, json);
