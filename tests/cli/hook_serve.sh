@@ -44,6 +44,8 @@ expect_status 200 "a second reviewer's override completes it"
 hook
 expect_code 0 "the overridden call, retried, proceeds"
 expect_no_err . "quietly"
+hook --pubkey "$H/keys/audit.pub"
+expect_code 0 "and with the store's public key: the signed submission.create and override.grant check out"
 call shell_exec '{"cmd":"rm -rf /"}'
 hook
 expect_code 2 "a different call of the same tool needs its own decision"
