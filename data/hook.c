@@ -394,6 +394,20 @@ void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64
 		return;
 	hook_judge(resp.status, resp.body, resp.len, v);
 	client_response_free(&resp);
+	if (strcmp(v->status, "rejected") == 0 && v->detail[0] == '\0') {
+		/* a rejection found again by its digest: the submission itself
+		 * says who rejected it and why, which the agent should hear */
+		char path[64];
+		hook_verdict full;
+		memset(&full, 0, sizeof full);
+		snprintf(path, sizeof path, "/v1/submissions/%lld", (long long)v->id);
+		if (ask(c, "GET", path, NULL, 0, give_up, &resp, &full)) {
+			hook_judge(resp.status, resp.body, resp.len, &full);
+			client_response_free(&resp);
+			if (full.id == v->id && strcmp(full.status, "rejected") == 0)
+				*v = full;
+		}
+	}
 	bool asked_to_wait = wait_until > mono_ms();
 	while (v->waiting) {
 		int64_t left = wait_until - mono_ms();

@@ -82,3 +82,19 @@ wait "$hpid"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q '^arbiter hook: rejected by alice (#3): keep dist$' "$T/w2.err" &&
 	pass "a rejection while waiting blocks, saying who and why" || fail "hook exited $rc: $(cat "$T/w2.err")"
+
+# the same calls again: ?match=digest finds their decisions
+before=$(api GET '/v1/submissions?limit=1000'; grep -o '"id":' "$OUT" | wc -l)
+call "rm -rf build"
+run "$ARBITER" hook --token-file "$T/bot.token" < "$T/call.json"
+expect_code 0 "the approved call, made again, proceeds: ?match=digest finds its approval"
+call "rm -rf dist"
+run "$ARBITER" hook --token-file "$T/bot.token" < "$T/call.json"
+expect_code 2 "the rejected call, made again"
+expect_err '^arbiter hook: rejected by alice \(#3\): keep dist$' "gets its rejection back"
+after=$(api GET '/v1/submissions?limit=1000'; grep -o '"id":' "$OUT" | wc -l)
+[ "$after" -eq "$before" ] && pass "neither made a new submission" || fail "$before submissions, then $after"
+call "rm -rf build/"
+run "$ARBITER" hook --token-file "$T/bot.token" < "$T/call.json"
+expect_code 2 "a different call"
+expect_err 'awaiting review \(#4\)' "needs its own review"
