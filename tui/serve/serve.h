@@ -7,8 +7,9 @@
  * owns the write connection, the signing key and the policy set, and runs
  * every change as a job (writer.c): concurrent submissions share one
  * transaction (group commit), and each request is answered only after its
- * commit. A ticker thread ends long-polls at their deadline and sends the
- * event streams' heartbeats. The main thread waits for signals.
+ * commit. A checkpoint thread copies the log into the database beside it
+ * (checkpointer.c). A ticker thread ends long-polls at their deadline and
+ * sends the event streams' heartbeats. The main thread waits for signals.
  *
  * A handler that must wait (a write job, a long-poll, an event stream with
  * nothing to send) suspends its connection; whoever finishes the wait
@@ -86,6 +87,7 @@ typedef struct listener {
 	struct MHD_Daemon *daemon;
 	store *reader;
 	bool tcp;
+	struct shared_page *events;     /* events.c: the page of events streams last read */
 } listener;
 
 struct request {
@@ -115,7 +117,8 @@ struct request {
 	int64_t deadline_ms;            /* answer (or a heartbeat) by then, mono_ms() */
 	bool waiting;                   /* listed in waiters.c, under the server's lock */
 	int woken;                      /* WOKEN_*: why it was resumed */
-	int fd, poll_index;             /* its socket, watched for hang-ups */
+	int fd;                         /* its socket, watched for hang-ups */
+	uint64_t wait_id;               /* this wait's, in the ticker's epoll set */
 	job job;
 	bool wait_set;                  /* ?wait= read: deadline_ms is the long-poll's */
 	void *stream;                   /* GET /v1/events: its state */
@@ -154,6 +157,14 @@ struct server {
 	request *waiters;
 	int nwaiting;
 	bool ticker_done;
+	int64_t ticker_next;            /* when the ticker looks at deadlines next, mono_ms() */
+	uint64_t wait_ids;              /* the last wait_id given */
+	/* checkpoints (checkpointer.c), under lock */
+	store *checkpointer;            /* its thread's connection */
+	pthread_t checkpoint_thread;
+	pthread_cond_t checkpoint_wake;
+	bool checkpoint_due, checkpoint_done;
+	bool checkpoint_finish;         /* the writer copies what the last one left */
 	int64_t head_seq;               /* the audit chain's last seq, after each commit */
 	int64_t change_gen;             /* counts commits that may end a long-poll */
 	struct sessions *sessions;      /* sessions.c: the writer thread's only */
@@ -249,6 +260,7 @@ bool identity_is_revoked(const char *name);
 
 /* events.c: GET /v1/events, the Server-Sent Events stream */
 void h_events(server *srv, request *rq);
+void events_free(listener *l);
 
 /* routes.c: the route table and its handlers */
 extern const route routes[];
@@ -283,6 +295,14 @@ void writer_run(server *srv, request *rq, void (*run)(server *, store *, job *))
 void writer_reload(server *srv);
 /* Runs what is queued, then ends the thread. */
 void writer_stop(server *srv);
+
+/* checkpointer.c: checkpoints on their own thread; the writer's connection
+ * is tuned to leave them to it */
+bool checkpointer_start(server *srv, char *err, size_t errlen);
+void checkpointer_stop(server *srv);
+/* On the writer's thread, between rounds: copies the rest of the log when
+ * the checkpoint thread could not copy it whole. */
+void checkpoint_finish(server *srv);
 
 /* waiters.c: long-polls and event streams */
 enum { WOKEN_NOT, WOKEN_CHANGE, WOKEN_DEADLINE, WOKEN_GONE };

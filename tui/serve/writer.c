@@ -236,8 +236,21 @@ static void run_submission(server *srv, round *rd, job *j)
 	rd->open_tail = &j->next_open;
 }
 
+/* The jobs queued since the writer last looked, or NULL. */
+static job *take_queue(server *srv)
+{
+	job *jobs = srv->queue;
+	srv->queue = NULL;
+	srv->queue_tail = &srv->queue;
+	return jobs;
+}
+
 /* Runs one round of jobs; true when something other than submissions ran
- * (a decision: long-polls must look again). */
+ * (a decision: long-polls must look again). Before the round's commit it
+ * takes the submissions that came meanwhile into the same transaction (they
+ * join the list, to be resumed with the rest), so that under load one commit
+ * and one sync serve as many requests as are ready; with none waiting it
+ * commits at once. */
 static bool run_round(server *srv, job *jobs)
 {
 	round rd = { .batch = { .s = srv->writer, .ps = srv->ps, .opts = &srv->opts,
@@ -245,7 +258,18 @@ static bool run_round(server *srv, job *jobs)
 	rd.open_tail = &rd.open;
 	srv->opts.now = now_ms() / 1000;
 	bool changed = false;
-	for (job *j = jobs; j != NULL; j = j->next) {
+	for (job *j = jobs, *last = NULL; ; j = j->next) {
+		if (j == NULL) {
+			if (rd.open == NULL || op_submit_due(&rd.batch))
+				break;
+			pthread_mutex_lock(&srv->lock);
+			job *more = srv->reload ? NULL : take_queue(srv);
+			pthread_mutex_unlock(&srv->lock);
+			if (more == NULL)
+				break;
+			last->next = j = more;
+		}
+		last = j;
 		if (j->run != NULL) {
 			if (rd.open != NULL)
 				commit_round(&rd);
@@ -291,9 +315,7 @@ static void *writer_main(void *arg)
 		srv->denials_due = false;
 		if (denials)
 			srv->denials_waiting = false;   /* set again by the flush or a new refusal */
-		job *jobs = srv->queue;
-		srv->queue = NULL;
-		srv->queue_tail = &srv->queue;
+		job *jobs = take_queue(srv);
 		pthread_mutex_unlock(&srv->lock);
 		if (reload) {
 			char err[512];
@@ -322,6 +344,7 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&srv->lock);
 		waiters_wake(srv, changed ? WAKE_ALL : WAKE_STREAMS);
+		checkpoint_finish(srv);
 		pthread_mutex_lock(&srv->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
