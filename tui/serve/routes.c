@@ -195,6 +195,72 @@ static bool parse_count(const char *s, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
+/* The last final answer a long-poll of this listener gave, for the others
+ * woken with it: a decision wakes every long-poll on its submission at
+ * once, and each would read and render the same submission. It serves
+ * while nothing has changed since (change_gen), and for a second at most,
+ * since an override's expiry changes what a submission reads as without a
+ * change to the store; and only an ID asked by number (a ref names a
+ * submission per submitter). Only the listener's polling thread touches
+ * it. */
+struct last_answer {
+	char key[sizeof ((request *)0)->arg];   /* the path's ID as asked */
+	int64_t gen, at_ms;
+	char *submitter;
+	size_t submitter_len;
+	char *json;                     /* with its newline */
+	size_t len;
+};
+enum { LAST_ANSWER_MS = 1000 };
+
+static const struct last_answer *last_answer(const request *rq, int64_t gen)
+{
+	const struct last_answer *la = rq->lst->last_answer;
+	if (la == NULL || la->gen != gen || mono_ms() - la->at_ms > LAST_ANSWER_MS ||
+	    strcmp(la->key, rq->arg) != 0 || !may_see(rq, la->submitter, la->submitter_len))
+		return NULL;
+	return la;
+}
+
+static void remember(request *rq, int64_t gen, const sub_row *row, const char *json, size_t len)
+{
+	struct last_answer *la = rq->lst->last_answer;
+	if (la == NULL && (la = rq->lst->last_answer = calloc(1, sizeof *la)) == NULL)
+		return;
+	size_t n = row->submitter == NULL ? 0 : row->submitter_len ? row->submitter_len :
+	    strlen(row->submitter);
+	free(la->submitter);
+	free(la->json);
+	la->submitter = row->submitter == NULL ? NULL : malloc(n + 1);
+	la->json = malloc(len);
+	if ((row->submitter != NULL && la->submitter == NULL) || la->json == NULL) {
+		free(la->submitter);
+		free(la->json);
+		memset(la, 0, sizeof *la);
+		return;
+	}
+	if (la->submitter != NULL) {
+		memcpy(la->submitter, row->submitter, n);
+		la->submitter[n] = '\0';
+	}
+	la->submitter_len = n;
+	memcpy(la->json, json, len);
+	la->len = len;
+	snprintf(la->key, sizeof la->key, "%s", rq->arg);
+	la->gen = gen;
+	la->at_ms = mono_ms();
+}
+
+void last_answer_free(listener *l)
+{
+	if (l->last_answer != NULL) {
+		free(l->last_answer->submitter);
+		free(l->last_answer->json);
+	}
+	free(l->last_answer);
+	l->last_answer = NULL;
+}
+
 static void h_get(server *srv, request *rq)
 {
 	if (!rq->wait_set) {
@@ -212,6 +278,11 @@ static void h_get(server *srv, request *rq)
 		int64_t seen = srv->change_gen;
 		bool stopping = srv->stopping;
 		pthread_mutex_unlock(&srv->lock);
+		const struct last_answer *la = last_answer(rq, seen);
+		if (la != NULL) {
+			answer(rq, 200, "application/json", la->json, la->len);
+			return;
+		}
 		submission_view v;
 		op_reply r;
 		outcome o = op_submission_get(rq->reader, rq->arg, &v, &r);
@@ -234,14 +305,15 @@ static void h_get(server *srv, request *rq)
 		}
 		bool final = status_final(status_parse(v.row.status));
 		if (!final && !stopping && rq->woken != WOKEN_GONE && rq->deadline_ms > mono_ms()) {
+			rq->wait_sub = v.row.id;
 			submission_view_free(&v);
 			if (wait_for_change(srv, rq, rq->deadline_ms, seen))
 				return;
 			continue;       /* changed meanwhile: read again */
 		}
 		char *json = submission_json(&v);
-		submission_view_free(&v);
 		if (json == NULL) {
+			submission_view_free(&v);
 			answer_error(rq, OUT_IO_ERROR, "cannot write the submission", 0, 0);
 			return;
 		}
@@ -249,6 +321,9 @@ static void h_get(server *srv, request *rq)
 		json = realloc(json, n + 2);
 		json[n] = '\n';
 		json[n + 1] = '\0';
+		if (final && rq->arg[strspn(rq->arg, "0123456789")] == '\0')
+			remember(rq, seen, &v.row, json, n + 1);
+		submission_view_free(&v);
 		answer_owned(rq, 200, "application/json", json, n + 1);
 		return;
 	}

@@ -88,6 +88,7 @@ typedef struct listener {
 	store *reader;
 	bool tcp;
 	struct shared_page *events;     /* events.c: the page of events streams last read */
+	struct last_answer *last_answer;        /* routes.c: a long-poll's last final answer */
 } listener;
 
 struct request {
@@ -121,6 +122,7 @@ struct request {
 	uint64_t wait_id;               /* this wait's, in the ticker's epoll set */
 	job job;
 	bool wait_set;                  /* ?wait= read: deadline_ms is the long-poll's */
+	int64_t wait_sub;               /* the submission a long-poll waits on; 0: any change */
 	void *stream;                   /* GET /v1/events: its state */
 	void (*stream_free)(request *rq);
 	request *next_waiter;
@@ -265,6 +267,7 @@ void events_free(listener *l);
 /* routes.c: the route table and its handlers */
 extern const route routes[];
 extern const size_t nroutes;
+void last_answer_free(listener *l);
 /* The handlers of the other routes_*.c, by topic. */
 void h_decide(server *srv, request *rq);         /* routes_decide.c */
 void h_decide_many(server *srv, request *rq);
@@ -314,6 +317,9 @@ bool wait_for_change(server *srv, request *rq, int64_t deadline_ms, int64_t seen
  * events), or everyone (a decision: long-polls look again; stopping). */
 enum { WAKE_STREAMS, WAKE_ALL };
 void waiters_wake(server *srv, int which);
+/* After a change to these submissions: event streams, and the long-polls on
+ * one of them (or on no known one). */
+void waiters_wake_subs(server *srv, const int64_t *ids, size_t n);
 void waiters_remove(server *srv, request *rq);
 bool ticker_start(server *srv);
 void ticker_stop(server *srv);

@@ -3,7 +3,8 @@
  * and event streams (GET /v1/events) with nothing to send.
  *
  * A waiting request is suspended and listed here. The writer resumes them
- * after a commit (streams after every commit, long-polls after a decision),
+ * after a commit (streams after every commit, a long-poll after a change to
+ * its submission),
  * and the ticker thread at their deadline (a long-poll's end, a stream's
  * next heartbeat) or when the peer hangs up: libmicrohttpd does not watch a
  * suspended connection, so the ticker keeps the waiting sockets in an epoll
@@ -89,6 +90,24 @@ void waiters_wake(server *srv, int which)
 	for (request **p = &srv->waiters; *p != NULL;) {
 		request *rq = *p;
 		if (which == WAKE_ALL || rq->stream != NULL) {
+			*p = rq->next_waiter;
+			take(srv, rq, WOKEN_CHANGE);
+		} else {
+			p = &rq->next_waiter;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void waiters_wake_subs(server *srv, const int64_t *ids, size_t n)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (request **p = &srv->waiters; *p != NULL;) {
+		request *rq = *p;
+		bool wake = rq->stream != NULL || rq->wait_sub == 0;
+		for (size_t i = 0; i < n && !wake; i++)
+			wake = ids[i] == rq->wait_sub;
+		if (wake) {
 			*p = rq->next_waiter;
 			take(srv, rq, WOKEN_CHANGE);
 		} else {
