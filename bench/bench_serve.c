@@ -17,11 +17,17 @@
  *   bench_serve wake SOCKET PID STREAMS WAITERS ID [COMMAND...]
  *       Opens STREAMS event streams (GET /v1/events) and WAITERS long-polls
  *       (GET /v1/submissions/ID?wait=60), lets them settle, then triggers a
- *       change: runs COMMAND (a decision on ID, say), or without one posts a
- *       new submission itself. Prints how long after the trigger began each
- *       stream saw a new event and each long-poll was answered with a final
- *       status, how long the trigger itself took, and the CPU time the
- *       server spent meanwhile.
+ *       change: posts BODY to PATH itself when COMMAND is "POST PATH BODY"
+ *       (a decision on ID, say), runs COMMAND otherwise, and without one
+ *       posts a new submission. Prints when the last stream saw a new event
+ *       or the last long-poll was answered with a final status, after the
+ *       change's own answer; how long that answer took, the median wakes
+ *       from the change's start, and the CPU time the server spent.
+ *
+ *   bench_serve disk DIR
+ *       The floor under a synced commit on DIR's file system: the median of
+ *       100 fdatasync calls after writing 32 KiB over a file's blocks (as
+ *       a server's log is rewritten in place) and after making it longer.
  *
  *   bench_serve idle SOCKET PID STREAMS WAITERS ID SECONDS
  *       Holds STREAMS event streams and WAITERS long-polls (?wait=60, renewed
@@ -30,6 +36,7 @@
  *       /proc/PID/stat) and its resident memory at the end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -539,17 +546,20 @@ static conn *open_waiting(CURLM *m, long streams, long waiters, wait_run *r)
 	return cs;
 }
 
-static void report_wakes(const char *what, conn *cs, long from, long to, double t0)
+/* The median wake of cs[from, to) after t0, in ms; *last: the latest. */
+static double wakes(conn *cs, long from, long to, double t0, double *last, size_t *n)
 {
 	samples s = { 0 };
 	for (long i = from; i < to; i++)
 		if (cs[i].woke > 0)
 			add_sample(&s, cs[i].woke - t0);
 	qsort(s.v, s.n, sizeof *s.v, cmp_double);
-	printf("%s%ld %s: %zu woken", from ? "; " : "", to - from, what, s.n);
-	if (s.n > 0)
-		printf(", median %.1f ms, max %.1f ms", quantile(&s, 0.5) * 1e3, s.v[s.n - 1] * 1e3);
+	double median = quantile(&s, 0.5) * 1e3;
+	if (s.n > 0 && s.v[s.n - 1] * 1e3 > *last)
+		*last = s.v[s.n - 1] * 1e3;
+	*n += s.n;
 	free(s.v);
+	return median;
 }
 
 static int wake(long pid, long streams, long waiters, const char *id, char **command)
@@ -560,14 +570,23 @@ static int wake(long pid, long streams, long waiters, const char *id, char **com
 	conn *cs = open_waiting(m, streams, waiters, &r);
 	pid_t child = 0;
 	conn *post = &cs[total];
+	bool posting = command == NULL || command[0] == NULL || strcmp(command[0], "POST") == 0;
 	double cpu0 = cpu_of(pid);
 	r.trigger = trigger_at = now_s();
-	if (command != NULL && command[0] != NULL) {
+	if (!posting) {
 		if (posix_spawnp(&child, command[0], NULL, NULL, command, environ) != 0)
 			die("cannot run the trigger command");
 	} else {
 		setup(post, POST_DOC, (int)total);
 		arm(post, NULL);
+		if (command != NULL && command[0] != NULL) {    /* POST PATH BODY */
+			char url[512];
+			snprintf(url, sizeof url, "http://arbiter%s", command[1] ? command[1] : "/");
+			curl_easy_setopt(post->e, CURLOPT_URL, url);
+			curl_easy_setopt(post->e, CURLOPT_POSTFIELDS, command[1] ? command[2] : "");
+			curl_easy_setopt(post->e, CURLOPT_POSTFIELDSIZE,
+			    (long)(command[1] && command[2] ? strlen(command[2]) : 0));
+		}
 		start(m, post, r.trigger);
 	}
 	double give_up = r.trigger + 10, trigger_done = 0;
@@ -583,19 +602,22 @@ static int wake(long pid, long streams, long waiters, const char *id, char **com
 				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 					fprintf(stderr, "bench_serve: the trigger command failed\n");
 			}
-		} else if (command == NULL || command[0] == NULL) {
-			if (!post->busy && trigger_done == 0)
-				trigger_done = now_s();
+		} else if (posting && !post->busy && trigger_done == 0) {
+			trigger_done = now_s();
 		}
 		if ((woken == total && trigger_done > 0) || now_s() > give_up)
 			break;
 		pump(m, 5, wait_done, &r);
 	}
-	double cpu1 = cpu_of(pid);
-	report_wakes(streams == 1 ? "event stream" : "event streams", cs, 0, streams, r.trigger);
-	report_wakes(waiters == 1 ? "long-poll" : "long-polls", cs, streams, total, r.trigger);
-	printf(" after the change began (it took %.1f ms to answer); server CPU meanwhile %.0f ms\n",
-	    trigger_done > 0 ? (trigger_done - r.trigger) * 1e3 : -1.0, (cpu1 - cpu0) * 1e3);
+	double cpu1 = cpu_of(pid), last = 0;
+	size_t n = 0;
+	double ms = wakes(cs, 0, streams, r.trigger, &last, &n);
+	double mw = wakes(cs, streams, total, r.trigger, &last, &n);
+	double answered = trigger_done > 0 ? (trigger_done - r.trigger) * 1e3 : -1.0;
+	printf("%ld event streams and %ld long-polls: %zu woken, the last %.1f ms after the change "
+	    "was answered (which took %.1f ms; from its start, streams woke at median %.1f ms, "
+	    "long-polls at %.1f ms); server CPU meanwhile %.0f ms\n", streams, waiters, n,
+	    last - answered, answered, ms, mw, (cpu1 - cpu0) * 1e3);
 	if (child > 0)
 		kill(child, SIGTERM);
 	for (long i = 0; i <= total; i++)
@@ -641,10 +663,50 @@ static int idle(long pid, long streams, long waiters, const char *id, double sec
 	return 0;
 }
 
+/* The median ms of 100 fdatasyncs after 32 KiB written at offset(i). */
+static double sync_ms(int fd, bool append)
+{
+	static char block[32768];
+	samples s = { 0 };
+	for (int i = 0; i < 100; i++) {
+		off_t at = append ? (off_t)(100 + i) * (off_t)sizeof block : (off_t)(i % 10) *
+		    (off_t)sizeof block;
+		if (pwrite(fd, block, sizeof block, at) != (ssize_t)sizeof block)
+			die("cannot write the test file");
+		double t = now_s();
+		if (fdatasync(fd) != 0)
+			die("fdatasync failed");
+		add_sample(&s, now_s() - t);
+	}
+	qsort(s.v, s.n, sizeof *s.v, cmp_double);
+	double ms = quantile(&s, 0.5) * 1e3;
+	free(s.v);
+	return ms;
+}
+
+static int disk(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/bench_serve.sync", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("cannot create the test file");
+	static char zero[32768 * 10];
+	if (write(fd, zero, sizeof zero) != (ssize_t)sizeof zero || fsync(fd) != 0)
+		die("cannot write the test file");
+	double over = sync_ms(fd, false), grow = sync_ms(fd, true);
+	close(fd);
+	unlink(path);
+	printf("fdatasync after a 32 KiB write: median %.2f ms over blocks the file has, %.2f ms "
+	    "making it longer\n", over, grow);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_serve load SOCKET PID CONNS SECONDS [RATE]\n"
 	    "       bench_serve wake SOCKET PID STREAMS WAITERS ID [COMMAND...]\n"
+	    "       bench_serve disk DIR\n"
 	    "       bench_serve idle SOCKET PID STREAMS WAITERS ID SECONDS\n");
 	exit(2);
 }
@@ -666,6 +728,8 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "wake") == 0 && argc >= 7)
 		rc = wake(atol(argv[3]), atol(argv[4]), atol(argv[5]), argv[6],
 		    argc > 7 ? argv + 7 : NULL);
+	else if (strcmp(argv[1], "disk") == 0 && argc == 3)
+		rc = disk(argv[2]);
 	else if (strcmp(argv[1], "idle") == 0 && argc == 8)
 		rc = idle(atol(argv[3]), atol(argv[4]), atol(argv[5]), argv[6], atof(argv[7]));
 	else
