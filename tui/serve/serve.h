@@ -88,7 +88,7 @@ typedef struct listener {
 	store *reader;
 	bool tcp;
 	struct shared_page *events;     /* events.c: the page of events streams last read */
-	struct last_answer *last_answer;        /* routes.c: a long-poll's last final answer */
+	struct last_read *last_read;    /* routes.c: the submission last read */
 } listener;
 
 struct request {
@@ -267,7 +267,7 @@ void events_free(listener *l);
 /* routes.c: the route table and its handlers */
 extern const route routes[];
 extern const size_t nroutes;
-void last_answer_free(listener *l);
+void last_read_free(listener *l);
 /* The handlers of the other routes_*.c, by topic. */
 void h_decide(server *srv, request *rq);         /* routes_decide.c */
 void h_decide_many(server *srv, request *rq);

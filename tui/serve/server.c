@@ -357,8 +357,8 @@ int serve_run(const args *a)
 	diags_free(&errs);
 	events_free(&srv->unix_lst);
 	events_free(&srv->tcp_lst);
-	last_answer_free(&srv->unix_lst);
-	last_answer_free(&srv->tcp_lst);
+	last_read_free(&srv->unix_lst);
+	last_read_free(&srv->tcp_lst);
 	policy_set_free(srv->ps);
 	sessions_free(srv);
 	store_close(srv->tcp_lst.reader);
