@@ -200,10 +200,11 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
 	memcpy(e->hash, hash, 32);
 	pthread_mutex_lock(&g->mu);
 	/* woken for a run of events, not for each one; a server's, whose
-	 * transactions hold a few events each, as soon as it has one, so that
-	 * the signatures are made while the next documents are stored instead
-	 * of one after another at the commit */
-	if (++g->count - g->next == (s->sign_at_once ? 1 : WAKE_AFTER))
+	 * transactions hold a few events each, as soon as a second one waits,
+	 * so that the signatures are made while the next documents are stored
+	 * (a transaction of one event is signed at its commit by the writer,
+	 * which saves handing it to another thread and back) */
+	if (++g->count - g->next == (s->sign_at_once ? 2 : WAKE_AFTER))
 		pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 }

@@ -214,7 +214,7 @@ static int log_grew(void *ctx, sqlite3 *db, const char *name, int frames)
  * SQLite's page splits also take a few pages of scratch memory from malloc
  * and give it back at once: glibc would hand it to the kernel each time and
  * fault it in again, so the server keeps up to 8 MiB of freed memory. Its
- * audit events go to the signing thread one by one (audit_signer.c). */
+ * audit events go to the signing thread as soon as two wait (audit_signer.c). */
 void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(void *ctx),
     void *ctx)
 {

@@ -37,7 +37,7 @@ struct store {
 	bool have_sk;
 	bool bulk;              /* store_bulk: many writes in a row */
 	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
-	bool sign_at_once;      /* store_serving: each event goes to the signer as it comes */
+	bool sign_at_once;      /* store_serving: the signer is woken by a second waiting event */
 	int checkpoint_pages;   /* store_serving: the log length that calls for a checkpoint */
 	void (*checkpoint_due)(void *ctx);
 	void *checkpoint_ctx;
