@@ -471,9 +471,13 @@ static int load(long pid, long conns, double seconds, double rate)
 	printf("; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
 	    quantile(&r.lat, 0.5) * 1e3, quantile(&r.lat, 0.9) * 1e3, quantile(&r.lat, 0.99) * 1e3,
 	    quantile(&r.lat, 0.999) * 1e3, r.lat.n ? r.lat.v[r.lat.n - 1] * 1e3 : 0.0);
-	if (cpu0 >= 0 && cpu1 >= 0 && n > 0)
-		printf("; CPU per request: server %.0f us, generator %.0f us",
-		    (cpu1 - cpu0) / (double)n * 1e6, (self1 - self0) / (double)n * 1e6);
+	if (cpu0 >= 0 && cpu1 >= 0 && n > 0) {
+		double server = (cpu1 - cpu0) / (double)n, self = (self1 - self0) / (double)n;
+		printf("; CPU per request: server %.0f us, generator %.0f us", server * 1e6, self * 1e6);
+		if (!r.steady && server + self > 0)     /* what the machine's cores could do alone */
+			printf(" (%ld idle cores: at most %.0f/s)", sysconf(_SC_NPROCESSORS_ONLN),
+			    (double)sysconf(_SC_NPROCESSORS_ONLN) / (server + self));
+	}
 	printf("\n");
 	for (long i = 0; i < conns; i++)
 		curl_easy_cleanup(cs[i].e);

@@ -74,6 +74,8 @@ load() {        # DIR LABEL
 load "$tmp/s" "store on the disk"
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	mem=$(mktemp -d /dev/shm/arbiter-bench.XXXXXX)
+	"$A" init "$mem/c" > /dev/null
+	echo "the store alone in memory (/dev/shm): $("$B/bench_store" rounds "$mem/c/.arbiter" 20000 32)"
 	load "$mem/s" "store in memory (/dev/shm)"
 	rm -rf "$mem"
 	mem=""
