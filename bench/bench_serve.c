@@ -499,8 +499,12 @@ typedef struct wait_run {
 static void wait_done(CURLM *m, conn *c, CURLcode rc, long status, void *ctx)
 {
 	wait_run *r = ctx;
-	if (c->kind == POST_DOC)
+	if (c->kind == POST_DOC) {      /* the change: waiters wake only if it was made */
+		if (rc != CURLE_OK || status < 200 || status >= 300)
+			fprintf(stderr, "bench_serve: the change was answered %s, HTTP %ld\n",
+			    curl_easy_strerror(rc), status);
 		return;
+	}
 	if (rc != CURLE_OK || status != 200) {
 		r->failed++;
 		if (first_error_shown++ == 0)
