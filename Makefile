@@ -134,7 +134,7 @@ run: deps arbiter
 bench: deps
 	@$(MAKE) --no-print-directory EXTRA_PACKAGES="$(BENCH_PACKAGES)" deps
 	@$(MAKE) --no-print-directory arbiter $(BUILD)/bench_eval $(BUILD)/bench_store \
-		$(BUILD)/bench_console
+		$(BUILD)/bench_console $(BUILD)/bench_serve
 	@sh bench/run.sh $(BUILD)
 
 $(BUILD)/bench_eval: bench/bench_eval.c $(ENGINE_OBJ)
@@ -142,6 +142,10 @@ $(BUILD)/bench_eval: bench/bench_eval.c $(ENGINE_OBJ)
 
 $(BUILD)/bench_console: bench/bench_console.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lutil
+
+# The server's load generator: libcurl's multi interface on the Unix socket.
+$(BUILD)/bench_serve: bench/bench_serve.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl)
 
 $(BUILD)/bench_store: bench/bench_store.c $(ENGINE_OBJ) $(DATA_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)

@@ -6,6 +6,11 @@
  *       (audit_hash), nothing else; prints ms and events
  *   bench_store verify DIR   audit_verify on the same store, in process
  *       (recomputation, links, stored hashes, the head's signature)
+ *   bench_store rounds DIR N K   the store's own ceiling under the server:
+ *       N single documents like bench_serve's, stored through op_submit
+ *       as the server's writer does (tuned by store_serving), committed and
+ *       synced K at a time, the log checkpointed when it passes 16 MiB;
+ *       prints the rate and the median commit
  *
  * DIR is a .arbiter directory. Figures are printed, never asserted.
  */
@@ -85,6 +90,96 @@ static int verify(const char *dir)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void log_due(void *ctx)
+{
+	*(bool *)ctx = true;
+}
+
+static int rounds(const char *dir, long n, long k)
+{
+	char err[512], pdir[PATH_MAX + 16];
+	store *s = store_open(dir, err, sizeof err);
+	if (s == NULL || !store_load_signing_key(s)) {
+		fprintf(stderr, "%s\n", s ? store_errmsg(s) : err);
+		return 1;
+	}
+	/* as the server's writer, but checkpointing itself when the log is
+	 * long (the server copies it on another thread) */
+	bool due = false;
+	store_bulk(s);
+	store_serving(s, 8192, 4096, log_due, &due);
+	settings cfg;
+	diags errs = { 0 };
+	snprintf(pdir, sizeof pdir, "%s/policies", dir);
+	policy_set *ps = policy_set_load(pdir, "policies", &errs);
+	if (!store_settings(s, &cfg, &errs) || ps == NULL || errs.n > 0) {
+		diags_print(&errs, stderr);
+		return 1;
+	}
+	eval_options o;
+	eval_options_default(&o);
+	o.enforcement = cfg.enforcement;
+	o.fail_closed = cfg.fail_closed;
+	submit_batch b = { .s = s, .ps = ps, .opts = &o, .version = store_policy_version(s),
+		.actor = "bench" };
+	stored out = { 0 };
+	double *commits = calloc((size_t)(n / k + 2), sizeof *commits);
+	size_t ncommits = 0;
+	arena *a = arena_new();
+	double t0 = now_ms_mono();
+	for (long i = 0; i < n; i++) {
+		char text[256];
+		int len = snprintf(text, sizeof text, "{\"action\": \"code.modify\", \"ref\": "
+		    "\"rounds/%ld/%ld\", \"submitter\": \"bench-agent\", \"title\": \"bench\", "
+		    "\"bytes_changed\": 10}", (long)t0, i);
+		bool empty;
+		const node *root = doc_parse(a, "doc", text, (size_t)len, 1, &empty, &errs);
+		submission sub;
+		eval_result r;
+		submit_reply rep;
+		o.now = now_ms() / 1000;
+		if (root == NULL || !submission_from_doc(root, "doc", &sub, &errs) ||
+		    !submission_canonical(&sub, a) ||
+		    op_submit(&b, &sub, a, &r, &out, &rep) != OUT_OK) {
+			diags_print(&errs, stderr);
+			fprintf(stderr, "%s\n", rep.reply.message);
+			return 1;
+		}
+		if ((i + 1) % k == 0 || i + 1 == n) {
+			double c0 = now_ms_mono();
+			if (op_submit_commit(&b, &rep) != OUT_OK) {
+				fprintf(stderr, "%s\n", rep.reply.message);
+				return 1;
+			}
+			commits[ncommits++] = now_ms_mono() - c0;
+			arena_reset(a);
+			bool whole;
+			if (due && !store_checkpoint(s, &whole)) {
+				fprintf(stderr, "%s\n", store_errmsg(s));
+				return 1;
+			}
+			due = false;
+		}
+	}
+	double ms = now_ms_mono() - t0;
+	qsort(commits, ncommits, sizeof *commits, cmp_double);
+	printf("%ld documents stored and signed in rounds of %ld, each committed and synced, in "
+	    "%.0f ms: %.0f/s (median commit %.2f ms)\n", n, k, ms, (double)n * 1000 / ms,
+	    commits[ncommits / 2]);
+	free(commits);
+	free(out.details.s);
+	arena_free(a);
+	policy_set_free(ps);
+	store_close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
@@ -93,6 +188,8 @@ int main(int argc, char **argv)
 		return chain(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "verify") == 0)
 		return verify(argv[2]);
-	fprintf(stderr, "usage: bench_store chain DIR | verify DIR\n");
+	if (argc == 5 && strcmp(argv[1], "rounds") == 0 && atol(argv[3]) > 0 && atol(argv[4]) > 0)
+		return rounds(argv[2], atol(argv[3]), atol(argv[4]));
+	fprintf(stderr, "usage: bench_store chain DIR | verify DIR | rounds DIR N K\n");
 	return 2;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
-# make bench: prints the engine's and the store's performance figures (see
-# bench/bench_eval.c and bench/bench_store.c). Figures are printed, never
-# asserted. Whole-process latencies are hyperfine's medians.
+# make bench: prints the engine's, the store's and the server's performance
+# figures (see bench/bench_eval.c, bench/bench_store.c and bench/serve.sh).
+# Figures are printed, never asserted. Whole-process latencies are
+# hyperfine's medians.
 B=${1:-build/release}
 EX=docs/examples
 A=$PWD/arbiter
@@ -169,3 +170,7 @@ echo "approve with a code (whole process, $n submissions): median $med ms over $
 
 # (f) the console on the large store: first frame, key presses, memory
 "$B/bench_console" "$A" "$H"
+
+# (g) arbiter serve: throughput, latency, wake-ups and idle cost (bench/serve.sh)
+rm -rf "$tmp/m"
+sh "$(dirname "$0")/serve.sh" "$B"

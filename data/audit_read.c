@@ -294,14 +294,14 @@ json_t *audit_summary(store *s, int64_t events)
 
 bool audit_last_seq(store *s, int64_t *seq)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM audit", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* prepared once: a server asks after every commit */
+	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_LAST, "SELECT coalesce(max(seq), 0) FROM audit");
+	if (st == NULL)
 		return store_fail(s, "cannot read the audit log");
 	bool ok = sqlite3_step(st) == SQLITE_ROW || store_fail(s, "cannot read the audit log");
 	if (ok)
 		*seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return ok;
 }
 

@@ -12,9 +12,12 @@
  * back with it: a rollback, or a new transaction, drops the events kept.
  * The thread lives as long as the connection (store_on_close).
  *
- * The signer reads the events below `count` and writes only their sig; the
- * writer adds events at `count` and grows the array under the lock, and
- * reads the events back once all are signed.
+ * The signer takes events from the front (`next`) and writes only their
+ * sig; the writer adds events at `count` and grows the array under the
+ * lock, and reads the events back once all are signed. At the commit the
+ * writer would only wait for the signer, so it signs too, from the back
+ * (`stolen` events below `count`), until the two meet: a transaction's
+ * events are signed by both threads when the signer has fallen behind.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -37,31 +40,45 @@ typedef struct audit_signer {
 	pthread_cond_t work, signed_all;
 	const unsigned char *sk;
 	kept_event *events;
-	size_t count, cap, signed_n;
+	size_t count, cap;
+	size_t next;            /* the first event nobody has taken to sign */
+	size_t stolen;          /* events below count taken by the writer at commit */
+	size_t signed_n;        /* signatures made */
 	bool stop;
 	arena *strings;
 	audit_writer write;
 } audit_signer;
+
+/* Signs event i, taken under the lock, and records it (the lock is held
+ * on entry and on return; the array may grow meanwhile). */
+static void sign_one(audit_signer *g, size_t i)
+{
+	unsigned char hash[32], sig[64];
+	memcpy(hash, g->events[i].hash, 32);
+	pthread_mutex_unlock(&g->mu);
+	crypto_sign_detached(sig, NULL, hash, 32, g->sk);
+	pthread_mutex_lock(&g->mu);
+	memcpy(g->events[i].sig, sig, 64);
+	if (++g->signed_n == g->count)
+		pthread_cond_signal(&g->signed_all);
+}
+
+/* Whether an event is left for someone to take. */
+static bool untaken(const audit_signer *g)
+{
+	return g->next + g->stolen < g->count;
+}
 
 static void *sign_loop(void *ctx)
 {
 	audit_signer *g = ctx;
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		while (g->signed_n == g->count && !g->stop)
+		while (!untaken(g) && !g->stop)
 			pthread_cond_wait(&g->work, &g->mu);
-		if (g->signed_n == g->count)
+		if (!untaken(g))
 			break;
-		size_t i = g->signed_n;
-		unsigned char hash[32], sig[64];
-		memcpy(hash, g->events[i].hash, 32);
-		pthread_mutex_unlock(&g->mu);
-		crypto_sign_detached(sig, NULL, hash, 32, g->sk);
-		pthread_mutex_lock(&g->mu);
-		memcpy(g->events[i].sig, sig, 64);
-		g->signed_n++;
-		if (g->signed_n == g->count)
-			pthread_cond_signal(&g->signed_all);
+		sign_one(g, g->next++);
 	}
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
@@ -100,10 +117,10 @@ bool audit_signer_start(store *s, audit_writer write)
 static void drop_all(audit_signer *g)
 {
 	pthread_mutex_lock(&g->mu);
-	pthread_cond_signal(&g->work);
+	g->count = g->next + g->stolen;         /* nothing more to take */
 	while (g->signed_n < g->count)
 		pthread_cond_wait(&g->signed_all, &g->mu);
-	g->count = g->signed_n = 0;
+	g->count = g->next = g->stolen = g->signed_n = 0;
 	pthread_mutex_unlock(&g->mu);
 	arena_reset(g->strings);
 }
@@ -132,12 +149,15 @@ static void stop(store *s, void *ctx)
 	s->signer = NULL;
 }
 
-/* At commit: waits for the signatures and writes the kept events in order. */
+/* At commit: signs alongside the signer until every event is taken, waits
+ * for the last signatures, and writes the kept events in order. */
 static bool flush(store *s, void *ctx)
 {
 	audit_signer *g = ctx;
 	pthread_mutex_lock(&g->mu);
 	pthread_cond_signal(&g->work);
+	while (untaken(g))
+		sign_one(g, g->count - ++g->stolen);
 	while (g->signed_n < g->count)
 		pthread_cond_wait(&g->signed_all, &g->mu);
 	size_t n = g->count;
@@ -179,8 +199,12 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
 	memcpy(e->prev, prev, 32);
 	memcpy(e->hash, hash, 32);
 	pthread_mutex_lock(&g->mu);
-	/* woken for a run of events, not for each one */
-	if (++g->count - g->signed_n == WAKE_AFTER)
+	/* woken for a run of events, not for each one; a server's, whose
+	 * transactions hold a few events each, as soon as a second one waits,
+	 * so that the signatures are made while the next documents are stored
+	 * (a transaction of one event is signed at its commit by the writer,
+	 * which saves handing it to another thread and back) */
+	if (++g->count - g->next == (s->sign_at_once ? 2 : WAKE_AFTER))
 		pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 }

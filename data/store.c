@@ -13,6 +13,7 @@
  * (store_keep); the transaction code runs the slots without knowing what
  * they hold.
  */
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,52 @@ void store_bulk(store *s)
 	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
 	s->bulk = true;
+}
+
+/* The log hook of a server's writer: its commits no longer checkpoint, and
+ * one that leaves the log long enough says so instead. */
+static int log_grew(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	store *s = ctx;
+	if (frames >= s->checkpoint_pages && s->checkpoint_due != NULL)
+		s->checkpoint_due(s->checkpoint_ctx);
+	return SQLITE_OK;
+}
+
+/* A connection a server keeps for its whole life. Its page cache is small:
+ * a reader's is dropped whenever another connection has committed, and a
+ * writer's commit walks the whole cache whenever the transaction split a
+ * page (SQLite truncates its cache past the end of the database, and a
+ * split briefly names a page there), which with a few documents per commit
+ * costs more than reading the pages again from the file system's cache.
+ * SQLite's page splits also take a few pages of scratch memory from malloc
+ * and give it back at once: glibc would hand it to the kernel each time and
+ * fault it in again, so the server keeps up to 8 MiB of freed memory. Its
+ * audit events go to the signing thread as soon as two wait (audit_signer.c). */
+void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(void *ctx),
+    void *ctx)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d;", cache_kib);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	s->sign_at_once = true;
+	if (checkpoint_pages > 0) {
+		s->checkpoint_pages = checkpoint_pages;
+		s->checkpoint_due = due;
+		s->checkpoint_ctx = ctx;
+		sqlite3_wal_hook(s->db, log_grew, s);
+	}
+}
+
+bool store_checkpoint(store *s, bool *whole)
+{
+	int frames = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	*whole = rc == SQLITE_OK && copied >= frames;
+	return rc == SQLITE_OK || rc == SQLITE_BUSY || store_fail(s, "cannot checkpoint the log");
 }
 
 void store_keep(store *s, int slot, const store_keeper *keeper, void *ctx)

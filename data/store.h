@@ -42,6 +42,18 @@ store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(store *s);
 /* Tunes checkpoints for many writes in a row (submit of a batch). */
 void store_bulk(store *s);
+/* Tunes a connection that a server keeps open: a page cache of cache_kib;
+ * with checkpoint_pages > 0, commits on s no longer checkpoint, and one
+ * that leaves the log at checkpoint_pages frames or more calls due(ctx)
+ * (on s's thread), for another connection's store_checkpoint. */
+void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(void *ctx),
+    void *ctx);
+/* Copies the log into the database without waiting for the writer or the
+ * readers (SQLite's passive checkpoint: what a reader still needs, or what
+ * was committed meanwhile, waits for the next one); *whole says whether it
+ * copied the whole log, after which the writer's next transaction writes
+ * the log again from its beginning instead of making it longer. */
+bool store_checkpoint(store *s, bool *whole);
 /* Loads the signing key (needed to append audit events). */
 bool store_load_signing_key(store *s);
 /* BEGIN IMMEDIATE: takes the write lock first, retrying while busy. */

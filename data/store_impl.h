@@ -37,6 +37,10 @@ struct store {
 	bool have_sk;
 	bool bulk;              /* store_bulk: many writes in a row */
 	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
+	bool sign_at_once;      /* store_serving: the signer is woken by a second waiting event */
+	int checkpoint_pages;   /* store_serving: the log length that calls for a checkpoint */
+	void (*checkpoint_due)(void *ctx);
+	void *checkpoint_ctx;
 	char err[512];          /* the last error, for the caller to print */
 	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
 	struct {
@@ -59,7 +63,7 @@ struct store {
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL__COUNT };
+	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* A submission's status as it reads now: an override past its expiry is

@@ -9,6 +9,12 @@
  * after each commit, and every 15 s it sends a ":" heartbeat. An agent sees
  * only the events about its own submissions. The stream ends when the
  * server stops.
+ *
+ * A commit wakes every stream at once, and most of them stand at the same
+ * seq: the first to read the new events keeps their text as the listener's
+ * shared page, and the others at that seq take it from there instead of
+ * each reading and rendering the same events again. An agent's stream,
+ * which sees only some of them, reads its own.
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -18,7 +24,10 @@
 
 #include "serve.h"
 
-enum { HEARTBEAT_MS = 15000, PAGE = 256 };
+/* BLOCK: the buffer libmicrohttpd gives a stream (zeroed, held as long as
+ * the stream is open): events are a few hundred bytes, and a longer text is
+ * handed over in several calls. */
+enum { HEARTBEAT_MS = 15000, PAGE = 256, BLOCK = 4096 };
 
 typedef struct stream {
 	server *srv;
@@ -62,11 +71,46 @@ static bool add_event(const audit_event *e, void *ctx)
 	return true;
 }
 
+/* The text of the events after seq `after` through `last`, as a stream of
+ * the listener read them (only its polling thread touches it). */
+struct shared_page {
+	int64_t after, last;
+	strbuf text;
+};
+
 /* Fills pending with the next events; false when the store failed. */
 static bool fetch(stream *st)
 {
+	listener *l = st->rq->lst;
+	struct shared_page *pg = l->events;
+	bool shared = st->rq->who.kind != WHO_AGENT;
+	if (shared && pg != NULL && pg->after == st->after && pg->last > pg->after) {
+		sb_put(&st->pending, pg->text.s, pg->text.n);
+		st->after = pg->last;
+		return true;
+	}
+	int64_t after = st->after;
+	size_t from = st->pending.n;
 	audit_cursor q = { .seq = st->after, .older = false };
-	return audit_page(st->rq->reader, &q, PAGE, add_event, st);
+	if (!audit_page(st->rq->reader, &q, PAGE, add_event, st))
+		return false;
+	if (shared && st->after > after) {
+		if (pg == NULL && (pg = l->events = calloc(1, sizeof *pg)) == NULL)
+			return true;
+		pg->after = after;
+		pg->last = st->after;
+		pg->text.n = 0;
+		sb_put(&pg->text, st->pending.s + from, st->pending.n - from);
+	}
+	return true;
+}
+
+void events_free(listener *l)
+{
+	if (l->events != NULL)
+		free(l->events->text.s);
+	free(l->events);
+	l->events = NULL;
 }
 
 static ssize_t give(stream *st, char *buf, size_t max)
@@ -158,7 +202,7 @@ void h_events(server *srv, request *rq)
 	}
 	st->heartbeat_ms = mono_ms() + HEARTBEAT_MS;
 	sb_puts(&st->pending, ": arbiter events\n\n");
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK,
 	    read_stream, st, NULL);
 	if (resp == NULL) {
 		free(st->pending.s);

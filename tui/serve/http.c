@@ -24,7 +24,12 @@
 
 #include "serve.h"
 
-enum { BODY_DEFAULT_LIMIT = 64 * 1024 };
+/* Each connection's buffer for its request line, headers and answer
+ * headers (bodies go to the request's own buffer): libmicrohttpd zeroes it
+ * for every request, and a thousand waiting connections each hold one, so it
+ * is half of libmicrohttpd's default; headers that do not fit are answered
+ * 431. */
+enum { BODY_DEFAULT_LIMIT = 64 * 1024, CONNECTION_MEMORY = 16 * 1024 };
 
 static int64_t wall_us(void)
 {
@@ -296,6 +301,7 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 		    MHD_OPTION_END);
 	else
@@ -304,6 +310,7 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		    MHD_OPTION_END);
 	if (l->daemon == NULL)
 		snprintf(err, errlen, "cannot start the HTTP server: %s",

@@ -195,6 +195,83 @@ static bool parse_count(const char *s, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
+/* What this listener's last reading of a submission found, for the other
+ * requests on it that come at the same moment: a decision wakes every
+ * long-poll on its submission at once, long-polls that began together end
+ * at one deadline, and each would read (and render) the same submission.
+ * It serves while nothing has changed since (change_gen), and for a second
+ * at most, since an override's expiry changes what a submission reads as
+ * without a change to the store; and only an ID asked by number (a ref
+ * names a submission per submitter). Only the listener's polling thread
+ * touches it. */
+struct last_read {
+	char key[sizeof ((request *)0)->arg];   /* the path's ID as asked */
+	int64_t gen, at_ms;
+	int64_t id;
+	bool final;
+	char *submitter;
+	size_t submitter_len;
+	char *json;                     /* the answer with its newline; NULL: not rendered */
+	size_t len;
+};
+enum { LAST_READ_MS = 1000 };
+
+static struct last_read *last_read(const request *rq, int64_t gen)
+{
+	struct last_read *lr = rq->lst->last_read;
+	if (lr == NULL || lr->gen != gen || mono_ms() - lr->at_ms > LAST_READ_MS ||
+	    strcmp(lr->key, rq->arg) != 0 || !may_see(rq, lr->submitter, lr->submitter_len))
+		return NULL;
+	return lr;
+}
+
+static void forget(struct last_read *lr)
+{
+	free(lr->submitter);
+	free(lr->json);
+	memset(lr, 0, sizeof *lr);
+}
+
+/* Keeps what the request read (json may be NULL: not rendered). */
+static void remember(request *rq, int64_t gen, const sub_row *row, bool final, const char *json,
+    size_t len)
+{
+	if (rq->arg[strspn(rq->arg, "0123456789")] != '\0')
+		return;
+	struct last_read *lr = rq->lst->last_read;
+	if (lr == NULL && (lr = rq->lst->last_read = calloc(1, sizeof *lr)) == NULL)
+		return;
+	forget(lr);
+	size_t n = row->submitter == NULL ? 0 : row->submitter_len ? row->submitter_len :
+	    strlen(row->submitter);
+	if ((row->submitter != NULL && (lr->submitter = malloc(n + 1)) == NULL) ||
+	    (json != NULL && (lr->json = malloc(len)) == NULL)) {
+		forget(lr);
+		return;
+	}
+	if (lr->submitter != NULL) {
+		memcpy(lr->submitter, row->submitter, n);
+		lr->submitter[n] = '\0';
+	}
+	lr->submitter_len = n;
+	if (json != NULL)
+		memcpy(lr->json, json, len);
+	lr->len = len;
+	snprintf(lr->key, sizeof lr->key, "%s", rq->arg);
+	lr->gen = gen;
+	lr->at_ms = mono_ms();
+	lr->id = row->id;
+	lr->final = final;
+}
+
+void last_read_free(listener *l)
+{
+	if (l->last_read != NULL)
+		forget(l->last_read);
+	free(l->last_read);
+	l->last_read = NULL;
+}
+
 static void h_get(server *srv, request *rq)
 {
 	if (!rq->wait_set) {
@@ -212,6 +289,18 @@ static void h_get(server *srv, request *rq)
 		int64_t seen = srv->change_gen;
 		bool stopping = srv->stopping;
 		pthread_mutex_unlock(&srv->lock);
+		bool wait = !stopping && rq->woken != WOKEN_GONE && rq->deadline_ms > mono_ms();
+		struct last_read *lr = last_read(rq, seen);
+		if (lr != NULL && (!lr->final && wait)) {
+			rq->wait_sub = lr->id;
+			if (wait_for_change(srv, rq, rq->deadline_ms, seen))
+				return;
+			continue;
+		}
+		if (lr != NULL && lr->json != NULL) {
+			answer(rq, 200, "application/json", lr->json, lr->len);
+			return;
+		}
 		submission_view v;
 		op_reply r;
 		outcome o = op_submission_get(rq->reader, rq->arg, &v, &r);
@@ -233,15 +322,17 @@ static void h_get(server *srv, request *rq)
 			return;
 		}
 		bool final = status_final(status_parse(v.row.status));
-		if (!final && !stopping && rq->woken != WOKEN_GONE && rq->deadline_ms > mono_ms()) {
+		if (!final && wait) {
+			rq->wait_sub = v.row.id;
+			remember(rq, seen, &v.row, false, NULL, 0);
 			submission_view_free(&v);
 			if (wait_for_change(srv, rq, rq->deadline_ms, seen))
 				return;
 			continue;       /* changed meanwhile: read again */
 		}
 		char *json = submission_json(&v);
-		submission_view_free(&v);
 		if (json == NULL) {
+			submission_view_free(&v);
 			answer_error(rq, OUT_IO_ERROR, "cannot write the submission", 0, 0);
 			return;
 		}
@@ -249,6 +340,8 @@ static void h_get(server *srv, request *rq)
 		json = realloc(json, n + 2);
 		json[n] = '\n';
 		json[n + 1] = '\0';
+		remember(rq, seen, &v.row, final, json, n + 1);
+		submission_view_free(&v);
 		answer_owned(rq, 200, "application/json", json, n + 1);
 		return;
 	}

@@ -7,8 +7,9 @@
  * owns the write connection, the signing key and the policy set, and runs
  * every change as a job (writer.c): concurrent submissions share one
  * transaction (group commit), and each request is answered only after its
- * commit. A ticker thread ends long-polls at their deadline and sends the
- * event streams' heartbeats. The main thread waits for signals.
+ * commit. A checkpoint thread copies the log into the database beside it
+ * (checkpointer.c). A ticker thread ends long-polls at their deadline and
+ * sends the event streams' heartbeats. The main thread waits for signals.
  *
  * A handler that must wait (a write job, a long-poll, an event stream with
  * nothing to send) suspends its connection; whoever finishes the wait
@@ -86,6 +87,8 @@ typedef struct listener {
 	struct MHD_Daemon *daemon;
 	store *reader;
 	bool tcp;
+	struct shared_page *events;     /* events.c: the page of events streams last read */
+	struct last_read *last_read;    /* routes.c: the submission last read */
 } listener;
 
 struct request {
@@ -115,9 +118,11 @@ struct request {
 	int64_t deadline_ms;            /* answer (or a heartbeat) by then, mono_ms() */
 	bool waiting;                   /* listed in waiters.c, under the server's lock */
 	int woken;                      /* WOKEN_*: why it was resumed */
-	int fd, poll_index;             /* its socket, watched for hang-ups */
+	int fd;                         /* its socket, watched for hang-ups */
+	uint64_t wait_id;               /* this wait's, in the ticker's epoll set */
 	job job;
 	bool wait_set;                  /* ?wait= read: deadline_ms is the long-poll's */
+	int64_t wait_sub;               /* the submission a long-poll waits on; 0: any change */
 	void *stream;                   /* GET /v1/events: its state */
 	void (*stream_free)(request *rq);
 	request *next_waiter;
@@ -154,6 +159,14 @@ struct server {
 	request *waiters;
 	int nwaiting;
 	bool ticker_done;
+	int64_t ticker_next;            /* when the ticker looks at deadlines next, mono_ms() */
+	uint64_t wait_ids;              /* the last wait_id given */
+	/* checkpoints (checkpointer.c), under lock */
+	store *checkpointer;            /* its thread's connection */
+	pthread_t checkpoint_thread;
+	pthread_cond_t checkpoint_wake;
+	bool checkpoint_due, checkpoint_done;
+	bool checkpoint_finish;         /* the writer copies what the last one left */
 	int64_t head_seq;               /* the audit chain's last seq, after each commit */
 	int64_t change_gen;             /* counts commits that may end a long-poll */
 	struct sessions *sessions;      /* sessions.c: the writer thread's only */
@@ -249,10 +262,12 @@ bool identity_is_revoked(const char *name);
 
 /* events.c: GET /v1/events, the Server-Sent Events stream */
 void h_events(server *srv, request *rq);
+void events_free(listener *l);
 
 /* routes.c: the route table and its handlers */
 extern const route routes[];
 extern const size_t nroutes;
+void last_read_free(listener *l);
 /* The handlers of the other routes_*.c, by topic. */
 void h_decide(server *srv, request *rq);         /* routes_decide.c */
 void h_decide_many(server *srv, request *rq);
@@ -284,6 +299,14 @@ void writer_reload(server *srv);
 /* Runs what is queued, then ends the thread. */
 void writer_stop(server *srv);
 
+/* checkpointer.c: checkpoints on their own thread; the writer's connection
+ * is tuned to leave them to it */
+bool checkpointer_start(server *srv, char *err, size_t errlen);
+void checkpointer_stop(server *srv);
+/* On the writer's thread, between rounds: copies the rest of the log when
+ * the checkpoint thread could not copy it whole. */
+void checkpoint_finish(server *srv);
+
 /* waiters.c: long-polls and event streams */
 enum { WOKEN_NOT, WOKEN_CHANGE, WOKEN_DEADLINE, WOKEN_GONE };
 /* Suspends rq until the store changes or its deadline passes; seen is what
@@ -294,6 +317,9 @@ bool wait_for_change(server *srv, request *rq, int64_t deadline_ms, int64_t seen
  * events), or everyone (a decision: long-polls look again; stopping). */
 enum { WAKE_STREAMS, WAKE_ALL };
 void waiters_wake(server *srv, int which);
+/* After a change to these submissions: event streams, and the long-polls on
+ * one of them (or on no known one). */
+void waiters_wake_subs(server *srv, const int64_t *ids, size_t n);
 void waiters_remove(server *srv, request *rq);
 bool ticker_start(server *srv);
 void ticker_stop(server *srv);

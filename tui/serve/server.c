@@ -34,6 +34,8 @@
 
 #include "serve.h"
 
+enum { READER_CACHE_KIB = 4096 };
+
 /* Whether a server answers on path. */
 static bool socket_live(const char *path)
 {
@@ -343,9 +345,20 @@ int serve_run(const args *a)
 		diags_print(&errs, stderr);
 	} else {
 		store_bulk(srv->writer);
-		rc = run(srv, a);
+		store_serving(srv->unix_lst.reader, READER_CACHE_KIB, 0, NULL, NULL);
+		if (srv->tcp_lst.reader != NULL)
+			store_serving(srv->tcp_lst.reader, READER_CACHE_KIB, 0, NULL, NULL);
+		if (checkpointer_start(srv, err, sizeof err))
+			rc = run(srv, a);
+		else
+			err_printf("arbiter serve: %s\n", err);
+		checkpointer_stop(srv);
 	}
 	diags_free(&errs);
+	events_free(&srv->unix_lst);
+	events_free(&srv->tcp_lst);
+	last_read_free(&srv->unix_lst);
+	last_read_free(&srv->tcp_lst);
 	policy_set_free(srv->ps);
 	sessions_free(srv);
 	store_close(srv->tcp_lst.reader);

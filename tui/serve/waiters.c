@@ -3,40 +3,49 @@
  * and event streams (GET /v1/events) with nothing to send.
  *
  * A waiting request is suspended and listed here. The writer resumes them
- * after a commit (streams after every commit, long-polls after a decision),
+ * after a commit (streams after every commit, a long-poll after a change to
+ * its submission),
  * and the ticker thread at their deadline (a long-poll's end, a stream's
  * next heartbeat) or when the peer hangs up: libmicrohttpd does not watch a
- * suspended connection, so the ticker polls their sockets for POLLRDHUP, and
- * a client that goes away mid-wait frees its request at once instead of at
- * its deadline. The handler, called again, answers or waits again.
+ * suspended connection, so the ticker keeps the waiting sockets in an epoll
+ * set of its own (EPOLLRDHUP), and a client that goes away mid-wait frees
+ * its request at once instead of at its deadline. The handler, called
+ * again, answers or waits again.
+ *
+ * A wait costs the same however many others there are: its socket enters
+ * the set when it begins and leaves it when it ends, and the ticker is woken
+ * only when the new deadline comes before the one it sleeps towards. The
+ * ticker walks the list only when a deadline is due or a peer hung up, so a
+ * thousand quiet waiters cost nothing between their deadlines. An epoll
+ * event carries the wait's id, never a pointer: the request may be gone by
+ * the time the ticker looks.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "serve.h"
 
-static int wake_pipe[2] = { -1, -1 };
+enum { TICK_MS = 1000, EVENTS = 256 };
+
+static int ticker_ep = -1, ticker_poke = -1;
 
 static void poke(void)
 {
-	char c = 1;
-	if (write(wake_pipe[1], &c, 1) < 0 && errno != EAGAIN)
+	uint64_t one = 1;
+	if (write(ticker_poke, &one, sizeof one) < 0 && errno != EAGAIN)
 		return;
 }
 
-/* Unlinks rq (under lock) and resumes it. */
+/* Ends rq's wait (under lock; unlinked by the caller) and resumes it. */
 static void take(server *srv, request *rq, int why)
 {
-	for (request **p = &srv->waiters; *p != NULL; p = &(*p)->next_waiter)
-		if (*p == rq) {
-			*p = rq->next_waiter;
-			break;
-		}
+	if (rq->fd >= 0)
+		epoll_ctl(ticker_ep, EPOLL_CTL_DEL, rq->fd, NULL);
 	rq->waiting = false;
 	rq->woken = why;
 	srv->nwaiting--;
@@ -57,22 +66,53 @@ bool wait_for_change(server *srv, request *rq, int64_t deadline_ms, int64_t seen
 	}
 	suspend(rq);
 	rq->waiting = true;
-	rq->poll_index = -1;
+	rq->wait_id = ++srv->wait_ids;
 	rq->next_waiter = srv->waiters;
 	srv->waiters = rq;
 	srv->nwaiting++;
+	if (rq->fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLRDHUP, .data.u64 = rq->wait_id };
+		if (epoll_ctl(ticker_ep, EPOLL_CTL_ADD, rq->fd, &ev) != 0 && errno == EEXIST)
+			epoll_ctl(ticker_ep, EPOLL_CTL_MOD, rq->fd, &ev);
+	}
+	bool sooner = deadline_ms < srv->ticker_next;
+	if (sooner)
+		srv->ticker_next = deadline_ms;
 	pthread_mutex_unlock(&srv->lock);
-	poke();
+	if (sooner)
+		poke();
 	return true;
 }
 
 void waiters_wake(server *srv, int which)
 {
 	pthread_mutex_lock(&srv->lock);
-	for (request *rq = srv->waiters, *next; rq != NULL; rq = next) {
-		next = rq->next_waiter;
-		if (which == WAKE_ALL || rq->stream != NULL)
+	for (request **p = &srv->waiters; *p != NULL;) {
+		request *rq = *p;
+		if (which == WAKE_ALL || rq->stream != NULL) {
+			*p = rq->next_waiter;
 			take(srv, rq, WOKEN_CHANGE);
+		} else {
+			p = &rq->next_waiter;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void waiters_wake_subs(server *srv, const int64_t *ids, size_t n)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (request **p = &srv->waiters; *p != NULL;) {
+		request *rq = *p;
+		bool wake = rq->stream != NULL || rq->wait_sub == 0;
+		for (size_t i = 0; i < n && !wake; i++)
+			wake = ids[i] == rq->wait_sub;
+		if (wake) {
+			*p = rq->next_waiter;
+			take(srv, rq, WOKEN_CHANGE);
+		} else {
+			p = &rq->next_waiter;
+		}
 	}
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -86,69 +126,82 @@ void waiters_remove(server *srv, request *rq)
 				*p = rq->next_waiter;
 				break;
 			}
+		if (rq->fd >= 0)
+			epoll_ctl(ticker_ep, EPOLL_CTL_DEL, rq->fd, NULL);
 		rq->waiting = false;
 		srv->nwaiting--;
 	}
 	pthread_mutex_unlock(&srv->lock);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Ends the waits whose peer hung up (gone, sorted) or whose deadline has
+ * passed, and sets when to look next (under lock). */
+static void walk(server *srv, const uint64_t *gone, size_t ngone)
+{
+	int64_t now = mono_ms(), next = now + TICK_MS;
+	for (request **p = &srv->waiters; *p != NULL;) {
+		request *rq = *p;
+		bool hung_up = ngone > 0 &&
+		    bsearch(&rq->wait_id, gone, ngone, sizeof *gone, cmp_id) != NULL;
+		if (hung_up || rq->deadline_ms <= now) {
+			*p = rq->next_waiter;
+			take(srv, rq, hung_up ? WOKEN_GONE : WOKEN_DEADLINE);
+			continue;
+		}
+		if (rq->deadline_ms < next)
+			next = rq->deadline_ms;
+		p = &rq->next_waiter;
+	}
+	srv->ticker_next = next;
+}
+
 static void *ticker_main(void *arg)
 {
 	server *srv = arg;
-	struct pollfd *pfds = NULL;
-	size_t cap = 0;
+	struct epoll_event evs[EVENTS];
+	uint64_t gone[EVENTS];
 	for (;;) {
 		pthread_mutex_lock(&srv->lock);
-		if (srv->ticker_done) {
-			pthread_mutex_unlock(&srv->lock);
-			break;
-		}
-		size_t n = (size_t)srv->nwaiting + 1;
-		if (n > cap) {
-			cap = n * 2;
-			pfds = realloc(pfds, cap * sizeof *pfds);
-			if (pfds == NULL)
-				abort();
-		}
-		pfds[0] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
-		size_t k = 1;
-		int64_t now = mono_ms(), next = now + 1000;
-		for (request *rq = srv->waiters; rq != NULL; rq = rq->next_waiter) {
-			if (rq->deadline_ms < next)
-				next = rq->deadline_ms;
-			rq->poll_index = rq->fd >= 0 ? (int)k : -1;
-			if (rq->fd >= 0)
-				pfds[k++] = (struct pollfd){ .fd = rq->fd, .events = POLLRDHUP };
-		}
+		bool done = srv->ticker_done;
+		int64_t now = mono_ms(), next = srv->ticker_next;
 		pthread_mutex_unlock(&srv->lock);
-		int timeout = next > now ? (int)(next - now) : 0;
-		int ready = poll(pfds, k, timeout);
-		if (ready > 0 && (pfds[0].revents & POLLIN)) {
-			char buf[64];
-			while (read(wake_pipe[0], buf, sizeof buf) > 0)
-				;
+		if (done)
+			break;
+		int n = epoll_wait(ticker_ep, evs, EVENTS, next > now ? (int)(next - now) : 0);
+		size_t ngone = 0;
+		for (int i = 0; i < n; i++) {
+			uint64_t buf;
+			if (evs[i].data.u64 == 0) {
+				if (read(ticker_poke, &buf, sizeof buf) < 0 && errno != EAGAIN)
+					continue;
+			} else {
+				gone[ngone++] = evs[i].data.u64;
+			}
 		}
+		qsort(gone, ngone, sizeof *gone, cmp_id);
 		pthread_mutex_lock(&srv->lock);
-		now = mono_ms();
-		for (request *rq = srv->waiters, *nx; rq != NULL; rq = nx) {
-			nx = rq->next_waiter;
-			int i = rq->poll_index;
-			if (ready > 0 && i > 0 && (size_t)i < k &&
-			    (pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
-				take(srv, rq, WOKEN_GONE);
-			else if (rq->deadline_ms <= now)
-				take(srv, rq, WOKEN_DEADLINE);
-		}
+		if (ngone > 0 || mono_ms() >= srv->ticker_next)
+			walk(srv, gone, ngone);
 		pthread_mutex_unlock(&srv->lock);
 	}
-	free(pfds);
 	return NULL;
 }
 
 bool ticker_start(server *srv)
 {
-	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+	ticker_ep = epoll_create1(EPOLL_CLOEXEC);
+	ticker_poke = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+	if (ticker_ep < 0 || ticker_poke < 0 ||
+	    epoll_ctl(ticker_ep, EPOLL_CTL_ADD, ticker_poke, &ev) != 0)
 		return false;
+	srv->ticker_next = mono_ms() + TICK_MS;
 	return pthread_create(&srv->ticker_thread, NULL, ticker_main, srv) == 0;
 }
 
@@ -159,6 +212,6 @@ void ticker_stop(server *srv)
 	pthread_mutex_unlock(&srv->lock);
 	poke();
 	pthread_join(srv->ticker_thread, NULL);
-	close(wake_pipe[0]);
-	close(wake_pipe[1]);
+	close(ticker_ep);
+	close(ticker_poke);
 }

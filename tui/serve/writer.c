@@ -236,8 +236,21 @@ static void run_submission(server *srv, round *rd, job *j)
 	rd->open_tail = &j->next_open;
 }
 
+/* The jobs queued since the writer last looked, or NULL. */
+static job *take_queue(server *srv)
+{
+	job *jobs = srv->queue;
+	srv->queue = NULL;
+	srv->queue_tail = &srv->queue;
+	return jobs;
+}
+
 /* Runs one round of jobs; true when something other than submissions ran
- * (a decision: long-polls must look again). */
+ * (a decision: long-polls must look again). Before the round's commit it
+ * takes the submissions that came meanwhile into the same transaction (they
+ * join the list, to be resumed with the rest), so that under load one commit
+ * and one sync serve as many requests as are ready; with none waiting it
+ * commits at once. */
 static bool run_round(server *srv, job *jobs)
 {
 	round rd = { .batch = { .s = srv->writer, .ps = srv->ps, .opts = &srv->opts,
@@ -245,7 +258,18 @@ static bool run_round(server *srv, job *jobs)
 	rd.open_tail = &rd.open;
 	srv->opts.now = now_ms() / 1000;
 	bool changed = false;
-	for (job *j = jobs; j != NULL; j = j->next) {
+	for (job *j = jobs, *last = NULL; ; j = j->next) {
+		if (j == NULL) {
+			if (rd.open == NULL || op_submit_due(&rd.batch))
+				break;
+			pthread_mutex_lock(&srv->lock);
+			job *more = srv->reload ? NULL : take_queue(srv);
+			pthread_mutex_unlock(&srv->lock);
+			if (more == NULL)
+				break;
+			last->next = j = more;
+		}
+		last = j;
 		if (j->run != NULL) {
 			if (rd.open != NULL)
 				commit_round(&rd);
@@ -265,6 +289,51 @@ static bool run_round(server *srv, job *jobs)
 	free(rd.json.s);
 	free(rd.out.details.s);
 	return changed;
+}
+
+/* The submissions a round changed, as its audit events name them: every
+ * change is audited with the submission's id as the event's subject, so the
+ * writer need not know what a job did to wake only the long-polls on what
+ * it touched. */
+enum { CHANGED_MAX = 256 };
+typedef struct touched {
+	int64_t ids[CHANGED_MAX];
+	size_t n;
+	bool all;                       /* too many to list: everyone looks again */
+} touched;
+
+static bool note_subject(const audit_event *e, void *ctx)
+{
+	touched *c = ctx;
+	char *end;
+	long long id = strtoll(e->subject, &end, 10);
+	if (e->subject[0] == '\0' || *end != '\0' || id <= 0)
+		return true;            /* not about a submission */
+	if (c->n == CHANGED_MAX) {
+		c->all = true;
+		return false;
+	}
+	c->ids[c->n++] = id;
+	return true;
+}
+
+/* Wakes whoever the round's commits concern: the event streams after any
+ * commit; after a change other than new submissions (a decision), the
+ * long-polls on the submissions its events name. */
+static void wake_after(server *srv, bool any_change, int64_t before, int64_t after)
+{
+	if (!any_change) {
+		waiters_wake(srv, WAKE_STREAMS);
+		return;
+	}
+	touched c = { .all = after - before > CHANGED_MAX };
+	audit_cursor q = { .seq = before, .older = false };
+	if (!c.all && !audit_page(srv->writer, &q, after - before, note_subject, &c))
+		c.all = true;
+	if (c.all)
+		waiters_wake(srv, WAKE_ALL);
+	else
+		waiters_wake_subs(srv, c.ids, c.n);
 }
 
 static void *writer_main(void *arg)
@@ -291,9 +360,7 @@ static void *writer_main(void *arg)
 		srv->denials_due = false;
 		if (denials)
 			srv->denials_waiting = false;   /* set again by the flush or a new refusal */
-		job *jobs = srv->queue;
-		srv->queue = NULL;
-		srv->queue_tail = &srv->queue;
+		job *jobs = take_queue(srv);
 		pthread_mutex_unlock(&srv->lock);
 		if (reload) {
 			char err[512];
@@ -312,6 +379,7 @@ static void *writer_main(void *arg)
 		int64_t seq = 0;
 		audit_last_seq(srv->writer, &seq);
 		pthread_mutex_lock(&srv->lock);
+		int64_t before = srv->head_seq;
 		srv->head_seq = seq;
 		if (changed)
 			srv->change_gen++;
@@ -321,7 +389,8 @@ static void *writer_main(void *arg)
 			resume(j->rq);
 		}
 		pthread_mutex_unlock(&srv->lock);
-		waiters_wake(srv, changed ? WAKE_ALL : WAKE_STREAMS);
+		wake_after(srv, changed, before, seq);
+		checkpoint_finish(srv);
 		pthread_mutex_lock(&srv->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
