@@ -158,8 +158,8 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ "$seen" = yes ] && pass "tail -f shows an event appended by another process within 5 s" || fail "tail -f did not follow: $(cat "$T/tail.out")"
-kill -INT "$TP" 2> /dev/null
-wait "$TP"
+pkill -INT -P "$TP" 2> /dev/null    # the tail itself: timeout would signal its whole group,
+wait "$TP"                          # the sanitizer's leak-check helper too
 rc=$?
 [ "$rc" -eq 0 ] && pass "tail -f ends cleanly on SIGINT (exit 0)" || fail "tail -f exit $rc on SIGINT"
 [ "$(wc -l < "$T/tail.out")" -eq 2 ] && pass "tail -f printed each event once" || fail "tail -f lines $(wc -l < "$T/tail.out")"
@@ -173,6 +173,6 @@ sleep 0.5
 seen=no
 for _ in $(seq 50); do grep -qE "^ +$((N + 2))  .* erin +audit\.checkpoint" "$T/tail2.out" && { seen=yes; break; }; sleep 0.1; done
 [ "$seen" = yes ] && pass "tail --follow (text, --limit 0) shows only the new event" || fail "tail --follow: $(cat "$T/tail2.out")"
-kill -TERM "$TP" 2> /dev/null
+pkill -TERM -P "$TP" 2> /dev/null
 wait "$TP"
 [ "$seen" = yes ] && [ "$(wc -l < "$T/tail2.out")" -eq 1 ] && pass "tail --limit 0 printed no old events" || fail "tail --limit 0 lines"
