@@ -98,7 +98,8 @@ $(BUILD)/tests/test_client: tests/unit/test_client.c $(ENGINE_OBJ) $(DATA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
 
-# Programs the command-line tests run beside arbiter (a scripted server).
+# Programs the command-line tests run beside arbiter (a scripted server; the
+# hostile and careless clients of the server's robustness tests, peer.c).
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +100,36 @@ static bool permitted(server *srv, request *rq)
 	return false;
 }
 
+/* Counts the Content-Length and Transfer-Encoding headers. */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *v)
+{
+	(void)kind;
+	(void)v;
+	int *n = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		n[0]++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		n[1]++;
+	return MHD_YES;
+}
+
+/* Whether the body's length is told in one way only: two Content-Lengths,
+ * or a Content-Length beside a Transfer-Encoding, are read differently by
+ * different servers and proxies (request smuggling), so such a request is
+ * refused, and its connection closed, before its body is read. */
+static bool framing_clear(request *rq)
+{
+	int n[2] = { 0, 0 };
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, n);
+	if (n[0] <= 1 && n[1] <= 1 && n[0] + n[1] <= 1)
+		return true;
+	answer_status(rq, MHD_HTTP_BAD_REQUEST, "bad_input", "the body's length must be given "
+	    "once: one Content-Length or one Transfer-Encoding");
+	rq->close = true;
+	return false;
+}
+
 /* The body limit of the request: a JSON Lines batch may be larger. */
 static size_t body_limit(server *srv, request *rq)
 {
@@ -157,6 +188,8 @@ static enum MHD_Result send_answer(request *rq)
 		MHD_add_response_header(resp, rq->headers[i].name, rq->headers[i].value);
 	if (rq->content_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
+	if (rq->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (rq->retry_after > 0) {
 		char v[16];
 		snprintf(v, sizeof v, "%d", rq->retry_after);
@@ -192,7 +225,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->method = method;
 		rq->started_us = wall_us();
 		rq->status = 500;
-		rq->route = find_route(rq);
+		rq->route = framing_clear(rq) ? find_route(rq) : NULL;
 		if (rq->route != NULL && (rq->route->let == LET_ANYONE || (identify(srv, rq) &&
 		    permitted(srv, rq)))) {
 			rq->limit = body_limit(srv, rq);
@@ -260,11 +293,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     enum MHD_RequestTerminationCode why)
 {
 	(void)conn;
-	(void)why;
 	server *srv = ((listener *)cls)->srv;
 	request *rq = *ctx;
 	if (rq == NULL)
 		return;
+	/* ended before its answer was sent whole: the client hung up (499, as
+	 * nginx logs it), or went quiet for server.idle_timeout (408); an event
+	 * stream has no end of its own and keeps its 200 */
+	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->stream == NULL) {
+		rq->status = why == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? 408 : 499;
+		rq->sent = 0;
+	}
 	waiters_remove(srv, rq);
 	pthread_mutex_lock(&srv->lock);
 	srv->active--;

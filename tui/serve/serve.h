@@ -109,6 +109,7 @@ struct request {
 	size_t answer_len;
 	const char *content_type;
 	int retry_after;                /* seconds; 0: none */
+	bool close;                     /* close the connection after the answer */
 	int answer_fd;                  /* >= 0: the body is this file, answer_len bytes */
 	struct { const char *name; char *value; } headers[4];  /* more, malloc'd values */
 	int nheaders;
