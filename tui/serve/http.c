@@ -307,6 +307,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	waiters_remove(srv, rq);
 	pthread_mutex_lock(&srv->lock);
 	srv->active--;
+	srv->ended++;
 	pthread_mutex_unlock(&srv->lock);
 	if (rq->route != NULL || rq->answered)
 		log_request(srv, rq);

@@ -136,6 +136,7 @@ struct request {
 struct server {
 	listener unix_lst, tcp_lst;
 	int active;                     /* requests in flight, under lock */
+	int64_t ended;                  /* requests ended since the start, under lock */
 	settings cfg;
 	char home[4096];
 	char socket_path[4200];
