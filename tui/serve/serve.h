@@ -157,6 +157,7 @@ struct server {
 	bool reload;                    /* SIGHUP: read policies and config again */
 	bool stopping;                  /* SIGTERM: answer the waiting, take nothing new */
 	bool writer_done;
+	bool open;                      /* the writer takes jobs (writer_open) */
 	/* waiting requests (waiters.c), under lock */
 	request *waiters;
 	int nwaiting;
@@ -288,7 +289,11 @@ void h_export(server *srv, request *rq);
 void h_keys(server *srv, request *rq);
 
 /* writer.c */
+/* Reads the policies and config.yaml and starts the thread, which touches
+ * the store only once writer_open says so: until then the write
+ * connection is the caller's. */
 bool writer_start(server *srv, char *err, size_t errlen);
+void writer_open(server *srv);
 /* Reads config.yaml and the policies again and checks them against the pin
  * (on the writer thread: a job, or between rounds); false keeps the set in
  * use, with the reason in err. */
