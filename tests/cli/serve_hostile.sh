@@ -84,6 +84,12 @@ printf 'POST /v1/submissions HTTP/1.1\r\nHost: a\r\nContent-Type: application/js
 grep -q '^HTTP/1.1 400' "$OUT" && pass "two Content-Lengths are 400" || fail "CL twice: $(head -1 "$OUT")"
 printf 'POST /v1/nothing HTTP/1.1\r\nHost: a\r\nContent-Length: 27\r\nContent-Length: 5\r\n\r\n{"action":"s.s","ref":"cl"}' | raw
 grep -q '^HTTP/1.1 400' "$OUT" && pass "on any path" || fail "CL twice on 404: $(head -1 "$OUT")"
+for te in 'gzip, chunked' 'chunked, chunked' 'chunkd' ' chunked '; do
+	printf 'POST /v1/submissions HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: %s\r\n\r\n16\r\n{"action":"s.s","ref":"te"}\r\n0\r\n\r\n' "$te" | raw
+	grep -q '^HTTP/1.1 400' "$OUT" && grep -q 'only Transfer-Encoding taken is chunked' "$OUT" &&
+		grep -q '^Connection: close' "$OUT" || fail "Transfer-Encoding '$te': $(head -1 "$OUT")"
+done
+pass "a Transfer-Encoding other than chunked is 400 and the connection closed"
 [ "$(count)" -eq "$before" ] && pass "none of them stored anything" ||
 	fail "submissions: $(count), expected $before"
 # pipelined requests on one connection are answered in order

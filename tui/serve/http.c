@@ -100,32 +100,41 @@ static bool permitted(server *srv, request *rq)
 	return false;
 }
 
-/* Counts the Content-Length and Transfer-Encoding headers. */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+/* How a request says its body's length. */
+typedef struct framing {
+	int lengths, encodings;         /* Content-Length, Transfer-Encoding headers */
+	bool chunked;                   /* every Transfer-Encoding is "chunked" */
+} framing;
+
+static enum MHD_Result read_framing(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *v)
 {
 	(void)kind;
-	(void)v;
-	int *n = cls;
-	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-		n[0]++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-		n[1]++;
+	framing *f = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->lengths++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->encodings++;
+		f->chunked &= v != NULL && strcasecmp(v, "chunked") == 0;  /* as libmicrohttpd reads it */
+	}
 	return MHD_YES;
 }
 
-/* Whether the body's length is told in one way only: two Content-Lengths,
- * or a Content-Length beside a Transfer-Encoding, are read differently by
- * different servers and proxies (request smuggling), so such a request is
- * refused, and its connection closed, before its body is read. */
+/* Whether the body's length is told one way, which every reader takes
+ * alike: one Content-Length, or Transfer-Encoding: chunked. Two lengths, or
+ * a length beside an encoding, are read differently by different servers
+ * and proxies (request smuggling), and any other encoding leaves the length
+ * unknown; such a request is refused, and its connection closed, before its
+ * body is read. */
 static bool framing_clear(request *rq)
 {
-	int n[2] = { 0, 0 };
-	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_framing, n);
-	if (n[0] <= 1 && n[1] <= 1 && n[0] + n[1] <= 1)
+	framing f = { .chunked = true };
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, read_framing, &f);
+	if (f.lengths + f.encodings <= 1 && (f.encodings == 0 || f.chunked))
 		return true;
-	answer_status(rq, MHD_HTTP_BAD_REQUEST, "bad_input", "the body's length must be given "
-	    "once: one Content-Length or one Transfer-Encoding");
+	answer_status(rq, MHD_HTTP_BAD_REQUEST, "bad_input", f.lengths + f.encodings > 1 ?
+	    "the body's length must be given once: one Content-Length or one Transfer-Encoding" :
+	    "the only Transfer-Encoding taken is chunked");
 	rq->close = true;
 	return false;
 }
