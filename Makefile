@@ -109,6 +109,16 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ) $
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
+# fuzz_http runs the server itself: it links tui/serve/, what the server
+# takes from tui/ (arguments, finding the store, the terminal writer) and
+# the built-in example policies for the store it makes.
+SERVE_OBJ = $(filter $(BUILD)/tui/serve/%.o,$(TUI_OBJ)) \
+	$(patsubst %.c,$(BUILD)/%.o,$(wildcard tui/*.c)) $(BUILD)/gen/example_policies.o
+$(BUILD)/tests/replay_http: tests/fuzz/fuzz_http.c tests/fuzz/replay.c $(ENGINE_OBJ) $(DATA_OBJ) \
+		$(SERVE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
 deps:
 	@missing=""; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -169,6 +179,11 @@ fuzz: deps
 	done
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o) $(DATA_SRC:%.c=build/fuzz/%.o)
+	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(ENGINE_SRC:%.c=build/fuzz/%.o) \
+		$(DATA_SRC:%.c=build/fuzz/%.o) $(SERVE_OBJ:$(BUILD)/%=build/fuzz/%)
 	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
