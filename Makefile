@@ -98,13 +98,24 @@ $(BUILD)/tests/test_client: tests/unit/test_client.c $(ENGINE_OBJ) $(DATA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm $(shell pkg-config --libs cmocka)
 
-# Programs the command-line tests run beside arbiter (a scripted server).
+# Programs the command-line tests run beside arbiter (a scripted server; the
+# hostile and careless clients of the server's robustness tests, peer.c).
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # Fuzz targets may reach parsers in data/ (the key files, checkpoints).
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ENGINE_OBJ) $(DATA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
+# fuzz_http runs the server itself: it links tui/serve/, what the server
+# takes from tui/ (arguments, finding the store, the terminal writer) and
+# the built-in example policies for the store it makes.
+SERVE_OBJ = $(filter $(BUILD)/tui/serve/%.o,$(TUI_OBJ)) \
+	$(patsubst %.c,$(BUILD)/%.o,$(wildcard tui/*.c)) $(BUILD)/gen/example_policies.o
+$(BUILD)/tests/replay_http: tests/fuzz/fuzz_http.c tests/fuzz/replay.c $(ENGINE_OBJ) $(DATA_OBJ) \
+		$(SERVE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
@@ -168,6 +179,11 @@ fuzz: deps
 	done
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ENGINE_SRC:%.c=build/fuzz/%.o) $(DATA_SRC:%.c=build/fuzz/%.o)
+	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(ENGINE_SRC:%.c=build/fuzz/%.o) \
+		$(DATA_SRC:%.c=build/fuzz/%.o) $(SERVE_OBJ:$(BUILD)/%=build/fuzz/%)
 	clang $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 

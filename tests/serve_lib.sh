@@ -9,6 +9,9 @@
 #                           one request on the store's socket: the body in
 #                           $OUT, the HTTP status in $STATUS
 #   SOCK                    the socket's path
+#   serve_settings YAML     server: settings in config.yaml, pinned (below)
+#   PEER, fd_count, rss_kb  the test clients of tests/helpers/peer.c, and the
+#                           server's descriptors and memory (below)
 SOCK=
 SERVE_PID=
 SERVE_CODE=
@@ -48,3 +51,20 @@ api() {
 expect_status() {
 	if [ "$STATUS" = "$1" ]; then pass "$2"; else fail "$2 (HTTP $STATUS, expected $1)"; fi
 }
+
+# serve_settings YAML: appends YAML (the indented lines of a server:
+# section) to config.yaml and pins it as the admin pinadmin, enrolled for it
+# (the first admin of the store). Before serve_start.
+serve_settings() {
+	enrol pinadmin --role admin --as pinadmin || fail "enrol pinadmin"
+	chmod u+w "$H/config.yaml"
+	printf 'server:\n%s\n' "$1" >> "$H/config.yaml"
+	pin pinadmin || fail "pin the server settings"
+}
+
+# PEER: the hostile and careless clients of tests/helpers/peer.c, built next
+# to the arbiter under test; fd_count and rss_kb: the server's open file
+# descriptors and resident memory.
+PEER=$(dirname "$ARBITER")/tests/helpers/peer
+fd_count() { ls "/proc/$SERVE_PID/fd" | wc -l; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status"; }

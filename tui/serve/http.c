@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +100,45 @@ static bool permitted(server *srv, request *rq)
 	return false;
 }
 
+/* How a request says its body's length. */
+typedef struct framing {
+	int lengths, encodings;         /* Content-Length, Transfer-Encoding headers */
+	bool chunked;                   /* every Transfer-Encoding is "chunked" */
+} framing;
+
+static enum MHD_Result read_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *v)
+{
+	(void)kind;
+	framing *f = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->lengths++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->encodings++;
+		f->chunked &= v != NULL && strcasecmp(v, "chunked") == 0;  /* as libmicrohttpd reads it */
+	}
+	return MHD_YES;
+}
+
+/* Whether the body's length is told one way, which every reader takes
+ * alike: one Content-Length, or Transfer-Encoding: chunked. Two lengths, or
+ * a length beside an encoding, are read differently by different servers
+ * and proxies (request smuggling), and any other encoding leaves the length
+ * unknown; such a request is refused, and its connection closed, before its
+ * body is read. */
+static bool framing_clear(request *rq)
+{
+	framing f = { .chunked = true };
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, read_framing, &f);
+	if (f.lengths + f.encodings <= 1 && (f.encodings == 0 || f.chunked))
+		return true;
+	answer_status(rq, MHD_HTTP_BAD_REQUEST, "bad_input", f.lengths + f.encodings > 1 ?
+	    "the body's length must be given once: one Content-Length or one Transfer-Encoding" :
+	    "the only Transfer-Encoding taken is chunked");
+	rq->close = true;
+	return false;
+}
+
 /* The body limit of the request: a JSON Lines batch may be larger. */
 static size_t body_limit(server *srv, request *rq)
 {
@@ -157,6 +197,8 @@ static enum MHD_Result send_answer(request *rq)
 		MHD_add_response_header(resp, rq->headers[i].name, rq->headers[i].value);
 	if (rq->content_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->content_type);
+	if (rq->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (rq->retry_after > 0) {
 		char v[16];
 		snprintf(v, sizeof v, "%d", rq->retry_after);
@@ -192,7 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->method = method;
 		rq->started_us = wall_us();
 		rq->status = 500;
-		rq->route = find_route(rq);
+		rq->route = framing_clear(rq) ? find_route(rq) : NULL;
 		if (rq->route != NULL && (rq->route->let == LET_ANYONE || (identify(srv, rq) &&
 		    permitted(srv, rq)))) {
 			rq->limit = body_limit(srv, rq);
@@ -260,14 +302,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     enum MHD_RequestTerminationCode why)
 {
 	(void)conn;
-	(void)why;
 	server *srv = ((listener *)cls)->srv;
 	request *rq = *ctx;
 	if (rq == NULL)
 		return;
+	/* ended before its answer was sent whole: the client hung up (499, as
+	 * nginx logs it), or went quiet for server.idle_timeout (408); an event
+	 * stream has no end of its own and keeps its 200 */
+	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->stream == NULL) {
+		rq->status = why == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? 408 : 499;
+		rq->sent = 0;
+	}
 	waiters_remove(srv, rq);
 	pthread_mutex_lock(&srv->lock);
 	srv->active--;
+	srv->ended++;
 	pthread_mutex_unlock(&srv->lock);
 	if (rq->route != NULL || rq->answered)
 		log_request(srv, rq);

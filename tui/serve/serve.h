@@ -109,6 +109,7 @@ struct request {
 	size_t answer_len;
 	const char *content_type;
 	int retry_after;                /* seconds; 0: none */
+	bool close;                     /* close the connection after the answer */
 	int answer_fd;                  /* >= 0: the body is this file, answer_len bytes */
 	struct { const char *name; char *value; } headers[4];  /* more, malloc'd values */
 	int nheaders;
@@ -135,6 +136,7 @@ struct request {
 struct server {
 	listener unix_lst, tcp_lst;
 	int active;                     /* requests in flight, under lock */
+	int64_t ended;                  /* requests ended since the start, under lock */
 	settings cfg;
 	char home[4096];
 	char socket_path[4200];
@@ -155,6 +157,7 @@ struct server {
 	bool reload;                    /* SIGHUP: read policies and config again */
 	bool stopping;                  /* SIGTERM: answer the waiting, take nothing new */
 	bool writer_done;
+	bool open;                      /* the writer takes jobs (writer_open) */
 	/* waiting requests (waiters.c), under lock */
 	request *waiters;
 	int nwaiting;
@@ -286,7 +289,11 @@ void h_export(server *srv, request *rq);
 void h_keys(server *srv, request *rq);
 
 /* writer.c */
+/* Reads the policies and config.yaml and starts the thread, which touches
+ * the store only once writer_open says so: until then the write
+ * connection is the caller's. */
 bool writer_start(server *srv, char *err, size_t errlen);
+void writer_open(server *srv);
 /* Reads config.yaml and the policies again and checks them against the pin
  * (on the writer thread: a job, or between rounds); false keeps the set in
  * use, with the reason in err. */

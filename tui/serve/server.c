@@ -13,7 +13,10 @@
  * stops accepting, answers every waiting request at once with its current
  * status, lets the requests in flight finish and exits 0; SIGHUP re-reads
  * the policies and config.yaml (writer.c). server.start and server.stop are
- * audited.
+ * audited on the writer's connection while its thread leaves it alone: the
+ * writer touches the store only once server.start is recorded (a request
+ * may come the moment the socket listens), and has ended before
+ * server.stop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -242,7 +245,10 @@ static int run(server *srv, const args *a)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = EXIT_ERROR;
-	if (!writer_start(srv, err, sizeof err) || !ticker_start(srv)) {
+	bool writing = writer_start(srv, err, sizeof err);
+	if (!writing || !ticker_start(srv)) {
+		if (writing)
+			writer_stop(srv);
 		err_printf("arbiter serve: %s\n", err[0] ? err : "cannot start its threads");
 		close(fd);
 		if (tcp >= 0)
@@ -270,6 +276,7 @@ static int run(server *srv, const args *a)
 		snprintf(where, sizeof where, "%.300s%s%s", srv->socket_path, listen_on ? " " : "",
 		    listen_on ? listen_on : "");
 		audit_mark(srv, "server.start", where);
+		writer_open(srv);
 		err_printf("arbiter serve: listening on %s%s%s (policy version %d)\n", srv->socket_path,
 		    listen_on ? " and " : "", listen_on ? listen_on : "", srv->integ.version);
 		for (;;) {

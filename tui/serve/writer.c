@@ -341,8 +341,9 @@ static void *writer_main(void *arg)
 	server *srv = arg;
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
-		while (srv->queue == NULL && !srv->reload && !srv->writer_done && !srv->denials_due) {
-			if (!srv->denials_waiting) {
+		while (!srv->writer_done && (!srv->open ||
+		    (srv->queue == NULL && !srv->reload && !srv->denials_due))) {
+			if (!srv->open || !srv->denials_waiting) {
 				pthread_cond_wait(&srv->wake, &srv->lock);
 				continue;
 			}
@@ -434,6 +435,14 @@ void writer_run(server *srv, request *rq, void (*run)(server *, store *, job *))
 {
 	rq->job.run = run;
 	enqueue(srv, rq);
+}
+
+void writer_open(server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->open = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
 }
 
 void writer_reload(server *srv)
