@@ -40,7 +40,7 @@ static int64_t wall_us(void)
 }
 
 /* Matches path against pattern, copying the * segment (percent-decoded by
- * libmicrohttpd already) into arg. */
+ * libmicrohttpd, but for %2F and %25: url_unescape) into arg. */
 static bool match(const char *pattern, const char *path, char *arg, size_t len)
 {
 	while (*pattern && *path) {
@@ -70,6 +70,7 @@ static const route *find_route(request *rq)
 			continue;
 		path_known = true;
 		if (strcmp(routes[i].method, rq->method) == 0) {
+			url_decode_kept(arg);
 			memcpy(rq->arg, arg, sizeof arg);
 			return &routes[i];
 		}
@@ -351,6 +352,7 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		    MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
 		    MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 		    MHD_OPTION_END);
 	else
@@ -360,6 +362,7 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.idle_timeout,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->cfg.max_connections,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		    MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
 		    MHD_OPTION_END);
 	if (l->daemon == NULL)
 		snprintf(err, errlen, "cannot start the HTTP server: %s",

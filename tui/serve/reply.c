@@ -65,9 +65,51 @@ void answer_status(request *rq, int status, const char *code, const char *messag
 	error_body(rq, status, code, message, 0, 0);
 }
 
+void url_decode_kept(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r != '\0';) {
+		if (r[0] == '%' && r[1] == '2' && (r[2] == 'F' || r[2] == 'f' || r[2] == '5')) {
+			*w++ = r[2] == '5' ? '%' : '/';
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t url_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls, (void)c;
+	char *w = s;
+	for (const char *r = s; *r != '\0';) {
+		int hi = r[0] == '%' ? hex_digit(r[1]) : -1, lo = hi >= 0 ? hex_digit(r[2]) : -1;
+		if (lo >= 0 && !(hi == 2 && (lo == 15 || lo == 5))) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 const char *query(const request *rq, const char *name)
 {
-	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (v == NULL || strchr(v, '%') == NULL)
+		return v;
+	char *copy = arena_strdup(rq->arena, v);
+	url_decode_kept(copy);
+	return copy;
 }
 
 const char *header(const request *rq, const char *name)

@@ -202,8 +202,15 @@ int reply_open(strbuf *b, outcome o, const char *message, bool code_needed);
 void answer_reply(request *rq, const op_reply *r);
 /* One more header of the answer (the value is copied). */
 void answer_header(request *rq, const char *name, const char *text);
+/* A query value, decoded whole (url_unescape leaves %2F and %25 to it). */
 const char *query(const request *rq, const char *name);
 const char *header(const request *rq, const char *name);
+/* libmicrohttpd's unescaping of the path and the query, but for %2F (and
+ * %25, so that a "%2F" written as %252F stays itself): an id or ref in the
+ * path may hold a slash ("agent-7/1187") and still be one segment, decoded
+ * by url_decode_kept once its route is found. */
+size_t url_unescape(void *cls, struct MHD_Connection *c, char *s);
+void url_decode_kept(char *s);
 void suspend(request *rq);
 void resume(request *rq);
 
