@@ -1,10 +1,13 @@
 /*
  * client.c: one connection to an arbiter server, over libcurl.
  *
- * The only file that calls libcurl (tests/cli/layers.sh). A client holds one
- * easy handle, so keep-alive connections are reused from one request to the
- * next, and answers one request at a time: method, path, body in; status,
- * body and Retry-After out. What it refuses, it refuses before anything is
+ * The only file that speaks HTTP through libcurl (tests/cli/layers.sh;
+ * client_path.c borrows its percent-encoding). A client holds one easy
+ * handle, so keep-alive connections are reused from one request to the next,
+ * and answers one request at a time: method, path, body in; status, body,
+ * headers and Retry-After out, or, for an answer that does not end (the
+ * event stream) or may be long (an export), the body handed on as it comes
+ * (client_stream). What it refuses, it refuses before anything is
  * sent on a connection, in libcurl's pre-request callback, which runs after
  * the connection (and its TLS handshake) is made and before the request
  * leaves:
@@ -35,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -64,6 +68,7 @@ struct client {
 	size_t max_body;
 	/* the request under way */
 	strbuf body;
+	strbuf headers;
 	bool too_large;
 	bool (*sink)(void *ctx, const char *data, size_t len);  /* a stream's reader */
 	void *sink_ctx;
@@ -379,6 +384,20 @@ static int prereq(void *clientp, char *primary_ip, char *local_ip, int primary_p
 	return CURL_PREREQFUNC_OK;
 }
 
+/* The header lines of the last answer: a new status line starts them
+ * again (an interim 100 Continue, or the answer after it). */
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	client *c = userp;
+	size_t len = size * n;
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+		c->headers.n = 0;
+	if (c->headers.n + len > 64 * 1024)
+		return 0;
+	sb_put(&c->headers, data, len);
+	return len;
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *userp)
 {
 	client *c = userp;
@@ -423,6 +442,8 @@ static bool set_options(client *c)
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, c) == CURLE_OK &&
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, c) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_PREREQDATA, c) == CURLE_OK &&
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, "arbiter/" ARBITER_VERSION) == CURLE_OK;
@@ -580,6 +601,7 @@ static client_status perform(client *c, const char *method, const char *path, co
 	memset(resp, 0, sizeof *resp);
 	c->err[0] = c->curl_err[0] = c->refused[0] = '\0';
 	c->body.n = 0;
+	c->headers.n = 0;
 	c->too_large = c->stopped = false;
 	if (path[0] != '/') {
 		snprintf(c->err, sizeof c->err, "server %s: a request's path begins with /", c->server);
@@ -656,7 +678,11 @@ static client_status perform(client *c, const char *method, const char *path, co
 	if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
 		snprintf(resp->content_type, sizeof resp->content_type, "%s", ct);
 	resp->body = malloc(c->body.n + 1);
-	if (resp->body == NULL) {
+	resp->headers = strndup(c->headers.s ? c->headers.s : "", c->headers.n);
+	if (resp->body == NULL || resp->headers == NULL) {
+		free(resp->body);
+		free(resp->headers);
+		memset(resp, 0, sizeof *resp);
 		snprintf(c->err, sizeof c->err, "out of memory");
 		return CLIENT_FAILED;
 	}
@@ -695,9 +721,30 @@ client_status client_stream(client *c, const char *path,
 	return st;
 }
 
+bool client_header(const client_response *r, const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name);
+	for (const char *line = r->headers; line != NULL && *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		size_t ll = end ? (size_t)(end - line) : strlen(line);
+		if (ll > n && line[n] == ':' && strncasecmp(line, name, n) == 0) {
+			const char *v = line + n + 1, *stop = line + ll;
+			while (v < stop && (*v == ' ' || *v == '\t'))
+				v++;
+			while (stop > v && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
+				stop--;
+			snprintf(out, len, "%.*s", (int)(stop - v), v);
+			return true;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 void client_response_free(client_response *r)
 {
 	free(r->body);
+	free(r->headers);
 	memset(r, 0, sizeof *r);
 }
 
@@ -716,6 +763,7 @@ void client_close(client *c)
 	free(c->socket_path);
 	free(c->server_login);
 	free(c->body.s);
+	free(c->headers.s);
 	client_wipe(c, sizeof *c);
 	free(c);
 }

@@ -59,6 +59,7 @@ typedef struct client_response {
 	size_t len;
 	int64_t retry_after;    /* seconds, from Retry-After; 0 when absent */
 	char content_type[128]; /* "" when absent */
+	char *headers;          /* the header lines as they came, malloc'd */
 } client_response;
 
 typedef struct client client;
@@ -79,11 +80,14 @@ client_status client_request(client *c, const char *method, const char *path,
  * /v1/events): each piece of the body goes to on_body as it arrives, and
  * the request ends when the server ends it, when on_body returns false, or
  * when *stop is set (looked at every 100 ms or so); no whole-request
- * timeout. resp gets the status, not the body. Ending it (on_body, *stop)
- * is CLIENT_OK. */
+ * timeout. resp gets the status and the headers, not the body. Ending it
+ * (on_body, *stop) is CLIENT_OK. */
 client_status client_stream(client *c, const char *path,
     bool (*on_body)(void *ctx, const char *data, size_t len), void *ctx,
     const volatile sig_atomic_t *stop, client_response *resp);
+/* The value of header name (any case) in r, copied to out; false when r
+ * has none. */
+bool client_header(const client_response *r, const char *name, char *out, size_t len);
 /* The last failure's message ("" when none), naming the server. */
 const char *client_errmsg(const client *c);
 /* The server as given in the options, for messages. */
