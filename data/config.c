@@ -136,9 +136,14 @@ void settings_default(settings *c)
 
 bool store_settings(store *s, settings *c, diags *errs)
 {
+	return settings_read(s->dir, c, errs);
+}
+
+bool settings_read(const char *dir, settings *c, diags *errs)
+{
 	settings_default(c);
 	char path[PATH_MAX + 16];
-	snprintf(path, sizeof path, "%s/config.yaml", s->dir);
+	snprintf(path, sizeof path, "%s/config.yaml", dir);
 	size_t len;
 	char why[256];
 	char *text = read_file(path, &len, why, sizeof why);

@@ -19,6 +19,7 @@
 #ifndef ARBITER_OPS_H
 #define ARBITER_OPS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,9 @@ typedef struct outcome_info {
 } outcome_info;
 const outcome_info *outcome_of(outcome o);
 int outcome_exit(outcome o);
+/* The outcome an API error's code names ("code_refused"); OUT__COUNT when
+ * it names none. */
+outcome outcome_named(const char *name);
 /* What a submission of status st (ST_*) reports: OUT_OK (it may proceed),
  * OUT_WAITING (pending, blocked) or OUT_REFUSED (rejected, expired). */
 outcome status_outcome(int st);
@@ -101,6 +105,32 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 bool op_submit_due(const submit_batch *b);
 /* Commits the open transaction, if any. A failure: rep->lost were not stored. */
 outcome op_submit_commit(submit_batch *b, submit_reply *rep);
+/* The result of what op_submit just stored (out, r), as submit --json prints
+ * it: a new one's evaluation, or an existing one's stored result with its
+ * status as it reads now (*status). Written to json, emptied first; false
+ * (store_errmsg) when it cannot be read. */
+bool op_submit_result(submit_batch *b, const submission *sub, const eval_result *r,
+    const stored *out, strbuf *json, const char **status);
+
+/* ---- ops_prepare.c: what a change needs before it runs ---- */
+typedef struct prepared {
+	settings cfg;           /* config.yaml, clamped while tampered */
+	integrity integ;        /* the policy files against the pin */
+	policy_set *ps;         /* read when asked for; NULL through a server, which
+	                         * evaluates with its own */
+	diags cfg_errs;         /* what is wrong with config.yaml */
+	diags policy_errs;      /* and with the policies */
+	int version;            /* the pinned policy version that evaluates */
+} prepared;
+/* Reads config.yaml (and, with policies, the policy set, on a second
+ * thread meanwhile), loads the signing key and compares what was read with
+ * the pinned version (p->integ: warn when tampered). OUT_BAD_INPUT when
+ * config.yaml or the policies have errors (in p's diags); OUT_IO_ERROR
+ * when the key or the pin cannot be read. A store reached through a
+ * server holds none of this: the server checks it all, and p keeps the
+ * defaults. Free with prepared_free. */
+outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r);
+void prepared_free(prepared *p);
 
 /* ---- ops_decide.c: approve, reject, override (PRODUCT.md section 4) ---- */
 enum { OP_MAX_IDS = 256 };
@@ -311,6 +341,12 @@ char *submission_json(const submission_view *v);
  * created_at, decided_at and expires_at as they read now. malloc'd; NULL
  * with the reason in store_errmsg. */
 char *submission_result_json(store *s, const sub_row *row);
+/* A listing: calls visit for each submission matching f (query_list), with
+ * its result as list --json prints it when results is set (else NULL),
+ * until f->limit rows or visit returns false. next: query_list's. */
+typedef bool (*list_visit)(void *ctx, const sub_row *row, const char *result);
+outcome op_list(store *s, const sub_filter *f, bool results, list_visit visit, void *ctx,
+    int64_t *next, op_reply *r);
 
 /* ---- ops_match.c: an earlier decision on the same call ---- */
 /* The newest submission, not allowed, of submitter (submitter_len bytes, 0:
@@ -398,6 +434,26 @@ char *audit_event_text(const audit_event *e);
 
 /* The head of the audit chain: its last seq (0: empty) and hash. */
 outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
+/* The audit events matching f (audit_read): newest first unless
+ * f->oldest_first, each to visit until it returns false. */
+outcome op_audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx,
+    op_reply *r);
+
+/* ---- ops_follow.c: reads that wait for a change ---- */
+typedef struct waited {
+	int64_t id;
+	char status[16];        /* as it reads at the end */
+	bool timed_out;         /* still pending or blocked at the deadline */
+} waited;
+/* Waits until submission key (its id, or its ref) is neither pending nor
+ * blocked, or until timeout_ms has passed (-1: no limit). OUT_OK either
+ * way (w says which); OUT_NOT_FOUND when there is no such submission. */
+outcome op_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_reply *r);
+/* Calls visit with each audit event appended after seq after, oldest first,
+ * as it comes, until visit returns false or *stop is set (looked at every
+ * 200 ms at most). */
+outcome op_audit_follow(store *s, int64_t after, audit_visit visit, void *ctx,
+    const volatile sig_atomic_t *stop, op_reply *r);
 
 /* ---- ops_audit.c: the signed checkpoint and export report (PRODUCT.md section 6) ---- */
 typedef struct audit_checkpointed {

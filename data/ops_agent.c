@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 enum { RATE_MAX = 1000000 };
 
@@ -69,6 +69,8 @@ outcome op_agent_add(store *s, const settings *cfg, const op_auth *auth, const c
 	if (spec->rate < 0 || spec->rate > RATE_MAX)
 		return op_say(rep, OUT_BAD_INPUT, "%d is not a rate (1 to %d requests a second)",
 		    spec->rate, RATE_MAX);
+	if (s->remote)
+		return remote_agent_add(s, auth, name, spec, r);
 	identity_map m;
 	char why[300];
 	if (!mapping_resolve(spec->login, spec->uid, true, &m, why, sizeof why))
@@ -115,6 +117,8 @@ outcome op_agent_revoke(store *s, const settings *cfg, const op_auth *auth, cons
 	char name[IDENTITY_NAME_MAX + 1];
 	if (!identity_name(given, name))
 		return op_say(r, OUT_NOT_FOUND, "no such agent (agent names are a-z, 0-9, . _ -)");
+	if (s->remote)
+		return remote_agent_revoke(s, auth, name, r);
 	if (op_begin(s, r) != OUT_OK)
 		return r->out;
 	bool revoked = false;
@@ -140,6 +144,8 @@ outcome op_agents(store *s, agents_view *v, op_reply *r)
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_agents(s, v, r);
 	v->arena = arena_new();
 	if (v->arena == NULL)
 		abort();

@@ -6,12 +6,14 @@
  */
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 outcome op_audit_checkpoint(store *s, const char *actor, const char *path,
     audit_checkpointed *r)
 {
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_audit_checkpoint(s, actor, path, r);
 	char err[512];
 	if (!audit_write_checkpoint(s, actor, path, &r->seq, r->hash, err, sizeof err))
 		return op_say(&r->reply, OUT_IO_ERROR, "%s", err);
@@ -23,6 +25,8 @@ outcome op_audit_export(store *s, const char *actor, const char *path,
     audit_progress progress, void *ctx, audit_exported *r)
 {
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_audit_export(s, actor, path, r);
 	char err[512];
 	if (!audit_write_export(s, actor, path, &r->verify, progress, ctx, err, sizeof err))
 		return op_say(&r->reply, OUT_IO_ERROR, "%s", err);

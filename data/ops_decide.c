@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 bool op_decide_needs_code(const settings *cfg, const char *kind, bool session)
 {
@@ -63,6 +63,8 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide
 	op_reply *rep = &r->reply;
 	if (q->nids <= 0 || q->nids > OP_MAX_IDS)
 		return op_say(rep, OUT_BAD_INPUT, "between 1 and %d submission ids", OP_MAX_IDS);
+	if (s->remote)
+		return remote_decide(s, q, r);
 	if (op_begin(s, rep) != OUT_OK)
 		return rep->out;
 	integrity in;

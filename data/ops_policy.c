@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 outcome op_policy_pin(store *s, const settings *cfg, const op_auth *auth,
     const char *justification, policy_pinned *r)
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
+	if (s->remote)
+		return remote_policy_pin(s, auth, justification, r);
 	if (op_begin(s, rep) != OUT_OK)
 		return rep->out;
 	integrity in;
@@ -58,6 +60,8 @@ outcome op_reevaluate(store *s, const settings *cfg, const policy_set *ps, const
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
+	if (s->remote)
+		return remote_reevaluate(s, actor, id, r);
 	if (op_begin(s, rep) != OUT_OK)
 		return rep->out;
 	integrity in;

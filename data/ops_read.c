@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 /* A store failure of a read: nothing to roll back. */
 static outcome failed(store *s, op_reply *r)
@@ -30,21 +30,6 @@ static arena *new_arena(void)
 	if (a == NULL)
 		abort();
 	return a;
-}
-
-/* A string member of o copied into a (NULL when it is not a string). */
-static const char *member(arena *a, const json_t *o, const char *key, size_t *len)
-{
-	const json_t *v = json_object_get(o, key);
-	if (len)
-		*len = json_is_string(v) ? json_string_length(v) : 0;
-	return json_is_string(v) ? arena_strndup(a, json_string_value(v), json_string_length(v)) :
-	    NULL;
-}
-
-static int64_t number(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
 }
 
 static json_t *str_or_null(const char *s)
@@ -100,43 +85,9 @@ static bool read_parts(store *s, submission_view *v)
 	json_t *es = query_events(s, v->row.id);
 	bool ok = fs && ds && es;
 	if (ok) {
-		v->nfindings = json_array_size(fs);
-		v->findings = arena_alloc(a, (v->nfindings + 1) * sizeof *v->findings);
-		size_t i;
-		json_t *o;
-		json_array_foreach(fs, i, o)
-			v->findings[i] = (finding_view){
-				.policy = member(a, o, "policy", NULL), .type = member(a, o, "type", NULL),
-				.severity = member(a, o, "severity", NULL),
-				.effect = member(a, o, "effect", NULL),
-				.message = member(a, o, "message", NULL), .path = member(a, o, "path", NULL),
-				.source = member(a, o, "source", NULL), .role = member(a, o, "role", NULL),
-				.detail = member(a, o, "detail", NULL),
-				.overridable = json_is_true(json_object_get(o, "overridable")),
-				.approvals = (int)number(o, "approvals"),
-				.max_duration = number(o, "max_duration"),
-			};
-		v->ndecisions = json_array_size(ds);
-		v->decisions = arena_alloc(a, (v->ndecisions + 1) * sizeof *v->decisions);
-		json_array_foreach(ds, i, o)
-			v->decisions[i] = (decision_view){
-				.reviewer = member(a, o, "reviewer", NULL),
-				.decision = member(a, o, "decision", NULL), .at = member(a, o, "at", NULL),
-				.note = member(a, o, "note", NULL),
-				.expires_at = member(a, o, "expires_at", NULL),
-			};
-		v->nevents = json_array_size(es);
-		v->events = arena_alloc(a, (v->nevents + 1) * sizeof *v->events);
-		json_array_foreach(es, i, o) {
-			char *details = json_dumps(json_object_get(o, "details"),
-			    JSON_COMPACT | JSON_ENCODE_ANY);
-			v->events[i] = (event_view){
-				.seq = number(o, "seq"), .ts = member(a, o, "ts", NULL),
-				.actor = member(a, o, "actor", NULL), .event = member(a, o, "event", NULL),
-				.details = arena_strdup(a, details ? details : ""),
-			};
-			free(details);
-		}
+		findings_view_read(a, fs, &v->findings, &v->nfindings);
+		decisions_view_read(a, ds, &v->decisions, &v->ndecisions);
+		events_view_read(a, es, &v->events, &v->nevents);
 	}
 	json_decref(fs);
 	json_decref(ds);
@@ -151,6 +102,8 @@ outcome op_submission_of(store *s, const char *key, const char *submitter, submi
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_submission_get(s, key, v, r);
 	sub_row row;
 	int found = query_get_for(s, key, submitter, &row);
 	if (found == -2)
@@ -172,12 +125,6 @@ outcome op_submission_of(store *s, const char *key, const char *submitter, submi
 outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r)
 {
 	return op_submission_of(s, key, NULL, v, r);
-}
-
-void submission_view_free(submission_view *v)
-{
-	arena_free(v->arena);
-	memset(v, 0, sizeof *v);
 }
 
 char *submission_json(const submission_view *v)
@@ -222,51 +169,55 @@ char *submission_json(const submission_view *v)
 	return text;
 }
 
+/* ---- listings ---- */
+
+typedef struct listing {
+	store *s;
+	bool results;
+	list_visit visit;
+	void *ctx;
+	bool failed;
+} listing;
+
+static bool list_row(void *ctx, const sub_row *row)
+{
+	listing *l = ctx;
+	char *result = NULL;
+	if (l->results && (result = submission_result_json(l->s, row)) == NULL) {
+		l->failed = true;
+		return false;
+	}
+	bool more = l->visit(l->ctx, row, result);
+	free(result);
+	return more;
+}
+
+outcome op_list(store *s, const sub_filter *f, bool results, list_visit visit, void *ctx,
+    int64_t *next, op_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_list(s, f, visit, ctx, next, r);
+	listing l = { s, results, visit, ctx, false };
+	if (!query_list(s, f, list_row, &l, next) || l.failed)
+		return failed(s, r);
+	return OUT_OK;
+}
+
 /* ---- statistics ---- */
 
 outcome op_stats(store *s, int64_t since_ms, int top, stats_view *v, op_reply *r)
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_stats(s, since_ms, top, v, r);
 	json_t *st = query_stats(s, since_ms, top);
 	if (st == NULL)
 		return failed(s, r);
-	arena *a = v->arena = new_arena();
-	v->since = member(a, st, "since", NULL);
-	v->submissions = number(st, "submissions");
-	v->decided = number(st, "decided");
-	const json_t *by = json_object_get(st, "statuses");
-	for (int i = 0; i <= ST_EXPIRED; i++)
-		v->statuses[i] = number(by, status_name(i));
-	v->override_rate = json_real_value(json_object_get(st, "override_rate"));
-	v->rejection_rate = json_real_value(json_object_get(st, "rejection_rate"));
-	const json_t *f = json_object_get(st, "findings");
-	static const char *const sev[4] = { "total", "critical", "warning", "info" };
-	for (int i = 0; i < 4; i++)
-		v->findings[i] = number(f, sev[i]);
-	const json_t *ps = json_object_get(f, "policies"), *subs = json_object_get(st, "top_submitters");
-	v->npolicies = json_array_size(ps);
-	v->policies = arena_alloc(a, (v->npolicies + 1) * sizeof *v->policies);
-	size_t i;
-	json_t *o;
-	json_array_foreach(ps, i, o)
-		v->policies[i] = (policy_count){ member(a, o, "policy", NULL), number(o, "critical"),
-			number(o, "warning"), number(o, "info"), number(o, "total") };
-	v->ntop = json_array_size(subs);
-	v->top = arena_alloc(a, (v->ntop + 1) * sizeof *v->top);
-	json_array_foreach(subs, i, o) {
-		submitter_count *c = &v->top[i];
-		c->submitter = member(a, o, "submitter", &c->len);
-		c->submissions = number(o, "submissions");
-	}
+	stats_view_read(st, v);
 	json_decref(st);
 	return OUT_OK;
-}
-
-void stats_view_free(stats_view *v)
-{
-	arena_free(v->arena);
-	memset(v, 0, sizeof *v);
 }
 
 char *stats_json(const stats_view *v)
@@ -308,33 +259,14 @@ outcome op_reviewers(store *s, reviewers_view *v, op_reply *r)
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_reviewers(s, v, r);
 	json_t *list = reviewer_list(s);
 	if (list == NULL)
 		return failed(s, r);
-	arena *a = v->arena = new_arena();
-	v->n = json_array_size(list);
-	v->items = arena_alloc(a, (v->n + 1) * sizeof *v->items);
-	size_t i;
-	json_t *o;
-	json_array_foreach(list, i, o)
-		v->items[i] = (reviewer_view){
-			.name = member(a, o, "name", NULL), .role = member(a, o, "role", NULL),
-			.enrolled = member(a, o, "enrolled", NULL),
-			.last_used = member(a, o, "last_used", NULL),
-			.locked_until = member(a, o, "locked_until", NULL),
-			.disabled = json_is_true(json_object_get(o, "disabled")),
-			.login = member(a, o, "login", NULL),
-			.uid = json_is_integer(json_object_get(o, "uid")) ? (long)number(o, "uid") : -1,
-			.token = json_is_true(json_object_get(o, "token")),
-		};
+	reviewers_view_read(list, v);
 	json_decref(list);
 	return OUT_OK;
-}
-
-void reviewers_view_free(reviewers_view *v)
-{
-	arena_free(v->arena);
-	memset(v, 0, sizeof *v);
 }
 
 char *reviewer_json(const reviewer_view *v)
@@ -353,29 +285,14 @@ outcome op_policy_versions(store *s, versions_view *v, op_reply *r)
 {
 	memset(v, 0, sizeof *v);
 	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_policy_versions(s, v, r);
 	json_t *list = integrity_versions(s);
 	if (list == NULL)
 		return failed(s, r);
-	arena *a = v->arena = new_arena();
-	v->n = json_array_size(list);
-	v->items = arena_alloc(a, (v->n + 1) * sizeof *v->items);
-	size_t i;
-	json_t *o;
-	json_array_foreach(list, i, o)
-		v->items[i] = (version_view){
-			.version = (int)number(o, "version"), .files = (int)number(o, "files"),
-			.created_at = member(a, o, "created_at", NULL),
-			.actor = member(a, o, "actor", NULL),
-			.justification = member(a, o, "justification", NULL),
-		};
+	versions_view_read(list, v);
 	json_decref(list);
 	return OUT_OK;
-}
-
-void versions_view_free(versions_view *v)
-{
-	arena_free(v->arena);
-	memset(v, 0, sizeof *v);
 }
 
 /* ---- the audit log ---- */
@@ -413,12 +330,6 @@ outcome op_audit_page(store *s, const audit_cursor *q, int64_t limit, audit_even
 	return OUT_OK;
 }
 
-void audit_events_free(audit_events *v)
-{
-	arena_free(v->arena);
-	memset(v, 0, sizeof *v);
-}
-
 char *audit_event_text(const audit_event *e)
 {
 	json_t *o = audit_event_json(e);
@@ -427,10 +338,21 @@ char *audit_event_text(const audit_event *e)
 	return text;
 }
 
+outcome op_audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx,
+    op_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	if (s->remote)
+		return remote_audit_read(s, f, visit, ctx, r);
+	return audit_read(s, f, visit, ctx) ? OUT_OK : failed(s, r);
+}
+
 outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r)
 {
 	memset(r, 0, sizeof *r);
 	hash[0] = '\0';
+	if (s->remote)
+		return remote_chain_head(s, seq, hash, r);
 	if (!audit_last_seq(s, seq))
 		return failed(s, r);
 	if (*seq > 0 && audit_hash_at(s, *seq, hash) < 0)

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 /* The mapping of spec, or the default: the name as login, kept as a login
  * alone when the system has no such account (yet). */
@@ -49,6 +49,8 @@ outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *auth, co
 	if (!reviewer_name_valid(name))
 		return op_say(rep, OUT_BAD_INPUT, "\"%s\" is not a reviewer name (letters, digits, . _ "
 		    "- @; at most 64)", name);
+	if (s->remote)
+		return remote_reviewer_add(s, auth, name, admin, spec, r);
 	identity_map m;
 	if (!reviewer_mapping(name, spec, &m, rep))
 		return rep->out;
@@ -115,6 +117,10 @@ outcome op_reviewer_add(store *s, const settings *cfg, const op_auth *auth, cons
 outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
     op_reply *r)
 {
+	if (s->remote) {
+		memset(r, 0, sizeof *r);
+		return remote_reviewer_disable(s, auth, name, r);
+	}
 	if (op_begin(s, r) != OUT_OK)
 		return r->out;
 	reviewer target;

@@ -14,9 +14,10 @@
  * is free between batches while the next document is read.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_result *r,
     stored *out, submit_reply *rep)
@@ -24,6 +25,8 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 	memset(&rep->reply, 0, sizeof rep->reply);
 	rep->lost = 0;
 	store *s = b->s;
+	if (s->remote)
+		return remote_submit(b, sub, scratch, r, out, rep);
 	if (sqlite3_get_autocommit(s->db)) {
 		if (op_begin(s, &rep->reply) != OUT_OK)
 			return rep->reply.out;
@@ -55,6 +58,8 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 
 bool op_submit_due(const submit_batch *b)
 {
+	if (b->s->remote)
+		return true;    /* each one was answered after the server's commit */
 	return !sqlite3_get_autocommit(b->s->db) && (b->handled >= SUBMIT_BATCH_MAX ||
 	    mono_ms() - b->started >= SUBMIT_BATCH_MS);
 }
@@ -63,10 +68,31 @@ outcome op_submit_commit(submit_batch *b, submit_reply *rep)
 {
 	memset(&rep->reply, 0, sizeof rep->reply);
 	rep->lost = 0;
-	if (!sqlite3_get_autocommit(b->s->db) && !store_commit(b->s)) {
+	if (!b->s->remote && !sqlite3_get_autocommit(b->s->db) && !store_commit(b->s)) {
 		rep->lost = b->pending;
 		op_failed(b->s, &rep->reply);
 	}
 	b->pending = b->handled = 0;
 	return rep->reply.out;
+}
+
+bool op_submit_result(submit_batch *b, const submission *sub, const eval_result *r,
+    const stored *out, strbuf *json, const char **status)
+{
+	json->n = 0;
+	if (b->s->remote)
+		return remote_submit_result(b, json, status);
+	if (!out->existing) {
+		/* as store_result_json rebuilds it for a retry */
+		stored_result_write(json, out->id, b->version, sub, r, NULL);
+		*status = status_name(r->status);
+		return true;
+	}
+	*status = "pending";
+	char *text = store_result_json(b->s, out->id, status);
+	if (text == NULL)
+		return false;
+	sb_puts(json, text);
+	free(text);
+	return true;
 }

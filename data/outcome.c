@@ -41,6 +41,14 @@ int outcome_exit(outcome o)
 	return outcome_of(o)->exit_code;
 }
 
+outcome outcome_named(const char *name)
+{
+	for (int o = 0; name != NULL && o < OUT__COUNT; o++)
+		if (strcmp(outcomes[o].name, name) == 0)
+			return (outcome)o;
+	return OUT__COUNT;
+}
+
 static const struct {
 	bool final;
 	outcome reports;

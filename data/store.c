@@ -188,6 +188,8 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
  * The writers read s->bulk too (audit.c then signs on a second thread). */
 void store_bulk(store *s)
 {
+	if (s->remote != NULL)
+		return;         /* the server's writer commits in groups of its own */
 	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
 	s->bulk = true;
@@ -295,6 +297,15 @@ void store_close(store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->remote != NULL) {
+		/* a store reached through a server: its connection is remote.c's,
+		 * closed by the closer it registered */
+		for (int i = (int)(sizeof s->closers / sizeof s->closers[0]) - 1; i >= 0; i--)
+			if (s->closers[i].fn != NULL)
+				s->closers[i].fn(s, s->closers[i].ctx);
+		free(s);
+		return;
+	}
 	if (s->bulk_log)
 		sqlite3_exec(s->db, "PRAGMA journal_size_limit = 0;", NULL, NULL, NULL);
 	if (log_is_small(s))
@@ -350,6 +361,8 @@ bool store_commit(store *s)
 
 void store_rollback(store *s)
 {
+	if (s->remote != NULL)
+		return;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	store_forget(s);
@@ -384,7 +397,7 @@ const char *store_id(const store *s)
 
 bool store_in_transaction(store *s)
 {
-	return !sqlite3_get_autocommit(s->db);
+	return s->remote == NULL && !sqlite3_get_autocommit(s->db);
 }
 
 void store_bind_now(sqlite3_stmt *st)

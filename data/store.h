@@ -39,6 +39,12 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 /* ---- store.c: the connection and its transactions ---- */
 /* Opens the store at the .arbiter directory dir; NULL with a message in err. */
 store *store_open(const char *dir, char *err, size_t errlen);
+/* remote.c: the store of the running server that o (data/client.h) names,
+ * whose operations (ops.h) the server then runs: the same calls and
+ * results as a store opened here. NULL with the reason in err; *silent is
+ * set when no server answered at all (nothing listens there). */
+struct client_options;
+store *store_connect(const struct client_options *o, bool *silent, char *err, size_t errlen);
 void store_close(store *s);
 /* Tunes checkpoints for many writes in a row (submit of a batch). */
 void store_bulk(store *s);
@@ -97,6 +103,9 @@ void settings_default(settings *c);
 /* Reads config.yaml; errors (FILE:LINE:COL) go to errs: fail closed, no
  * silent defaults for a setting that is present but wrong. */
 bool store_settings(store *s, settings *c, diags *errs);
+/* The same for the store directory dir, without opening the store (where
+ * its server listens). */
+bool settings_read(const char *dir, settings *c, diags *errs);
 /* Audits enforcement.toggle when enforcement.enabled differs from what the
  * last such event recorded (own transaction). */
 bool enforcement_audit(store *s, bool enabled, const char *actor);

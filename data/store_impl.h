@@ -29,6 +29,8 @@ typedef struct store_keeper {
 } store_keeper;
 
 struct store {
+	/* a store reached through a server (remote.h): nothing below is used */
+	struct remote *remote;
 	char dir[PATH_MAX];     /* the .arbiter directory */
 	sqlite3 *db;
 	char id[33];            /* random store id, hex */

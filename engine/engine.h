@@ -260,6 +260,9 @@ bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window
     const char *code, int64_t *step);
 /* key in base32 without padding (malloc'd), as authenticator apps take it. */
 char *totp_base32(const unsigned char *key, size_t keylen);
+/* The keylen bytes a base32 text of totp_base32's holds; false when it
+ * holds other than keylen bytes. */
+bool totp_base32_decode(const char *text, unsigned char *key, size_t keylen);
 
 /* ---- secret.c: libsodium's start-up, random bytes, wiping ---- */
 /* Once, before any other call; false when libsodium cannot start. */
@@ -401,6 +404,12 @@ typedef struct submission {
 	char content_hash[65];  /* SHA-256 of canonical, hex */
 	/* set by submission_digest: what results show and decisions bind to */
 	char digest[65];        /* hex; "" until set */
+	/* the document's text as its reader split it from the file (NULL when
+	 * none was kept), and whether it is a line of JSON Lines: what a client
+	 * sends its server, which reads and evaluates it as read here */
+	const char *text;
+	size_t text_len;
+	bool text_json;
 } submission;
 
 /* Validates a parsed document as a submission; adds one error on failure. */

@@ -493,5 +493,9 @@ json_t *policy_to_json(const policy *p)
 	json_object_set_new(o, "description", str_or_null(p->description));
 	json_object_set_new(o, "message", str_or_null(p->message));
 	json_object_set_new(o, "source", json_string(p->source));
+	/* what a modify rule sets: a client of a server names each
+	 * modification's policy by it (data/remote_submit.c) */
+	if (p->effect == EFF_MODIFY && p->set != NULL)
+		json_object_set_new(o, "set", node_to_json(p->set));
 	return o;
 }

@@ -60,6 +60,21 @@ bool totp_match(const unsigned char *key, size_t keylen, int64_t now, int window
 	return found;
 }
 
+bool totp_base32_decode(const char *text, unsigned char *key, size_t keylen)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	bool ok = ready() && oath_base32_decode(text, strlen(text), &out, &outlen) == OATH_OK &&
+	    outlen == keylen;
+	if (ok)
+		memcpy(key, out, keylen);
+	if (out != NULL) {
+		sodium_memzero(out, outlen);
+		free(out);
+	}
+	return ok;
+}
+
 char *totp_base32(const unsigned char *key, size_t keylen)
 {
 	char *out = NULL;

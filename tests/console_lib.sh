@@ -14,7 +14,7 @@
 #   lacks REGEX DESC                     the screen does not match, now
 export LANG=C.UTF-8
 TM="tmux -u -L arbiter-test-$$ -f /dev/null"
-trap '$TM kill-server 2> /dev/null; rm -rf "$T"' EXIT
+trap '$TM kill-server 2> /dev/null; served_stop; rm -rf "$T"' EXIT
 
 term_session() {
 	$TM kill-server 2> /dev/null

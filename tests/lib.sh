@@ -10,16 +10,25 @@
 #   new_store               a fresh store at $T/s, found from $T/s (the
 #                           current directory after it); H is its .arbiter,
 #                           DB its database, and q SQL runs SQL on it
+#   served                  true when the suite runs served (below)
 #   clock_start, clock_now, clock_advance: the test clock (below)
 #   enrol NAME, code NAME, pin NAME: reviewers and their codes (below)
 # Every check appends "pass ..." or "fail ..." to $RESULTS, which
 # tests/run.sh counts. Sanitizer reports on stderr fail the run that made them.
+#
+# ARBITER_SERVED=1 runs a suite served (tests/cli/served.sh): new_store also
+# starts arbiter serve on the new store, so that every command the suite
+# runs on it finds the server on the store's socket and goes through it
+# (PRODUCT.md section 9), and the server stops when the suite ends (its
+# sanitizer reports fail the suite). The same checks then prove that both
+# modes give the same output and exit codes.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${ARBITER:=$ROOT/build/asan/arbiter}"
 : "${RESULTS:=/dev/null}"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+SERVED_PID=
+trap 'served_stop; rm -rf "$T"' EXIT
 OUT=$T/out ERR=$T/err CODE=0
 SCRIPT=$(basename "$0" .sh)
 
@@ -53,10 +62,44 @@ expect_no_err() { if grep -qE -- "$1" "$ERR"; then fail "$2 (stderr has /$1/)"; 
 new_store() {
 	cd "$T" || exit 1
 	export ARBITER_HOME=
+	served_stop
 	"$ARBITER" init "$T/s" > /dev/null || fail "init"
 	cd "$T/s" || exit 1
 	H=$T/s/.arbiter
 	DB=$H/arbiter.db
+	served && served_start
+}
+
+served() { [ "${ARBITER_SERVED:-}" = 1 ]; }
+# After a suite rewrote the database under the server (an older schema to
+# upgrade), a served suite starts its server again: the server then opens
+# the store as a command opens it embedded.
+served_restart() { if served; then served_stop; served_start; fi; }
+# The server of a served suite, on the store just made (its log in
+# $T/served.log), and its end. It is not a child of the suite's shell, so
+# that a suite's own `wait` does not wait for it.
+served_start() {
+	( "$ARBITER" serve > /dev/null 2>> "$T/served.log" & echo $! > "$T/served.pid" )
+	SERVED_PID=$(cat "$T/served.pid")
+	for _ in $(seq 1 100); do
+		curl -s --unix-socket "$H/arbiter.sock" -o /dev/null http://arbiter/health 2>/dev/null &&
+			return 0
+		kill -0 "$SERVED_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "the suite's server did not start: $(tail -3 "$T/served.log")"
+}
+served_stop() {
+	[ -n "$SERVED_PID" ] || return 0
+	kill -TERM "$SERVED_PID" 2>/dev/null
+	for _ in $(seq 1 200); do
+		kill -0 "$SERVED_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	SERVED_PID=
+	if grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$T/served.log"; then
+		echo "fail $SCRIPT: sanitizer report from the suite's server: $(grep -m1 -E 'ERROR|runtime error' "$T/served.log")" >> "$RESULTS"
+	fi
 }
 q() { sqlite3 "$DB" "$1"; }
 

@@ -34,7 +34,7 @@ typedef struct args {
 const char *arg_get(const args *a, const char *name);
 bool arg_has(const args *a, const char *name);
 
-/* home.c: finding the store */
+/* home.c: finding the store, or the server that owns it */
 /* Writes the store directory (.arbiter, or a store of another name) to out;
  * false when there is none. */
 bool find_store(const args *a, char *out, size_t len);
@@ -54,15 +54,22 @@ policy_set *load_policies(const args *a);
  * the pinned version: warns and audits when they differ, and returns what
  * differs; NULL when intact. */
 const char *store_policies_tampered(const args *a);
-/* Opens the store found by find_store; prints the error and returns NULL. */
+/* The store: the server's, when a server is named or answers on the store's
+ * own socket (its operations then run there), else the one find_store finds,
+ * opened here. Prints the error and returns NULL. */
 store *open_store(const args *a);
 /* The same, also giving the settings it read from config.yaml (settings_ok:
  * without errors, which are added to errs), so that a command uses the very
- * bytes open_store checked instead of reading the file again. */
+ * bytes open_store checked instead of reading the file again; through a
+ * server, the defaults (the server holds the settings). */
 store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok);
-/* Opens the store and finds submission ID (or ref); prints the error and
- * returns NULL when either fails. Call query_row_done on r. */
-store *open_submission(const args *a, const char *id_or_ref, sub_row *r);
+/* The store's files themselves, server or not: for the commands that need
+ * them (audit verify) and the console. */
+store *open_local_store(const args *a);
+store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok);
+/* Whether this command would go through a server (where: which); a server
+ * named on purpose counts even when it does not answer. */
+bool store_served(const args *a, char *where, size_t len);
 /* The acting user: --as NAME, else the OS login name. */
 const char *actor_name(const args *a);
 

@@ -1,5 +1,5 @@
 /*
- * home.c: finding the store and its policies.
+ * home.c: finding the store, its policies, and the server that owns it.
  *
  * The store is --home DIR, else $ARBITER_HOME, else the nearest store in the
  * current directory or its parents (like git). DIR may be the store
@@ -9,7 +9,19 @@
  * config.yaml and policies/. A directory named .arbiter is taken as a store
  * even when something is missing from it, so that opening it says what is
  * wrong rather than that there is no store.
+ *
+ * While arbiter serve runs on a store it alone opens it, and a command goes
+ * through it (PRODUCT.md section 9, Finding the server): the server is
+ * --server URL, else $ARBITER_SERVER, else server: in client.conf, else the
+ * store's own socket (.arbiter/arbiter.sock, or server.socket) when a server
+ * answers there and the socket is the caller's own, served by the caller's
+ * own uid; else the command opens the store itself. open_store gives either
+ * kind of store, and the commands use both alike. A server named on purpose
+ * must answer: one that does not is an error, never a quiet fallback to the
+ * files. Local-only commands (init, eval without a store, policy check,
+ * audit verify) and the console open the files with open_local_store.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -19,6 +31,7 @@
 #include <unistd.h>
 
 #include "front.h"
+#include "../data/client.h"
 
 static bool is_dir(const char *path)
 {
@@ -135,7 +148,134 @@ bool find_store_or_say(const args *a, char *out, size_t len)
 	return false;
 }
 
-store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
+/* ---- the server ---- */
+
+/* What names the server and how to trust it, kept while the command runs. */
+typedef struct server_named {
+	char server[PATH_MAX + 8], server_user[64], tls_pin[128];
+	char token[CLIENT_TOKEN_MAX + 1];
+	bool have_token;
+} server_named;
+
+/* The token: --token-file FILE, else $ARBITER_TOKEN. false (said) when the
+ * file cannot be read. */
+static bool read_token(const args *a, server_named *n)
+{
+	const char *file = arg_get(a, "--token-file"), *env = getenv("ARBITER_TOKEN");
+	char err[512];
+	if (file != NULL) {
+		if (!client_token_read(file, n->token, sizeof n->token, err, sizeof err)) {
+			err_printf("arbiter: %s\n", err);
+			return false;
+		}
+		n->have_token = true;
+	} else if (env != NULL && *env != '\0') {
+		snprintf(n->token, sizeof n->token, "%s", env);
+		n->have_token = true;
+	}
+	return true;
+}
+
+/* A server named on purpose: 1 named (into n), 0 none, -1 refused (said). */
+static int server_given(const args *a, server_named *n)
+{
+	const char *url = arg_get(a, "--server");
+	if (url == NULL) {
+		const char *env = getenv("ARBITER_SERVER");
+		url = env != NULL && *env != '\0' ? env : NULL;
+	}
+	if (url != NULL) {
+		snprintf(n->server, sizeof n->server, "%s", url);
+		return 1;
+	}
+	client_conf conf;
+	char err[1024];
+	int read = client_conf_read(&conf, err, sizeof err);
+	if (read < 0) {
+		err_printf("arbiter: %s\n", err);
+		return -1;
+	}
+	if (read == 0 || conf.server[0] == '\0')
+		return 0;
+	snprintf(n->server, sizeof n->server, "%s", conf.server);
+	snprintf(n->server_user, sizeof n->server_user, "%s", conf.server_user);
+	snprintf(n->tls_pin, sizeof n->tls_pin, "%s", conf.tls_pin);
+	return 1;
+}
+
+/* The store's own socket, when it is there and the caller's: 1 (into n),
+ * 0 none. */
+static int server_of_store(const args *a, server_named *n)
+{
+	char dir[PATH_MAX];
+	if (!find_store(a, dir, sizeof dir))
+		return 0;
+	settings cfg;
+	diags errs = { 0 };
+	settings_read(dir, &cfg, &errs);        /* a config with errors: the default socket */
+	diags_free(&errs);
+	char sock[PATH_MAX + 32], real[PATH_MAX];
+	if (cfg.socket[0] != '\0')
+		snprintf(sock, sizeof sock, "%s", cfg.socket);
+	else
+		snprintf(sock, sizeof sock, "%s/arbiter.sock", dir);
+	struct stat st;
+	if (lstat(sock, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+	    realpath(sock, real) == NULL)
+		return 0;
+	snprintf(n->server, sizeof n->server, "unix:%s", real);
+	/* and the server behind it must be the caller's own uid too */
+	snprintf(n->server_user, sizeof n->server_user, "%u", (unsigned)geteuid());
+	return 1;
+}
+
+/* The server's store when there is a server for this command: 1 with *out
+ * set, 0 none (open the files), -1 a server that was named or found but
+ * cannot be used (said). */
+static int connect_server(const args *a, store **out)
+{
+	*out = NULL;
+	server_named n = { 0 };
+	int given = server_given(a, &n);
+	if (given < 0)
+		return -1;
+	if (given == 0 && server_of_store(a, &n) == 0)
+		return 0;
+	if (!read_token(a, &n))
+		return -1;
+	client_options o = { .server = n.server, .token = n.have_token ? n.token : NULL,
+		.server_user = n.server_user[0] ? n.server_user : NULL,
+		.tls_pin = n.tls_pin[0] ? n.tls_pin : NULL };
+	char err[1024];
+	bool silent;
+	*out = store_connect(&o, &silent, err, sizeof err);
+	client_wipe(n.token, sizeof n.token);
+	if (*out != NULL)
+		return 1;
+	if (given == 0 && silent)
+		return 0;       /* a socket left behind by a server that is gone */
+	err_printf("arbiter: %s\n", err);
+	return -1;
+}
+
+bool store_served(const args *a, char *where, size_t len)
+{
+	server_named n = { 0 };
+	int given = server_given(a, &n);
+	if (given == 0 && server_of_store(a, &n) == 0)
+		return false;
+	snprintf(where, len, "%s", given < 0 ? "client.conf's server" : n.server);
+	if (given != 0)
+		return true;    /* named on purpose: a server's client, not the files */
+	store *s;
+	int found = connect_server(a, &s);
+	store_close(s);
+	return found != 0;
+}
+
+/* ---- opening ---- */
+
+store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
 {
 	char dir[PATH_MAX], err[768] = "";
 	*settings_ok = false;
@@ -158,6 +298,22 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 	return s;
 }
 
+store *open_store_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
+{
+	store *s;
+	int served = connect_server(a, &s);
+	if (served < 0) {
+		*settings_ok = false;
+		return NULL;
+	}
+	if (served == 0)
+		return open_local_settings(a, c, errs, settings_ok);
+	/* the server read config.yaml and holds it */
+	settings_default(c);
+	*settings_ok = true;
+	return s;
+}
+
 store *open_store(const args *a)
 {
 	settings c;
@@ -168,20 +324,14 @@ store *open_store(const args *a)
 	return s;
 }
 
-store *open_submission(const args *a, const char *id_or_ref, sub_row *r)
+store *open_local_store(const args *a)
 {
-	store *s = open_store(a);
-	if (s == NULL)
-		return NULL;
-	int found = query_get(s, id_or_ref, r);
-	if (found > 0)
-		return s;
-	if (found == 0)
-		err_printf("arbiter: no submission %s\n", id_or_ref);
-	else
-		err_printf("arbiter: %s\n", store_errmsg(s));
-	store_close(s);
-	return NULL;
+	settings c;
+	diags errs = { 0 };
+	bool ok;
+	store *s = open_local_settings(a, &c, &errs, &ok);
+	diags_free(&errs);
+	return s;
 }
 
 const char *actor_name(const args *a)

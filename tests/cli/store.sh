@@ -192,7 +192,15 @@ expect_out "still pending after 1s" "the timeout says what it waited for"
 [ "$ELAPSED" -ge 1000 ] && [ "$ELAPSED" -lt 3000 ] && pass "the timeout takes about a second (${ELAPSED}ms)" || fail "the timeout took ${ELAPSED}ms"
 arbiter wait "$PENDING" --timeout 0
 expect_code 3 "wait --timeout 0 on a pending submission exits 3 at once"
-# decided while waiting
+# decided while waiting: written straight into the database, which a server
+# (waking its long polls at its own commits) does not see until the wait's
+# end; served, the two are decided here at once, and tests/cli/served.sh
+# decides through the server while wait waits
+W=$(id_of z3ed-agent-7/1203)
+if served; then
+	q "UPDATE submissions SET status = 'approved' WHERE id = $PENDING"
+	q "UPDATE submissions SET status = 'rejected' WHERE id = $W"
+else
 ( sleep 0.6; q "UPDATE submissions SET status = 'approved' WHERE id = $PENDING" ) &
 START=$(date +%s%N)
 arbiter wait "$PENDING" --timeout 10
@@ -201,11 +209,11 @@ wait
 expect_code 0 "wait returns 0 when the submission is approved while it waits"
 expect_out "^submission $PENDING: approved" "wait prints the decision"
 [ "$ELAPSED" -lt 3000 ] && grep -q approved "$OUT" && pass "wait notices the decision quickly (${ELAPSED}ms)" || fail "wait took ${ELAPSED}ms to notice"
-W=$(id_of z3ed-agent-7/1203)
 ( sleep 0.4; q "UPDATE submissions SET status = 'rejected' WHERE id = $W" ) &
 arbiter wait z3ed-agent-7/1203 --timeout 10
 wait
 expect_code 4 "wait (by ref) returns 4 when the submission is rejected while it waits"
+fi
 arbiter wait 999999
 expect_code 1 "wait on an unknown id exits 1"
 expect_err 'no submission 999999' "wait names the unknown id"
@@ -372,6 +380,7 @@ if [ "$(q "SELECT count(*) FROM submissions WHERE result LIKE '%\"modifications\
 else
 	fail "the version 8 store lost the modifications"
 fi
+served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
 if [ "$(q 'PRAGMA user_version')" = 12 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
@@ -417,6 +426,7 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX findings_policy ON findings (policy, severity); DROP INDEX submissions_status;
    CREATE INDEX submissions_status ON submissions (status, id); DROP INDEX submissions_kind;
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
+served_restart
 filtered > "$T/v9.txt"
 if [ "$(q 'PRAGMA user_version')" = 12 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&

@@ -1,9 +1,10 @@
 /*
  * authorize.c: what every command that changes review state shares.
  *
- * A guarded command opens the store with its settings and signing key, and
- * warns (auditing it once per change) while the policy files differ from the
- * pinned version. The change itself is an operation of data/ops.h, which
+ * A guarded command opens the store with its settings and signing key
+ * (op_prepare; through a server, the server holds them), and warns (auditing
+ * it once per change) while the policy files differ from the pinned
+ * version. The change itself is an operation of data/ops.h, which
  * checks everything again under the write lock and verifies the actor's code
  * there. The code is read only when the operation asks for it, and before
  * the operation runs again: a prompt never holds the write lock.
@@ -65,37 +66,31 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 	return ok;
 }
 
-bool guard_open(const args *a, guard *g)
+bool guard_open(const args *a, guard *g, bool policies)
 {
 	memset(g, 0, sizeof *g);
 	g->actor = actor_name(a);
 	g->s = open_store(a);
 	if (g->s == NULL)
 		return false;
-	diags errs = { 0 };
-	bool ok = store_settings(g->s, &g->cfg, &errs);
-	if (!ok) {
-		diags_print(&errs, stderr);
-		err_printf("arbiter: config.yaml has errors; nothing was changed\n");
+	op_reply r;
+	outcome o = op_prepare(g->s, policies, &g->p, &r);
+	if (o == OUT_BAD_INPUT) {
+		diags_print(&g->p.policy_errs, stderr);
+		if (g->p.policy_errs.n == 0)
+			diags_print(&g->p.cfg_errs, stderr);
+		err_printf("arbiter: %s; nothing was changed\n", r.message);
+	} else if (o != OUT_OK) {
+		err_printf("arbiter: %s\n", r.message);
+	} else if (g->p.integ.tampered) {
+		integrity_warn(g->s, &g->p.integ, g->actor);
 	}
-	diags_free(&errs);
-	if (ok && !store_load_signing_key(g->s)) {
-		err_printf("arbiter: %s\n", store_errmsg(g->s));
-		ok = false;
-	}
-	if (ok && !integrity_check_loaded(g->s, NULL, &g->cfg, &g->integ)) {
-		err_printf("arbiter: %s\n", store_errmsg(g->s));
-		ok = false;
-	}
-	if (ok && g->integ.tampered) {
-		settings_clamp(&g->cfg);        /* an unpinned config.yaml loosens nothing */
-		integrity_warn(g->s, &g->integ, g->actor);
-	}
-	if (!ok) {
+	if (o != OUT_OK) {
+		prepared_free(&g->p);
 		store_close(g->s);
 		g->s = NULL;
 	}
-	return ok;
+	return o == OUT_OK;
 }
 
 void guard_close(guard *g)
@@ -104,6 +99,7 @@ void guard_close(guard *g)
 	if (g->s != NULL) {
 		store_rollback(g->s);
 		store_close(g->s);
+		prepared_free(&g->p);
 	}
 	g->s = NULL;
 }

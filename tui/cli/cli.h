@@ -41,8 +41,7 @@ void print_command_help(const command *c);
 /* authorize.c: commands that change review state (see its comment) */
 typedef struct guard {
 	store *s;
-	settings cfg;
-	integrity integ;
+	prepared p;             /* settings, the pin's check, the policy set if asked for */
 	const char *actor;
 	bool no_code;           /* a code was needed and none could be read */
 	char code[64];
@@ -50,9 +49,10 @@ typedef struct guard {
 /* Reads the actor's code (--code CODE, --code -, or a prompt on a terminal);
  * prints why and returns false when there is none. */
 bool read_code(const args *a, const char *who, char *out, size_t len);
-/* Opens the store, its settings and signing key, and warns (and audits once)
- * when the policy files differ from the pinned version. */
-bool guard_open(const args *a, guard *g);
+/* Opens the store (or its server) and prepares the change (op_prepare:
+ * settings, signing key, with policies the policy set), and warns (and
+ * audits once) when the policy files differ from the pinned version. */
+bool guard_open(const args *a, guard *g, bool policies);
 /* The actor and, when --code was given, their code, read now (false with the
  * reason printed when it cannot be read). */
 bool guard_auth(const args *a, guard *g, op_auth *auth);

@@ -86,7 +86,7 @@ static int cmd_agent_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, false))
 		return EXIT_ERROR;
 	op_auth auth;
 	if (!guard_auth(a, &g, &auth)) {
@@ -94,7 +94,7 @@ static int cmd_agent_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	agent_added r;
-	while (op_agent_add(g.s, &g.cfg, &auth, name, &spec, &r) == OUT_UNAUTHENTICATED &&
+	while (op_agent_add(g.s, &g.p.cfg, &auth, name, &spec, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))
 		;
 	int rc = guard_result(&g, &r.reply);
@@ -112,7 +112,7 @@ static int cmd_agent_revoke(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, false))
 		return EXIT_ERROR;
 	op_auth auth;
 	if (!guard_auth(a, &g, &auth)) {
@@ -120,7 +120,7 @@ static int cmd_agent_revoke(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	op_reply r;
-	while (op_agent_revoke(g.s, &g.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
+	while (op_agent_revoke(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r, &auth))
 		;
 	int rc = guard_result(&g, &r);

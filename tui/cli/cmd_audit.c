@@ -5,9 +5,10 @@
  * list and tail share one printer: text is one line per event written through
  * the terminal writer (actors and details are user input, and this goes to a
  * terminal); --json is one object per line from audit_event_text. tail -f
- * polls PRAGMA data_version every 200 ms, which changes only when another
- * connection commits, and then reads the events after the last one printed;
- * SIGINT and SIGTERM end it cleanly with exit 0.
+ * is op_audit_follow (data/ops_follow.c), which hands over each event as it
+ * is appended; SIGINT and SIGTERM end it cleanly with exit 0. verify reads
+ * the store's own files, even while a server owns the store: what it checks
+ * is what is on the disk.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -25,7 +25,7 @@ static int cmd_audit_verify(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	store *s = open_store(a);
+	store *s = open_local_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
 	unsigned char pk[32], keyid[8];
@@ -185,11 +185,11 @@ static bool get_limit(const command *c, const args *a, int64_t dflt, int64_t *li
 	return true;
 }
 
-static int finish_read(store *s, bool ok, const printer *p)
+static int finish_read(store *s, const op_reply *r, const printer *p)
 {
 	int rc = EXIT_OK;
-	if (!ok && !p->failed) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
+	if (r->out != OUT_OK && !p->failed) {
+		err_printf("arbiter: %s\n", r->message);
 		rc = EXIT_ERROR;
 	} else if (p->failed) {
 		err_printf("arbiter: cannot write to standard output: %s\n", strerror(errno));
@@ -211,8 +211,9 @@ static int cmd_audit_list(const command *c, args *a)
 	if (s == NULL)
 		return EXIT_ERROR;
 	printer p = { .json = arg_has(a, "--json") };
-	bool ok = audit_read(s, &f, print_event, &p);
-	return finish_read(s, ok, &p);
+	op_reply r;
+	op_audit_read(s, &f, print_event, &p, &r);
+	return finish_read(s, &r, &p);
 }
 
 static volatile sig_atomic_t stop_tail;
@@ -234,32 +235,21 @@ static int cmd_audit_tail(const command *c, args *a)
 	if (s == NULL)
 		return EXIT_ERROR;
 	printer p = { .json = arg_has(a, "--json") };
-	int64_t version = 0;
-	/* the version is read first: a commit between the two reads is seen
-	 * as a change on the first poll, never missed */
-	bool ok = store_data_version(s, &version) && (f.limit > 0
-	    ? audit_read(s, &f, print_event, &p) : audit_last_seq(s, &p.last_seq));
-	if (!ok || !arg_has(a, "--follow"))
-		return finish_read(s, ok, &p);
+	op_reply r;
+	char hash[65];
+	if (f.limit > 0)
+		op_audit_read(s, &f, print_event, &p, &r);
+	else
+		op_chain_head(s, &p.last_seq, hash, &r);
+	if (r.out != OUT_OK || p.failed || !arg_has(a, "--follow"))
+		return finish_read(s, &r, &p);
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	int64_t seen = version - 1;     /* poll once at once */
-	while (ok && !stop_tail) {
-		if (version != seen) {
-			seen = version;
-			audit_filter next = { .after_seq = p.last_seq, .oldest_first = true };
-			ok = audit_read(s, &next, print_event, &p);
-		}
-		if (!ok || stop_tail)
-			break;
-		struct timespec ts = { 0, 200 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-		if (!stop_tail)
-			ok = store_data_version(s, &version);
-	}
-	return finish_read(s, ok, &p);
+	/* from the last event printed on: nothing appended meanwhile is missed */
+	op_audit_follow(s, p.last_seq, print_event, &p, &stop_tail, &r);
+	return finish_read(s, &r, &p);
 }
 
 static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE", NULL };

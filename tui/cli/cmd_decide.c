@@ -71,7 +71,7 @@ static int decide(const command *c, args *a, decide_request *q)
 	q->ids = ids;
 	q->nids = nids;
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, false))
 		return EXIT_ERROR;
 	static decide_result r;
 	if (!guard_auth(a, &g, &q->auth)) {
@@ -80,7 +80,7 @@ static int decide(const command *c, args *a, decide_request *q)
 	}
 	/* without --code the code is asked for only when the decision needs one,
 	 * and before the write lock is taken again: a prompt must never hold it */
-	while (op_decide(g.s, &g.cfg, q, &r) == OUT_UNAUTHENTICATED &&
+	while (op_decide(g.s, &g.p.cfg, q, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &q->auth))
 		;
 	int rc = g.no_code ? EXIT_USAGE : report(&r, g.actor);

@@ -22,10 +22,8 @@
 #define LIST_MAX_LIMIT 1000000000
 
 typedef struct listing {
-	store *s;
 	bool json;
 	int64_t now, rows;
-	bool failed;
 } listing;
 
 /* The age as one short unit: 42s, 5m, 3h, 12d. */
@@ -52,17 +50,11 @@ static void column(const char *s, size_t n, size_t max, size_t width)
 	term_field(stdout, s, n, VIS_TEXT, max, width);
 }
 
-static bool print_row(void *ctx, const sub_row *r)
+static bool print_row(void *ctx, const sub_row *r, const char *result)
 {
 	listing *l = ctx;
 	if (l->json) {
-		char *text = submission_result_json(l->s, r);
-		if (text == NULL) {
-			l->failed = true;
-			return false;
-		}
-		term_json_line(stdout, text);
-		free(text);
+		term_json_line(stdout, result);
 	} else {
 		if (l->rows == 0)
 			out_printf("%-7s %-8s %-20s %-10s %-16s %5s %-9s %s\n", "ID", "KIND",
@@ -147,11 +139,12 @@ static int cmd_list(const command *c, args *a)
 	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	listing l = { .s = s, .json = arg_has(a, "--json"), .now = now_ms() };
+	listing l = { .json = arg_has(a, "--json"), .now = now_ms() };
 	int64_t next = 0;
-	bool ok = query_list(s, &f, print_row, &l, &next) && !l.failed;
+	op_reply r;
+	bool ok = op_list(s, &f, l.json, print_row, &l, &next, &r) == OUT_OK;
 	if (!ok)
-		err_printf("arbiter: %s\n", store_errmsg(s));
+		err_printf("arbiter: %s\n", r.message);
 	else if (l.rows == 0 && !l.json)
 		print_none(a);
 	else if (next != 0 && !l.json)

@@ -3,9 +3,10 @@
  *
  * An admin, with a code, records the policy files as they are now as the
  * next policy version: the way to change policies (or config.yaml) on
- * purpose. The files must load without errors first, and there must be
- * something to pin; the justification is held to the same minimum length as
- * an override's.
+ * purpose. The files must load without errors first (guard_open reads
+ * them; through a server, the server does), and there must be something to
+ * pin; the justification is held to the same minimum length as an
+ * override's.
  */
 #include <stdio.h>
 
@@ -20,12 +21,8 @@ static int cmd_policy_pin(const command *c, args *a)
 		usage_error(c, "%s", "pinning needs --justification TEXT");
 		return EXIT_USAGE;
 	}
-	policy_set *ps = load_policies(a);
-	if (ps == NULL)
-		return EXIT_ERROR;
-	policy_set_free(ps);
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, true))
 		return EXIT_ERROR;
 	op_auth auth;
 	if (!guard_auth(a, &g, &auth)) {
@@ -33,7 +30,7 @@ static int cmd_policy_pin(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	policy_pinned r;
-	while (op_policy_pin(g.s, &g.cfg, &auth, why, &r) == OUT_UNAUTHENTICATED &&
+	while (op_policy_pin(g.s, &g.p.cfg, &auth, why, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))
 		;
 	int rc = guard_result(&g, &r.reply);

@@ -19,8 +19,9 @@ typedef struct ids {
 	size_t n, cap;
 } ids;
 
-static bool collect(void *ctx, const sub_row *r)
+static bool collect(void *ctx, const sub_row *r, const char *result)
 {
+	(void)result;
 	ids *l = ctx;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
@@ -39,36 +40,32 @@ static int cmd_reevaluate(const command *c, args *a)
 		usage_error(c, "%s", "give one submission ID, or --pending for every waiting one");
 		return EXIT_USAGE;
 	}
-	policy_set *ps = load_policies(a);
-	if (ps == NULL)
-		return EXIT_ERROR;
 	guard g;
-	if (!guard_open(a, &g)) {
-		policy_set_free(ps);
+	if (!guard_open(a, &g, true))
 		return EXIT_ERROR;
-	}
 	int rc = EXIT_OK;
 	ids list = { 0 };
+	op_reply rep;
 	if (all) {
 		sub_filter waiting = { .status = "waiting" };
-		if (!query_list(g.s, &waiting, collect, &list, NULL)) {
-			err_printf("arbiter: %s\n", store_errmsg(g.s));
+		if (op_list(g.s, &waiting, false, collect, &list, NULL, &rep) != OUT_OK) {
+			err_printf("arbiter: %s\n", rep.message);
 			rc = EXIT_ERROR;
 		}
 	} else {
-		sub_row r;
-		int found = query_get(g.s, a->pos[0], &r);
-		if (found > 0) {
-			collect(&list, &r);
-			query_row_done(&r);
+		submission_view v;
+		outcome o = op_submission_get(g.s, a->pos[0], &v, &rep);
+		if (o == OUT_OK) {
+			collect(&list, &v.row, NULL);
+			submission_view_free(&v);
 		} else {
-			err_printf("arbiter: %s\n", found == 0 ? "no such submission" : store_errmsg(g.s));
-			rc = found == 0 ? outcome_exit(OUT_NOT_FOUND) : EXIT_ERROR;
+			err_printf("arbiter: %s\n", o == OUT_NOT_FOUND ? "no such submission" : rep.message);
+			rc = outcome_exit(o);
 		}
 	}
 	for (size_t i = 0; i < list.n && rc != EXIT_ERROR; i++) {
 		static reevaluated r;
-		outcome o = op_reevaluate(g.s, &g.cfg, ps, g.actor, list.v[i], &r);
+		outcome o = op_reevaluate(g.s, &g.p.cfg, g.p.ps, g.actor, list.v[i], &r);
 		if (o == OUT_OK || o == OUT_WAITING || o == OUT_REFUSED) {
 			out_printf("%s\n", r.reply.message);
 			if (o != OUT_OK && rc == EXIT_OK)
@@ -84,7 +81,6 @@ static int cmd_reevaluate(const command *c, args *a)
 		out_printf("no waiting submissions\n");
 	free(list.v);
 	guard_close(&g);
-	policy_set_free(ps);
 	return rc;
 }
 

@@ -60,7 +60,7 @@ static int cmd_reviewer_add(const command *c, args *a)
 	if (!identity_options(c, a, &spec))
 		return EXIT_USAGE;
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, false))
 		return EXIT_ERROR;
 	op_auth auth;
 	if (!guard_auth(a, &g, &auth)) {
@@ -68,7 +68,7 @@ static int cmd_reviewer_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	reviewer_added r;
-	while (op_reviewer_enrol(g.s, &g.cfg, &auth, name, admin, &spec, &r) ==
+	while (op_reviewer_enrol(g.s, &g.p.cfg, &auth, name, admin, &spec, &r) ==
 	    OUT_UNAUTHENTICATED && guard_code(a, &g, &r.reply, &auth))
 		;
 	int rc;
@@ -95,7 +95,7 @@ static int cmd_reviewer_disable(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g))
+	if (!guard_open(a, &g, false))
 		return EXIT_ERROR;
 	op_auth auth;
 	if (!guard_auth(a, &g, &auth)) {
@@ -103,7 +103,7 @@ static int cmd_reviewer_disable(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	op_reply r;
-	while (op_reviewer_disable(g.s, &g.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
+	while (op_reviewer_disable(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r, &auth))
 		;
 	int rc = guard_result(&g, &r);

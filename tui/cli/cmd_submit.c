@@ -9,8 +9,8 @@
  *
  * Results are held back until their batch commits, so nothing is reported
  * stored that is not; a killed process loses at most the batch it was on.
+ * Through a server each document is answered after the server's commit.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,22 +93,19 @@ static void submit_doc(batch *b, const submission *sub)
 	}
 	if (out->existing) {
 		const char *status = "pending";
-		char *json = store_result_json(st->batch.s, out->id, &status);
+		bool have = op_submit_result(&st->batch, sub, &r, out, &st->json, &status);
 		batch_note(b, status_name_exit(status));
-		if (b->json && json)
-			term_json_line(st->out, json);
+		if (b->json && have)
+			term_json_line(st->out, st->json.s);
 		else
 			term_printf(st->out, "%s:%d: %.*s: already stored as submission %lld (%s)\n",
 			    sub->file, sub->line, (int)(sub->ref_len ? sub->ref_len : strlen(sub->ref)),
 			    sub->ref, (long long)out->id, status);
-		free(json);
 		return;
 	}
 	batch_note(b, outcome_exit(status_outcome(r.status)));
-	if (b->json) {
-		/* as store_result_json rebuilds it for a retry */
-		st->json.n = 0;
-		stored_result_write(&st->json, out->id, st->batch.version, sub, &r, NULL);
+	const char *status;
+	if (b->json && op_submit_result(&st->batch, sub, &r, out, &st->json, &status)) {
 		term_exact(st->out, st->json.s, st->json.n);
 		term_exact(st->out, "\n", 1);
 	} else {
@@ -127,76 +124,39 @@ static void submit_one(batch *b, const submission *sub)
 		batch_commit(b, st);
 }
 
-/* The policy set, read on a thread of its own while the store opens: the two
- * are independent, and each takes about a millisecond. */
-typedef struct policy_loading {
-	char dir[PATH_MAX + 16];
-	diags errs;
-	policy_set *ps;
-} policy_loading;
-
-static void *load_set(void *ctx)
-{
-	policy_loading *l = ctx;
-	l->ps = policy_set_load(l->dir, "policies", &l->errs);
-	return NULL;
-}
-
 static int cmd_submit(const command *c, args *a)
 {
 	if (a->npos == 0) {
 		usage_error(c, "%s", "no submission given (a file, or - for standard input)");
 		return EXIT_USAGE;
 	}
-	char home[PATH_MAX];
-	if (!find_store_or_say(a, home, sizeof home))
+	store *s = open_store(a);
+	if (s == NULL)
 		return EXIT_ERROR;
-	policy_loading load = { 0 };
-	snprintf(load.dir, sizeof load.dir, "%s/policies", home);
-	pthread_t loader;
-	bool threaded = pthread_create(&loader, NULL, load_set, &load) == 0;
-	if (!threaded)
-		load_set(&load);
-	settings cfg;
-	diags cfg_errs = { 0 };
-	bool cfg_ok;
-	store *s = open_store_settings(a, &cfg, &cfg_errs, &cfg_ok);
-	/* while the policies are still being read */
-	bool have_key = s != NULL && store_load_signing_key(s);
-	if (threaded)
-		pthread_join(loader, NULL);
-	diags errs = load.errs;
-	policy_set *ps = load.ps;
-	if (s == NULL) {
-		diags_free(&errs);
-		diags_free(&cfg_errs);
-		policy_set_free(ps);
-		return EXIT_ERROR;
-	}
-	batch b = { .ps = ps, .prepare = canonical, .handle = submit_one };
+	prepared p;
+	op_reply rep;
+	outcome o = op_prepare(s, true, &p, &rep);
+	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one };
 	eval_options_default(&b.opts);
 	b.opts.now = now_ms() / 1000;
 	int rc = EXIT_ERROR;
-	integrity integ;
-	if (ps == NULL || errs.n > 0 || !cfg_ok) {
-		diags_print(&errs, stderr);
-		if (ps != NULL && errs.n == 0)
-			diags_print(&cfg_errs, stderr);
-		err_printf("arbiter: the store's policies or config have errors; nothing was stored\n");
-	} else if (!have_key) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
-	} else if (!integrity_check_loaded(s, ps, &cfg, &integ)) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
+	if (o == OUT_BAD_INPUT) {
+		diags_print(&p.policy_errs, stderr);
+		if (p.policy_errs.n == 0)
+			diags_print(&p.cfg_errs, stderr);
+		err_printf("arbiter: %s; nothing was stored\n", rep.message);
+	} else if (o != OUT_OK) {
+		err_printf("arbiter: %s\n", rep.message);
 	} else {
 		/* the policies and settings in use are the bytes that were checked */
-		b.opts.enforcement = cfg.enforcement;
-		b.opts.fail_closed = cfg.fail_closed;
-		if (integ.tampered) {
-			integrity_warn(s, &integ, actor_name(a));
-			b.opts.tampered = integ.what;
+		b.opts.enforcement = p.cfg.enforcement;
+		b.opts.fail_closed = p.cfg.fail_closed;
+		if (p.integ.tampered) {
+			integrity_warn(s, &p.integ, actor_name(a));
+			b.opts.tampered = p.integ.what;
 		}
-		submitting st = { .batch = { .s = s, .ps = ps, .opts = &b.opts,
-			.version = store_policy_version(s), .actor = actor_name(a) } };
+		submitting st = { .batch = { .s = s, .ps = p.ps, .opts = &b.opts,
+			.version = p.version, .actor = actor_name(a) } };
 		pending_open(&st);
 		store_bulk(s);
 		b.ctx = &st;
@@ -209,9 +169,7 @@ static int cmd_submit(const command *c, args *a)
 		free(st.last.details.s);
 		fflush(stdout);
 	}
-	diags_free(&errs);
-	diags_free(&cfg_errs);
-	policy_set_free(ps);
+	prepared_free(&p);
 	store_close(s);
 	return rc;
 }

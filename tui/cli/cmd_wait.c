@@ -1,26 +1,15 @@
 /*
  * cmd_wait.c: arbiter wait ID [--timeout SEC]: block until a decision.
  *
- * How an agent pipeline pauses on require_approval. Polling is cheap: every
- * 200 ms one PRAGMA data_version (no I/O unless another connection
- * committed), and the status is read again only when it changed. No read
- * transaction is held between polls, so writers never wait on us. Exit 0
- * when the submission may proceed, 4 when it was refused (rejected,
- * expired), 3 when the timeout passed first.
+ * How an agent pipeline pauses on require_approval. The waiting is
+ * op_wait's (data/ops_follow.c): a cheap poll of the store, or long polls of
+ * its server. Exit 0 when the submission may proceed, 4 when it was refused
+ * (rejected, expired), 3 when the timeout passed first.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "cli.h"
-
-#define POLL_MS 200
-
-static bool waiting(const char *status)
-{
-	return strcmp(status, "pending") == 0 || strcmp(status, "blocked") == 0;
-}
 
 /* --timeout: whole seconds ("30") or a duration ("5m"). */
 static bool parse_timeout(const char *text, int64_t *sec)
@@ -49,41 +38,22 @@ static int cmd_wait(const command *c, args *a)
 		usage_error(c, "--timeout takes seconds (30) or a duration (5m), not %s", t);
 		return EXIT_USAGE;
 	}
-	sub_row r;
-	store *s = open_submission(a, a->pos[0], &r);
+	store *s = open_store(a);
 	if (s == NULL)
 		return EXIT_ERROR;
-	int64_t id = r.id;
-	char status[16];
-	snprintf(status, sizeof status, "%s", r.status);
-	query_row_done(&r);
-
-	int64_t start = mono_ms(), version = -1;
-	store_data_version(s, &version);
-	int rc = EXIT_OK;
-	while (waiting(status)) {
-		if (timeout >= 0 && mono_ms() - start >= timeout * 1000) {
-			out_printf("submission %lld: still %s after %llds\n", (long long)id, status,
-			    (long long)timeout);
-			rc = EXIT_WAITING;
-			break;
-		}
-		struct timespec pause = { 0, POLL_MS * 1000000L };
-		nanosleep(&pause, NULL);
-		int64_t now_version = -1;
-		if (store_data_version(s, &now_version) && now_version == version)
-			continue;
-		version = now_version;
-		int found = query_status(s, id, status);
-		if (found <= 0) {
-			err_printf("arbiter: %s\n", found == 0 ? "the submission disappeared" : store_errmsg(s));
-			rc = EXIT_ERROR;
-			break;
-		}
-	}
-	if (rc == EXIT_OK) {
-		rc = status_name_exit(status);
-		out_printf("submission %lld: %s\n", (long long)id, status);
+	waited w;
+	op_reply r;
+	int rc;
+	if (op_wait(s, a->pos[0], timeout >= 0 ? timeout * 1000 : -1, &w, &r) != OUT_OK) {
+		err_printf("arbiter: %s\n", r.message);
+		rc = EXIT_ERROR;
+	} else if (w.timed_out) {
+		out_printf("submission %lld: still %s after %llds\n", (long long)w.id, w.status,
+		    (long long)timeout);
+		rc = EXIT_WAITING;
+	} else {
+		out_printf("submission %lld: %s\n", (long long)w.id, w.status);
+		rc = status_name_exit(w.status);
 	}
 	store_close(s);
 	return rc;

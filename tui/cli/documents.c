@@ -45,6 +45,7 @@ typedef struct reader {
 	bool done;              /* the reader has filled its last slot */
 	bool direct;            /* no reader thread: ring[0] is handled as it is filled */
 	const char *file;       /* the file being split */
+	bool lines;             /* as JSON Lines */
 } reader;
 
 /* The exit codes by weight: an error outweighs a refusal, which outweighs
@@ -105,6 +106,11 @@ static void one_document(void *ctx, const char *text, size_t len, int line)
 	if (root == NULL && empty)
 		return;         /* the slot stays free */
 	s->ok = root != NULL && submission_from_doc(root, r->file, &s->sub, &s->errs);
+	if (s->ok) {
+		s->sub.text = arena_strndup(s->a, text, len);
+		s->sub.text_len = len;
+		s->sub.text_json = r->lines;
+	}
 	if (s->ok && r->b->prepare != NULL)
 		s->ok = r->b->prepare(&s->sub, s->a, &s->errs);
 	publish(r);
@@ -132,7 +138,8 @@ static void *read_all(void *ctx)
 			publish(r);
 			continue;
 		}
-		if (arg_has(r->a, "--jsonl") || ends_with(path, ".jsonl"))
+		r->lines = arg_has(r->a, "--jsonl") || ends_with(path, ".jsonl");
+		if (r->lines)
 			doc_split_lines(text, len, one_document, r);
 		else
 			doc_split_yaml(text, len, one_document, r);

@@ -301,7 +301,7 @@ int console_run(const args *a)
 	console c = { .a = a, .user = actor_name(a), .everywhere = console_keys };
 	c.integ.tampered = true;        /* until the first check says otherwise */
 	snprintf(c.integ.what, sizeof c.integ.what, "not checked yet");
-	c.s = open_store(a);
+	c.s = open_local_store(a);
 	if (c.s == NULL)
 		return EXIT_ERROR;
 	diags errs = { 0 };

@@ -1,0 +1,79 @@
+/*
+ * ops_prepare.c: what a change needs before its operation runs.
+ *
+ * config.yaml's settings, the signing key and, for the changes that
+ * evaluate (submit, reevaluate, policy pin), the policy set, each checked
+ * against the pinned version as the bytes that were read, so that nothing can
+ * be swapped between the check and the use. The policy set is read on a
+ * second thread while the settings and the key are read: the two are
+ * independent, and each takes about a millisecond.
+ *
+ * A store reached through a server needs none of it: the server read and
+ * checked all of it when it started (and on SIGHUP), and runs the operation
+ * with what it holds. The settings stay the defaults, which nothing reads
+ * there: every operation on such a store goes to the server.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "remote.h"
+
+typedef struct loading {
+	char dir[PATH_MAX + 16];
+	diags errs;
+	policy_set *ps;
+} loading;
+
+static void *load_set(void *ctx)
+{
+	loading *l = ctx;
+	l->ps = policy_set_load(l->dir, "policies", &l->errs);
+	return NULL;
+}
+
+outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
+{
+	memset(p, 0, sizeof *p);
+	memset(r, 0, sizeof *r);
+	settings_default(&p->cfg);
+	if (s->remote) {
+		p->version = s->remote->policy_version;
+		return OUT_OK;
+	}
+	loading l = { 0 };
+	pthread_t loader;
+	bool threaded = false;
+	if (policies) {
+		snprintf(l.dir, sizeof l.dir, "%s/policies", s->dir);
+		threaded = pthread_create(&loader, NULL, load_set, &l) == 0;
+		if (!threaded)
+			load_set(&l);
+	}
+	bool cfg_ok = store_settings(s, &p->cfg, &p->cfg_errs);
+	bool have_key = store_load_signing_key(s);    /* while the policies are read */
+	if (threaded)
+		pthread_join(loader, NULL);
+	p->ps = l.ps;
+	p->policy_errs = l.errs;
+	if ((policies && (p->ps == NULL || p->policy_errs.n > 0)) || !cfg_ok) {
+		if (policies && p->ps == NULL && p->policy_errs.n == 0)
+			diags_add(&p->policy_errs, l.dir, 0, 0, "cannot read the policy directory");
+		return op_say(r, OUT_BAD_INPUT, "%s", policies ? "the store's policies or config have "
+		    "errors" : "config.yaml has errors");
+	}
+	if (!have_key || !integrity_check_loaded(s, p->ps, &p->cfg, &p->integ))
+		return op_say(r, OUT_IO_ERROR, "%s", s->err);
+	if (p->integ.tampered)
+		settings_clamp(&p->cfg);        /* an unpinned config.yaml loosens nothing */
+	p->version = store_policy_version(s);
+	return OUT_OK;
+}
+
+void prepared_free(prepared *p)
+{
+	diags_free(&p->cfg_errs);
+	diags_free(&p->policy_errs);
+	policy_set_free(p->ps);
+	p->ps = NULL;
+}

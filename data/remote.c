@@ -1,0 +1,147 @@
+/*
+ * remote.c: a store reached through a running server: connecting, and one
+ * request with its answer.
+ *
+ * store_connect asks GET /v1/status first: it proves that a server answers
+ * (and, through client.c's checks, that it is the one the options trust)
+ * before a command relies on it, and gives the store's id and policy version.
+ * An answer is JSON. An error answer carries the outcome's name and the
+ * operation's message (PRODUCT.md section 9), which become the op_reply the
+ * same operation gives on a store opened here; a failure to reach the server
+ * or a broken answer is OUT_IO_ERROR with client.c's message, which names the
+ * server. The store's err holds the last message, as store_errmsg gives it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remote.h"
+
+/* The client's timeout for requests that answer at once; a long poll adds
+ * its wait. */
+enum { REMOTE_TIMEOUT_MS = 30000, REMOTE_SLACK_MS = 15000 };
+
+static outcome say(store *s, op_reply *r, outcome o, const char *msg)
+{
+	snprintf(s->err, sizeof s->err, "%s", msg);
+	return op_say(r, o, "%s", msg);
+}
+
+/* The outcome of an error answer without an error object: by its status. */
+static outcome by_status(long status)
+{
+	for (int o = OUT_BAD_INPUT; o < OUT__COUNT; o++)
+		if (outcome_of((outcome)o)->http_status == status)
+			return (outcome)o;
+	return status == 413 || status == 415 || status == 422 ? OUT_BAD_INPUT : OUT_IO_ERROR;
+}
+
+outcome remote_call(store *s, const char *method, const char *path, const char *ctype,
+    const char *body, size_t len, remote_answer *a, op_reply *r)
+{
+	memset(a, 0, sizeof *a);
+	memset(r, 0, sizeof *r);
+	client_response resp;
+	client_status st = client_request(s->remote->c, method, path, ctype, body, len, &resp);
+	if (st != CLIENT_OK)
+		return say(s, r, st == CLIENT_TIMEOUT ? OUT_BUSY : OUT_IO_ERROR,
+		    client_errmsg(s->remote->c));
+	a->status = resp.status;
+	a->body = resp.body;
+	a->len = resp.len;
+	free(resp.headers);
+	a->json = json_loadb(resp.body, resp.len, JSON_ALLOW_NUL, NULL);
+	if (resp.status >= 200 && resp.status < 300) {
+		if (a->json != NULL)
+			return OUT_OK;
+		char msg[300];
+		snprintf(msg, sizeof msg, "server %.200s: its answer is not JSON",
+		    client_server(s->remote->c));
+		return say(s, r, OUT_IO_ERROR, msg);
+	}
+	const json_t *err = json_object_get(a->json, "error");
+	const json_t *code = json_object_get(err, "code"), *message = json_object_get(err, "message");
+	outcome o = outcome_named(json_string_value(code));
+	if (o == OUT__COUNT || o == OUT_OK)
+		o = by_status(resp.status);
+	r->code_needed = json_is_true(json_object_get(err, "code_needed"));
+	if (json_is_string(message))
+		return say(s, r, o, json_string_value(message));
+	char msg[300];
+	snprintf(msg, sizeof msg, "server %.200s answered HTTP %ld", client_server(s->remote->c),
+	    resp.status);
+	return say(s, r, o, msg);
+}
+
+void remote_answer_free(remote_answer *a)
+{
+	json_decref(a->json);
+	free(a->body);
+	memset(a, 0, sizeof *a);
+}
+
+void remote_patience(store *s, int64_t wait_s)
+{
+	client_set_timeout(s->remote->c, REMOTE_TIMEOUT_MS + wait_s * 1000 + REMOTE_SLACK_MS);
+}
+
+/* The store's closer (store_on_close): the connection and what it kept. */
+static void disconnect(store *s, void *ctx)
+{
+	(void)ctx;
+	client_close(s->remote->c);
+	free(s->remote->answer.s);
+	free(s->remote);
+	s->remote = NULL;
+}
+
+/* A store that failed to connect, before anyone else holds it. */
+static store *give_up(store *s)
+{
+	disconnect(s, NULL);
+	free(s);
+	return NULL;
+}
+
+store *store_connect(const client_options *o, bool *silent, char *err, size_t errlen)
+{
+	*silent = false;
+	client_options opts = *o;
+	if (opts.timeout_ms == 0)
+		opts.timeout_ms = REMOTE_TIMEOUT_MS;
+	client *c = client_open(&opts, err, errlen);
+	if (c == NULL)
+		return NULL;
+	store *s = calloc(1, sizeof *s);
+	struct remote *rm = calloc(1, sizeof *rm);
+	if (s == NULL || rm == NULL)
+		abort();
+	s->remote = rm;
+	rm->c = c;
+	store_on_close(s, disconnect, NULL);
+	client_response resp;
+	client_status st = client_request(c, "GET", "/v1/status", NULL, NULL, 0, &resp);
+	if (st != CLIENT_OK) {
+		*silent = st == CLIENT_UNREACHABLE;
+		snprintf(err, errlen, "%s", client_errmsg(c));
+		return give_up(s);
+	}
+	json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
+	const json_t *id = json_object_get(j, "store");
+	if (resp.status != 200 || !json_is_string(id)) {
+		const char *why = json_string_value(json_object_get(json_object_get(j, "error"),
+		    "message"));
+		snprintf(err, errlen, "server %s: %s", client_server(c), why ? why :
+		    "it does not answer GET /v1/status as an arbiter server does");
+		json_decref(j);
+		client_response_free(&resp);
+		return give_up(s);
+	}
+	snprintf(s->id, sizeof s->id, "%s", json_string_value(id));
+	snprintf(s->dir, sizeof s->dir, "%s", client_server(c));
+	rm->policy_version = (int)json_integer_value(json_object_get(j, "policy_version"));
+	json_decref(j);
+	client_response_free(&resp);
+	return s;
+}
+

@@ -1,0 +1,110 @@
+/*
+ * remote.h: a store reached through a running server, for data/ alone.
+ *
+ * store_connect (remote.c) makes a store whose remote is set. Every
+ * operation of ops.h a command may call begins by handing a remote store to
+ * its twin here, which sends the request of the API (PRODUCT.md section 9,
+ * docs/api.md) through client.c and reads the answer into the very result
+ * the SQLite store fills: the same views, outcomes and messages, which the
+ * JSON writers of ops_read.c turn into the same bytes. The server runs the
+ * operation itself with its own store, so what an answer says (an outcome,
+ * a message) is what the operation said there.
+ */
+#ifndef ARBITER_REMOTE_H
+#define ARBITER_REMOTE_H
+
+#include <jansson.h>
+
+#include "client.h"
+#include "ops.h"
+#include "store_impl.h"
+
+struct remote {
+	client *c;
+	int policy_version;     /* the server's, when it answered GET /v1/status */
+	/* the last POST /v1/submissions answer, for op_submit_result */
+	strbuf answer;
+	bool answered;
+};
+
+/* ---- remote.c: requests and their answers ---- */
+typedef struct remote_answer {
+	long status;            /* the HTTP status */
+	json_t *json;           /* the body, parsed; NULL when it is not JSON */
+	char *body;             /* as it came, NUL-terminated */
+	size_t len;
+} remote_answer;
+/* One request: method, path (with its query, built by client_path.c) and a
+ * body of len bytes (NULL: none) of content type ctype. A 2xx answer whose
+ * body is JSON: OUT_OK with a filled. Anything else: the error's outcome and
+ * message in r (code_needed from the error object), a->status kept. Free a
+ * with remote_answer_free either way. */
+outcome remote_call(store *s, const char *method, const char *path, const char *ctype,
+    const char *body, size_t len, remote_answer *a, op_reply *r);
+void remote_answer_free(remote_answer *a);
+/* Sets a long poll's time: the server answers within wait_s seconds. */
+void remote_patience(store *s, int64_t wait_s);
+
+/* ---- client_path.c: paths and queries, percent-encoded by libcurl ---- */
+/* Appends s (len bytes) as one path segment. */
+void client_path_segment(strbuf *b, const char *s, size_t len);
+/* Appends "?name=value", or "&name=value" after the first; nothing for a
+ * NULL value. */
+void client_path_query(strbuf *b, const char *name, const char *v);
+
+/* ---- views.c: views read from the JSON a store or a server gives ---- */
+/* A string member of o copied into a (NULL when it is not a string). */
+const char *json_member(arena *a, const json_t *o, const char *key, size_t *len);
+void findings_view_read(arena *a, const json_t *list, finding_view **out, size_t *n);
+void decisions_view_read(arena *a, const json_t *list, decision_view **out, size_t *n);
+void events_view_read(arena *a, const json_t *list, event_view **out, size_t *n);
+void stats_view_read(const json_t *st, stats_view *v);
+void reviewers_view_read(const json_t *list, reviewers_view *v);
+void versions_view_read(const json_t *list, versions_view *v);
+void agents_view_read(const json_t *list, agents_view *v);
+/* A listing's row from a result as list --json prints it (strings in a). */
+void row_read(arena *a, const json_t *result, sub_row *row);
+
+/* ---- remote_read.c: the reads ---- */
+outcome remote_submission_get(store *s, const char *key, submission_view *v, op_reply *r);
+outcome remote_list(store *s, const sub_filter *f, list_visit visit, void *ctx, int64_t *next,
+    op_reply *r);
+outcome remote_stats(store *s, int64_t since_ms, int top, stats_view *v, op_reply *r);
+outcome remote_reviewers(store *s, reviewers_view *v, op_reply *r);
+outcome remote_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
+
+outcome remote_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_reply *r);
+
+/* ---- remote_audit.c: the audit log and the policy versions ---- */
+outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx,
+    op_reply *r);
+outcome remote_audit_follow(store *s, int64_t after, audit_visit visit, void *ctx,
+    const volatile sig_atomic_t *stop, op_reply *r);
+outcome remote_policy_versions(store *s, versions_view *v, op_reply *r);
+
+/* ---- remote_change.c: the changes ---- */
+outcome remote_decide(store *s, const decide_request *q, decide_result *r);
+outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,
+    const identity_spec *spec, reviewer_added *r);
+outcome remote_agent_add(store *s, const op_auth *auth, const char *name,
+    const identity_spec *spec, agent_added *r);
+outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_reply *r);
+outcome remote_agents(store *s, agents_view *v, op_reply *r);
+outcome remote_reviewer_disable(store *s, const op_auth *auth, const char *name, op_reply *r);
+outcome remote_policy_pin(store *s, const op_auth *auth, const char *justification,
+    policy_pinned *r);
+outcome remote_reevaluate(store *s, const char *actor, int64_t id, reevaluated *r);
+outcome remote_audit_checkpoint(store *s, const char *actor, const char *path,
+    audit_checkpointed *r);
+outcome remote_audit_export(store *s, const char *actor, const char *path, audit_exported *r);
+
+/* ---- remote_submit.c: submissions ---- */
+outcome remote_submit(submit_batch *b, const submission *sub, arena *scratch, eval_result *r,
+    stored *out, submit_reply *rep);
+bool remote_submit_result(submit_batch *b, strbuf *json, const char **status);
+/* A result as the API gives it (section 3's fields) read back into an
+ * evaluation, its strings in a: the status, counts, findings and
+ * modifications result_print_text shows. */
+bool result_read(arena *a, const json_t *result, eval_result *r);
+
+#endif

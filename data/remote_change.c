@@ -1,0 +1,391 @@
+/*
+ * remote_change.c: the changes of ops.h through a server: decisions,
+ * reviewers, the policy pin, reevaluation, and the signed checkpoint and
+ * export.
+ *
+ * Each sends the body of its route (docs/api.md): the actor as "as", which
+ * the server takes from its owner (a reviewer acts as themselves), and the
+ * code when the command has one. A change that needs a code and was sent
+ * none is answered 401 with code_needed, as the operation answers on a
+ * store opened here, and the command asks for the code and calls again. The
+ * answer's outcome and message are the operation's; decisions add one line
+ * per id. A checkpoint's and an export's files are signed by the server,
+ * which holds the key: its answer carries the file and its signature, which
+ * are written here where the command names them.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "remote.h"
+
+/* POST path with body; the answer in a. */
+static outcome post(store *s, const char *path, json_t *body, remote_answer *a, op_reply *r)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return op_say(r, OUT_BAD_INPUT, "the request cannot be written as JSON");
+	outcome o = remote_call(s, "POST", path, "application/json", text, strlen(text), a, r);
+	sodium_memzero(text, strlen(text));     /* it may hold a code */
+	free(text);
+	return o;
+}
+
+/* The actor and, when given, the code. */
+static json_t *auth_body(const op_auth *auth)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "as", json_string(auth->actor));
+	if (auth->code != NULL)
+		json_object_set_new(b, "code", json_string(auth->code));
+	return b;
+}
+
+/* A 2xx answer's own outcome ("outcome": "waiting"...). */
+static outcome answered(const remote_answer *a, outcome o, op_reply *r)
+{
+	if (o != OUT_OK)
+		return o;
+	outcome said = outcome_named(json_string_value(json_object_get(a->json, "outcome")));
+	const char *msg = json_string_value(json_object_get(a->json, "message"));
+	if (said == OUT__COUNT)
+		said = OUT_OK;
+	return op_say(r, said, "%s", msg ? msg : outcome_of(said)->message);
+}
+
+/* ---- decisions ---- */
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+outcome remote_decide(store *s, const decide_request *q, decide_result *r)
+{
+	json_t *b = auth_body(&q->auth), *ids = json_array();
+	json_object_set_new(b, "decision", json_string(q->kind));
+	for (int i = 0; i < q->nids; i++)
+		json_array_append_new(ids, json_integer(q->ids[i]));
+	json_object_set_new(b, "ids", ids);
+	if (q->text != NULL)
+		json_object_set_new(b, strcmp(q->kind, "approve") == 0 ? "note" :
+		    strcmp(q->kind, "reject") == 0 ? "reason" : "justification", json_string(q->text));
+	if (q->ack)
+		json_object_set_new(b, "ack", json_true());
+	if (q->expires_s > 0) {
+		char d[32];
+		snprintf(d, sizeof d, "%llds", (long long)q->expires_s);
+		json_object_set_new(b, "expires", json_string(d));
+	}
+	remote_answer a;
+	outcome o = answered(&a, post(s, "/v1/decisions", b, &a, &r->reply), &r->reply);
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(a.json, "items"), i, it) {
+		if (i >= OP_MAX_IDS)
+			break;
+		decided_item *d = &r->items[r->n++];
+		d->id = json_integer_value(json_object_get(it, "id"));
+		d->out = outcome_named(json_string_value(json_object_get(it, "outcome")));
+		if (d->out == OUT__COUNT)
+			d->out = OUT_IO_ERROR;
+		const char *msg = json_string_value(json_object_get(it, "message"));
+		snprintf(d->message, sizeof d->message, "%s", msg ? msg : "");
+		/* a refusal of the code, or a failure, took every id back */
+		if (ends_with(d->message, ": nothing was decided"))
+			r->call_refused = true;
+	}
+	/* the call's own message, when the answer gives it apart from the ids' */
+	const json_t *err = json_object_get(a.json, "error");
+	const char *refusal = json_string_value(json_object_get(err ? err : a.json, "refusal"));
+	if (refusal != NULL)
+		snprintf(r->reply.message, sizeof r->reply.message, "%s", refusal);
+	/* the server names the actor it refused: the command says it apart */
+	char acting[96];
+	snprintf(acting, sizeof acting, " (acting as %.64s)", q->auth.actor);
+	if (r->n == 0 && o == OUT_NOT_PERMITTED && ends_with(r->reply.message, acting)) {
+		r->reply.message[strlen(r->reply.message) - strlen(acting)] = '\0';
+		r->actor_refused = true;
+	}
+	remote_answer_free(&a);
+	return r->reply.out = o;
+}
+
+/* ---- reviewers ---- */
+
+/* How an identity is reached, as the API's body says it. */
+static void identity_body(json_t *b, const identity_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	if (spec->login != NULL)
+		json_object_set_new(b, "user", json_string(spec->login));
+	if (spec->uid >= 0)
+		json_object_set_new(b, "uid", json_integer(spec->uid));
+	if (spec->token)
+		json_object_set_new(b, "token", json_true());
+	if (spec->rate > 0)
+		json_object_set_new(b, "rate", json_integer(spec->rate));
+}
+
+/* A new identity's token from the answer, once. */
+static void take_token(const remote_answer *a, char *token, size_t len)
+{
+	const char *t = json_string_value(json_object_get(a->json, "token"));
+	snprintf(token, len, "%s", t ? t : "");
+}
+
+/* An answer that held a secret: wiped before it is freed. */
+static void wipe_answer(remote_answer *a)
+{
+	if (a->body != NULL)
+		sodium_memzero(a->body, a->len);
+	json_t *t = json_object_get(a->json, "token"), *k = json_object_get(a->json, "secret");
+	if (json_is_string(t))
+		sodium_memzero((char *)json_string_value(t), json_string_length(t));
+	if (json_is_string(k))
+		sodium_memzero((char *)json_string_value(k), json_string_length(k));
+	remote_answer_free(a);
+}
+
+outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,
+    const identity_spec *spec, reviewer_added *r)
+{
+	json_t *b = auth_body(auth);
+	json_object_set_new(b, "name", json_string(name));
+	json_object_set_new(b, "role", json_string(admin ? "admin" : "reviewer"));
+	identity_body(b, spec);
+	remote_answer a;
+	outcome o = answered(&a, post(s, "/v1/reviewers", b, &a, &r->reply), &r->reply);
+	if (o == OUT_OK) {
+		const char *secret = json_string_value(json_object_get(a.json, "secret"));
+		if (secret == NULL || !totp_base32_decode(secret, r->key, sizeof r->key))
+			o = op_say(&r->reply, OUT_IO_ERROR, "server %.200s: its answer holds no secret "
+			    "for %s (they are enrolled: disable them and enrol them again)", store_dir(s),
+			    name);
+		take_token(&a, r->token, sizeof r->token);
+	}
+	wipe_answer(&a);
+	return o;
+}
+
+/* ---- agents ---- */
+
+outcome remote_agent_add(store *s, const op_auth *auth, const char *name,
+    const identity_spec *spec, agent_added *r)
+{
+	json_t *b = auth_body(auth);
+	json_object_set_new(b, "name", json_string(name));
+	identity_body(b, spec);
+	remote_answer a;
+	outcome o = answered(&a, post(s, "/v1/agents", b, &a, &r->reply), &r->reply);
+	if (o == OUT_OK)
+		take_token(&a, r->token, sizeof r->token);
+	wipe_answer(&a);
+	return o;
+}
+
+outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_reply *r)
+{
+	strbuf path = { 0 };
+	sb_puts(&path, "/v1/agents/");
+	client_path_segment(&path, name, strlen(name));
+	json_t *b = auth_body(auth);
+	char *text = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	if (text == NULL)
+		abort();
+	remote_answer a;
+	outcome o = remote_call(s, "DELETE", path.s, "application/json", text, strlen(text), &a, r);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	free(path.s);
+	o = answered(&a, o, r);
+	remote_answer_free(&a);
+	return o;
+}
+
+outcome remote_agents(store *s, agents_view *v, op_reply *r)
+{
+	remote_answer a;
+	outcome o = remote_call(s, "GET", "/v1/agents", NULL, NULL, 0, &a, r);
+	if (o == OUT_OK)
+		agents_view_read(json_object_get(a.json, "items"), v);
+	remote_answer_free(&a);
+	return o;
+}
+
+outcome remote_reviewer_disable(store *s, const op_auth *auth, const char *name, op_reply *r)
+{
+	strbuf path = { 0 };
+	sb_puts(&path, "/v1/reviewers/");
+	client_path_segment(&path, name, strlen(name));
+	sb_puts(&path, "/disable");
+	remote_answer a;
+	outcome o = answered(&a, post(s, path.s, auth_body(auth), &a, r), r);
+	free(path.s);
+	remote_answer_free(&a);
+	return o;
+}
+
+/* ---- the policy pin and reevaluation ---- */
+
+outcome remote_policy_pin(store *s, const op_auth *auth, const char *justification,
+    policy_pinned *r)
+{
+	json_t *b = auth_body(auth);
+	json_object_set_new(b, "justification", json_string(justification));
+	remote_answer a;
+	outcome o = answered(&a, post(s, "/v1/policy/pin", b, &a, &r->reply), &r->reply);
+	if (o == OUT_OK) {
+		r->was = (int)json_integer_value(json_object_get(a.json, "was"));
+		const char *what = json_string_value(json_object_get(a.json, "changed"));
+		r->version = what != NULL && *what != '\0' ?
+		    (int)json_integer_value(json_object_get(a.json, "version")) : 0;
+		snprintf(r->what, sizeof r->what, "%s", what ? what : "");
+	}
+	remote_answer_free(&a);
+	return o;
+}
+
+outcome remote_reevaluate(store *s, const char *actor, int64_t id, reevaluated *r)
+{
+	char path[80];
+	snprintf(path, sizeof path, "/v1/submissions/%lld/reevaluate", (long long)id);
+	op_auth auth = { .actor = actor };
+	remote_answer a;
+	outcome o = answered(&a, post(s, path, auth_body(&auth), &a, &r->reply), &r->reply);
+	if (o == OUT_OK || o == OUT_WAITING || o == OUT_REFUSED) {
+		const char *before = json_string_value(json_object_get(a.json, "before"));
+		snprintf(r->before, sizeof r->before, "%s", before ? before : "");
+		r->after = status_parse(json_string_value(json_object_get(a.json, "status")));
+		r->version = (int)json_integer_value(json_object_get(a.json, "policy_version"));
+	}
+	remote_answer_free(&a);
+	return o;
+}
+
+/* ---- the signed files ---- */
+
+/* Writes len bytes to path through a temporary file renamed into place. */
+static bool write_whole(const char *path, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX + 32];
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	bool ok = f != NULL && fwrite(text, 1, len, f) == len;
+	ok = f != NULL && fclose(f) == 0 && ok;
+	if (ok && rename(tmp, path) == 0)
+		return true;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	unlink(tmp);
+	return false;
+}
+
+/* path.minisig, the server's signature of path. */
+static outcome write_signature(store *s, const char *path, const char *minisig, size_t siglen,
+    op_reply *r)
+{
+	char sig[PATH_MAX + 16], err[600];
+	snprintf(sig, sizeof sig, "%s.minisig", path);
+	if (!write_whole(sig, minisig, siglen, err, sizeof err)) {
+		snprintf(s->err, sizeof s->err, "%.500s", err);
+		return op_say(r, OUT_IO_ERROR, "%.500s", err);
+	}
+	return r->out;
+}
+
+outcome remote_audit_checkpoint(store *s, const char *actor, const char *path,
+    audit_checkpointed *r)
+{
+	op_auth auth = { .actor = actor };
+	remote_answer a;
+	outcome o = answered(&a, post(s, "/v1/audit/checkpoints", auth_body(&auth), &a, &r->reply),
+	    &r->reply);
+	const json_t *text = json_object_get(a.json, "checkpoint"), *sig = json_object_get(a.json,
+	    "minisig");
+	if (o == OUT_OK && (!json_is_string(text) || !json_is_string(sig)))
+		o = op_say(&r->reply, OUT_IO_ERROR, "server %.200s: its answer holds no checkpoint",
+		    store_dir(s));
+	if (o == OUT_OK) {
+		r->seq = json_integer_value(json_object_get(a.json, "seq"));
+		const char *hash = json_string_value(json_object_get(a.json, "hash"));
+		snprintf(r->hash, sizeof r->hash, "%s", hash ? hash : "");
+		char err[600];
+		if (!write_whole(path, json_string_value(text), json_string_length(text), err,
+		    sizeof err))
+			o = op_say(&r->reply, OUT_IO_ERROR, "%s", err);
+		else
+			o = write_signature(s, path, json_string_value(sig), json_string_length(sig),
+			    &r->reply);
+	}
+	remote_answer_free(&a);
+	return o;
+}
+
+/* The export's report, streamed into its temporary file as it comes. */
+typedef struct exporting {
+	FILE *f;
+	bool failed;
+} exporting;
+
+static bool export_body(void *ctx, const char *data, size_t len)
+{
+	exporting *x = ctx;
+	x->failed = x->failed || fwrite(data, 1, len, x->f) != len;
+	return !x->failed;
+}
+
+outcome remote_audit_export(store *s, const char *actor, const char *path, audit_exported *r)
+{
+	(void)actor;            /* the server records the caller */
+	memset(r, 0, sizeof *r);
+	char tmp[PATH_MAX + 32], err[600];
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	exporting x = { fopen(tmp, "w"), false };
+	if (x.f == NULL) {
+		snprintf(err, sizeof err, "%.400s: %s", tmp, strerror(errno));
+		return op_say(&r->reply, OUT_IO_ERROR, "%s", err);
+	}
+	static const volatile sig_atomic_t never;
+	client_response resp;
+	client_status st = client_stream(s->remote->c, "/v1/audit/export", export_body, &x, &never,
+	    &resp);
+	bool closed = fclose(x.f) == 0;
+	outcome o = OUT_OK;
+	char b64[4096] = "", msg[512] = "";
+	if (st != CLIENT_OK) {
+		o = op_say(&r->reply, OUT_IO_ERROR, "%s", client_errmsg(s->remote->c));
+	} else if (resp.status != 200 && resp.status != 409) {
+		o = op_say(&r->reply, resp.status == 403 ? OUT_NOT_PERMITTED : OUT_IO_ERROR,
+		    "server %.200s answered the export with HTTP %ld", store_dir(s), resp.status);
+	} else if (x.failed || !closed) {
+		o = op_say(&r->reply, OUT_IO_ERROR, "%s: %s", tmp, strerror(errno));
+	} else if (!client_header(&resp, "X-Arbiter-Minisig", b64, sizeof b64)) {
+		o = op_say(&r->reply, OUT_IO_ERROR, "server %.200s: the export came without its "
+		    "signature", store_dir(s));
+	} else {
+		client_header(&resp, "X-Arbiter-Message", msg, sizeof msg);
+		op_say(&r->reply, resp.status == 409 ? OUT_TAMPERED : OUT_OK, "%s", msg);
+		unsigned char sig[3072];
+		size_t siglen;
+		if (sodium_base642bin(sig, sizeof sig, b64, strlen(b64), NULL, &siglen, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) != 0)
+			o = op_say(&r->reply, OUT_IO_ERROR, "server %.200s: the export's signature is not "
+			    "base64", store_dir(s));
+		else if (rename(tmp, path) != 0)
+			o = op_say(&r->reply, OUT_IO_ERROR, "%s: %s", path, strerror(errno));
+		else
+			o = write_signature(s, path, (const char *)sig, siglen, &r->reply);
+	}
+	if (st == CLIENT_OK)
+		client_response_free(&resp);
+	unlink(tmp);
+	return o;
+}
