@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 /* Reads one setting of a section into *out when it is present; a wrong
  * type or range is an error at its position. */
@@ -136,6 +136,13 @@ void settings_default(settings *c)
 
 bool store_settings(store *s, settings *c, diags *errs)
 {
+	if (s->remote != NULL) {
+		/* the server's: it applies them; a command only says when
+		 * enforcement is off */
+		settings_default(c);
+		c->enforcement = s->remote->enforcement;
+		return true;
+	}
 	return settings_read(s->dir, c, errs);
 }
 

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "store_impl.h"
+#include "remote.h"
 
 static bool is_policy_name(const char *name)
 {
@@ -234,8 +234,8 @@ static bool tamper_known(store *s, const char *digest, bool *known)
 bool integrity_audit_tamper(store *s, const integrity *in, const char *actor)
 {
 	bool known;
-	if (!in->tampered)
-		return true;
+	if (!in->tampered || s->remote != NULL)
+		return true;    /* a server audits what it finds when it reads the files */
 	if (!tamper_known(s, in->digest, &known))
 		return false;
 	if (known)

@@ -38,7 +38,12 @@ outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
 	memset(r, 0, sizeof *r);
 	settings_default(&p->cfg);
 	if (s->remote) {
-		p->version = s->remote->policy_version;
+		/* what the server read, for the command's warning */
+		p->version = p->integ.version = s->remote->policy_version;
+		p->integ.tampered = s->remote->tampered;
+		if (p->integ.tampered)
+			snprintf(p->integ.what, sizeof p->integ.what, "%s", s->remote->changed);
+		p->cfg.enforcement = s->remote->enforcement;
 		return OUT_OK;
 	}
 	loading l = { 0 };

@@ -140,6 +140,10 @@ store *store_connect(const client_options *o, bool *silent, char *err, size_t er
 	snprintf(s->id, sizeof s->id, "%s", json_string_value(id));
 	snprintf(s->dir, sizeof s->dir, "%s", client_server(c));
 	rm->policy_version = (int)json_integer_value(json_object_get(j, "policy_version"));
+	rm->enforcement = !json_is_false(json_object_get(j, "enforcement"));
+	rm->tampered = json_is_true(json_object_get(j, "tampered"));
+	const char *changed = json_string_value(json_object_get(j, "changed"));
+	snprintf(rm->changed, sizeof rm->changed, "%s", changed ? changed : "policy files edited");
 	json_decref(j);
 	client_response_free(&resp);
 	return s;

@@ -21,7 +21,11 @@
 
 struct remote {
 	client *c;
-	int policy_version;     /* the server's, when it answered GET /v1/status */
+	/* GET /v1/status when the store was reached: the policy version, whether
+	 * enforcement is on, and whether the files differ from the pin (how) */
+	int policy_version;
+	bool enforcement, tampered;
+	char changed[768];
 	/* the last POST /v1/submissions answer, for op_submit_result */
 	strbuf answer;
 	bool answered;

@@ -75,6 +75,20 @@ served() { [ "${ARBITER_SERVED:-}" = 1 ]; }
 # upgrade), a served suite starts its server again: the server then opens
 # the store as a command opens it embedded.
 served_restart() { if served; then served_stop; served_start; fi; }
+# After a suite edited the policy files or config.yaml, a served suite has
+# its server read them again (SIGHUP, PRODUCT.md section 9), as the next
+# command reads them embedded; it waits for the server to say it did.
+served_reload() {
+	served || return 0
+	local before
+	before=$(grep -c 'reload' "$T/served.log")
+	kill -HUP "$SERVED_PID"
+	for _ in $(seq 1 100); do
+		[ "$(grep -c 'reload' "$T/served.log")" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	fail "the suite's server did not reload"
+}
 # The server of a served suite, on the store just made (its log in
 # $T/served.log), and its end. It is not a child of the suite's shell, so
 # that a suite's own `wait` does not wait for it.

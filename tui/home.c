@@ -275,6 +275,12 @@ bool store_served(const args *a, char *where, size_t len)
 
 /* ---- opening ---- */
 
+static void warn_enforcement(void)
+{
+	err_printf("arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: false): "
+	    "every submission is allowed, unless the policy files are tampered\n");
+}
+
 store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
 {
 	char dir[PATH_MAX], err[768] = "";
@@ -287,10 +293,8 @@ store *open_local_settings(const args *a, settings *c, diags *errs, bool *settin
 		return NULL;
 	}
 	*settings_ok = store_settings(s, c, errs);
-	if (*settings_ok && !c->enforcement) {
-		err_printf("arbiter: ENFORCEMENT IS DISABLED (config.yaml enforcement.enabled: "
-		    "false): every submission is allowed, unless the policy files are tampered\n");
-	}
+	if (*settings_ok && !c->enforcement)
+		warn_enforcement();
 	/* audited by whoever notices first; a reader without the key leaves it,
 	 * and a failure here is not the command's */
 	if (*settings_ok && access(store_dir(s), W_OK) == 0)
@@ -308,9 +312,10 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 	}
 	if (served == 0)
 		return open_local_settings(a, c, errs, settings_ok);
-	/* the server read config.yaml and holds it */
-	settings_default(c);
-	*settings_ok = true;
+	/* the server read config.yaml and holds it: what it says of it */
+	*settings_ok = store_settings(s, c, errs);
+	if (*settings_ok && !c->enforcement)
+		warn_enforcement();
 	return s;
 }
 

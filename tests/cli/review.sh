@@ -392,6 +392,7 @@ expect_err 'this reviewer is disabled' "the refusal says the reviewer is disable
 t0=$(events policy.tamper)
 chmod u+w "$H/policies/50-tools.yaml"
 echo '# an edit nobody pinned' >> "$H/policies/50-tools.yaml"
+served_reload
 pend tamper; PT=$ID
 expect_code 3 "a submission to a tampered store exits 3"
 expect_out '"status":"blocked"' "it is blocked"
@@ -453,6 +454,7 @@ expect_err 'only a waiting' "the refusal says only waiting ones are evaluated ag
 # --- disabled enforcement ---
 chmod u+w "$H/config.yaml"
 sed -i 's/^\(  enabled: \)true/\1false/' "$H/config.yaml"
+served_reload
 complex off; 
 expect_code 3 "an unpinned config edit does not take effect"
 expect_err 'POLICIES TAMPERED: config.yaml edited' "an unpinned config edit is tampering"

@@ -187,6 +187,7 @@ cat >> "$T/s/.arbiter/policies/50-tools.yaml" <<'Y'
     severity: critical
     message: Too many test.count submissions
 Y
+served_reload
 pin alice || fail "pin the count quota"
 for i in 1 2 3 4; do
 	printf '{"action":"test.count","ref":"count/%d","submitter":"counter"}\n' "$i" > "$T/count$i.jsonl"
@@ -244,6 +245,7 @@ for w in $windows; do
 	printf '\n  - name: test_window_%s\n    enabled: true\n    actions: ["test.window"]\n    type: quota\n    limit: 0\n    window: %s\n    per: submitter\n    severity: info\n    effect: log\n    message: window %s\n' \
 		"$name" "$name" "$name" >> "$T/s/.arbiter/policies/50-tools.yaml"
 done
+served_reload
 pin alice || fail "pin the window quotas"
 now=$(clock_now)
 for w in $windows; do

@@ -58,7 +58,9 @@ static void h_status(server *srv, request *rq)
 	}
 	pthread_mutex_lock(&srv->lock);
 	int version = srv->integ.version;
-	bool tampered = srv->integ.tampered;
+	bool tampered = srv->integ.tampered, enforcement = srv->live.enforcement;
+	char changed[sizeof srv->integ.what];
+	memcpy(changed, srv->integ.what, sizeof changed);
 	pthread_mutex_unlock(&srv->lock);
 	strbuf b = { 0 };
 	sb_puts(&b, "{\"version\": ");
@@ -71,7 +73,15 @@ static void h_status(server *srv, request *rq)
 		int64_t n = query_count(rq->reader, status_name(st));
 		sb_printf(&b, "%s\"%s\": %lld", st ? ", " : "", status_name(st), (long long)n);
 	}
-	sb_printf(&b, "}, \"tampered\": %s}\n", tampered ? "true" : "false");
+	/* what a command prints when it finds the store so: enforcement off, the
+	 * policy files differing from the pin and how */
+	sb_printf(&b, "}, \"enforcement\": %s, \"tampered\": %s", enforcement ? "true" : "false",
+	    tampered ? "true" : "false");
+	if (tampered) {
+		sb_puts(&b, ", \"changed\": ");
+		sb_put_json_string(&b, changed);
+	}
+	sb_puts(&b, "}\n");
 	answer_owned(rq, 200, "application/json", b.s, b.n);
 }
 
@@ -454,9 +464,33 @@ static void h_stats(server *srv, request *rq)
 
 /* ---- GET /v1/policies: the set the writer holds, read as a job ---- */
 
+/* The pinned versions, oldest first, as policy list shows them. */
+static void put_versions(strbuf *b, store *w)
+{
+	versions_view v;
+	op_reply r;
+	sb_puts(b, ", \"versions\": [");
+	if (op_policy_versions(w, &v, &r) == OUT_OK) {
+		for (size_t i = 0; i < v.n; i++) {
+			const version_view *it = &v.items[i];
+			sb_printf(b, "%s{\"version\": %d, \"files\": %d, \"created_at\": ", i ? ",\n  " :
+			    "\n  ", it->version, it->files);
+			sb_put_json_string(b, it->created_at);
+			sb_puts(b, ", \"actor\": ");
+			sb_put_json_string(b, it->actor);
+			sb_puts(b, ", \"justification\": ");
+			sb_put_json_string(b, it->justification);
+			sb_puts(b, "}");
+		}
+		sb_puts(b, v.n ? "\n]" : "]");
+		versions_view_free(&v);
+	} else {
+		sb_puts(b, "]");
+	}
+}
+
 static void run_policies(server *srv, store *w, job *j)
 {
-	(void)w;
 	strbuf b = { 0 };
 	sb_printf(&b, "{\"version\": %d, \"tampered\": %s, \"policies\": [", srv->integ.version,
 	    srv->integ.tampered ? "true" : "false");
@@ -466,7 +500,9 @@ static void run_policies(server *srv, store *w, job *j)
 		sb_puts(&b, p);
 		free(p);
 	}
-	sb_puts(&b, srv->ps->n ? "\n]}\n" : "]}\n");
+	sb_puts(&b, srv->ps->n ? "\n]" : "]");
+	put_versions(&b, w);
+	sb_puts(&b, "}\n");
 	answer_owned(j->rq, 200, "application/json", b.s, b.n);
 }
 
