@@ -22,10 +22,12 @@
 
 #include "remote.h"
 
-/* POST path with body; the answer in a. */
+/* POST path with body; the answer in a. Every character beyond ASCII is
+ * written as an escape, so that text a user gave (a reason with control
+ * characters in it) reaches the server's reader as the operation takes it. */
 static outcome post(store *s, const char *path, json_t *body, remote_answer *a, op_reply *r)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(body);
 	if (text == NULL)
 		return op_say(r, OUT_BAD_INPUT, "the request cannot be written as JSON");
@@ -196,7 +198,7 @@ outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_
 	sb_puts(&path, "/v1/agents/");
 	client_path_segment(&path, name, strlen(name));
 	json_t *b = auth_body(auth);
-	char *text = json_dumps(b, JSON_COMPACT);
+	char *text = json_dumps(b, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(b);
 	if (text == NULL)
 		abort();

@@ -311,7 +311,9 @@ q "SELECT details FROM audit WHERE event = 'submission.create' AND subject = '2'
 	&& pass "the event's details carry ref and status" || fail "details of event for submission 2"
 arbiter audit verify
 expect_code 0 "audit verify passes after all of it"
-expect_out "verified $((n + 6)) events" "the chain holds store.init, reviewer.add, two policy.tamper and policy.pin pairs, and every submission"
+# (and, served, the server's own server.start)
+served_events=$(q "SELECT count(*) FROM audit WHERE event GLOB 'server.*'")
+expect_out "verified $((n + 6 + served_events)) events" "the chain holds store.init, reviewer.add, two policy.tamper and policy.pin pairs, and every submission"
 
 # --- no store ---
 mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1

@@ -72,6 +72,7 @@ struct job {
 	size_t nitems;
 	bool batch;                     /* JSON Lines: one answer line per item */
 	bool dry_run, match;
+	const char *actor;              /* the submissions' actor (?as=), else the identity */
 	bool lost;                      /* a failure took back its earlier items */
 	strbuf out;                     /* a batch's answer lines */
 	/* anything else: its own transaction */

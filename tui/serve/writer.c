@@ -179,7 +179,7 @@ static void run_item(server *srv, round *rd, job *j, sub_item *it)
 	if (j->match && match_earlier(srv, rd, j, it))
 		return;
 	submit_reply rep;
-	rd->batch.actor = rq->who.name;
+	rd->batch.actor = j->actor != NULL ? j->actor : rq->who.name;
 	outcome o = op_submit(&rd->batch, &it->sub, rq->arena, &r, &rd->out, &rep);
 	if (rep.lost > 0 || (o == OUT_IO_ERROR && !store_in_transaction(srv->writer))) {
 		answer_open(rd, &rep, false);   /* the batch went back with this document */
