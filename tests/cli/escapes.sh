@@ -163,7 +163,13 @@ text_ok "show (an unknown ref)"
 
 # --- audit list, stats ---
 arbiter audit list --limit 20
-has "$V_ACTOR" "audit list: an actor that is not UTF-8 is shown escaped, byte by byte"
+# (through a server the events come as JSON, which holds U+FFFD for bytes
+# that are not UTF-8, as show's events do)
+if served; then
+	has 'ag??(\x1b[2K' "audit list: an actor that is not UTF-8 is shown escaped, as JSON left it"
+else
+	has "$V_ACTOR" "audit list: an actor that is not UTF-8 is shown escaped, byte by byte"
+fi
 has '"reason":"no\u001B[2K\u001B[1Astatus: approved \...' "audit list: details are JSON, shown as JSON, cut to their column"
 text_ok "audit list"
 arbiter stats

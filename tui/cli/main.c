@@ -51,7 +51,7 @@ static const command *const commands[] = { COMMANDS(ENTRY) };
 static void print_help(void)
 {
 	out_printf("arbiter %s: a policy review console\n\n", ARBITER_VERSION);
-	out_printf("usage: arbiter [--home DIR] COMMAND [ARGS]\n\ncommands:\n");
+	out_printf("usage: arbiter [--home DIR] [--server URL] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		out_printf("  %-18s %s\n", commands[i]->name, commands[i]->summary);
 	out_printf("\nexit codes: 0 done or allowed, 1 error, 2 usage, 3 awaiting review, 4 refused\n");
