@@ -418,6 +418,25 @@ typedef struct versions_view {
 outcome op_policy_versions(store *s, versions_view *v, op_reply *r);
 void versions_view_free(versions_view *v);
 
+typedef struct policy_view {
+	const char *name, *type, *severity, *effect, *source;
+	bool enabled;
+	const char *json;               /* policy list --json's line */
+} policy_view;
+typedef struct policies_view {
+	policy_view *items;             /* in the order they are read */
+	size_t n;
+	integrity integ;                /* the files against the pin */
+	diags errs;                     /* OUT_BAD_INPUT: what is wrong with the files */
+	arena *arena;
+} policies_view;
+/* The policy set the store evaluates with: its files, read now (with their
+ * load errors), or through a server the set the server read. */
+outcome op_policies(store *s, policies_view *v, op_reply *r);
+void policies_view_free(policies_view *v);
+/* One policy as a view (its strings in a): a set read without a store. */
+void policy_view_of(const policy *p, arena *a, policy_view *out);
+
 typedef struct audit_events {
 	audit_event *items;             /* in the order read */
 	size_t n;

@@ -85,6 +85,7 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 outcome remote_audit_follow(store *s, int64_t after, audit_visit visit, void *ctx,
     const volatile sig_atomic_t *stop, op_reply *r);
 outcome remote_policy_versions(store *s, versions_view *v, op_reply *r);
+outcome remote_policies(store *s, policies_view *v, op_reply *r);
 
 /* ---- remote_change.c: the changes ---- */
 outcome remote_decide(store *s, const decide_request *q, decide_result *r);

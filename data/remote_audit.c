@@ -213,7 +213,38 @@ outcome remote_audit_follow(store *s, int64_t after, audit_visit visit, void *ct
 	return OUT_OK;
 }
 
-/* ---- the policy versions ---- */
+/* ---- the policy set and its versions ---- */
+
+outcome remote_policies(store *s, policies_view *v, op_reply *r)
+{
+	remote_answer ans;
+	outcome o = remote_call(s, "GET", "/v1/policies", NULL, NULL, 0, &ans, r);
+	if (o == OUT_OK) {
+		arena *a = v->arena;
+		const json_t *list = json_object_get(ans.json, "policies");
+		v->n = json_array_size(list);
+		v->items = arena_alloc(a, (v->n + 1) * sizeof *v->items);
+		size_t i;
+		json_t *p;
+		json_array_foreach(list, i, p) {
+			char *json = json_dumps(p, JSON_COMPACT);
+			v->items[i] = (policy_view){ .name = json_member(a, p, "name", NULL),
+				.type = json_member(a, p, "type", NULL),
+				.severity = json_member(a, p, "severity", NULL),
+				.effect = json_member(a, p, "effect", NULL),
+				.source = json_member(a, p, "source", NULL),
+				.enabled = json_is_true(json_object_get(p, "enabled")),
+				.json = arena_strdup(a, json ? json : "{}") };
+			free(json);
+		}
+		v->integ.version = (int)json_integer_value(json_object_get(ans.json, "version"));
+		v->integ.tampered = json_is_true(json_object_get(ans.json, "tampered"));
+		if (v->integ.tampered)
+			snprintf(v->integ.what, sizeof v->integ.what, "%s", s->remote->changed);
+	}
+	remote_answer_free(&ans);
+	return o;
+}
 
 outcome remote_policy_versions(store *s, versions_view *v, op_reply *r)
 {

@@ -66,6 +66,7 @@ policies:
 EOF
 chmod u+w "$H/policies"
 cp "$T/hostile.yaml" "$H/policies/$POL"
+served_reload
 mkdir -p "$T/pol"
 cp "$T/hostile.yaml" "$T/pol/$POL"
 

@@ -453,6 +453,7 @@ enrol alice --as alice --role admin || fail "enrolling alice"
 undo_v12
 undo_v11
 q "PRAGMA user_version = 10"
+served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"

@@ -35,11 +35,8 @@ static int cmd_policy_check(const command *c, args *a)
 }
 
 /* The store's pinned policy versions, oldest first. */
-static void print_versions(const args *a)
+static void print_versions(store *s)
 {
-	store *s = open_store(a);
-	if (s == NULL)
-		return;
 	versions_view list;
 	op_reply r;
 	out_printf("\npolicy versions:\n");
@@ -51,36 +48,71 @@ static void print_versions(const args *a)
 		}
 		versions_view_free(&list);
 	}
-	store_close(s);
 }
 
+static void print_policies(const policies_view *v, bool json)
+{
+	if (!json)
+		out_printf("%-32s %-18s %-8s %-16s %s\n", "NAME", "TYPE", "SEVERITY", "EFFECT", "SOURCE");
+	for (size_t i = 0; i < v->n; i++) {
+		const policy_view *p = &v->items[i];
+		if (json)
+			term_json_line(stdout, p->json);
+		else
+			out_printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, p->type, p->severity, p->effect,
+			    p->source, p->enabled ? "" : " (disabled)");
+	}
+}
+
+/* A policy directory of --policies: its files alone, no store. */
+static int list_directory(const args *a, bool json)
+{
+	policy_set *ps = load_policies(a);
+	if (ps == NULL)
+		return EXIT_ERROR;
+	policies_view v = { .n = ps->n, .arena = arena_new() };
+	v.items = arena_alloc(v.arena, (v.n + 1) * sizeof *v.items);
+	for (size_t i = 0; i < ps->n; i++)
+		policy_view_of(&ps->items[i], v.arena, &v.items[i]);
+	policy_set_free(ps);
+	print_policies(&v, json);
+	policies_view_free(&v);
+	return EXIT_OK;
+}
+
+/* The set the store evaluates with (op_policies: its files, or its
+ * server's), and its pinned versions. */
 static int cmd_policy_list(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	store_policies_tampered(a);
-	policy_set *ps = load_policies(a);
-	if (ps == NULL)
-		return EXIT_ERROR;
 	bool json = arg_has(a, "--json");
-	if (!json)
-		out_printf("%-32s %-18s %-8s %-16s %s\n", "NAME", "TYPE", "SEVERITY", "EFFECT", "SOURCE");
-	for (size_t i = 0; i < ps->n; i++) {
-		const policy *p = &ps->items[i];
-		if (json) {
-			char *s = policy_json(p);
-			term_json_line(stdout, s);
-			free(s);
-		} else {
-			out_printf("%-32s %-18s %-8s %-16s %s%s\n", p->name, rule_type_name(p->type),
-			    severity_name(p->severity), effect_name(p->effect), p->source,
-			    p->enabled ? "" : " (disabled)");
-		}
+	if (arg_get(a, "--policies") != NULL)
+		return list_directory(a, json);
+	store *s = open_store(a);
+	if (s == NULL)
+		return EXIT_ERROR;
+	policies_view v;
+	op_reply r;
+	outcome o = op_policies(s, &v, &r);
+	if (v.integ.tampered)
+		integrity_warn(s, &v.integ, actor_name(a));
+	int rc = EXIT_OK;
+	if (o == OUT_BAD_INPUT) {
+		diags_print(&v.errs, stderr);
+		err_printf("arbiter: %s; nothing was evaluated\n", r.message);
+		rc = EXIT_ERROR;
+	} else if (o != OUT_OK) {
+		err_printf("arbiter: %s\n", r.message);
+		rc = EXIT_ERROR;
+	} else {
+		print_policies(&v, json);
+		if (!json)
+			print_versions(s);
 	}
-	policy_set_free(ps);
-	if (!json && arg_get(a, "--policies") == NULL)
-		print_versions(a);
-	return EXIT_OK;
+	policies_view_free(&v);
+	store_close(s);
+	return rc;
 }
 
 static const char *const policy_check_options[] = { "--policies DIR", NULL };
