@@ -164,15 +164,8 @@ static void h_submit(server *srv, request *rq)
 	job *j = &rq->job;
 	/* ?as=NAME: the actor the submission.create event names, as submit --as
 	 * gives it; the owner's to choose, any other identity is itself */
-	const char *as = query(rq, "as");
-	j->actor = rq->who.name;
-	if (as != NULL && rq->who.kind == WHO_OWNER) {
-		j->actor = as;
-	} else if (as != NULL && strcasecmp(as, rq->who.name) != 0) {
-		answer_error(rq, OUT_NOT_PERMITTED, "as names another identity: only the store's owner "
-		    "acts as someone else", 0, 0);
+	if (!acting_as(rq, query(rq, "as"), &j->actor))
 		return;
-	}
 	const char *dry = query(rq, "dry_run");
 	j->dry_run = dry != NULL && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
 	const char *match = query(rq, "match");
