@@ -95,10 +95,10 @@ served_reload() {
 served_start() {
 	( "$ARBITER" serve > /dev/null 2>> "$T/served.log" & echo $! > "$T/served.pid" )
 	SERVED_PID=$(cat "$T/served.pid")
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 200); do
+		kill -0 "$SERVED_PID" 2>/dev/null || break
 		curl -s --unix-socket "$H/arbiter.sock" -o /dev/null http://arbiter/health 2>/dev/null &&
 			return 0
-		kill -0 "$SERVED_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	fail "the suite's server did not start: $(tail -3 "$T/served.log")"
@@ -106,10 +106,13 @@ served_start() {
 served_stop() {
 	[ -n "$SERVED_PID" ] || return 0
 	kill -TERM "$SERVED_PID" 2>/dev/null
-	for _ in $(seq 1 200); do
+	# until it is gone (a sanitizer's leak check at exit takes a while): a
+	# server still stopping would unlink the next one's socket
+	for _ in $(seq 1 1200); do
 		kill -0 "$SERVED_PID" 2>/dev/null || break
 		sleep 0.05
 	done
+	kill -0 "$SERVED_PID" 2>/dev/null && fail "the suite's server did not stop"
 	SERVED_PID=
 	if grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$T/served.log"; then
 		echo "fail $SCRIPT: sanitizer report from the suite's server: $(grep -m1 -E 'ERROR|runtime error' "$T/served.log")" >> "$RESULTS"
