@@ -30,10 +30,12 @@ static outcome say(store *s, op_reply *r, outcome o, const char *msg)
 /* The outcome of an error answer without an error object: by its status. */
 static outcome by_status(long status)
 {
+	if (status == 400 || status == 413 || status == 415 || status == 422)
+		return OUT_BAD_INPUT;
 	for (int o = OUT_BAD_INPUT; o < OUT__COUNT; o++)
 		if (outcome_of((outcome)o)->http_status == status)
 			return (outcome)o;
-	return status == 413 || status == 415 || status == 422 ? OUT_BAD_INPUT : OUT_IO_ERROR;
+	return OUT_IO_ERROR;
 }
 
 outcome remote_call(store *s, const char *method, const char *path, const char *ctype,

@@ -346,7 +346,6 @@ static bool export_body(void *ctx, const char *data, size_t len)
 
 outcome remote_audit_export(store *s, const char *actor, const char *path, audit_exported *r)
 {
-	(void)actor;            /* the server records the caller */
 	memset(r, 0, sizeof *r);
 	char tmp[PATH_MAX + 32], err[600];
 	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
@@ -356,9 +355,12 @@ outcome remote_audit_export(store *s, const char *actor, const char *path, audit
 		return op_say(&r->reply, OUT_IO_ERROR, "%s", err);
 	}
 	static const volatile sig_atomic_t never;
+	strbuf where = { 0 };
+	sb_puts(&where, "/v1/audit/export");
+	client_path_query(&where, "as", actor);
 	client_response resp;
-	client_status st = client_stream(s->remote->c, "/v1/audit/export", export_body, &x, &never,
-	    &resp);
+	client_status st = client_stream(s->remote->c, where.s, export_body, &x, &never, &resp);
+	free(where.s);
 	bool closed = fclose(x.f) == 0;
 	outcome o = OUT_OK;
 	char b64[4096] = "", msg[512] = "";

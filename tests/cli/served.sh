@@ -152,8 +152,10 @@ minisign -Vm "$T/cp.txt" -p "$H/keys/audit.pub" > /dev/null 2>&1 &&
 	pass "the checkpoint is where --out says, signed by the store's key" || fail "checkpoint signature"
 arbiter audit verify --checkpoint "$T/cp.txt"
 expect_code 0 "the log extends the checkpoint"
-arbiter audit export --out "$T/export.json"
+arbiter --as alice audit export --out "$T/export.json"
 expect_code 0 "audit export through the server"
+arbiter audit list --event audit.export --limit 1
+expect_out ' alice +audit\.export ' "its event names the actor --as gives"
 minisign -Vm "$T/export.json" -p "$H/keys/audit.pub" > /dev/null 2>&1 &&
 	pass "the export is where --out says, signed by the store's key" || fail "export signature"
 grep -q '"verification"' "$T/export.json" && pass "the export is the report" || fail "export body"

@@ -237,7 +237,9 @@ static void run_export(server *srv, store *w, job *j)
 void h_export(server *srv, request *rq)
 {
 	audit_ctx *c = arena_alloc(rq->arena, sizeof *c);
-	c->actor = rq->who.name;
+	/* ?as=NAME: the actor of its audit.export event, as export --as gives it */
+	if (!acting_as(rq, query(rq, "as"), &c->actor))
+		return;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_export);
 }
