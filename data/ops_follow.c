@@ -36,8 +36,8 @@ outcome op_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_rep
 	sub_row row;
 	int found = query_get(s, key, &row);
 	if (found <= 0)
-		return found == 0 ? op_say(r, OUT_NOT_FOUND, "no submission %s", key) :
-		    op_say(r, OUT_IO_ERROR, "%s", s->err);
+		return op_say(r, found == 0 ? OUT_NOT_FOUND : found == -2 ? OUT_BAD_INPUT : OUT_IO_ERROR,
+		    found == 0 ? "no submission %s" : "%s", found == 0 ? key : s->err);
 	w->id = row.id;
 	snprintf(w->status, sizeof w->status, "%s", row.status);
 	query_row_done(&row);
