@@ -110,6 +110,7 @@ void row_read(arena *a, const json_t *result, sub_row *row)
 	row->title = json_member(a, result, "title", &row->title_len);
 	row->submitter = json_member(a, result, "submitter", &row->submitter_len);
 	row->status = json_member(a, result, "status", NULL);
+	row->digest = json_member(a, result, "digest", NULL);
 	row->created_at = json_member(a, result, "created_at", NULL);
 	row->decided_at = json_member(a, result, "decided_at", NULL);
 	row->expires_at = json_member(a, result, "expires_at", NULL);

@@ -46,9 +46,11 @@ serve() {
 	for _ in $(seq 100); do [ -S "$T/s.sock" ] && break; sleep 0.02; done
 }
 stop() { kill "$FAKE_PID" 2> /dev/null; wait "$FAKE_PID" 2> /dev/null; return 0; }
-export ARBITER_SERVER=unix:$T/s.sock
+# the hook's server; the other commands here use the store itself (every
+# command would go through $ARBITER_SERVER, PRODUCT.md section 9)
+HOOK_SERVER=unix:$T/s.sock
 call() { printf '{"tool_name":"Bash","tool_input":{"command":"%s"},"session_id":"s-1","cwd":"/work/app"}' "$1" > "$T/call.json"; }
-hook() { run "$ARBITER" hook "$@" < "$T/call.json"; }
+hook() { run env ARBITER_SERVER="$HOOK_SERVER" "$ARBITER" hook "$@" < "$T/call.json"; }
 echo '{"error":{"code":"not_found","message":"no such route"}}' > "$T/nf.json"
 echo '{"items":[]}' > "$T/nokeys.json"
 # document CMD: the document the hook sends for the call "CMD", as the server gets it
@@ -56,7 +58,7 @@ document() {
 	call "$1"
 	printf '{"id":99,"status":"pending","findings":[]}' > "$T/any.json"
 	serve 201:$T/any.json
-	"$ARBITER" hook < "$T/call.json" > /dev/null 2>&1
+	ARBITER_SERVER=$HOOK_SERVER "$ARBITER" hook < "$T/call.json" > /dev/null 2>&1
 	stop
 	sed -n '/^{/p' "$T/s.log" > "$T/doc.json"
 }
