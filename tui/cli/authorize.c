@@ -139,3 +139,29 @@ int guard_result(const guard *g, const op_reply *r)
 	term_printf(to, "%s%s\n", to == stderr ? "arbiter: " : "", r->message);
 	return outcome_exit(r->out);
 }
+
+int guard_name_command(const command *c, args *a, const char *what, name_op op)
+{
+	if (a->npos != 1) {
+		if (a->npos == 0)
+			usage_error(c, "no %s name given", what);
+		else
+			usage_error(c, "%s", "one name at a time");
+		return EXIT_USAGE;
+	}
+	guard g;
+	if (!guard_open(a, &g, false))
+		return EXIT_ERROR;
+	op_auth auth;
+	if (!guard_auth(a, &g, &auth)) {
+		guard_close(&g);
+		return EXIT_USAGE;
+	}
+	op_reply r;
+	while (op(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
+	    guard_code(a, &g, &r, &auth))
+		;
+	int rc = guard_result(&g, &r);
+	guard_close(&g);
+	return rc;
+}

@@ -62,6 +62,12 @@ bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth);
 /* Prints r's message (stdout when done, else stderr) and returns its exit code. */
 int guard_result(const guard *g, const op_reply *r);
 void guard_close(guard *g);
+/* A command that acts on one name with an admin's code (reviewer disable,
+ * agent revoke): opens the guard, runs op (asking for the code when it
+ * needs one) and prints its answer. what names the argument ("reviewer"). */
+typedef outcome (*name_op)(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    op_reply *r);
+int guard_name_command(const command *c, args *a, const char *what, name_op op);
 
 /* cmd_agent.c: how an agent or a reviewer is reached through the server */
 /* --user LOGIN, --uid N, --token, --rate N into spec (false: usage printed). */

@@ -107,25 +107,7 @@ static int cmd_agent_add(const command *c, args *a)
 
 static int cmd_agent_revoke(const command *c, args *a)
 {
-	if (a->npos != 1) {
-		usage_error(c, "%s", a->npos == 0 ? "no agent name given" : "one name at a time");
-		return EXIT_USAGE;
-	}
-	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
-	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
-	op_reply r;
-	while (op_agent_revoke(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
-	    guard_code(a, &g, &r, &auth))
-		;
-	int rc = guard_result(&g, &r);
-	guard_close(&g);
-	return rc;
+	return guard_name_command(c, a, "agent", op_agent_revoke);
 }
 
 static int cmd_agent_list(const command *c, args *a)

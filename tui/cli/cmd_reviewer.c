@@ -90,25 +90,7 @@ static int cmd_reviewer_add(const command *c, args *a)
 
 static int cmd_reviewer_disable(const command *c, args *a)
 {
-	if (a->npos != 1) {
-		usage_error(c, "%s", a->npos == 0 ? "no reviewer name given" : "one name at a time");
-		return EXIT_USAGE;
-	}
-	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
-	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
-	op_reply r;
-	while (op_reviewer_disable(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
-	    guard_code(a, &g, &r, &auth))
-		;
-	int rc = guard_result(&g, &r);
-	guard_close(&g);
-	return rc;
+	return guard_name_command(c, a, "reviewer", op_reviewer_disable);
 }
 
 static int cmd_reviewer_list(const command *c, args *a)
