@@ -166,3 +166,17 @@ void answer_header(request *rq, const char *name, const char *text)
 	rq->headers[rq->nheaders].name = name;
 	rq->headers[rq->nheaders++].value = copy;
 }
+
+void answer_items(request *rq, const void *items, size_t n, char *(*item)(const void *, size_t))
+{
+	strbuf b = { 0 };
+	sb_puts(&b, "{\"items\": [");
+	for (size_t i = 0; i < n; i++) {
+		char *json = item(items, i);
+		sb_puts(&b, i ? ",\n  " : "\n  ");
+		sb_puts(&b, json);
+		free(json);
+	}
+	sb_puts(&b, n ? "\n]}\n" : "]}\n");
+	answer_owned(rq, 200, "application/json", b.s, b.n);
+}

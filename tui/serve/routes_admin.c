@@ -57,6 +57,11 @@ static void refuse_body(request *rq, const char *why)
 
 /* ---- GET /v1/reviewers ---- */
 
+static char *reviewer_item(const void *items, size_t i)
+{
+	return reviewer_json(&((const reviewer_view *)items)[i]);
+}
+
 void h_reviewers(server *srv, request *rq)
 {
 	(void)srv;
@@ -66,17 +71,8 @@ void h_reviewers(server *srv, request *rq)
 		answer_reply(rq, &r);
 		return;
 	}
-	strbuf b = { 0 };
-	sb_puts(&b, "{\"items\": [");
-	for (size_t i = 0; i < v.n; i++) {
-		char *json = reviewer_json(&v.items[i]);
-		sb_puts(&b, i ? ",\n  " : "\n  ");
-		sb_puts(&b, json);
-		free(json);
-	}
-	sb_puts(&b, v.n ? "\n]}\n" : "]}\n");
+	answer_items(rq, v.items, v.n, reviewer_item);
 	reviewers_view_free(&v);
-	answer_owned(rq, 200, "application/json", b.s, b.n);
 }
 
 /* ---- POST /v1/reviewers ---- */

@@ -30,6 +30,11 @@ static void wipe_code(agent_ctx *c)
 
 /* ---- GET /v1/agents ---- */
 
+static char *agent_item(const void *items, size_t i)
+{
+	return agent_json(&((const agent_view *)items)[i]);
+}
+
 void h_agents(server *srv, request *rq)
 {
 	(void)srv;
@@ -39,17 +44,8 @@ void h_agents(server *srv, request *rq)
 		answer_reply(rq, &r);
 		return;
 	}
-	strbuf b = { 0 };
-	sb_puts(&b, "{\"items\": [");
-	for (size_t i = 0; i < v.n; i++) {
-		char *json = agent_json(&v.items[i]);
-		sb_puts(&b, i ? ",\n  " : "\n  ");
-		sb_puts(&b, json);
-		free(json);
-	}
-	sb_puts(&b, v.n ? "\n]}\n" : "]}\n");
+	answer_items(rq, v.items, v.n, agent_item);
 	agents_view_free(&v);
-	answer_owned(rq, 200, "application/json", b.s, b.n);
 }
 
 /* ---- POST /v1/agents ---- */

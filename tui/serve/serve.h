@@ -183,6 +183,8 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
     size_t errlen);
 
 /* reply.c: answers, and the parts of a request a handler reads */
+/* 200 with {"items": [...]}: item(items, i) writes the i-th (malloc'd). */
+void answer_items(request *rq, const void *items, size_t n, char *(*item)(const void *, size_t));
 /* An answer: status and a body (copied). */
 void answer(request *rq, int status, const char *content_type, const char *body, size_t len);
 /* An answer taking a malloc'd body. */
