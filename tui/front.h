@@ -66,7 +66,6 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 /* The store's files themselves, server or not: for the commands that need
  * them (audit verify) and the console. */
 store *open_local_store(const args *a);
-store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok);
 /* Whether this command would go through a server (where: which); a server
  * named on purpose counts even when it does not answer. */
 bool store_served(const args *a, char *where, size_t len);

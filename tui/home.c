@@ -21,7 +21,6 @@
  * files. Local-only commands (init, eval without a store, policy check,
  * audit verify) and the console open the files with open_local_store.
  */
-#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -281,7 +280,8 @@ static void warn_enforcement(void)
 	    "every submission is allowed, unless the policy files are tampered\n");
 }
 
-store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
+/* The store's files, opened here, and config.yaml's settings. */
+static store *open_local_settings(const args *a, settings *c, diags *errs, bool *settings_ok)
 {
 	char dir[PATH_MAX], err[768] = "";
 	*settings_ok = false;
