@@ -11,7 +11,7 @@ SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind \
-	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux openssl strace
+	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux openssl strace procps
 FUZZ_PACKAGES = clang libclang-rt-14-dev
 BENCH_PACKAGES = hyperfine nodejs wrk
 
