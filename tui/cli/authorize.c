@@ -140,6 +140,17 @@ int guard_result(const guard *g, const op_reply *r)
 	return outcome_exit(r->out);
 }
 
+int guard_start(const args *a, guard *g, bool policies, op_auth *auth)
+{
+	if (!guard_open(a, g, policies))
+		return EXIT_ERROR;
+	if (!guard_auth(a, g, auth)) {
+		guard_close(g);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 int guard_name_command(const command *c, args *a, const char *what, name_op op)
 {
 	if (a->npos != 1) {
@@ -150,13 +161,10 @@ int guard_name_command(const command *c, args *a, const char *what, name_op op)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
 	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
+	int started = guard_start(a, &g, false, &auth);
+	if (started != EXIT_OK)
+		return started;
 	op_reply r;
 	while (op(g.s, &g.p.cfg, &auth, a->pos[0], &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r, &auth))

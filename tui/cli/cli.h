@@ -62,6 +62,9 @@ bool guard_code(const args *a, guard *g, const op_reply *r, op_auth *auth);
 /* Prints r's message (stdout when done, else stderr) and returns its exit code. */
 int guard_result(const guard *g, const op_reply *r);
 void guard_close(guard *g);
+/* guard_open, then guard_auth: EXIT_OK, or the exit code to return (the
+ * reason printed, nothing left open). */
+int guard_start(const args *a, guard *g, bool policies, op_auth *auth);
 /* A command that acts on one name with an admin's code (reviewer disable,
  * agent revoke): opens the guard, runs op (asking for the code when it
  * needs one) and prints its answer. what names the argument ("reviewer"). */

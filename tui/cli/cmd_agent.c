@@ -86,13 +86,10 @@ static int cmd_agent_add(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
 	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
+	int started = guard_start(a, &g, false, &auth);
+	if (started != EXIT_OK)
+		return started;
 	agent_added r;
 	while (op_agent_add(g.s, &g.p.cfg, &auth, name, &spec, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))

@@ -71,13 +71,10 @@ static int decide(const command *c, args *a, decide_request *q)
 	q->ids = ids;
 	q->nids = nids;
 	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
+	int started = guard_start(a, &g, false, &q->auth);
+	if (started != EXIT_OK)
+		return started;
 	static decide_result r;
-	if (!guard_auth(a, &g, &q->auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
 	/* without --code the code is asked for only when the decision needs one,
 	 * and before the write lock is taken again: a prompt must never hold it */
 	while (op_decide(g.s, &g.p.cfg, q, &r) == OUT_UNAUTHENTICATED &&

@@ -22,13 +22,10 @@ static int cmd_policy_pin(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	guard g;
-	if (!guard_open(a, &g, true))
-		return EXIT_ERROR;
 	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
+	int started = guard_start(a, &g, true, &auth);
+	if (started != EXIT_OK)
+		return started;
 	policy_pinned r;
 	while (op_policy_pin(g.s, &g.p.cfg, &auth, why, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))

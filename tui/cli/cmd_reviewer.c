@@ -60,13 +60,10 @@ static int cmd_reviewer_add(const command *c, args *a)
 	if (!identity_options(c, a, &spec))
 		return EXIT_USAGE;
 	guard g;
-	if (!guard_open(a, &g, false))
-		return EXIT_ERROR;
 	op_auth auth;
-	if (!guard_auth(a, &g, &auth)) {
-		guard_close(&g);
-		return EXIT_USAGE;
-	}
+	int started = guard_start(a, &g, false, &auth);
+	if (started != EXIT_OK)
+		return started;
 	reviewer_added r;
 	while (op_reviewer_enrol(g.s, &g.p.cfg, &auth, name, admin, &spec, &r) ==
 	    OUT_UNAUTHENTICATED && guard_code(a, &g, &r.reply, &auth))
