@@ -184,11 +184,13 @@ typedef struct identity_spec {
 	int rate;               /* agents: requests per second, 0: no limit */
 } identity_spec;
 
-/* ---- ops_reviewer.c: enrolling and disabling reviewers ---- */
+/* ---- ops_reviewer.c: enrolling reviewers ---- */
+/* A reviewer given a secret: enrolled, enabled again, or reset. */
 typedef struct reviewer_added {
 	op_reply reply;
+	bool admin;                             /* the reviewer's role */
 	unsigned char key[REVIEWER_KEY_BYTES];  /* the new secret: show once, then wipe */
-	char token[TOKEN_CHARS + 1];            /* spec->token: show once, then wipe; else "" */
+	char token[TOKEN_CHARS + 1];            /* a new token: show once, then wipe; else "" */
 } reviewer_added;
 /* Enrols name, reached through the server as spec says (NULL: by their name
  * as login, which is resolved to its uid when the system has it; an
@@ -200,10 +202,37 @@ outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *auth, co
 /* op_reviewer_enrol with the default mapping (spec NULL). */
 outcome op_reviewer_add(store *s, const settings *cfg, const op_auth *auth, const char *name,
     bool admin, reviewer_added *r);
-/* Disables name and removes their secret (an admin, with code); never the
- * last enabled admin. */
+
+/* ---- ops_reviewer_admin.c: an admin's changes to an enrolled reviewer ----
+ * Each needs an enabled admin with their code (PRODUCT.md section 4), runs
+ * in one transaction with its audit event (reviewer.disable, .enable,
+ * .unlock, .reset, .role), and never leaves the store without an enabled
+ * admin. An unknown name is OUT_NOT_FOUND; a change that does not fit the
+ * reviewer's state (disabling a disabled one) is OUT_WRONG_STATE, answered
+ * before the code is checked, so that it uses none. */
+/* Disables name and removes their secret from users.oath; never the last
+ * enabled admin. */
 outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
     op_reply *r);
+/* Enables disabled name again with a new secret in r->key (disable removed
+ * the old one), their failures and lockout forgotten. Their login or uid
+ * reaches them again; a bearer token they had does not: with token, a new
+ * one is made (r->token). */
+outcome op_reviewer_enable(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    bool token, reviewer_added *r);
+/* Ends enabled name's lockout, if any, and forgets their code failures. */
+outcome op_reviewer_unlock(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    op_reply *r);
+/* Gives enabled name a new secret (r->key) in users.oath: the old one gives
+ * no code from the commit on. Their failures and lockout, and the time step
+ * last used, belonged to the old secret and are forgotten. */
+outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    reviewer_added *r);
+/* Makes name an admin (admin) or a plain reviewer; the last enabled admin
+ * stays one. A disabled reviewer's role may change too (it counts once they
+ * are enabled). */
+outcome op_reviewer_role(store *s, const settings *cfg, const op_auth *auth, const char *name,
+    bool admin, op_reply *r);
 
 /* ---- ops_agent.c: agents (PRODUCT.md section 9) ---- */
 typedef struct agent_added {

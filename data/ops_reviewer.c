@@ -1,12 +1,12 @@
 /*
- * ops_reviewer.c: enrolling and disabling reviewers (PRODUCT.md section 4).
+ * ops_reviewer.c: enrolling reviewers (PRODUCT.md section 4); what admins
+ * change about them later is ops_reviewer_admin.c.
  *
  * Only a store that never had a reviewer enrols without a code, and then only
- * an admin; every later change needs an enabled admin's code. Everything is
- * checked under the write lock, so two admins at once cannot leave the store
- * without an enabled admin, nor enrol one name twice. A new secret goes to
- * users.oath only (never the database), written last within the
- * transaction and removed again if the commit fails.
+ * an admin; every later enrolment needs an enabled admin's code. Everything
+ * is checked under the write lock, so two admins at once cannot enrol one
+ * name twice. A new secret goes to users.oath only (never the database),
+ * written last within the transaction and removed again if the commit fails.
  *
  * A reviewer is also reached through the server (PRODUCT.md section 9): by
  * a login (their name unless told otherwise) or a uid, and optionally a
@@ -90,6 +90,7 @@ outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *auth, co
 		    "their name)");
 		return op_refuse_committed(s, rep, OUT_WRONG_STATE);    /* the code was used */
 	}
+	r->admin = admin;
 	secret_random(r->key, sizeof r->key);
 	bool token = spec != NULL && spec->token;
 	if (token)
@@ -112,40 +113,4 @@ outcome op_reviewer_add(store *s, const settings *cfg, const op_auth *auth, cons
     bool admin, reviewer_added *r)
 {
 	return op_reviewer_enrol(s, cfg, auth, name, admin, NULL, r);
-}
-
-outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
-    op_reply *r)
-{
-	if (s->remote) {
-		memset(r, 0, sizeof *r);
-		return remote_reviewer_disable(s, auth, name, r);
-	}
-	if (op_begin(s, r) != OUT_OK)
-		return r->out;
-	reviewer target;
-	int known = reviewer_get(s, name, &target);
-	if (known < 0)
-		return op_failed(s, r);
-	if (known == 0 || target.disabled) {
-		store_rollback(s);
-		return known == 0 ? op_say(r, OUT_NOT_FOUND, "no such reviewer") :
-		    op_say(r, OUT_WRONG_STATE, "that reviewer is already disabled");
-	}
-	int admins = target.admin ? reviewer_admins(s, false) : 2;
-	if (admins < 0)
-		return op_failed(s, r);
-	if (admins <= 1) {
-		store_rollback(s);
-		return op_say(r, OUT_NOT_PERMITTED, "%s is the last admin: add another admin first",
-		    name);
-	}
-	reviewer who;
-	if (op_actor(s, auth->actor, true, "change reviewers", &who, r) != OUT_OK ||
-	    op_code(s, cfg, auth, r, NULL) != OUT_OK)
-		return r->out;
-	if (!reviewer_disable(s, auth->actor, name))
-		return op_failed(s, r);
-	op_say(r, OUT_OK, "disabled %s: their secret is removed from users.oath", name);
-	return op_commit(s, r);
 }

@@ -10,7 +10,13 @@
  * same operation gives on a store opened here; a failure to reach the server
  * or a broken answer is OUT_IO_ERROR with client.c's message, which names the
  * server. The store's err holds the last message, as store_errmsg gives it.
+ *
+ * The changes (remote_change.c, remote_reviewer.c) share the writing of a
+ * request's body (the actor as "as", the code when given, an identity's
+ * login, uid and token) and the reading of its answer (the outcome the
+ * operation gave, a token or secret handed back once and wiped after).
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +86,70 @@ void remote_answer_free(remote_answer *a)
 	json_decref(a->json);
 	free(a->body);
 	memset(a, 0, sizeof *a);
+}
+
+outcome remote_post(store *s, const char *path, json_t *body, remote_answer *a, op_reply *r)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (text == NULL)
+		return op_say(r, OUT_BAD_INPUT, "the request cannot be written as JSON");
+	outcome o = remote_call(s, "POST", path, "application/json", text, strlen(text), a, r);
+	sodium_memzero(text, strlen(text));     /* it may hold a code */
+	free(text);
+	return o;
+}
+
+json_t *remote_auth_body(const op_auth *auth)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "as", json_string(auth->actor));
+	if (auth->code != NULL)
+		json_object_set_new(b, "code", json_string(auth->code));
+	return b;
+}
+
+outcome remote_answered(const remote_answer *a, outcome o, op_reply *r)
+{
+	if (o != OUT_OK)
+		return o;
+	outcome said = outcome_named(json_string_value(json_object_get(a->json, "outcome")));
+	const char *msg = json_string_value(json_object_get(a->json, "message"));
+	if (said == OUT__COUNT)
+		said = OUT_OK;
+	return op_say(r, said, "%s", msg ? msg : outcome_of(said)->message);
+}
+
+void remote_identity_body(json_t *b, const identity_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	if (spec->login != NULL)
+		json_object_set_new(b, "user", json_string(spec->login));
+	if (spec->uid >= 0)
+		json_object_set_new(b, "uid", json_integer(spec->uid));
+	if (spec->token)
+		json_object_set_new(b, "token", json_true());
+	if (spec->rate > 0)
+		json_object_set_new(b, "rate", json_integer(spec->rate));
+}
+
+void remote_take_token(const remote_answer *a, char *token, size_t len)
+{
+	const char *t = json_string_value(json_object_get(a->json, "token"));
+	snprintf(token, len, "%s", t ? t : "");
+}
+
+void remote_answer_wipe(remote_answer *a)
+{
+	if (a->body != NULL)
+		sodium_memzero(a->body, a->len);
+	json_t *t = json_object_get(a->json, "token"), *k = json_object_get(a->json, "secret");
+	if (json_is_string(t))
+		sodium_memzero((char *)json_string_value(t), json_string_length(t));
+	if (json_is_string(k))
+		sodium_memzero((char *)json_string_value(k), json_string_length(k));
+	remote_answer_free(a);
 }
 
 void remote_patience(store *s, int64_t wait_s)

@@ -46,6 +46,24 @@ typedef struct remote_answer {
 outcome remote_call(store *s, const char *method, const char *path, const char *ctype,
     const char *body, size_t len, remote_answer *a, op_reply *r);
 void remote_answer_free(remote_answer *a);
+/* POST path with a JSON body (taken: freed here), written with every
+ * character beyond ASCII as an escape, so that text a user gave (a reason
+ * with control characters in it) reaches the server as the operation takes
+ * it; the sent text is wiped (it may hold a code). */
+outcome remote_post(store *s, const char *path, json_t *body, remote_answer *a, op_reply *r);
+/* A change's body: the actor as "as" and, when given, the code. */
+json_t *remote_auth_body(const op_auth *auth);
+/* o, or for a 2xx answer (o OUT_OK) the outcome and message the answer
+ * names ("outcome": "waiting"...), into r. */
+outcome remote_answered(const remote_answer *a, outcome o, op_reply *r);
+/* How an identity is reached, as the API's body says it: "user", "uid",
+ * "token", "rate" (spec NULL: nothing). */
+void remote_identity_body(json_t *b, const identity_spec *spec);
+/* A new identity's token from an answer ("" when it has none). */
+void remote_take_token(const remote_answer *a, char *token, size_t len);
+/* remote_answer_free for an answer that held a secret or a token: wiped
+ * first. */
+void remote_answer_wipe(remote_answer *a);
 /* Sets a long poll's time: the server answers within wait_s seconds. */
 void remote_patience(store *s, int64_t wait_s);
 
@@ -89,19 +107,28 @@ outcome remote_policies(store *s, policies_view *v, op_reply *r);
 
 /* ---- remote_change.c: the changes ---- */
 outcome remote_decide(store *s, const decide_request *q, decide_result *r);
-outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,
-    const identity_spec *spec, reviewer_added *r);
 outcome remote_agent_add(store *s, const op_auth *auth, const char *name,
     const identity_spec *spec, agent_added *r);
 outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_reply *r);
 outcome remote_agents(store *s, agents_view *v, op_reply *r);
-outcome remote_reviewer_disable(store *s, const op_auth *auth, const char *name, op_reply *r);
 outcome remote_policy_pin(store *s, const op_auth *auth, const char *justification,
     policy_pinned *r);
 outcome remote_reevaluate(store *s, const char *actor, int64_t id, reevaluated *r);
 outcome remote_audit_checkpoint(store *s, const char *actor, const char *path,
     audit_checkpointed *r);
 outcome remote_audit_export(store *s, const char *actor, const char *path, audit_exported *r);
+
+/* ---- remote_reviewer.c: reviewer administration ---- */
+outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,
+    const identity_spec *spec, reviewer_added *r);
+outcome remote_reviewer_disable(store *s, const op_auth *auth, const char *name, op_reply *r);
+outcome remote_reviewer_enable(store *s, const op_auth *auth, const char *name, bool token,
+    reviewer_added *r);
+outcome remote_reviewer_unlock(store *s, const op_auth *auth, const char *name, op_reply *r);
+outcome remote_reviewer_reset(store *s, const op_auth *auth, const char *name,
+    reviewer_added *r);
+outcome remote_reviewer_role(store *s, const op_auth *auth, const char *name, bool admin,
+    op_reply *r);
 
 /* ---- remote_submit.c: submissions ---- */
 outcome remote_submit(submit_batch *b, const submission *sub, arena *scratch, eval_result *r,

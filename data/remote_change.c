@@ -1,7 +1,7 @@
 /*
  * remote_change.c: the changes of ops.h through a server: decisions,
- * reviewers, the policy pin, reevaluation, and the signed checkpoint and
- * export.
+ * agents, the policy pin, reevaluation, and the signed checkpoint and
+ * export (reviewers: remote_reviewer.c).
  *
  * Each sends the body of its route (docs/api.md): the actor as "as", which
  * the server takes from its owner (a reviewer acts as themselves), and the
@@ -22,43 +22,6 @@
 
 #include "remote.h"
 
-/* POST path with body; the answer in a. Every character beyond ASCII is
- * written as an escape, so that text a user gave (a reason with control
- * characters in it) reaches the server's reader as the operation takes it. */
-static outcome post(store *s, const char *path, json_t *body, remote_answer *a, op_reply *r)
-{
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(body);
-	if (text == NULL)
-		return op_say(r, OUT_BAD_INPUT, "the request cannot be written as JSON");
-	outcome o = remote_call(s, "POST", path, "application/json", text, strlen(text), a, r);
-	sodium_memzero(text, strlen(text));     /* it may hold a code */
-	free(text);
-	return o;
-}
-
-/* The actor and, when given, the code. */
-static json_t *auth_body(const op_auth *auth)
-{
-	json_t *b = json_object();
-	json_object_set_new(b, "as", json_string(auth->actor));
-	if (auth->code != NULL)
-		json_object_set_new(b, "code", json_string(auth->code));
-	return b;
-}
-
-/* A 2xx answer's own outcome ("outcome": "waiting"...). */
-static outcome answered(const remote_answer *a, outcome o, op_reply *r)
-{
-	if (o != OUT_OK)
-		return o;
-	outcome said = outcome_named(json_string_value(json_object_get(a->json, "outcome")));
-	const char *msg = json_string_value(json_object_get(a->json, "message"));
-	if (said == OUT__COUNT)
-		said = OUT_OK;
-	return op_say(r, said, "%s", msg ? msg : outcome_of(said)->message);
-}
-
 /* ---- decisions ---- */
 
 static bool ends_with(const char *s, const char *tail)
@@ -69,7 +32,7 @@ static bool ends_with(const char *s, const char *tail)
 
 outcome remote_decide(store *s, const decide_request *q, decide_result *r)
 {
-	json_t *b = auth_body(&q->auth), *ids = json_array();
+	json_t *b = remote_auth_body(&q->auth), *ids = json_array();
 	json_object_set_new(b, "decision", json_string(q->kind));
 	for (int i = 0; i < q->nids; i++)
 		json_array_append_new(ids, json_integer(q->ids[i]));
@@ -85,7 +48,8 @@ outcome remote_decide(store *s, const decide_request *q, decide_result *r)
 		json_object_set_new(b, "expires", json_string(d));
 	}
 	remote_answer a;
-	outcome o = answered(&a, post(s, "/v1/decisions", b, &a, &r->reply), &r->reply);
+	outcome o = remote_answered(&a, remote_post(s, "/v1/decisions", b, &a, &r->reply),
+	    &r->reply);
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(a.json, "items"), i, it) {
@@ -118,77 +82,19 @@ outcome remote_decide(store *s, const decide_request *q, decide_result *r)
 	return r->reply.out = o;
 }
 
-/* ---- reviewers ---- */
-
-/* How an identity is reached, as the API's body says it. */
-static void identity_body(json_t *b, const identity_spec *spec)
-{
-	if (spec == NULL)
-		return;
-	if (spec->login != NULL)
-		json_object_set_new(b, "user", json_string(spec->login));
-	if (spec->uid >= 0)
-		json_object_set_new(b, "uid", json_integer(spec->uid));
-	if (spec->token)
-		json_object_set_new(b, "token", json_true());
-	if (spec->rate > 0)
-		json_object_set_new(b, "rate", json_integer(spec->rate));
-}
-
-/* A new identity's token from the answer, once. */
-static void take_token(const remote_answer *a, char *token, size_t len)
-{
-	const char *t = json_string_value(json_object_get(a->json, "token"));
-	snprintf(token, len, "%s", t ? t : "");
-}
-
-/* An answer that held a secret: wiped before it is freed. */
-static void wipe_answer(remote_answer *a)
-{
-	if (a->body != NULL)
-		sodium_memzero(a->body, a->len);
-	json_t *t = json_object_get(a->json, "token"), *k = json_object_get(a->json, "secret");
-	if (json_is_string(t))
-		sodium_memzero((char *)json_string_value(t), json_string_length(t));
-	if (json_is_string(k))
-		sodium_memzero((char *)json_string_value(k), json_string_length(k));
-	remote_answer_free(a);
-}
-
-outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,
-    const identity_spec *spec, reviewer_added *r)
-{
-	json_t *b = auth_body(auth);
-	json_object_set_new(b, "name", json_string(name));
-	json_object_set_new(b, "role", json_string(admin ? "admin" : "reviewer"));
-	identity_body(b, spec);
-	remote_answer a;
-	outcome o = answered(&a, post(s, "/v1/reviewers", b, &a, &r->reply), &r->reply);
-	if (o == OUT_OK) {
-		const char *secret = json_string_value(json_object_get(a.json, "secret"));
-		if (secret == NULL || !totp_base32_decode(secret, r->key, sizeof r->key))
-			o = op_say(&r->reply, OUT_IO_ERROR, "server %.200s: its answer holds no secret "
-			    "for %s (they are enrolled: disable them and enrol them again)", store_dir(s),
-			    name);
-		take_token(&a, r->token, sizeof r->token);
-	}
-	wipe_answer(&a);
-	return o;
-}
-
 /* ---- agents ---- */
 
 outcome remote_agent_add(store *s, const op_auth *auth, const char *name,
     const identity_spec *spec, agent_added *r)
 {
-	json_t *b = auth_body(auth);
+	json_t *b = remote_auth_body(auth);
 	json_object_set_new(b, "name", json_string(name));
-	identity_body(b, spec);
+	remote_identity_body(b, spec);
 	remote_answer a;
-	outcome o = answered(&a, post(s, "/v1/agents", b, &a, &r->reply), &r->reply);
+	outcome o = remote_answered(&a, remote_post(s, "/v1/agents", b, &a, &r->reply), &r->reply);
 	if (o == OUT_OK)
-		take_token(&a, r->token, sizeof r->token);
-	wipe_answer(&a);
+		remote_take_token(&a, r->token, sizeof r->token);
+	remote_answer_wipe(&a);
 	return o;
 }
 
@@ -197,7 +103,7 @@ outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_
 	strbuf path = { 0 };
 	sb_puts(&path, "/v1/agents/");
 	client_path_segment(&path, name, strlen(name));
-	json_t *b = auth_body(auth);
+	json_t *b = remote_auth_body(auth);
 	char *text = json_dumps(b, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(b);
 	if (text == NULL)
@@ -207,7 +113,7 @@ outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_
 	sodium_memzero(text, strlen(text));
 	free(text);
 	free(path.s);
-	o = answered(&a, o, r);
+	o = remote_answered(&a, o, r);
 	remote_answer_free(&a);
 	return o;
 }
@@ -222,28 +128,15 @@ outcome remote_agents(store *s, agents_view *v, op_reply *r)
 	return o;
 }
 
-outcome remote_reviewer_disable(store *s, const op_auth *auth, const char *name, op_reply *r)
-{
-	strbuf path = { 0 };
-	sb_puts(&path, "/v1/reviewers/");
-	client_path_segment(&path, name, strlen(name));
-	sb_puts(&path, "/disable");
-	remote_answer a;
-	outcome o = answered(&a, post(s, path.s, auth_body(auth), &a, r), r);
-	free(path.s);
-	remote_answer_free(&a);
-	return o;
-}
-
 /* ---- the policy pin and reevaluation ---- */
 
 outcome remote_policy_pin(store *s, const op_auth *auth, const char *justification,
     policy_pinned *r)
 {
-	json_t *b = auth_body(auth);
+	json_t *b = remote_auth_body(auth);
 	json_object_set_new(b, "justification", json_string(justification));
 	remote_answer a;
-	outcome o = answered(&a, post(s, "/v1/policy/pin", b, &a, &r->reply), &r->reply);
+	outcome o = remote_answered(&a, remote_post(s, "/v1/policy/pin", b, &a, &r->reply), &r->reply);
 	if (o == OUT_OK) {
 		r->was = (int)json_integer_value(json_object_get(a.json, "was"));
 		const char *what = json_string_value(json_object_get(a.json, "changed"));
@@ -261,7 +154,8 @@ outcome remote_reevaluate(store *s, const char *actor, int64_t id, reevaluated *
 	snprintf(path, sizeof path, "/v1/submissions/%lld/reevaluate", (long long)id);
 	op_auth auth = { .actor = actor };
 	remote_answer a;
-	outcome o = answered(&a, post(s, path, auth_body(&auth), &a, &r->reply), &r->reply);
+	outcome o = remote_answered(&a, remote_post(s, path, remote_auth_body(&auth), &a,
+	    &r->reply), &r->reply);
 	if (o == OUT_OK || o == OUT_WAITING || o == OUT_REFUSED) {
 		const char *before = json_string_value(json_object_get(a.json, "before"));
 		snprintf(r->before, sizeof r->before, "%s", before ? before : "");
@@ -308,8 +202,8 @@ outcome remote_audit_checkpoint(store *s, const char *actor, const char *path,
 {
 	op_auth auth = { .actor = actor };
 	remote_answer a;
-	outcome o = answered(&a, post(s, "/v1/audit/checkpoints", auth_body(&auth), &a, &r->reply),
-	    &r->reply);
+	outcome o = remote_answered(&a, remote_post(s, "/v1/audit/checkpoints",
+	    remote_auth_body(&auth), &a, &r->reply), &r->reply);
 	const json_t *text = json_object_get(a.json, "checkpoint"), *sig = json_object_get(a.json,
 	    "minisig");
 	if (o == OUT_OK && (!json_is_string(text) || !json_is_string(sig)))

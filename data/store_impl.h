@@ -249,6 +249,23 @@ bool reviewer_add(store *s, const char *actor, const char *name, bool admin,
 /* In the caller's transaction: disabled, audited, its secret removed. */
 bool reviewer_disable(store *s, const char *actor, const char *name);
 
+/* ---- reviewer_state.c: an admin's changes to an enrolled reviewer, each
+ * in the caller's transaction with its audit event; the secret, when there
+ * is one, is written to users.oath last ---- */
+/* Enabled again with a new secret (key), its failures and lockout forgotten,
+ * and its token hash set to token_hash (NULL: none): reviewer.enable. */
+bool reviewer_enable(store *s, const char *actor, const char *name, const char *token_hash,
+    const unsigned char key[REVIEWER_KEY_BYTES]);
+/* Its lockout ended (locked_until: the end it had, NULL none) and its
+ * failures forgotten: reviewer.unlock. */
+bool reviewer_unlock(store *s, const char *actor, const char *name, const char *locked_until);
+/* A new secret (key), with its failures, lockout and last step forgotten:
+ * reviewer.reset. */
+bool reviewer_reset(store *s, const char *actor, const char *name,
+    const unsigned char key[REVIEWER_KEY_BYTES]);
+/* Its role: reviewer.role (details: role and was). */
+bool reviewer_set_role(store *s, const char *actor, const char *name, bool admin, bool was);
+
 bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYTES]);
 bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES]);
 bool users_remove(store *s, const char *name);
