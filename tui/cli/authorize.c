@@ -151,15 +151,21 @@ int guard_start(const args *a, guard *g, bool policies, op_auth *auth)
 	return EXIT_OK;
 }
 
+bool one_name(const command *c, const args *a, const char *what)
+{
+	if (a->npos == 1)
+		return true;
+	if (a->npos == 0)
+		usage_error(c, "no %s name given", what);
+	else
+		usage_error(c, "%s", "one name at a time");
+	return false;
+}
+
 int guard_name_command(const command *c, args *a, const char *what, name_op op)
 {
-	if (a->npos != 1) {
-		if (a->npos == 0)
-			usage_error(c, "no %s name given", what);
-		else
-			usage_error(c, "%s", "one name at a time");
+	if (!one_name(c, a, what))
 		return EXIT_USAGE;
-	}
 	guard g;
 	op_auth auth;
 	int started = guard_start(a, &g, false, &auth);

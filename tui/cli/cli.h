@@ -65,6 +65,9 @@ void guard_close(guard *g);
 /* guard_open, then guard_auth: EXIT_OK, or the exit code to return (the
  * reason printed, nothing left open). */
 int guard_start(const args *a, guard *g, bool policies, op_auth *auth);
+/* Whether the command was given one name and nothing else; false with the
+ * usage error printed. what names the argument ("reviewer"). */
+bool one_name(const command *c, const args *a, const char *what);
 /* A command that acts on one name with an admin's code (reviewer disable,
  * agent revoke): opens the guard, runs op (asking for the code when it
  * needs one) and prints its answer. what names the argument ("reviewer"). */
@@ -102,6 +105,10 @@ void batch_print(batch *b, const char *prefix, const submission *sub, const eval
 
 /* cmd_audit.c: --out FILE, else arbiter-WHAT-DATE-TIME.EXT here (in path). */
 const char *out_file(const args *a, const char *what, const char *ext, char *path, size_t len);
+
+/* cmd_reviewer.c: a reviewer's new secret (base32, otpauth:// URI, QR code)
+ * and token, if any, printed once after r's message; the token is wiped. */
+void print_secret(const char *name, reviewer_added *r);
 
 /* qr.c: a QR code of text, drawn with half blocks */
 bool qr_print(FILE *out, const char *text);

@@ -1,11 +1,11 @@
 /*
- * cmd_reviewer.c: arbiter reviewer add, list and disable.
+ * cmd_reviewer.c: arbiter reviewer add and list (an admin's changes to an
+ * enrolled reviewer: cmd_reviewer_admin.c).
  *
  * add makes a random 20-byte secret from the system's random source, writes it to users.oath
  * only, and prints it once: in base32, as an otpauth:// URI and as a QR code,
  * for the reviewer's authenticator app. The first reviewer must be an admin
  * and needs no code; every later change needs an admin's code (--as ADMIN).
- * disable removes the reviewer's secret and refuses to leave no admin.
  * The server knows a reviewer by their login (--user; their name unless
  * told otherwise) or uid (--uid), and by a bearer token with --token,
  * printed once as agent add prints one.
@@ -16,7 +16,7 @@
 
 #include "cli.h"
 
-static void print_enrolment(const char *name, const reviewer_added *r)
+void print_secret(const char *name, reviewer_added *r)
 {
 	const unsigned char *key = r->key;
 	char *b32 = totp_base32(key, REVIEWER_KEY_BYTES);
@@ -37,14 +37,16 @@ static void print_enrolment(const char *name, const reviewer_added *r)
 		free(b32);
 	}
 	secret_wipe(uri, sizeof uri);
+	if (r->token[0] != '\0') {
+		out_printf("\n");
+		print_token(r->token);
+	}
 }
 
 static int cmd_reviewer_add(const command *c, args *a)
 {
-	if (a->npos != 1) {
-		usage_error(c, "%s", a->npos == 0 ? "no reviewer name given" : "one name at a time");
+	if (!one_name(c, a, "reviewer"))
 		return EXIT_USAGE;
-	}
 	const char *name = a->pos[0], *role = arg_get(a, "--role");
 	if (!reviewer_name_valid(name)) {
 		usage_error(c, "\"%s\" is not a reviewer name (letters, digits, . _ - @; at most 64)",
@@ -70,11 +72,7 @@ static int cmd_reviewer_add(const command *c, args *a)
 		;
 	int rc;
 	if (r.reply.out == OUT_OK) {
-		print_enrolment(name, &r);
-		if (r.token[0] != '\0') {
-			out_printf("\n");
-			print_token(r.token);
-		}
+		print_secret(name, &r);
 		rc = EXIT_OK;
 	} else {
 		rc = guard_result(&g, &r.reply);
@@ -83,11 +81,6 @@ static int cmd_reviewer_add(const command *c, args *a)
 	secret_wipe(r.token, sizeof r.token);
 	guard_close(&g);
 	return rc;
-}
-
-static int cmd_reviewer_disable(const command *c, args *a)
-{
-	return guard_name_command(c, a, "reviewer", op_reviewer_disable);
 }
 
 static int cmd_reviewer_list(const command *c, args *a)
@@ -140,7 +133,3 @@ const command reviewer_add_command = { "reviewer add",
 static const char *const reviewer_list_options[] = { "--json", NULL };
 const command reviewer_list_command = { "reviewer list", "[--json]",
 	"list reviewers: role, login, uid, enrolled, last used, locked until", reviewer_list_options, cmd_reviewer_list };
-
-static const char *const reviewer_disable_options[] = { "--as NAME", "--code CODE", NULL };
-const command reviewer_disable_command = { "reviewer disable", "NAME [--as NAME] [--code CODE|-]",
-	"disable a reviewer and remove their secret", reviewer_disable_options, cmd_reviewer_disable };

@@ -28,6 +28,10 @@
 	X(reviewer_add) \
 	X(reviewer_list) \
 	X(reviewer_disable) \
+	X(reviewer_enable) \
+	X(reviewer_unlock) \
+	X(reviewer_reset) \
+	X(reviewer_role) \
 	X(agent_add) \
 	X(agent_list) \
 	X(agent_revoke) \
