@@ -1,9 +1,9 @@
 /*
  * routes.c: the route table of the API (PRODUCT.md section 9), the one
  * table, and the handlers of submissions, status and health; the other
- * handlers live by topic in routes_decide.c, routes_admin.c and
- * routes_audit.c. docs/api.md documents every line of the table
- * (tests/cli/serve_routes.sh checks that it does).
+ * handlers live by topic in routes_decide.c, routes_reviewers.c,
+ * routes_agents.c, routes_admin.c and routes_audit.c. docs/api.md documents
+ * every line of the table (tests/cli/serve_routes.sh checks that it does).
  *
  * A handler reads its request (rq->arg is the path's * segment), reads the
  * store through the listener's connection or hands a change to the writer,
@@ -536,6 +536,10 @@ const route routes[] = {
 	{ "GET", "/v1/reviewers", LET_ADMIN, h_reviewers },
 	{ "POST", "/v1/reviewers", LET_ADMIN, h_reviewer_add },
 	{ "POST", "/v1/reviewers/*/disable", LET_ADMIN, h_reviewer_disable },
+	{ "POST", "/v1/reviewers/*/enable", LET_ADMIN, h_reviewer_enable },
+	{ "POST", "/v1/reviewers/*/unlock", LET_ADMIN, h_reviewer_unlock },
+	{ "POST", "/v1/reviewers/*/reset", LET_ADMIN, h_reviewer_reset },
+	{ "POST", "/v1/reviewers/*/role", LET_ADMIN, h_reviewer_role },
 	{ "GET", "/v1/agents", LET_ADMIN, h_agents },
 	{ "POST", "/v1/agents", LET_ADMIN, h_agent_add },
 	{ "DELETE", "/v1/agents/*", LET_ADMIN, h_agent_revoke },

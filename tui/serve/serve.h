@@ -254,6 +254,9 @@ void session_new(server *srv, const caller *who, const char *actor,
 /* The reviewer of who's live session token, refreshed; NULL when there is
  * none or it has been idle longer than idle_s. */
 const char *session_use(server *srv, const caller *who, const char *token, int64_t idle_s);
+/* Ends every session signed in as reviewer actor (disabled, enabled again,
+ * or given a new secret). */
+void sessions_end(server *srv, const char *actor);
 void sessions_free(server *srv);
 
 /* denials.c: access.denied, at most once a minute per who, with a count */
@@ -285,10 +288,14 @@ void last_read_free(listener *l);
 void h_decide(server *srv, request *rq);         /* routes_decide.c */
 void h_decide_many(server *srv, request *rq);
 void h_signin(server *srv, request *rq);
-void h_reviewers(server *srv, request *rq);      /* routes_admin.c */
+void h_reviewers(server *srv, request *rq);      /* routes_reviewers.c */
 void h_reviewer_add(server *srv, request *rq);
 void h_reviewer_disable(server *srv, request *rq);
-void h_reevaluate(server *srv, request *rq);
+void h_reviewer_enable(server *srv, request *rq);
+void h_reviewer_unlock(server *srv, request *rq);
+void h_reviewer_reset(server *srv, request *rq);
+void h_reviewer_role(server *srv, request *rq);
+void h_reevaluate(server *srv, request *rq);     /* routes_admin.c */
 void h_pin(server *srv, request *rq);
 void h_agents(server *srv, request *rq);         /* routes_agents.c */
 void h_agent_add(server *srv, request *rq);

@@ -9,7 +9,8 @@
  * keeps only the token's SHA-256, compares it in constant time, and forgets
  * every session when it stops. A session belongs to the identity that made
  * it and to the reviewer it signed in as: presented by another identity it
- * is no session at all.
+ * is no session at all. A reviewer disabled, enabled again or given a new
+ * secret loses their sessions at once (sessions_end).
  *
  * Only the writer thread touches the table (sessions are made and used inside
  * writer jobs, where op_signin and op_decide run), so it takes no lock. It
@@ -94,6 +95,17 @@ const char *session_use(server *srv, const caller *who, const char *token, int64
 		return NULL;
 	found->last_ms = now;
 	return found->actor;
+}
+
+void sessions_end(server *srv, const char *actor)
+{
+	if (srv->sessions == NULL)
+		return;
+	for (int i = 0; i < SESSION_MAX; i++) {
+		session *s = &srv->sessions->items[i];
+		if (s->live && strcmp(s->actor, actor) == 0)
+			memset(s, 0, sizeof *s);
+	}
 }
 
 void sessions_free(server *srv)
