@@ -54,8 +54,8 @@ typedef struct audit_view {
 static const char *const event_names[] = { "store.init", "policy.pin", "policy.tamper",
 	"submission.create", "submission.reevaluate", "decision.approve", "decision.reject",
 	"override.partial", "override.grant", "code.failure", "code.replay", "reviewer.lockout",
-	"reviewer.add", "reviewer.disable", "enforcement.toggle", "audit.export", "audit.checkpoint",
-	"session.signin" };
+	"reviewer.add", "reviewer.disable", "reviewer.enable", "reviewer.unlock", "reviewer.reset",
+	"reviewer.role", "enforcement.toggle", "audit.export", "audit.checkpoint", "session.signin" };
 
 /* The colour of an event name, in the words console_attr knows. */
 static int event_attr(const console *c, const char *event)
