@@ -1,11 +1,12 @@
 #!/bin/bash
 # Administration and the audit log through arbiter serve (PRODUCT.md sections
 # 4, 5, 6 and 9): reviewers (the first admin without a code, then an admin's
-# code; the secret once, in the answer; list; disable), policy pin (refusals,
-# the writer's reload) and reevaluate, the audit list with its filters and
-# cursor, a checkpoint and an export that the stock minisign verifies, the
-# keys, every route of the table documented in docs/api.md, and arbiter tui
-# refusing a store a server owns.
+# code; the secret once, in the answer; list; disable, enable, reset, unlock
+# and role, with their refusals; a reset ending the reviewer's sessions),
+# policy pin (refusals, the writer's reload) and reevaluate, the audit list
+# with its filters and cursor, a checkpoint and an export that the stock
+# minisign verifies, the keys, every route of the table documented in
+# docs/api.md, and arbiter tui refusing a store a server owns.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; rm -rf "$T"' EXIT
@@ -64,6 +65,85 @@ post /v1/reviewers/nobody/disable "{\"as\": \"alice\", \"code\": \"$(code alice)
 expect_status 404 "an unknown reviewer is 404"
 post /v1/reviewers/alice/disable "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
 expect_status 403 "the last admin cannot be disabled"
+
+# --- enable, reset, unlock, role ---
+post /v1/reviewers/bob/enable '{"as": "alice"}'
+expect_status 401 "enabling needs the admin's code"
+expect_out '"code_needed": true' "and says so"
+post /v1/reviewers/bob/enable '{"as": "alice", "code": "000000"}'
+expect_status 422 "a wrong code is 422"
+[ "$(q "SELECT disabled FROM reviewers WHERE name = 'bob'")" = 1 ] && pass "and bob stays disabled" || fail "bob was enabled"
+post /v1/reviewers/bob/enable "{\"as\": \"alice\", \"code\": \"$(code alice)\", \"token\": true}"
+expect_status 200 "an admin enables bob again"
+expect_out '"message": "enabled bob as reviewer with a new secret \(disabling removed the old one\) and a new bearer token", "name": "bob", "role": "reviewer", "secret": "[A-Z2-7]{32}", "uri": "otpauth://totp/arbiter:bob\?secret=[A-Z2-7]{32}&issuer=arbiter' \
+	"the answer carries the new secret and its URI"
+expect_out '"token": "arbiter_[A-Za-z0-9_-]{43}"' "and the new token"
+keep bob
+grep -q "$(cat "$T/secret.bob")" "$T/serve.log" "$DB" && fail "the secret is in the log or the database" ||
+	pass "the new secret is neither logged nor in the database"
+post /v1/reviewers/bob/enable "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 409 "enabling an enabled reviewer is 409"
+expect_out '"code": "wrong_state"' "named wrong_state"
+post /v1/reviewers/bob/enable '{"as": "alice", "token": "yes"}'
+expect_status 422 "a token that is not true or false is 422"
+post /v1/reviewers/nobody/reset "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 404 "resetting an unknown reviewer is 404"
+post /v1/reviewers/bob/reset "{\"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 403 "a reviewer who is not an admin resets nobody"
+post /v1/reviewers/bob/reset '{"as": "alice", "reason": "lost phone"}'
+expect_status 422 "an unknown field is 422"
+# a session signed in with the old secret ends with it
+post /v1/sessions "{\"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "bob signs in"
+SESSION=(-H "X-Arbiter-Session: $(sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p' "$OUT")")
+old=$(cat "$T/secret.bob")
+post /v1/reviewers/bob/reset "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 200 "an admin resets bob's secret"
+expect_out '"message": "reset bob.s secret: the old one gives no more codes", "name": "bob", "role": "reviewer", "secret": "[A-Z2-7]{32}"' \
+	"the answer carries the new secret"
+keep bob
+[ "$(cat "$T/secret.bob")" != "$old" ] && pass "it is another secret" || fail "the secret did not change"
+[ "$(q "SELECT actor || ' ' || subject FROM audit WHERE event = 'reviewer.reset'")" = "alice bob" ] &&
+	pass "reviewer.reset is audited" || fail "reviewer.reset not audited"
+api POST /v1/submissions "${JSON[@]}" --data-binary \
+	'{"action":"code.modify","ref":"sess1","submitter":"agent-s","files":[{"path":"src/old.c","op":"delete"}]}'
+PS=$(grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+post "/v1/submissions/$PS/decisions" '{"decision": "approve", "ack": true, "as": "bob"}' "${SESSION[@]}"
+expect_status 401 "the session from before the reset has ended"
+post /v1/sessions "{\"as\": \"bob\", \"code\": \"$(oathtool --totp -b "$old" -N "@$(( ($(clock_now) / 30 + 1) * 30 ))")\"}"
+expect_status 422 "a code of the old secret is refused"
+post /v1/sessions "{\"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "a code of the new secret signs bob in"
+for i in 1 2 3 4 5; do post /v1/sessions '{"as": "bob", "code": "000000"}'; done
+post /v1/sessions "{\"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 423 "five wrong codes lock bob out"
+post /v1/reviewers/bob/unlock '{"as": "alice"}'
+expect_status 401 "unlocking needs the admin's code"
+post /v1/reviewers/bob/unlock "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 200 "an admin unlocks bob"
+expect_out '"message": "unlocked bob \(locked out until [0-9T:.-]+Z\); their code failures are forgotten"' "and says until when he was locked out"
+post /v1/sessions "{\"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "bob's code is accepted again"
+post /v1/reviewers/bob/role "{\"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 422 "a role change without a role is 422"
+post /v1/reviewers/bob/role "{\"role\": \"boss\", \"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 422 "an unknown role is 422"
+post /v1/reviewers/bob/role "{\"role\": \"admin\", \"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 403 "a reviewer cannot make themselves an admin"
+post /v1/reviewers/bob/role "{\"role\": \"admin\", \"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 200 "an admin makes bob an admin"
+expect_out '"message": "bob is now an admin"' "and says so"
+post /v1/reviewers/bob/role "{\"role\": \"admin\", \"as\": \"alice\", \"code\": \"$(code alice)\"}"
+expect_status 409 "the role bob has already is 409"
+post /v1/reviewers/alice/role "{\"role\": \"reviewer\", \"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "bob, an admin now, makes alice a plain reviewer"
+post /v1/reviewers/bob/role "{\"role\": \"reviewer\", \"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 403 "the last admin cannot be demoted"
+expect_out 'bob is the last admin' "and says so"
+post /v1/reviewers/alice/role "{\"role\": \"admin\", \"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "alice is an admin again"
+[ "$(q "SELECT count(*) FROM audit WHERE event = 'reviewer.role'")" = 3 ] &&
+	pass "each role change is audited" || fail "reviewer.role events: $(q "SELECT count(*) FROM audit WHERE event = 'reviewer.role'")"
 
 # --- policy pin and reevaluate ---
 chmod u+w "$H/policies/20-guardian.yaml"

@@ -18,7 +18,7 @@ trap 'serve_stop; rm -rf "$T"' EXIT
 EX=$ROOT/docs/examples/submissions
 
 # --- the suites, served ---
-for s in statuses submit review store filters escapes agents; do
+for s in statuses submit review reviewer_admin store filters escapes agents; do
 	r=$T/results.$s
 	: > "$r"
 	ARBITER_SERVED=1 RESULTS=$r bash "$ROOT/tests/cli/$s.sh" > "$T/out.$s" 2>&1 ||
