@@ -25,14 +25,20 @@
 
 #include "store_impl.h"
 
-bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx)
+void audit_cursor_filter(const audit_cursor *q, int64_t limit, audit_filter *f)
 {
-	audit_filter f = { .limit = limit, .event = q->event, .actor = q->actor,
+	*f = (audit_filter){ .limit = limit, .event = q->event, .actor = q->actor,
 		.subject = q->subject, .oldest_first = !q->older, .walk = true };
 	if (q->seq > 0 && q->older)
-		f.before_seq = q->seq;
+		f->before_seq = q->seq;
 	else if (q->seq > 0)
-		f.after_seq = q->seq;
+		f->after_seq = q->seq;
+}
+
+bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx)
+{
+	audit_filter f;
+	audit_cursor_filter(q, limit, &f);
 	return audit_read(s, &f, visit, ctx);
 }
 

@@ -49,6 +49,8 @@
 struct client {
 	CURL *easy;
 	struct curl_slist *auth;        /* the Authorization header alone; wiped */
+	struct curl_slist *session;     /* X-Arbiter-Session while one is set; wiped */
+	char *tls_pin;                  /* as given, for client_again */
 	char *server;                   /* as given */
 	char *base;                     /* what paths are appended to */
 	char *socket_path;              /* unix: */
@@ -508,6 +510,10 @@ client *client_open(const client_options *o, char *err, size_t errlen)
 			goto fail;
 		}
 		c->pinned = true;
+		if ((c->tls_pin = strdup(o->tls_pin)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	if (o->token != NULL) {
 		if (!client_token_valid(o->token)) {
@@ -538,6 +544,33 @@ client *client_open(const client_options *o, char *err, size_t errlen)
 fail:
 	client_close(c);
 	return NULL;
+}
+
+client *client_again(const client *c, char *err, size_t errlen)
+{
+	static const char bearer[] = "Authorization: Bearer ";
+	client_options o = { .server = c->server, .server_user = c->server_login,
+		.tls_pin = c->tls_pin, .timeout_ms = c->timeout_ms, .max_body = c->max_body,
+		.token = c->auth != NULL ? c->auth->data + strlen(bearer) : NULL };
+	return client_open(&o, err, errlen);
+}
+
+bool client_set_session(client *c, const char *token)
+{
+	if (c->session != NULL) {
+		client_wipe(c->session->data, strlen(c->session->data));
+		curl_slist_free_all(c->session);
+		c->session = NULL;
+	}
+	if (token == NULL)
+		return true;
+	if (!client_token_valid(token))
+		return false;
+	char h[CLIENT_TOKEN_MAX + 32];
+	snprintf(h, sizeof h, "X-Arbiter-Session: %s", token);
+	c->session = curl_slist_append(NULL, h);
+	client_wipe(h, sizeof h);
+	return c->session != NULL;
 }
 
 void client_set_timeout(client *c, int64_t timeout_ms)
@@ -617,8 +650,8 @@ static client_status perform(client *c, const char *method, const char *path, co
 	}
 	snprintf(url, ulen, "%s%s", c->base, path);
 	snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type ? content_type : "");
-	/* the auth node goes last and is unlinked again below: it is the
-	 * client's, kept (and wiped) for the connection's life */
+	/* the session and auth nodes go last and are unlinked again below:
+	 * they are the client's, kept (and wiped) for the connection's life */
 	struct curl_slist *tail = NULL;
 	bool ok = true;
 	const char *fixed[] = { accept, "Expect:", content_type ? ctype : NULL };
@@ -630,13 +663,18 @@ static client_status perform(client *c, const char *method, const char *path, co
 		if (ok)
 			headers = h;
 	}
+	struct curl_slist *own = c->auth;
+	if (c->session != NULL) {
+		c->session->next = c->auth;
+		own = c->session;
+	}
 	if (ok) {
 		for (tail = headers; tail && tail->next; tail = tail->next)
 			;
 		if (tail != NULL)
-			tail->next = c->auth;
+			tail->next = own;
 		else
-			headers = c->auth;
+			headers = own;
 	}
 	CURL *e = c->easy;
 	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
@@ -664,7 +702,9 @@ static client_status perform(client *c, const char *method, const char *path, co
 	}
 	if (tail != NULL)
 		tail->next = NULL;
-	if (headers != c->auth)
+	if (c->session != NULL)
+		c->session->next = NULL;
+	if (headers != own)
 		curl_slist_free_all(headers);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	free(url);
@@ -758,6 +798,8 @@ void client_close(client *c)
 		client_wipe(c->auth->data, strlen(c->auth->data));
 		curl_slist_free_all(c->auth);
 	}
+	client_set_session(c, NULL);
+	free(c->tls_pin);
 	free(c->server);
 	free(c->base);
 	free(c->socket_path);

@@ -92,6 +92,14 @@ bool client_header(const client_response *r, const char *name, char *out, size_t
 const char *client_errmsg(const client *c);
 /* The server as given in the options, for messages. */
 const char *client_server(const client *c);
+/* A second connection to c's server with c's options and token (a thread
+ * of its own needs one: a connection serves one thread). NULL with the
+ * reason in err. */
+client *client_again(const client *c, char *err, size_t errlen);
+/* Sends X-Arbiter-Session: token (an API session, POST /v1/sessions) with
+ * the requests that follow; NULL stops. The token is kept wiped on close.
+ * false: a token with characters a header cannot carry (nothing set). */
+bool client_set_session(client *c, const char *token);
 /* Changes the whole-request timeout for the requests that follow. */
 void client_set_timeout(client *c, int64_t timeout_ms);
 void client_response_free(client_response *r);

@@ -141,6 +141,10 @@ bool store_settings(store *s, settings *c, diags *errs)
 		 * enforcement is off */
 		settings_default(c);
 		c->enforcement = s->remote->enforcement;
+		c->approve_requires_code = s->remote->approve_requires_code;
+		c->justification_min_chars = s->remote->justification_min_chars;
+		c->override_default_duration = s->remote->override_default_duration;
+		c->session_idle = s->remote->session_idle;
 		return true;
 	}
 	return settings_read(s->dir, c, errs);

@@ -449,6 +449,7 @@ void versions_view_free(versions_view *v);
 
 typedef struct policy_view {
 	const char *name, *type, *severity, *effect, *source;
+	const char *description;        /* NULL: none */
 	bool enabled;
 	const char *json;               /* policy list --json's line */
 } policy_view;
@@ -487,6 +488,25 @@ outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
 outcome op_audit_read(store *s, const audit_filter *f, audit_visit visit, void *ctx,
     op_reply *r);
 
+/* ---- ops_overview.c: what a reviewer's console shows above every screen ---- */
+typedef struct overview {
+	int64_t counts[ST_EXPIRED + 1];         /* submissions by ST_*, as they read now */
+	int policy_version;
+	bool tampered;                          /* the policy files differ from the pin */
+	char changed[768];                      /* how, when tampered */
+	char actor[72];                         /* the actor's name as enrolled (else as asked) */
+	bool reviewer, admin;                   /* the actor is an enabled reviewer; an admin */
+} overview;
+/* The counts per status, the policy version and the actor's standing, in
+ * one call: on a store opened here the counts and the reviewer's row, with
+ * tampered false (the caller that holds the files checks them, as
+ * integrity_check_loaded does); through a server, GET /v1/status, whose
+ * server compared its files with the pin. */
+outcome op_overview(store *s, const char *actor, overview *v, op_reply *r);
+/* The submissions of v that a list --status filter (a status, waiting,
+ * decided, all) shows. */
+int64_t overview_count(const overview *v, const char *filter);
+
 /* ---- ops_follow.c: reads that wait for a change ---- */
 typedef struct waited {
 	int64_t id;
@@ -502,6 +522,18 @@ outcome op_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_rep
  * 200 ms at most). */
 outcome op_audit_follow(store *s, int64_t after, audit_visit visit, void *ctx,
     const volatile sig_atomic_t *stop, op_reply *r);
+
+/* ---- watch.c: being told when the store changes ---- */
+typedef struct store_watch store_watch;
+/* Follows every change to s (each is an audit event) from now on, on a
+ * thread and a connection of its own: its fd becomes readable when one
+ * comes, and when following breaks off (then it follows again a second
+ * later, missing nothing). NULL with the reason in err. */
+store_watch *store_watch_start(store *s, char *err, size_t errlen);
+int store_watch_fd(const store_watch *w);
+/* Empties the fd: whether anything came since the last call. */
+bool store_watch_changed(store_watch *w);
+void store_watch_stop(store_watch *w);
 
 /* ---- ops_audit.c: the signed checkpoint and export report (PRODUCT.md section 6) ---- */
 typedef struct audit_checkpointed {

@@ -128,6 +128,10 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide
 outcome op_signin(store *s, const settings *cfg, const op_auth *auth, const char *via,
     op_reply *r)
 {
+	if (s->remote) {
+		memset(r, 0, sizeof *r);
+		return remote_signin(s, auth, r);
+	}
 	if (op_begin(s, r) != OUT_OK)
 		return r->out;
 	if (op_code(s, cfg, auth, r, NULL) != OUT_OK)

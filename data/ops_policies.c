@@ -19,6 +19,7 @@ void policy_view_of(const policy *p, arena *a, policy_view *out)
 	*out = (policy_view){ .name = arena_strdup(a, p->name), .type = rule_type_name(p->type),
 		.severity = severity_name(p->severity), .effect = effect_name(p->effect),
 		.source = arena_strdup(a, p->source), .enabled = p->enabled,
+		.description = p->description ? arena_strdup(a, p->description) : NULL,
 		.json = arena_strdup(a, json ? json : "{}") };
 	free(json);
 }

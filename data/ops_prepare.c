@@ -43,7 +43,7 @@ outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
 		p->integ.tampered = s->remote->tampered;
 		if (p->integ.tampered)
 			snprintf(p->integ.what, sizeof p->integ.what, "%s", s->remote->changed);
-		p->cfg.enforcement = s->remote->enforcement;
+		store_settings(s, &p->cfg, &p->cfg_errs);
 		return OUT_OK;
 	}
 	loading l = { 0 };

@@ -323,6 +323,13 @@ outcome op_audit_page(store *s, const audit_cursor *q, int64_t limit, audit_even
 	memset(r, 0, sizeof *r);
 	v->arena = new_arena();
 	page p = { v, 0 };
+	if (s->remote) {
+		audit_filter f;
+		audit_cursor_filter(q, limit, &f);
+		if (remote_audit_read(s, &f, keep, &p, r) != OUT_OK)
+			audit_events_free(v);
+		return r->out;
+	}
 	if (!audit_page(s, q, limit, keep, &p)) {
 		audit_events_free(v);
 		return failed(s, r);

@@ -162,6 +162,7 @@ static void disconnect(store *s, void *ctx)
 {
 	(void)ctx;
 	client_close(s->remote->c);
+	sodium_memzero(s->remote->session, sizeof s->remote->session);
 	free(s->remote->answer.s);
 	free(s->remote);
 	s->remote = NULL;
@@ -173,6 +174,66 @@ static store *give_up(store *s)
 	disconnect(s, NULL);
 	free(s);
 	return NULL;
+}
+
+void remote_status_read(struct remote *rm, const json_t *j)
+{
+	rm->policy_version = (int)json_integer_value(json_object_get(j, "policy_version"));
+	rm->enforcement = !json_is_false(json_object_get(j, "enforcement"));
+	rm->tampered = json_is_true(json_object_get(j, "tampered"));
+	const char *changed = json_string_value(json_object_get(j, "changed"));
+	snprintf(rm->changed, sizeof rm->changed, "%s", changed ? changed : "policy files edited");
+	/* a server that says nothing of them: the strictest (settings_default) */
+	settings d;
+	settings_default(&d);
+	const json_t *rv = json_object_get(j, "review"), *v;
+	rm->approve_requires_code = !json_is_false(json_object_get(rv, "approve_requires_code"));
+	v = json_object_get(rv, "justification_min_chars");
+	rm->justification_min_chars = json_is_integer(v) ? (int)json_integer_value(v) :
+	    d.justification_min_chars;
+	v = json_object_get(rv, "override_default_duration");
+	rm->override_default_duration = json_is_integer(v) ? json_integer_value(v) :
+	    d.override_default_duration;
+	v = json_object_get(rv, "session_idle");
+	rm->session_idle = json_is_integer(v) ? json_integer_value(v) : d.session_idle;
+	const json_t *id = json_object_get(j, "identity");
+	const char *kind = json_string_value(json_object_get(id, "kind"));
+	const char *name = json_string_value(json_object_get(id, "name"));
+	snprintf(rm->kind, sizeof rm->kind, "%s", kind ? kind : "");
+	snprintf(rm->name, sizeof rm->name, "%s", name ? name : "");
+}
+
+store *store_again(const store *s, char *err, size_t errlen)
+{
+	if (s->remote == NULL)
+		return store_open(s->dir, err, errlen);
+	client *c = client_again(s->remote->c, err, errlen);
+	if (c == NULL)
+		return NULL;
+	store *t = calloc(1, sizeof *t);
+	struct remote *rm = calloc(1, sizeof *rm);
+	if (t == NULL || rm == NULL)
+		abort();
+	*rm = *s->remote;
+	rm->c = c;
+	rm->session[0] = '\0';
+	rm->answer = (strbuf){ 0 };
+	rm->answered = false;
+	t->remote = rm;
+	memcpy(t->id, s->id, sizeof t->id);
+	memcpy(t->dir, s->dir, sizeof t->dir);
+	store_on_close(t, disconnect, NULL);
+	return t;
+}
+
+bool store_remote(const store *s)
+{
+	return s->remote != NULL;
+}
+
+const char *store_caller(const store *s)
+{
+	return s->remote != NULL && s->remote->name[0] != '\0' ? s->remote->name : NULL;
 }
 
 store *store_connect(const client_options *o, bool *silent, char *err, size_t errlen)
@@ -211,11 +272,7 @@ store *store_connect(const client_options *o, bool *silent, char *err, size_t er
 	}
 	snprintf(s->id, sizeof s->id, "%s", json_string_value(id));
 	snprintf(s->dir, sizeof s->dir, "%s", client_server(c));
-	rm->policy_version = (int)json_integer_value(json_object_get(j, "policy_version"));
-	rm->enforcement = !json_is_false(json_object_get(j, "enforcement"));
-	rm->tampered = json_is_true(json_object_get(j, "tampered"));
-	const char *changed = json_string_value(json_object_get(j, "changed"));
-	snprintf(rm->changed, sizeof rm->changed, "%s", changed ? changed : "policy files edited");
+	remote_status_read(rm, j);
 	json_decref(j);
 	client_response_free(&resp);
 	return s;

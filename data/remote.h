@@ -26,6 +26,14 @@ struct remote {
 	int policy_version;
 	bool enforcement, tampered;
 	char changed[768];
+	/* the review settings the server follows, and who the server says the
+	 * caller is (its identity's kind and name: "owner", "reviewer", "agent") */
+	bool approve_requires_code;
+	int justification_min_chars;
+	int64_t override_default_duration, session_idle;
+	char kind[16], name[72];
+	/* the API session of the last sign-in (POST /v1/sessions); "" none. Wiped */
+	char session[80];
 	/* the last POST /v1/submissions answer, for op_submit_result */
 	strbuf answer;
 	bool answered;
@@ -94,6 +102,11 @@ outcome remote_list(store *s, const sub_filter *f, list_visit visit, void *ctx, 
 outcome remote_stats(store *s, int64_t since_ms, int top, stats_view *v, op_reply *r);
 outcome remote_reviewers(store *s, reviewers_view *v, op_reply *r);
 outcome remote_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);
+outcome remote_overview(store *s, const char *actor, overview *v, op_reply *r);
+/* What GET /v1/status says of the store besides its id (store_connect and
+ * remote_overview): the policy version, enforcement, integrity, the review
+ * settings and the caller's identity. */
+void remote_status_read(struct remote *rm, const json_t *status);
 
 outcome remote_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_reply *r);
 
@@ -107,6 +120,7 @@ outcome remote_policies(store *s, policies_view *v, op_reply *r);
 
 /* ---- remote_change.c: the changes ---- */
 outcome remote_decide(store *s, const decide_request *q, decide_result *r);
+outcome remote_signin(store *s, const op_auth *auth, op_reply *r);
 outcome remote_agent_add(store *s, const op_auth *auth, const char *name,
     const identity_spec *spec, agent_added *r);
 outcome remote_agent_revoke(store *s, const op_auth *auth, const char *name, op_reply *r);

@@ -65,7 +65,9 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 	arena *a = arena_new();
 	audit_event *kept = NULL;       /* oldest first: the page, handed over reversed */
 	size_t nkept = 0, cap = 0;
-	int64_t left = f->limit, before = f->before_seq;
+	int64_t left = f->limit, before = f->before_seq, newer = f->after_seq;
+	/* a walk oldest first pages forward (newer=SEQ); the rest newest first */
+	bool forward = f->oldest_first && f->walk;
 	outcome o = OUT_OK;
 	bool go = true;
 	while (go) {
@@ -88,8 +90,13 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 		}
 		snprintf(num, sizeof num, "%lld", (long long)want);
 		client_path_query(&path, "limit", num);
-		snprintf(num, sizeof num, "%lld", (long long)before);
-		client_path_query(&path, "after", before > 0 ? num : NULL);
+		if (forward) {
+			snprintf(num, sizeof num, "%lld", (long long)newer);
+			client_path_query(&path, "newer", num);
+		} else {
+			snprintf(num, sizeof num, "%lld", (long long)before);
+			client_path_query(&path, "after", before > 0 ? num : NULL);
+		}
 		remote_answer ans;
 		o = remote_call(s, "GET", path.s, NULL, NULL, 0, &ans, r);
 		free(path.s);
@@ -108,11 +115,11 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 				go = false;
 				break;
 			}
-			if (e.seq <= f->after_seq) {    /* older than what was asked for */
+			if (!forward && e.seq <= f->after_seq) {        /* older than asked for */
 				go = false;
 				break;
 			}
-			if (f->oldest_first) {
+			if (f->oldest_first && !forward) {
 				kept = arena_grow(a, kept, nkept, &cap, sizeof *kept, 64);
 				kept[nkept++] = e;
 			} else if (!visit(&e, ctx)) {
@@ -123,6 +130,7 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 				go = false;
 		}
 		before = next ? strtoll(next, NULL, 10) : 0;
+		newer = before;
 		remote_answer_free(&ans);
 		if (before <= 0)
 			go = false;
@@ -233,6 +241,7 @@ outcome remote_policies(store *s, policies_view *v, op_reply *r)
 				.severity = json_member(a, p, "severity", NULL),
 				.effect = json_member(a, p, "effect", NULL),
 				.source = json_member(a, p, "source", NULL),
+				.description = json_member(a, p, "description", NULL),
 				.enabled = json_is_true(json_object_get(p, "enabled")),
 				.json = arena_strdup(a, json ? json : "{}") };
 			free(json);

@@ -30,6 +30,31 @@ static bool ends_with(const char *s, const char *tail)
 	return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
+outcome remote_signin(store *s, const op_auth *auth, op_reply *r)
+{
+	remote_answer a;
+	outcome o = remote_answered(&a, remote_post(s, "/v1/sessions", remote_auth_body(auth), &a, r),
+	    r);
+	const char *token = json_string_value(json_object_get(a.json, "token"));
+	if (o == OUT_OK) {
+		if (token == NULL || strlen(token) >= sizeof s->remote->session) {
+			o = op_say(r, OUT_IO_ERROR, "server %.200s: its sign-in answer has no session",
+			    store_dir(s));
+		} else {
+			snprintf(s->remote->session, sizeof s->remote->session, "%s", token);
+			const json_t *idle = json_object_get(a.json, "idle_seconds");
+			if (json_is_integer(idle))
+				s->remote->session_idle = json_integer_value(idle);
+			r->code_accepted = true;
+			op_say(r, OUT_OK, "signed in as %s", auth->actor);
+		}
+	}
+	if (token != NULL)
+		sodium_memzero((char *)token, strlen(token));
+	remote_answer_free(&a);
+	return o;
+}
+
 outcome remote_decide(store *s, const decide_request *q, decide_result *r)
 {
 	json_t *b = remote_auth_body(&q->auth), *ids = json_array();
@@ -48,8 +73,13 @@ outcome remote_decide(store *s, const decide_request *q, decide_result *r)
 		json_object_set_new(b, "expires", json_string(d));
 	}
 	remote_answer a;
+	/* the session goes with a call made within it, never with one that
+	 * brings its own code: a session the server has ended would refuse it */
+	if (q->auth.session && s->remote->session[0] != '\0')
+		client_set_session(s->remote->c, s->remote->session);
 	outcome o = remote_answered(&a, remote_post(s, "/v1/decisions", b, &a, &r->reply),
 	    &r->reply);
+	client_set_session(s->remote->c, NULL);
 	size_t i;
 	json_t *it;
 	json_array_foreach(json_object_get(a.json, "items"), i, it) {

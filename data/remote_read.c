@@ -151,6 +151,9 @@ outcome remote_list(store *s, const sub_filter *f, list_visit visit, void *ctx, 
 		client_path_query(&path, "action", f->action);
 		client_path_query(&path, "policy", f->policy);
 		client_path_query(&path, "submitter", f->submitter);
+		client_path_query(&path, "search", f->search);
+		client_path_query(&path, "order", f->order == LIST_OLDEST_FIRST ? "oldest" :
+		    f->order == LIST_NEWEST_FIRST ? "newest" : NULL);
 		window_query(&path, "since", f->since_ms);
 		window_query(&path, "until", f->until_ms);
 		snprintf(num, sizeof num, "%lld", (long long)want);
@@ -237,6 +240,33 @@ outcome remote_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r)
 		*seq = json_integer_value(json_object_get(head, "seq"));
 		snprintf(hash, 65, "%s", *seq > 0 && json_string_value(json_object_get(head, "hash")) ?
 		    json_string_value(json_object_get(head, "hash")) : "");
+	}
+	remote_answer_free(&a);
+	return o;
+}
+
+outcome remote_overview(store *s, const char *actor, overview *v, op_reply *r)
+{
+	strbuf path = { 0 };
+	sb_puts(&path, "/v1/status");
+	client_path_query(&path, "as", actor);
+	remote_answer a;
+	outcome o = get(s, &path, &a, r);
+	free(path.s);
+	if (o == OUT_OK) {
+		remote_status_read(s->remote, a.json);
+		const json_t *counts = json_object_get(a.json, "counts");
+		for (int st = ST_ALLOWED; st <= ST_EXPIRED; st++)
+			v->counts[st] = json_integer_value(json_object_get(counts, status_name(st)));
+		v->policy_version = s->remote->policy_version;
+		v->tampered = s->remote->tampered;
+		if (v->tampered)
+			snprintf(v->changed, sizeof v->changed, "%s", s->remote->changed);
+		const json_t *who = json_object_get(a.json, "actor");
+		const char *name = json_string_value(json_object_get(who, "name"));
+		snprintf(v->actor, sizeof v->actor, "%s", name ? name : actor);
+		v->reviewer = json_is_true(json_object_get(who, "reviewer"));
+		v->admin = v->reviewer && json_is_true(json_object_get(who, "admin"));
 	}
 	remote_answer_free(&a);
 	return o;

@@ -45,6 +45,16 @@ store *store_open(const char *dir, char *err, size_t errlen);
  * set when no server answered at all (nothing listens there). */
 struct client_options;
 store *store_connect(const struct client_options *o, bool *silent, char *err, size_t errlen);
+/* Another connection to the same store (the same server, the same
+ * options), for a second thread: a connection serves one thread at a time.
+ * NULL with the reason in err. */
+store *store_again(const store *s, char *err, size_t errlen);
+/* Through a server: the name the server knows the caller by (a reviewer's,
+ * an agent's, or for the store's owner the server's login). NULL on a store
+ * opened here. */
+const char *store_caller(const store *s);
+/* Whether s is reached through a server (store_connect). */
+bool store_remote(const store *s);
 void store_close(store *s);
 /* Tunes checkpoints for many writes in a row (submit of a batch). */
 void store_bulk(store *s);
@@ -260,6 +270,8 @@ typedef struct audit_cursor {
 /* Streams at most limit matching events from the cursor: keyset paging, one
  * index walk per page whatever the size of the log. */
 bool audit_page(store *s, const audit_cursor *q, int64_t limit, audit_visit visit, void *ctx);
+/* The audit_read filter of such a page. */
+void audit_cursor_filter(const audit_cursor *q, int64_t limit, audit_filter *f);
 /* Called as a long read goes: rows done so far of total. false stops it. */
 typedef bool (*audit_progress)(void *ctx, int64_t done, int64_t total);
 /* Runs run(s, arg), calling progress about every 1% of total with the rows

@@ -66,11 +66,12 @@ store *open_store_settings(const args *a, settings *c, diags *errs, bool *settin
 /* The store's files themselves, server or not: for the commands that need
  * them (audit verify) and the console. */
 store *open_local_store(const args *a);
-/* Whether this command would go through a server (where: which); a server
- * named on purpose counts even when it does not answer. */
-bool store_served(const args *a, char *where, size_t len);
 /* The acting user: --as NAME, else the OS login name. */
 const char *actor_name(const args *a);
+/* The actor of a command on store s: --as NAME, else through a server the
+ * name the server knows the caller by (a reviewer's login may differ from
+ * their name), else the login name. */
+const char *actor_of(const args *a, const store *s);
 
 /* Says loudly that the policy files were tampered with, and audits it once. */
 void integrity_warn(store *s, const integrity *in, const char *actor);

@@ -257,21 +257,6 @@ static int connect_server(const args *a, store **out)
 	return -1;
 }
 
-bool store_served(const args *a, char *where, size_t len)
-{
-	server_named n = { 0 };
-	int given = server_given(a, &n);
-	if (given == 0 && server_of_store(a, &n) == 0)
-		return false;
-	snprintf(where, len, "%s", given < 0 ? "client.conf's server" : n.server);
-	if (given != 0)
-		return true;    /* named on purpose: a server's client, not the files */
-	store *s;
-	int found = connect_server(a, &s);
-	store_close(s);
-	return found != 0;
-}
-
 /* ---- opening ---- */
 
 static void warn_enforcement(void)
@@ -351,6 +336,13 @@ const char *actor_name(const args *a)
 		snprintf(login, sizeof login, "%s", user ? user : "unknown");
 	}
 	return login;
+}
+
+const char *actor_of(const args *a, const store *s)
+{
+	if (arg_get(a, "--as") == NULL && s != NULL && store_caller(s) != NULL)
+		return store_caller(s);
+	return actor_name(a);
 }
 
 const char *store_policies_tampered(const args *a)

@@ -69,10 +69,10 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 bool guard_open(const args *a, guard *g, bool policies)
 {
 	memset(g, 0, sizeof *g);
-	g->actor = actor_name(a);
 	g->s = open_store(a);
 	if (g->s == NULL)
 		return false;
+	g->actor = actor_of(a, g->s);
 	op_reply r;
 	outcome o = op_prepare(g->s, policies, &g->p, &r);
 	if (o == OUT_BAD_INPUT) {

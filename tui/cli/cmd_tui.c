@@ -1,9 +1,7 @@
 /*
  * cmd_tui.c: arbiter tui, the reviewer console (the default on a terminal).
- *
- * While arbiter serve runs on a store, it alone opens the store; the console
- * does not speak to a server yet, so on a store a server owns (or with a
- * server named) it says which server and exits 1 instead of opening it.
+ * It finds its store as every command does: through a server when one is
+ * named or answers on the store's socket, else the files.
  */
 #include <stdio.h>
 
@@ -13,12 +11,6 @@ static int cmd_tui(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
 		return EXIT_USAGE;
-	char where[1200];
-	if (store_served(a, where, sizeof where)) {
-		err_printf("arbiter: a server owns this store (arbiter serve answers on %s): the "
-		    "console cannot open the store while it runs\n", where);
-		return EXIT_ERROR;
-	}
 	return console_run(a);
 }
 

@@ -1,14 +1,19 @@
 /*
  * console.c: arbiter tui: the curses main loop, header, footer, keys.
  *
+ * The console works on a store opened here or, as every command does,
+ * through a server (then the server alone reads the database, the key and
+ * users.oath: the console's reads and decisions are the API's, its sign-in
+ * a session of POST /v1/sessions, and the server decides who it acts as).
+ *
  * The loop draws only when something changed: a key, a resize, new data, a
  * change of integrity, or the time when something drawn reads differently
- * (a row's age, the end of an idle session). Otherwise it sleeps in getch,
- * waking every 250 ms to poll SQLite's data_version (which reads no
- * table), so submissions and decisions made by other processes appear
- * within a second without a key press, and every few seconds to re-check
- * the policy files' integrity. An idle console costs a few system calls a
- * second. A frame is drawn whole (curses sends the terminal only what
+ * (a row's age, the end of an idle session). Otherwise it sleeps in poll()
+ * on the terminal and the store's watch (data/watch.c), which wakes it when
+ * any change is audited: through a server the moment the event stream
+ * brings it, on the files within a fifth of a second. On the files it also
+ * re-checks the policy files' integrity every few seconds. An idle console
+ * wakes about once a second. A frame is drawn whole (curses sends the terminal only what
  * differs): the header (store, reviewer, policy version and integrity,
  * counts), a red banner while the policies are tampered, the top screen's
  * body, and the footer (its keys and the message line). The terminal is
@@ -16,6 +21,7 @@
  * says so instead of drawing.
  */
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +31,7 @@
 #include "console.h"
 #include "listview.h"
 
-enum { MIN_COLS = 80, MIN_ROWS = 24, POLL_MS = 250, INTEGRITY_MS = 3000 };
+enum { MIN_COLS = 80, MIN_ROWS = 24, INTEGRITY_MS = 3000, TICK_MS = 1000 };
 
 static volatile sig_atomic_t curses_on;
 
@@ -52,18 +58,17 @@ bool console_may_decide(console *c)
 	return true;
 }
 
-/* Learns of what changed elsewhere: new data, cheaply (PRAGMA data_version
- * reads no table), and every INTEGRITY_MS the policy files. Returns whether
- * the screen may now differ. */
-static bool poll_store(console *c)
+/* Learns of what changed elsewhere: every change is an audit event, and the
+ * watch (data/watch.c) makes its fd readable when one comes; on a store
+ * opened here, every INTEGRITY_MS the policy files too (through a server,
+ * the server compares its own). Returns whether the screen may now differ. */
+static bool poll_store(console *c, bool woken)
 {
-	int64_t v;
-	if (store_data_version(c->s, &v) && v != c->data_version) {
-		c->data_version = v;
+	if (woken && store_watch_changed(c->watch)) {
 		console_reload(c);
 		return true;
 	}
-	if (mono_ms() - c->last_integrity_ms <= INTEGRITY_MS)
+	if (c->served || mono_ms() - c->last_integrity_ms <= INTEGRITY_MS)
 		return false;
 	integrity was = c->integ;
 	console_check_integrity(c);
@@ -94,7 +99,8 @@ static void draw_header(console *c)
 	    c->integ.version, c->integ.tampered ? "TAMPERED" : "intact", (long long)c->waiting,
 	    (long long)c->blocked);
 	int rw = (int)strlen(right);
-	/* the store's path, its end kept when it must be shortened */
+	/* the store's path (through a server, the server), its end kept when it
+	 * must be shortened */
 	const char *dir = store_dir(c->s);
 	int room = c->cols - rw - 12;
 	bool cut = room > 4 && (int)strlen(dir) > room;
@@ -270,7 +276,7 @@ static void start_curses(console *c)
 	nonl();
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
-	timeout(POLL_MS);
+	timeout(0);
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED
 #ifdef BUTTON5_PRESSED
 	    | BUTTON5_PRESSED
@@ -291,6 +297,39 @@ static void start_curses(console *c)
 	}
 }
 
+/* How long the loop may sleep: until the next integrity check (a store
+ * opened here), what is drawn goes stale, or the session ends; at most
+ * TICK_MS, so that a clock held still by a test is looked at again. */
+static int sleep_ms(const console *c)
+{
+	int64_t wait = TICK_MS, now = now_ms();
+	if (!c->served)
+		wait = c->last_integrity_ms + INTEGRITY_MS - mono_ms();
+	if (c->top != NULL && c->top->redraw_at != 0 && c->top->redraw_at - now < wait)
+		wait = c->top->redraw_at - now;
+	if (c->signed_in && c->last_activity_ms + c->cfg.session_idle * 1000 - now < wait)
+		wait = c->last_activity_ms + c->cfg.session_idle * 1000 - now;
+	return wait < 0 ? 0 : wait > TICK_MS ? TICK_MS : (int)wait;
+}
+
+/* The keys typed meanwhile, all of them (curses reads what the terminal
+ * sent; a resize arrives as KEY_RESIZE). Returns whether any came. */
+static bool take_keys(console *c)
+{
+	bool any = false;
+	int ch;
+	timeout(0);
+	while (!c->quit && (ch = getch()) != ERR) {
+		any = true;
+		if (ch == KEY_RESIZE)
+			continue;
+		c->last_activity_ms = c->signed_in && console_session_live(c) ? now_ms() :
+		    c->last_activity_ms;
+		dispatch(c, ch);
+	}
+	return any;
+}
+
 int console_run(const args *a)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -298,55 +337,66 @@ int console_run(const args *a)
 		    "in scripts)\n");
 		return EXIT_USAGE;
 	}
-	console c = { .a = a, .user = actor_name(a), .everywhere = console_keys };
+	console c = { .a = a, .everywhere = console_keys };
 	c.integ.tampered = true;        /* until the first check says otherwise */
 	snprintf(c.integ.what, sizeof c.integ.what, "not checked yet");
-	c.s = open_local_store(a);
-	if (c.s == NULL)
-		return EXIT_ERROR;
 	diags errs = { 0 };
-	if (!store_settings(c.s, &c.cfg, &errs)) {
+	bool settings_ok;
+	c.s = open_store_settings(a, &c.cfg, &errs, &settings_ok);
+	if (c.s == NULL || !settings_ok) {
 		diags_print(&errs, stderr);
 		diags_free(&errs);
 		store_close(c.s);
 		return EXIT_ERROR;
 	}
 	diags_free(&errs);
-	store_load_signing_key(c.s);    /* a reader without the key can still browse */
+	c.served = store_remote(c.s);
+	c.user = actor_of(a, c.s);
+	op_reply r;
+	if (op_overview(c.s, c.user, &c.ov, &r) != OUT_OK) {
+		/* through a server: --as someone else is the owner's alone */
+		err_printf("arbiter tui: %s\n", r.message);
+		store_close(c.s);
+		return outcome_exit(r.out);
+	}
+	if (!c.served)
+		store_load_signing_key(c.s);    /* a reader without the key can still browse */
+	char why[512];
+	c.watch = store_watch_start(c.s, why, sizeof why);
+	if (c.watch == NULL) {
+		err_printf("arbiter tui: cannot follow the store's changes: %s\n", why);
+		store_close(c.s);
+		return EXIT_ERROR;
+	}
 	setlocale(LC_ALL, "");
 	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS,
 		SIGFPE };
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		signal(fatal[i], restore_terminal);
 	start_curses(&c);
-	store_data_version(c.s, &c.data_version);
 	console_push(&c, queue_screen(&c));
 	console_reload(&c);
-	/* polls are timed by the monotonic clock, which a test's clock does not
+	/* the loop sleeps in poll() on the terminal and the watch; integrity
+	 * checks are timed by the monotonic clock, which a test's clock does not
 	 * hold still; what the screen shows (ages, the idle sign-out) by now_ms */
 	bool dirty = true;
-	int64_t next_poll = mono_ms() + POLL_MS;
 	while (!c.quit) {
 		if (dirty)
 			draw(&c);
-		int64_t wait = next_poll - mono_ms();
-		timeout(wait > 0 ? (int)wait : 0);
-		int ch = getch();
-		dirty = ch != ERR;
-		if (ch != ERR && ch != KEY_RESIZE) {
-			c.last_activity_ms = c.signed_in && console_session_live(&c) ? now_ms() :
-			    c.last_activity_ms;
-			dispatch(&c, ch);
-		}
-		if (mono_ms() >= next_poll) {
-			next_poll = mono_ms() + POLL_MS;
-			dirty |= poll_store(&c);
-		}
+		struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = store_watch_fd(c.watch), .events = POLLIN } };
+		int n = poll(fds, 2, sleep_ms(&c));
+		/* a signal (SIGWINCH) ends the poll early: curses has the resize */
+		dirty = take_keys(&c);
+		if (c.quit)
+			break;
+		dirty |= poll_store(&c, n > 0 && (fds[1].revents & POLLIN) != 0);
 		dirty |= stale(&c, now_ms());
 	}
 	endwin();
 	curses_on = 0;
 	console_free_screens(&c);
+	store_watch_stop(c.watch);
 	store_close(c.s);
 	return EXIT_OK;
 }

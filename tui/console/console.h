@@ -51,6 +51,8 @@ enum { PAIR_CRIT = 1, PAIR_WARN, PAIR_INFO, PAIR_OK, PAIR_HEAD, PAIR_BANNER, PAI
 
 struct console {
 	store *s;
+	bool served;                    /* s is reached through a server */
+	store_watch *watch;             /* readable when the store changes; NULL: not followed */
 	const args *a;
 	settings cfg;
 	integrity integ;
@@ -63,7 +65,7 @@ struct console {
 	screen *top;
 	char message[256];
 	int message_kind;
-	int64_t data_version;
+	overview ov;                    /* counts, policy version, the user's standing */
 	int64_t waiting, blocked;       /* counts for the header */
 	int64_t last_integrity_ms;     /* mono_ms() of the last integrity check */
 	bool quit;

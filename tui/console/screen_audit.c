@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "console.h"
@@ -192,6 +193,15 @@ static void put_back(progress *p)
 static void verify_now(console *c, screen *sc, bool announce)
 {
 	audit_view *av = sc->state;
+	if (c->served) {
+		/* the log, the key and the tables are the server's: audit verify
+		 * is one of the commands that run where the files are */
+		if (announce)
+			console_message(c, MSG_INFO, "the chain is verified where the store is (arbiter "
+			    "audit verify on the server's host); x exports it with the server's "
+			    "verification");
+		return;
+	}
 	int before = av->chain;
 	progress p = { .c = c, .sc = sc, .doing = "verifying the audit chain", .stoppable = true };
 	verify_result r;
@@ -226,14 +236,23 @@ static void verify(console *c, screen *sc)
 	verify_now(c, sc, true);
 }
 
+/* The head of the chain, and while the log is small its verification. */
+static void read_head(console *c, screen *sc)
+{
+	audit_view *av = sc->state;
+	char hash[65];
+	op_reply r;
+	if (op_chain_head(c->s, &av->head, hash, &r) != OUT_OK)
+		console_message(c, MSG_ERROR, "%s", r.message);
+	else if (av->head <= AUTO_VERIFY && av->chain != CHAIN_VERIFYING)
+		verify_now(c, sc, false);
+}
+
 static void reload(console *c, screen *sc)
 {
 	audit_view *av = sc->state;
 	list_reload(c, &av->list);
-	if (!audit_last_seq(c->s, &av->head))
-		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
-	else if (av->head <= AUTO_VERIFY && av->chain != CHAIN_VERIFYING)
-		verify_now(c, sc, false);
+	read_head(c, sc);
 }
 
 /* ---- moving ---- */
@@ -350,10 +369,11 @@ static void filter_subject(console *c, screen *sc)
 	    sizeof av->subject))
 		return;
 	const char *key = av->subject[0] == '#' ? av->subject + 1 : av->subject;
-	sub_row r;
-	if (key[0] && query_get(c->s, key, &r) == 1) {
-		snprintf(av->subject, sizeof av->subject, "%lld", (long long)r.id);
-		query_row_done(&r);
+	submission_view v;
+	op_reply r;
+	if (key[0] && op_submission_get(c->s, key, &v, &r) == OUT_OK) {
+		snprintf(av->subject, sizeof av->subject, "%lld", (long long)v.row.id);
+		submission_view_free(&v);
 	} else if (key != av->subject) {
 		memmove(av->subject, key, strlen(key) + 1);
 	}
@@ -371,9 +391,15 @@ static void clear_filters(console *c, screen *sc)
 
 /* ---- export and checkpoint ---- */
 
-/* The directory holding the .arbiter directory, where the files go. */
+/* The directory holding the .arbiter directory, where the files go; through
+ * a server, the directory the console was started in. */
 static void beside_store(const console *c, char *out, size_t len)
 {
+	if (c->served) {
+		if (getcwd(out, len) == NULL)
+			snprintf(out, len, ".");
+		return;
+	}
 	char real[PATH_MAX];
 	const char *dir = realpath(store_dir(c->s), real) ? real : store_dir(c->s);
 	const char *slash = strrchr(dir, '/');
@@ -473,8 +499,15 @@ static bool read_event(console *c, int64_t seq, full_event *f)
 {
 	memset(f, 0, sizeof *f);
 	audit_cursor q = { .seq = seq + 1, .older = true };
-	if (!audit_page(c->s, &q, 1, take_full, f))
+	audit_events page;
+	op_reply r;
+	if (op_audit_page(c->s, &q, 1, &page, &r) != OUT_OK) {
+		console_message(c, MSG_ERROR, "%s", r.message);
 		return false;
+	}
+	if (page.n == 1)
+		take_full(&page.items[0], f);
+	audit_events_free(&page);
 	if (f->found && f->seq != seq)
 		free_event(f);
 	return true;
@@ -572,7 +605,7 @@ static void build_detail(console *c, textview *t, void *arg)
 	bool read = read_event(c, d->seq, &e);
 	if (!read || !e.found) {
 		tv_add(t, console_attr(c, "critical"), "Event %lld: %s", (long long)d->seq,
-		    read ? "not in the audit log" : store_errmsg(c->s));
+		    read ? "not in the audit log" : c->message);
 		return;
 	}
 	tv_add(t, A_BOLD, "Audit event %lld", (long long)e.seq);
@@ -580,16 +613,18 @@ static void build_detail(console *c, textview *t, void *arg)
 	tv_add(t, A_NORMAL, "  time       %s", e.ts);
 	tv_add(t, A_NORMAL, "  actor      %s", e.actor);
 	tv_add(t, event_attr(c, e.event), "  event      %s", e.event);
-	sub_row r;
+	submission_view v;
+	op_reply rep;
 	if (e.subject[0] && strspn(e.subject, "0123456789") == strlen(e.subject) &&
-	    query_get(c->s, e.subject, &r) == 1) {
+	    op_submission_get(c->s, e.subject, &v, &rep) == OUT_OK) {
+		const sub_row *r = &v.row;
 		char action[96], title[256];
-		copy_visible(action, sizeof action, r.action, strlen(r.action));
-		copy_visible(title, sizeof title, r.title, r.title_len);
-		tv_add(t, A_NORMAL, "  subject    submission %s: %s %s, %s (now %s)", e.subject, r.kind,
-		    action, title, r.status);
+		copy_visible(action, sizeof action, r->action, strlen(r->action));
+		copy_visible(title, sizeof title, r->title, r->title_len);
+		tv_add(t, A_NORMAL, "  subject    submission %s: %s %s, %s (now %s)", e.subject, r->kind,
+		    action, title, r->status);
 		t->lines[t->n - 1].escaped = true;
-		query_row_done(&r);
+		submission_view_free(&v);
 	} else {
 		tv_add(t, A_NORMAL, "  subject    %s", e.subject[0] ? e.subject : "(none)");
 	}
@@ -627,8 +662,13 @@ static void build_detail(console *c, textview *t, void *arg)
 	tv_add(t, A_NORMAL, "  sig        %.64s", e.sig);
 	if (strlen(e.sig) > 64)
 		tv_add(t, A_NORMAL, "             %s", e.sig + 64);
-	add_check(c, t, sig_ok, "Ed25519 over the hash, with the store's public key (keys/audit.pub)",
-	    "does not verify with the store's public key (keys/audit.pub): another key, or forged");
+	if (c->served)
+		tv_add(t, A_NORMAL, "             not checked here: the public key is the server's "
+		    "(arbiter audit verify on its host checks every signature)");
+	else
+		add_check(c, t, sig_ok, "Ed25519 over the hash, with the store's public key "
+		    "(keys/audit.pub)", "does not verify with the store's public key (keys/audit.pub): "
+		    "another key, or forged");
 	add_chain(c, t, d->av, e.seq);
 	free_event(&e);
 }
@@ -792,9 +832,6 @@ screen *audit_screen(console *c)
 		.open = open_selected };
 	*sc = (screen){ .title = "audit log", .draw = draw, .reload = reload, .destroy = destroy,
 		.keys = keys, .state = av, .list = &av->list };
-	if (!audit_last_seq(c->s, &av->head))
-		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
-	else if (av->head <= AUTO_VERIFY)
-		verify_now(c, sc, false);
+	read_head(c, sc);
 	return sc;
 }

@@ -54,8 +54,9 @@ typedef struct collect {
 	int n, max;
 } collect;
 
-static bool take(void *ctx, const sub_row *r)
+static bool take(void *ctx, const sub_row *r, const char *result)
 {
+	(void)result;
 	collect *c = ctx;
 	if (c->n >= c->max)
 		return false;
@@ -81,8 +82,9 @@ static int fetch(console *c, void *ctx, int64_t after, bool forward, const char 
 	sub_filter f = { .status = filter_of(q), .kind = kinds[q->kind], .search = search,
 		.after = after, .limit = max, .order = up ? LIST_OLDEST_FIRST : LIST_NEWEST_FIRST };
 	collect col = { out, 0, max };
-	if (!query_list(c->s, &f, take, &col, NULL))
-		console_message(c, MSG_ERROR, "%s", store_errmsg(c->s));
+	op_reply r;
+	if (op_list(c->s, &f, false, take, &col, NULL, &r) != OUT_OK)
+		console_message(c, MSG_ERROR, "%s", r.message);
 	return col.n;
 }
 
@@ -95,12 +97,13 @@ static void reread(console *c, void *ctx, void *row)
 {
 	(void)ctx;
 	char id[24];
-	sub_row r;
+	submission_view v;
+	op_reply r;
 	snprintf(id, sizeof id, "%lld", (long long)key(row));
-	if (query_get(c->s, id, &r) == 1) {
+	if (op_submission_get(c->s, id, &v, &r) == OUT_OK) {
 		collect one = { row, 0, 1 };
-		take(&one, &r);
-		query_row_done(&r);
+		take(&one, &v.row, NULL);
+		submission_view_free(&v);
 	}
 }
 
@@ -112,7 +115,7 @@ static void count(console *c, queue *q)
 {
 	q->total = q->kind || strcmp(filter_of(q), "all") == 0 ? -1 :
 	    strcmp(filter_of(q), "waiting") == 0 ?
-	    c->waiting + c->blocked : query_count(c->s, filter_of(q));
+	    c->waiting + c->blocked : overview_count(&c->ov, filter_of(q));
 }
 
 /* The store changed (another process, or a decision here): the visible rows

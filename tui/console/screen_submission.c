@@ -20,7 +20,7 @@ typedef struct detail {
 	char decided[32], expires[32];
 	int version, counts[3];
 	submission_view view;   /* its findings, as last read */
-	policy_set *policies;   /* for the policies' descriptions, from the policy files */
+	policies_view policies; /* for the policies' descriptions */
 	list_view list;         /* the findings, an in-memory list of positions */
 	int given, required;
 } detail;
@@ -30,25 +30,22 @@ static const char *str(const char *s)
 	return s ? s : "";
 }
 
-/* The policies, read once per screen from the store's files for their
- * descriptions. */
-static policy_set *policy_descriptions(console *c)
+/* The policy set the store evaluates with, read once per screen for the
+ * policies' descriptions (op_policies: the files here, or the server's set). */
+static void policy_descriptions(console *c, detail *d)
 {
-	char dir[PATH_MAX + 16];
-	snprintf(dir, sizeof dir, "%s/policies", store_dir(c->s));
-	diags errs = { 0 };
-	policy_set *ps = policy_set_load(dir, "policies", &errs);
-	diags_free(&errs);
-	return ps;
+	op_reply r;
+	if (op_policies(c->s, &d->policies, &r) != OUT_OK)
+		d->policies.n = 0;      /* the findings show without descriptions */
 }
 
 /* The description of the policy named name (the last of that name). */
 static const char *description(const detail *d, const char *name)
 {
 	const char *desc = NULL;
-	for (size_t i = 0; d->policies && name && i < d->policies->n; i++)
-		if (d->policies->items[i].description && strcmp(d->policies->items[i].name, name) == 0)
-			desc = d->policies->items[i].description;
+	for (size_t i = 0; name && i < d->policies.n; i++)
+		if (d->policies.items[i].description && strcmp(d->policies.items[i].name, name) == 0)
+			desc = d->policies.items[i].description;
 	return desc;
 }
 
@@ -291,7 +288,7 @@ static void destroy(screen *sc)
 	detail *d = sc->state;
 	list_free(&d->list);
 	submission_view_free(&d->view);
-	policy_set_free(d->policies);
+	policies_view_free(&d->policies);
 	free(d);
 }
 
@@ -302,7 +299,7 @@ screen *submission_screen(console *c, int64_t id)
 	if (sc == NULL || d == NULL)
 		abort();
 	d->id = id;
-	d->policies = policy_descriptions(c);
+	policy_descriptions(c, d);
 	list_array(&d->list, 0);
 	d->list.draw_row = draw_row;
 	d->list.open = open_field;

@@ -159,10 +159,23 @@ bool console_session_live(console *c)
 	return c->signed_in;
 }
 
-/* Fails closed: a check that cannot be made counts as tampered. */
+/* Fails closed: a check that cannot be made counts as tampered. Through a
+ * server, what the server found when it compared its files with the pin
+ * (console_reload's overview). */
 void console_check_integrity(console *c)
 {
 	integrity in;
+	if (c->served) {
+		memset(&in, 0, sizeof in);
+		in.version = c->ov.policy_version;
+		in.tampered = c->ov.tampered;
+		snprintf(in.what, sizeof in.what, "%s", c->ov.changed);
+		if (in.tampered)
+			settings_clamp(&c->cfg);
+		c->integ = in;
+		c->last_integrity_ms = mono_ms();
+		return;
+	}
 	if (!integrity_check_loaded(c->s, NULL, &c->cfg, &in)) {
 		memset(&in, 0, sizeof in);
 		in.tampered = true;
@@ -182,11 +195,22 @@ void console_check_integrity(console *c)
 
 void console_reload(console *c)
 {
-	c->waiting = query_count(c->s, "pending");
-	c->blocked = query_count(c->s, "blocked");
-	reviewer r;
-	c->enrolled = reviewer_get(c->s, c->user, &r) == 1 && !r.disabled;
-	c->admin = c->enrolled && r.admin;
+	overview ov;
+	op_reply r;
+	if (op_overview(c->s, c->user, &ov, &r) == OUT_OK) {
+		c->ov = ov;
+		c->waiting = ov.counts[ST_PENDING];
+		c->blocked = ov.counts[ST_BLOCKED];
+		c->enrolled = ov.reviewer;
+		c->admin = ov.admin;
+	} else {
+		/* the server is gone, or the store failed: say so, and decide nothing */
+		console_message(c, MSG_ERROR, "%s", r.message);
+		c->enrolled = c->admin = false;
+		c->ov.tampered = true;
+		snprintf(c->ov.changed, sizeof c->ov.changed, "the store cannot be read: %.600s",
+		    r.message);
+	}
 	if (!c->enrolled)
 		c->signed_in = false;
 	console_check_integrity(c);

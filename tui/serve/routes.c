@@ -47,6 +47,37 @@ static void h_health(server *srv, request *rq)
 	answer(rq, 200, "application/json", "{\"status\": \"ok\"}\n", 17);
 }
 
+/* The caller as the server knows it, and the actor it acts as ("as": the
+ * owner may name any reviewer, anyone else only themselves): whether that
+ * actor is an enabled reviewer, and an admin. What the console shows in its
+ * header and asks before it offers a decision. */
+static bool status_identity(request *rq, strbuf *b)
+{
+	static const char *const kinds[] = { "none", "owner", "agent", "reviewer" };
+	const char *actor;
+	if (!acting_as(rq, query(rq, "as"), &actor))
+		return false;
+	sb_puts(b, ", \"identity\": {\"kind\": ");
+	sb_put_json_string(b, kinds[rq->who.kind]);
+	sb_puts(b, ", \"name\": ");
+	sb_put_json_string(b, rq->who.name);
+	sb_puts(b, "}");
+	if (rq->who.kind == WHO_AGENT)
+		return true;
+	reviewer rv;
+	int found = reviewer_get(rq->reader, actor, &rv);
+	if (found < 0) {
+		answer_error(rq, OUT_IO_ERROR, store_errmsg(rq->reader), 0, 0);
+		return false;
+	}
+	bool enabled = found == 1 && !rv.disabled;
+	sb_puts(b, ", \"actor\": {\"name\": ");
+	sb_put_json_string(b, found == 1 ? rv.name : actor);
+	sb_printf(b, ", \"reviewer\": %s, \"admin\": %s}", enabled ? "true" : "false",
+	    enabled && rv.admin ? "true" : "false");
+	return true;
+}
+
 static void h_status(server *srv, request *rq)
 {
 	int64_t seq;
@@ -58,7 +89,8 @@ static void h_status(server *srv, request *rq)
 	}
 	pthread_mutex_lock(&srv->lock);
 	int version = srv->integ.version;
-	bool tampered = srv->integ.tampered, enforcement = srv->live.enforcement;
+	bool tampered = srv->integ.tampered;
+	settings live = srv->live;
 	char changed[sizeof srv->integ.what];
 	memcpy(changed, srv->integ.what, sizeof changed);
 	pthread_mutex_unlock(&srv->lock);
@@ -75,11 +107,20 @@ static void h_status(server *srv, request *rq)
 	}
 	/* what a command prints when it finds the store so: enforcement off, the
 	 * policy files differing from the pin and how */
-	sb_printf(&b, "}, \"enforcement\": %s, \"tampered\": %s", enforcement ? "true" : "false",
-	    tampered ? "true" : "false");
+	sb_printf(&b, "}, \"enforcement\": %s, \"tampered\": %s", live.enforcement ? "true" :
+	    "false", tampered ? "true" : "false");
 	if (tampered) {
 		sb_puts(&b, ", \"changed\": ");
 		sb_put_json_string(&b, changed);
+	}
+	/* the review settings a client's dialogs follow (none is a secret) */
+	sb_printf(&b, ", \"review\": {\"approve_requires_code\": %s, \"justification_min_chars\": "
+	    "%d, \"override_default_duration\": %lld, \"session_idle\": %lld}",
+	    live.approve_requires_code ? "true" : "false", live.justification_min_chars,
+	    (long long)live.override_default_duration, (long long)live.session_idle);
+	if (!status_identity(rq, &b)) {
+		free(b.s);
+		return;
 	}
 	sb_puts(&b, "}\n");
 	answer_owned(rq, 200, "application/json", b.s, b.n);
@@ -404,7 +445,18 @@ static void h_list(server *srv, request *rq)
 	(void)srv;
 	sub_filter f = { .status = query(rq, "status"), .kind = query(rq, "kind"),
 		.action = query(rq, "action"), .policy = query(rq, "policy"),
-		.submitter = query(rq, "submitter"), .limit = 100 };
+		.submitter = query(rq, "submitter"), .search = query(rq, "search"), .limit = 100 };
+	static const char *const orders[] = { "queue", "oldest", "newest" };
+	const char *order = query(rq, "order");
+	for (int i = 0; order != NULL && i < 3; i++)
+		if (strcmp(order, orders[i]) == 0) {
+			f.order = i == 0 ? LIST_QUEUE_ORDER : i == 1 ? LIST_OLDEST_FIRST : LIST_NEWEST_FIRST;
+			order = NULL;
+		}
+	if (order != NULL) {
+		answer_error(rq, OUT_BAD_INPUT, "order is queue, oldest or newest", 0, 0);
+		return;
+	}
 	if (f.status != NULL && !query_status_filter_valid(f.status)) {
 		answer_error(rq, OUT_BAD_INPUT, "status is a status, waiting, decided or all", 0, 0);
 		return;

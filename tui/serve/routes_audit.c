@@ -87,13 +87,23 @@ void h_audit(server *srv, request *rq)
 	(void)srv;
 	audit_filter f = { .event = query(rq, "event"), .actor = query(rq, "actor"),
 		.subject = query(rq, "subject"), .action = query(rq, "action") };
-	int64_t limit = AUDIT_PAGE_DEFAULT, after = 0;
+	int64_t limit = AUDIT_PAGE_DEFAULT, after = 0, newer = -1;
 	if (!count_param(rq, "limit", 1, AUDIT_PAGE_MAX, &limit) ||
 	    !count_param(rq, "after", 1, INT64_MAX, &after) ||
+	    !count_param(rq, "newer", 0, INT64_MAX, &newer) ||
 	    !time_param(rq, "since", &f.since_ms) || !time_param(rq, "until", &f.until_ms))
 		return;
+	if (after > 0 && newer >= 0) {
+		answer_error(rq, OUT_BAD_INPUT, "after (older events) and newer (newer events) "
+		    "cannot be given together", 0, 0);
+		return;
+	}
 	f.limit = limit + 1;            /* one more says whether a next page exists */
 	f.before_seq = after;
+	if (newer >= 0) {               /* oldest first from beyond newer: the cursor walks on */
+		f.after_seq = newer;
+		f.oldest_first = f.walk = true;
+	}
 	page p = { .limit = limit };
 	sb_puts(&p.b, "{\"items\": [");
 	if (!audit_read(rq->reader, &f, page_event, &p) || p.failed) {
