@@ -533,6 +533,9 @@ store_watch *store_watch_start(store *s, char *err, size_t errlen);
 int store_watch_fd(const store_watch *w);
 /* Empties the fd: whether anything came since the last call. */
 bool store_watch_changed(store_watch *w);
+/* Whether what that call emptied named submission id (or may have: too
+ * many to keep, or following broke off meanwhile). */
+bool store_watch_touched(const store_watch *w, int64_t id);
 void store_watch_stop(store_watch *w);
 
 /* ---- ops_audit.c: the signed checkpoint and export report (PRODUCT.md section 6) ---- */

@@ -34,6 +34,11 @@
  *   peer raw SOCK
  *       sends standard input as it is and prints what comes back until the
  *       server closes the connection (at most 10 s).
+ *   peer arrival SOCK FILE TITLE [AUTH-HEADER]
+ *       submits a document titled TITLE, and reads what is appended to FILE
+ *       (what a terminal is sent: tmux pipe-pane) until TITLE is in it; prints the ms from
+ *       the server's 201 to then (0 when it was shown before the answer
+ *       came). Fails after 5 s without it.
  *
  * Exit 0 when the run went as described, 1 otherwise (with a line on
  * stderr).
@@ -497,6 +502,58 @@ static int cmd_post(const char *prefix, int n, int first)
 	return 0;
 }
 
+/* ---- arrival ---- */
+
+static int cmd_arrival(const char *file, const char *title, const char *auth)
+{
+	int in = open(file, O_RDONLY);
+	if (in < 0 || lseek(in, 0, SEEK_END) < 0)       /* what was on screen before */
+		return die("open the terminal's file");
+	char seen[8192];
+	size_t n = 0;
+	ssize_t r;
+	int fd = dial();
+	if (fd < 0)
+		return die("connect");
+	char doc[512], req[1024], body[4096] = "";
+	int dl = snprintf(doc, sizeof doc, "{\"action\": \"code.modify\", \"ref\": \"%s\", "
+	    "\"title\": \"%s\", \"files\": [{\"path\": \"src/%s.c\", \"op\": \"delete\"}]}",
+	    title, title, title);
+	int rl = snprintf(req, sizeof req, "POST /v1/submissions HTTP/1.1\r\nHost: arbiter\r\n%s%s"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", auth ? auth : "",
+	    auth ? "\r\n" : "", dl, doc);
+	double sent = ms_precise();
+	int status = send_all(fd, req, (size_t)rl) ? read_answer(fd, body, sizeof body, 20000) : 0;
+	double answered = ms_precise();
+	close(fd);
+	if (status != 201) {
+		fprintf(stderr, "peer: the submission was answered %d: %s\n", status, body);
+		return 1;
+	}
+	size_t tl = strlen(title);
+	for (;;) {
+		if (n >= tl && memmem(seen, n, title, tl) != NULL)
+			break;
+		if (n > sizeof seen / 2) {      /* keep the tail, where a title may begin */
+			memmove(seen, seen + n - tl, tl);
+			n = tl;
+		}
+		if (ms_precise() > sent + 5000) {
+			fprintf(stderr, "peer: %s was not shown within 5 s\n", title);
+			return 1;
+		}
+		r = read(in, seen + n, sizeof seen - n);
+		if (r > 0)
+			n += (size_t)r;
+		else
+			sleep_ms(1);    /* nothing more yet: a file has no end to wait on */
+	}
+	double shown = ms_precise() - answered;
+	printf("%.0f\n", shown > 0 ? shown : 0);
+	close(in);
+	return 0;
+}
+
 /* ---- raw ---- */
 
 static int cmd_raw(void)
@@ -535,7 +592,7 @@ int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 3) {
-		fprintf(stderr, "usage: peer slow|idle|time|cycles|waiters|post|raw SOCK ...\n");
+		fprintf(stderr, "usage: peer slow|idle|time|cycles|waiters|post|raw|arrival SOCK ...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -554,6 +611,8 @@ int main(int argc, char **argv)
 		return cmd_post(argv[3], num(argv[4]), argc == 6 ? num(argv[5]) : 1);
 	if (strcmp(mode, "raw") == 0 && argc == 3)
 		return cmd_raw();
+	if (strcmp(mode, "arrival") == 0 && (argc == 5 || argc == 6))
+		return cmd_arrival(argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 	fprintf(stderr, "peer: bad arguments for %s\n", mode);
 	return 2;
 }

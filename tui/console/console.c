@@ -65,7 +65,9 @@ bool console_may_decide(console *c)
 static bool poll_store(console *c, bool woken)
 {
 	if (woken && store_watch_changed(c->watch)) {
+		c->watched_only = true;
 		console_reload(c);
+		c->watched_only = false;
 		return true;
 	}
 	if (c->served || mono_ms() - c->last_integrity_ms <= INTEGRITY_MS)

@@ -52,7 +52,8 @@ enum { PAIR_CRIT = 1, PAIR_WARN, PAIR_INFO, PAIR_OK, PAIR_HEAD, PAIR_BANNER, PAI
 struct console {
 	store *s;
 	bool served;                    /* s is reached through a server */
-	store_watch *watch;             /* readable when the store changes; NULL: not followed */
+	store_watch *watch;             /* readable when the store changes */
+	bool watched_only;              /* this reload: only the submissions the watch named changed */
 	const args *a;
 	settings cfg;
 	integrity integ;
@@ -80,6 +81,9 @@ void console_pop(console *c);
 void console_redraw_at(screen *sc, int64_t when);
 /* Re-reads counts, integrity and the top screen's data. */
 void console_reload(console *c);
+/* Whether the row of submission id is to be read again in this reload:
+ * always, but when the watch woke the console, only the ones it named. */
+bool console_row_stale(const console *c, int64_t id);
 /* Colour attribute of a severity or status word, or A_BOLD without colour. */
 attr_t console_attr(const console *c, const char *word);
 /* Draws text clipped to width w at (y, x), UTF-8 aware, through the terminal

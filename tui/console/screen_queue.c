@@ -99,6 +99,8 @@ static void reread(console *c, void *ctx, void *row)
 	char id[24];
 	submission_view v;
 	op_reply r;
+	if (!console_row_stale(c, key(row)))
+		return;
 	snprintf(id, sizeof id, "%lld", (long long)key(row));
 	if (op_submission_get(c->s, id, &v, &r) == OUT_OK) {
 		collect one = { row, 0, 1 };

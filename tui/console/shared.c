@@ -193,6 +193,11 @@ void console_check_integrity(console *c)
 	c->last_integrity_ms = mono_ms();
 }
 
+bool console_row_stale(const console *c, int64_t id)
+{
+	return !c->watched_only || store_watch_touched(c->watch, id);
+}
+
 void console_reload(console *c)
 {
 	overview ov;
