@@ -6,7 +6,8 @@
 # policy pin (refusals, the writer's reload) and reevaluate, the audit list
 # with its filters and cursor, a checkpoint and an export that the stock
 # minisign verifies, the keys, every route of the table documented in
-# docs/api.md, and arbiter tui refusing a store a server owns.
+# docs/api.md, and the status's word on who the caller is. (The console
+# through the server: tests/cli/team.sh.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; rm -rf "$T"' EXIT
@@ -250,12 +251,25 @@ done < <(sed -n 's/^\t{ "\([A-Z]*\)", "\([^"]*\)",.*/\1 \2/p' "$ROOT/tui/serve/r
 	sed 's/\*/ID/; s/\(reviewers\|agents\)\/ID/\1\/NAME/')
 [ -z "$missing" ] && pass "docs/api.md documents every route of the table" || fail "undocumented:$missing"
 
-# --- the console on a served store ---
-run "$ARBITER" tui
-expect_code 1 "arbiter tui on a store a server owns exits 1"
-expect_err 'a server owns this store \(arbiter serve answers on .*arbiter.sock\)' "and says why"
+# --- who the status says the caller is ---
+api GET /v1/status
+expect_out '"identity": \{"kind": "owner", "name": "'"$(id -un)"'"\}' "the status names the owner as the server's login"
+expect_out '"review": \{"approve_requires_code": true, "justification_min_chars": 20' \
+	"and the review settings a client's dialogs follow"
+api GET "/v1/status?as=alice"
+expect_out '"actor": \{"name": "alice", "reviewer": true, "admin": true\}' \
+	"as=NAME: the owner learns the standing of the reviewer it acts as"
+api GET "/v1/status?as=nobody"
+expect_out '"actor": \{"name": "nobody", "reviewer": false, "admin": false\}' \
+	"and of a name that is no reviewer"
+api GET "/v1/audit?after=5&newer=2"
+expect_status 400 "after and newer together are refused"
+api GET "/v1/audit?newer=2&limit=2"
+sed -n 2p "$OUT" | grep -q '"seq":3,' && sed -n 3p "$OUT" | grep -q '"seq":4,' &&
+	pass "newer pages forward, oldest first" || fail "newer: $(cut -c1-40 "$OUT")"
+expect_out '"next": "4"' "with the cursor of the next page"
+api GET "/v1/submissions?order=sideways"
+expect_status 400 "an unknown order is refused"
 serve_stop
-run "$ARBITER" tui < /dev/null
-expect_no_err 'a server owns' "once the server is gone, tui no longer says so"
 arbiter audit verify
 expect_code 0 "the chain verifies"
