@@ -6,8 +6,10 @@
 # Each file loosened in turn, or owned by another uid, is refused by a
 # local command and by arbiter serve at start, with one line naming the
 # file and the fix, and nothing written; the fix printed, run as it is,
-# makes the store work again. The server's socket directory must be
-# writable by nobody else. Another uid takes setpriv, which needs root.
+# makes the store work again. The systemd unit in docs/ serves the store
+# its own command line names, whatever the environment and working
+# directory. The server's socket directory must be writable by nobody
+# else. Another uid takes setpriv, which needs root.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; rm -rf "$T"' EXIT
@@ -127,6 +129,34 @@ expect_status 200 "after the fixes the server starts and answers"
 serve_stop
 [ "$(modes "$H" | grep -v ' ./arbiter.sock$' | grep -v '^600 ./arbiter-')" = "$want" ] &&
 	pass "and leaves every mode as init made it" || fail "after the server: $(modes "$H" | tr '\n' ' ')"
+
+# --- the wrappers in docs/ name the store themselves ---
+# The systemd unit's ExecStart, run as it is (its paths moved under $T),
+# from a directory holding another store and with ARBITER_HOME naming a
+# third: it serves the store its own command line names.
+UNIT=$ROOT/docs/examples/systemd/arbiter.service
+exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
+grep -q '^Environment=.*ARBITER' "$UNIT" && fail "the unit sets the store in its environment" ||
+	pass "the unit sets no ARBITER_ variable"
+mkdir -m 755 "$T/svcrun"
+(umask 022 && "$ARBITER" init "$T/svc" > /dev/null && "$ARBITER" init "$T/decoy" > /dev/null) ||
+	fail "init the service's store and a decoy"
+cmd=$(printf '%s' "$exec_start" | sed "s#^/usr/local/bin/arbiter#$ARBITER#; s#/var/lib/arbiter#$T/svc#g; s#/run/arbiter#$T/svcrun#g")
+(cd "$T/decoy" && ARBITER_HOME=$T/u022 exec $cmd) 2> "$T/serve.log" &
+SERVE_PID=$!
+SOCK=$T/svcrun/arbiter.sock
+for _ in $(seq 1 100); do
+	curl -s --unix-socket "$SOCK" -o /dev/null http://arbiter/health 2>/dev/null && break
+	sleep 0.05
+done
+api GET /v1/status
+expect_status 200 "the unit's command line starts the server"
+id=$(sqlite3 "$T/svc/.arbiter/arbiter.db" "SELECT value FROM meta WHERE key = 'store_id'")
+expect_out "\"$id\"" "on the store its command line names, not the working directory's or ARBITER_HOME's"
+serve_stop
+found=$(grep -rl 'ARBITER_HOME' "$ROOT/README.md" "$ROOT/docs" | grep -v 'docs/arbiter\.1$')
+[ -z "$found" ] && pass "no script or snippet in docs/ or README takes the store from ARBITER_HOME" ||
+	fail "ARBITER_HOME in: $found"
 
 # --- owned by another uid ---
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv > /dev/null; then
