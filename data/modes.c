@@ -5,8 +5,9 @@
  * config.yaml and the policy files (0444: pinned, read-only) and
  * keys/audit.pub (0644). People and agents share a store only through
  * arbiter serve, never through file modes, so opening a store (store_open,
- * which every command, the console and the server go through) first checks
- * each file it may read or write: a directory or private file with any
+ * which every command, the console and the server go through; and eval and
+ * policy check, which read a store's policies without opening it) first
+ * checks each file it may read or write: a directory or private file with any
  * group or other bit, a read-only file or the public key that others may
  * write, or anything owned by another uid is refused with one line naming
  * the file and the command that fixes it. Nothing is read but the files'

@@ -117,6 +117,17 @@ for spec in ".:g+r:700" "keys:o+x:700" "policies:g+rx:700" "arbiter.db:g+r:600" 
 	expect_code 0 "$file $how: after the fix printed, the store opens"
 done
 rm "$H/store.url"
+# eval and policy check read the store's policies without opening it: the
+# same check, so a policy file others could write is never read as pinned
+chmod g+w "$H/policies/10-rom.yaml"
+arbiter --home "$S" eval "$EX/submissions/code-01-refactor.yaml"
+expect_code 1 "eval on the store's policies is refused too"
+expect_err "10-rom.yaml: mode 0464 lets other users write it; run: chmod 444 " "naming the file and the fix"
+arbiter --home "$S" policy check
+expect_code 1 "and so is policy check"
+chmod 444 "$H/policies/10-rom.yaml"
+arbiter --home "$S" policy check
+expect_code 0 "which passes once it is fixed"
 # read bits on the read-only files are init's own; a write bit for the
 # owner is how an admin edits a policy before pinning it
 chmod 644 "$H/config.yaml" && chmod u+w "$H/policies/10-rom.yaml"
