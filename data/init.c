@@ -5,7 +5,9 @@
  * overwrites a store), then the policy files and config.yaml (read-only),
  * an empty users.oath, the key pair and the database; last the policy files
  * are pinned as version 1 in the store's first transaction, audited as
- * store.init. Each file is synced as it is written.
+ * store.init. Each file is synced as it is written. Every directory and
+ * file gets its mode whatever the umask: 0700 and 0600, config.yaml and the
+ * policy files 0444, keys/audit.pub 0644 (modes.c checks them at each open).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,11 +52,22 @@ static bool write_file(const char *path, const char *text, mode_t mode, char *er
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return false;
 	}
-	return chmod(path, mode) == 0 || (snprintf(err, errlen, "%s: %s", path, strerror(errno)), false);
+	return close(fd) == 0 || (snprintf(err, errlen, "%s: %s", path, strerror(errno)), false);
+}
+
+/* A directory of the store: 0700, whatever the umask. */
+static bool make_dir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) != 0 || chmod(path, 0700) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
@@ -72,16 +85,10 @@ bool store_init(const char *dir, const named_text *policies, size_t npolicies, c
 		snprintf(err, errlen, "%s already exists: arbiter init does not overwrite a store", home);
 		return false;
 	}
-	if (mkdir(home, 0750) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+	if (!make_dir(home, err, errlen) ||
+	    !store_path(sub, sizeof sub, home, "policies", err, errlen) ||
+	    !make_dir(sub, err, errlen))
 		return false;
-	}
-	if (!store_path(sub, sizeof sub, home, "policies", err, errlen))
-		return false;
-	if (mkdir(sub, 0750) != 0) {
-		snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
-		return false;
-	}
 	for (size_t i = 0; i < npolicies; i++)
 		if (!store_path(path, sizeof path, sub, policies[i].name, err, errlen) ||
 		    !write_file(path, policies[i].text, 0444, err, errlen))

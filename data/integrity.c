@@ -27,13 +27,6 @@
 
 #include "remote.h"
 
-static bool is_policy_name(const char *name)
-{
-	size_t n = strlen(name);
-	return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".yml") == 0));
-}
-
 static bool hash_file(const char *path, char hex[65], char *err, size_t errlen)
 {
 	size_t len;
@@ -77,7 +70,7 @@ static json_t *hash_files(store *s)
 	size_t n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (!is_policy_name(e->d_name))
+		if (!policy_file_name(e->d_name))
 			continue;
 		names = realloc(names, (n + 1) * sizeof *names);
 		if (names == NULL || (names[n] = strdup(e->d_name)) == NULL)

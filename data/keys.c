@@ -38,7 +38,7 @@ static bool write_secret_file(const char *path, const char *text, mode_t mode, c
 		return false;
 	}
 	size_t len = strlen(text);
-	bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+	bool ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	if (!ok)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -49,7 +49,7 @@ bool keys_generate(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/keys", dir);
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+	if ((mkdir(path, 0700) != 0 && errno != EEXIST) || chmod(path, 0700) != 0) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return false;
 	}

@@ -7,12 +7,15 @@
  * and a bounded retry of BEGIN keep "database is locked" from reaching users.
  *
  * This is the floor of data/: of data/ it calls only the schema, the key
- * files and the time formats (times.c). What the files above keep in memory
- * for a transaction and write at its commit (counts, quota sums, audit
- * events signed alongside) they register here, each in its slot
- * (store_keep); the transaction code runs the slots without knowing what
- * they hold.
+ * files, the time formats (times.c) and the check that the store's files
+ * are its owner's alone (modes.c), which every opener passes first. What
+ * the files above keep in memory for a transaction and write at its commit
+ * (counts, quota sums, audit events signed alongside) they register here,
+ * each in its slot (store_keep); the transaction code runs the slots
+ * without knowing what they hold.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -89,15 +92,25 @@ static bool configure(sqlite3 *db, char *err, size_t errlen)
 	return true;
 }
 
+/* The database file is made here, 0600 whatever the umask, before SQLite
+ * opens it: SQLite gives the log and its index (-wal, -shm) the database
+ * file's mode whichever process creates them, so they are 0600 too. */
 bool store_create_db(const char *path, char *err, size_t errlen)
 {
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
 	sqlite3 *db;
-	if (open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db) != SQLITE_OK) {
+	if (open_db(path, SQLITE_OPEN_READWRITE, &db) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot create %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return false;
 	}
-	chmod(path, 0640);
 	unsigned char raw[16];
 	char id[33];
 	randombytes_buf(raw, sizeof raw);
@@ -120,6 +133,8 @@ store *store_open(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX], pub[PATH_MAX];
 	if (!store_path(path, sizeof path, dir, "arbiter.db", err, errlen) ||
 	    !store_path(pub, sizeof pub, dir, "keys/audit.pub", err, errlen))
+		return NULL;
+	if (!store_private(dir, err, errlen))
 		return NULL;
 	if (access(path, F_OK) != 0) {
 		snprintf(err, errlen, "%s: no database (is %s an arbiter store? create one with arbiter init)",

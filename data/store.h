@@ -36,8 +36,20 @@ typedef struct named_text {
 bool store_init(const char *dir, const named_text *policies, size_t npolicies, const char *actor,
     char *err, size_t errlen);
 
+/* ---- modes.c: a store is its owner's alone (PRODUCT.md section 1) ---- */
+/* Whether every file of the store at dir is the caller's and no looser than
+ * init makes it (directories and private files nothing for others, config.yaml,
+ * the policy files and keys/audit.pub not writable by others); false with
+ * one line in err naming the first file that is not and the command that
+ * fixes it. Only the files' status is read. */
+bool store_private(const char *dir, char *err, size_t errlen);
+/* Whether the directory of a server's socket at socket_path is the caller's
+ * or root's and writable by nobody else; false with the line in err. */
+bool socket_dir_private(const char *socket_path, char *err, size_t errlen);
+
 /* ---- store.c: the connection and its transactions ---- */
-/* Opens the store at the .arbiter directory dir; NULL with a message in err. */
+/* Opens the store at the .arbiter directory dir, once store_private said
+ * it is the caller's alone; NULL with a message in err. */
 store *store_open(const char *dir, char *err, size_t errlen);
 /* remote.c: the store of the running server that o (data/client.h) names,
  * whose operations (ops.h) the server then runs: the same calls and

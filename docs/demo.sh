@@ -11,14 +11,13 @@ cd "$(dirname "$0")/.." || exit 1
 A=$PWD/arbiter
 EX=$PWD/docs/examples
 D=$PWD/demo
-export ARBITER_HOME=$D
 if [ ! -d "$D/.arbiter" ]; then
 	"$A" init "$D" > /dev/null || exit 1
 	user=$(id -un)
-	"$A" reviewer add "$user" --role admin | tee "$D/enrolment.txt" || exit 1
+	"$A" --home "$D" reviewer add "$user" --role admin | tee "$D/enrolment.txt" || exit 1
 	sed -n 's/^secret (base32): //p' "$D/enrolment.txt" > "$D/secret.txt"
 	chmod 600 "$D/secret.txt" "$D/enrolment.txt"
-	"$A" submit "$EX"/submissions/*.yaml "$EX"/submissions/*.jsonl > /dev/null 2>&1
+	"$A" --home "$D" submit "$EX"/submissions/*.yaml "$EX"/submissions/*.jsonl > /dev/null 2>&1
 	# a few hundred generated submissions from a handful of agents
 	awk 'BEGIN {
 		srand(7);
@@ -35,11 +34,11 @@ if [ ! -d "$D/.arbiter" ]; then
 				printf "{\"action\":\"import.chat\",\"ref\":\"demo/%d\",\"title\":\"Import chat log %d\",\"submitter\":\"%s\",\"license\":\"unknown\"}\n", i, i, w;
 		}
 	}' > "$D/generated.jsonl"
-	"$A" submit --jsonl "$D/generated.jsonl" > /dev/null 2>&1
+	"$A" --home "$D" submit --jsonl "$D/generated.jsonl" > /dev/null 2>&1
 	echo
-	echo "demo store: $D/.arbiter ($("$A" list --status waiting --limit 100000 | tail -n +2 | wc -l) submissions waiting)"
+	echo "demo store: $D/.arbiter ($("$A" --home "$D" list --status waiting --limit 100000 | tail -n +2 | wc -l) submissions waiting)"
 	echo "your code, whenever the console asks for one:  oathtool --totp -b $(cat "$D/secret.txt")"
 	echo "press Enter to open the console (? shows the keys, q quits)"
 	[ -t 0 ] && read -r _
 fi
-exec "$A" tui
+exec "$A" --home "$D" tui

@@ -382,6 +382,9 @@ typedef struct policy_set {
  * added to errs; the set is returned even then, but must not be used to
  * evaluate unless errs is empty. NULL only when dir cannot be read. */
 policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *errs);
+/* Whether a file of that name in a policy directory is a policy file (ends in
+ * .yaml or .yml and does not start with a dot). */
+bool policy_file_name(const char *name);
 /* Loads policies from files already in memory (tests and fuzzing). */
 void policy_set_add_text(policy_set *ps, const char *shown, const char *text,
     size_t len, diags *errs);

@@ -715,7 +715,7 @@ void policy_set_free(policy_set *ps)
 	free(ps);
 }
 
-static bool is_policy_file(const char *name)
+bool policy_file_name(const char *name)
 {
 	size_t n = strlen(name);
 	if (name[0] == '.')
@@ -738,7 +738,7 @@ policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *er
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		if (!is_policy_file(de->d_name))
+		if (!policy_file_name(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -129,9 +129,15 @@ bool policy_dir(const args *a, char *dir, size_t len, const char **shown_prefix)
 		*shown_prefix = NULL;
 		return true;
 	}
-	char home_dir[PATH_MAX];
+	char home_dir[PATH_MAX], err[768];
 	if (!find_store(a, home_dir, sizeof home_dir)) {
 		say_no_store(a, ", or give --policies DIR");
+		return false;
+	}
+	/* the store's policies are read as its files are: only from a store
+	 * that is its owner's alone (eval, policy check and list open no store) */
+	if (!store_private(home_dir, err, sizeof err)) {
+		err_printf("arbiter: %s\n", err);
 		return false;
 	}
 	snprintf(dir, len, "%s/policies", home_dir);

@@ -86,7 +86,10 @@ tamper "UPDATE audit SET sig = (SELECT sig FROM audit WHERE seq = 2) WHERE seq =
 expect_code 4 "a forged head signature fails verification"
 expect_out 'TAMPERED at seq 6: its signature' "the forged signature is named by seq"
 
-# corrupt and foreign database files
+# corrupt and foreign database files (made private to their owner, as a
+# store must be: the modes are not what these checks are about)
+old_umask=$(umask)
+umask 077
 mkdir -p "$T/bad/.arbiter/keys" && cp "$H/keys/audit.pub" "$T/bad/.arbiter/keys/"
 printf 'this is not a database' > "$T/bad/.arbiter/arbiter.db"
 run "$ARBITER" --home "$T/bad" audit verify
@@ -96,6 +99,7 @@ rm "$T/bad/.arbiter/arbiter.db" && sqlite3 "$T/bad/.arbiter/arbiter.db" "CREATE 
 run "$ARBITER" --home "$T/bad" audit verify
 expect_code 1 "a foreign database is an error"
 expect_err 'not an arbiter database' "the foreign database is named as such"
+umask "$old_umask"
 cd "$T" && mkdir -p nowhere && cd nowhere || exit 1
 arbiter audit verify
 expect_code 1 "no store is an error"

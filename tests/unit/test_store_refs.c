@@ -395,6 +395,7 @@ static void test_migration_from_version_11(void **state)
 	    "critical) VALUES ('old/2', 'proposal', 'x', 'bob', 'allowed', 1, '', 0, '', '{}', 0, 0, "
 	    "0)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	assert_int_equal(chmod(path, 0600), 0);         /* private, as init makes it */
 
 	S.s = store_open(S.home, err, sizeof err);
 	if (S.s == NULL)

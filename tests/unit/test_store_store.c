@@ -1,7 +1,8 @@
 /*
- * test_store_store.c: store.c, the store itself: what store_init makes and
- * refuses to overwrite, opening (a missing or foreign database is an error
- * with a message, never a crash), closing and opening again, transactions
+ * test_store_store.c: store.c, the store itself: what store_init makes (and
+ * with which modes) and refuses to overwrite, opening (a missing or foreign
+ * database is an error with a message, never a crash; a file open to other
+ * users is refused, modes.c), closing and opening again, transactions
  * (the write lock taken at BEGIN, commit, rollback, a caller's transaction
  * around store_submit) and the time formats.
  */
@@ -35,6 +36,10 @@ static void test_init_makes_a_store(void **state)
 	assert_int_equal(mode_of("keys/audit.key"), 0600);
 	assert_int_equal(mode_of("keys/audit.pub"), 0644);
 	assert_int_equal(mode_of("users.oath"), 0600);
+	assert_int_equal(mode_of(""), 0700);
+	assert_int_equal(mode_of("keys"), 0700);
+	assert_int_equal(mode_of("policies"), 0700);
+	assert_int_equal(mode_of("arbiter.db"), 0600);
 	assert_string_equal(store_dir(S.s), S.home);
 	assert_int_equal(strlen(store_id(S.s)), 32);
 	assert_int_equal(strspn(store_id(S.s), "0123456789abcdef"), 32);
@@ -71,18 +76,58 @@ static void test_open_refuses_what_is_not_a_store(void **state)
 	assert_non_null(f);
 	fputs("this is not a database", f);
 	fclose(f);
+	assert_int_equal(chmod(db_path, 0600), 0);      /* private, as a store's files must be */
 	err[0] = '\0';
 	assert_null(store_open(bad, err, sizeof err));
 	assert_non_null(strstr(err, "arbiter.db"));
+	assert_null(strstr(err, "mode"));
 
 	remove(db_path);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE x (y)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	assert_int_equal(chmod(db_path, 0600), 0);
 	err[0] = '\0';
 	assert_null(store_open(bad, err, sizeof err));
 	assert_non_null(strstr(err, "not an arbiter database"));
+}
+
+/* A store file others may read (or a read-only one they may write) is
+ * refused with its name and the fix; the fixed store opens. */
+static void test_open_refuses_a_store_open_to_others(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rel;
+		int loose, mode;
+		const char *fix;
+	} files[] = {
+		{ "", 0750, 0700, "chmod 700" },
+		{ "users.oath", 0640, 0600, "chmod 600" },
+		{ "keys/audit.key", 0604, 0600, "chmod 600" },
+		{ "arbiter.db", 0660, 0600, "chmod 600" },
+		{ "config.yaml", 0464, 0444, "chmod 444" },
+		{ "policies/10-test.yaml", 0446, 0444, "chmod 444" },
+		{ "keys/audit.pub", 0664, 0644, "chmod 644" },
+	};
+	store_close(S.s);
+	S.s = NULL;
+	char err[1024];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		const char *path = in_store(files[i].rel);
+		assert_int_equal(chmod(path, (mode_t)files[i].loose), 0);
+		err[0] = '\0';
+		assert_null(store_open(S.home, err, sizeof err));
+		assert_non_null(strstr(err, files[i].fix));
+		assert_non_null(strstr(err, files[i].rel));
+		assert_int_equal(chmod(path, (mode_t)files[i].mode), 0);
+	}
+	/* read bits on a read-only file are as init makes them */
+	assert_int_equal(chmod(in_store("config.yaml"), 0644), 0);
+	S.s = store_open(S.home, err, sizeof err);
+	if (S.s == NULL)
+		fail_msg("store_open: %s", err);
 }
 
 static void test_close_and_open_again(void **state)
@@ -190,6 +235,7 @@ int main(void)
 		store_test(test_init_makes_a_store),
 		store_test(test_init_refuses_an_existing_store),
 		store_test(test_open_refuses_what_is_not_a_store),
+		store_test(test_open_refuses_a_store_open_to_others),
 		store_test(test_close_and_open_again),
 		store_test(test_begin_takes_the_write_lock),
 		store_test(test_commit_keeps_and_rollback_forgets),

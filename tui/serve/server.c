@@ -7,7 +7,11 @@
  * socket another server still answers on is refused; a stale one is
  * replaced. The default socket is 0600 (the owner only); a shared one is
  * reachable by server.socket_group or by everyone, and the server decides
- * who may do what by the peer's uid, never by the socket's mode.
+ * who may do what by the peer's uid, never by the socket's mode. The
+ * socket's directory must be the server's or root's and writable by nobody
+ * else (socket_dir_private), as the store's files must be the server's
+ * alone (store_open refuses looser ones); what the server writes into the
+ * store (audit checkpoints and exports) is made 0600 (umask 077).
  *
  * Signals are taken by the main thread alone (sigwait): SIGTERM or SIGINT
  * stops accepting, answers every waiting request at once with its current
@@ -61,6 +65,8 @@ static int listen_unix(server *srv, bool shared, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(sa.sun_path, srv->socket_path, strlen(srv->socket_path) + 1);
+	if (!socket_dir_private(srv->socket_path, err, errlen))
+		return -1;
 	struct stat st;
 	if (lstat(srv->socket_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -324,6 +330,7 @@ int serve_run(const args *a)
 		free(srv);
 		return EXIT_ERROR;
 	}
+	umask(077);
 	srv->uid = geteuid();
 	struct passwd *pw = getpwuid(srv->uid);
 	snprintf(srv->login, sizeof srv->login, "%s", pw ? pw->pw_name : "owner");
