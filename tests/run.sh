@@ -9,7 +9,6 @@ export ARBITER="$ROOT/$B/arbiter"
 export RESULTS; RESULTS=$(mktemp)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
-trap 'rm -f "$RESULTS"' EXIT
 passed=0 failed=0
 
 for t in "$B"/tests/test_*; do
@@ -37,13 +36,36 @@ for r in "$B"/tests/replay_*; do
 	fi
 done
 
+# The command-line suites run TEST_JOBS at a time (default 3: most of a
+# suite's time is spent waiting on servers, terminals and clocks, not on a
+# core), the longest first; each keeps its own results and log, reported in
+# name order once all are done, with the failing checks' lines.
+JOBS=${TEST_JOBS:-3}
+LOGS=$(mktemp -d)
+trap 'rm -rf "$RESULTS" "$LOGS"' EXIT
+suite() {
+	local s=$1 n
+	n=$(basename "$s" .sh)
+	: > "$LOGS/$n.r"
+	RESULTS=$LOGS/$n.r bash "$s" > "$LOGS/$n.log" 2>&1 || echo "fail $s exited $?" >> "$LOGS/$n.r"
+}
+first="tests/cli/served.sh tests/cli/team.sh"
+for s in $first $(ls tests/cli/*.sh | grep -vxF -e tests/cli/served.sh -e tests/cli/team.sh); do
+	[ -f "$s" ] || continue
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	suite "$s" &
+done
+wait
 for s in tests/cli/*.sh; do
 	[ -f "$s" ] || continue
-	before=$(wc -l < "$RESULTS")
-	bash "$s" || echo "fail $s exited $?" >> "$RESULTS"
-	n=$(tail -n +"$((before + 1))" "$RESULTS" | grep -c '^pass')
-	m=$(tail -n +"$((before + 1))" "$RESULTS" | grep -c '^fail')
-	echo "cli $(basename "$s"): $n passed, $m failed"
+	n=$(basename "$s" .sh)
+	p=$(grep -c '^pass' "$LOGS/$n.r") f=$(grep -c '^fail' "$LOGS/$n.r")
+	if [ "$f" -ne 0 ]; then
+		grep -E '^FAIL|^  (out|err|screen)\|' "$LOGS/$n.log" | head -60
+	fi
+	grep -E '^[a-z_.]+: .* (ms|ticks|s)( |$)' "$LOGS/$n.log" | grep -v '^FAIL' | head -20
+	echo "cli $n.sh: $p passed, $f failed"
+	cat "$LOGS/$n.r" >> "$RESULTS"
 done
 cp=$(grep -c '^pass' "$RESULTS") cf=$(grep -c '^fail' "$RESULTS")
 passed=$((passed + cp)) failed=$((failed + cf))
