@@ -137,7 +137,7 @@ test: deps
 		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%) \
 		$(HELPER_SRC:tests/helpers/%.c=build/asan/tests/helpers/%)
 	@$(MAKE) --no-print-directory build/release/arbiter
-	@sh tests/run.sh build/asan
+	@bash tests/run.sh build/asan
 
 run: deps arbiter
 	@sh docs/demo.sh
