@@ -61,7 +61,7 @@ for s in tests/cli/*.sh; do
 	n=$(basename "$s" .sh)
 	p=$(grep -c '^pass' "$LOGS/$n.r") f=$(grep -c '^fail' "$LOGS/$n.r")
 	if [ "$f" -ne 0 ]; then
-		grep -E '^FAIL|^  (out|err|screen)\|' "$LOGS/$n.log" | head -60
+		grep -E '^FAIL|^  (out|err|screen)\|' "$LOGS/$n.log" | cut -c1-240 | head -60
 	fi
 	grep -E '^[a-z_.]+: .* (ms|ticks|s)( |$)' "$LOGS/$n.log" | grep -v '^FAIL' | head -20
 	echo "cli $n.sh: $p passed, $f failed"

@@ -247,7 +247,8 @@ for sig in TERM HUP INT SEGV ABRT; do
 	serve s hang
 	"$ARBITER" hook < call.json > /dev/null 2> "$T/term.err" &
 	pid=$!
-	sleep 0.5
+	# once its request has reached the server, the hook is waiting on it
+	for _ in $(seq 500); do [ "$(requests s)" -ge 1 ] && break; sleep 0.02; done
 	kill -"$sig" "$pid"
 	wait "$pid"
 	rc=$?

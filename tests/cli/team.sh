@@ -125,6 +125,19 @@ as "$CAROL" -X POST "${JSON[@]}" -H "X-Arbiter-Session: $SESSION" \
 	http://arbiter/v1/decisions
 expect_status 200 "within her session she approves without a code"
 
+# --- bob: several at once, with one code, as on the files ---
+IDS=
+for i in 1 2 3; do
+	as "$AGENT_A" -X POST "${JSON[@]}" --data-binary "{\"action\": \"code.modify\", \"ref\": \"batch/$i\", \"title\": \"Batch $i\", \"files\": [{\"path\": \"src/b$i.c\", \"op\": \"delete\"}]}" \
+		http://arbiter/v1/submissions
+	IDS="$IDS $(id_of)"
+done
+# shellcheck disable=SC2086
+cli "$BOB" approve $IDS --ack --code "$(code bob)"
+expect_code 0 "bob approves three submissions with one code through the server"
+[ "$(grep -c 'approved by bob' "$OUT")" = 3 ] && pass "each is reported approved by bob" ||
+	fail "approve of $IDS said: $(cat "$OUT" "$ERR")"
+
 # --- the agents learn the outcome ---
 setpriv --reuid "$AGENT_A" --regid "$AGENT_A" --clear-groups env HOME=/nonexistent \
 	"$ARBITER" --server "$SERVER" wait "$ROM" --timeout 5 > "$OUT" 2> "$ERR" < /dev/null
