@@ -14,29 +14,27 @@
  * role, the shortest max_duration). With approvals above one, each reviewer's
  * code records a partial override until the count is reached; partials given
  * before the submission's last evaluation do not count. Nobody decides their
- * own submission.
+ * own submission. Names are compared lower-cased (PRODUCT.md section 2): the
+ * reviewer's always is (ops_common.c), a submitter's is compared as one.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ops.h"
 #include "store_impl.h"
 
 enum { MAX_OVERRIDE_S = 366 * 86400 };
 
-/* Whether a submitter's name is the reviewer's: as names are compared by
- * people, ignoring case and surrounding blanks. */
-static bool same_person(const char *submitter, const char *name)
+/* Whether a submitter (len bytes as stored) is the reviewer (a name as
+ * compared): names are compared lower-cased (PRODUCT.md section 2), so
+ * ALICE's submission is alice's, and a submitter that is no name (stored
+ * before the rule: "alice\u00a0", " alice ") is nobody's. */
+static bool same_person(const char *submitter, size_t len, const char *who)
 {
-	while (*submitter == ' ' || *submitter == '\t')
-		submitter++;
-	size_t n = strlen(submitter);
-	while (n > 0 && (submitter[n - 1] == ' ' || submitter[n - 1] == '\t'))
-		n--;
-	return n > 0 && n == strlen(name) && strncasecmp(submitter, name, n) == 0;
+	char name[IDENTITY_NAME_MAX + 1];
+	return submitter != NULL && identity_name_n(submitter, len, name) && strcmp(name, who) == 0;
 }
 
 static const char *past_tense(const char *decision)
@@ -114,9 +112,10 @@ static int partials(store *s, int64_t id, int64_t since_ms, const char *who, boo
 	*mine = false;
 	char now[32];
 	format_time(now_ms(), now);
-	/* a partial override counts while it has not expired itself */
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT reviewer FROM decisions WHERE submission_id = ? "
-	    "AND decision = 'override.partial' AND at_ms >= ? AND (expires_at IS NULL OR "
+	/* a partial override counts while it has not expired itself; a reviewer
+	 * counts once whatever the case their name was recorded in */
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT lower(reviewer) FROM decisions WHERE "
+	    "submission_id = ? AND decision = 'override.partial' AND at_ms >= ? AND (expires_at IS NULL OR "
 	    "expires_at > ?)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -227,11 +226,11 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
 	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the submission"), OUT_IO_ERROR;
 	sqlite3_bind_int64(st, 1, id);
-	char submitter[256] = "";
+	bool own = false;
 	int warnings = 0;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *who = (const char *)sqlite3_column_text(st, 0);
-		snprintf(submitter, sizeof submitter, "%s", who ? who : "");
+		own = same_person((const char *)sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), q->reviewer);
 		warnings = sqlite3_column_int(st, 1);
 		p->evaluated_ms = sqlite3_column_int64(st, 2);
 	}
@@ -247,7 +246,7 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
 		    (long long)id);
 		return OUT_WRONG_STATE;
 	}
-	if (same_person(submitter, q->reviewer)) {
+	if (own) {
 		snprintf(why, len, "submission %lld was submitted by %s: nobody decides their own "
 		    "submission", (long long)id, q->reviewer);
 		return OUT_NOT_PERMITTED;

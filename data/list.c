@@ -5,7 +5,8 @@
  *
  * Each filter an index serves is a stream of ids in the listing's order:
  * --status walks submissions_status once per stored status it reads, --kind
- * submissions_kind, --submitter submissions_submitter, --action
+ * submissions_kind, --submitter submissions_submitter (the name lower-cased,
+ * and as given), --action
  * submissions_action once per distinct action its glob matches, --policy
  * findings_policy (policy, submission_id) once per policy its glob matches
  * (ranges.c finds those values). A time window is a range of ids (ranges.c),
@@ -284,8 +285,15 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
 		ok = add_stream(&w, BY_COLUMN("submissions_status", "status"), reads, (size_t)nstored);
 	if (ok && !none && f->kind != NULL)
 		ok = add_stream(&w, BY_COLUMN("submissions_kind", "kind"), &f->kind, 1);
-	if (ok && !none && f->submitter != NULL)
-		ok = add_stream(&w, BY_COLUMN("submissions_submitter", "submitter"), &f->submitter, 1);
+	if (ok && !none && f->submitter != NULL) {
+		/* the name as submissions keep it (lower-cased), and as given, for
+		 * one stored before names were */
+		char name[IDENTITY_NAME_MAX + 1];
+		const char *who[2] = { f->submitter, name };
+		bool named = identity_name(f->submitter, name) && strcmp(name, f->submitter) != 0;
+		ok = add_stream(&w, BY_COLUMN("submissions_submitter", "submitter"), who,
+		    named ? 2 : 1);
+	}
 	if (ok && !none && actions.n > 0)
 		ok = add_stream(&w, BY_COLUMN("submissions_action", "action"),
 		    (const char *const *)actions.v, actions.n);

@@ -10,8 +10,10 @@
  *
  * Codes: an operation that needs the actor's TOTP code verifies it inside its
  * own write transaction, after checking everything that could refuse the
- * change, so a change that cannot be made never uses up a code. A refused
- * code is recorded (and audited) before the answer. The front end only
+ * change, so a change that cannot be made never uses up a code. The attempt
+ * is recorded before that transaction (a store that cannot record it refuses
+ * the code unchecked), and a refused code is recorded (and audited) before
+ * the answer (data/codes.c). The front end only
  * collects the code: when an operation needs one and none was given, it
  * answers OUT_UNAUTHENTICATED with code_needed set, and the front end asks
  * for it (a prompt, a dialog field) and calls again.
@@ -64,9 +66,14 @@ typedef struct op_reply {
 
 /* Who acts and what proves it. */
 typedef struct op_auth {
-	const char *actor;
+	const char *actor;      /* a name (PRODUCT.md section 2), compared lower-cased */
 	const char *code;       /* the actor's TOTP code; NULL: none given */
 	bool session;           /* signed in within review.session_idle (console) */
+	/* who is trying the code, as failures are counted and lockouts hold
+	 * (data/codes.c): through the server the calling identity ("reviewer
+	 * bob"); NULL: this process's uid (a command on the store, or the owner
+	 * through its server, which runs as the owner) */
+	const char *origin;
 } op_auth;
 
 /* ---- ops_submit.c: storing submissions, one by one or in batches ---- */

@@ -52,15 +52,19 @@ outcome identity_map_check(store *s, const identity_map *m, op_reply *r)
 	    "only", what, who);
 }
 
-outcome op_agent_add(store *s, const settings *cfg, const op_auth *auth, const char *given,
+outcome op_agent_add(store *s, const settings *cfg, const op_auth *by, const char *given,
     const identity_spec *spec, agent_added *r)
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	char name[IDENTITY_NAME_MAX + 1];
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named;
+	const op_auth *auth = &named;
 	if (!identity_name(given, name))
-		return op_say(rep, OUT_BAD_INPUT, "\"%s\" is not an agent name (a-z, 0-9, . _ -, "
-		    "starting with a letter or digit; at most 64)", given);
+		return op_say(rep, OUT_BAD_INPUT, "\"%s\" is not an agent name (%s)", given,
+		    IDENTITY_NAME_RULE);
+	if (op_named(by, &named, actor, rep) != OUT_OK)
+		return rep->out;
 	if (spec->login != NULL && spec->uid >= 0)
 		return op_say(rep, OUT_BAD_INPUT, "give a login or a uid, not both");
 	if (spec->login == NULL && spec->uid < 0 && !spec->token)
@@ -80,7 +84,7 @@ outcome op_agent_add(store *s, const settings *cfg, const op_auth *auth, const c
 		    "every peer on it for the owner, so an agent there is reached by its token alone "
 		    "(arbiter agent add %s --token)", m.uid, m.login[0] ? " (" : "", m.login,
 		    m.login[0] ? ")" : "", name);
-	if (op_begin(s, rep) != OUT_OK)
+	if (op_begin_code(s, auth, rep) != OUT_OK)
 		return rep->out;
 	reviewer who;
 	if (op_actor(s, auth->actor, true, "change agents", &who, rep) != OUT_OK)
@@ -110,16 +114,21 @@ outcome op_agent_add(store *s, const settings *cfg, const op_auth *auth, const c
 	return op_say(rep, OUT_OK, "added agent %s: %s", name, what);
 }
 
-outcome op_agent_revoke(store *s, const settings *cfg, const op_auth *auth, const char *given,
+outcome op_agent_revoke(store *s, const settings *cfg, const op_auth *by, const char *given,
     op_reply *r)
 {
 	memset(r, 0, sizeof *r);
-	char name[IDENTITY_NAME_MAX + 1];
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named;
+	const op_auth *auth = &named;
 	if (!identity_name(given, name))
-		return op_say(r, OUT_NOT_FOUND, "no such agent (agent names are a-z, 0-9, . _ -)");
+		return op_say(r, OUT_NOT_FOUND, "no such agent (agent names are %s)",
+		    IDENTITY_NAME_RULE);
+	if (op_named(by, &named, actor, r) != OUT_OK)
+		return r->out;
 	if (s->remote)
 		return remote_agent_revoke(s, auth, name, r);
-	if (op_begin(s, r) != OUT_OK)
+	if (op_begin_code(s, auth, r) != OUT_OK)
 		return r->out;
 	bool revoked = false;
 	int known = agent_state(s, name, &revoked);

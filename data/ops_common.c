@@ -1,12 +1,14 @@
 /*
  * ops_common.c: the steps every operation of ops_*.c shares.
  *
- * An operation opens its write transaction (op_begin), checks what may refuse
- * it, proves the actor (op_actor, op_code) and makes its change; a refusal
- * made after the transaction began is either rolled back (nothing to keep)
- * or committed (a refused code and its audit event must count). Failures of
- * the store become OUT_BUSY when the database was locked and OUT_IO_ERROR
- * otherwise, with the store's message.
+ * An operation names its actor as names are compared (op_named), opens its
+ * write transaction (op_begin, or op_begin_code when it checks a code: the
+ * attempt is recorded first), checks what may refuse it, proves the actor
+ * (op_actor, op_code) and makes its change; a refusal made after the
+ * transaction began is either rolled back (nothing to keep) or committed (a
+ * refusal audited). A refused code is recorded by codes.c in a transaction
+ * of its own. Failures of the store become OUT_BUSY when the database was
+ * locked and OUT_IO_ERROR otherwise, with the store's message.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -41,6 +43,36 @@ outcome op_begin(store *s, op_reply *r)
 	if (!store_begin(s))
 		return op_failed(s, r);
 	return OUT_OK;
+}
+
+outcome op_named(const op_auth *in, op_auth *out, char name[IDENTITY_NAME_MAX + 1],
+    op_reply *r)
+{
+	*out = *in;
+	if (in->actor != NULL && identity_name(in->actor, name)) {
+		out->actor = name;
+		return OUT_OK;
+	}
+	return op_say(r, OUT_BAD_INPUT, "\"%.100s\" is not a reviewer's name (%s)",
+	    in->actor ? in->actor : "", IDENTITY_NAME_RULE);
+}
+
+outcome op_begin_code(store *s, const op_auth *auth, op_reply *r)
+{
+	if (auth->code == NULL)
+		return op_begin(s, r);
+	memset(r, 0, sizeof *r);
+	if (!s->have_sk && !store_load_signing_key(s))
+		return op_say(r, OUT_IO_ERROR, "%s", s->err);
+	bool recorded;
+	if (code_attempt_begin(s, auth->actor, auth->origin, &recorded))
+		return OUT_OK;
+	if (recorded)
+		return op_failed(s, r);
+	/* the same answer for a right and a wrong code: neither was looked at */
+	store_rollback(s);
+	return op_say(r, OUT_CODE_REFUSED, "code refused unchecked: the attempt cannot be recorded "
+	    "(%.300s), and a code is checked only once a failure would count", s->err);
 }
 
 outcome op_refuse_committed(store *s, op_reply *r, outcome out)
@@ -84,7 +116,7 @@ outcome op_code(store *s, const settings *cfg, const op_auth *auth, op_reply *r,
 		return op_say(r, OUT_UNAUTHENTICATED, "%s's TOTP code is needed", auth->actor);
 	}
 	code_check cc;
-	int v = code_verify(s, cfg, auth->actor, auth->code, &cc);
+	int v = code_verify(s, cfg, auth->actor, auth->origin, auth->code, &cc);
 	if (v == CODE_OK) {
 		r->code_accepted = true;
 		if (admin)
@@ -93,10 +125,9 @@ outcome op_code(store *s, const settings *cfg, const op_auth *auth, op_reply *r,
 	}
 	if (v == CODE_ERROR)
 		return op_failed(s, r);
-	/* the refusal and its audit event are kept */
-	op_say(r, v == CODE_LOCKED ? OUT_LOCKED_OUT : v == CODE_UNKNOWN || v == CODE_DISABLED ?
-	    OUT_NOT_PERMITTED : OUT_CODE_REFUSED, "code refused: %s", cc.why);
-	return op_refuse_committed(s, r, r->out);
+	/* refused, and recorded by code_verify in a transaction of its own */
+	return op_say(r, v == CODE_LOCKED ? OUT_LOCKED_OUT : v == CODE_UNKNOWN ||
+	    v == CODE_DISABLED ? OUT_NOT_PERMITTED : OUT_CODE_REFUSED, "code refused: %s", cc.why);
 }
 
 outcome op_commit(store *s, op_reply *r)

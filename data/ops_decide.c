@@ -57,16 +57,26 @@ static outcome undecided(decide_result *r)
 	return r->reply.out;
 }
 
-outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide_result *r)
+outcome op_decide(store *s, const settings *cfg, const decide_request *given, decide_result *r)
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	if (q->nids <= 0 || q->nids > OP_MAX_IDS)
+	if (given->nids <= 0 || given->nids > OP_MAX_IDS)
 		return op_say(rep, OUT_BAD_INPUT, "between 1 and %d submission ids", OP_MAX_IDS);
+	decide_request named = *given;
+	const decide_request *q = &named;
+	char name[IDENTITY_NAME_MAX + 1];
+	if (op_named(&given->auth, &named.auth, name, rep) != OUT_OK)
+		return rep->out;
 	if (s->remote)
 		return remote_decide(s, q, r);
-	if (op_begin(s, rep) != OUT_OK)
+	bool needs_code = op_decide_needs_code(cfg, q->kind, q->auth.session);
+	if (!needs_code)
+		named.auth.code = NULL;         /* given, but not checked: no attempt */
+	if (op_begin_code(s, &q->auth, rep) != OUT_OK) {
+		r->call_refused = true;
 		return rep->out;
+	}
 	integrity in;
 	if (!integrity_check_loaded(s, NULL, cfg, &in))
 		return op_failed(s, rep);
@@ -102,7 +112,7 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide
 		store_rollback(s);
 		return op_say(rep, worst, "nothing was decided");
 	}
-	if (op_decide_needs_code(cfg, q->kind, q->auth.session) && op_code(s, cfg, &q->auth, rep, NULL) != OUT_OK)
+	if (needs_code && op_code(s, cfg, &q->auth, rep, NULL) != OUT_OK)
 		return undecided(r);
 	bool partial = false;
 	for (int i = 0; i < q->nids; i++) {
@@ -125,14 +135,18 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *q, decide
 	return rep->out;
 }
 
-outcome op_signin(store *s, const settings *cfg, const op_auth *auth, const char *via,
+outcome op_signin(store *s, const settings *cfg, const op_auth *given, const char *via,
     op_reply *r)
 {
-	if (s->remote) {
-		memset(r, 0, sizeof *r);
+	memset(r, 0, sizeof *r);
+	op_auth named;
+	const op_auth *auth = &named;
+	char name[IDENTITY_NAME_MAX + 1];
+	if (op_named(given, &named, name, r) != OUT_OK)
+		return r->out;
+	if (s->remote)
 		return remote_signin(s, auth, r);
-	}
-	if (op_begin(s, r) != OUT_OK)
+	if (op_begin_code(s, auth, r) != OUT_OK)
 		return r->out;
 	if (op_code(s, cfg, auth, r, NULL) != OUT_OK)
 		return r->out;

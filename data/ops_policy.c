@@ -13,14 +13,19 @@
 
 #include "remote.h"
 
-outcome op_policy_pin(store *s, const settings *cfg, const op_auth *auth,
+outcome op_policy_pin(store *s, const settings *cfg, const op_auth *given,
     const char *justification, policy_pinned *r)
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
+	op_auth named;
+	const op_auth *auth = &named;
+	char name[IDENTITY_NAME_MAX + 1];
+	if (op_named(given, &named, name, rep) != OUT_OK)
+		return rep->out;
 	if (s->remote)
 		return remote_policy_pin(s, auth, justification, r);
-	if (op_begin(s, rep) != OUT_OK)
+	if (op_begin_code(s, auth, rep) != OUT_OK)
 		return rep->out;
 	integrity in;
 	if (!integrity_check(s, &in))

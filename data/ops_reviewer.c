@@ -3,10 +3,11 @@
  * change about them later is ops_reviewer_admin.c.
  *
  * Only a store that never had a reviewer enrols without a code, and then only
- * an admin; every later enrolment needs an enabled admin's code. Everything
- * is checked under the write lock, so two admins at once cannot enrol one
- * name twice. A new secret goes to users.oath only (never the database),
- * written last within the transaction and removed again if the commit fails.
+ * an admin; every later enrolment needs an enabled admin's code. Names are
+ * enrolled lower-cased (PRODUCT.md section 2): Bob is bob. Everything is
+ * checked under the write lock, so two admins at once cannot enrol one name
+ * twice. A new secret goes to users.oath only (never the database), written
+ * last within the transaction and removed again if the commit fails.
  *
  * A reviewer is also reached through the server (PRODUCT.md section 9): by
  * a login (their name unless told otherwise) or a uid, and optionally a
@@ -41,20 +42,25 @@ static bool reviewer_mapping(const char *name, const identity_spec *spec, identi
 	return true;
 }
 
-outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_enrol(store *s, const settings *cfg, const op_auth *by, const char *given,
     bool admin, const identity_spec *spec, reviewer_added *r)
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	if (!reviewer_name_valid(name))
-		return op_say(rep, OUT_BAD_INPUT, "\"%s\" is not a reviewer name (letters, digits, . _ "
-		    "- @; at most 64)", name);
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named;
+	const op_auth *auth = &named;
+	if (!identity_name(given, name))
+		return op_say(rep, OUT_BAD_INPUT, "\"%s\" is not a reviewer name (%s)", given,
+		    IDENTITY_NAME_RULE);
+	if (op_named(by, &named, actor, rep) != OUT_OK)
+		return rep->out;
 	if (s->remote)
 		return remote_reviewer_add(s, auth, name, admin, spec, r);
 	identity_map m;
 	if (!reviewer_mapping(name, spec, &m, rep))
 		return rep->out;
-	if (op_begin(s, rep) != OUT_OK)
+	if (op_begin_code(s, auth, rep) != OUT_OK)
 		return rep->out;
 	int enrolled = reviewer_admins(s, true);
 	if (enrolled < 0)

@@ -6,9 +6,12 @@
  * must exist and be in a state the change fits (else a refusal that uses no
  * code); the store must keep an enabled admin (the last one can be neither
  * disabled nor demoted); then the actor must be an enabled admin and give
- * their code; then the change and its audit event (reviewer_state.c). All of
- * it is checked under the write lock, so two admins acting at once cannot
- * leave the store without an admin between them.
+ * their code (its attempt recorded before the transaction, data/codes.c);
+ * then the change and its audit event (reviewer_state.c). All of it is
+ * checked under the write lock, so two admins acting at once cannot leave
+ * the store without an admin between them. The reviewer and the actor are
+ * named as names are compared (lower-cased); the rows are the ones the
+ * reviewer was enrolled under. An unlock ends a lockout from every origin.
  *
  * A secret lives in users.oath only. Disable removes it, so enable cannot
  * bring the old one back: it makes a new one, as reset does, and hands it
@@ -38,10 +41,23 @@ static outcome refuse(store *s, op_reply *r, outcome out, const char *fmt, ...)
 	return out;
 }
 
-/* Opens the write transaction and reads the reviewer name into target. */
-static outcome open_target(store *s, const char *name, reviewer *target, op_reply *r)
+/* The reviewer given and the actor as names are compared (lower-cased, into
+ * name and actor): a target that is no name is no reviewer. */
+static outcome named(const char *given, char name[IDENTITY_NAME_MAX + 1], const op_auth *by,
+    op_auth *auth, char actor[IDENTITY_NAME_MAX + 1], op_reply *r)
 {
-	if (op_begin(s, r) != OUT_OK)
+	if (!identity_name(given, name))
+		return op_say(r, OUT_NOT_FOUND, "no such reviewer (reviewer names are %s)",
+		    IDENTITY_NAME_RULE);
+	return op_named(by, auth, actor, r);
+}
+
+/* Opens the write transaction (the attempt of auth's code recorded first)
+ * and reads the reviewer name into target. */
+static outcome open_target(store *s, const op_auth *auth, const char *name, reviewer *target,
+    op_reply *r)
+{
+	if (op_begin_code(s, auth, r) != OUT_OK)
 		return r->out;
 	int known = reviewer_get(s, name, target);
 	if (known < 0)
@@ -93,35 +109,44 @@ static outcome commit_secret(store *s, const char *name, const unsigned char *ol
 	return r->reply.out;
 }
 
-outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *by, const char *given,
     op_reply *r)
 {
-	if (s->remote) {
-		memset(r, 0, sizeof *r);
+	memset(r, 0, sizeof *r);
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named_auth;
+	const op_auth *auth = &named_auth;
+	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
+		return r->out;
+	if (s->remote)
 		return remote_reviewer_disable(s, auth, name, r);
-	}
 	reviewer target;
-	if (open_target(s, name, &target, r) != OUT_OK)
+	if (open_target(s, auth, name, &target, r) != OUT_OK)
 		return r->out;
 	if (target.disabled)
 		return refuse(s, r, OUT_WRONG_STATE, "that reviewer is already disabled");
 	if (keep_an_admin(s, &target, r) != OUT_OK || prove_admin(s, cfg, auth, r) != OUT_OK)
 		return r->out;
-	if (!reviewer_disable(s, auth->actor, name))
+	if (!reviewer_disable(s, auth->actor, target.name))
 		return op_failed(s, r);
 	op_say(r, OUT_OK, "disabled %s: their secret is removed from users.oath", name);
 	return op_commit(s, r);
 }
 
-outcome op_reviewer_enable(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_enable(store *s, const settings *cfg, const op_auth *by, const char *given,
     bool token, reviewer_added *r)
 {
 	memset(r, 0, sizeof *r);
+	op_reply *rep = &r->reply;
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named_auth;
+	const op_auth *auth = &named_auth;
+	if (named(given, name, by, &named_auth, actor, rep) != OUT_OK)
+		return rep->out;
 	if (s->remote)
 		return remote_reviewer_enable(s, auth, name, token, r);
-	op_reply *rep = &r->reply;
 	reviewer target;
-	if (open_target(s, name, &target, rep) != OUT_OK)
+	if (open_target(s, auth, name, &target, rep) != OUT_OK)
 		return rep->out;
 	if (!target.disabled)
 		return refuse(s, rep, OUT_WRONG_STATE, "%s is not disabled (a new secret: arbiter "
@@ -133,36 +158,44 @@ outcome op_reviewer_enable(store *s, const settings *cfg, const op_auth *auth, c
 	if (token)
 		token_new(r->token, hash);
 	secret_random(r->key, sizeof r->key);
-	if (!reviewer_enable(s, auth->actor, name, token ? hash : NULL, r->key)) {
+	if (!reviewer_enable(s, auth->actor, target.name, token ? hash : NULL, r->key)) {
 		secret_wipe(r->key, sizeof r->key);     /* users.oath is as it was */
 		secret_wipe(r->token, sizeof r->token);
 		return op_failed(s, rep);
 	}
 	op_say(rep, OUT_OK, "enabled %s as %s with a new secret (disabling removed the old one)%s",
 	    name, target.admin ? "admin" : "reviewer", token ? " and a new bearer token" : "");
-	return commit_secret(s, name, NULL, false, r, "was not enabled");
+	return commit_secret(s, target.name, NULL, false, r, "was not enabled");
 }
 
-outcome op_reviewer_unlock(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_unlock(store *s, const settings *cfg, const op_auth *by, const char *given,
     op_reply *r)
 {
-	if (s->remote) {
-		memset(r, 0, sizeof *r);
+	memset(r, 0, sizeof *r);
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named_auth;
+	const op_auth *auth = &named_auth;
+	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
+		return r->out;
+	if (s->remote)
 		return remote_reviewer_unlock(s, auth, name, r);
-	}
 	reviewer target;
-	if (open_target(s, name, &target, r) != OUT_OK)
+	if (open_target(s, auth, name, &target, r) != OUT_OK)
 		return r->out;
 	if (target.disabled)
 		return refuse(s, r, OUT_WRONG_STATE, "%s is disabled (arbiter reviewer enable %s "
 		    "starts them afresh)", name, name);
 	if (prove_admin(s, cfg, auth, r) != OUT_OK)
 		return r->out;
+	/* a lockout from any origin: an unlock ends them all */
 	char until[32];
-	bool locked = target.locked_until_ms > now_ms();
+	int64_t until_ms;
+	if (!code_lockout_end(s, name, &until_ms))
+		return op_failed(s, r);
+	bool locked = until_ms > 0;
 	if (locked)
-		format_time(target.locked_until_ms, until);
-	if (!reviewer_unlock(s, auth->actor, name, locked ? until : NULL))
+		format_time(until_ms, until);
+	if (!reviewer_unlock(s, auth->actor, target.name, locked ? until : NULL))
 		return op_failed(s, r);
 	if (locked)
 		op_say(r, OUT_OK, "unlocked %s (locked out until %s); their code failures are forgotten",
@@ -172,15 +205,20 @@ outcome op_reviewer_unlock(store *s, const settings *cfg, const op_auth *auth, c
 	return op_commit(s, r);
 }
 
-outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *by, const char *given,
     reviewer_added *r)
 {
 	memset(r, 0, sizeof *r);
+	op_reply *rep = &r->reply;
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named_auth;
+	const op_auth *auth = &named_auth;
+	if (named(given, name, by, &named_auth, actor, rep) != OUT_OK)
+		return rep->out;
 	if (s->remote)
 		return remote_reviewer_reset(s, auth, name, r);
-	op_reply *rep = &r->reply;
 	reviewer target;
-	if (open_target(s, name, &target, rep) != OUT_OK)
+	if (open_target(s, auth, name, &target, rep) != OUT_OK)
 		return rep->out;
 	if (target.disabled)
 		return refuse(s, rep, OUT_WRONG_STATE, "%s is disabled (arbiter reviewer enable %s "
@@ -191,28 +229,32 @@ outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *auth, co
 	/* what users.oath holds now, to put back if the commit fails; a line
 	 * that is missing or broken is what a reset mends */
 	unsigned char old[REVIEWER_KEY_BYTES];
-	bool had = users_secret(s, name, old);
+	bool had = users_secret(s, target.name, old);
 	secret_random(r->key, sizeof r->key);
-	if (!reviewer_reset(s, auth->actor, name, r->key)) {
+	if (!reviewer_reset(s, auth->actor, target.name, r->key)) {
 		secret_wipe(old, sizeof old);           /* users.oath is as it was */
 		secret_wipe(r->key, sizeof r->key);
 		return op_failed(s, rep);
 	}
 	op_say(rep, OUT_OK, "reset %s's secret: the old one gives no more codes", name);
-	outcome o = commit_secret(s, name, old, had, r, "keeps the old secret");
+	outcome o = commit_secret(s, target.name, old, had, r, "keeps the old secret");
 	secret_wipe(old, sizeof old);
 	return o;
 }
 
-outcome op_reviewer_role(store *s, const settings *cfg, const op_auth *auth, const char *name,
+outcome op_reviewer_role(store *s, const settings *cfg, const op_auth *by, const char *given,
     bool admin, op_reply *r)
 {
-	if (s->remote) {
-		memset(r, 0, sizeof *r);
+	memset(r, 0, sizeof *r);
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth named_auth;
+	const op_auth *auth = &named_auth;
+	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
+		return r->out;
+	if (s->remote)
 		return remote_reviewer_role(s, auth, name, admin, r);
-	}
 	reviewer target;
-	if (open_target(s, name, &target, r) != OUT_OK)
+	if (open_target(s, auth, name, &target, r) != OUT_OK)
 		return r->out;
 	const char *role = admin ? "admin" : "reviewer";
 	if (target.admin == admin)
@@ -221,7 +263,7 @@ outcome op_reviewer_role(store *s, const settings *cfg, const op_auth *auth, con
 	if ((!admin && keep_an_admin(s, &target, r) != OUT_OK) ||
 	    prove_admin(s, cfg, auth, r) != OUT_OK)
 		return r->out;
-	if (!reviewer_set_role(s, auth->actor, name, admin, target.admin))
+	if (!reviewer_set_role(s, auth->actor, target.name, admin, target.admin))
 		return op_failed(s, r);
 	op_say(r, OUT_OK, "%s is now %s %s%s", name, admin ? "an" : "a", role,
 	    target.disabled ? " (disabled: arbiter reviewer enable to let them act)" : "");

@@ -114,9 +114,17 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 	 * within 2^53 may hold larger ones */
 	node *doc = doc_parse_flags(a, file, row.document, strlen(row.document), 1, DOC_INT64, &empty,
 	    &errs);
+	/* the submitter is the one stored (through the server, the identity the
+	 * document may not name), as a name when it is one */
+	char submitter[IDENTITY_NAME_MAX + 1] = "";
+	if (row.submitter != NULL && !identity_name_n(row.submitter, row.submitter_len ?
+	    row.submitter_len : strlen(row.submitter), submitter))
+		submitter[0] = '\0';
 	query_row_done(&row);
 	submission sub;
-	bool ok = doc != NULL && submission_from_doc(doc, file, &sub, &errs);
+	bool ok = doc != NULL && submission_from_stored(doc, file, &sub, &errs);
+	if (ok)
+		memcpy(sub.submitter_name, submitter, sizeof submitter);
 	if (!ok) {
 		snprintf(s->err, sizeof s->err, "submission %lld: the stored document cannot be read "
 		    "again: %s", (long long)id, errs.n ? errs.items[0].msg : "empty");

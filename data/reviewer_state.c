@@ -43,15 +43,13 @@ static bool audit(store *s, const char *actor, const char *event, const char *na
 	return ok;
 }
 
-/* Forgets name's code failures and lockout; with fresh (a new secret), also
- * the time step last used, which belonged to the old secret. */
+/* Forgets name's code failures and lockouts, from every origin (codes.c);
+ * with fresh (a new secret), also the time step last used, which belonged to
+ * the old secret. */
 static bool forget_codes(store *s, const char *name, bool fresh)
 {
-	return run(s, "cannot forget the code failures", "DELETE FROM code_failures WHERE "
-	    "reviewer = ?", NULL, name) &&
-	    run(s, "cannot end the lockout", fresh ? "UPDATE reviewers SET locked_until = NULL, "
-	    "last_step = NULL WHERE name = ?" : "UPDATE reviewers SET locked_until = NULL WHERE "
-	    "name = ?", NULL, name);
+	return code_forget(s, name) && (!fresh || run(s, "cannot forget the last code",
+	    "UPDATE reviewers SET last_step = NULL WHERE name = ?", NULL, name));
 }
 
 bool reviewer_enable(store *s, const char *actor, const char *name, const char *token_hash,

@@ -1,18 +1,17 @@
 /*
- * reviewers.c: reviewers, their secrets and their codes.
+ * reviewers.c: reviewers and their secrets.
  *
  * A reviewer's TOTP secret lives only in users.oath, in liboath's usersfile
  * format ("HOTP/T30/6 NAME - HEXSECRET", one line each), so that pam_oath can
  * use the same file; the database holds the name, the role, and what code
- * checking needs: the last time step used (a code is accepted once, and never
- * an older one), the failures, and the end of a lockout. users.oath is
- * rewritten whole (a temporary file renamed over it, mode 0600) while the
- * caller holds the database's write lock, so two enrolments cannot interleave.
+ * checking (codes.c) needs: the last time step used (a code is accepted once,
+ * and never an older one). users.oath is rewritten whole (a temporary file
+ * renamed over it, mode 0600) while the caller holds the database's write
+ * lock, so two enrolments cannot interleave.
  *
- * code_verify runs inside the caller's transaction and audits what it refuses
- * (code.failure, code.replay, reviewer.lockout) with the reviewer's name and
- * never the code. A refusal is committed by the caller like any other change,
- * so that failures count even though the decision they were for is refused.
+ * Names are enrolled lower-cased (PRODUCT.md section 2) and looked up in any
+ * case, so that a reviewer enrolled before names were lower-cased (Bob) is
+ * still found as bob, under the name users.oath knows them by.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,20 +25,6 @@
 #include <unistd.h>
 
 #include "store_impl.h"
-
-bool reviewer_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 64 || name[0] == '-' || name[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_' || c == '-' || c == '@'))
-			return false;
-	}
-	return true;
-}
 
 static void users_path(store *s, char *out, size_t len)
 {
@@ -137,19 +122,18 @@ int reviewer_get(store *s, const char *name, reviewer *out)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT role, disabled, ifnull(last_step, 0), locked_until "
-	    "FROM reviewers WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+	/* the name as enrolled first, should two differ only in case */
+	if (sqlite3_prepare_v2(s->db, "SELECT name, role, disabled, ifnull(last_step, 0) FROM "
+	    "reviewers WHERE name = ?1 COLLATE NOCASE ORDER BY name = ?1 DESC LIMIT 1", -1, &st,
+	    NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the reviewers"), -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		snprintf(out->name, sizeof out->name, "%s", name);
-		out->admin = strcmp((const char *)sqlite3_column_text(st, 0), "admin") == 0;
-		out->disabled = sqlite3_column_int(st, 1) != 0;
-		out->last_step = sqlite3_column_int64(st, 2);
-		const char *until = (const char *)sqlite3_column_text(st, 3);
-		if (until == NULL || !parse_time(until, &out->locked_until_ms))
-			out->locked_until_ms = 0;
+		snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
+		out->admin = strcmp((const char *)sqlite3_column_text(st, 1), "admin") == 0;
+		out->disabled = sqlite3_column_int(st, 2) != 0;
+		out->last_step = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
@@ -247,25 +231,23 @@ bool reviewer_disable(store *s, const char *actor, const char *name)
 json_t *reviewer_list(store *s)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT name, role, enrolled_at, last_used, locked_until, "
-	    "disabled, login, uid, token_hash IS NOT NULL FROM reviewers ORDER BY name", -1, &st,
+	/* locked_until: the end of the last lockout in force, from any origin */
+	if (sqlite3_prepare_v2(s->db, "SELECT name, role, enrolled_at, last_used, (SELECT max(until) "
+	    "FROM code_lockouts WHERE reviewer = lower(reviewers.name) AND until > :now), disabled, "
+	    "login, uid, token_hash IS NOT NULL FROM reviewers ORDER BY name", -1, &st,
 	    NULL) != SQLITE_OK) {
 		store_fail(s, "cannot read the reviewers");
 		return NULL;
 	}
+	store_bind_now(st);
 	json_t *list = json_array();
-	char now[32];
-	format_time(now_ms(), now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *locked = (const char *)sqlite3_column_text(st, 4);
-		if (locked != NULL && strcmp(locked, now) <= 0)
-			locked = NULL;          /* a lockout that has ended */
 		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:b,s:s?,s:o,s:b}",
 		    "name", (const char *)sqlite3_column_text(st, 0),
 		    "role", (const char *)sqlite3_column_text(st, 1),
 		    "enrolled", (const char *)sqlite3_column_text(st, 2),
 		    "last_used", (const char *)sqlite3_column_text(st, 3),
-		    "locked_until", locked,
+		    "locked_until", (const char *)sqlite3_column_text(st, 4),
 		    "disabled", sqlite3_column_int(st, 5) != 0,
 		    "login", (const char *)sqlite3_column_text(st, 6),
 		    "uid", sqlite3_column_type(st, 7) == SQLITE_NULL ? json_null() :
@@ -274,107 +256,4 @@ json_t *reviewer_list(store *s)
 	}
 	sqlite3_finalize(st);
 	return list;
-}
-
-static bool audit_code(store *s, const char *name, const char *event, json_t *details)
-{
-	bool ok = audit_append(s, name, event, name, details);
-	json_decref(details);
-	return ok;
-}
-
-/* Records a wrong code; locks the reviewer out at the limit. */
-static bool failure(store *s, const settings *c, const char *name, int64_t now, const char *why)
-{
-	char at[24], since[24];
-	snprintf(at, sizeof at, "%lld", (long long)now);
-	snprintf(since, sizeof since, "%lld", (long long)(now - c->totp_lockout * 1000));
-	if (!exec_text(s, "cannot record the failure", "INSERT INTO code_failures (reviewer, at_ms) "
-	    "VALUES (?, ?)", name, at, (const char *)NULL))
-		return false;
-	sqlite3_stmt *st;
-	int n = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM code_failures WHERE reviewer = ? AND "
-	    "at_ms > ?", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot count failures");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now - c->totp_lockout * 1000);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (!audit_code(s, name, "code.failure", json_pack("{s:s,s:i,s:i}", "reason", why,
-	    "failures", n, "max_failures", c->totp_max_failures)))
-		return false;
-	if (n < c->totp_max_failures)
-		return true;
-	char until[32];
-	format_time(now + c->totp_lockout * 1000, until);
-	return exec_text(s, "cannot lock the reviewer out", "UPDATE reviewers SET locked_until = ? "
-	    "WHERE name = ?", until, name, (const char *)NULL) &&
-	    audit_code(s, name, "reviewer.lockout", json_pack("{s:s,s:i}", "until", until,
-	    "failures", n));
-}
-
-int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out)
-{
-	memset(out, 0, sizeof *out);
-	reviewer r;
-	int found = reviewer_get(s, name, &r);
-	if (found < 0)
-		return CODE_ERROR;
-	if (found == 0 || r.disabled) {
-		snprintf(out->why, sizeof out->why, found == 0 ? "%s is not an enrolled reviewer "
-		    "(arbiter reviewer add)" : "reviewer %s is disabled", name);
-		return found == 0 ? CODE_UNKNOWN : CODE_DISABLED;
-	}
-	int64_t now = now_ms();
-	if (r.locked_until_ms > now) {
-		int64_t left = (r.locked_until_ms - now + 59999) / 60000;
-		snprintf(out->why, sizeof out->why, "%s is locked out after too many wrong codes: "
-		    "%lld more minute%s", name, (long long)left, left == 1 ? "" : "s");
-		out->locked_until_ms = r.locked_until_ms;
-		return audit_code(s, name, "code.failure", json_pack("{s:s}", "reason",
-		    "locked out")) ? CODE_LOCKED : CODE_ERROR;
-	}
-	unsigned char key[REVIEWER_KEY_BYTES];
-	if (!users_secret(s, name, key))
-		return CODE_ERROR;
-	int64_t step = 0;
-	bool match = totp_match(key, sizeof key, now / 1000, c->totp_window, code, &step);
-	sodium_memzero(key, sizeof key);
-	if (!match) {
-		snprintf(out->why, sizeof out->why, "wrong code for %s", name);
-		if (!failure(s, c, name, now, "wrong code"))
-			return CODE_ERROR;
-		reviewer again;
-		if (reviewer_get(s, name, &again) == 1 && again.locked_until_ms > now)
-			snprintf(out->why, sizeof out->why, "wrong code for %s; %s is now locked out for "
-			    "%lld minutes", name, name, (long long)(c->totp_lockout + 59) / 60);
-		return CODE_WRONG;
-	}
-	if (step <= r.last_step) {
-		snprintf(out->why, sizeof out->why, "that code was already used: wait for the next one");
-		return audit_code(s, name, "code.replay", json_pack("{s:I,s:I}", "step",
-		    (json_int_t)step, "last_step", (json_int_t)r.last_step)) ? CODE_REPLAY : CODE_ERROR;
-	}
-	char step_text[24], ts[32];
-	snprintf(step_text, sizeof step_text, "%lld", (long long)step);
-	format_time(now, ts);
-	out->step = step;
-	out->admin = r.admin;
-	return exec_text(s, "cannot record the code's use", "UPDATE reviewers SET last_step = ?, "
-	    "last_used = ? WHERE name = ?", step_text, ts, name, (const char *)NULL) ? CODE_OK :
-	    CODE_ERROR;
-}
-
-bool code_refusal_audit(store *s, const char *name, const char *reason)
-{
-	if (!store_load_signing_key(s) || !store_begin(s))
-		return false;
-	json_t *d = json_pack("{s:s}", "reason", reason);
-	bool ok = audit_append(s, name, "code.failure", name, d) && store_commit(s);
-	json_decref(d);
-	if (!ok)
-		store_rollback(s);
-	return ok;
 }

@@ -22,7 +22,8 @@
  * storing each result whole, see schema_v9; version 10 indexes what list
  * filters by; version 11 adds the identities of the server, see schema_v11;
  * version 12 makes a ref unique per submitter and keeps each submission's
- * digest, see schema_v12.
+ * digest, see schema_v12; version 13 counts failed codes and keeps lockouts
+ * per origin, see schema_v13.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init. A step is SQL, which may call a
@@ -263,6 +264,26 @@ static const char *const schema_v12 =
     "CREATE INDEX submissions_digest ON submissions (digest, submitter, policy_version)\n"
     "  WHERE status <> 'allowed';\n";
 
+/* Version 13: failed codes and lockouts per reviewer and origin (codes.c):
+ * who tried, so that failing codes as someone locks them out only where the
+ * failures came from. Each failure names its origin; a lockout is a row per
+ * reviewer and origin until its end, instead of one column of the reviewer.
+ * Failures and lockouts name the reviewer lower-cased, as names are compared.
+ * A failure recorded before has no origin (''), and counts for none; a
+ * lockout in force keeps holding for every origin (origin ''). */
+static const char *const schema_v13 =
+    "ALTER TABLE code_failures ADD COLUMN origin TEXT NOT NULL DEFAULT '';\n"
+    "UPDATE code_failures SET reviewer = lower(reviewer);\n"
+    "DROP INDEX code_failures_key;\n"
+    "CREATE INDEX code_failures_key ON code_failures (reviewer, origin, at_ms);\n"
+    "CREATE TABLE code_lockouts (\n"
+    "  reviewer TEXT NOT NULL, origin TEXT NOT NULL, until TEXT NOT NULL,\n"
+    "  PRIMARY KEY (reviewer, origin)) WITHOUT ROWID;\n"
+    "INSERT INTO code_lockouts (reviewer, origin, until)\n"
+    "  SELECT lower(name), '', max(locked_until) FROM reviewers\n"
+    "  WHERE locked_until IS NOT NULL GROUP BY lower(name);\n"
+    "ALTER TABLE reviewers DROP COLUMN locked_until;\n";
+
 /* arbiter_digest(document): the digest (engine/submission.c) of a document
  * the store kept, its canonical JSON as submitted, read back as it was
  * accepted (64-bit integers included); NULL for one that does not read as a
@@ -297,7 +318,7 @@ typedef struct step {
 /* steps[i] takes the schema from version i to i + 1 */
 static const step steps[] = { { NULL }, { schema_v2 }, { schema_v3 }, { schema_v4 },
 	{ schema_v5 }, { schema_v6 }, { schema_v7 }, { schema_v8 }, { schema_v9 }, { schema_v10 },
-	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true } };
+	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true }, { schema_v13 } };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 /* Whether every foreign key holds (after a rebuild, with them off). */

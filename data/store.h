@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 struct json_t;
 
@@ -157,17 +157,15 @@ bool integrity_audit_tamper(store *s, const integrity *in, const char *actor);
 /* [{version, created_at, actor, justification, files}], oldest first. */
 struct json_t *integrity_versions(store *s);
 
-/* ---- reviewers.c: reviewers, users.oath and codes (PRODUCT.md section 4) ---- */
+/* ---- reviewers.c: reviewers and users.oath (PRODUCT.md section 4) ---- */
 enum { REVIEWER_KEY_BYTES = 20 };
 typedef struct reviewer {
-	char name[65];
+	char name[65];                  /* as enrolled: users.oath's name for them */
 	bool admin, disabled;
 	int64_t last_step;              /* the last time step accepted */
-	int64_t locked_until_ms;        /* 0: not locked */
 } reviewer;
-/* Letters, digits, . _ - @; at most 64; not starting with - or . */
-bool reviewer_name_valid(const char *name);
-/* 1 found, 0 none, -1 error (s->err). */
+/* The reviewer a name (lower-cased, identity_name) is: one enrolled under it
+ * in any case. 1 found, 0 none, -1 error (s->err). */
 int reviewer_get(store *s, const char *name, reviewer *out);
 /* Enabled admins (any: every reviewer ever enrolled); -1 on error. */
 int reviewer_admins(store *s, bool any);

@@ -13,12 +13,13 @@
 #include "store.h"
 
 /* What a write transaction keeps in memory until it ends, in the order
- * store_commit writes it (see store_keep): the new submissions' counts per
+ * store_commit writes it (see store_keep): the attempt of a code that was
+ * never checked, to delete (codes.c), the new submissions' counts per
  * status (submissions.c), the quota sums (quota.c), the audit events signed
  * alongside (audit_signer.c: after the sums, so that the signing thread
  * finishes its run while they are written), and the audit chain head
  * (audit.c: read once per transaction, forgotten when it ends). */
-enum { KEEP_STATUS_COUNTS, KEEP_QUOTA_SUMS, KEEP_SIGNED_EVENTS, KEEP_AUDIT_HEAD, KEEP__COUNT };
+enum { KEEP_CODE_ATTEMPT, KEEP_STATUS_COUNTS, KEEP_QUOTA_SUMS, KEEP_SIGNED_EVENTS, KEEP_AUDIT_HEAD, KEEP__COUNT };
 
 typedef struct store_keeper {
 	/* Writes what ctx keeps, before COMMIT, and forgets it; false (with
@@ -60,6 +61,12 @@ struct store {
 	bool sign_inline;       /* the signing thread could not start */
 	int appended;           /* events appended in bulk before the signer starts */
 	struct audit_signer *signer;
+	/* codes.c: the attempt recorded before a code is checked (its row of
+	 * code_failures, 0: none), and whether the code was checked */
+	struct {
+		int64_t id;
+		bool checked;
+	} attempt;
 };
 
 /* Statements prepared once per connection and reset for each use. */
@@ -270,6 +277,18 @@ bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYT
 bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES]);
 bool users_remove(store *s, const char *name);
 
+/* ---- codes.c: checking a reviewer's code (see its design note) ---- */
+enum { CODE_ORIGIN_MAX = 96 };
+/* Who is trying a code, as failures are counted and lockouts hold: given
+ * (through the server, the caller's identity), or NULL: "uid N", this
+ * process's. */
+void code_origin(const char *given, char out[CODE_ORIGIN_MAX]);
+/* Records, in a transaction of its own, an attempt of name's code from
+ * origin (NULL: code_origin's) as a failure until code_verify finds it
+ * right, then opens the write transaction the code is checked in. false with
+ * *recorded false: the attempt could not be recorded (s->err), and the code
+ * must not be checked; with *recorded true: the transaction did not open. */
+bool code_attempt_begin(store *s, const char *name, const char *origin, bool *recorded);
 enum { CODE_OK, CODE_WRONG, CODE_REPLAY, CODE_LOCKED, CODE_UNKNOWN, CODE_DISABLED, CODE_ERROR };
 typedef struct code_check {
 	char why[256];                  /* why it was refused */
@@ -277,14 +296,19 @@ typedef struct code_check {
 	int64_t locked_until_ms;
 	bool admin;
 } code_check;
-/* Checks name's code in the caller's transaction: CODE_OK records the step
- * as used; a refusal is audited (commit it: failures must count). CODE_ERROR
- * leaves the message in s->err. */
-int code_verify(store *s, const settings *c, const char *name, const char *code, code_check *out);
-/* Audits, in a transaction of its own, a refusal made before any code was
- * checked (an unknown, disabled or unentitled actor) as code.failure. */
-bool code_refusal_audit(store *s, const char *name, const char *reason);
-
+/* Checks name's code from origin in the transaction code_attempt_begin
+ * opened. CODE_OK: the step is recorded as used and the attempt is no
+ * failure, both in that transaction. A refusal ends it and is recorded (and
+ * audited) in a transaction of its own: a wrong or replayed code stays a
+ * failure and may lock name out from origin. CODE_ERROR: s->err. */
+int code_verify(store *s, const settings *c, const char *name, const char *origin,
+    const char *code, code_check *out);
+/* The end of name's last lockout in force, from any origin (Unix ms; 0:
+ * none). */
+bool code_lockout_end(store *s, const char *name, int64_t *until_ms);
+/* In the caller's transaction: forgets name's failures and lockouts from
+ * every origin (an unlock, a new secret). */
+bool code_forget(store *s, const char *name);
 
 /* In the caller's transaction: records the files as the next version, makes
  * them read-only and audits event (store.init or policy.pin). */
@@ -328,16 +352,25 @@ outcome op_say(op_reply *r, outcome out, const char *fmt, ...) ATTR_PRINTF(3, 4)
 outcome op_failed(store *s, op_reply *r);
 /* Clears r, loads the signing key and opens the write transaction. */
 outcome op_begin(store *s, op_reply *r);
-/* Commits a refusal whose record must stay (a refused code); returns out. */
+/* in with its actor as names are compared: lower-cased into name
+ * (identity_name); OUT_BAD_INPUT when it is not a name. */
+outcome op_named(const op_auth *in, op_auth *out, char name[IDENTITY_NAME_MAX + 1],
+    op_reply *r);
+/* op_begin for an operation that checks auth's code: when one was given, its
+ * attempt is recorded first (code_attempt_begin), and a store that cannot
+ * record it refuses the code unchecked (OUT_CODE_REFUSED). */
+outcome op_begin_code(store *s, const op_auth *auth, op_reply *r);
+/* Commits a refusal whose record must stay (an audited refusal); returns out. */
 outcome op_refuse_committed(store *s, op_reply *r, outcome out);
 /* Whether actor is an enabled reviewer (with admin_only, an admin: what a
  * refusal names as refusal_reason). A refusal is audited as code.failure and
  * committed. */
 outcome op_actor(store *s, const char *actor, bool admin_only, const char *refusal_reason,
     reviewer *who, op_reply *r);
-/* Verifies auth's code in the open transaction: OUT_UNAUTHENTICATED with
- * code_needed (rolled back) when there is none; a refusal is committed with
- * its audit event. *admin (may be NULL): the code proved an admin. */
+/* Verifies auth's code in the transaction op_begin_code opened:
+ * OUT_UNAUTHENTICATED with code_needed (rolled back) when there is none; a
+ * refusal ends the transaction, recorded with its audit event in one of its
+ * own (codes.c). *admin (may be NULL): the code proved an admin. */
 outcome op_code(store *s, const settings *cfg, const op_auth *auth, op_reply *r, bool *admin);
 /* Commits; returns r->out, or the failure. */
 outcome op_commit(store *s, op_reply *r);

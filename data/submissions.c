@@ -17,7 +17,10 @@
  * with the same content (the content hash of the whole document, engine's
  * submission.c) returns the stored submission, so agents can retry safely;
  * with other content it is refused. The digest, what decisions bind to, is
- * stored beside it and named in the submission.create event.
+ * stored beside it and named in the submission.create event. The submitter
+ * is kept as its name is compared (lower-cased, PRODUCT.md section 2), so
+ * that a ref, a listing, a quota and the self-decision ban read ALICE's
+ * submissions as alice's.
  *
  * The result submit printed is not stored whole: it would repeat the row and
  * the findings rows, and take as much room again as the document. It is
@@ -114,8 +117,10 @@ static int find_ref(store *s, const submission *sub, int64_t *id, char hash[65])
 	if (st == NULL)
 		return -1;
 	bind_optn(st, 1, sub->ref, sub->ref_len);
-	if (sub->submitter != NULL)
-		bind_optn(st, 2, sub->submitter, sub->submitter_len);
+	size_t who_len;
+	const char *who = submission_submitter(sub, &who_len);
+	if (who != NULL)
+		bind_optn(st, 2, who, who_len);
 	else
 		sqlite3_bind_text(st, 2, "", 0, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -180,7 +185,9 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_text(st, 2, sub->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, sub->action, -1, SQLITE_STATIC);
 		bind_optn(st, 4, sub->title, sub->title_len);
-		bind_optn(st, 5, sub->submitter, sub->submitter_len);
+		size_t who_len;
+		const char *who = submission_submitter(sub, &who_len);
+		bind_optn(st, 5, who, who_len);
 		sqlite3_bind_text(st, 6, status_name(r->status), -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 7, policy_version);
 		sqlite3_bind_text(st, 8, ts, -1, SQLITE_STATIC);

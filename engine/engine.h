@@ -199,6 +199,8 @@ typedef struct expr_error {
 typedef struct eval_ctx {
 	const node *doc;        /* the submission */
 	const char *kind;       /* derived kind, read by the field `kind` */
+	const char *submitter;  /* the submitter's name, read by the field `submitter`;
+	                         * NULL: the document's own value */
 	arena *scratch;         /* for values built during evaluation */
 	value vars[EXPR_MAX_VARS];
 	expr_error err;
@@ -391,6 +393,18 @@ void policy_set_add_text(policy_set *ps, const char *shown, const char *text,
 policy_set *policy_set_new(void);
 void policy_set_free(policy_set *ps);
 
+/* ---- idname.c: names of reviewers, agents and submitters ---- */
+enum { IDENTITY_NAME_MAX = 64 };
+/* What a name may be, for messages: "... is not a name (" IDENTITY_NAME_RULE ")". */
+#define IDENTITY_NAME_RULE "ASCII a-z, 0-9, . _ -, starting with a letter or digit, at most " \
+	"64; upper case reads as lower case"
+/* The canonical form of a name (PRODUCT.md section 2): in lower-cased, when
+ * it is [a-z0-9][a-z0-9._-]{0,63} then; false (out unspecified) otherwise. */
+bool identity_name(const char *in, char out[IDENTITY_NAME_MAX + 1]);
+/* The same for len bytes that may hold NUL (a stored submitter): false for
+ * those, as for anything else that is not a name. */
+bool identity_name_n(const char *in, size_t len, char out[IDENTITY_NAME_MAX + 1]);
+
 /* ---- submission.c: the reserved keys of a submission ---- */
 typedef struct submission {
 	const node *doc;
@@ -400,6 +414,11 @@ typedef struct submission {
 	/* ref, title and submitter may hold NUL (\u0000 in JSON): their lengths,
 	 * which the store keeps and shows (0 with a string: strlen) */
 	size_t ref_len, title_len, submitter_len;
+	/* the submitter's name as every comparison uses it (PRODUCT.md section
+	 * 2): lower-cased; "" when there is none (or, stored before the rule, it
+	 * is no name, and matches nobody). What the store keeps, what the field
+	 * `submitter` reads, what quotas count and reviewers are compared with. */
+	char submitter_name[IDENTITY_NAME_MAX + 1];
 	int kind_bit;
 	/* set by submission_canonical: the document the store keeps, and what a
 	 * retried ref is compared by (the whole document, ref and title too) */
@@ -415,8 +434,16 @@ typedef struct submission {
 	bool text_json;
 } submission;
 
-/* Validates a parsed document as a submission; adds one error on failure. */
+/* Validates a parsed document as a submission; adds one error on failure.
+ * A submitter that is not a name is refused. */
 bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs);
+/* The same for a document the store kept: a submitter stored before names
+ * had their rule is kept as it is, with submitter_name "". */
+bool submission_from_stored(const node *root, const char *file, submission *out, diags *errs);
+/* idname.c: the submitter as the store keeps and results show it:
+ * submitter_name, or one kept from before the rule as it was; NULL when there
+ * is none. *len: its length (it may hold NUL). */
+const char *submission_submitter(const submission *sub, size_t *len);
 int kind_from_action(const char *action);
 /* Fills sub->canonical (in a) and sub->content_hash; false if the document
  * cannot be encoded as JSON. */
@@ -513,12 +540,6 @@ int severity_by_name(const char *s, size_t len);
 int effect_by_name(const char *s, size_t len);
 int role_by_name(const char *s, size_t len);
 int kind_by_name(const char *s, size_t len);
-
-/* ---- idname.c: names of reviewers, agents and submitters ---- */
-enum { IDENTITY_NAME_MAX = 64 };
-/* The canonical form of a name (PRODUCT.md section 2): in lower-cased, when
- * it is [a-z0-9][a-z0-9._-]{0,63} then; false (out unspecified) otherwise. */
-bool identity_name(const char *in, char out[IDENTITY_NAME_MAX + 1]);
 
 /* ---- strbuf.c: a byte buffer that grows ---- */
 typedef struct strbuf {

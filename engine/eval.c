@@ -654,6 +654,7 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 	run u = { .ps = ps, .sub = sub, .o = o, .a = scratch, .r = out };
 	u.ctx.doc = sub->doc;
 	u.ctx.kind = sub->kind;
+	u.ctx.submitter = sub->submitter_name[0] ? sub->submitter_name : NULL;
 	u.ctx.scratch = scratch;
 	eval_ctx_index(&u.ctx);
 	u.action_len = strlen(sub->action);

@@ -170,6 +170,13 @@ static bool eval_field(const expr *e, eval_ctx *c, value *out)
 		*out = v_str(c->kind, strlen(c->kind));
 		return true;
 	}
+	/* `submitter` reads the name as it is compared (lower-cased), or through
+	 * the server the caller's identity, so that a quota per submitter counts
+	 * ALICE and alice as one */
+	if (c->submitter != NULL && e->is_submitter) {
+		*out = v_str(c->submitter, strlen(c->submitter));
+		return true;
+	}
 	*out = value_of_node(map_get(c, c->doc, e->name, e->len, e->hash));
 	return true;
 }

@@ -45,6 +45,7 @@ struct expr {
 	size_t len;
 	uint32_t hash;          /* key_hash(name) */
 	bool is_kind;           /* X_FIELD `kind`: reads the derived kind */
+	bool is_submitter;      /* X_FIELD `submitter`: reads the submitter's name */
 	const char *path;       /* for field paths: the path as text */
 	expr *a, *b, *c;
 	expr **args;            /* X_CALL, X_LIST */

@@ -713,6 +713,7 @@ static expr *parse_primary(parser *p)
 		e->len = t.slen;
 		e->hash = key_hash(e->name, e->len);
 		e->is_kind = e->len == 4 && memcmp(e->name, "kind", 4) == 0;
+		e->is_submitter = e->len == 9 && memcmp(e->name, "submitter", 9) == 0;
 		e->path = e->name;
 		return e;
 	case T_ERROR:

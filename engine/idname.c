@@ -5,7 +5,8 @@
  * after ASCII lower-casing, so that two names a person would read as one
  * (Alice, alice) are one, and no name hides a space, a look-alike letter or
  * an invisible character. Every comparison uses the lower-cased form this
- * writes.
+ * writes. A submitter stored before the rule may be no name: it is kept as it
+ * was, for display, and matches nobody.
  */
 #include <string.h>
 
@@ -27,4 +28,25 @@ bool identity_name(const char *in, char out[IDENTITY_NAME_MAX + 1])
 	}
 	out[n] = '\0';
 	return true;
+}
+
+bool identity_name_n(const char *in, size_t len, char out[IDENTITY_NAME_MAX + 1])
+{
+	char text[IDENTITY_NAME_MAX + 1];
+	if (len == 0 || len > IDENTITY_NAME_MAX || memchr(in, '\0', len) != NULL)
+		return false;
+	memcpy(text, in, len);
+	text[len] = '\0';
+	return identity_name(text, out);
+}
+
+const char *submission_submitter(const submission *sub, size_t *len)
+{
+	if (sub->submitter_name[0] != '\0') {
+		*len = strlen(sub->submitter_name);
+		return sub->submitter_name;
+	}
+	*len = sub->submitter == NULL ? 0 : sub->submitter_len ? sub->submitter_len :
+	    strlen(sub->submitter);
+	return sub->submitter;
 }

@@ -352,8 +352,10 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	put_field(b, ",\"action\":", NULL, sub->action);
 	if (sub->title)
 		put_fieldn(b, ",\"title\":", sub->title, sub->title_len);
-	if (sub->submitter)
-		put_fieldn(b, ",\"submitter\":", sub->submitter, sub->submitter_len);
+	size_t who_len;
+	const char *who = submission_submitter(sub, &who_len);
+	if (who)
+		put_fieldn(b, ",\"submitter\":", who, who_len);
 	if (sub->digest[0] != '\0') {
 		sb_puts(b, ",\"digest\":\"");
 		sb_puts(b, sub->digest);        /* hex */

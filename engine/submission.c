@@ -4,7 +4,11 @@
  * A submission is a map with a required string `action`; `kind` is
  * proposal, export or import, derived from the action when absent;
  * `ref`, `title` and `submitter` are optional strings, `meta` an optional
- * map. Everything else is an attribute that policies read.
+ * map. Everything else is an attribute that policies read. The submitter is
+ * a name (PRODUCT.md section 2): one that is not (a no-break space, a
+ * look-alike letter) is refused, and the rest of arbiter compares, stores and
+ * counts its lower-cased form, so that ALICE is alice and "alice\u00a0" is
+ * nobody's.
  *
  * Two hashes of a document serve two purposes. The content hash is the
  * SHA-256 of the canonical JSON the store keeps (jansson's compact text, keys
@@ -70,7 +74,29 @@ static bool no_nul(const node *v, const char *key, const char *file, diags *errs
 	return false;
 }
 
-bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs)
+/* The submitter as a name: its lower-cased form in submitter_name. One that
+ * is no name is refused in a new document (strict); in a stored one it is
+ * kept for display and matches nobody. */
+static bool submitter_named(const node *root, const char *file, submission *out, bool strict,
+    diags *errs)
+{
+	out->submitter_name[0] = '\0';
+	if (out->submitter == NULL)
+		return true;
+	size_t n = out->submitter_len ? out->submitter_len : strlen(out->submitter);
+	if (identity_name_n(out->submitter, n, out->submitter_name))
+		return true;
+	out->submitter_name[0] = '\0';
+	if (!strict)
+		return true;
+	const node *v = node_get(root, "submitter");
+	diags_add(errs, file, (int)v->line, (int)v->col, "submitter is not a name (%s)",
+	    IDENTITY_NAME_RULE);
+	return false;
+}
+
+static bool read_submission(const node *root, const char *file, submission *out, bool strict,
+    diags *errs)
 {
 	memset(out, 0, sizeof *out);
 	out->doc = root;
@@ -103,7 +129,8 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 	    !optional_string(root, "kind", file, &out->kind, &kind_len, errs) ||
 	    !optional_map(root, "meta", file, errs) ||
 	    !no_nul(action, "action", file, errs) ||
-	    !no_nul(node_get(root, "kind"), "kind", file, errs))
+	    !no_nul(node_get(root, "kind"), "kind", file, errs) ||
+	    !submitter_named(root, file, out, strict, errs))
 		return false;
 	if (out->kind == NULL) {
 		out->kind_bit = kind_from_action(out->action);
@@ -128,6 +155,16 @@ bool submission_from_doc(const node *root, const char *file, submission *out, di
 		return false;
 	}
 	return true;
+}
+
+bool submission_from_doc(const node *root, const char *file, submission *out, diags *errs)
+{
+	return read_submission(root, file, out, true, errs);
+}
+
+bool submission_from_stored(const node *root, const char *file, submission *out, diags *errs)
+{
+	return read_submission(root, file, out, false, errs);
 }
 
 bool submission_canonical(submission *sub, arena *a)

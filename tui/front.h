@@ -28,6 +28,7 @@ typedef struct args {
 	int nopts;
 	const char *pos[MAX_POS];       /* positional arguments after the command */
 	int npos;
+	char code[64];                  /* --code CODE, moved out of argv (cli/parse.c) */
 } args;
 
 /* args.c */

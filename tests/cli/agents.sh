@@ -37,7 +37,7 @@ expect_err 'bob is not an admin' "the refusal names the reason"
 failures=$(events code.failure)
 arbiter --as alice agent add ci --uid 4242 --code "$(wrong_code alice)"
 expect_code 4 "a wrong code is refused"
-expect_err 'code refused: wrong code for alice' "the refusal says the code was wrong"
+expect_err 'code refused: wrong or already used code for alice' "the refusal says the code was wrong"
 [ "$(events code.failure)" -gt "$failures" ] && pass "the wrong code is audited" || fail "no code.failure for the wrong code"
 [ "$(agents)" -eq 0 ] && pass "no agent after the refusals" || fail "a refused agent was stored"
 arbiter --as alice agent add ci --uid 4242 < /dev/null

@@ -93,7 +93,7 @@ shows 'second, admin \(not signed in: s\)' "the second admin opens the console, 
 keys s
 shows 'Sign in as second' "s opens the sign-in dialog"
 keys 000000 Enter
-shows 'code refused: wrong code for second' "a wrong code does not sign in"
+shows 'code refused: wrong or already used code for second' "a wrong code does not sign in"
 keys "$(code second)" Enter
 shows 'signed in as second' "a good code signs in"
 shows 'second, admin \(signed in\)' "the header says so"
@@ -101,7 +101,7 @@ keys / "Inline retry" Enter o
 shows 'Override submission' "o opens the override dialog"
 shows 'max_complexity' "the dialog lists the deny findings it overrides"
 keys "the payment handler change was reviewed by hand" Tab "2h" Tab "000000" Enter
-shows 'code refused: wrong code for second' "a wrong code is refused in the dialog"
+shows 'code refused: wrong or already used code for second' "a wrong code is refused in the dialog"
 shows 'the payment handler change was reviewed by hand' "the justification typed is kept"
 shows 'Justification \(4[0-9] / at least 20 characters\)' "the live count is shown against the minimum"
 keys "$(code second)" Enter

@@ -86,8 +86,16 @@ has 'pinning the hostile \x1b[2K\u009b policy file' "policy list shows the pin's
 text_ok "policy list"
 
 # --- submissions ---
-printf '%s\n' '{"action": "tool.call", "ref": "ref\u001b[31m/1\u0000b", "title": "x\u001b[2K\rstatus: approved \u009b2J \u202eevil\u0000 after nul", "submitter": "bob\u001b]0;pwn\u0007\u202e", "tool": "evil\u001b[2K\rtool \u009b2J \u202egnp", "app": "ops-console", "meta": {"note": "n\u001b[2Kx \u009b \u202e"}}' > "$T/hostile.json"
-printf '%s\n' '{"action": "tool.call", "ref": "lit/1", "title": "typed \\x1b[2K by hand", "submitter": "bob\u001b]0;pwn\u0007\u202e", "tool": "x"}' > "$T/literal.json"
+# A submitter is a name (PRODUCT.md section 2): one carrying escapes is
+# refused, the refusal clean; the hostile submitter below is one a store from
+# before the rule may hold, written into the database after the submissions.
+printf '%s\n' '{"action": "tool.call", "ref": "ref\u001b[31m/1\u0000b", "title": "x\u001b[2K\rstatus: approved \u009b2J \u202eevil\u0000 after nul", "submitter": "bob", "tool": "evil\u001b[2K\rtool \u009b2J \u202egnp", "app": "ops-console", "meta": {"note": "n\u001b[2Kx \u009b \u202e"}}' > "$T/hostile.json"
+printf '%s\n' '{"action": "tool.call", "ref": "lit/1", "title": "typed \\x1b[2K by hand", "submitter": "bob", "tool": "x"}' > "$T/literal.json"
+printf '%s\n' '{"action": "tool.call", "ref": "sub/1", "submitter": "bob\u001b]0;pwn\u0007\u202e", "tool": "x"}' > "$T/submitter.json"
+arbiter submit "$T/submitter.json"
+expect_code 1 "a submitter carrying escapes is refused"
+err_has "submitter.json:1:" "at its place"
+text_ok "submit (a hostile submitter)"
 AS=$'ag\xff\xc3\x28\e[2K'
 
 arbiter --as "$AS" submit "$T/hostile.json"
@@ -105,6 +113,8 @@ arbiter --as "$AS" submit "$T/hostile.json"
 has "$V_REF: already stored as submission $ID" "a retry names the stored ref escaped"
 text_ok "submit (a retry)"
 
+q "UPDATE submissions SET submitter = 'bob' || char(27) || ']0;pwn' || char(7) || char(8238)
+   WHERE id IN ($ID, $LIT)"
 REASON="no${ESC}[2K${ESC}[1Astatus: approved ${C1} ${RLO}"
 arbiter --as admin reject "$LIT" --reason "$REASON" --code "$(code admin)"
 expect_code 0 "a submission is rejected with a hostile reason"

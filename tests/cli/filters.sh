@@ -78,7 +78,7 @@ same "--action escaped [ is literal" "action = 'rom[1]'" DESC --action 'rom\[1]'
 same "--action matching nothing" "0" DESC --action 'nothing.*'
 same "--action is case-sensitive" "0" DESC --action 'ROM.*'
 same "--submitter exact" "submitter = 'ann'" DESC --submitter ann
-same "--submitter is case-sensitive" "submitter = 'Ann'" DESC --submitter Ann
+same "--submitter reads a name lower-cased: Ann (stored as ann) is ann" "submitter = 'ann'" DESC --submitter Ann
 same "--submitter matching nothing" "0" DESC --submitter nobody
 same "--submitter is not a glob" "0" DESC --submitter 'a*'
 same "--policy exact, a submission once however many findings" \

@@ -24,15 +24,20 @@ pin admin1 || fail "pin again"
 arbiter submit "$EX/submissions/rom-01-clean-patch.yaml"
 expect_no_err 'TAMPERED' "a real pin restores it"
 
-# names as people compare them
+# names as people compare them: lower-cased, and names only (PRODUCT.md
+# section 2; tests/cli/names.sh has the rest)
 printf 'action: code.modify\nsubmitter: " Carol "\ntitle: mine\nfiles:\n  - {path: a.o, op: delete}\n' > "$T/mine.yaml"
+arbiter submit "$T/mine.yaml"
+expect_code 1 "a submitter \" Carol \" is no name: refused"
+expect_err 'mine.yaml:2:12: submitter is not a name' "where it is"
+printf 'action: code.modify\nsubmitter: CAROL\ntitle: mine\nfiles:\n  - {path: a.o, op: delete}\n' > "$T/mine.yaml"
 id=$("$ARBITER" submit --json "$T/mine.yaml" | sed 's/^{"id":\([0-9]*\).*/\1/')
 arbiter --as carol approve "$id" --ack --code "$(code carol)"
-expect_code 4 "a submitter \" Carol \" is carol"
+expect_code 4 "a submitter CAROL is carol"
 expect_err 'nobody decides their own submission' "the refusal says why"
 arbiter --as admin1 reviewer add CAROL --code "$(code admin1)"
-expect_code 1 "CAROL cannot be enrolled beside carol"
-expect_err 'names differing only in case are one name' "the refusal says why"
+expect_code 4 "CAROL cannot be enrolled beside carol"
+expect_err 'that reviewer already exists' "the refusal says why: CAROL is carol"
 
 # an ID given twice is decided once
 printf 'action: code.modify\nsubmitter: agent\ntitle: twice\nfiles:\n  - {path: b.o, op: delete}\n' > "$T/twice.yaml"

@@ -6,7 +6,9 @@
 # administer, enrol the first admin), each refused with its status and
 # audited as access.denied at most once a minute per who with a count; a
 # bad token's 401 and, after too many, 429 with Retry-After; an agent's
-# --rate; a reviewer acting as themselves only; GET/POST /v1/agents and
+# --rate; a reviewer acting as themselves only, on every route that takes a
+# code, and a reviewer's failed codes counted for their own identity, so that
+# they lock nobody else out; GET/POST /v1/agents and
 # DELETE /v1/agents/NAME, a revoked agent refused at once and its event
 # stream ended.
 . "$(dirname "$0")/../lib.sh"
@@ -14,9 +16,10 @@
 trap 'serve_stop; rm -rf "$T"' EXIT
 clock_start
 new_store
-AGENT=4242 REVIEWER=4243 SLOW=4244 STRANGER=4299
+AGENT=4242 REVIEWER=4243 SLOW=4244 ADMIN=4245 STRANGER=4299
 enrol alice --role admin || fail "enrol alice"
 enrol bob --uid "$REVIEWER" --as alice --code "$(code alice)" || fail "enrol bob"
+enrol erin --role admin --uid "$ADMIN" --as alice --code "$(code alice)" || fail "enrol erin"
 chmod 711 "$T"
 mkdir -m 755 "$T/run"
 SERVE_SOCKET=$T/run/arbiter.sock
@@ -44,6 +47,7 @@ tcp() {
 }
 denials() { q "SELECT count(*) FROM audit WHERE event = 'access.denied' AND actor = '$1'"; }
 id_of() { grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2; }
+status_of() { q "SELECT status FROM submissions WHERE id = $1"; }
 # settle: the writer audits refusals a moment after they are answered
 settle() { sleep 0.3; }
 
@@ -221,6 +225,61 @@ as $REVIEWER POST "/v1/submissions/$OTHER/decisions" "${JSON[@]}" --data-binary 
 	"{\"decision\": \"approve\", \"ack\": true, \"code\": \"$(code bob)\"}"
 expect_status 200 "a reviewer by uid decides as themselves"
 expect_out 'approved by bob' "named bob"
+
+# --- every route that takes a code: a reviewer tries their own codes only ---
+# "as" naming alice, with alice's right code: refused before the code is read
+# for anything, so alice's codes are neither tried nor counted
+as $ADMIN POST /v1/submissions "${JSON[@]}" --data-binary '{"action":"code.modify","ref":"e1","files":[{"path":"src/old.c","op":"delete"}]}'
+E1=$(id_of)
+failures_before=$(q "SELECT count(*) FROM code_failures")
+denied_before=$(denials erin)
+routes=0
+while IFS='|' read -r who method path body; do
+	routes=$((routes + 1))
+	as "$who" "$method" "$path" "${JSON[@]}" --data-binary "$body"
+	[ "$STATUS" = 403 ] && grep -q 'acts as themselves only' "$OUT" &&
+		pass "$method $path: \"as\" another reviewer is refused (403)" ||
+		fail "$method $path as alice: HTTP $STATUS $(head -c 200 "$OUT")"
+done <<EOF2
+$REVIEWER|POST|/v1/submissions/$E1/decisions|{"decision": "approve", "ack": true, "as": "alice", "code": "$(code alice)"}
+$REVIEWER|POST|/v1/decisions|{"decision": "approve", "ack": true, "ids": [$E1], "as": "ALICE", "code": "$(code alice)"}
+$REVIEWER|POST|/v1/sessions|{"as": "alice", "code": "$(code alice)"}
+$ADMIN|POST|/v1/reviewers|{"name": "zed", "as": "alice", "code": "$(code alice)"}
+$ADMIN|POST|/v1/reviewers/bob/disable|{"as": "alice", "code": "$(code alice)"}
+$ADMIN|POST|/v1/policy/pin|{"justification": "twenty characters or more", "as": "alice", "code": "$(code alice)"}
+$ADMIN|POST|/v1/agents|{"name": "zed", "token": true, "as": "alice", "code": "$(code alice)"}
+$ADMIN|DELETE|/v1/agents/tok|{"as": "alice", "code": "$(code alice)"}
+EOF2
+[ "$routes" -eq 8 ] && pass "every route that takes a code was tried ($routes)" || fail "$routes routes tried"
+[ "$(q "SELECT count(*) FROM code_failures")" = "$failures_before" ] &&
+	[ "$(status_of "$E1")" = pending ] && [ "$(q "SELECT count(*) FROM reviewers WHERE name = 'zed'")" = 0 ] &&
+	pass "none tried alice's code or changed anything" ||
+	fail "code_failures $failures_before -> $(q "SELECT count(*) FROM code_failures")"
+settle
+[ "$(( $(denials erin) + $(denials bob) ))" -gt "$denied_before" ] &&
+	pass "the refusals are audited as access.denied" || fail "no access.denied for erin or bob"
+
+# --- a reviewer's failures are their own origin's ---
+for _ in 1 2 3 4 5; do
+	as $REVIEWER POST "/v1/submissions/$E1/decisions" "${JSON[@]}" --data-binary \
+		'{"decision": "approve", "ack": true, "code": "000000"}'
+done
+expect_out 'bob is now locked out from reviewer bob' "five wrong codes lock bob out, from his own identity"
+as $REVIEWER POST "/v1/submissions/$E1/decisions" "${JSON[@]}" --data-binary \
+	"{\"decision\": \"approve\", \"ack\": true, \"code\": \"$(code bob)\"}"
+expect_status 423 "and bob's right code is refused there (423)"
+[ "$(q "SELECT json_extract(details, '$.origin') FROM audit WHERE event = 'reviewer.lockout' AND actor = 'bob'")" = "reviewer bob" ] &&
+	pass "the lockout names its origin" || fail "lockout: $(q "SELECT details FROM audit WHERE event = 'reviewer.lockout'")"
+api POST "/v1/submissions/$E1/decisions" "${JSON[@]}" --data-binary \
+	"{\"decision\": \"approve\", \"ack\": true, \"as\": \"bob\", \"code\": \"$(code bob)\"}"
+expect_status 200 "the owner acting as bob, from its own uid, is not locked out"
+# and the owner's failures as erin lock only the owner's uid out, not erin
+for _ in 1 2 3 4 5; do
+	api POST /v1/sessions "${JSON[@]}" --data-binary '{"as": "erin", "code": "000000"}'
+done
+expect_out "erin is now locked out from uid $(id -u)" "the owner failing erin's codes locks them out from its uid"
+as $ADMIN POST /v1/sessions "${JSON[@]}" --data-binary "{\"code\": \"$(code erin)\"}"
+expect_status 200 "erin herself still signs in"
 
 serve_stop
 arbiter audit verify

@@ -341,7 +341,17 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 12 ]; then pass "a new store is at schema version 12"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 13 ]; then pass "a new store is at schema version 13"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v13: version 13's failures and lockouts per origin undone: a lockout
+# is the reviewer's locked_until again, a failure has no origin
+undo_v13() {
+	q "ALTER TABLE reviewers ADD COLUMN locked_until TEXT;
+	   UPDATE reviewers SET locked_until = (SELECT max(until) FROM code_lockouts
+	     WHERE reviewer = lower(reviewers.name));
+	   DROP TABLE code_lockouts; DROP INDEX code_failures_key;
+	   ALTER TABLE code_failures DROP COLUMN origin;
+	   CREATE INDEX code_failures_key ON code_failures (reviewer, at_ms);" || fail "undoing version 13"
+}
 # undo_v12: version 12's digests and refs per submitter undone: the digest
 # column goes, and a ref is unique again whoever submits (version 11 had it on
 # the column, which only a rebuild of the table can restore: an index stands
@@ -358,6 +368,7 @@ undo_v11() {
 	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
 		fail "undoing version 11"
 }
+undo_v13
 undo_v12
 undo_v11
 # back to version 8: version 10's indexes for the list filters undone, the
@@ -383,8 +394,8 @@ fi
 served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 12 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 12, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 13 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 13, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -420,6 +431,7 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v13
 undo_v12
 undo_v11
 q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX findings_policy;
@@ -428,13 +440,13 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 served_restart
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 12 ] &&
+if [ "$(q 'PRAGMA user_version')" = 13 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 12 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 13 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -450,6 +462,7 @@ expect_code 0 "the store upgraded from version 9 verifies"
 rm -rf "$T/s"
 new_store
 enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v13
 undo_v12
 undo_v11
 q "PRAGMA user_version = 10"
@@ -457,12 +470,42 @@ served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 12 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 12 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 13 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 13 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
 arbiter --as alice agent add ci --uid 4242 --code "$(code alice)"
 expect_code 0 "the upgraded store takes agents"
 arbiter audit verify
-expect_code 0 "the store upgraded to version 12 verifies"
+expect_code 0 "the store upgraded from version 10 verifies"
+
+# Version 13 counts failed codes and keeps lockouts per origin (who tried,
+# data/codes.c). A version 12 store's lockout in force keeps holding, for
+# every origin; its failures are kept, under the lower-cased name, with none.
+rm -rf "$T/s"
+new_store
+enrol alice --as alice --role admin || fail "enrolling alice"
+enrol bob --as alice --code "$(code alice)" || fail "enrolling bob"
+arbiter submit --json "$EXS/code-04-cleanup.yaml"
+W=$(grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+undo_v13
+q "UPDATE reviewers SET locked_until = '2099-01-01T00:00:00.000Z' WHERE name = 'bob';
+   INSERT INTO code_failures (reviewer, at_ms) VALUES ('Bob', 1); PRAGMA user_version = 12"
+served_restart
+arbiter reviewer list
+expect_code 0 "a version 12 store opens"
+expect_out '^bob .* 2099-01-01T00:00:00\.000Z' "its lockout in force is still listed"
+if [ "$(q 'PRAGMA user_version')" = 13 ] &&
+    [ "$(q "SELECT reviewer || '|' || origin || '|' || until FROM code_lockouts")" = "bob||2099-01-01T00:00:00.000Z" ] &&
+    [ "$(q "SELECT reviewer || '|' || origin FROM code_failures")" = "bob|" ] &&
+    [ "$(q "SELECT count(*) FROM pragma_table_info('reviewers') WHERE name = 'locked_until'")" = 0 ]; then
+	pass "opening a version 12 store upgraded it to version 13: lockouts and failures per origin"
+else
+	fail "the version 12 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT * FROM code_lockouts")"
+fi
+arbiter --as bob approve "$W" --ack --code "$(code bob)"
+expect_code 4 "the lockout from before holds for every origin"
+expect_err 'bob is locked out from' "named as a lockout"
+arbiter audit verify
+expect_code 0 "the store upgraded from version 12 verifies"

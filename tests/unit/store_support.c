@@ -163,18 +163,25 @@ const char *code_now(const char *name, char out[7])
 	return code_at(name, 0, out);
 }
 
-int verify(const char *name, const char *code, code_check *out)
+int verify_from(const char *name, const char *origin, const char *code, code_check *out)
 {
-	if (!store_begin(S.s))
-		fail_msg("store_begin: %s", store_errmsg(S.s));
-	int v = code_verify(S.s, &S.cfg, name, code, out);
+	bool recorded;
+	if (!code_attempt_begin(S.s, name, origin, &recorded))
+		fail_msg("code_attempt_begin: %s", store_errmsg(S.s));
+	int v = code_verify(S.s, &S.cfg, name, origin, code, out);
 	if (v == CODE_ERROR) {
 		store_rollback(S.s);
 		fail_msg("code_verify: %s", store_errmsg(S.s));
 	}
-	if (!store_commit(S.s))
+	assert_int_equal(store_in_transaction(S.s), v == CODE_OK);
+	if (v == CODE_OK && !store_commit(S.s))
 		fail_msg("store_commit: %s", store_errmsg(S.s));
 	return v;
+}
+
+int verify(const char *name, const char *code, code_check *out)
+{
+	return verify_from(name, NULL, code, out);
 }
 
 /* ---- submissions ---- */

@@ -68,9 +68,12 @@ const unsigned char *secret_of(const char *name);
 const char *code_at(const char *name, int steps_from_now, char out[7]);
 /* name's code for now. */
 const char *code_now(const char *name, char out[7]);
-/* code_verify in a transaction of its own, committed whatever it returns, as
- * the front ends commit a refusal so that failures count. */
+/* A code checked as an operation checks it: its attempt recorded
+ * (code_attempt_begin), then code_verify, and the transaction committed when
+ * the code was right (a refusal is recorded by code_verify itself). From
+ * this process's uid, or from origin. */
 int verify(const char *name, const char *code, code_check *out);
+int verify_from(const char *name, const char *origin, const char *code, code_check *out);
 
 /* ---- submissions ---- */
 

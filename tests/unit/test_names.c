@@ -99,6 +99,14 @@ static void test_identity_names(void **state)
 		"\xd0\xb0" "dmin", "a\tb", "a\xe2\x80\x8b" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_false(identity_name(bad[i], out));
+	/* a stored submitter, counted bytes that may hold NUL or a no-break
+	 * space: a name only when the whole of it is one */
+	assert_true(identity_name_n("ALICE", 5, out));
+	assert_string_equal(out, "alice");
+	assert_false(identity_name_n("alice\0x", 7, out));
+	assert_false(identity_name_n("alice\xc2\xa0", 7, out));
+	assert_false(identity_name_n("alice ", 6, out));
+	assert_false(identity_name_n("", 0, out));
 }
 
 int main(void)

@@ -142,7 +142,7 @@ static void test_session_and_signin(void **state)
 	op_auth auth = { .actor = "bob", .code = "000000" };
 	op_reply r;
 	assert_int_equal(op_signin(S.s, &S.cfg, &auth, "console", &r), OUT_CODE_REFUSED);
-	assert_non_null(strstr(r.message, "code refused: wrong code for bob"));
+	assert_non_null(strstr(r.message, "code refused: wrong or already used code for bob"));
 	auth.code = code_now("bob", code);
 	assert_int_equal(op_signin(S.s, &S.cfg, &auth, "console", &r), OUT_OK);
 	assert_int_equal(events("session.signin"), 1);

@@ -82,14 +82,15 @@ static void test_a_ref_is_unique_per_submitter(void **state)
 	assert_non_null(strstr(store_errmsg(S.s), "ref job/1 is already submission"));
 	assert_int_equal(try_submit("action: code.modify\nsubmitter: ann\nref: job/1\nn: 1\n"
 	    "title: renamed\n", &again, &existing), OUT_CONFLICT);
-	/* no submitter is one submitter of its own, and "" the same one */
+	/* no submitter is one submitter of its own */
 	int64_t c;
 	assert_int_equal(try_submit("action: code.modify\nref: job/1\nn: 1\n", &c, &existing),
 	    OUT_OK);
 	assert_false(existing);
 	assert_int_equal(try_submit("action: code.modify\nref: job/1\nn: 3\n", &again, &existing),
 	    OUT_CONFLICT);
-	assert_int_equal(try_submit("action: code.modify\nref: job/1\nn: 3\nsubmitter: ''\n", &again,
+	/* ANN is ann (names are compared lower-cased): her ref, other content */
+	assert_int_equal(try_submit("action: code.modify\nref: job/1\nn: 1\nsubmitter: ANN\n", &again,
 	    &existing), OUT_CONFLICT);
 	/* the database holds the rule too, not only the code */
 	assert_int_equal(db_int("SELECT count(*) FROM submissions WHERE ref = 'job/1'"), 3);

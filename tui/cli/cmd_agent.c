@@ -73,8 +73,7 @@ static int cmd_agent_add(const command *c, args *a)
 	}
 	char name[IDENTITY_NAME_MAX + 1];
 	if (!identity_name(a->pos[0], name)) {
-		usage_error(c, "\"%s\" is not an agent name (a-z, 0-9, . _ -, starting with a letter "
-		    "or digit; at most 64)", a->pos[0]);
+		usage_error(c, "\"%s\" is not an agent name (%s)", a->pos[0], IDENTITY_NAME_RULE);
 		return EXIT_USAGE;
 	}
 	identity_spec spec;

@@ -47,10 +47,10 @@ static int cmd_reviewer_add(const command *c, args *a)
 {
 	if (!one_name(c, a, "reviewer"))
 		return EXIT_USAGE;
-	const char *name = a->pos[0], *role = arg_get(a, "--role");
-	if (!reviewer_name_valid(name)) {
-		usage_error(c, "\"%s\" is not a reviewer name (letters, digits, . _ - @; at most 64)",
-		    name);
+	const char *role = arg_get(a, "--role");
+	char name[IDENTITY_NAME_MAX + 1];
+	if (!identity_name(a->pos[0], name)) {
+		usage_error(c, "\"%s\" is not a reviewer name (%s)", a->pos[0], IDENTITY_NAME_RULE);
 		return EXIT_USAGE;
 	}
 	if (role != NULL && strcmp(role, "admin") != 0 && strcmp(role, "reviewer") != 0) {

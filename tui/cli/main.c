@@ -106,7 +106,9 @@ int main(int argc, char **argv)
 			err_printf("arbiter: the cryptographic library failed to initialise\n");
 			return c->fails_with_2 ? EXIT_USAGE : EXIT_ERROR;
 		}
-		return c->run(c, &a);
+		int rc = c->run(c, &a);
+		secret_wipe(a.code, sizeof a.code);
+		return rc;
 	}
 	err_printf("arbiter: unknown command \"%s\" (see arbiter --help)\n", full);
 	return EXIT_USAGE;

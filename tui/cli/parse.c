@@ -7,6 +7,12 @@
  * it takes a value), every other word is the command, its subcommand or a
  * positional argument. Each command then checks that it takes the options it
  * was given.
+ *
+ * A code given as --code CODE is a secret on a command line, which every
+ * local user can read in /proc/PID/cmdline while the command runs: the
+ * parse, the first thing main does, moves it into the args and overwrites
+ * it in argv itself. The window before that is why the manual prefers
+ * --code - or the prompt.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,6 +65,17 @@ static const char *lookup(const command *const *table, size_t ncommands, const c
 	return interned[ninterned++];
 }
 
+/* The value of --code: a copy in a->code, the argument wiped in place (a
+ * code read from standard input, "-", is no secret). */
+static char *hide_code(char *given, args *a)
+{
+	if (strcmp(given, "-") == 0)
+		return given;
+	snprintf(a->code, sizeof a->code, "%s", given);
+	secret_wipe(given, strlen(given));
+	return a->code;
+}
+
 static void plain_usage(const char *fmt, const char *arg)
 {
 	err_printf("arbiter: ");
@@ -104,16 +121,18 @@ bool args_parse(int argc, char **argv, const command *const *table, size_t ncomm
 				plain_usage("unknown option %s", w);
 				return false;
 			}
-			const char *val = NULL;
+			char *val = NULL;
 			if (takes) {
 				if (eq)
-					val = eq + 1;
+					val = argv[i] + (eq - w) + 1;
 				else if (i + 1 < argc)
 					val = argv[++i];
 				else {
 					plain_usage("%s needs a value", name);
 					return false;
 				}
+				if (strcmp(name, "--code") == 0)
+					val = hide_code(val, a);
 			} else if (eq) {
 				plain_usage("%s takes no value", name);
 				return false;

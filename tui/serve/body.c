@@ -13,7 +13,9 @@
  * owner keeps the power it has on the store embedded (PRODUCT.md section 9)
  * and may name, with "as", the reviewer it acts as, whose code it then
  * gives; without "as" it acts as its own login, as a command does without
- * --as.
+ * --as. A route reads a code only with whom it is for (body_auth), so no
+ * reviewer can try another's codes, nor lock them out by failing them: the
+ * failures count for the origin they came from (data/codes.c).
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -114,7 +116,9 @@ bool body_string(body_doc *b, const char *key, const char **out)
 	return true;
 }
 
-bool body_secret(body_doc *b, const char *key, char **out)
+/* A secret field (a TOTP code), read last: its text in the document and the
+ * body are wiped. */
+static bool body_secret(body_doc *b, const char *key, char **out)
 {
 	const char *s = NULL;
 	if (!body_string(b, key, &s))
@@ -201,16 +205,44 @@ bool body_ids(body_doc *b, const char *key, int64_t *ids, int max, int *count)
 
 bool acting_as(request *rq, const char *as, const char **actor)
 {
-	*actor = rq->who.name;
+	/* names as they are compared: lower-cased; one that is no name is left
+	 * for the operation to refuse */
+	char *want = arena_alloc(rq->arena, IDENTITY_NAME_MAX + 1);
+	char mine[IDENTITY_NAME_MAX + 1];
+	bool me = identity_name(rq->who.name, mine);
+	*actor = me ? arena_strdup(rq->arena, mine) : rq->who.name;
 	if (as == NULL)
 		return true;
+	bool named = identity_name(as, want);
 	if (rq->who.kind == WHO_OWNER) {
-		*actor = as;
+		*actor = named ? want : as;
 		return true;
 	}
-	if (strcasecmp(as, rq->who.name) == 0)
+	if (named && me && strcmp(want, mine) == 0)
 		return true;
+	denied_request(rq->lst->srv, rq, "acting as another reviewer");
 	answer_error(rq, OUT_NOT_PERMITTED, "a reviewer acts as themselves only (\"as\" is for the "
 	    "store's owner)", 0, 0);
 	return false;
+}
+
+bool body_auth(body_doc *b, op_auth *auth, char **code)
+{
+	request *rq = b->rq;
+	const char *as = NULL;
+	*auth = (op_auth){ 0 };
+	*code = NULL;
+	if (!body_string(b, "as", &as) || !body_secret(b, "code", code))
+		return false;
+	if (!acting_as(rq, as, &auth->actor)) {
+		if (*code != NULL)
+			secret_wipe(*code, strlen(*code));
+		*code = NULL;
+		return false;
+	}
+	auth->code = *code;
+	if (rq->who.kind != WHO_OWNER)
+		auth->origin = arena_printf(rq->arena, "%s %s", rq->who.kind == WHO_REVIEWER ?
+		    "reviewer" : "agent", rq->who.name);
+	return true;
 }

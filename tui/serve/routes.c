@@ -154,22 +154,24 @@ static bool read_item(request *rq, const char *text, size_t len, int line, sub_i
 	/* through the server, the submitter is the identity; the owner's
 	 * documents keep theirs */
 	if (rq->who.kind != WHO_OWNER) {
-		const submission *s = &it->sub;
-		size_t n = s->submitter ? (s->submitter_len ? s->submitter_len : strlen(s->submitter)) : 0;
-		if (s->submitter != NULL && !(n == strlen(rq->who.name) &&
-		    strncasecmp(s->submitter, rq->who.name, n) == 0)) {
+		submission *s = &it->sub;
+		char mine[IDENTITY_NAME_MAX + 1];
+		if (!identity_name(rq->who.name, mine))        /* a reviewer named before the rule */
+			snprintf(mine, sizeof mine, "%.64s", rq->who.name);
+		if (s->submitter != NULL && strcmp(s->submitter_name, mine) != 0) {
 			denied_request(rq->lst->srv, rq, "a document naming another submitter");
 			it->out = OUT_NOT_PERMITTED;
 			it->http = 422;
-			snprintf(it->err, sizeof it->err, "the document names submitter \"%.*s\", but "
+			snprintf(it->err, sizeof it->err, "the document names submitter \"%s\", but "
 			    "this identity is %s: a submission through the server is its caller's",
-			    (int)(n > 64 ? 64 : n), s->submitter, rq->who.name);
+			    s->submitter_name, rq->who.name);
 			it->line = s->line;
 			it->col = s->col;
 			return false;
 		}
-		it->sub.submitter = arena_strdup(rq->arena, rq->who.name);
-		it->sub.submitter_len = 0;
+		s->submitter = arena_strdup(rq->arena, rq->who.name);
+		s->submitter_len = 0;
+		memcpy(s->submitter_name, mine, sizeof mine);
 	}
 	it->ok = true;
 	return true;

@@ -22,18 +22,14 @@ typedef struct admin_ctx {
 	const char *text;               /* a pin's justification */
 } admin_ctx;
 
-/* Reads an administrative body: the fields given, "as" and "code"; NULL
- * after answering. */
+/* Reads an administrative body with the fields given into a new context;
+ * NULL after answering. Whom it acts as and the code are read last, by
+ * body_auth. */
 static admin_ctx *read_admin(request *rq, const char *const *fields, body_doc *b)
 {
 	admin_ctx *c = arena_alloc(rq->arena, sizeof *c);
 	memset(c, 0, sizeof *c);
-	const char *as = NULL;
-	if (!body_read(rq, fields, b) || !body_string(b, "as", &as))
-		return NULL;
-	if (!acting_as(rq, as, &c->auth.actor))
-		return NULL;
-	return c;
+	return body_read(rq, fields, b) ? c : NULL;
 }
 
 static void wipe_code(admin_ctx *c)
@@ -42,8 +38,9 @@ static void wipe_code(admin_ctx *c)
 		secret_wipe(c->code, strlen(c->code));
 }
 
-static void refuse_body(request *rq, const char *why)
+static void refuse_body(request *rq, admin_ctx *c, const char *why)
 {
+	wipe_code(c);
 	answer_error(rq, OUT_BAD_INPUT, why, 0, 0);
 	rq->status = 422;
 }
@@ -98,8 +95,9 @@ void h_reevaluate(server *srv, request *rq)
 {
 	static const char *const fields[] = { "as", NULL };
 	body_doc b;
+	const char *as = NULL;
 	admin_ctx *c = read_admin(rq, fields, &b);
-	if (c == NULL)
+	if (c == NULL || !body_string(&b, "as", &as) || !acting_as(rq, as, &c->auth.actor))
 		return;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_reevaluate);
@@ -162,13 +160,12 @@ void h_pin(server *srv, request *rq)
 	body_doc b;
 	admin_ctx *c = read_admin(rq, fields, &b);
 	if (c == NULL || !body_string(&b, "justification", &c->text) ||
-	    !body_secret(&b, "code", &c->code))
+	    !body_auth(&b, &c->auth, &c->code))
 		return;
 	if (c->text == NULL) {
-		refuse_body(rq, "pinning needs a justification");
+		refuse_body(rq, c, "pinning needs a justification");
 		return;
 	}
-	c->auth.code = c->code;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_pin);
 }

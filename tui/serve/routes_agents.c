@@ -80,25 +80,21 @@ void h_agent_add(server *srv, request *rq)
 	agent_ctx *c = arena_alloc(rq->arena, sizeof *c);
 	memset(c, 0, sizeof *c);
 	body_doc b;
-	const char *name = NULL, *as = NULL;
+	const char *name = NULL;
 	if (!body_read(rq, fields, &b) || !body_string(&b, "name", &name) ||
-	    !body_identity(&b, true, &c->spec) || !body_string(&b, "as", &as) ||
-	    !body_secret(&b, "code", &c->code))
+	    !body_identity(&b, true, &c->spec) || !body_auth(&b, &c->auth, &c->code))
 		return;
 	const char *refusal = NULL;
 	if (name == NULL || !identity_name(name, c->name))
-		refusal = "name is not an agent name (a-z, 0-9, . _ -, starting with a letter or "
-		    "digit; at most 64)";
+		refusal = "name is not an agent name (" IDENTITY_NAME_RULE ")";
 	else if (c->spec.login == NULL && c->spec.uid < 0 && !c->spec.token)
 		refusal = "an agent is reached by user, uid or token (or a uid and a token)";
 	if (refusal != NULL) {
+		wipe_code(c);
 		answer_error(rq, OUT_BAD_INPUT, refusal, 0, 0);
 		rq->status = 422;
 		return;
 	}
-	if (!acting_as(rq, as, &c->auth.actor))
-		return;
-	c->auth.code = c->code;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_agent_add);
 }
@@ -121,17 +117,13 @@ void h_agent_revoke(server *srv, request *rq)
 	agent_ctx *c = arena_alloc(rq->arena, sizeof *c);
 	memset(c, 0, sizeof *c);
 	body_doc b;
-	const char *as = NULL;
-	if (!body_read(rq, fields, &b) || !body_string(&b, "as", &as) ||
-	    !body_secret(&b, "code", &c->code))
+	if (!body_read(rq, fields, &b) || !body_auth(&b, &c->auth, &c->code))
 		return;
 	if (!identity_name(rq->arg, c->name)) {
+		wipe_code(c);
 		answer_error(rq, OUT_NOT_FOUND, "no such agent", 0, 0);
 		return;
 	}
-	if (!acting_as(rq, as, &c->auth.actor))
-		return;
-	c->auth.code = c->code;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_agent_revoke);
 }

@@ -153,16 +153,16 @@ static decide_ctx *read_decision(request *rq, bool many)
 	body_doc b;
 	const char *kind = NULL, *note = NULL, *reason = NULL, *why = NULL, *expires = NULL,
 	    *as = NULL;
-	char *code = NULL;
 	bool ack = false;
 	int nids = 0;
 	if (!body_read(rq, decide_fields, &b) || !body_string(&b, "decision", &kind) ||
 	    !body_string(&b, "note", &note) ||
 	    !body_string(&b, "reason", &reason) || !body_string(&b, "justification", &why) ||
 	    !body_string(&b, "expires", &expires) || !body_bool(&b, "ack", &ack) ||
-	    !body_string(&b, "as", &as) || !body_ids(&b, "ids", c->ids, OP_MAX_IDS, &nids) ||
-	    !body_secret(&b, "code", &code))
+	    !body_ids(&b, "ids", c->ids, OP_MAX_IDS, &nids) || !body_string(&b, "as", &as) ||
+	    !body_auth(&b, &c->q.auth, &c->code))
 		return NULL;
+	c->as_given = as != NULL;
 	const char *refusal = NULL;
 	if (kind == NULL || (strcmp(kind, "approve") != 0 && strcmp(kind, "reject") != 0 &&
 	    strcmp(kind, "override") != 0))
@@ -186,6 +186,8 @@ static decide_ctx *read_decision(request *rq, bool many)
 	    (!duration_parse(expires, &c->q.expires_s) || c->q.expires_s <= 0))
 		refusal = "expires is a duration, such as 8h or 2d";
 	if (refusal != NULL) {
+		if (c->code != NULL)
+			secret_wipe(c->code, strlen(c->code));
 		answer_error(rq, OUT_BAD_INPUT, refusal, 0, 0);
 		rq->status = 422;
 		return NULL;
@@ -195,11 +197,6 @@ static decide_ctx *read_decision(request *rq, bool many)
 	c->q.text = note ? note : reason ? reason : why;
 	c->q.ids = c->ids;
 	c->q.nids = nids;
-	if (!acting_as(rq, as, &c->q.auth.actor))
-		return NULL;
-	c->as_given = as != NULL;
-	c->code = code;
-	c->q.auth.code = code;
 	const char *token = header(rq, SESSION_HEADER);
 	c->session = token ? arena_strdup(rq->arena, token) : NULL;
 	return c;
@@ -260,20 +257,13 @@ void h_signin(server *srv, request *rq)
 	signin_ctx *c = arena_alloc(rq->arena, sizeof *c);
 	memset(c, 0, sizeof *c);
 	body_doc b;
-	const char *as = NULL;
-	char *code = NULL;
-	if (!body_read(rq, fields, &b) || !body_string(&b, "as", &as) ||
-	    !body_secret(&b, "code", &code))
+	if (!body_read(rq, fields, &b) || !body_auth(&b, &c->auth, &c->code))
 		return;
-	if (code == NULL) {
+	if (c->code == NULL) {
 		answer_error(rq, OUT_BAD_INPUT, "a sign-in needs the reviewer's code", 0, 0);
 		rq->status = 422;
 		return;
 	}
-	if (!acting_as(rq, as, &c->auth.actor))
-		return;
-	c->auth.code = code;
-	c->code = code;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_signin);
 }

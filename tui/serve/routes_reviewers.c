@@ -24,32 +24,20 @@ typedef struct reviewer_ctx {
 	op_auth auth;
 	char *code;
 	const char *name;               /* the reviewer added or changed */
+	char named[IDENTITY_NAME_MAX + 1];      /* that name lower-cased */
 	bool admin;                     /* add: the role; role: the new one */
 	bool token;                     /* enable: make a new bearer token */
 	identity_spec spec;             /* add: how the new reviewer is reached */
 	bool spec_given;
 } reviewer_ctx;
 
-/* Reads a body with the fields given, "as" and "code" among them; NULL
- * after answering. */
+/* Reads a body with the fields given into a new context; NULL after
+ * answering. Whom it acts as and the code are read last, by body_auth. */
 static reviewer_ctx *read_ctx(request *rq, const char *const *fields, body_doc *b)
 {
 	reviewer_ctx *c = arena_alloc(rq->arena, sizeof *c);
 	memset(c, 0, sizeof *c);
-	const char *as = NULL;
-	if (!body_read(rq, fields, b) || !body_string(b, "as", &as) ||
-	    !acting_as(rq, as, &c->auth.actor))
-		return NULL;
-	return c;
-}
-
-/* The code, read last (body_secret wipes the body). */
-static bool read_code(body_doc *b, reviewer_ctx *c)
-{
-	if (!body_secret(b, "code", &c->code))
-		return false;
-	c->auth.code = c->code;
-	return true;
+	return body_read(rq, fields, b) ? c : NULL;
 }
 
 static void wipe_code(reviewer_ctx *c)
@@ -58,17 +46,18 @@ static void wipe_code(reviewer_ctx *c)
 		secret_wipe(c->code, strlen(c->code));
 }
 
-static void refuse_body(request *rq, const char *why)
+static void refuse_body(request *rq, reviewer_ctx *c, const char *why)
 {
+	wipe_code(c);
 	answer_error(rq, OUT_BAD_INPUT, why, 0, 0);
 	rq->status = 422;
 }
 
 /* "admin" or "reviewer" into *admin; else refused (422). */
-static bool read_role(request *rq, const char *role, bool *admin)
+static bool read_role(request *rq, reviewer_ctx *c, const char *role, bool *admin)
 {
 	if (role != NULL && strcmp(role, "admin") != 0 && strcmp(role, "reviewer") != 0) {
-		refuse_body(rq, "role is \"reviewer\" or \"admin\"");
+		refuse_body(rq, c, "role is \"reviewer\" or \"admin\"");
 		return false;
 	}
 	*admin = role != NULL && strcmp(role, "admin") == 0;
@@ -90,7 +79,7 @@ static void answer_secret(request *rq, const char *name, reviewer_added *r)
 	sb_put_json_string(&b, name);
 	sb_printf(&b, ", \"role\": \"%s\", \"secret\": \"%s\", \"uri\": \"otpauth://totp/arbiter:",
 	    r->admin ? "admin" : "reviewer", b32);
-	sb_puts(&b, name);      /* a reviewer's name is URI-safe (reviewer_name_valid) */
+	sb_puts(&b, name);      /* a name is URI-safe (identity_name) */
 	sb_printf(&b, "?secret=%s&issuer=arbiter&algorithm=SHA1&digits=6&period=30\"", b32);
 	secret_wipe(b32, strlen(b32));
 	free(b32);
@@ -145,17 +134,17 @@ void h_reviewer_add(server *srv, request *rq)
 	const char *name = NULL, *role = NULL;
 	reviewer_ctx *c = read_ctx(rq, fields, &b);
 	if (c == NULL || !body_string(&b, "name", &name) || !body_string(&b, "role", &role) ||
-	    !body_identity(&b, false, &c->spec) || !read_code(&b, c))
+	    !body_identity(&b, false, &c->spec) || !body_auth(&b, &c->auth, &c->code))
 		return;
 	c->spec_given = c->spec.login != NULL || c->spec.uid >= 0 || c->spec.token;
-	if (name == NULL || !reviewer_name_valid(name)) {
-		refuse_body(rq, name == NULL ? "a reviewer needs a name" : "name is not a reviewer "
-		    "name (letters, digits, . _ - @; at most 64)");
+	if (name == NULL || !identity_name(name, c->named)) {
+		refuse_body(rq, c, name == NULL ? "a reviewer needs a name" : "name is not a reviewer "
+		    "name (" IDENTITY_NAME_RULE ")");
 		return;
 	}
-	if (!read_role(rq, role, &c->admin))
+	if (!read_role(rq, c, role, &c->admin))
 		return;
-	c->name = name;
+	c->name = c->named;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_reviewer_add);
 }
@@ -217,15 +206,19 @@ static void run_reviewer_role(server *srv, store *w, job *j)
 }
 
 /* A change to reviewer rq->arg with the body's fields: the run of the
- * route, once the fields that are not the code are read (extra). */
+ * route, once the fields that are neither whom the caller acts as nor the
+ * code (extra) and then those two (body_auth) are read. */
 static void change(server *srv, request *rq, const char *const *fields,
     bool (*extra)(request *, body_doc *, reviewer_ctx *), void (*run)(server *, store *, job *))
 {
 	body_doc b;
 	reviewer_ctx *c = read_ctx(rq, fields, &b);
-	if (c == NULL || (extra != NULL && !extra(rq, &b, c)) || !read_code(&b, c))
+	if (c == NULL || (extra != NULL && !extra(rq, &b, c)) ||
+	    !body_auth(&b, &c->auth, &c->code))
 		return;
-	c->name = rq->arg;
+	/* as names are compared (and sessions ended); one that is no name is
+	 * the operation's to refuse */
+	c->name = identity_name(rq->arg, c->named) ? c->named : rq->arg;
 	rq->job.ctx = c;
 	writer_run(srv, rq, run);
 }
@@ -265,10 +258,10 @@ static bool role_fields(request *rq, body_doc *b, reviewer_ctx *c)
 	if (!body_string(b, "role", &role))
 		return false;
 	if (role == NULL) {
-		refuse_body(rq, "role is \"reviewer\" or \"admin\"");
+		refuse_body(rq, c, "role is \"reviewer\" or \"admin\"");
 		return false;
 	}
-	return read_role(rq, role, &c->admin);
+	return read_role(rq, c, role, &c->admin);
 }
 
 void h_reviewer_role(server *srv, request *rq)

@@ -232,9 +232,6 @@ bool body_read(request *rq, const char *const *fields, body_doc *b);
  * absent fields leave *out as it was. */
 bool body_string(body_doc *b, const char *key, const char **out);
 bool body_bool(body_doc *b, const char *key, bool *out);
-/* A secret field (a TOTP code), read last: its text in the document and the
- * body are wiped; the caller wipes *out once it is used. */
-bool body_secret(body_doc *b, const char *key, char **out);
 /* A whole number from min to max. */
 bool body_int(body_doc *b, const char *key, int64_t min, int64_t max, int64_t *out);
 /* How an identity is reached: "user" (a login) or "uid", "token" (true:
@@ -243,8 +240,16 @@ bool body_identity(body_doc *b, bool agent, identity_spec *spec);
 /* A list of submission ids (positive integers), at most max. */
 bool body_ids(body_doc *b, const char *key, int64_t *ids, int max, int *n);
 /* Whom the caller acts as: itself, or (the owner only) the reviewer that
- * "as" names; false when it answered the refusal. */
+ * "as" names; false when it answered the refusal (audited as access.denied). */
 bool acting_as(request *rq, const char *as, const char **actor);
+/* The authority of a change that may take a code, the one way a route reads
+ * one: whom the caller acts as ("as", acting_as: a reviewer's codes are
+ * tried by that reviewer or the owner only), the code ("code", read last: its
+ * text in the document and the body are wiped, the caller wipes *code once
+ * it is used) and the origin its failures count from (the calling identity;
+ * the owner's are its uid's, as its commands' on the store). false when it
+ * answered the refusal, with the code wiped. */
+bool body_auth(body_doc *b, op_auth *auth, char **code);
 
 /* sessions.c: API sessions, in memory (writer thread only) */
 enum { SESSION_TOKEN_HEX = 64 };

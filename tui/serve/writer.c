@@ -133,7 +133,9 @@ static bool match_earlier(server *srv, round *rd, job *j, sub_item *it)
 	const submission *sub = &it->sub;
 	int64_t id = 0;
 	op_reply r;
-	outcome o = op_submission_match(srv->writer, sub->submitter, sub->submitter_len, sub->digest,
+	size_t who_len;
+	const char *who = submission_submitter(sub, &who_len);
+	outcome o = op_submission_match(srv->writer, who, who_len, sub->digest,
 	    rd->batch.version, srv->live.approval_ttl * 1000, &id, &r);
 	if (o == OUT_NOT_FOUND)
 		return false;
