@@ -41,25 +41,37 @@ static outcome refuse(store *s, op_reply *r, outcome out, const char *fmt, ...)
 	return out;
 }
 
-/* The reviewer given and the actor as names are compared (lower-cased, into
- * name and actor): a target that is no name is no reviewer. */
-static outcome named(const char *given, char name[IDENTITY_NAME_MAX + 1], const op_auth *by,
-    op_auth *auth, char actor[IDENTITY_NAME_MAX + 1], op_reply *r)
-{
-	if (!identity_name(given, name))
-		return op_say(r, OUT_NOT_FOUND, "no such reviewer (reviewer names are %s)",
-		    IDENTITY_NAME_RULE);
-	return op_named(by, auth, actor, r);
-}
+/* What every change names: the reviewer and the actor as names are compared
+ * (lower-cased), the actor's auth under that name and, once the write
+ * transaction is open, the reviewer's row. */
+typedef struct change {
+	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
+	op_auth auth;
+	reviewer target;
+	bool remote;            /* through a server: the caller sends it there */
+} change;
 
-/* Opens the write transaction (the attempt of auth's code recorded first)
- * and reads the reviewer name into target. */
-static outcome open_target(store *s, const op_auth *auth, const char *name, reviewer *target,
+/* The start of every change: the names checked (a target that is no name is
+ * no reviewer); then, on a store opened here, the write transaction opened
+ * (the attempt of the actor's code recorded first) and the reviewer read.
+ * Anything but OUT_OK: return r's outcome, or with c->remote go remote. */
+static outcome begin_change(store *s, const char *given, const op_auth *by, change *c,
     op_reply *r)
 {
-	if (op_begin_code(s, auth, r) != OUT_OK)
+	memset(r, 0, sizeof *r);
+	memset(c, 0, sizeof *c);
+	if (!identity_name(given, c->name))
+		return op_say(r, OUT_NOT_FOUND, "no such reviewer (reviewer names are %s)",
+		    IDENTITY_NAME_RULE);
+	if (op_named(by, &c->auth, c->actor, r) != OUT_OK)
 		return r->out;
-	int known = reviewer_get(s, name, target);
+	if (s->remote) {
+		c->remote = true;
+		return OUT__COUNT;
+	}
+	if (op_begin_code(s, &c->auth, r) != OUT_OK)
+		return r->out;
+	int known = reviewer_get(s, c->name, &c->target);
 	if (known < 0)
 		return op_failed(s, r);
 	if (known == 0)
@@ -112,24 +124,16 @@ static outcome commit_secret(store *s, const char *name, const unsigned char *ol
 outcome op_reviewer_disable(store *s, const settings *cfg, const op_auth *by, const char *given,
     op_reply *r)
 {
-	memset(r, 0, sizeof *r);
-	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
-	op_auth named_auth;
-	const op_auth *auth = &named_auth;
-	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
-		return r->out;
-	if (s->remote)
-		return remote_reviewer_disable(s, auth, name, r);
-	reviewer target;
-	if (open_target(s, auth, name, &target, r) != OUT_OK)
-		return r->out;
-	if (target.disabled)
+	change c;
+	if (begin_change(s, given, by, &c, r) != OUT_OK)
+		return c.remote ? remote_reviewer_disable(s, &c.auth, c.name, r) : r->out;
+	if (c.target.disabled)
 		return refuse(s, r, OUT_WRONG_STATE, "that reviewer is already disabled");
-	if (keep_an_admin(s, &target, r) != OUT_OK || prove_admin(s, cfg, auth, r) != OUT_OK)
+	if (keep_an_admin(s, &c.target, r) != OUT_OK || prove_admin(s, cfg, &c.auth, r) != OUT_OK)
 		return r->out;
-	if (!reviewer_disable(s, auth->actor, target.name))
+	if (!reviewer_disable(s, c.auth.actor, c.target.name))
 		return op_failed(s, r);
-	op_say(r, OUT_OK, "disabled %s: their secret is removed from users.oath", name);
+	op_say(r, OUT_OK, "disabled %s: their secret is removed from users.oath", c.name);
 	return op_commit(s, r);
 }
 
@@ -138,70 +142,55 @@ outcome op_reviewer_enable(store *s, const settings *cfg, const op_auth *by, con
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
-	op_auth named_auth;
-	const op_auth *auth = &named_auth;
-	if (named(given, name, by, &named_auth, actor, rep) != OUT_OK)
-		return rep->out;
-	if (s->remote)
-		return remote_reviewer_enable(s, auth, name, token, r);
-	reviewer target;
-	if (open_target(s, auth, name, &target, rep) != OUT_OK)
-		return rep->out;
-	if (!target.disabled)
+	change c;
+	if (begin_change(s, given, by, &c, rep) != OUT_OK)
+		return c.remote ? remote_reviewer_enable(s, &c.auth, c.name, token, r) : rep->out;
+	if (!c.target.disabled)
 		return refuse(s, rep, OUT_WRONG_STATE, "%s is not disabled (a new secret: arbiter "
-		    "reviewer reset %s)", name, name);
-	if (prove_admin(s, cfg, auth, rep) != OUT_OK)
+		    "reviewer reset %s)", c.name, c.name);
+	if (prove_admin(s, cfg, &c.auth, rep) != OUT_OK)
 		return rep->out;
-	r->admin = target.admin;
+	r->admin = c.target.admin;
 	char hash[65] = "";
 	if (token)
 		token_new(r->token, hash);
 	secret_random(r->key, sizeof r->key);
-	if (!reviewer_enable(s, auth->actor, target.name, token ? hash : NULL, r->key)) {
+	if (!reviewer_enable(s, c.auth.actor, c.target.name, token ? hash : NULL, r->key)) {
 		secret_wipe(r->key, sizeof r->key);     /* users.oath is as it was */
 		secret_wipe(r->token, sizeof r->token);
 		return op_failed(s, rep);
 	}
 	op_say(rep, OUT_OK, "enabled %s as %s with a new secret (disabling removed the old one)%s",
-	    name, target.admin ? "admin" : "reviewer", token ? " and a new bearer token" : "");
-	return commit_secret(s, target.name, NULL, false, r, "was not enabled");
+	    c.name, c.target.admin ? "admin" : "reviewer", token ? " and a new bearer token" : "");
+	return commit_secret(s, c.target.name, NULL, false, r, "was not enabled");
 }
 
 outcome op_reviewer_unlock(store *s, const settings *cfg, const op_auth *by, const char *given,
     op_reply *r)
 {
-	memset(r, 0, sizeof *r);
-	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
-	op_auth named_auth;
-	const op_auth *auth = &named_auth;
-	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
-		return r->out;
-	if (s->remote)
-		return remote_reviewer_unlock(s, auth, name, r);
-	reviewer target;
-	if (open_target(s, auth, name, &target, r) != OUT_OK)
-		return r->out;
-	if (target.disabled)
+	change c;
+	if (begin_change(s, given, by, &c, r) != OUT_OK)
+		return c.remote ? remote_reviewer_unlock(s, &c.auth, c.name, r) : r->out;
+	if (c.target.disabled)
 		return refuse(s, r, OUT_WRONG_STATE, "%s is disabled (arbiter reviewer enable %s "
-		    "starts them afresh)", name, name);
-	if (prove_admin(s, cfg, auth, r) != OUT_OK)
+		    "starts them afresh)", c.name, c.name);
+	if (prove_admin(s, cfg, &c.auth, r) != OUT_OK)
 		return r->out;
 	/* a lockout from any origin: an unlock ends them all */
 	char until[32];
 	int64_t until_ms;
-	if (!code_lockout_end(s, name, &until_ms))
+	if (!code_lockout_end(s, c.name, &until_ms))
 		return op_failed(s, r);
 	bool locked = until_ms > 0;
 	if (locked)
 		format_time(until_ms, until);
-	if (!reviewer_unlock(s, auth->actor, target.name, locked ? until : NULL))
+	if (!reviewer_unlock(s, c.auth.actor, c.target.name, locked ? until : NULL))
 		return op_failed(s, r);
 	if (locked)
 		op_say(r, OUT_OK, "unlocked %s (locked out until %s); their code failures are forgotten",
-		    name, until);
+		    c.name, until);
 	else
-		op_say(r, OUT_OK, "%s was not locked out; their code failures are forgotten", name);
+		op_say(r, OUT_OK, "%s was not locked out; their code failures are forgotten", c.name);
 	return op_commit(s, r);
 }
 
@@ -210,34 +199,27 @@ outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *by, cons
 {
 	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
-	op_auth named_auth;
-	const op_auth *auth = &named_auth;
-	if (named(given, name, by, &named_auth, actor, rep) != OUT_OK)
-		return rep->out;
-	if (s->remote)
-		return remote_reviewer_reset(s, auth, name, r);
-	reviewer target;
-	if (open_target(s, auth, name, &target, rep) != OUT_OK)
-		return rep->out;
-	if (target.disabled)
+	change c;
+	if (begin_change(s, given, by, &c, rep) != OUT_OK)
+		return c.remote ? remote_reviewer_reset(s, &c.auth, c.name, r) : rep->out;
+	if (c.target.disabled)
 		return refuse(s, rep, OUT_WRONG_STATE, "%s is disabled (arbiter reviewer enable %s "
-		    "gives them a new secret)", name, name);
-	if (prove_admin(s, cfg, auth, rep) != OUT_OK)
+		    "gives them a new secret)", c.name, c.name);
+	if (prove_admin(s, cfg, &c.auth, rep) != OUT_OK)
 		return rep->out;
-	r->admin = target.admin;
+	r->admin = c.target.admin;
 	/* what users.oath holds now, to put back if the commit fails; a line
 	 * that is missing or broken is what a reset mends */
 	unsigned char old[REVIEWER_KEY_BYTES];
-	bool had = users_secret(s, target.name, old);
+	bool had = users_secret(s, c.target.name, old);
 	secret_random(r->key, sizeof r->key);
-	if (!reviewer_reset(s, auth->actor, target.name, r->key)) {
+	if (!reviewer_reset(s, c.auth.actor, c.target.name, r->key)) {
 		secret_wipe(old, sizeof old);           /* users.oath is as it was */
 		secret_wipe(r->key, sizeof r->key);
 		return op_failed(s, rep);
 	}
-	op_say(rep, OUT_OK, "reset %s's secret: the old one gives no more codes", name);
-	outcome o = commit_secret(s, target.name, old, had, r, "keeps the old secret");
+	op_say(rep, OUT_OK, "reset %s's secret: the old one gives no more codes", c.name);
+	outcome o = commit_secret(s, c.target.name, old, had, r, "keeps the old secret");
 	secret_wipe(old, sizeof old);
 	return o;
 }
@@ -245,27 +227,19 @@ outcome op_reviewer_reset(store *s, const settings *cfg, const op_auth *by, cons
 outcome op_reviewer_role(store *s, const settings *cfg, const op_auth *by, const char *given,
     bool admin, op_reply *r)
 {
-	memset(r, 0, sizeof *r);
-	char name[IDENTITY_NAME_MAX + 1], actor[IDENTITY_NAME_MAX + 1];
-	op_auth named_auth;
-	const op_auth *auth = &named_auth;
-	if (named(given, name, by, &named_auth, actor, r) != OUT_OK)
-		return r->out;
-	if (s->remote)
-		return remote_reviewer_role(s, auth, name, admin, r);
-	reviewer target;
-	if (open_target(s, auth, name, &target, r) != OUT_OK)
-		return r->out;
+	change c;
+	if (begin_change(s, given, by, &c, r) != OUT_OK)
+		return c.remote ? remote_reviewer_role(s, &c.auth, c.name, admin, r) : r->out;
 	const char *role = admin ? "admin" : "reviewer";
-	if (target.admin == admin)
-		return refuse(s, r, OUT_WRONG_STATE, "%s is already %s %s", name, admin ? "an" : "a",
+	if (c.target.admin == admin)
+		return refuse(s, r, OUT_WRONG_STATE, "%s is already %s %s", c.name, admin ? "an" : "a",
 		    role);
-	if ((!admin && keep_an_admin(s, &target, r) != OUT_OK) ||
-	    prove_admin(s, cfg, auth, r) != OUT_OK)
+	if ((!admin && keep_an_admin(s, &c.target, r) != OUT_OK) ||
+	    prove_admin(s, cfg, &c.auth, r) != OUT_OK)
 		return r->out;
-	if (!reviewer_set_role(s, auth->actor, target.name, admin, target.admin))
+	if (!reviewer_set_role(s, c.auth.actor, c.target.name, admin, c.target.admin))
 		return op_failed(s, r);
-	op_say(r, OUT_OK, "%s is now %s %s%s", name, admin ? "an" : "a", role,
-	    target.disabled ? " (disabled: arbiter reviewer enable to let them act)" : "");
+	op_say(r, OUT_OK, "%s is now %s %s%s", c.name, admin ? "an" : "a", role,
+	    c.target.disabled ? " (disabled: arbiter reviewer enable to let them act)" : "");
 	return op_commit(s, r);
 }

@@ -109,6 +109,10 @@ const char *out_file(const args *a, const char *what, const char *ext, char *pat
 /* cmd_reviewer.c: a reviewer's new secret (base32, otpauth:// URI, QR code)
  * and token, if any, printed once after r's message; the token is wiped. */
 void print_secret(const char *name, reviewer_added *r);
+/* The end of a command that made a secret: printed when r is OUT_OK, else
+ * the refusal said; the secret and token wiped, the guard closed; the exit
+ * code. */
+int secret_done(guard *g, const char *name, reviewer_added *r);
 
 /* qr.c: a QR code of text, drawn with half blocks */
 bool qr_print(FILE *out, const char *text);

@@ -43,6 +43,19 @@ void print_secret(const char *name, reviewer_added *r)
 	}
 }
 
+int secret_done(guard *g, const char *name, reviewer_added *r)
+{
+	int rc = EXIT_OK;
+	if (r->reply.out == OUT_OK)
+		print_secret(name, r);
+	else
+		rc = guard_result(g, &r->reply);
+	secret_wipe(r->key, sizeof r->key);
+	secret_wipe(r->token, sizeof r->token);
+	guard_close(g);
+	return rc;
+}
+
 static int cmd_reviewer_add(const command *c, args *a)
 {
 	if (!one_name(c, a, "reviewer"))
@@ -70,17 +83,7 @@ static int cmd_reviewer_add(const command *c, args *a)
 	while (op_reviewer_enrol(g.s, &g.p.cfg, &auth, name, admin, &spec, &r) ==
 	    OUT_UNAUTHENTICATED && guard_code(a, &g, &r.reply, &auth))
 		;
-	int rc;
-	if (r.reply.out == OUT_OK) {
-		print_secret(name, &r);
-		rc = EXIT_OK;
-	} else {
-		rc = guard_result(&g, &r.reply);
-	}
-	secret_wipe(r.key, sizeof r.key);
-	secret_wipe(r.token, sizeof r.token);
-	guard_close(&g);
-	return rc;
+	return secret_done(&g, name, &r);
 }
 
 static int cmd_reviewer_list(const command *c, args *a)

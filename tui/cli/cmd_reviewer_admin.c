@@ -42,15 +42,7 @@ static int secret_command(const command *c, args *a, secret_op op)
 	while (op(g.s, &g.p.cfg, &auth, name, token, &r) == OUT_UNAUTHENTICATED &&
 	    guard_code(a, &g, &r.reply, &auth))
 		;
-	int rc = EXIT_OK;
-	if (r.reply.out == OUT_OK)
-		print_secret(name, &r);
-	else
-		rc = guard_result(&g, &r.reply);
-	secret_wipe(r.key, sizeof r.key);
-	secret_wipe(r.token, sizeof r.token);
-	guard_close(&g);
-	return rc;
+	return secret_done(&g, name, &r);
 }
 
 static int cmd_reviewer_enable(const command *c, args *a)
