@@ -232,14 +232,7 @@ bool client_conf_parse(const char *file, const char *text, size_t len, client_co
 static bool dir_trusted(const char *path, char *err, size_t errlen)
 {
 	char dir[512];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
+	path_dir(path, dir, sizeof dir);
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		snprintf(err, errlen, "%s: cannot read its directory %s (%s)", path, dir,

@@ -221,14 +221,7 @@ bool store_private(const char *dir, char *err, size_t errlen)
 bool socket_dir_private(const char *socket_path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", socket_path);
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
+	path_dir(socket_path, dir, sizeof dir);
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));

@@ -64,6 +64,18 @@ void doc_split_lines(const char *text, size_t len, doc_chunk_fn fn, void *ctx)
 	}
 }
 
+void path_dir(const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "%s", path);
+	char *slash = strrchr(out, '/');
+	if (slash == NULL)
+		snprintf(out, len, ".");
+	else if (slash == out)
+		out[1] = '\0';
+	else
+		*slash = '\0';
+}
+
 char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	bool is_stdin = strcmp(path, "-") == 0;

@@ -130,6 +130,9 @@ void doc_split_yaml(const char *text, size_t len, doc_chunk_fn fn, void *ctx);
 void doc_split_lines(const char *text, size_t len, doc_chunk_fn fn, void *ctx);
 /* Reads a whole file ("-" is standard input) into malloc'd memory. */
 char *read_file(const char *path, size_t *len, char *err, size_t errlen);
+/* The directory holding path, into out: "." for a bare name, "/" for a
+ * name in the root. */
+void path_dir(const char *path, char *out, size_t len);
 
 /* ---- value.c: run-time values of expressions ---- */
 typedef struct value {
