@@ -461,7 +461,9 @@ if command -v openssl > /dev/null; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem \
 		-days 30 -subj /CN=arbiter-test > /dev/null 2>&1
 	FP=$(openssl x509 -in cert.pem -noout -fingerprint -sha256 | cut -d= -f2)
-	OTHER=$(printf '%s' "$FP" | sed 's/^../00/')
+	# another pin: the first byte changed (a certificate whose own begins
+	# with 00 gets 11, so that the pin is never its own)
+	OTHER=$(printf '%s' "$FP" | sed 's/^00/11/; t; s/^../00/')
 	b=$(cat allowed.json)
 	printf 'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
 		"${#b}" "$b" > allowed.http
