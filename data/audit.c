@@ -207,14 +207,20 @@ static bool bad(verify_result *r, int64_t seq, const char *why)
 	return true;
 }
 
-void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
+void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
+    bool *sig_ok_out)
 {
 	unsigned char prev[32], hash[32], recomputed[32];
 	bool have = hex32(e->prev, prev) && hex32(e->hash, hash);
 	if (have)
 		audit_hash(prev, e->seq, e->ts, e->actor, e->event, e->subject, e->details, recomputed);
 	*hash_ok = have && memcmp(recomputed, hash, 32) == 0;
-	*sig_ok_out = hex32(e->hash, hash) && sig_ok(e->sig, hash, s->pk);
+	*sig_ok_out = hex32(e->hash, hash) && sig_ok(e->sig, hash, pk);
+}
+
+void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
+{
+	audit_event_verify(e, s->pk, hash_ok, sig_ok_out);
 }
 
 int audit_hash_at(store *s, int64_t seq, char hash[65])

@@ -20,6 +20,8 @@
 
 #include "../engine/engine.h"
 
+struct json_t;
+
 /* ---- client.c: one connection to a server, over libcurl ---- */
 enum {
 	CLIENT_TIMEOUT_MS = 30000,              /* a request's whole time by default */
@@ -41,6 +43,10 @@ typedef struct client_options {
 	const char *tls_pin;
 	int64_t timeout_ms;             /* each request's whole time; 0: CLIENT_TIMEOUT_MS */
 	size_t max_body;                /* the largest answer; 0: CLIENT_BODY_MAX */
+	/* the store's first public key (a minisign public key file): a store
+	 * reached with it (store_connect) checks the signed events behind every
+	 * allow itself. client_open does not read it. NULL: none */
+	const char *pubkey;
 } client_options;
 
 typedef enum client_status {
@@ -182,16 +188,36 @@ void hook_verdict_json(const hook_verdict *v, strbuf *out);
 void hook_reason(hook_verdict *v, const char *word);
 /* Submits the document (POST /v1/submissions?match=digest) and, while the
  * answer is waiting and mono_ms() is before wait_until, long-polls for a
- * decision; no request runs past give_up (both mono_ms() times). */
+ * decision; no request runs past give_up (both mono_ms() times). answer
+ * gets the body of the answer the verdict stands on. */
 void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64_t give_up,
-    hook_verdict *v);
+    hook_verdict *v, strbuf *answer);
 
-/* ---- hook_signed.c: the signed events behind an allow ---- */
-/* With the store's first public key pk, an allow in v stands only when
- * the signed submission.create of v's submission is for digest (the
- * document the hook sent) and the last signed event that set its status
- * says the same status; otherwise v becomes a denial saying why. */
-void hook_check_signed(client *c, const unsigned char pk[32], const char *digest,
-    int64_t give_up, hook_verdict *v);
+/* ---- evidence_client.c: the signed events behind a server's allow ---- */
+typedef struct signed_key {
+	unsigned char pk[32];   /* the store's first public key */
+	int state;              /* 0: not asked yet; 1: the server still signs with it; -1: not */
+	char why[256];          /* -1: why not */
+} signed_key;
+/* Whether the server still signs with k->pk: GET /v1/keys lists no
+ * key.rotate event (a server without the route has rotated nothing it could
+ * tell). Asked once per k, within timeout_ms (0: the client's own); false
+ * with why. */
+bool signed_key_current(client *c, signed_key *k, int64_t timeout_ms, char *why, size_t len);
+/* Whether a server's answer (a submission's result) proves a status that
+ * allows by the signed events it carries ("evidence"), under k, for the
+ * document of digest (NULL: the answer's own "digest", which its
+ * "document", when it shows one, must give). true for a status that does
+ * not allow. false with why ("it says approved, but ..."). */
+bool evidence_answer_holds(client *c, signed_key *k, int64_t timeout_ms,
+    const struct json_t *answer, const char *digest, char *why, size_t len);
+
+/* ---- hook_signed.c: the signed events behind the hook's allow ---- */
+/* With the store's first public key (k), an allow in v stands only when
+ * the answer it stands on carries signed events that prove it for digest,
+ * the document the hook sent (evidence_answer_holds); otherwise v becomes
+ * a denial saying why. */
+void hook_check_signed(client *c, signed_key *k, const char *digest, const char *answer,
+    size_t len, int64_t give_up, hook_verdict *v);
 
 #endif

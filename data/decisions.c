@@ -13,9 +13,15 @@
  * strictest terms of those findings apply (the most approvals, the higher
  * role, the shortest max_duration). With approvals above one, each reviewer's
  * code records a partial override until the count is reached; partials given
- * before the submission's last evaluation do not count. Nobody decides their
- * own submission. Names are compared lower-cased (PRODUCT.md section 2): the
- * reviewer's always is (ops_common.c), a submitter's is compared as one.
+ * before the submission's last evaluation do not count, and only those the
+ * signed chain proves count at all (evidence_store.c): a row of the
+ * decisions table is what show lists, not what the rule believes. Nobody
+ * decides their own submission: names are compared lower-cased (PRODUCT.md
+ * section 2): the reviewer's always is (ops_common.c), a submitter's is
+ * compared as one. Nobody decides a submission whose row says other than
+ * its signed events: the decision would launder the forged state into a
+ * signed one. Each decision's event names the document's digest, so that
+ * what it allows is bound to what was reviewed.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -104,53 +110,6 @@ static bool override_terms(store *s, int64_t id, decision_plan *p, char *why, si
 	return ok;
 }
 
-/* Reviewers who gave a partial override since the last evaluation. */
-static int partials(store *s, int64_t id, int64_t since_ms, const char *who, bool *mine)
-{
-	sqlite3_stmt *st;
-	int n = 0;
-	*mine = false;
-	char now[32];
-	format_time(now_ms(), now);
-	/* a partial override counts while it has not expired itself; a reviewer
-	 * counts once whatever the case their name was recorded in */
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT lower(reviewer) FROM decisions WHERE "
-	    "submission_id = ? AND decision = 'override.partial' AND at_ms >= ? AND (expires_at IS NULL OR "
-	    "expires_at > ?)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, since_ms);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		n++;
-		if (strcmp((const char *)sqlite3_column_text(st, 0), who) == 0)
-			*mine = true;
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* The earliest expiry among the live partial overrides, Unix ms; 0: none. */
-static int64_t earliest_partial(store *s, int64_t id, int64_t since_ms)
-{
-	sqlite3_stmt *st;
-	int64_t ms = 0;
-	char now[32];
-	format_time(now_ms(), now);
-	if (sqlite3_prepare_v2(s->db, "SELECT min(expires_at) FROM decisions WHERE submission_id = ? "
-	    "AND decision = 'override.partial' AND at_ms >= ? AND expires_at > ?", -1, &st,
-	    NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, since_ms);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL &&
-	    !parse_time((const char *)sqlite3_column_text(st, 0), &ms))
-		ms = 0;
-	sqlite3_finalize(st);
-	return ms;
-}
-
 static bool override_check(store *s, const settings *c, int64_t id, const decision_req *q,
     decision_plan *p, char *why, size_t len, outcome *refusal)
 {
@@ -190,12 +149,14 @@ static bool override_check(store *s, const settings *c, int64_t id, const decisi
 	}
 	p->expires_ms = now_ms() + secs * 1000;
 	bool mine;
-	int64_t earliest = earliest_partial(s, id, p->evaluated_ms);
+	int64_t earliest;
+	/* only approvals the signed chain proves count */
+	int given = evidence_partials(s, id, p->digest[0] ? p->digest : NULL, q->reviewer, &mine,
+	    &earliest);
+	if (given < 0)
+		return false;
 	if (earliest > 0 && earliest < p->expires_ms)
 		p->expires_ms = earliest;       /* no approval outlives an earlier one */
-	int given = partials(s, id, p->evaluated_ms, q->reviewer, &mine);
-	if (given < 0)
-		return store_fail(s, "cannot read the decisions");
 	if (mine) {
 		*refusal = OUT_ALREADY_DECIDED;
 		snprintf(why, len, "submission %lld: %s already gave an approval (%d of %d); a second, "
@@ -221,9 +182,19 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
 		snprintf(why, len, "no submission %lld", (long long)id);
 		return OUT_NOT_FOUND;
 	}
+	/* the status read is the one the signed chain says, or nothing is
+	 * decided on it: a decision would launder a forged state */
+	int held = evidence_of(s, id, false, NULL, p->status, p->tamper, sizeof p->tamper);
+	if (held == -1)
+		return OUT_IO_ERROR;
+	if (held == 0) {
+		snprintf(why, len, "submission %lld: state does not match the audit chain: %s",
+		    (long long)id, p->tamper);
+		return OUT_TAMPERED;
+	}
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT submitter, warning, evaluated_ms FROM submissions "
-	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT submitter, warning, digest FROM submissions WHERE "
+	    "id = ?", -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the submission"), OUT_IO_ERROR;
 	sqlite3_bind_int64(st, 1, id);
 	bool own = false;
@@ -231,8 +202,9 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		own = same_person((const char *)sqlite3_column_text(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0), q->reviewer);
+		const char *digest = (const char *)sqlite3_column_text(st, 2);
 		warnings = sqlite3_column_int(st, 1);
-		p->evaluated_ms = sqlite3_column_int64(st, 2);
+		snprintf(p->digest, sizeof p->digest, "%s", digest ? digest : "");
 	}
 	sqlite3_finalize(st);
 	bool approve = strcmp(q->kind, "approve") == 0, reject = strcmp(q->kind, "reject") == 0;
@@ -324,6 +296,8 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 	snprintf(subject, sizeof subject, "%lld", (long long)p->id);
 	json_t *d = json_object();
 	json_object_set_new(d, "decision", json_string(decision));
+	if (p->digest[0])
+		json_object_set_new(d, "digest", json_string(p->digest));
 	if (q->text)
 		json_object_set_new(d, approve ? "note" : reject ? "reason" : "justification",
 		    json_string(q->text));
@@ -346,20 +320,21 @@ bool override_progress(store *s, int64_t id, int *given, int *required)
 	char why[256];
 	*given = *required = 0;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT evaluated_ms FROM submissions WHERE id = ?", -1, &st,
+	if (sqlite3_prepare_v2(s->db, "SELECT digest FROM submissions WHERE id = ?", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the submission");
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		p.evaluated_ms = sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(p.digest, sizeof p.digest, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	bool mine;
+	int64_t earliest;
 	why[0] = '\0';
 	if (!override_terms(s, id, &p, why, sizeof why))
 		return why[0] != '\0';  /* not overridable: no progress to show */
-	int n = partials(s, id, p.evaluated_ms, "", &mine);
+	int n = evidence_partials(s, id, p.digest[0] ? p.digest : NULL, "", &mine, &earliest);
 	if (n < 0)
-		return store_fail(s, "cannot read the decisions");
+		return false;
 	*given = n;
 	*required = p.approvals;
 	return true;

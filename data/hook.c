@@ -385,14 +385,23 @@ static bool ask(client *c, const char *method, const char *path, const char *bod
 	}
 }
 
+/* The body of the answer the verdict now stands on, kept in answer. */
+static void keep(strbuf *answer, const client_response *resp)
+{
+	answer->n = 0;
+	sb_put(answer, resp->body, resp->len);
+}
+
 void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64_t give_up,
-    hook_verdict *v)
+    hook_verdict *v, strbuf *answer)
 {
 	client_response resp;
 	memset(v, 0, sizeof *v);
+	answer->n = 0;
 	if (!ask(c, "POST", "/v1/submissions?match=digest", body, len, give_up, &resp, v))
 		return;
 	hook_judge(resp.status, resp.body, resp.len, v);
+	keep(answer, &resp);
 	client_response_free(&resp);
 	if (strcmp(v->status, "rejected") == 0 && v->detail[0] == '\0') {
 		/* a rejection found again by its digest: the submission itself
@@ -403,9 +412,11 @@ void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64
 		snprintf(path, sizeof path, "/v1/submissions/%lld", (long long)v->id);
 		if (ask(c, "GET", path, NULL, 0, give_up, &resp, &full)) {
 			hook_judge(resp.status, resp.body, resp.len, &full);
-			client_response_free(&resp);
-			if (full.id == v->id && strcmp(full.status, "rejected") == 0)
+			if (full.id == v->id && strcmp(full.status, "rejected") == 0) {
 				*v = full;
+				keep(answer, &resp);
+			}
+			client_response_free(&resp);
 		}
 	}
 	bool asked_to_wait = wait_until > mono_ms();
@@ -430,6 +441,7 @@ void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64
 			return;
 		}
 		hook_judge(resp.status, resp.body, resp.len, &next);
+		keep(answer, &resp);
 		client_response_free(&resp);
 		if (next.id != v->id && next.id != 0) {
 			reason(v, "the server answered about #%lld when asked about #%lld",

@@ -81,6 +81,12 @@ typedef struct stored {
 	int64_t id;
 	bool existing;          /* an identical earlier submission with the same ref */
 	strbuf details;         /* a new one's audit event details; reused, the caller frees it */
+	int64_t seq;            /* a new one's submission.create event */
+	/* an existing one whose status allows: the signed events behind it (a
+	 * JSON array, op_evidence); reused, the caller frees it */
+	strbuf evidence;
+	char status[16];        /* OUT_TAMPERED: the status its row says */
+	char tampered[320];     /* OUT_TAMPERED: how its row differs from its signed events */
 } stored;
 /* A writer of many submissions: they share transactions of up to
  * SUBMIT_BATCH_MAX documents or SUBMIT_BATCH_MS of work, so that a batch
@@ -105,7 +111,10 @@ typedef struct submit_reply {
 /* Evaluates and stores sub in the batch's open transaction (opening one when
  * none is). OUT_OK: stored, or out->existing; else the document is refused
  * (OUT_BAD_INPUT, OUT_CONFLICT for a ref with other content) or the store
- * failed; r->lost says what else went. */
+ * failed; r->lost says what else went. An existing one whose row says it
+ * may proceed is checked against its signed events (op_evidence):
+ * OUT_TAMPERED when they differ, for the caller to audit (op_tamper_record,
+ * once the batch is committed). */
 outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_result *r,
     stored *out, submit_reply *rep);
 /* Whether the open transaction has grown enough to commit now. */
@@ -359,11 +368,20 @@ typedef struct submission_view {
 	decision_view *decisions;       /* oldest first */
 	event_view *events;             /* the audit events whose subject is it */
 	size_t nfindings, ndecisions, nevents;
+	/* a status that allows: the signed events behind it, a JSON array
+	 * (op_evidence); NULL: none (a status that does not allow) */
+	const char *evidence;
+	const char *tampered;           /* OUT_TAMPERED: how its row differs from them */
 	arena *arena;
 } submission_view;
 /* The submission whose id (all digits) or ref is key, in full. A ref that
  * several submitters use is OUT_BAD_INPUT, the message naming their
- * submissions' ids. */
+ * submissions' ids. A status that allows comes with the signed events
+ * behind it (v->evidence), or, when they do not say the same, as
+ * OUT_TAMPERED with v filled all the same and v->tampered saying how: the
+ * caller audits it (op_tamper_record) and reports no allow. Through a
+ * server that answer is the server's, and with a public key
+ * (client_options) the events are checked here too. */
 outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r);
 /* The same among submitter's own submissions (NULL: anyone's): another's id
  * is OUT_NOT_FOUND, and a ref names at most one. */
@@ -373,6 +391,25 @@ void submission_view_free(submission_view *v);
 /* show --json: the result with document, decisions, events and, while an
  * override gathers approvals, override {given, required}. malloc'd. */
 char *submission_json(const submission_view *v);
+/* The same as the API answers it: with "evidence", the signed events behind
+ * a status that allows. malloc'd. */
+char *submission_answer_json(const submission_view *v);
+/* Adds "evidence": events (a JSON array) as the last member of result, the
+ * text of one JSON object (a newline after it stays after it). */
+void result_add_evidence(strbuf *result, const char *events, size_t len);
+/* Takes result_add_evidence's member off again (a client prints a result
+ * as a store opened here gives it); false when result has none. */
+bool result_strip_evidence(strbuf *result);
+
+/* Whether submission id, when its status allows (allowed, approved,
+ * overridden), is what its signed events say, under the store's key
+ * (PRODUCT.md section 7): OUT_OK with those events (a JSON array) in events,
+ * left empty for a status that does not allow; OUT_TAMPERED with the
+ * refusal in r, the status its row says in status and the mismatch in why
+ * (for op_tamper_record); OUT_NOT_FOUND, OUT_IO_ERROR. A store opened here
+ * only. */
+outcome op_evidence(store *s, int64_t id, strbuf *events, char status[16], char *why,
+    size_t len, op_reply *r);
 /* list --json for a row of query_list: the stored result with its status,
  * created_at, decided_at and expires_at as they read now. malloc'd; NULL
  * with the reason in store_errmsg. */
@@ -519,10 +556,13 @@ typedef struct waited {
 	int64_t id;
 	char status[16];        /* as it reads at the end */
 	bool timed_out;         /* still pending or blocked at the deadline */
+	char tampered[320];     /* OUT_TAMPERED: how its row differs from its signed events */
 } waited;
 /* Waits until submission key (its id, or its ref) is neither pending nor
  * blocked, or until timeout_ms has passed (-1: no limit). OUT_OK either
- * way (w says which); OUT_NOT_FOUND when there is no such submission. */
+ * way (w says which); OUT_NOT_FOUND when there is no such submission. A
+ * status that allows is checked against its signed events as
+ * op_submission_get checks it: OUT_TAMPERED when they differ. */
 outcome op_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_reply *r);
 /* Calls visit with each audit event appended after seq after, oldest first,
  * as it comes, until visit returns false or *stop is set (looked at every
@@ -544,6 +584,17 @@ bool store_watch_changed(store_watch *w);
  * many to keep, or following broke off meanwhile). */
 bool store_watch_touched(const store_watch *w, int64_t id);
 void store_watch_stop(store_watch *w);
+
+/* ---- evidence_store.c: state against the signed chain (PRODUCT.md section 7) ---- */
+/* OUT_TAMPERED in r: "submission ID: state does not match the audit chain:
+ * WHY". */
+outcome evidence_refusal(op_reply *r, int64_t id, const char *why);
+/* Audits state.tamper about submission id (details: the status its row
+ * says, and the mismatch) in a transaction of its own, which the caller
+ * must not hold open; nothing when the newest state.tamper about it says
+ * the same. Through a server, nothing: the server found it and audited it. */
+outcome op_tamper_record(store *s, const char *actor, int64_t id, const char *status,
+    const char *why, op_reply *r);
 
 /* ---- ops_audit.c: the signed checkpoint and export report (PRODUCT.md section 6) ---- */
 typedef struct audit_checkpointed {

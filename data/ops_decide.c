@@ -57,22 +57,11 @@ static outcome undecided(decide_result *r)
 	return r->reply.out;
 }
 
-outcome op_decide(store *s, const settings *cfg, const decide_request *given, decide_result *r)
+static outcome decide(store *s, const settings *cfg, const decide_request *q, decide_result *r,
+    decision_plan *plans)
 {
-	memset(r, 0, sizeof *r);
 	op_reply *rep = &r->reply;
-	if (given->nids <= 0 || given->nids > OP_MAX_IDS)
-		return op_say(rep, OUT_BAD_INPUT, "between 1 and %d submission ids", OP_MAX_IDS);
-	decide_request named = *given;
-	const decide_request *q = &named;
-	char name[IDENTITY_NAME_MAX + 1];
-	if (op_named(&given->auth, &named.auth, name, rep) != OUT_OK)
-		return rep->out;
-	if (s->remote)
-		return remote_decide(s, q, r);
 	bool needs_code = op_decide_needs_code(cfg, q->kind, q->auth.session);
-	if (!needs_code)
-		named.auth.code = NULL;         /* given, but not checked: no attempt */
 	if (op_begin_code(s, &q->auth, rep) != OUT_OK) {
 		r->call_refused = true;
 		return rep->out;
@@ -92,7 +81,6 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *given, de
 	}
 	decision_req dq = { .kind = q->kind, .reviewer = q->auth.actor, .reviewer_admin = who.admin,
 		.ack = q->ack, .text = q->text, .expires_s = q->expires_s };
-	static decision_plan plans[OP_MAX_IDS];
 	int ok = 0;
 	outcome worst = OUT_OK;
 	r->n = q->nids;
@@ -133,6 +121,35 @@ outcome op_decide(store *s, const settings *cfg, const decide_request *given, de
 		return undecided(r);
 	}
 	return rep->out;
+}
+
+outcome op_decide(store *s, const settings *cfg, const decide_request *given, decide_result *r)
+{
+	static decision_plan plans[OP_MAX_IDS];
+	memset(r, 0, sizeof *r);
+	op_reply *rep = &r->reply;
+	if (given->nids <= 0 || given->nids > OP_MAX_IDS)
+		return op_say(rep, OUT_BAD_INPUT, "between 1 and %d submission ids", OP_MAX_IDS);
+	decide_request named = *given;
+	char name[IDENTITY_NAME_MAX + 1];
+	if (op_named(&given->auth, &named.auth, name, rep) != OUT_OK)
+		return rep->out;
+	if (s->remote)
+		return remote_decide(s, &named, r);
+	if (!op_decide_needs_code(cfg, named.kind, named.auth.session))
+		named.auth.code = NULL;         /* given, but not checked: no attempt */
+	outcome o = decide(s, cfg, &named, r, plans);
+	/* a submission whose row the chain does not back is audited, whatever
+	 * became of the others, once the decisions' transaction has ended */
+	for (int i = 0; i < r->n; i++) {
+		op_reply tr;
+		if (r->items[i].out == OUT_TAMPERED &&
+		    op_tamper_record(s, named.auth.actor, r->items[i].id, plans[i].status,
+		    plans[i].tamper, &tr) != OUT_OK && r->reply.out == OUT_TAMPERED)
+			snprintf(r->reply.message, sizeof r->reply.message, "%.250s (and it could not be "
+			    "audited: %.200s)", r->items[i].message, tr.message);
+	}
+	return o;
 }
 
 outcome op_signin(store *s, const settings *cfg, const op_auth *given, const char *via,

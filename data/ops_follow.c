@@ -58,7 +58,11 @@ outcome op_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_rep
 			return op_say(r, OUT_IO_ERROR, "%s", found == 0 ? "the submission disappeared" :
 			    s->err);
 	}
-	return OUT_OK;
+	if (w->timed_out)
+		return OUT_OK;
+	/* a status that allows stands only on its signed events */
+	char status[16];
+	return op_evidence(s, w->id, NULL, status, w->tampered, sizeof w->tampered, r);
 }
 
 typedef struct following {

@@ -77,6 +77,17 @@ outcome op_reevaluate(store *s, const settings *cfg, const policy_set *ps, const
 		return op_say(rep, OUT_TAMPERED, "the policy files differ from the pinned version: "
 		    "nothing was evaluated again");
 	}
+	/* evaluated again only from the state the signed chain says */
+	char status[16], why[320];
+	int held = evidence_of(s, id, false, NULL, status, why, sizeof why);
+	if (held == -1)
+		return op_failed(s, rep);
+	if (held == 0) {
+		store_rollback(s);
+		op_reply tr;
+		op_tamper_record(s, actor, id, status, why, &tr);
+		return evidence_refusal(rep, id, why);
+	}
 	eval_options o;
 	eval_options_default(&o);
 	o.now = now_ms() / 1000;

@@ -119,7 +119,17 @@ outcome op_submission_of(store *s, const char *key, const char *submitter, submi
 		submission_view_free(v);
 		return failed(s, r);
 	}
-	return OUT_OK;
+	strbuf events = { 0 };
+	char status[16], why[320];
+	outcome o = op_evidence(s, v->row.id, &events, status, why, sizeof why, r);
+	if (o == OUT_OK && events.n > 0)
+		v->evidence = arena_strndup(v->arena, events.s, events.n);
+	else if (o == OUT_TAMPERED)
+		v->tampered = arena_strdup(v->arena, why);
+	free(events.s);
+	if (o != OUT_OK && o != OUT_TAMPERED)
+		submission_view_free(v);
+	return o;
 }
 
 outcome op_submission_get(store *s, const char *key, submission_view *v, op_reply *r)
@@ -127,7 +137,8 @@ outcome op_submission_get(store *s, const char *key, submission_view *v, op_repl
 	return op_submission_of(s, key, NULL, v, r);
 }
 
-char *submission_json(const submission_view *v)
+/* show --json's object, and with evidence the API's. */
+static char *view_json(const submission_view *v, bool evidence)
 {
 	/* a title or ref may hold \u0000 */
 	json_t *j = json_loads(v->result, JSON_ALLOW_NUL, NULL);
@@ -164,9 +175,64 @@ char *submission_json(const submission_view *v)
 	if (v->given > 0)
 		json_object_set_new(j, "override", json_pack("{s:i,s:i}", "given", v->given,
 		    "required", v->required));
+	json_t *proof = evidence && v->evidence ? json_loads(v->evidence, JSON_ALLOW_NUL, NULL) : NULL;
+	if (proof != NULL)
+		json_object_set_new(j, "evidence", proof);
 	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return text;
+}
+
+char *submission_json(const submission_view *v)
+{
+	return view_json(v, false);
+}
+
+char *submission_answer_json(const submission_view *v)
+{
+	return view_json(v, true);
+}
+
+#define EVIDENCE_MEMBER ",\"evidence\":"
+
+void result_add_evidence(strbuf *result, const char *events, size_t len)
+{
+	size_t end = result->n;
+	while (end > 0 && result->s[end - 1] != '}')
+		end--;
+	if (end == 0)
+		return;
+	strbuf tail = { 0 };
+	sb_put(&tail, result->s + end - 1, result->n - (end - 1));
+	result->n = end - 1;
+	sb_puts(result, EVIDENCE_MEMBER);
+	sb_put(result, events, len);
+	sb_put(result, tail.s, tail.n);
+	free(tail.s);
+}
+
+bool result_strip_evidence(strbuf *result)
+{
+	size_t end = result->n;
+	while (end > 0 && result->s[end - 1] != '}')
+		end--;
+	const size_t m = sizeof EVIDENCE_MEMBER - 1;
+	/* the last member, written by result_add_evidence: its value is the
+	 * rest up to the object's end, and a JSON array */
+	for (size_t at = end > m ? end - 1 - m : 0; end > m && at > 0; at--) {
+		if (memcmp(result->s + at, EVIDENCE_MEMBER, m) != 0)
+			continue;
+		json_t *array = json_loadb(result->s + at + m, end - 1 - at - m, JSON_ALLOW_NUL, NULL);
+		bool is_array = json_is_array(array);
+		json_decref(array);
+		if (!is_array)
+			return false;
+		memmove(result->s + at, result->s + end - 1, result->n - (end - 1));
+		result->n -= end - 1 - at;
+		result->s[result->n] = '\0';
+		return true;
+	}
+	return false;
 }
 
 /* ---- listings ---- */

@@ -24,6 +24,9 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 {
 	memset(&rep->reply, 0, sizeof rep->reply);
 	rep->lost = 0;
+	out->evidence.n = 0;
+	out->seq = 0;
+	out->tampered[0] = '\0';
 	store *s = b->s;
 	if (s->remote)
 		return remote_submit(b, sub, scratch, r, out, rep);
@@ -35,6 +38,15 @@ outcome op_submit(submit_batch *b, const submission *sub, arena *scratch, eval_r
 	}
 	b->handled++;
 	outcome o = store_submit(s, b->ps, b->version, sub, b->opts, scratch, b->actor, r, out);
+	if (o == OUT_OK && out->existing) {
+		/* a retry that reports an allow: only as its signed events say */
+		o = op_evidence(s, out->id, &out->evidence, out->status, out->tampered,
+		    sizeof out->tampered, &rep->reply);
+		if (o == OUT_TAMPERED || o == OUT_NOT_FOUND)
+			return o;       /* nothing was written for it */
+		if (o != OUT_OK)
+			snprintf(s->err, sizeof s->err, "%s", rep->reply.message);
+	}
 	if (o == OUT_OK) {
 		if (!out->existing)
 			b->pending++;

@@ -5,8 +5,9 @@
  * The stored document (canonical JSON) is read back, evaluated, and its
  * findings, status, counts, modifications and policy version replaced, with a
  * submission.reevaluate event naming the statuses and versions before and
- * after, in the caller's transaction. Partial overrides given before it no
- * longer count (decisions.c counts those since evaluated_ms). The submission's
+ * after and the document's digest, in the caller's transaction. Partial
+ * overrides given before it no longer count (evidence_store.c counts those
+ * signed after the last evaluation's event). The submission's
  * own quota usage, recorded when it was created, is taken out of the history
  * it is evaluated against, so that it is not counted twice.
  */
@@ -97,6 +98,8 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		return found == 0 ? OUT_NOT_FOUND : OUT_IO_ERROR;
 	}
 	snprintf(before, 16, "%s", row.status);
+	char digest[65];
+	snprintf(digest, sizeof digest, "%s", row.digest ? row.digest : "");
 	int old_version = row.policy_version;
 	bool waiting = strcmp(row.status, "pending") == 0 || strcmp(row.status, "blocked") == 0;
 	if (!waiting) {
@@ -142,6 +145,8 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		    status_name(r->status), "policy_version_before", old_version, "policy_version",
 		    version, "counts", "info", r->counts[SEV_INFO], "warning", r->counts[SEV_WARNING],
 		    "critical", r->counts[SEV_CRITICAL]);
+		if (digest[0])
+			json_object_set_new(d, "digest", json_string(digest));
 		ok = audit_append(s, actor, "submission.reevaluate", key, d);
 		json_decref(d);
 	}

@@ -164,6 +164,7 @@ static void disconnect(store *s, void *ctx)
 	client_close(s->remote->c);
 	sodium_memzero(s->remote->session, sizeof s->remote->session);
 	free(s->remote->answer.s);
+	free(s->remote->key);
 	free(s->remote);
 	s->remote = NULL;
 }
@@ -219,6 +220,12 @@ store *store_again(const store *s, char *err, size_t errlen)
 	rm->session[0] = '\0';
 	rm->answer = (strbuf){ 0 };
 	rm->answered = false;
+	if (s->remote->key != NULL) {
+		rm->key = malloc(sizeof *rm->key);
+		if (rm->key == NULL)
+			abort();
+		*rm->key = *s->remote->key;
+	}
 	t->remote = rm;
 	memcpy(t->id, s->id, sizeof t->id);
 	memcpy(t->dir, s->dir, sizeof t->dir);
@@ -252,6 +259,16 @@ store *store_connect(const client_options *o, bool *silent, char *err, size_t er
 	s->remote = rm;
 	rm->c = c;
 	store_on_close(s, disconnect, NULL);
+	if (o->pubkey != NULL) {
+		unsigned char keyid[8];
+		char why[512];
+		if ((rm->key = calloc(1, sizeof *rm->key)) == NULL)
+			abort();
+		if (!keys_load_public(o->pubkey, rm->key->pk, keyid, why, sizeof why)) {
+			snprintf(err, errlen, "the public key %s cannot be read: %s", o->pubkey, why);
+			return give_up(s);
+		}
+	}
 	client_response resp;
 	client_status st = client_request(c, "GET", "/v1/status", NULL, NULL, 0, &resp);
 	if (st != CLIENT_OK) {
@@ -278,3 +295,13 @@ store *store_connect(const client_options *o, bool *silent, char *err, size_t er
 	return s;
 }
 
+bool remote_evidence(store *s, const json_t *answer, const char *digest, char *why, size_t len,
+    op_reply *r)
+{
+	struct remote *rm = s->remote;
+	if (rm->key == NULL || evidence_answer_holds(rm->c, rm->key, 0, answer, digest, why, len))
+		return true;
+	evidence_refusal(r, json_integer_value(json_object_get(answer, "id")), why);
+	snprintf(s->err, sizeof s->err, "%s", r->message);
+	return false;
+}

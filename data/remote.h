@@ -37,6 +37,9 @@ struct remote {
 	/* the last POST /v1/submissions answer, for op_submit_result */
 	strbuf answer;
 	bool answered;
+	/* with the store's public key (client_options), every allow the server
+	 * answers is checked here too (evidence_client.c); NULL: none */
+	signed_key *key;
 };
 
 /* ---- remote.c: requests and their answers ---- */
@@ -94,6 +97,14 @@ void versions_view_read(const json_t *list, versions_view *v);
 void agents_view_read(const json_t *list, agents_view *v);
 /* A listing's row from a result as list --json prints it (strings in a). */
 void row_read(arena *a, const json_t *result, sub_row *row);
+
+/* Whether answer (a submission's result), when it allows, is proven by its
+ * signed events under the public key s was reached with (nothing to check
+ * without one), for the document of digest (NULL: the answer's own): false
+ * with the refusal (OUT_TAMPERED, evidence_refusal) in r and the mismatch
+ * in why. */
+bool remote_evidence(store *s, const json_t *answer, const char *digest, char *why, size_t len,
+    op_reply *r);
 
 /* ---- remote_read.c: the reads ---- */
 outcome remote_submission_get(store *s, const char *key, submission_view *v, op_reply *r);

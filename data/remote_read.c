@@ -72,9 +72,17 @@ static bool view_read(const json_t *j, submission_view *v)
 	const json_t *ov = json_object_get(j, "override");
 	v->given = (int)json_integer_value(json_object_get(ov, "given"));
 	v->required = (int)json_integer_value(json_object_get(ov, "required"));
-	/* the result alone, as list --json prints it: what show adds taken off */
+	const json_t *evidence = json_object_get(j, "evidence");
+	if (json_is_array(evidence)) {
+		char *text = json_dumps(evidence, JSON_COMPACT);
+		v->evidence = text ? arena_strdup(a, text) : NULL;
+		free(text);
+	}
+	/* the result alone, as list --json prints it: what show and the API add
+	 * taken off */
 	json_t *result = json_copy((json_t *)j);
-	static const char *const added[] = { "document", "decisions", "events", "override" };
+	static const char *const added[] = { "document", "decisions", "events", "override",
+		"evidence" };
 	for (size_t i = 0; i < sizeof added / sizeof added[0]; i++)
 		json_object_del(result, added[i]);
 	char *text = json_dumps(result, JSON_COMPACT);
@@ -100,11 +108,22 @@ static outcome fetch(store *s, const char *key, size_t len, int64_t wait_s, subm
 	remote_answer a;
 	outcome o = get(s, &path, &a, r);
 	free(path.s);
-	if (o == OUT_OK && !view_read(a.json, v)) {
+	const json_t *body = o == OUT_TAMPERED ? json_object_get(a.json, "result") : a.json;
+	char why[320];
+	if ((o == OUT_OK || (o == OUT_TAMPERED && json_is_object(body))) && !view_read(body, v)) {
 		submission_view_free(v);
 		snprintf(s->err, sizeof s->err, "server %.200s: the submission it sent cannot be read",
 		    store_dir(s));
 		o = op_say(r, OUT_IO_ERROR, "%s", s->err);
+	} else if (o == OUT_TAMPERED && v->arena != NULL) {
+		/* the server found its row and its signed events differ */
+		const char *mismatch = json_string_value(json_object_get(json_object_get(a.json,
+		    "error"), "mismatch"));
+		v->tampered = arena_strdup(v->arena, mismatch ? mismatch : r->message);
+	} else if (o == OUT_OK && !remote_evidence(s, a.json, NULL, why, sizeof why, r)) {
+		/* the server says it may proceed; its signed events do not */
+		v->tampered = arena_strdup(v->arena, why);
+		o = OUT_TAMPERED;
 	}
 	remote_answer_free(&a);
 	return o;
@@ -279,13 +298,25 @@ static bool waiting(const char *status)
 	return strcmp(status, "pending") == 0 || strcmp(status, "blocked") == 0;
 }
 
+/* A wait that ends in o: a tampered submission says which and how. */
+static outcome waited_from(submission_view *v, outcome o, waited *w)
+{
+	if (o == OUT_TAMPERED && v->arena != NULL) {
+		w->id = v->row.id;
+		snprintf(w->status, sizeof w->status, "%s", v->row.status);
+		snprintf(w->tampered, sizeof w->tampered, "%s", v->tampered ? v->tampered : "");
+	}
+	submission_view_free(v);
+	return o;
+}
+
 outcome remote_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op_reply *r)
 {
 	int64_t start = mono_ms();
 	submission_view v;
 	outcome o = fetch(s, key, strlen(key), 0, &v, r);
 	if (o != OUT_OK)
-		return o;
+		return waited_from(&v, o, w);
 	w->id = v.row.id;
 	snprintf(w->status, sizeof w->status, "%s", v.row.status);
 	submission_view_free(&v);
@@ -309,7 +340,7 @@ outcome remote_wait(store *s, const char *key, int64_t timeout_ms, waited *w, op
 		if (o == OUT_NOT_FOUND)
 			return op_say(r, OUT_IO_ERROR, "the submission disappeared");
 		if (o != OUT_OK)
-			return o;
+			return waited_from(&v, o, w);
 		snprintf(w->status, sizeof w->status, "%s", v.row.status);
 		submission_view_free(&v);
 	}

@@ -151,6 +151,20 @@ outcome remote_submit(submit_batch *b, const submission *sub, arena *scratch, ev
 	if (o == OUT_OK && !result_read(scratch, a.json, r))
 		o = op_say(&rep->reply, OUT_IO_ERROR, "server %.200s: its result cannot be read",
 		    store_dir(s));
+	/* an allow stands on its signed events, for the document sent */
+	char digest[65] = "";
+	if (o == OUT_OK && rm->key != NULL && (sub->digest[0] != '\0' ||
+	    (sub->doc != NULL && document_digest(sub->doc, digest))) &&
+	    !remote_evidence(s, a.json, sub->digest[0] ? sub->digest : digest, out->tampered,
+	    sizeof out->tampered, &rep->reply)) {
+		out->id = json_integer_value(json_object_get(a.json, "id"));
+		snprintf(out->status, sizeof out->status, "%s",
+		    json_string_value(json_object_get(a.json, "status")));
+		o = OUT_TAMPERED;
+	} else if (o == OUT_OK && rm->key != NULL && sub->digest[0] == '\0' && digest[0] == '\0') {
+		o = op_say(&rep->reply, OUT_BAD_INPUT, "the document has no digest to check the "
+		    "server's answer against");
+	}
 	if (o == OUT_OK) {
 		out->id = json_integer_value(json_object_get(a.json, "id"));
 		out->existing = a.status == 200;
@@ -159,6 +173,8 @@ outcome remote_submit(submit_batch *b, const submission *sub, arena *scratch, ev
 		while (n > 0 && (a.body[n - 1] == '\n' || a.body[n - 1] == '\r'))
 			n--;
 		sb_put(&rm->answer, a.body, n);
+		/* printed as a store opened here gives it: without the events */
+		result_strip_evidence(&rm->answer);
 		rm->answered = true;
 		if (r->nmods > 0 && !out->existing)
 			modified_by(s, scratch, r);

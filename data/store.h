@@ -238,6 +238,38 @@ bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, unsigned char out[32]);
 
+/* ---- evidence.c: the signed event behind a status (PRODUCT.md sections 6, 9) ---- */
+/* What a row or an answer says of a submission, to be found in its signed
+ * events. */
+typedef struct evidence_want {
+	int64_t id;
+	const char *status;     /* as it reads now: "overridden" until expires_at, then "expired" */
+	const char *digest;     /* the document's digest (hex); NULL: none known */
+	const char *expires_at; /* an override's expiry as the row or answer says; NULL: none */
+} evidence_want;
+/* Whether set, the last event that set the submission's status, and (when
+ * set names no digest itself) create, its submission.create, hash to their
+ * hashes, carry pk's signatures and say what want says: the submission, its
+ * status by an event that may set it, an override's expiry (want's, when it
+ * names one; ahead while overridden), and the digest; a status that allows
+ * needs a signed digest.
+ * false with why ("it says approved, but ..."). */
+bool evidence_judge(const audit_event *set, const audit_event *create, const unsigned char pk[32],
+    const evidence_want *want, char *why, size_t len);
+/* Whether set names no digest, so that its submission.create must. */
+bool evidence_needs_create(const audit_event *set);
+/* The events that set a status, as a list for SQL's IN (...). */
+extern const char *const evidence_setters_sql;
+/* One event as an answer or audit list --json gives it (audit_event_json),
+ * its strings in a, its details as the chain hashed them; false when it
+ * lacks a field of a signed event. */
+bool evidence_event_read(const struct json_t *o, arena *a, audit_event *e);
+/* Whether the answer (a submission's result: id, status, expires_at and
+ * "evidence", its signed events, the deciding one first) proves its status
+ * under pk for the document of the given digest; false with why. */
+bool evidence_answer_judge(const struct json_t *answer, const unsigned char pk[32],
+    const char *digest, char *why, size_t len);
+
 /* ---- audit_read.c: reading the audit log (audit list, tail, export) ---- */
 typedef struct audit_filter {
 	int64_t limit;                  /* the newest N matching events; 0: all */
@@ -266,6 +298,9 @@ int audit_hash_at(store *s, int64_t seq, char hash[65]);
 /* Checks one event as read: whether its hash is recomputed from its prev and
  * fields, and whether its signature holds under the store's public key. */
 void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok);
+/* The same under the public key pk. */
+void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
+    bool *sig_ok);
 /* The last seq (0 when the log is empty). */
 bool audit_last_seq(store *s, int64_t *seq);
 /* PRAGMA data_version: changes when another connection commits. */

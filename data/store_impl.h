@@ -171,7 +171,9 @@ typedef struct decision_req {
 } decision_req;
 typedef struct decision_plan {
 	int64_t id;
-	int64_t evaluated_ms;
+	char digest[65];                /* the document's, named by the decision's event; "" none */
+	char status[16];                /* as it read */
+	char tamper[320];               /* OUT_TAMPERED: how the row differs from the chain */
 	/* override: the strictest terms of the deny findings */
 	int denies, approvals, given;   /* given: approvals with this one */
 	bool needs_admin, complete;
@@ -186,6 +188,27 @@ outcome decision_check(store *s, const settings *c, int64_t id, const decision_r
 /* Records the checked decision, the submission's new status and the audit
  * event (decision.approve, decision.reject, override.partial, override.grant). */
 bool decision_record(store *s, const decision_req *q, const decision_plan *p);
+
+/* ---- evidence_store.c: a submission's row against its signed events ---- */
+/* Whether the signed events about submission want->id prove what want says
+ * (evidence_judge), under the store's key: 1 with, when events is given,
+ * the JSON array of those events (the deciding one, then its
+ * submission.create when it names no digest) in events; 0 not, with why;
+ * -1 a store failure (s->err). */
+int evidence_check(store *s, const evidence_want *want, strbuf *events, char *why, size_t len);
+/* The same for submission id as its row reads now (its status, into
+ * status, its digest and expiry); with allowing_only, a status that does
+ * not allow is 1 with nothing checked and events emptied. -2: no such
+ * submission. */
+int evidence_of(store *s, int64_t id, bool allowing_only, strbuf *events, char status[16],
+    char *why, size_t len);
+/* The reviewers whose override approvals (override.partial events) of
+ * submission id since its last evaluation hold under the store's key, name
+ * its digest (or none: written before decisions named one) and have not
+ * expired: how many (-1 error); *mine when who is one of them; *earliest
+ * the earliest expiry among them (Unix ms, 0: none). */
+int evidence_partials(store *s, int64_t id, const char *digest, const char *who, bool *mine,
+    int64_t *earliest);
 
 /* ---- identities.c: logins, uids and tokens (PRODUCT.md section 9) ---- */
 /* A login or uid and a token hash as stored: what reaches an identity. */

@@ -231,6 +231,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	sb_put_json_string(d, status_name(r->status));
 	sb_puts(d, "}");
 	ok = audit_append_text(s, actor, "submission.create", subject, d->s);
+	out->seq = s->head_seq;
 	return ok;
 }
 

@@ -16,7 +16,10 @@
  * store's own socket (.arbiter/arbiter.sock, or server.socket) when a server
  * answers there and the socket is the caller's own, served by the caller's
  * own uid; else the command opens the store itself. open_store gives either
- * kind of store, and the commands use both alike. A server named on purpose
+ * kind of store, and the commands use both alike. With the store's public
+ * key (--pubkey FILE, $ARBITER_PUBKEY, or client.conf's pubkey: beside its
+ * server:) a store reached through a server checks the signed events behind
+ * every allow itself, so that a server that lies cannot make one. A server named on purpose
  * must answer: one that does not is an error, never a quiet fallback to the
  * files. Local-only commands (init, eval without a store, policy check,
  * audit verify) and the console open the files with open_local_store.
@@ -158,6 +161,7 @@ bool find_store_or_say(const args *a, char *out, size_t len)
 /* What names the server and how to trust it, kept while the command runs. */
 typedef struct server_named {
 	char server[PATH_MAX + 8], server_user[64], tls_pin[128];
+	char pubkey[PATH_MAX];          /* the store's first public key; "" none */
 	char token[CLIENT_TOKEN_MAX + 1];
 	bool have_token;
 } server_named;
@@ -205,7 +209,19 @@ static int server_given(const args *a, server_named *n)
 	snprintf(n->server, sizeof n->server, "%s", conf.server);
 	snprintf(n->server_user, sizeof n->server_user, "%s", conf.server_user);
 	snprintf(n->tls_pin, sizeof n->tls_pin, "%s", conf.tls_pin);
+	snprintf(n->pubkey, sizeof n->pubkey, "%s", conf.pubkey);
 	return 1;
+}
+
+/* The public key that checks the server's allows: --pubkey FILE, else
+ * $ARBITER_PUBKEY, else client.conf's when the server is client.conf's. */
+static void pubkey_given(const args *a, server_named *n)
+{
+	const char *file = arg_get(a, "--pubkey"), *env = getenv("ARBITER_PUBKEY");
+	if (file == NULL && env != NULL && *env != '\0')
+		file = env;
+	if (file != NULL)
+		snprintf(n->pubkey, sizeof n->pubkey, "%s", file);
 }
 
 /* The store's own socket, when it is there and the caller's: 1 (into n),
@@ -248,9 +264,10 @@ static int connect_server(const args *a, store **out)
 		return 0;
 	if (!read_token(a, &n))
 		return -1;
+	pubkey_given(a, &n);
 	client_options o = { .server = n.server, .token = n.have_token ? n.token : NULL,
 		.server_user = n.server_user[0] ? n.server_user : NULL,
-		.tls_pin = n.tls_pin[0] ? n.tls_pin : NULL };
+		.tls_pin = n.tls_pin[0] ? n.tls_pin : NULL, .pubkey = n.pubkey[0] ? n.pubkey : NULL };
 	char err[1024];
 	bool silent;
 	*out = store_connect(&o, &silent, err, sizeof err);

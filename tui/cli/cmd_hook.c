@@ -181,12 +181,12 @@ static int cmd_hook(const command *c, args *a)
 		if (pubkey == NULL)
 			pubkey = getenv("ARBITER_PUBKEY");
 	}
-	unsigned char pk[32];
+	signed_key key = { .state = 0 };
 	bool check_signed = pubkey != NULL && pubkey[0] != '\0';
 	if (check_signed) {
 		unsigned char keyid[8];
 		char why[512];
-		if (!keys_load_public(pubkey, pk, keyid, why, sizeof why))
+		if (!keys_load_public(pubkey, key.pk, keyid, why, sizeof why))
 			return deny(json, "the public key %s cannot be read: %s", pubkey, why);
 	}
 	int64_t wait_s = 0;
@@ -241,10 +241,12 @@ static int cmd_hook(const command *c, args *a)
 		return deny(json, "%s", err);
 	}
 	hook_verdict v;
-	hook_run(cl, doc.s, doc.n, wait_until, give_up, &v);
+	strbuf answer = { 0 };
+	hook_run(cl, doc.s, doc.n, wait_until, give_up, &v, &answer);
 	if (check_signed)
-		hook_check_signed(cl, pk, digest, give_up, &v);
+		hook_check_signed(cl, &key, digest, answer.s, answer.n, give_up, &v);
 	client_close(cl);
+	free(answer.s);
 	free(doc.s);
 	return verdict(&v, json);
 }

@@ -8,7 +8,9 @@
  * ids it names: exit 1). --json prints one object: the result fields plus
  * "document", "decisions" and "events". The exit code is the status's: 0 may
  * proceed, 3 awaiting review, 4 rejected or expired, so a script can gate on
- * `arbiter show ID` alone.
+ * `arbiter show ID` alone. A status that allows is shown only when its
+ * signed events say so too; when they do not, show prints why (the state
+ * does not match the audit chain), audits it and exits 4.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +130,21 @@ static int cmd_show(const command *c, args *a)
 		return EXIT_ERROR;
 	submission_view v;
 	op_reply r;
-	if (op_submission_get(s, a->pos[0], &v, &r) != OUT_OK) {
+	outcome o = op_submission_get(s, a->pos[0], &v, &r);
+	if (o == OUT_TAMPERED) {
+		/* its row says it may proceed, its signed events do not */
+		op_reply audited;
+		if (op_tamper_record(s, actor_of(a, s), v.row.id, v.row.status, v.tampered,
+		    &audited) != OUT_OK)
+			err_printf("arbiter: %s (and it could not be audited: %s)\n", r.message,
+			    audited.message);
+		else
+			err_printf("arbiter: %s\n", r.message);
+		submission_view_free(&v);
+		store_close(s);
+		return EXIT_REFUSED;
+	}
+	if (o != OUT_OK) {
 		err_printf("arbiter: %s\n", r.message);
 		store_close(s);
 		return EXIT_ERROR;

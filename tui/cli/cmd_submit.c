@@ -86,6 +86,20 @@ static void submit_doc(batch *b, const submission *sub)
 	if (rep.lost > 0 || (o == OUT_IO_ERROR && !store_in_transaction(st->batch.s)))
 		pending_drop(st);       /* the batch went back with this document */
 	report_lost(b, &rep);
+	if (o == OUT_TAMPERED) {
+		/* a retry whose stored allow its signed events do not back: the
+		 * batch so far is committed, and the mismatch audited in a
+		 * transaction of its own */
+		batch_commit(b, st);
+		err_printf("%s:%d:%d: %s\n", sub->file, sub->line, sub->col, rep.reply.message);
+		op_reply audited;
+		if (op_tamper_record(st->batch.s, st->batch.actor, out->id, out->status, out->tampered,
+		    &audited) != OUT_OK)
+			err_printf("arbiter: submission %lld: the mismatch could not be audited: %s\n",
+			    (long long)out->id, audited.message);
+		batch_note(b, EXIT_REFUSED);
+		return;
+	}
 	if (o != OUT_OK) {
 		err_printf("%s:%d:%d: %s\n", sub->file, sub->line, sub->col, rep.reply.message);
 		batch_note(b, EXIT_ERROR);
@@ -167,6 +181,7 @@ static int cmd_submit(const command *c, args *a)
 		free(st.text);
 		free(st.json.s);
 		free(st.last.details.s);
+		free(st.last.evidence.s);
 		fflush(stdout);
 	}
 	prepared_free(&p);

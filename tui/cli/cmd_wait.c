@@ -4,7 +4,9 @@
  * How an agent pipeline pauses on require_approval. The waiting is
  * op_wait's (data/ops_follow.c): a cheap poll of the store, or long polls of
  * its server. Exit 0 when the submission may proceed, 4 when it was refused
- * (rejected, expired), 3 when the timeout passed first.
+ * (rejected, expired), 3 when the timeout passed first. An allow stands only
+ * on its signed events: when the row says more than they do, wait says the
+ * state does not match the audit chain, audits it and exits 4.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +46,16 @@ static int cmd_wait(const command *c, args *a)
 	waited w;
 	op_reply r;
 	int rc;
-	if (op_wait(s, a->pos[0], timeout >= 0 ? timeout * 1000 : -1, &w, &r) != OUT_OK) {
+	outcome o = op_wait(s, a->pos[0], timeout >= 0 ? timeout * 1000 : -1, &w, &r);
+	op_reply audited;
+	if (o == OUT_TAMPERED && op_tamper_record(s, actor_of(a, s), w.id, w.status, w.tampered,
+	    &audited) != OUT_OK) {
+		err_printf("arbiter: %s (and it could not be audited: %s)\n", r.message,
+		    audited.message);
+		rc = EXIT_REFUSED;
+	} else if (o != OUT_OK) {
 		err_printf("arbiter: %s\n", r.message);
-		rc = EXIT_ERROR;
+		rc = o == OUT_TAMPERED ? EXIT_REFUSED : EXIT_ERROR;
 	} else if (w.timed_out) {
 		out_printf("submission %lld: still %s after %llds\n", (long long)w.id, w.status,
 		    (long long)timeout);

@@ -23,7 +23,7 @@
 /* Options every command takes. An option that takes a value is written with
  * its value's name ("--home DIR"), as the help shows it. */
 static const char *const global_options[] = { "--home DIR", "--server URL", "--token-file FILE",
-	"--help", "--version", NULL };
+	"--pubkey FILE", "--help", "--version", NULL };
 
 /* The length of an option's name in a descriptor entry ("--as NAME": 4). */
 static size_t name_len(const char *entry)

@@ -329,6 +329,49 @@ void last_read_free(listener *l)
 	l->last_read = NULL;
 }
 
+/* A submission whose row says it may proceed while its signed events do
+ * not: the writer audits it (state.tamper, once per mismatch), and the
+ * answer is 409 tampered with the mismatch and the result as its row reads,
+ * for a console to show. */
+typedef struct tamper_ctx {
+	int64_t id;
+	char status[16];
+	char *why, *message, *result;   /* in rq's arena */
+} tamper_ctx;
+
+static void run_tampered(server *srv, store *w, job *j)
+{
+	(void)srv;
+	tamper_ctx *c = j->ctx;
+	op_reply r;
+	if (op_tamper_record(w, j->rq->who.name, c->id, c->status, c->why, &r) != OUT_OK)
+		err_printf("arbiter serve: submission %lld: the mismatch could not be audited: %s\n",
+		    (long long)c->id, r.message);
+	strbuf b = { 0 };
+	error_json(&b, outcome_of(OUT_TAMPERED)->name, c->message, 0, 0);
+	b.n -= 2;                       /* reopen the error */
+	sb_puts(&b, ", \"mismatch\": ");
+	sb_put_json_string(&b, c->why);
+	sb_puts(&b, "}, \"result\": ");
+	sb_puts(&b, c->result ? c->result : "null");
+	sb_puts(&b, "}\n");
+	answer_owned(j->rq, outcome_of(OUT_TAMPERED)->http_status, "application/json", b.s, b.n);
+}
+
+static void answer_tampered(server *srv, request *rq, const submission_view *v, const char *message)
+{
+	tamper_ctx *c = arena_alloc(rq->arena, sizeof *c);
+	c->id = v->row.id;
+	snprintf(c->status, sizeof c->status, "%s", v->row.status);
+	c->why = arena_strdup(rq->arena, v->tampered ? v->tampered : "");
+	c->message = arena_strdup(rq->arena, message);
+	char *json = submission_json(v);
+	c->result = json ? arena_strdup(rq->arena, json) : NULL;
+	free(json);
+	rq->job.ctx = c;
+	writer_run(srv, rq, run_tampered);
+}
+
 static void h_get(server *srv, request *rq)
 {
 	if (!rq->wait_set) {
@@ -368,11 +411,17 @@ static void h_get(server *srv, request *rq)
 			if (o == OUT_NOT_FOUND)
 				denied_request(srv, rq, "another's submission");
 		}
-		if (o == OUT_OK && !may_see(rq, v.row.submitter, v.row.submitter_len)) {
+		if ((o == OUT_OK || o == OUT_TAMPERED) &&
+		    !may_see(rq, v.row.submitter, v.row.submitter_len)) {
 			submission_view_free(&v);
 			denied_request(srv, rq, "another's submission");
 			o = OUT_NOT_FOUND;
 			snprintf(r.message, sizeof r.message, "no submission %.100s", rq->arg);
+		}
+		if (o == OUT_TAMPERED) {
+			answer_tampered(srv, rq, &v, r.message);
+			submission_view_free(&v);
+			return;
 		}
 		if (o != OUT_OK) {
 			answer_error(rq, o, r.message, 0, 0);
@@ -387,7 +436,7 @@ static void h_get(server *srv, request *rq)
 				return;
 			continue;       /* changed meanwhile: read again */
 		}
-		char *json = submission_json(&v);
+		char *json = submission_answer_json(&v);
 		if (json == NULL) {
 			submission_view_free(&v);
 			answer_error(rq, OUT_IO_ERROR, "cannot write the submission", 0, 0);

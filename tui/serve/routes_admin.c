@@ -81,7 +81,7 @@ static void run_reevaluate(server *srv, store *w, job *j)
 	submission_view v;
 	op_reply rr;
 	if (op_submission_get(w, key, &v, &rr) == OUT_OK) {
-		char *json = submission_json(&v);
+		char *json = submission_answer_json(&v);
 		sb_puts(&b, ", \"result\": ");
 		sb_puts(&b, json);
 		free(json);

@@ -90,7 +90,7 @@ static void answer_decided(request *rq, store *w, const decide_request *q,
 			submission_view v;
 			op_reply rr;
 			if (op_submission_get(w, key, &v, &rr) == OUT_OK) {
-				char *json = submission_json(&v);
+				char *json = submission_answer_json(&v);
 				sb_puts(&b, ", \"result\": ");
 				sb_puts(&b, json);
 				free(json);

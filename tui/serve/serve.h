@@ -75,6 +75,10 @@ struct job {
 	const char *actor;              /* the submissions' actor (?as=), else the identity */
 	bool lost;                      /* a failure took back its earlier items */
 	strbuf out;                     /* a batch's answer lines */
+	/* new submissions that allow: where the answer gets each one's signed
+	 * event, once committed (writer.c), in rq's arena */
+	struct proof *proofs;
+	size_t nproofs, proofs_cap;
 	/* anything else: its own transaction */
 	void (*run)(server *srv, store *w, job *j);
 	void *ctx;                      /* what the handler read for it, in rq's arena */

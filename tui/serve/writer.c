@@ -72,7 +72,68 @@ typedef struct round {
 	job *open, **open_tail;
 	stored out;
 	strbuf json;
+	strbuf evidence;                /* an earlier submission's signed events */
 } round;
+
+/* Where a new submission's signed event goes in its job's answer: before
+ * the closing brace of its result, at byte at. */
+typedef struct proof {
+	size_t at;
+	int64_t seq;
+} proof;
+
+static void add_proof(job *j, size_t at, int64_t seq)
+{
+	j->proofs = arena_grow(j->rq->arena, j->proofs, j->nproofs, &j->proofs_cap,
+	    sizeof *j->proofs, 4);
+	j->proofs[j->nproofs++] = (proof){ at, seq };
+}
+
+static bool event_text(const audit_event *e, void *ctx)
+{
+	char **text = ctx;
+	*text = audit_event_text(e);
+	return false;
+}
+
+/* Every allowing answer carries the signed event behind it (PRODUCT.md
+ * section 9). A new submission's event is signed alongside and written at
+ * the commit (store_bulk), so its answer gets it once the job's items are
+ * committed: read back by seq and put in place. One that cannot be read
+ * leaves the result without it, which a client holding the public key
+ * refuses. */
+static void prove(store *w, job *j)
+{
+	request *rq = j->rq;
+	if (j->nproofs == 0 || rq->answer == NULL) {
+		j->nproofs = 0;
+		return;
+	}
+	strbuf b = { 0 };
+	size_t from = 0;
+	for (size_t i = 0; i < j->nproofs; i++) {
+		const proof *p = &j->proofs[i];
+		if (p->at < from || p->at > rq->answer_len)
+			continue;
+		sb_put(&b, rq->answer + from, p->at - from);
+		from = p->at;
+		char *text = NULL;
+		audit_filter f = { .after_seq = p->seq - 1, .limit = 1, .oldest_first = true,
+			.walk = true };
+		op_reply r;
+		if (op_audit_read(w, &f, event_text, &text, &r) == OUT_OK && text != NULL) {
+			sb_puts(&b, ",\"evidence\":[");
+			sb_puts(&b, text);
+			sb_puts(&b, "]");
+		}
+		free(text);
+	}
+	sb_put(&b, rq->answer + from, rq->answer_len - from);
+	free(rq->answer);
+	rq->answer = b.s;
+	rq->answer_len = b.n;
+	j->nproofs = 0;
+}
 
 static void answer_open(round *rd, const submit_reply *rep, bool ok)
 {
@@ -80,6 +141,7 @@ static void answer_open(round *rd, const submit_reply *rep, bool ok)
 		request *rq = j->rq;
 		if (ok) {
 			rq->answered = true;
+			prove(rd->batch.s, j);
 		} else {
 			free(rq->answer);
 			rq->answer = NULL;
@@ -124,6 +186,22 @@ static void item_result(job *j, const char *json, size_t len, int status)
 	sb_put(&j->out, json, len);
 }
 
+/* An earlier submission that a retry or ?match=digest found, whose row says
+ * it may proceed while its signed events do not: the round so far is
+ * committed, and the mismatch audited in a transaction of its own before
+ * the refusal (409). */
+static void tampered(server *srv, round *rd, job *j, const sub_item *it, int64_t id,
+    const char *status, const char *why, const char *message)
+{
+	commit_round(rd);
+	op_reply r;
+	if (op_tamper_record(srv->writer, j->actor != NULL ? j->actor : j->rq->who.name, id, status,
+	    why, &r) != OUT_OK)
+		err_printf("arbiter serve: submission %lld: the mismatch could not be audited: %s\n",
+		    (long long)id, r.message);
+	item_error(j, it, OUT_TAMPERED, 0, message);
+}
+
 /* ?match=digest (what arbiter hook sends): the newest submission of this
  * submitter with the same digest under the policy version in use, while it
  * still answers for the call (op_submission_match), is the answer (200);
@@ -143,6 +221,16 @@ static bool match_earlier(server *srv, round *rd, job *j, sub_item *it)
 		item_error(j, it, o, 0, r.message);
 		return true;
 	}
+	char status[16], why[320];
+	o = op_evidence(srv->writer, id, &rd->evidence, status, why, sizeof why, &r);
+	if (o == OUT_TAMPERED) {
+		tampered(srv, rd, j, it, id, status, why, r.message);
+		return true;
+	}
+	if (o != OUT_OK) {
+		item_error(j, it, o, 0, r.message);
+		return true;
+	}
 	const char *st = "pending";
 	char *json = store_result_json(srv->writer, id, &st);
 	if (json == NULL) {
@@ -151,8 +239,10 @@ static bool match_earlier(server *srv, round *rd, job *j, sub_item *it)
 	}
 	rd->json.n = 0;
 	sb_puts(&rd->json, json);
-	sb_puts(&rd->json, "\n");
 	free(json);
+	if (rd->evidence.n > 0)
+		result_add_evidence(&rd->json, rd->evidence.s, rd->evidence.n);
+	sb_puts(&rd->json, "\n");
 	item_result(j, rd->json.s, rd->json.n, 200);
 	return true;
 }
@@ -187,6 +277,11 @@ static void run_item(server *srv, round *rd, job *j, sub_item *it)
 		answer_open(rd, &rep, false);   /* the batch went back with this document */
 		j->lost = true;                 /* and this request's earlier items with it */
 	}
+	if (o == OUT_TAMPERED) {
+		tampered(srv, rd, j, it, rd->out.id, rd->out.status, rd->out.tampered,
+		    rep.reply.message);
+		return;
+	}
 	if (o != OUT_OK) {
 		/* 422 for a document the store will not take; a ref reused with
 		 * other content is a conflict (409) */
@@ -194,6 +289,7 @@ static void run_item(server *srv, round *rd, job *j, sub_item *it)
 		return;
 	}
 	int status = 201;
+	int64_t proven = 0;
 	if (rd->out.existing) {
 		const char *st = "pending";
 		char *json = store_result_json(srv->writer, rd->out.id, &st);
@@ -203,12 +299,19 @@ static void run_item(server *srv, round *rd, job *j, sub_item *it)
 		}
 		sb_puts(&rd->json, json);
 		free(json);
+		if (rd->out.evidence.n > 0)
+			result_add_evidence(&rd->json, rd->out.evidence.s, rd->out.evidence.n);
 		status = 200;
 	} else {
 		stored_result_write(&rd->json, rd->out.id, rd->batch.version, &it->sub, &r, NULL);
+		if (status_outcome(r.status) == OUT_OK)
+			proven = rd->out.seq;
 	}
 	sb_puts(&rd->json, "\n");
+	size_t before = j->batch ? j->out.n : 0;
 	item_result(j, rd->json.s, rd->json.n, status);
+	if (proven > 0)
+		add_proof(j, before + rd->json.n - 2, proven);  /* before its "}\n" */
 }
 
 static void run_submission(server *srv, round *rd, job *j)
@@ -216,6 +319,7 @@ static void run_submission(server *srv, round *rd, job *j)
 	request *rq = j->rq;
 	j->out.n = 0;
 	j->lost = false;
+	j->nproofs = 0;
 	for (size_t i = 0; i < j->nitems; i++) {
 		run_item(srv, rd, j, &j->items[i]);
 		if (op_submit_due(&rd->batch) && !j->batch)
@@ -230,8 +334,12 @@ static void run_submission(server *srv, round *rd, job *j)
 		j->out = (strbuf){ 0 };
 	}
 	if (j->dry_run || !store_in_transaction(srv->writer) || !rq->answered ||
-	    rq->status >= 300)
-		return;                 /* answered now: nothing of it waits for a commit */
+	    rq->status >= 300) {
+		/* answered now: nothing of it waits for a commit */
+		if (!j->dry_run && rq->answered && rq->status < 300)
+			prove(srv->writer, j);
+		return;
+	}
 	rq->answered = false;           /* until the commit */
 	j->next_open = NULL;
 	*rd->open_tail = j;
@@ -289,7 +397,9 @@ static bool run_round(server *srv, job *jobs)
 	if (rd.open != NULL || store_in_transaction(srv->writer))
 		commit_round(&rd);
 	free(rd.json.s);
+	free(rd.evidence.s);
 	free(rd.out.details.s);
+	free(rd.out.evidence.s);
 	return changed;
 }
 
