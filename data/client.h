@@ -167,10 +167,6 @@ enum {
 bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *body, char *err,
     size_t errlen);
 
-/* The digest of doc (the document hook_call_document made) into out, as
- * the server computes it; false when it has none. */
-bool hook_document_digest(const char *doc, size_t len, char out[65]);
-
 typedef struct hook_verdict {
 	bool allow;             /* this exact call may proceed */
 	bool waiting;           /* a reviewer can still allow it (pending, or overridable) */

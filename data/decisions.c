@@ -20,8 +20,8 @@
  * section 2): the reviewer's always is (ops_common.c), a submitter's is
  * compared as one. Nobody decides a submission whose row says other than
  * its signed events: the decision would launder the forged state into a
- * signed one. Each decision's event names the document's digest, so that
- * what it allows is bound to what was reviewed.
+ * signed one. The event of each decision that may allow names the
+ * document's digest, so that what it allows is bound to what was reviewed.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -296,7 +296,7 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 	snprintf(subject, sizeof subject, "%lld", (long long)p->id);
 	json_t *d = json_object();
 	json_object_set_new(d, "decision", json_string(decision));
-	if (p->digest[0])
+	if (p->digest[0] && !reject)    /* what an allow is bound to */
 		json_object_set_new(d, "digest", json_string(p->digest));
 	if (q->text)
 		json_object_set_new(d, approve ? "note" : reject ? "reason" : "justification",

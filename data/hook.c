@@ -140,20 +140,6 @@ out:
 	return ok;
 }
 
-/* The digest of the document the hook sends (PRODUCT.md section 2), read
- * back as the server reads it. */
-bool hook_document_digest(const char *doc, size_t len, char out[65])
-{
-	arena *a = arena_new();
-	diags errs = { 0 };
-	bool empty = false;
-	node *root = doc_parse(a, "<hook>", doc, len, 1, &empty, &errs);
-	bool ok = root != NULL && document_digest(root, out);
-	diags_free(&errs);
-	arena_free(a);
-	return ok;
-}
-
 /* ---- judging one answer ---- */
 
 static const char *str_member(const json_t *o, const char *key)

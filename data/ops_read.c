@@ -120,8 +120,17 @@ outcome op_submission_of(store *s, const char *key, const char *submitter, submi
 		return failed(s, r);
 	}
 	strbuf events = { 0 };
-	char status[16], why[320];
+	char status[16], why[320], shown[65];
 	outcome o = op_evidence(s, v->row.id, &events, status, why, sizeof why, r);
+	if (o == OUT_OK && events.n > 0 && v->row.document != NULL && v->row.digest != NULL &&
+	    (!document_text_digest(v->row.document, strlen(v->row.document), shown) ||
+	    strcmp(shown, v->row.digest) != 0)) {
+		/* the document shown beside an allow is the one its digest names,
+		 * as a client holding the public key checks it */
+		snprintf(why, sizeof why, "the document it shows is not the one of digest %.64s",
+		    v->row.digest);
+		o = evidence_refusal(r, v->row.id, why);
+	}
 	if (o == OUT_OK && events.n > 0)
 		v->evidence = arena_strndup(v->arena, events.s, events.n);
 	else if (o == OUT_TAMPERED)

@@ -457,6 +457,10 @@ bool submission_canonical(submission *sub, arena *a);
  * cannot. submission_digest fills sub->digest from sub->doc. */
 bool document_digest(const node *doc, char out[65]);
 bool submission_digest(submission *sub);
+/* The digest of a document given as its text (JSON or YAML: the canonical
+ * JSON the store keeps, a document a client sent or was shown), read as the
+ * store accepts it (64-bit integers included); false when it is no map. */
+bool document_text_digest(const char *text, size_t len, char out[65]);
 
 /* ---- eval.c: evaluation ---- */
 enum {

@@ -196,6 +196,20 @@ bool document_digest(const node *doc, char out[65])
 	return ok;
 }
 
+bool document_text_digest(const char *text, size_t len, char out[65])
+{
+	arena *a = arena_new();
+	if (a == NULL)
+		abort();
+	diags errs = { 0 };
+	bool empty = false;
+	node *root = doc_parse_flags(a, "document", text, len, 1, DOC_INT64, &empty, &errs);
+	bool ok = root != NULL && errs.n == 0 && root->type == NODE_MAP && document_digest(root, out);
+	diags_free(&errs);
+	arena_free(a);
+	return ok;
+}
+
 bool submission_digest(submission *sub)
 {
 	sub->digest[0] = '\0';

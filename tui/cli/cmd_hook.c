@@ -226,7 +226,7 @@ static int cmd_hook(const command *c, args *a)
 	}
 
 	char digest[65] = "";
-	if (check_signed && !hook_document_digest(doc.s, doc.n, digest)) {
+	if (check_signed && !document_text_digest(doc.s, doc.n, digest)) {
 		client_wipe(token, sizeof token);
 		free(doc.s);
 		return deny(json, "the call has no digest to check the signed events against");
