@@ -21,7 +21,9 @@
 # runs on it finds the server on the store's socket and goes through it
 # (PRODUCT.md section 9), and the server stops when the suite ends (its
 # sanitizer reports fail the suite). The same checks then prove that both
-# modes give the same output and exit codes.
+# modes give the same output and exit codes. A served suite's commands hold
+# the store's public key ($ARBITER_PUBKEY), so every allow the server
+# answers is checked against its signed events by the client too.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${ARBITER:=$ROOT/build/asan/arbiter}"
@@ -67,7 +69,10 @@ new_store() {
 	cd "$T/s" || exit 1
 	H=$T/s/.arbiter
 	DB=$H/arbiter.db
-	served && served_start
+	if served; then
+		export ARBITER_PUBKEY=$H/keys/audit.pub
+		served_start
+	fi
 }
 
 served() { [ "${ARBITER_SERVED:-}" = 1 ]; }

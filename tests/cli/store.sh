@@ -2,9 +2,12 @@
 # Reading the store back: list (filters, order, limits, JSON lines), show
 # (text, JSON, exit codes by status), wait (at once, decided while waiting,
 # timeout), stats (counts agree with the database, rates, --since) and their
-# usage errors. Decisions are written with sqlite3 here, as the decision
-# commands would, so these tests depend on nothing but the store.
+# usage errors. Decisions are made by the decision commands: a status
+# written into the database by hand is not one (tests/cli/evidence.sh). The
+# test clock stands still but for the steps codes take and an override's
+# expiry.
 . "$(dirname "$0")/../lib.sh"
+clock_start
 new_store
 for f in "$ROOT"/docs/examples/submissions/*.yaml "$ROOT"/docs/examples/submissions/*.jsonl; do
 	"$ARBITER" submit "$f" > /dev/null 2>&1
@@ -105,12 +108,23 @@ PENDING=$(id_of z3ed-agent-9/2002)
 [ -n "$BLOCKED" ] && [ -n "$ALLOWED" ] && [ -n "$PENDING" ] && pass "the example refs are stored" || fail "example refs missing"
 [ "$(q "SELECT status FROM submissions WHERE id = $BLOCKED")" = blocked ] && [ "$(q "SELECT status FROM submissions WHERE id = $PENDING")" = pending ] \
 	&& pass "the examples have the statuses these tests assume" || fail "example statuses changed"
-read -r B2 B3 B4 B5 <<< "$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM submissions WHERE status = 'blocked' AND id <> $BLOCKED ORDER BY id LIMIT 4)")"
-q "UPDATE submissions SET status = 'approved', decided_at = '2026-01-01T00:00:00.000Z' WHERE id = $B2;
-   UPDATE submissions SET status = 'rejected', decided_at = '2026-01-01T00:00:00.000Z' WHERE id = $B3;
-   UPDATE submissions SET status = 'overridden', expires_at = '2020-01-01T00:00:00.000Z' WHERE id = $B4;
-   UPDATE submissions SET status = 'overridden', expires_at = '2999-01-01T00:00:00.000Z' WHERE id = $B5;
-   INSERT INTO decisions (submission_id, reviewer, decision, note, at) VALUES ($B2, 'alice', 'approve', 'looks fine', '2026-01-01T00:00:00.000Z');"
+W=$(id_of z3ed-agent-7/1203)
+enrol alice --as alice --role admin || fail "enrolling alice"
+# B2 approved, B3 rejected, B4 overridden for a minute (then expired), B5
+# overridden for a day; PENDING and W are decided while wait waits, below
+B2=$(q "SELECT id FROM submissions WHERE status = 'pending' AND id NOT IN ($PENDING, $W) ORDER BY id LIMIT 1")
+B3=$(q "SELECT id FROM submissions WHERE status = 'blocked' AND id <> $BLOCKED ORDER BY id LIMIT 1")
+read -r B4 B5 <<< "$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM submissions s WHERE status = 'blocked' AND id NOT IN ($BLOCKED, $B3) AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.submission_id = s.id AND f.effect = 'deny' AND (NOT f.overridable OR f.approvals > 1 OR (f.max_duration > 0 AND f.max_duration < 86400))) ORDER BY id LIMIT 2)")"
+DECIDED_AT=$(date -u -d "@$(clock_now)" +%Y-%m-%d)
+arbiter --as alice approve "$B2" --ack --note "looks fine" --code "$(code alice)"
+expect_code 0 "alice approves $B2"
+arbiter --as alice reject "$B3" --reason "not this one" --code "$(code alice)"
+expect_code 0 "alice rejects $B3"
+arbiter --as alice override "$B4" --justification "for a minute, to see it expire" --expires 1m --code "$(code alice)"
+expect_code 0 "alice overrides $B4 for a minute"
+arbiter --as alice override "$B5" --justification "for a day: the release needs it" --expires 24h --code "$(code alice)"
+expect_code 0 "alice overrides $B5 for a day"
+clock_advance 120
 arbiter list --status decided --json
 [ "$(lines)" -eq 4 ] && pass "--status decided lists the 4 decided ones" || fail "decided: $(lines) lines"
 arbiter list --status expired --json
@@ -118,7 +132,7 @@ arbiter list --status expired --json
 arbiter list --status overridden --json
 [ "$(ids "$OUT")" = "$B5" ] && pass "--status overridden leaves out the expired one" || fail "overridden lists $(ids "$OUT" | paste -sd' ')"
 arbiter list --status approved --json
-expect_out "^\\{\"id\":$B2,.*\"status\":\"approved\".*\"decided_at\":\"2026-01-01" "JSON shows the current status and decided_at, not the evaluation's"
+expect_out "^\\{\"id\":$B2,.*\"status\":\"approved\".*\"decided_at\":\"$DECIDED_AT" "JSON shows the current status and decided_at, not the evaluation's"
 
 # ---- show ----
 arbiter show "$BLOCKED"
@@ -196,16 +210,10 @@ expect_out "still pending after 1s" "the timeout says what it waited for"
 [ "$ELAPSED" -ge 1000 ] && [ "$ELAPSED" -lt 3000 ] && pass "the timeout takes about a second (${ELAPSED}ms)" || fail "the timeout took ${ELAPSED}ms"
 arbiter wait "$PENDING" --timeout 0
 expect_code 3 "wait --timeout 0 on a pending submission exits 3 at once"
-# decided while waiting: written straight into the database, which a server
-# (waking its long polls at its own commits) does not see until the wait's
-# end; served, the two are decided here at once, and tests/cli/served.sh
-# decides through the server while wait waits
-W=$(id_of z3ed-agent-7/1203)
-if served; then
-	q "UPDATE submissions SET status = 'approved' WHERE id = $PENDING"
-	q "UPDATE submissions SET status = 'rejected' WHERE id = $W"
-else
-( sleep 0.6; q "UPDATE submissions SET status = 'approved' WHERE id = $PENDING" ) &
+# decided while waiting, by the decision commands (served, through the
+# server, whose commit wakes the long poll)
+APPROVE_CODE=$(code alice) REJECT_CODE=$(code alice)
+( sleep 0.6; "$ARBITER" --as alice approve "$PENDING" --ack --code "$APPROVE_CODE" > /dev/null 2>&1 ) &
 START=$(date +%s%N)
 arbiter wait "$PENDING" --timeout 10
 ELAPSED=$((($(date +%s%N) - START) / 1000000))
@@ -213,11 +221,10 @@ wait
 expect_code 0 "wait returns 0 when the submission is approved while it waits"
 expect_out "^submission $PENDING: approved" "wait prints the decision"
 [ "$ELAPSED" -lt 3000 ] && grep -q approved "$OUT" && pass "wait notices the decision quickly (${ELAPSED}ms)" || fail "wait took ${ELAPSED}ms to notice"
-( sleep 0.4; q "UPDATE submissions SET status = 'rejected' WHERE id = $W" ) &
+( sleep 0.4; "$ARBITER" --as alice reject "$W" --reason "not now" --code "$REJECT_CODE" > /dev/null 2>&1 ) &
 arbiter wait z3ed-agent-7/1203 --timeout 10
 wait
 expect_code 4 "wait (by ref) returns 4 when the submission is rejected while it waits"
-fi
 arbiter wait 999999
 expect_code 1 "wait on an unknown id exits 1"
 expect_err 'no submission 999999' "wait names the unknown id"
