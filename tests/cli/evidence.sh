@@ -224,3 +224,29 @@ if ! served; then
 	kill "$FAKE_PID" 2> /dev/null
 	wait "$FAKE_PID" 2> /dev/null
 fi
+
+# --- the console shows it as tampering ---
+if ! command -v tmux > /dev/null; then
+	fail "tmux is missing (make test installs it)"
+	exit 0
+fi
+. "$ROOT/tests/console_lib.sh"
+before=$(audited "$F")
+console_start "ARBITER_HOME=$T/s" -- --as alice tui
+shows 'Waiting, ' "the console opens on the queue"
+keys 2
+shows 'Decided, ' "2 shows the decided submissions"
+keys / "ev/forged" Enter
+keys Enter
+shows "Submission $F " "the forged approval opens"
+shows "TAMPERED *\$" "its status reads TAMPERED"
+shows "TAMPERED: state does not match the audit chain: it says approved, but the last" \
+	"a red line says how its row differs from its signed events"
+[ "$(audited "$F")" = "$before" ] && pass "the mismatch it shows was audited once already" ||
+	fail "state.tamper events: $(audited "$F"), before $before"
+keys Escape / "ev/good" Enter Enter
+shows "Submission $GOOD " "the genuine approval opens"
+shows "approved *\$" "its status reads approved"
+lacks "TAMPERED" "and nothing says tampered"
+keys q q
+shows 'EXIT=0' "the console quits cleanly"

@@ -59,6 +59,10 @@ static int cmd_reevaluate(const command *c, args *a)
 			collect(&list, &v.row, NULL);
 			submission_view_free(&v);
 		} else {
+			op_reply audited;
+			if (o == OUT_TAMPERED)
+				op_tamper_record(g.s, g.actor, v.row.id, v.row.status, v.tampered, &audited);
+			submission_view_free(&v);
 			err_printf("arbiter: %s\n", o == OUT_NOT_FOUND ? "no such submission" : rep.message);
 			rc = outcome_exit(o);
 		}

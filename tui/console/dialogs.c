@@ -297,7 +297,8 @@ static int list_findings(console *c, dialog *d, arena *a, int64_t id, const char
 	submission_view v;
 	op_reply r;
 	int n = 0;
-	if (op_submission_get(c->s, key, &v, &r) != OUT_OK)
+	outcome o = op_submission_get(c->s, key, &v, &r);
+	if (o != OUT_OK && o != OUT_TAMPERED)
 		return 0;
 	for (size_t i = 0; i < v.nfindings; i++) {
 		const finding_view *f = &v.findings[i];

@@ -371,7 +371,8 @@ static void filter_subject(console *c, screen *sc)
 	const char *key = av->subject[0] == '#' ? av->subject + 1 : av->subject;
 	submission_view v;
 	op_reply r;
-	if (key[0] && op_submission_get(c->s, key, &v, &r) == OUT_OK) {
+	outcome o = key[0] ? op_submission_get(c->s, key, &v, &r) : OUT_NOT_FOUND;
+	if (o == OUT_OK || o == OUT_TAMPERED) {
 		snprintf(av->subject, sizeof av->subject, "%lld", (long long)v.row.id);
 		submission_view_free(&v);
 	} else if (key != av->subject) {
@@ -615,14 +616,16 @@ static void build_detail(console *c, textview *t, void *arg)
 	tv_add(t, event_attr(c, e.event), "  event      %s", e.event);
 	submission_view v;
 	op_reply rep;
-	if (e.subject[0] && strspn(e.subject, "0123456789") == strlen(e.subject) &&
-	    op_submission_get(c->s, e.subject, &v, &rep) == OUT_OK) {
+	outcome o = e.subject[0] && strspn(e.subject, "0123456789") == strlen(e.subject) ?
+	    op_submission_get(c->s, e.subject, &v, &rep) : OUT_NOT_FOUND;
+	if (o == OUT_OK || o == OUT_TAMPERED) {
 		const sub_row *r = &v.row;
 		char action[96], title[256];
 		copy_visible(action, sizeof action, r->action, strlen(r->action));
 		copy_visible(title, sizeof title, r->title, r->title_len);
-		tv_add(t, A_NORMAL, "  subject    submission %s: %s %s, %s (now %s)", e.subject, r->kind,
-		    action, title, r->status);
+		tv_add(t, o == OUT_TAMPERED ? console_attr(c, "critical") : A_NORMAL,
+		    "  subject    submission %s: %s %s, %s (now %s%s)", e.subject, r->kind, action, title,
+		    o == OUT_TAMPERED ? "TAMPERED: its row says " : "", r->status);
 		t->lines[t->n - 1].escaped = true;
 		submission_view_free(&v);
 	} else {

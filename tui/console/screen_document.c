@@ -57,7 +57,8 @@ static void build(console *c, textview *t, void *arg)
 	op_reply r;
 	char key[24];
 	snprintf(key, sizeof key, "%lld", (long long)d->id);
-	if (op_submission_get(c->s, key, &v, &r) != OUT_OK) {
+	outcome o = op_submission_get(c->s, key, &v, &r);
+	if (o != OUT_OK && o != OUT_TAMPERED) {
 		tv_add(t, A_BOLD, "submission %lld cannot be read: %s", (long long)d->id, r.message);
 		return;
 	}

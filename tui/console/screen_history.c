@@ -20,10 +20,14 @@ static void build(console *c, textview *t, void *arg)
 	snprintf(key, sizeof key, "%lld", (long long)id);
 	submission_view v;
 	op_reply r;
-	if (op_submission_get(c->s, key, &v, &r) != OUT_OK) {
+	outcome o = op_submission_get(c->s, key, &v, &r);
+	if (o != OUT_OK && o != OUT_TAMPERED) {
 		tv_add(t, A_BOLD, "submission %lld cannot be read: %s", (long long)id, r.message);
 		return;
 	}
+	if (o == OUT_TAMPERED)
+		tv_add(t, console_attr(c, "critical"), "TAMPERED: its row says %s, but the state does not "
+		    "match the audit chain: %s", v.row.status, v.tampered);
 	tv_add(t, A_BOLD, "Submission %lld: decisions (%zu)", (long long)id, v.ndecisions);
 	for (size_t i = 0; i < v.ndecisions; i++) {
 		const decision_view *d = &v.decisions[i];

@@ -102,11 +102,12 @@ static void reread(console *c, void *ctx, void *row)
 	if (!console_row_stale(c, key(row)))
 		return;
 	snprintf(id, sizeof id, "%lld", (long long)key(row));
-	if (op_submission_get(c->s, id, &v, &r) == OUT_OK) {
+	outcome o = op_submission_get(c->s, id, &v, &r);
+	if (o == OUT_OK || o == OUT_TAMPERED) {
 		collect one = { row, 0, 1 };
 		take(&one, &v.row, NULL);
-		submission_view_free(&v);
 	}
+	submission_view_free(&v);
 }
 
 static const list_source source = { sizeof(qrow), ascending, fetch, key, reread };

@@ -4,7 +4,9 @@
  * the policy's name and description, message, the offending values, field
  * path, FILE:LINE, effect, and whether and how it may be overridden. Enter
  * shows the document with that finding's field highlighted; d the document,
- * h its decisions and events; a, r, o decide.
+ * h its decisions and events; a, r, o decide. A submission whose row says it
+ * may proceed while its signed events do not (PRODUCT.md section 7) shows
+ * TAMPERED for its status and a red line saying how, and is audited.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@ typedef struct detail {
 	/* the submission's own texts as drawn (copy_visible), with put_escaped */
 	char status[16], kind[12], action[64], title[160], submitter[64], ref[96], created[32];
 	char decided[32], expires[32];
+	char tampered[320];     /* how its row differs from its signed events; "" it does not */
 	int version, counts[3];
 	submission_view view;   /* its findings, as last read */
 	policies_view policies; /* for the policies' descriptions */
@@ -55,12 +58,23 @@ static void load(console *c, detail *d)
 	snprintf(key, sizeof key, "%lld", (long long)d->id);
 	submission_view v;
 	op_reply rep;
-	if (op_submission_get(c->s, key, &v, &rep) != OUT_OK) {
+	outcome o = op_submission_get(c->s, key, &v, &rep);
+	if (o != OUT_OK && o != OUT_TAMPERED) {
 		console_message(c, MSG_ERROR, "submission %lld cannot be read", (long long)d->id);
 		return;
 	}
 	const sub_row *r = &v.row;
-	snprintf(d->status, sizeof d->status, "%s", r->status);
+	d->tampered[0] = '\0';
+	if (o == OUT_TAMPERED) {
+		op_reply audited;
+		if (op_tamper_record(c->s, c->user, d->id, r->status, v.tampered, &audited) != OUT_OK)
+			console_message(c, MSG_ERROR, "%s (and it could not be audited: %s)", rep.message,
+			    audited.message);
+		else
+			console_message(c, MSG_ERROR, "%s", rep.message);
+		snprintf(d->tampered, sizeof d->tampered, "%s", v.tampered);     /* drawn escaped */
+	}
+	snprintf(d->status, sizeof d->status, "%s", o == OUT_TAMPERED ? "TAMPERED" : r->status);
 	copy_visible(d->kind, sizeof d->kind, r->kind, strlen(r->kind));
 	copy_visible(d->action, sizeof d->action, r->action, strlen(r->action));
 	copy_visible(d->title, sizeof d->title, r->title, r->title_len);
@@ -252,9 +266,15 @@ static void draw(console *c, screen *sc, int top, int height)
 	snprintf(line, sizeof line, "Submission %lld  %s", (long long)d->id, d->title);
 	attrset(A_BOLD);
 	put_escaped(y, 1, line, c->cols - 2);
-	attrset(console_attr(c, d->status) | A_BOLD);
+	attrset(console_attr(c, d->tampered[0] ? "critical" : d->status) | A_BOLD);
 	put_clipped(y++, c->cols - 12, d->status, 11);
 	attrset(A_NORMAL);
+	if (d->tampered[0]) {
+		snprintf(line, sizeof line, "TAMPERED: state does not match the audit chain: %s",
+		    d->tampered);
+		y += wrap(y, 1, c->cols - 2, 2, line, c->colour ? COLOR_PAIR(PAIR_BANNER) | A_BOLD :
+		    A_REVERSE | A_BOLD);
+	}
 	snprintf(line, sizeof line, "%s %s   ref %s   by %s   created %s   policies v%d",
 	    d->kind, d->action, d->ref, d->submitter[0] ? d->submitter : "-", d->created, d->version);
 	put_escaped(y++, 1, line, c->cols - 2);

@@ -85,8 +85,8 @@ static void run_reevaluate(server *srv, store *w, job *j)
 		sb_puts(&b, ", \"result\": ");
 		sb_puts(&b, json);
 		free(json);
-		submission_view_free(&v);
 	}
+	submission_view_free(&v);       /* read, or tampered */
 	sb_puts(&b, "}\n");
 	answer_owned(rq, status, "application/json", b.s, b.n);
 }

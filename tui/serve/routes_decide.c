@@ -94,8 +94,8 @@ static void answer_decided(request *rq, store *w, const decide_request *q,
 				sb_puts(&b, ", \"result\": ");
 				sb_puts(&b, json);
 				free(json);
-				submission_view_free(&v);
 			}
+			submission_view_free(&v);       /* read, or tampered */
 		}
 		sb_puts(&b, "}");
 	}
