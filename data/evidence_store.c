@@ -277,6 +277,34 @@ outcome op_tamper_record(store *s, const char *actor, int64_t id, const char *st
 	return o;
 }
 
+outcome op_evidence_event(store *s, int64_t seq, strbuf *events, op_reply *r)
+{
+	memset(r, 0, sizeof *r);
+	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_AT, "SELECT " EVENT_COLUMNS " FROM audit WHERE "
+	    "seq = ?");
+	if (st == NULL)
+		return op_say(r, OUT_IO_ERROR, "%s", s->err);
+	sqlite3_bind_int64(st, 1, seq);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		arena *a = arena_new();
+		audit_event e;
+		read_event(st, a, &e);
+		events->n = 0;
+		sb_puts(events, "[");
+		put_event(events, &e);
+		sb_puts(events, "]");
+		arena_free(a);
+	} else if (rc != SQLITE_DONE) {
+		store_fail(s, "cannot read the audit log");
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return OUT_OK;
+	return op_say(r, rc == SQLITE_DONE ? OUT_NOT_FOUND : OUT_IO_ERROR, "%s", rc == SQLITE_DONE ?
+	    "no such event" : s->err);
+}
+
 outcome op_evidence(store *s, int64_t id, strbuf *events, char status[16], char *why,
     size_t len, op_reply *r)
 {

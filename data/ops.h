@@ -410,6 +410,9 @@ bool result_strip_evidence(strbuf *result);
  * only. */
 outcome op_evidence(store *s, int64_t id, strbuf *events, char status[16], char *why,
     size_t len, op_reply *r);
+/* The evidence of a submission just stored and committed: its event seq
+ * (stored.seq), as a JSON array of that one event. */
+outcome op_evidence_event(store *s, int64_t seq, strbuf *events, op_reply *r);
 /* list --json for a row of query_list: the stored result with its status,
  * created_at, decided_at and expires_at as they read now. malloc'd; NULL
  * with the reason in store_errmsg. */

@@ -11,7 +11,10 @@
  * documents went with it. The caller
  * reports a submission stored only after op_submit_commit says so, and
  * commits when op_submit_due says the batch is full, so that the write lock
- * is free between batches while the next document is read.
+ * is free between batches while the next document is read. A retry of a
+ * stored ref reports that submission's status, and a status that allows
+ * only as its signed events say (op_evidence): the caller audits a
+ * mismatch once the batch is committed.
  */
 #include <stdio.h>
 #include <stdlib.h>

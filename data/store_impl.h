@@ -72,7 +72,7 @@ struct store {
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL__COUNT };
+	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* A submission's status as it reads now: an override past its expiry is

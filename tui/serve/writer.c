@@ -89,13 +89,6 @@ static void add_proof(job *j, size_t at, int64_t seq)
 	j->proofs[j->nproofs++] = (proof){ at, seq };
 }
 
-static bool event_text(const audit_event *e, void *ctx)
-{
-	char **text = ctx;
-	*text = audit_event_text(e);
-	return false;
-}
-
 /* Every allowing answer carries the signed event behind it (PRODUCT.md
  * section 9). A new submission's event is signed alongside and written at
  * the commit (store_bulk), so its answer gets it once the job's items are
@@ -109,7 +102,7 @@ static void prove(store *w, job *j)
 		j->nproofs = 0;
 		return;
 	}
-	strbuf b = { 0 };
+	strbuf b = { 0 }, events = { 0 };
 	size_t from = 0;
 	for (size_t i = 0; i < j->nproofs; i++) {
 		const proof *p = &j->proofs[i];
@@ -117,17 +110,13 @@ static void prove(store *w, job *j)
 			continue;
 		sb_put(&b, rq->answer + from, p->at - from);
 		from = p->at;
-		char *text = NULL;
-		audit_filter f = { .after_seq = p->seq - 1, .limit = 1, .oldest_first = true,
-			.walk = true };
 		op_reply r;
-		if (op_audit_read(w, &f, event_text, &text, &r) == OUT_OK && text != NULL) {
-			sb_puts(&b, ",\"evidence\":[");
-			sb_puts(&b, text);
-			sb_puts(&b, "]");
+		if (op_evidence_event(w, p->seq, &events, &r) == OUT_OK) {
+			sb_puts(&b, ",\"evidence\":");
+			sb_put(&b, events.s, events.n);
 		}
-		free(text);
 	}
+	free(events.s);
 	sb_put(&b, rq->answer + from, rq->answer_len - from);
 	free(rq->answer);
 	rq->answer = b.s;
