@@ -12,7 +12,9 @@
  * through the chain it covers every earlier event. When it fails, a binary
  * search names the first event whose signature fails; that is well defined
  * because rewriting an event forces rewriting every later hash, and so
- * invalidates every later signature.
+ * invalidates every later signature. The log starts with store.init at seq
+ * 1, and ends where the signed head record says (audit_head.c), which
+ * every appending transaction writes: so neither end can be cut off.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -166,6 +168,7 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 	if (ok) {
 		s->head_seq = seq;
 		memcpy(s->head_hash, h, 32);
+		store_keep(s, KEEP_HEAD_RECORD, &audit_head_keeper, NULL);
 	} else {
 		s->head_known = false;
 	}
@@ -197,6 +200,12 @@ static int check_sig_at(sqlite3_stmt *st, int64_t seq, const unsigned char pk[32
 	if (!hex32((const char *)sqlite3_column_text(st, 0), h))
 		return 0;
 	return sig_ok((const char *)sqlite3_column_text(st, 1), h, pk);
+}
+
+static const char *event_name(sqlite3_stmt *st)
+{
+	const char *e = (const char *)sqlite3_column_text(st, 3);
+	return e ? e : "";
 }
 
 static bool bad(verify_result *r, int64_t seq, const char *why)
@@ -244,10 +253,8 @@ int audit_hash_at(store *s, int64_t seq, char hash[65])
 	return found;
 }
 
-bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
+static bool verify_chain(store *s, const unsigned char pk[32], verify_result *r)
 {
-	if (pk == NULL)
-		pk = s->pk;
 	memset(r, 0, sizeof *r);
 	r->ok = true;
 	sqlite3_stmt *st;
@@ -282,6 +289,11 @@ bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
 			sqlite3_finalize(st);
 			return bad(r, seq, "its contents do not match its hash (the event was edited)");
 		}
+		if (seq == 1 && strcmp(event_name(st), "store.init") != 0) {
+			sqlite3_finalize(st);
+			return bad(r, 1, "the first event is not store.init: the log does not start "
+			    "where the store began");
+		}
 		memcpy(prev, h, 32);
 		r->events++;
 		r->head_seq = seq;
@@ -313,4 +325,17 @@ bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
 	sqlite3_finalize(st);
 	return bad(r, lo, "its signature does not verify with this public key "
 	    "(signed by another key, or forged)");
+}
+
+bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
+{
+	if (pk == NULL)
+		pk = s->pk;
+	/* one snapshot: the chain and the head record as one commit left them */
+	bool own = sqlite3_get_autocommit(s->db) &&
+	    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	bool ok = verify_chain(s, pk, r) && (!r->ok || audit_head_check(s, pk, r));
+	if (own)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	return ok;
 }

@@ -5,8 +5,9 @@
  *
  * Each file's own audit event (audit.checkpoint, audit.export) is appended
  * first, in a transaction of its own, so the file covers it. A checkpoint is
- * the store id, the head seq and its hash, and audit_checkpoint_parse reads
- * one back (audit verify --checkpoint: the text is hostile, and fuzzed). The
+ * the store id, the head seq and its hash (checkpoints.c writes the file),
+ * and audit_checkpoint_parse reads one back (audit verify --checkpoint: the
+ * text is hostile, and fuzzed). The
  * export report has the license enforcer's shape: {"events": [...], "summary": {"events", "totals",
  * "per_action"}, "verification": {...}}, read in one read transaction so that
  * the events, the summary and the verification describe the same snapshot
@@ -19,6 +20,7 @@
  * the stock minisign verifies. A log that fails verification is still
  * exported; its verification says where.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -52,8 +54,6 @@ static bool appended(store *s, const char *actor, const char *event, json_t *det
 bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64_t *seq,
     char hash[65], char *err, size_t errlen)
 {
-	char ts[32], comment[256];
-	format_time(now_ms(), ts);
 	keypair kp;
 	json_t *details = json_pack("{s:s}", "file", path);
 	bool ok = keys_load_secret(s->dir, &kp, err, errlen) && appended(s, actor,
@@ -61,16 +61,7 @@ bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64
 	if (ok) {
 		*seq = s->head_seq;
 		sodium_bin2hex(hash, 65, s->head_hash, 32);
-		FILE *f = fopen(path, "w");
-		if (f == NULL || fprintf(f, "arbiter audit checkpoint\nstore: %s\nseq: %lld\n"
-		    "hash: %s\ntime: %s\n", s->id, (long long)*seq, hash, ts) < 0 || fclose(f) != 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			ok = false;
-		} else {
-			snprintf(comment, sizeof comment, "arbiter checkpoint store %s seq %lld", s->id,
-			    (long long)*seq);
-			ok = keys_sign_file(&kp, path, comment, err, errlen);
-		}
+		ok = checkpoint_write_file(&kp, s->id, path, *seq, hash, now_ms(), err, errlen);
 	}
 	sodium_memzero(&kp, sizeof kp);
 	json_decref(details);
@@ -125,6 +116,11 @@ bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out)
 	    !checkpoint_field(text, len, "hash", out->hash, sizeof out->hash) ||
 	    !lower_hex(out->store, 32) || !lower_hex(out->hash, 64))
 		return false;
+	/* the time is read where it is one (0 where not): it only dates the file */
+	char ts[40];
+	if (!checkpoint_field(text, len, "time", ts, sizeof ts) || !isdigit((unsigned char)ts[0]) ||
+	    !parse_time(ts, &out->time_ms))
+		out->time_ms = 0;
 	/* a seq is a positive decimal number without a sign or leading zeros */
 	size_t n = strlen(seq);
 	if (n == 0 || n > 18 || seq[0] == '0' || strspn(seq, "0123456789") != n)

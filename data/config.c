@@ -131,7 +131,8 @@ void settings_default(settings *c)
 		.justification_min_chars = 20, .override_default_duration = 24 * 3600,
 		.session_idle = 600, .totp_window = 1, .totp_max_failures = 5, .totp_lockout = 900,
 		.max_body = 1 << 20, .max_batch = 64 << 20, .idle_timeout = 30,
-		.max_connections = 1024, .approval_ttl = 8 * 3600 };
+		.max_connections = 1024, .approval_ttl = 8 * 3600, .checkpoint_events = 10000,
+		.checkpoint_minutes = 60, .checkpoint_dir = "checkpoints" };
 }
 
 bool store_settings(store *s, settings *c, diags *errs)
@@ -195,6 +196,12 @@ bool settings_read(const char *dir, settings *c, diags *errs)
 		read_text(&r, "socket_group", c->socket_group, sizeof c->socket_group);
 		section(&r, root, "hook");
 		read_duration(&r, "approval_ttl", &c->approval_ttl);
+		section(&r, root, "audit");
+		read_int(&r, "checkpoint_events", 1, 1000000000, &c->checkpoint_events);
+		read_int(&r, "checkpoint_minutes", 1, 525600, &c->checkpoint_minutes);
+		read_text(&r, "checkpoint_dir", c->checkpoint_dir, sizeof c->checkpoint_dir);
+		read_text(&r, "checkpoint_command", c->checkpoint_command,
+		    sizeof c->checkpoint_command);
 	}
 	arena_free(a);
 	return r.ok;

@@ -33,7 +33,16 @@ static const char config_yaml[] =
     "  max_failures: 5\n"
     "  lockout: 15m\n"
     "hook:\n"
-    "  approval_ttl: 8h       # an approval answers for the same call this long\n";
+    "  approval_ttl: 8h       # an approval answers for the same call this long\n"
+    "audit:\n"
+    "  # arbiter serve writes a signed checkpoint of the log's head when it has moved\n"
+    "  # and this many events or minutes have passed since the last one\n"
+    "  checkpoint_events: 10000\n"
+    "  checkpoint_minutes: 60\n"
+    "  checkpoint_dir: checkpoints   # relative to this directory\n"
+    "  # a command run with each new checkpoint's path as $1, to send it off the\n"
+    "  # machine: /bin/sh -c COMMAND sh FILE (none by default)\n"
+    "  # checkpoint_command: 'scp \"$1\" \"$1.minisig\" backup:arbiter/'\n";
 
 static bool write_file(const char *path, const char *text, mode_t mode, char *err, size_t errlen)
 {

@@ -22,7 +22,7 @@
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 
-static void keyid_hex(const unsigned char keyid[8], char out[17])
+void keys_id_hex(const unsigned char keyid[8], char out[17])
 {
 	/* minisign shows the id as a little-endian 64-bit number */
 	for (int i = 0; i < 8; i++)
@@ -57,7 +57,7 @@ bool keys_generate(const char *dir, char *err, size_t errlen)
 	crypto_sign_keypair(kp.pk, kp.sk);
 	randombytes_buf(kp.keyid, sizeof kp.keyid);
 	char id[17];
-	keyid_hex(kp.keyid, id);
+	keys_id_hex(kp.keyid, id);
 
 	unsigned char pub[2 + 8 + 32], sec[2 + 8 + 64];
 	memcpy(pub, "Ed", 2);

@@ -23,11 +23,14 @@
  * filters by; version 11 adds the identities of the server, see schema_v11;
  * version 12 makes a ref unique per submitter and keeps each submission's
  * digest, see schema_v12; version 13 counts failed codes and keeps lockouts
- * per origin, see schema_v13.
+ * per origin, see schema_v13; version 14 keeps the signed head record and
+ * the claim of the automatic checkpoints, see schema_v14.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init. A step is SQL, which may call a
- * function written in C for what SQL cannot do (a digest). A step that
+ * function written in C for what SQL cannot do (a digest), and then may
+ * run C of its own in the same transaction (a signature, with the store's
+ * key). A step that
  * rebuilds a table (SQLite's way to change a constraint) runs with foreign
  * keys off, as SQLite's procedure for it says, and checks them all before
  * it commits.
@@ -284,6 +287,20 @@ static const char *const schema_v13 =
     "  WHERE locked_until IS NOT NULL GROUP BY lower(name);\n"
     "ALTER TABLE reviewers DROP COLUMN locked_until;\n";
 
+/* Version 14: the signed head record (audit_head.c), one row that says where
+ * the log ends, outside the audit table, and the claim of the server's
+ * automatic checkpoints (checkpoint_auto.c): the seq and time of the last
+ * one, updated in the transaction that writes it, so that of several
+ * servers sharing a store one writes it. The step then signs the record
+ * of the head the log has (audit_head_migrate): that needs the store's
+ * key, which every process that opens a store can read. */
+static const char *const schema_v14 =
+    "CREATE TABLE audit_head (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,\n"
+    "  sig TEXT NOT NULL);\n"
+    "CREATE TABLE checkpoint_claim (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, at_ms INTEGER NOT NULL);\n";
+
 /* arbiter_digest(document): the digest (engine/submission.c) of a document
  * the store kept, its canonical JSON as submitted, read back as it was
  * accepted (64-bit integers included); NULL for one that does not read as a
@@ -313,12 +330,16 @@ typedef struct step {
 	const char *fn_name;
 	void (*fn)(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 	bool rebuilds;          /* it builds a table again: foreign keys off meanwhile */
+	/* C run after sql in its transaction, given the store's directory
+	 * (NULL: none, a new database) */
+	bool (*after)(sqlite3 *db, const char *dir, char *err, size_t errlen);
 } step;
 
 /* steps[i] takes the schema from version i to i + 1 */
 static const step steps[] = { { NULL }, { schema_v2 }, { schema_v3 }, { schema_v4 },
 	{ schema_v5 }, { schema_v6 }, { schema_v7 }, { schema_v8 }, { schema_v9 }, { schema_v10 },
-	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true }, { schema_v13 } };
+	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true }, { schema_v13 },
+	{ schema_v14, NULL, NULL, false, audit_head_migrate } };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 /* Whether every foreign key holds (after a rebuild, with them off). */
@@ -340,7 +361,7 @@ static bool keys_hold(sqlite3 *db, char *err, size_t errlen)
 }
 
 /* Runs step s in the open transaction. */
-static bool run_step(sqlite3 *db, const step *s, char *err, size_t errlen)
+static bool run_step(sqlite3 *db, const step *s, const char *dir, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	arena *a = s->fn ? arena_new() : NULL;
@@ -353,7 +374,8 @@ static bool run_step(sqlite3 *db, const step *s, char *err, size_t errlen)
 	if (s->fn != NULL)
 		sqlite3_create_function(db, s->fn_name, 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	arena_free(a);
-	return ok && (!s->rebuilds || keys_hold(db, err, errlen));
+	return ok && (!s->rebuilds || keys_hold(db, err, errlen)) &&
+	    (s->after == NULL || s->after(db, dir, err, errlen));
 }
 
 bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen)
@@ -366,7 +388,7 @@ bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen)
 	bool ok = sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) == SQLITE_OK &&
 	    sqlite3_exec(db, schema_v1, NULL, NULL, &msg) == SQLITE_OK;
 	for (int v = 1; ok && v < version; v++)
-		ok = run_step(db, &steps[v], why, sizeof why);
+		ok = run_step(db, &steps[v], NULL, why, sizeof why);
 	ok = ok && sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
 	if (!ok) {
@@ -399,7 +421,8 @@ static int user_version(sqlite3 *db)
  * process may have taken the step first, so the version is read again under
  * the write lock. PRAGMA foreign_keys does nothing inside a transaction: a
  * rebuild turns them off before it begins, and on again after it ends. */
-static bool migrate_step(sqlite3 *db, int from, const step *s, char *err, size_t errlen)
+static bool migrate_step(sqlite3 *db, const char *dir, int from, const step *s, char *err,
+    size_t errlen)
 {
 	char *msg = NULL, set[64], why[384] = "";
 	snprintf(set, sizeof set, "PRAGMA user_version = %d;", from + 1);
@@ -407,7 +430,7 @@ static bool migrate_step(sqlite3 *db, int from, const step *s, char *err, size_t
 		sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
 	bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) == SQLITE_OK;
 	if (ok && user_version(db) == from)
-		ok = run_step(db, s, why, sizeof why) &&
+		ok = run_step(db, s, dir, why, sizeof why) &&
 		    sqlite3_exec(db, set, NULL, NULL, &msg) == SQLITE_OK;
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) == SQLITE_OK;
 	if (!ok) {
@@ -422,7 +445,7 @@ static bool migrate_step(sqlite3 *db, int from, const step *s, char *err, size_t
 	return ok;
 }
 
-bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
+bool schema_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen)
 {
 	int version = user_version(db);
 	if (version < 0) {
@@ -440,7 +463,7 @@ bool schema_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	/* each step in its own transaction, from `version` up */
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
-		if (!migrate_step(db, v, &steps[v], err, errlen))
+		if (!migrate_step(db, dir, v, &steps[v], err, errlen))
 			return false;
 	return true;
 }

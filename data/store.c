@@ -148,7 +148,7 @@ store *store_open(const char *dir, char *err, size_t errlen)
 	char why[512] = "";
 	if (open_db(path, SQLITE_OPEN_READWRITE, &s->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-	} else if (!configure(s->db, why, sizeof why) || !schema_migrate(s->db, why, sizeof why)) {
+	} else if (!configure(s->db, why, sizeof why) || !schema_migrate(s->db, dir, why, sizeof why)) {
 		snprintf(err, errlen, "%s: %s", path, why);
 	} else {
 		sqlite3_stmt *st;

@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 struct json_t;
 
@@ -119,6 +119,10 @@ typedef struct settings {
 	char socket[256], socket_group[64];     /* "": the default, none */
 	int64_t approval_ttl;   /* hook.approval_ttl, seconds: how long an approval or a
 	                         * rejection answers for the same call (op_submission_match) */
+	/* audit: automatic checkpoints (checkpoints.c) */
+	int checkpoint_events, checkpoint_minutes;
+	char checkpoint_dir[1024];      /* relative to the store directory, or absolute */
+	char checkpoint_command[1024];  /* "": none */
 	unsigned char sha256[32];       /* of the config.yaml bytes these were read from */
 } settings;
 void settings_default(settings *c);
@@ -196,6 +200,23 @@ bool keys_parse_secret(const char *text, size_t len, keypair *kp, char *err, siz
 /* Writes FILE.minisig for the bytes of FILE, verifiable by `minisign -Vm`. */
 bool keys_sign_file(const keypair *kp, const char *path, const char *trusted_comment,
     char *err, size_t errlen);
+/* A key id as minisign shows it (16 upper-case hex digits). */
+void keys_id_hex(const unsigned char keyid[8], char out[17]);
+
+/* ---- minisig.c: reading and checking FILE.minisig ---- */
+typedef struct minisign_signature {
+	bool prehashed;                 /* "ED": over the file's BLAKE2b-512; "Ed": the file */
+	unsigned char keyid[8], sig[64], global[64];
+	char comment[1024];             /* the trusted comment */
+} minisign_signature;
+/* Reads a .minisig file's text (hostile, len bytes); false with why. */
+bool minisig_parse(const char *text, size_t len, minisign_signature *out, char *why,
+    size_t whylen);
+/* Whether m is pk's signature of data (len bytes), its trusted comment
+ * included; false with why (another key: named by its id against keyid,
+ * pk's own). */
+bool minisig_check(const minisign_signature *m, const unsigned char *data, size_t len,
+    const unsigned char pk[32], const unsigned char keyid[8], char *why, size_t whylen);
 
 /* ---- audit.c: the hash-chained, signed event log ---- */
 typedef struct audit_event {
@@ -231,9 +252,14 @@ typedef struct verify_result {
 	char head[65];          /* the last good hash */
 	int64_t head_seq;
 } verify_result;
-/* Recomputes the chain and checks every signature against pk (NULL: the
- * store's own public key). */
+/* Recomputes the chain (which starts with store.init at seq 1), checks the
+ * head's signature against pk (NULL: the store's own public key) and that
+ * the chain ends where the signed head record says (audit_head.c), all in
+ * one snapshot. */
 bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
+/* The signed head record against r, the chain as verified: on a mismatch
+ * r->ok is false with the seq and why (audit_head.c). */
+bool audit_head_check(store *s, const unsigned char pk[32], verify_result *r);
 /* The encoding that is hashed: documented in docs/audit.md. */
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, unsigned char out[32]);
@@ -336,10 +362,57 @@ typedef struct audit_checkpoint {
 	char store[33];         /* the store id, 32 hex digits */
 	int64_t seq;            /* the head's seq, at least 1 */
 	char hash[65];          /* its hash, 64 hex digits */
+	int64_t time_ms;        /* when it was taken (Unix ms); 0: it says no time */
 } audit_checkpoint;
 /* Reads a checkpoint file's text (len bytes, as audit_write_checkpoint writes
  * it); false when it is not one. */
 bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out);
+
+/* ---- checkpoints.c: checkpoint files, written, checked, kept up to date ---- */
+/* Writes path (store id, seq, hash, time at_ms) and path.minisig, each
+ * beside its name and renamed into place. */
+bool checkpoint_write_file(const keypair *kp, const char *store_id, const char *path,
+    int64_t seq, const char hash[65], int64_t at_ms, char *err, size_t errlen);
+/* Whether file, signed in file.minisig under pk (keyid: its id), is a
+ * checkpoint of this store that the log (verified up to head_seq) extends:
+ * 1 yes, with cp; 0 refused, why says how in one line; -1 an error (why). */
+int checkpoint_verify(store *s, const char *file, const unsigned char pk[32],
+    const unsigned char keyid[8], int64_t head_seq, audit_checkpoint *cp, char *why,
+    size_t len);
+/* Whether a checkpoint is due (PRODUCT.md section 6): the head has moved past
+ * the last one's seq, and audit.checkpoint_events events or
+ * audit.checkpoint_minutes minutes have passed since it (Unix ms). */
+bool audit_checkpoint_due(const settings *c, int64_t last_seq, int64_t last_ms,
+    int64_t head_seq, int64_t now);
+/* audit.checkpoint_dir, relative to the store directory home. */
+void checkpoint_dir_path(const char *home, const settings *c, char *out, size_t len);
+typedef struct checkpoint_scanned {
+	char dir[PATH_MAX];
+	int found;                      /* checkpoints that hold */
+	audit_checkpoint newest;        /* the highest seq among them */
+	char newest_file[PATH_MAX + 256];
+	bool stale;                     /* a checkpoint is due and none was taken (why) */
+	char why[PATH_MAX + 512];       /* a refusal, an error, or the staleness */
+} checkpoint_scanned;
+/* Every checkpoint in audit.checkpoint_dir through checkpoint_verify, and
+ * whether the newest (none: the store's store.init) is older than the
+ * interval: 1 all hold; 0 one is refused; -1 an error. */
+int checkpoint_scan(store *s, const settings *c, const unsigned char pk[32],
+    const unsigned char keyid[8], int64_t head_seq, checkpoint_scanned *out);
+/* The last automatic checkpoint's seq and time (Unix ms); none: 0 and the
+ * time of store.init. */
+bool checkpoint_last(store *s, int64_t *seq, int64_t *at_ms);
+typedef struct checkpoint_written {
+	char path[PATH_MAX + 64];       /* the file written */
+	int64_t seq;
+	int64_t last_seq, last_ms;      /* the last automatic checkpoint, this one or another's */
+	char err[PATH_MAX + 256];
+} checkpoint_written;
+/* In a transaction of its own: when a checkpoint is still due (another
+ * server may have written one), claims it (checkpoint_claim) and writes it
+ * into audit.checkpoint_dir: 1 written; 0 not due; -1 error (err). Not an
+ * audit event. */
+int checkpoint_auto(store *s, const settings *c, checkpoint_written *out);
 /* ---- submissions.c: storing and reading submissions ---- */
 /* Inserts r's findings for submission id, and with with_quota its quota
  * usage (a reevaluation does not use a quota again). */

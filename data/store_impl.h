@@ -17,9 +17,12 @@
  * never checked, to delete (codes.c), the new submissions' counts per
  * status (submissions.c), the quota sums (quota.c), the audit events signed
  * alongside (audit_signer.c: after the sums, so that the signing thread
- * finishes its run while they are written), and the audit chain head
- * (audit.c: read once per transaction, forgotten when it ends). */
-enum { KEEP_CODE_ATTEMPT, KEEP_STATUS_COUNTS, KEEP_QUOTA_SUMS, KEEP_SIGNED_EVENTS, KEEP_AUDIT_HEAD, KEEP__COUNT };
+ * finishes its run while they are written), the signed head record of the
+ * events appended (audit_head.c: once per transaction, after the events),
+ * and the audit chain head (audit.c: read once per transaction, forgotten
+ * when it ends). */
+enum { KEEP_CODE_ATTEMPT, KEEP_STATUS_COUNTS, KEEP_QUOTA_SUMS, KEEP_SIGNED_EVENTS, KEEP_HEAD_RECORD,
+	KEEP_AUDIT_HEAD, KEEP__COUNT };
 
 typedef struct store_keeper {
 	/* Writes what ctx keeps, before COMMIT, and forgets it; false (with
@@ -72,7 +75,7 @@ struct store {
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL__COUNT };
+	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL_HEAD_RECORD, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* A submission's status as it reads now: an override past its expiry is
@@ -150,13 +153,26 @@ typedef struct time_column {
 bool time_keys(store *s, const time_column *c, int64_t since_ms, int64_t until_ms, int64_t *lo,
     int64_t *hi);
 
+/* ---- audit_head.c: the signed head record outside the audit table ---- */
+/* What the record's signature covers (see audit_head.c); its length, 0 when
+ * it does not fit out. */
+size_t audit_head_text(const char *store_id, int64_t seq, const char *hash, char *out,
+    size_t len);
+/* The slot that writes the record at commit: audit_append registers it. */
+extern const store_keeper audit_head_keeper;
+/* In the schema step that makes the table: the record of the log's head as
+ * it is, signed with dir's key (an empty log has none yet; dir NULL: no key,
+ * refused when there are events). */
+bool audit_head_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen);
+
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);
 /* The schema as arbiter made it at version (1 .. STORE_SCHEMA_VERSION): how
  * the tests of a migration make a store as it was before it. */
 bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen);
-/* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one. */
-bool schema_migrate(sqlite3 *db, char *err, size_t errlen);
+/* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one.
+ * dir is the store's directory: a step may need its signing key. */
+bool schema_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen);
 
 /* ---- what the operations (ops_*.c) are made of: data/ alone calls these ---- */
 #include "ops.h"

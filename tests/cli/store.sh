@@ -352,7 +352,11 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 13 ]; then pass "a new store is at schema version 13"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 14 ]; then pass "a new store is at schema version 14"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v14: version 14's signed head record and checkpoint claim undone
+undo_v14() {
+	q "DROP TABLE audit_head; DROP TABLE checkpoint_claim;" || fail "undoing version 14"
+}
 # undo_v13: version 13's failures and lockouts per origin undone: a lockout
 # is the reviewer's locked_until again, a failure has no origin
 undo_v13() {
@@ -379,6 +383,7 @@ undo_v11() {
 	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
 		fail "undoing version 11"
 }
+undo_v14
 undo_v13
 undo_v12
 undo_v11
@@ -405,8 +410,8 @@ fi
 served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 13 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 13, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 14, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -442,6 +447,7 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v14
 undo_v13
 undo_v12
 undo_v11
@@ -451,13 +457,13 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 served_restart
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 13 ] &&
+if [ "$(q 'PRAGMA user_version')" = 14 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 13 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 14 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -473,6 +479,7 @@ expect_code 0 "the store upgraded from version 9 verifies"
 rm -rf "$T/s"
 new_store
 enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v14
 undo_v13
 undo_v12
 undo_v11
@@ -481,8 +488,8 @@ served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 13 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 13 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 14 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -500,6 +507,7 @@ enrol alice --as alice --role admin || fail "enrolling alice"
 enrol bob --as alice --code "$(code alice)" || fail "enrolling bob"
 arbiter submit --json "$EXS/code-04-cleanup.yaml"
 W=$(grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+undo_v14
 undo_v13
 q "UPDATE reviewers SET locked_until = '2099-01-01T00:00:00.000Z' WHERE name = 'bob';
    INSERT INTO code_failures (reviewer, at_ms) VALUES ('Bob', 1); PRAGMA user_version = 12"
@@ -507,11 +515,11 @@ served_restart
 arbiter reviewer list
 expect_code 0 "a version 12 store opens"
 expect_out '^bob .* 2099-01-01T00:00:00\.000Z' "its lockout in force is still listed"
-if [ "$(q 'PRAGMA user_version')" = 13 ] &&
+if [ "$(q 'PRAGMA user_version')" = 14 ] &&
     [ "$(q "SELECT reviewer || '|' || origin || '|' || until FROM code_lockouts")" = "bob||2099-01-01T00:00:00.000Z" ] &&
     [ "$(q "SELECT reviewer || '|' || origin FROM code_failures")" = "bob|" ] &&
     [ "$(q "SELECT count(*) FROM pragma_table_info('reviewers') WHERE name = 'locked_until'")" = 0 ]; then
-	pass "opening a version 12 store upgraded it to version 13: lockouts and failures per origin"
+	pass "opening a version 12 store upgraded it to version 14: lockouts and failures per origin"
 else
 	fail "the version 12 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT * FROM code_lockouts")"
 fi
@@ -520,3 +528,29 @@ expect_code 4 "the lockout from before holds for every origin"
 expect_err 'bob is locked out from' "named as a lockout"
 arbiter audit verify
 expect_code 0 "the store upgraded from version 12 verifies"
+
+# Version 14 keeps the signed head record (outside the audit table) and the
+# automatic checkpoints' claim. A version 13 store gets its record when it
+# is first opened, signed with its key over the head it has then, and
+# verifies; its newest events deleted afterwards are caught by the record.
+rm -rf "$T/s"
+new_store
+arbiter submit "$EXS/code-04-cleanup.yaml"
+head13=$(q "SELECT max(seq) FROM audit")
+undo_v14
+q "PRAGMA user_version = 13"
+served_restart
+arbiter audit verify
+expect_code 0 "a version 13 store opens, is upgraded and verifies"
+if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
+    [ "$(q "SELECT count(*) FROM checkpoint_claim")" = 0 ]; then
+	pass "the upgrade signed a head record of the log as it was"
+else
+	fail "the version 13 store's head record: $(q "SELECT seq FROM audit_head")"
+fi
+served_stop
+rm -rf "$T/t" && cp -a "$T/s" "$T/t"
+sqlite3 "$T/t/.arbiter/arbiter.db" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
+run "$ARBITER" --home "$T/t" audit verify
+expect_code 4 "after the upgrade, deleting the newest event is caught"
+expect_out 'but the signed head record says seq' "by the head record the upgrade wrote"

@@ -103,6 +103,10 @@ void batch_note(batch *b, int code);
 /* Prints one result as text or, with --json, as one JSON line after prefix. */
 void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);
 
+/* verify_checkpoints.c: after the chain holds, --checkpoint FILE, every
+ * checkpoint in audit.checkpoint_dir and their age (--strict): the exit code. */
+int verify_checkpoints(store *s, const args *a, const verify_result *r);
+
 /* cmd_audit.c: --out FILE, else arbiter-WHAT-DATE-TIME.EXT here (in path). */
 const char *out_file(const args *a, const char *what, const char *ext, char *path, size_t len);
 

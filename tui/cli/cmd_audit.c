@@ -19,8 +19,6 @@
 
 #include "cli.h"
 
-static int check_checkpoint(store *s, const char *file, const verify_result *r);
-
 static int cmd_audit_verify(const command *c, args *a)
 {
 	if (!no_arguments(c, a))
@@ -49,9 +47,7 @@ static int cmd_audit_verify(const command *c, args *a)
 	} else {
 		out_printf("audit: verified %lld events; head seq %lld, hash %s\n", (long long)r.events,
 		    (long long)r.head_seq, r.head);
-		const char *cp = arg_get(a, "--checkpoint");
-		if (cp != NULL)
-			rc = check_checkpoint(s, cp, &r);
+		rc = verify_checkpoints(s, a, &r);
 	}
 	store_close(s);
 	return rc;
@@ -85,49 +81,6 @@ static int cmd_audit_checkpoint(const command *c, args *a)
 		    r.reply.message, out, out);
 	store_close(s);
 	return rc;
-}
-
-/* The log must still hold the checkpoint's event with the same hash. */
-static int check_checkpoint(store *s, const char *file, const verify_result *r)
-{
-	size_t len;
-	char why[256];
-	char *text = read_file(file, &len, why, sizeof why);
-	if (text == NULL) {
-		err_printf("arbiter: %s: %s\n", file, why);
-		return EXIT_ERROR;
-	}
-	audit_checkpoint cp;
-	bool ok = audit_checkpoint_parse(text, len, &cp);
-	free(text);
-	if (!ok) {
-		err_printf("arbiter: %s: not an arbiter checkpoint\n", file);
-		return EXIT_ERROR;
-	}
-	long long seq = cp.seq;
-	if (strcmp(cp.store, store_id(s)) != 0) {
-		out_printf("audit: checkpoint %s is of store %s, not this store (%s)\n", file, cp.store,
-		    store_id(s));
-		return EXIT_REFUSED;
-	}
-	if (seq > r->head_seq) {
-		out_printf("audit: TAMPERED at seq %lld: the log ends at seq %lld but checkpoint %s holds "
-		    "seq %lld (events were removed from the end)\n", (long long)r->head_seq + 1,
-		    (long long)r->head_seq, file, seq);
-		return EXIT_REFUSED;
-	}
-	char have[65];
-	if (audit_hash_at(s, seq, have) < 0) {
-		err_printf("arbiter: %s\n", store_errmsg(s));
-		return EXIT_ERROR;
-	}
-	if (strcmp(have, cp.hash) != 0) {
-		out_printf("audit: TAMPERED at seq %lld: its hash differs from checkpoint %s (the history up "
-		    "to it was rewritten)\n", seq, file);
-		return EXIT_REFUSED;
-	}
-	out_printf("audit: the log extends checkpoint %s (seq %lld)\n", file, seq);
-	return EXIT_OK;
 }
 
 /* ---- audit list and audit tail ---- */
@@ -252,8 +205,9 @@ static int cmd_audit_tail(const command *c, args *a)
 	return finish_read(s, &r, &p);
 }
 
-static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE", NULL };
-const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--checkpoint FILE]",
+static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE",
+	"--strict", NULL };
+const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--checkpoint FILE] [--strict]",
 	"recompute the audit chain and check its signatures", audit_verify_options, cmd_audit_verify };
 
 static const char *const audit_checkpoint_options[] = { "--out FILE", "--as NAME", NULL };
