@@ -146,12 +146,12 @@ bool audit_checkpoint_due(const settings *c, int64_t last_seq, int64_t last_ms,
 	    now - last_ms >= (int64_t)c->checkpoint_minutes * 60000);
 }
 
-void checkpoint_dir_path(const char *home, const settings *c, char *out, size_t len)
+bool checkpoint_dir_path(const char *home, const settings *c, char *out, size_t len)
 {
-	if (c->checkpoint_dir[0] == '/')
-		snprintf(out, len, "%s", c->checkpoint_dir);
-	else
-		snprintf(out, len, "%s/%s", home, c->checkpoint_dir);
+	bool absolute = c->checkpoint_dir[0] == '/';
+	int n = snprintf(out, len, "%s%s%s", absolute ? "" : home, absolute ? "" : "/",
+	    c->checkpoint_dir);
+	return n >= 0 && (size_t)n < len;
 }
 
 /* When the store began (its store.init), as the time of "no checkpoint". */
@@ -181,7 +181,10 @@ int checkpoint_scan(store *s, const settings *c, const unsigned char pk[32],
     const unsigned char keyid[8], int64_t head_seq, checkpoint_scanned *out)
 {
 	memset(out, 0, sizeof *out);
-	checkpoint_dir_path(s->dir, c, out->dir, sizeof out->dir);
+	if (!checkpoint_dir_path(s->dir, c, out->dir, sizeof out->dir)) {
+		snprintf(out->why, sizeof out->why, "audit.checkpoint_dir: the path is too long");
+		return -1;
+	}
 	DIR *d = opendir(out->dir);
 	if (d == NULL && errno != ENOENT) {
 		snprintf(out->why, sizeof out->why, "%s: %s", out->dir, strerror(errno));
@@ -264,7 +267,10 @@ int checkpoint_auto(store *s, const settings *c, checkpoint_written *out)
 {
 	memset(out, 0, sizeof *out);
 	char dir[PATH_MAX];
-	checkpoint_dir_path(s->dir, c, dir, sizeof dir);
+	if (!checkpoint_dir_path(s->dir, c, dir, sizeof dir)) {
+		snprintf(out->err, sizeof out->err, "audit.checkpoint_dir: the path is too long");
+		return -1;
+	}
 	if (!make_dir(dir, out->err, sizeof out->err))
 		return -1;
 	keypair kp;

@@ -384,8 +384,9 @@ int checkpoint_verify(store *s, const char *file, const unsigned char pk[32],
  * audit.checkpoint_minutes minutes have passed since it (Unix ms). */
 bool audit_checkpoint_due(const settings *c, int64_t last_seq, int64_t last_ms,
     int64_t head_seq, int64_t now);
-/* audit.checkpoint_dir, relative to the store directory home. */
-void checkpoint_dir_path(const char *home, const settings *c, char *out, size_t len);
+/* audit.checkpoint_dir, relative to the store directory home; false when
+ * it does not fit out. */
+bool checkpoint_dir_path(const char *home, const settings *c, char *out, size_t len);
 typedef struct checkpoint_scanned {
 	char dir[PATH_MAX];
 	int found;                      /* checkpoints that hold */

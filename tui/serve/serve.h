@@ -9,7 +9,8 @@
  * transaction (group commit), and each request is answered only after its
  * commit. A checkpoint thread copies the log into the database beside it
  * (checkpointer.c). A ticker thread ends long-polls at their deadline and
- * sends the event streams' heartbeats. The main thread waits for signals.
+ * sends the event streams' heartbeats. Another writes the automatic audit
+ * checkpoints (autocheckpoint.c). The main thread waits for signals.
  *
  * A handler that must wait (a write job, a long-poll, an event stream with
  * nothing to send) suspends its connection; whoever finishes the wait
@@ -175,6 +176,12 @@ struct server {
 	pthread_cond_t checkpoint_wake;
 	bool checkpoint_due, checkpoint_done;
 	bool checkpoint_finish;         /* the writer copies what the last one left */
+	/* automatic audit checkpoints (autocheckpoint.c), under lock */
+	store *autocp;                  /* its thread's connection */
+	pthread_t autocp_thread;
+	pthread_cond_t autocp_wake;
+	bool autocp_done, autocp_idle;  /* idle: asleep until the head moves */
+	int64_t autocp_last_seq, autocp_last_ms, autocp_head;   /* at its start */
 	int64_t head_seq;               /* the audit chain's last seq, after each commit */
 	int64_t change_gen;             /* counts commits that may end a long-poll */
 	struct sessions *sessions;      /* sessions.c: the writer thread's only */
@@ -339,6 +346,12 @@ void checkpointer_stop(server *srv);
 /* On the writer's thread, between rounds: copies the rest of the log when
  * the checkpoint thread could not copy it whole. */
 void checkpoint_finish(server *srv);
+
+/* autocheckpoint.c: audit checkpoints written by the server itself */
+bool autocp_start(server *srv, char *err, size_t errlen);
+/* After a round that moved the head (under the server's lock). */
+void autocp_moved(server *srv);
+void autocp_stop(server *srv);
 
 /* waiters.c: long-polls and event streams */
 enum { WOKEN_NOT, WOKEN_CHANGE, WOKEN_DEADLINE, WOKEN_GONE };

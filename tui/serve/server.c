@@ -283,6 +283,8 @@ static int run(server *srv, const args *a)
 		    listen_on ? listen_on : "");
 		audit_mark(srv, "server.start", where);
 		writer_open(srv);
+		if (!autocp_start(srv, err, sizeof err))
+			err_printf("arbiter serve: no automatic checkpoints: %s\n", err);
 		err_printf("arbiter serve: listening on %s%s%s (policy version %d)\n", srv->socket_path,
 		    listen_on ? " and " : "", listen_on ? listen_on : "", srv->integ.version);
 		for (;;) {
@@ -296,6 +298,7 @@ static int run(server *srv, const args *a)
 			break;
 		}
 		err_printf("arbiter serve: stopping\n");
+		autocp_stop(srv);
 		int lfd = MHD_quiesce_daemon(srv->unix_lst.daemon);
 		if (lfd >= 0)
 			close(lfd);

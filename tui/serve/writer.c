@@ -483,6 +483,8 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&srv->lock);
 		int64_t before = srv->head_seq;
 		srv->head_seq = seq;
+		if (seq != before)
+			autocp_moved(srv);
 		if (changed)
 			srv->change_gen++;
 		for (job *j = jobs, *next; j != NULL; j = next) {
