@@ -15,7 +15,8 @@
  * "ED" signs the file's BLAKE2b-512 (what arbiter and minisign write),
  * "Ed" the file itself (minisign's legacy form). The global signature
  * covers the signature and the trusted comment, so neither can be swapped.
- * Lines may end in CR LF. The key id only names the key for the message:
+ * Lines may end in CR LF; a trusted comment holds no control character. The
+ * key id only names the key for the message:
  * what decides is the signature under the public key.
  */
 #include <sodium.h>
@@ -48,6 +49,16 @@ static bool prefixed(const char *line, size_t len, const char *prefix)
 	return len >= n && memcmp(line, prefix, n) == 0;
 }
 
+/* Whether a trusted comment holds no control character (a stray CR, a NUL):
+ * it must read back as it was signed, on a line of its own. */
+static bool printable(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)text[i] < 0x20 && text[i] != '\t') || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static bool base64_exact(const char *line, size_t len, unsigned char *out, size_t want)
 {
 	size_t got = 0;
@@ -75,7 +86,7 @@ bool minisig_parse(const char *text, size_t len, minisign_signature *out, char *
 	memcpy(out->sig, blob + 10, 64);
 	const char *tc = "trusted comment: ";
 	if (!next_line(&p, end, &line, &n) || !prefixed(line, n, tc) ||
-	    n - strlen(tc) >= sizeof out->comment || memchr(line, '\0', n) != NULL) {
+	    n - strlen(tc) >= sizeof out->comment || !printable(line, n)) {
 		snprintf(why, whylen, "not a minisign signature (no trusted comment line)");
 		return false;
 	}

@@ -4,9 +4,9 @@
  * FILE.minisig of every checkpoint it is given or finds.
  *
  * The input is a signature file's text, read within its length. What
- * parses must be checkable without reading beyond it, must hold no NUL in
- * its trusted comment, and must parse to the same signature from the text
- * keys_sign_file writes for it; a refusal must say why. A signature that
+ * parses must hold no control character in its trusted comment and must
+ * parse to the same signature from the text keys_sign_file writes for it
+ * (the same lines, CR LF or not); a refusal must say why. A signature that
  * parses is then checked against a fixed key and the input itself as the
  * signed file, which must refuse it (the fuzzer cannot forge Ed25519).
  *
@@ -34,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (memchr(m.comment, '\0', sizeof m.comment) == NULL)
 		abort();
+	for (const char *c = m.comment; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			abort();
 	unsigned char blob[74];
 	memcpy(blob, m.prehashed ? "ED" : "Ed", 2);
 	memcpy(blob + 2, m.keyid, 8);
