@@ -30,10 +30,9 @@
  * each step is run by every arbiter init. A step is SQL, which may call a
  * function written in C for what SQL cannot do (a digest), and then may
  * run C of its own in the same transaction (a signature, with the store's
- * key). A step that
- * rebuilds a table (SQLite's way to change a constraint) runs with foreign
- * keys off, as SQLite's procedure for it says, and checks them all before
- * it commits.
+ * key). A step that rebuilds a table (SQLite's way to change a constraint)
+ * runs with foreign keys off, as SQLite's procedure for it says, and checks
+ * them all before it commits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -289,7 +288,7 @@ static const char *const schema_v13 =
 
 /* Version 14: the signed head record (audit_head.c), one row that says where
  * the log ends, outside the audit table, and the claim of the server's
- * automatic checkpoints (checkpoint_auto.c): the seq and time of the last
+ * automatic checkpoints (checkpoints.c): the seq and time of the last
  * one, updated in the transaction that writes it, so that of several
  * servers sharing a store one writes it. The step then signs the record
  * of the head the log has (audit_head_migrate): that needs the store's
