@@ -282,3 +282,11 @@ const char *db_text(const char *sql)
 	sqlite3_close(db);
 	return v;
 }
+
+verify_result verified(void)
+{
+	verify_result r;
+	if (!audit_verify(S.s, NULL, &r))
+		fail_msg("audit_verify: %s", store_errmsg(S.s));
+	return r;
+}

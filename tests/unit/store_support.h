@@ -96,4 +96,9 @@ int64_t db_int(const char *sql);
 /* The same as text, copied into T.a (NULL for NULL or no row). */
 const char *db_text(const char *sql);
 
+/* ---- the audit log ---- */
+
+/* audit_verify of the store under its own key; it must run. */
+verify_result verified(void);
+
 #endif

@@ -34,14 +34,6 @@ static void append_three(void)
 	}
 }
 
-static verify_result verified(void)
-{
-	verify_result r;
-	if (!audit_verify(S.s, NULL, &r))
-		fail_msg("audit_verify: %s", store_errmsg(S.s));
-	return r;
-}
-
 /* Runs sql on the log from beside arbiter, its guards dropped. */
 static void tamper(const char *sql)
 {

@@ -34,14 +34,6 @@ static void append(const char *event, int n)
 	assert_true(store_commit(S.s));
 }
 
-static verify_result verified(void)
-{
-	verify_result r;
-	if (!audit_verify(S.s, NULL, &r))
-		fail_msg("audit_verify: %s", store_errmsg(S.s));
-	return r;
-}
-
 static void test_one_head_record_per_transaction(void **state)
 {
 	(void)state;
