@@ -14,7 +14,9 @@
  * because rewriting an event forces rewriting every later hash, and so
  * invalidates every later signature. The log starts with store.init at seq
  * 1, and ends where the signed head record says (audit_head.c), which
- * every appending transaction writes: so neither end can be cut off.
+ * every appending transaction writes: so neither end can be cut off. The
+ * same pass hands each event to the check of the tables against the events
+ * (verify_tables.c), which reads the tables once the chain is proved.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -253,7 +255,9 @@ int audit_hash_at(store *s, int64_t seq, char hash[65])
 	return found;
 }
 
-static bool verify_chain(store *s, const unsigned char pk[32], verify_result *r)
+/* The chain, in one pass; each event, once its hash holds, also goes to the
+ * table check t (which the caller finishes). */
+static bool verify_chain(store *s, const unsigned char pk[32], verify_result *r, table_check *t)
 {
 	memset(r, 0, sizeof *r);
 	r->ok = true;
@@ -294,6 +298,12 @@ static bool verify_chain(store *s, const unsigned char pk[32], verify_result *r)
 			return bad(r, 1, "the first event is not store.init: the log does not start "
 			    "where the store began");
 		}
+		if (t != NULL && !tables_event(t, seq, (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
+		    (const char *)sqlite3_column_text(st, 5))) {
+			sqlite3_finalize(st);
+			return false;
+		}
 		memcpy(prev, h, 32);
 		r->events++;
 		r->head_seq = seq;
@@ -331,10 +341,14 @@ bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
 {
 	if (pk == NULL)
 		pk = s->pk;
-	/* one snapshot: the chain and the head record as one commit left them */
+	/* one snapshot: the chain, the head record and the tables as one commit
+	 * left them */
 	bool own = sqlite3_get_autocommit(s->db) &&
 	    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-	bool ok = verify_chain(s, pk, r) && (!r->ok || audit_head_check(s, pk, r));
+	table_check *t = tables_begin(s);
+	bool ok = t != NULL && verify_chain(s, pk, r, t) && (!r->ok || audit_head_check(s, pk, r)) &&
+	    (!r->ok || tables_finish(t, r));
+	tables_free(t);
 	if (own)
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return ok;

@@ -152,6 +152,8 @@ static json_t *verification_json(const store *s, const verify_result *r)
 	if (!r->ok) {
 		json_object_set_new(v, "bad_seq", json_integer((json_int_t)r->bad_seq));
 		json_object_set_new(v, "why", json_string(r->why));
+		if (r->tables)
+			json_object_set_new(v, "table", json_true());
 	}
 	return v;
 }

@@ -31,6 +31,8 @@ outcome op_audit_export(store *s, const char *actor, const char *path,
 	if (!audit_write_export(s, actor, path, &r->verify, progress, ctx, err, sizeof err))
 		return op_say(&r->reply, OUT_IO_ERROR, "%s", err);
 	const verify_result *v = &r->verify;
+	if (!v->ok && v->tables)
+		return op_say(&r->reply, OUT_TAMPERED, "TAMPERED: %s", v->why);
 	if (!v->ok)
 		return op_say(&r->reply, OUT_TAMPERED, "TAMPERED at seq %lld: %s",
 		    (long long)v->bad_seq, v->why);

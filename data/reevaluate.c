@@ -50,7 +50,8 @@ static bool quota_without_own(void *ctx, const quota_query *q, double *out, char
 	return true;
 }
 
-static bool update_row(store *s, int64_t id, int version, const eval_result *r)
+static bool update_row(store *s, int64_t id, int version, const eval_result *r,
+    char findings[65])
 {
 	strbuf mods = { 0 };
 	if (r->nmods > 0)
@@ -82,7 +83,7 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r)
 		sqlite3_finalize(st);
 	}
 	return (ok || store_fail(s, "cannot update the submission")) &&
-	    store_insert_findings(s, id, r, false);
+	    store_insert_findings(s, id, r, false, findings);
 }
 
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
@@ -98,7 +99,7 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		return found == 0 ? OUT_NOT_FOUND : OUT_IO_ERROR;
 	}
 	snprintf(before, 16, "%s", row.status);
-	char digest[65];
+	char digest[65], findings[65];
 	snprintf(digest, sizeof digest, "%s", row.digest ? row.digest : "");
 	int old_version = row.policy_version;
 	bool waiting = strcmp(row.status, "pending") == 0 || strcmp(row.status, "blocked") == 0;
@@ -138,7 +139,7 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		eval_options opts = *o;
 		opts.history = &mine;
 		evaluate(ps, &sub, &opts, a, r);
-		ok = update_row(s, id, version, r);
+		ok = update_row(s, id, version, r, findings);
 	}
 	if (ok) {
 		json_t *d = json_pack("{s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "before", before, "status",
@@ -147,6 +148,10 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		    "critical", r->counts[SEV_CRITICAL]);
 		if (digest[0])
 			json_object_set_new(d, "digest", json_string(digest));
+		/* what audit verify checks the findings rows against */
+		json_object_set_new(d, "findings", json_integer((json_int_t)r->n));
+		if (r->n > 0)
+			json_object_set_new(d, "findings_digest", json_string(findings));
 		ok = audit_append(s, actor, "submission.reevaluate", key, d);
 		json_decref(d);
 	}

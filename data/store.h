@@ -251,11 +251,13 @@ typedef struct verify_result {
 	char why[256];
 	char head[65];          /* the last good hash */
 	int64_t head_seq;
+	bool tables;            /* the mismatch is a table's row (bad_seq: the event that
+				 * says otherwise, 0 none), not the chain's */
 } verify_result;
 /* Recomputes the chain (which starts with store.init at seq 1), checks the
  * head's signature against pk (NULL: the store's own public key) and that
- * the chain ends where the signed head record says (audit_head.c), all in
- * one snapshot. */
+ * the chain ends where the signed head record says (audit_head.c), then
+ * the tables against the events (verify_tables.c), all in one snapshot. */
 bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
 /* The signed head record against r, the chain as verified: on a mismatch
  * r->ok is false with the seq and why (audit_head.c). */
@@ -416,8 +418,10 @@ typedef struct checkpoint_written {
 int checkpoint_auto(store *s, const settings *c, checkpoint_written *out);
 /* ---- submissions.c: storing and reading submissions ---- */
 /* Inserts r's findings for submission id, and with with_quota its quota
- * usage (a reevaluation does not use a quota again). */
-bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota);
+ * usage (a reevaluation does not use a quota again); digest: the findings'
+ * digest (findings_digest.c), hex, for the event that names them. */
+bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota,
+    char digest[65]);
 /* Appends the result of submission id as submit prints it: one JSON object,
  * its id and policy version first. modifications: as stored (NULL: r's). */
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,

@@ -8,6 +8,7 @@
 #ifndef ARBITER_STORE_IMPL_H
 #define ARBITER_STORE_IMPL_H
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -164,6 +165,42 @@ extern const store_keeper audit_head_keeper;
  * it is, signed with dir's key (an empty log has none yet; dir NULL: no key,
  * refused when there are events). */
 bool audit_head_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen);
+
+/* ---- findings_digest.c: what findings_digest in an event names ---- */
+/* A findings row as stored: each column's text (NULL: none) or integer. */
+typedef struct finding_row {
+	const char *policy, *type, *severity, *effect;
+	int64_t overridable;
+	const char *message, *detail, *path, *source;
+	int64_t approvals;
+	const char *role;
+	int64_t max_duration;
+} finding_row;
+typedef struct findings_digest {
+	crypto_hash_sha256_state h;
+	int64_t n;              /* findings added */
+} findings_digest;
+void findings_digest_init(findings_digest *d);
+/* Adds the next finding, in the order of the rows' ids. */
+void findings_digest_add(findings_digest *d, const finding_row *f);
+void findings_digest_final(findings_digest *d, unsigned char out[32]);
+/* The row that storing f writes. */
+void finding_row_of(const finding *f, finding_row *row);
+
+/* ---- verify_tables.c: the tables against the events, for audit_verify ---- */
+typedef struct table_check table_check;
+/* A check of s's tables; NULL when out of memory (s->err says so). */
+table_check *tables_begin(store *s);
+/* Takes the next event of the chain, its hash checked; false when out of
+ * memory (s->err). */
+bool tables_event(table_check *t, int64_t seq, const char *actor, const char *event,
+    const char *subject, const char *details);
+/* Once the chain holds: the first event that contradicts those before it
+ * (a decision about a submission never created), else the first row of
+ * the tables that differs from what the events say, read once each, in
+ * r (r->ok false); false on a read error (s->err). */
+bool tables_finish(table_check *t, verify_result *r);
+void tables_free(table_check *t);
 
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);

@@ -132,32 +132,39 @@ static int find_ref(store *s, const submission *sub, int64_t *id, char hash[65])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota)
+bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota,
+    char digest[65])
 {
+	findings_digest fd;
+	findings_digest_init(&fd);
 	for (size_t i = 0; i < r->n; i++) {
-		const finding *f = &r->findings[i];
+		finding_row f;
+		finding_row_of(&r->findings[i], &f);
+		findings_digest_add(&fd, &f);
 		sqlite3_stmt *st = store_stmt(s, SQL_FINDING_INSERT, "INSERT INTO findings (submission_id, "
 		    "policy, type, severity, effect, overridable, message, detail, path, source, approvals, "
 		    "role, max_duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return false;
 		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, f->type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, severity_name(f->severity), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, effect_name(f->effect), -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, f->overridable);
-		bind_opt(st, 7, f->message);
-		bind_opt(st, 8, f->detail);
-		bind_opt(st, 9, f->path);
-		bind_opt(st, 10, f->source);
-		const override_spec *o = f->policy ? &f->policy->override : NULL;
-		sqlite3_bind_int(st, 11, o && o->approvals > 0 ? o->approvals : 1);
-		sqlite3_bind_text(st, 12, role_name(o ? o->role : ROLE_REVIEWER), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 13, o ? o->max_duration : 0);
+		sqlite3_bind_text(st, 2, f.policy, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, f.type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f.severity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, f.effect, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, f.overridable);
+		bind_opt(st, 7, f.message);
+		bind_opt(st, 8, f.detail);
+		bind_opt(st, 9, f.path);
+		bind_opt(st, 10, f.source);
+		sqlite3_bind_int64(st, 11, f.approvals);
+		sqlite3_bind_text(st, 12, f.role, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 13, f.max_duration);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_fail(s, "cannot store a finding");
 	}
+	unsigned char h[32];
+	findings_digest_final(&fd, h);
+	sodium_bin2hex(digest, 65, h, 32);
 	int64_t at = now_ms();
 	for (size_t i = 0; with_quota && i < r->nuses; i++)
 		if (!quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
@@ -208,20 +215,30 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		return false;
 	count_new(s, r->status);
 	out->id = sqlite3_last_insert_rowid(s->db);
-	if (!store_insert_findings(s, out->id, r, true))
+	char findings[65];
+	if (!store_insert_findings(s, out->id, r, true, findings))
 		return false;
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
-	/* the details, keys in order, as audit_append would write them */
+	/* the details, keys in order, as audit_append would write them; what
+	 * audit verify checks the row and its findings against (verify_tables.c):
+	 * the findings' digest is left out when there are none */
 	strbuf *d = &out->details;
 	char num[256];
 	d->n = 0;
 	sb_puts(d, "{\"action\":");
 	sb_put_json_string(d, sub->action);
-	snprintf(num, sizeof num, ",\"counts\":{\"critical\":%d,\"info\":%d,\"warning\":%d},"
-	    "\"digest\":\"%s\",\"findings\":%d,\"kind\":", r->counts[SEV_CRITICAL],
-	    r->counts[SEV_INFO], r->counts[SEV_WARNING], sub->digest, (int)r->n);
+	snprintf(num, sizeof num, ",\"content_hash\":\"%s\",\"counts\":{\"critical\":%d,\"info\":%d,"
+	    "\"warning\":%d},\"digest\":\"%s\",\"findings\":%d", sub->content_hash,
+	    r->counts[SEV_CRITICAL], r->counts[SEV_INFO], r->counts[SEV_WARNING], sub->digest,
+	    (int)r->n);
 	sb_puts(d, num);
+	if (r->n > 0) {
+		sb_puts(d, ",\"findings_digest\":\"");
+		sb_puts(d, findings);
+		sb_puts(d, "\"");
+	}
+	sb_puts(d, ",\"kind\":");
 	sb_put_json_string(d, sub->kind);
 	snprintf(num, sizeof num, ",\"policy_version\":%d,\"ref\":", policy_version);
 	sb_puts(d, num);
@@ -229,6 +246,10 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	    sub->ref_len);
 	sb_puts(d, ",\"status\":");
 	sb_put_json_string(d, status_name(r->status));
+	sb_puts(d, ",\"submitter\":");
+	size_t who_len;
+	const char *who = submission_submitter(sub, &who_len);
+	sb_put_json_stringn(d, who, who ? who_len : 0);
 	sb_puts(d, "}");
 	ok = audit_append_text(s, actor, "submission.create", subject, d->s);
 	out->seq = s->head_seq;

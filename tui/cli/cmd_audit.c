@@ -41,7 +41,11 @@ static int cmd_audit_verify(const command *c, args *a)
 		return EXIT_ERROR;
 	}
 	int rc = EXIT_OK;
-	if (!r.ok) {
+	if (!r.ok && r.tables) {
+		/* a row against the events: why names the table, row, field and event */
+		out_printf("audit: TAMPERED: %s\n", r.why);
+		rc = EXIT_REFUSED;
+	} else if (!r.ok) {
 		out_printf("audit: TAMPERED at seq %lld: %s\n", (long long)r.bad_seq, r.why);
 		rc = EXIT_REFUSED;
 	} else {

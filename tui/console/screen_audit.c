@@ -221,7 +221,9 @@ static void verify_now(console *c, screen *sc, bool announce)
 	} else {
 		av->vr = r;
 		av->chain = r.ok ? CHAIN_OK : CHAIN_TAMPERED;
-		if (!r.ok && (announce || before != CHAIN_TAMPERED))
+		if (!r.ok && r.tables && (announce || before != CHAIN_TAMPERED))
+			console_message(c, MSG_ERROR, "TAMPERED: %s", r.why);
+		else if (!r.ok && (announce || before != CHAIN_TAMPERED))
 			console_message(c, MSG_ERROR, "audit chain TAMPERED at seq %lld: %s (# %lld goes "
 			    "there)", (long long)r.bad_seq, r.why, (long long)r.bad_seq);
 		else if (announce)
