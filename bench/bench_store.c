@@ -1,11 +1,15 @@
 /*
  * bench_store.c: the store's performance figures for `make bench`.
  *
- *   bench_store chain DIR    the floor under audit verify: read every audit
- *       row of DIR/arbiter.db in seq order and recompute the SHA-256 chain
+ *   bench_store chain DIR    the chain's floor: read every audit row of
+ *       DIR/arbiter.db in seq order and recompute the SHA-256 chain
  *       (audit_hash), nothing else; prints ms and events
+ *   bench_store floor DIR    the floor under audit verify: the chain's, then
+ *       every row of every table verify checks, read by the statements verify
+ *       reads them with (tables_read), each column fetched, nothing compared
  *   bench_store verify DIR   audit_verify on the same store, in process
- *       (recomputation, links, stored hashes, the head's signature)
+ *       (recomputation, links, stored hashes, the head's signature, the
+ *       tables against the events), and the process's peak memory
  *   bench_store rounds DIR N K   the store's own ceiling under the server:
  *       N single documents like bench_serve's, stored through op_submit
  *       as the server's writer does (tuned by store_serving), committed and
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -32,7 +37,30 @@ static double now_ms_mono(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int chain(const char *dir)
+/* Every row of every table verify checks, each column fetched as verify
+ * fetches it (integers as integers, the rest as text); the rows read. */
+static long long read_tables(sqlite3 *db)
+{
+	long long rows = 0;
+	for (int i = 0; tables_read[i] != NULL; i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, tables_read[i], -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		int n = sqlite3_column_count(st);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < n; c++)
+				if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
+					(void)sqlite3_column_int64(st, c);
+				else
+					(void)sqlite3_column_bytes(st, c), (void)sqlite3_column_text(st, c);
+			rows++;
+		}
+		sqlite3_finalize(st);
+	}
+	return rows;
+}
+
+static int chain(const char *dir, bool tables)
 {
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof path, "%s/arbiter.db", dir);
@@ -42,6 +70,7 @@ static int chain(const char *dir)
 		return 1;
 	}
 	double t0 = now_ms_mono();
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT seq, ts, actor, event, subject, details, prev, hash "
 	    "FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
@@ -59,12 +88,20 @@ static int chain(const char *dir)
 		n++;
 	}
 	sqlite3_finalize(st);
+	long long rows = tables ? read_tables(db) : 0;
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	double ms = now_ms_mono() - t0;
 	char hex[65];
 	sodium_bin2hex(hex, sizeof hex, prev, 32);
-	printf("chain: %lld events read and hashed in %.0f ms (head %.16s)\n", n, ms, hex);
+	if (rows < 0)
+		fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+	else if (tables)
+		printf("floor: %lld events read and hashed and %lld table rows read in %.0f ms (head "
+		    "%.16s)\n", n, rows, ms, hex);
+	else
+		printf("chain: %lld events read and hashed in %.0f ms (head %.16s)\n", n, ms, hex);
 	sqlite3_close(db);
-	return 0;
+	return rows < 0;
 }
 
 static int verify(const char *dir)
@@ -84,8 +121,10 @@ static int verify(const char *dir)
 		store_close(s);
 		return 1;
 	}
-	printf("verify: %lld events verified in %.0f ms (head %.16s)\n", (long long)r.events, ms,
-	    r.head);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("verify: %lld events and the tables verified in %.0f ms (head %.16s), peak memory "
+	    "%ld MiB\n", (long long)r.events, ms, r.head, ru.ru_maxrss / 1024);
 	store_close(s);
 	return 0;
 }
@@ -185,11 +224,13 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	if (argc == 3 && strcmp(argv[1], "chain") == 0)
-		return chain(argv[2]);
+		return chain(argv[2], false);
+	if (argc == 3 && strcmp(argv[1], "floor") == 0)
+		return chain(argv[2], true);
 	if (argc == 3 && strcmp(argv[1], "verify") == 0)
 		return verify(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "rounds") == 0 && atol(argv[3]) > 0 && atol(argv[4]) > 0)
 		return rounds(argv[2], atol(argv[3]), atol(argv[4]));
-	fprintf(stderr, "usage: bench_store chain DIR | verify DIR | rounds DIR N K\n");
+	fprintf(stderr, "usage: bench_store chain DIR | floor DIR | verify DIR | rounds DIR N K\n");
 	return 2;
 }

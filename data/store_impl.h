@@ -201,6 +201,8 @@ bool tables_event(table_check *t, int64_t seq, const char *actor, const char *ev
  * r (r->ok false); false on a read error (s->err). */
 bool tables_finish(table_check *t, verify_result *r);
 void tables_free(table_check *t);
+/* The statements that read the tables checked, NULL-terminated. */
+extern const char *const tables_read[];
 
 /* ---- schema.c: tables, triggers, migrations ---- */
 bool schema_create(sqlite3 *db, char *err, size_t errlen);

@@ -21,6 +21,27 @@
 
 #include "verify_impl.h"
 
+/* What is read of each table, in the order checked: tables_read lists
+ * them for the bench's floor (bench_store.c), which reads the same. */
+#define READ_PINS "SELECT version, actor, justification, files FROM policy_versions ORDER BY " \
+	"version"
+#define READ_REVIEWERS "SELECT name, login, uid, token_hash IS NOT NULL, role, disabled FROM " \
+	"reviewers ORDER BY name"
+#define READ_AGENTS "SELECT name, login, uid, token_hash IS NOT NULL, rate, revoked_at IS NOT " \
+	"NULL, actor FROM agents ORDER BY name"
+#define READ_SUBMISSIONS "SELECT id, action, kind, ref, digest, submitter, content_hash, " \
+	"status, policy_version, info, warning, critical, expires_at, document FROM submissions " \
+	"ORDER BY id"
+#define READ_STATUS_COUNTS "SELECT status, n FROM status_counts"
+#define READ_FINDINGS "SELECT submission_id, id, policy, type, severity, effect, overridable, " \
+	"message, detail, path, source, approvals, role, max_duration FROM findings ORDER BY " \
+	"submission_id, id"
+#define READ_DECISIONS "SELECT id, submission_id, reviewer, decision, note, expires_at FROM " \
+	"decisions ORDER BY id"
+
+const char *const tables_read[] = { READ_PINS, READ_REVIEWERS, READ_AGENTS, READ_SUBMISSIONS,
+	READ_STATUS_COUNTS, READ_FINDINGS, READ_DECISIONS, NULL };
+
 static bool mismatch(verify_result *r, int64_t seq, const char *fmt, ...) ATTR_PRINTF(3, 4);
 static bool mismatch(verify_result *r, int64_t seq, const char *fmt, ...)
 {
@@ -116,8 +137,7 @@ static void event_done(details *d)
 static bool check_pins(table_check *t, verify_result *r)
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, "SELECT version, actor, justification, files FROM policy_versions "
-	    "ORDER BY version", &st))
+	if (!prepare(t->s, READ_PINS, &st))
 		return false;
 	int rc;
 	char a[100], b[100];
@@ -192,9 +212,7 @@ static bool check_people(table_check *t, verify_result *r, people *p, bool agent
 	const char *table = agents ? "agents" : "reviewers";
 	const char *added = agents ? "agent.add" : "reviewer.add";
 	sqlite3_stmt *st;
-	if (!prepare(t->s, agents ? "SELECT name, login, uid, token_hash IS NOT NULL, rate, "
-	    "revoked_at IS NOT NULL, actor FROM agents ORDER BY name" : "SELECT name, login, uid, "
-	    "token_hash IS NOT NULL, role, disabled FROM reviewers ORDER BY name", &st))
+	if (!prepare(t->s, agents ? READ_AGENTS : READ_REVIEWERS, &st))
 		return false;
 	int rc;
 	char name[80], a[100], b[100];
@@ -361,9 +379,7 @@ static bool check_submission(table_check *t, verify_result *r, int64_t id, sqlit
 static bool check_submissions(table_check *t, verify_result *r, int64_t per_status[8])
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, "SELECT id, action, kind, ref, digest, submitter, content_hash, status, "
-	    "policy_version, info, warning, critical, expires_at, document FROM submissions "
-	    "ORDER BY id", &st))
+	if (!prepare(t->s, READ_SUBMISSIONS, &st))
 		return false;
 	int rc;
 	int64_t next = 1;       /* the expectations before it are done */
@@ -400,7 +416,7 @@ static bool check_submissions(table_check *t, verify_result *r, int64_t per_stat
 static bool check_status_counts(table_check *t, verify_result *r, const int64_t per_status[8])
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, "SELECT status, n FROM status_counts", &st))
+	if (!prepare(t->s, READ_STATUS_COUNTS, &st))
 		return false;
 	int64_t counted[8] = { 0 };
 	int rc;
@@ -509,9 +525,7 @@ static const char *const severities[3] = { "info", "warning", "critical" };
 static bool check_findings(table_check *t, verify_result *r)
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, "SELECT submission_id, id, policy, type, severity, effect, overridable, "
-	    "message, detail, path, source, approvals, role, max_duration FROM findings "
-	    "ORDER BY submission_id, id", &st))
+	if (!prepare(t->s, READ_FINDINGS, &st))
 		return false;
 	group g = { .id = 0 };
 	int rc;
@@ -644,8 +658,7 @@ static bool decision_mismatch(table_check *t, verify_result *r, sqlite3_stmt *st
 static bool check_decisions(table_check *t, verify_result *r)
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, "SELECT id, submission_id, reviewer, decision, note, expires_at FROM "
-	    "decisions ORDER BY id", &st))
+	if (!prepare(t->s, READ_DECISIONS, &st))
 		return false;
 	size_t k = 0;
 	int rc;
