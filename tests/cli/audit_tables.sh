@@ -239,16 +239,16 @@ expect_code 0 "the store put back verifies again"
 
 # --- the forged allows among them are no allow for wait and show ---
 q "UPDATE submissions SET status = 'approved' WHERE id = $WAITING"
-arbiter wait "$WAITING"
+arbiter wait "$WAITING" --timeout 0
 expect_code 4 "wait on a status set by hand exits 4"
 arbiter show "$WAITING"
 expect_code 4 "show of it exits 4"
 q ".restore '$T/clean.db'"
 q "UPDATE findings SET effect = 'warn', overridable = 1 WHERE submission_id = $TWO; UPDATE submissions SET status = 'overridden' WHERE id = $TWO"
-arbiter wait "$TWO"
+arbiter wait "$TWO" --timeout 0
 expect_code 0 "a genuine override still allows, its findings edited or not (the event is signed)"
 q ".restore '$T/clean.db'"
 q "INSERT INTO decisions (submission_id, reviewer, decision, note, at, at_ms, expires_at) VALUES ($WAITING, 'dave', 'approve', 'by hand', 't', 0, NULL)"
-arbiter wait "$WAITING"
+arbiter wait "$WAITING" --timeout 0
 expect_code 3 "an inserted approval row leaves the submission waiting"
 q ".restore '$T/clean.db'"

@@ -212,7 +212,8 @@ static int cmd_audit_tail(const command *c, args *a)
 static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE",
 	"--strict", NULL };
 const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--checkpoint FILE] [--strict]",
-	"recompute the audit chain and check its signatures", audit_verify_options, cmd_audit_verify };
+	"recompute the audit chain, check its signature and the tables against it",
+	audit_verify_options, cmd_audit_verify };
 
 static const char *const audit_checkpoint_options[] = { "--out FILE", "--as NAME", NULL };
 const command audit_checkpoint_command = { "audit checkpoint", "[--out FILE] [--as NAME]",
