@@ -34,11 +34,14 @@
  * its length, then its bytes; so that no two lists of fields encode alike. */
 uint64_t fingerprint(const table_check *t, const text_span *f, int n)
 {
-	unsigned char buf[1024];
+	enum { MAX_FIELDS = 8, LONG_TEXT = 200 };
+	unsigned char buf[MAX_FIELDS * (5 + LONG_TEXT)];
+	if (n > MAX_FIELDS)
+		abort();
 	size_t at = 0;
 	for (int i = 0; i < n; i++) {
 		size_t len = f[i].p ? f[i].n : 0;
-		unsigned char tag = f[i].p == NULL ? 0 : len > 200 ? 2 : 1;
+		unsigned char tag = f[i].p == NULL ? 0 : len > LONG_TEXT ? 2 : 1;
 		unsigned char sub[8];
 		if (tag == 2) {
 			crypto_shorthash(sub, (const unsigned char *)f[i].p, len, t->key);

@@ -176,6 +176,13 @@ expect_code 0 "carol's approval completes it"
 arbiter wait "$P"
 expect_code 0 "and the override allows"
 
+# --- audit verify finds each of the rows written by hand above, the first
+# of them (the forged approval) named (tests/cli/audit_tables.sh has the rest) ---
+arbiter audit verify
+expect_code 4 "audit verify catches the rows written by hand"
+expect_out "^audit: TAMPERED: submissions row $F status is \"approved\" but the events say pending \(last event seq [0-9]+\)$" \
+	"naming the forged approval's row, column and event"
+
 # --- the API: a forged allow is 409 tampered, every allow carries its event ---
 if ! served; then serve_start || exit 0; fi
 SOCK=$H/arbiter.sock

@@ -110,6 +110,22 @@ static void test_texts_with_escapes_read_back_as_stored(void **state)
 	assert_clean();
 }
 
+/* Texts longer than a fingerprint takes whole are fingerprinted by their own
+ * fingerprint: still checked. */
+static void test_long_texts_are_checked(void **state)
+{
+	(void)state;
+	char ref[301];
+	memset(ref, 'r', 300);
+	ref[300] = '\0';
+	int64_t id = submit_yaml(arena_printf(T.a, "action: test.review.%s\nref: %s\n"
+	    "submitter: agent-1\n", ref, ref));
+	assert_clean();
+	db_exec(arena_printf(T.a, "UPDATE submissions SET ref = substr(ref, 2) || 'x' WHERE id = %lld",
+	    (long long)id));
+	assert_caught(arena_printf(T.a, "submissions row %lld ref is \"rrrr", (long long)id));
+}
+
 static void test_events_that_name_nothing_pass(void **state)
 {
 	(void)state;
@@ -195,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		store_test(test_the_findings_digest_is_the_rows),
 		store_test(test_texts_with_escapes_read_back_as_stored),
+		store_test(test_long_texts_are_checked),
 		store_test(test_events_that_name_nothing_pass),
 		store_test(test_an_event_about_a_submission_never_created_is_named),
 		store_test(test_a_reviewer_event_needs_its_reviewer),
