@@ -22,14 +22,6 @@
 
 #include "store_support.h"
 
-static verify_result verified(void)
-{
-	verify_result r;
-	if (!audit_verify(S.s, NULL, &r))
-		fail_msg("audit_verify: %s", store_errmsg(S.s));
-	return r;
-}
-
 static void assert_clean(void)
 {
 	verify_result r = verified();
