@@ -13,6 +13,12 @@
  * once per distinct mismatch, so that a console redrawing a tampered
  * submission does not fill the log.
  *
+ * A reevaluation evaluates the document the row keeps, which is as easy to
+ * swap as a status: before it does, the document's digest is computed
+ * again and must be the one the signed submission.create names
+ * (evidence_document), so that a harmless document put in its place can
+ * never earn an allow for the original's digest.
+ *
  * The two-person rule counts override.partial events, not rows of the
  * decisions table: an approval without its signed event (a row inserted by
  * hand) counts for nothing.
@@ -319,4 +325,53 @@ outcome op_evidence(store *s, int64_t id, strbuf *events, char status[16], char 
 	int code = sqlite3_errcode(s->db) & 0xff;
 	return op_say(r, code == SQLITE_BUSY || code == SQLITE_LOCKED ? OUT_BUSY : OUT_IO_ERROR, "%s",
 	    s->err);
+}
+
+/* ---- the document a submission is evaluated from ---- */
+
+int evidence_document(store *s, int64_t id, const char *digest, const char *row_digest,
+    char *why, size_t len)
+{
+	const unsigned char *pk;
+	int key = signing_key(s, &pk, why, len);
+	if (key <= 0)
+		return key;
+	char subject[24];
+	snprintf(subject, sizeof subject, "%lld", (long long)id);
+	arena *a = arena_new();
+	audit_event create;
+	int found = event_about(s, subject, "'submission.create'", true, a, &create);
+	int held = found < 0 ? -1 : 1;
+	char named[65] = "";
+	bool hash_ok = false, sig_ok = false;
+	if (found == 1)
+		audit_event_verify(&create, pk, &hash_ok, &sig_ok);
+	if (found == 0) {
+		held = 0;
+		snprintf(why, len, "no submission.create event created it");
+	} else if (found == 1 && (!hash_ok || !sig_ok)) {
+		held = 0;
+		snprintf(why, len, "its submission.create (event %lld) %s", (long long)create.seq,
+		    !hash_ok ? "does not hash to its hash (altered)" : "is not signed with the "
+		    "public key");
+	} else if (found == 1) {
+		json_t *d = json_loads(create.details, JSON_ALLOW_NUL, NULL);
+		const char *v = json_string_value(json_object_get(d, "digest"));
+		snprintf(named, sizeof named, "%s", v ? v : "");
+		json_decref(d);
+	}
+	/* created before digests were signed: the one a migration computed */
+	const char *want = named[0] ? named : row_digest;
+	if (held == 1 && (want == NULL || strcmp(want, digest) != 0)) {
+		held = 0;
+		if (named[0])
+			snprintf(why, len, "its stored document has digest %.64s, but its signed "
+			    "submission.create (event %lld) names %.64s", digest, (long long)create.seq,
+			    named);
+		else
+			snprintf(why, len, "its stored document has digest %.64s, but its row says %.64s",
+			    digest, want ? want : "none");
+	}
+	arena_free(a);
+	return held;
 }

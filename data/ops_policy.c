@@ -97,6 +97,14 @@ outcome op_reevaluate(store *s, const settings *cfg, const policy_set *ps, const
 	outcome done = store_reevaluate(s, ps, r->version, id, &o, actor, r->before, &r->result);
 	if (done == OUT_IO_ERROR)
 		return op_failed(s, rep);
+	if (done == OUT_TAMPERED) {
+		/* the document it would evaluate is not the one the chain signed */
+		snprintf(why, sizeof why, "%.319s", s->err);
+		store_rollback(s);
+		op_reply tr;
+		op_tamper_record(s, actor, id, status, why, &tr);
+		return evidence_refusal(rep, id, why);
+	}
 	if (done != OUT_OK) {
 		store_rollback(s);
 		return op_say(rep, done, "%s", s->err);

@@ -2,10 +2,13 @@
  * reevaluate.c: evaluating a waiting submission again under the current
  * policy version (arbiter reevaluate).
  *
- * The stored document (canonical JSON) is read back, evaluated, and its
- * findings, status, counts, modifications and policy version replaced, with a
- * submission.reevaluate event naming the statuses and versions before and
- * after and the document's digest, in the caller's transaction. Partial
+ * The stored document (canonical JSON) is read back, its digest computed
+ * again and checked against the one the signed submission.create names
+ * (evidence_document: a document swapped in the database is refused as
+ * tampering, OUT_TAMPERED), evaluated, and its findings, status, counts,
+ * modifications and policy version replaced, with a submission.reevaluate
+ * event naming the statuses and versions before and after and that digest,
+ * in the caller's transaction. Partial
  * overrides given before it no longer count (evidence_store.c counts those
  * signed after the last evaluation's event). The submission's
  * own quota usage, recorded when it was created, is taken out of the history
@@ -125,6 +128,24 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 	    row.submitter_len : strlen(row.submitter), submitter))
 		submitter[0] = '\0';
 	query_row_done(&row);
+	/* the document evaluated is the one the chain signed */
+	char computed[65] = "";
+	int same = 1;
+	if (doc != NULL && !document_digest(doc, computed)) {
+		same = 0;
+		snprintf(s->err, sizeof s->err, "its stored document has no digest (it holds what "
+		    "JSON cannot)");
+	} else if (doc != NULL) {
+		same = evidence_document(s, id, computed, digest[0] ? digest : NULL, s->err,
+		    sizeof s->err);
+	}
+	if (same <= 0) {
+		diags_free(&errs);
+		arena_free(a);
+		return same == 0 ? OUT_TAMPERED : OUT_IO_ERROR;
+	}
+	if (doc != NULL)
+		memcpy(digest, computed, sizeof digest);
 	submission sub;
 	bool ok = doc != NULL && submission_from_stored(doc, file, &sub, &errs);
 	if (ok)

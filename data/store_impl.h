@@ -264,6 +264,13 @@ int evidence_of(store *s, int64_t id, bool allowing_only, strbuf *events, char s
  * the earliest expiry among them (Unix ms, 0: none). */
 int evidence_partials(store *s, int64_t id, const char *digest, const char *who, bool *mine,
     int64_t *earliest);
+/* Whether digest, computed from the document submission id keeps, is the
+ * one its signed submission.create names (one created before events named
+ * digests: row_digest, the one a migration computed): 1; 0 not, with why;
+ * -1 a store failure (s->err). What a reevaluation checks before it
+ * evaluates that document. */
+int evidence_document(store *s, int64_t id, const char *digest, const char *row_digest,
+    char *why, size_t len);
 
 /* ---- identities.c: logins, uids and tokens (PRODUCT.md section 9) ---- */
 /* A login or uid and a token hash as stored: what reaches an identity. */
@@ -406,9 +413,12 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
  * again under ps (policy version `version`), replaces its findings, status and
  * modifications, and audits submission.reevaluate. Its own quota usage does not count
  * against it. *before is the status it had. Refusals and failures: the
- * outcome, with the message in s->err. */
+ * outcome, with the message in s->err; OUT_TAMPERED when the stored
+ * document is not the one its signed submission.create names (s->err says
+ * how, for op_tamper_record). */
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r);
+
 /* ---- audit_files.c: writing the checkpoint and the report (ops_audit.c) ---- */
 /* Audits audit.checkpoint (own transaction), then writes path (store id,
  * head seq and hash, time) and path.minisig; *seq and hash are the head it

@@ -5,11 +5,13 @@
 # (exit 4, "state does not match the audit chain"), it is audited as
 # state.tamper (once per mismatch), and nothing else changes; a decision or
 # a reevaluation of a forged state is refused too, so that it cannot be
-# laundered into a signed one; an inserted decisions row counts for nothing
-# in the two-person rule; a swapped digest or document is caught beside an
-# allow. The API answers a forged allow as 409 tampered and every allow
-# with its signed event. Served (tests/cli/served.sh), every command gives
-# the same output and exit code, checked by a client holding the public key.
+# laundered into a signed one, and so is a reevaluation of a document
+# other than the one its signed submission.create names; an inserted
+# decisions row counts for nothing in the two-person rule; a swapped digest
+# or document is caught beside an allow. The API answers a forged allow as
+# 409 tampered and every allow with its signed event. Served
+# (tests/cli/served.sh), every command gives the same output and exit code,
+# checked by a client holding the public key.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; served_stop; rm -rf "$T"' EXIT
@@ -123,6 +125,26 @@ arbiter --as alice reevaluate "$R"
 expect_code 4 "evaluating a rejected submission again after it was made pending by hand is refused"
 expect_err "submission $R: $MISMATCH" "as tampering"
 [ "$(events submission.reevaluate "$R")" = 0 ] && pass "and it was not evaluated again" || fail "it was evaluated again"
+# a harmless document swapped in for a blocked one: evaluated again, it
+# would be allowed, and the allow would stand for the original's digest
+# (the reevaluation's event names it)
+sub harmful test.block
+B=$ID
+q "UPDATE submissions SET document = replace(document, '\"test.block\"', '\"test.fine\"') WHERE id = $B"
+[ "$(q "SELECT document LIKE '%test.fine%' FROM submissions WHERE id = $B")" = 1 ] &&
+	pass "the document of blocked $B is swapped by hand" || fail "the document was not swapped"
+arbiter --as alice reevaluate "$B"
+expect_code 4 "evaluating a swapped document again is refused"
+expect_err "submission $B: $MISMATCH: its stored document has digest [0-9a-f]{64}, but its signed submission.create \\(event [0-9]+\\) names [0-9a-f]{64}" \
+	"naming the digest it has and the one the chain signed"
+[ "$(events submission.reevaluate "$B")" = 0 ] && [ "$(audited "$B")" = 1 ] &&
+	[ "$(q "SELECT status FROM submissions WHERE id = $B")" = blocked ] &&
+	pass "nothing was evaluated, it is still blocked, and the mismatch is audited as state.tamper" ||
+	fail "after the refusal: $(events submission.reevaluate "$B") reevaluations, $(audited "$B") audits, $(q "SELECT status FROM submissions WHERE id = $B")"
+q "UPDATE submissions SET document = replace(document, '\"test.fine\"', '\"test.block\"') WHERE id = $B"
+arbiter --as alice reevaluate "$B"
+expect_code 3 "its own document put back, it is evaluated again (still blocked)"
+[ "$(events submission.reevaluate "$B")" = 1 ] && pass "with its event" || fail "no reevaluation event"
 
 # --- an override's expiry moved by hand ---
 sub short test.block
