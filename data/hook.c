@@ -27,8 +27,6 @@
 
 #include "client.h"
 
-#define I_JSON_MAX 9007199254740991LL   /* 2^53 - 1: I-JSON's exact integers */
-
 void hook_reason(hook_verdict *v, const char *word)
 {
 	snprintf(v->reason, sizeof v->reason, "%s (#%lld)%s%s", word, (long long)v->id,
@@ -45,29 +43,6 @@ static void reason(hook_verdict *v, const char *fmt, ...)
 }
 
 /* ---- the call ---- */
-
-static bool exact_integers(const json_t *j)
-{
-	const char *key;
-	json_t *val;
-	size_t i;
-	switch (json_typeof(j)) {
-	case JSON_INTEGER:
-		return json_integer_value(j) >= -I_JSON_MAX && json_integer_value(j) <= I_JSON_MAX;
-	case JSON_ARRAY:
-		json_array_foreach(j, i, val)
-			if (!exact_integers(val))
-				return false;
-		return true;
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)j, key, val)
-			if (!exact_integers(val))
-				return false;
-		return true;
-	default:
-		return true;
-	}
-}
 
 bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *body, char *err,
     size_t errlen)
@@ -99,7 +74,7 @@ bool hook_call_document(const char *text, size_t len, const char *cwd, strbuf *b
 		snprintf(err, errlen, "<stdin>: the call's cwd is not a string");
 		goto out;
 	}
-	if (!exact_integers(in)) {
+	if (!json_exact_integers(in)) {
 		snprintf(err, errlen, "<stdin>: the call holds an integer beyond ±(2^53 - 1), which arbiter "
 		    "refuses (I-JSON) so that its digest is exact");
 		goto out;

@@ -619,6 +619,72 @@ typedef struct audit_exported {
 outcome op_audit_export(store *s, const char *actor, const char *path,
     audit_progress progress, void *ctx, audit_exported *r);
 
+/* ---- ops_record.c: events users record, app.* (PRODUCT.md section 6) ---- */
+enum { APP_NAME_MAX = 64, APP_SUBJECT_MAX = 200, APP_DETAILS_MAX = 64 * 1024 };
+typedef struct app_record {
+	const char *actor;      /* who records it: a name (op_named's rule) */
+	/* actor is an agent (through the server): it records only about its
+	 * own submissions, so subject must be the id of one it submitted;
+	 * else actor must be an enabled reviewer */
+	bool agent;
+	const char *event;      /* "app." and 1 to APP_NAME_MAX of [a-z0-9_.-] */
+	const char *subject;    /* NULL or "": none; else at most APP_SUBJECT_MAX bytes
+	                         * of UTF-8 text without control characters */
+	const char *details;    /* a JSON object's text (NULL: {}), at most
+	                         * APP_DETAILS_MAX bytes as the event keeps it */
+	size_t details_len;
+	const char *details_file;       /* what a position in details names ("--details") */
+	/* a refusal of the actor is audited here, as access.denied in its own
+	 * commit (a command); the server audits its refusals itself, coalesced */
+	bool audit_refusal;
+} app_record;
+typedef struct app_recorded {
+	op_reply reply;
+	int64_t seq;                    /* OUT_OK: the event's */
+	int line, col;                  /* OUT_BAD_INPUT in the details: where; else 0 */
+	bool malformed, too_large;      /* OUT_BAD_INPUT: the details are not a JSON object;
+	                                 * over APP_DETAILS_MAX */
+	/* OUT_NOT_PERMITTED, OUT_NOT_FOUND: the refusal as access.denied says
+	 * it, shortly ("mallory is not a reviewer"); "" when it was no refusal
+	 * of the actor */
+	char refused[120];
+} app_recorded;
+/* Appends q->event in a transaction of its own. OUT_BAD_INPUT: the name,
+ * subject or details are wrong (nothing touched the store); OUT_NOT_PERMITTED:
+ * the actor is no enabled reviewer, or an agent named no submission;
+ * OUT_NOT_FOUND: an agent named a submission that is not its own (or none). */
+outcome op_audit_record(store *s, const app_record *q, app_recorded *r);
+
+/* ---- ops_outcome.c: what happened after a submission ran (PRODUCT.md section 9) ---- */
+enum { OUTCOME_MAX = 4096 };
+typedef struct outcome_report {
+	const char *key;                /* the submission: its id, or a ref of submitter's */
+	/* the submitter reporting it (its name, as an identity's); NULL: the
+	 * store's owner, who may report any submission's */
+	const char *submitter;
+	bool agent;                     /* submitter is an agent: another's submission is
+	                                 * OUT_NOT_FOUND, as its reads say, not forbidden */
+	const char *actor;              /* the event's actor */
+	const char *text;               /* the outcome: a JSON object, at most OUTCOME_MAX bytes */
+	size_t len;
+	const char *file;               /* what a position in text names ("body") */
+	const policy_set *ps;           /* the quota policies actual amounts count for; NULL: none */
+} outcome_report;
+typedef struct outcome_reported {
+	op_reply reply;
+	int64_t id, seq;                /* OUT_OK: the submission and its submission.outcome */
+	int line, col;                  /* OUT_BAD_INPUT in text: where; else 0 */
+	bool malformed, too_large;      /* OUT_BAD_INPUT: text is not a JSON object; over
+	                                 * OUTCOME_MAX (else a member is wrong) */
+	bool others;                    /* refused: the submission is another's */
+} outcome_reported;
+/* Records q's outcome of its submission once (again: OUT_CONFLICT), audited as
+ * submission.outcome with the object as its details, in one transaction.
+ * Members actual_F (non-negative numbers) count for the quotas that sum F:
+ * the submission then uses max(estimate, actual) of them. A store opened
+ * here only: no command reports outcomes. */
+outcome op_submission_outcome(store *s, const outcome_report *q, outcome_reported *r);
+
 /* Audits one event of the caller's own (server.start, server.stop): details
  * is a compact JSON object with its keys sorted, or NULL for {}. */
 outcome op_record(store *s, const char *actor, const char *event, const char *subject,

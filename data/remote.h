@@ -127,6 +127,10 @@ outcome remote_audit_read(store *s, const audit_filter *f, audit_visit visit, vo
 outcome remote_audit_follow(store *s, int64_t after, audit_visit visit, void *ctx,
     const volatile sig_atomic_t *stop, op_reply *r);
 outcome remote_policy_versions(store *s, versions_view *v, op_reply *r);
+/* POST /v1/audit/records: q's event with details (NULL: none), as checked
+ * by op_audit_record. */
+outcome remote_audit_record(store *s, const app_record *q, const json_t *details,
+    app_recorded *r);
 outcome remote_policies(store *s, policies_view *v, op_reply *r);
 
 /* ---- remote_change.c: the changes ---- */

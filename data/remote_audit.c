@@ -7,7 +7,8 @@
  * them over in reverse. Following the log is GET /v1/events, the server's
  * event stream, from the last event seen: each "data:" line is an event as
  * audit list --json prints it, read back into the audit_event the SQLite
- * store gives. The policy versions come with GET /v1/policies.
+ * store gives. The policy versions come with GET /v1/policies. An app.*
+ * event a user records is POST /v1/audit/records.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,5 +263,26 @@ outcome remote_policy_versions(store *s, versions_view *v, op_reply *r)
 	if (o == OUT_OK)
 		versions_view_read(json_object_get(ans.json, "versions"), v);
 	remote_answer_free(&ans);
+	return o;
+}
+
+/* ---- an app.* event: POST /v1/audit/records ---- */
+
+outcome remote_audit_record(store *s, const app_record *q, const json_t *details,
+    app_recorded *r)
+{
+	op_auth auth = { .actor = q->actor };
+	json_t *b = remote_auth_body(&auth);
+	json_object_set_new(b, "event", json_string(q->event));
+	if (q->subject != NULL && q->subject[0] != '\0')
+		json_object_set_new(b, "subject", json_string(q->subject));
+	if (details != NULL)
+		json_object_set(b, "details", (json_t *)details);
+	remote_answer a;
+	outcome o = remote_answered(&a, remote_post(s, "/v1/audit/records", b, &a, &r->reply),
+	    &r->reply);
+	if (o == OUT_OK)
+		r->seq = json_integer_value(json_object_get(a.json, "seq"));
+	remote_answer_free(&a);
 	return o;
 }

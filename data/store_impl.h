@@ -419,6 +419,19 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r);
 
+/* ---- user_json.c: a JSON object a user gives, kept in an event's details ---- */
+typedef struct user_json_error {
+	char message[400];      /* "FILE:LINE:COL: what is wrong" */
+	int line, col;          /* where, when known; else 0 */
+	bool too_large;         /* well formed, but over max; else malformed */
+} user_json_error;
+/* The JSON object text (len bytes, read from file) as a tree, or NULL with
+ * e filled: malformed, not an object, or over max bytes as the audit log
+ * keeps it (compact, keys sorted). what names it in messages ("the
+ * details"). */
+struct json_t *user_object_read(const char *file, const char *text, size_t len, size_t max,
+    const char *what, user_json_error *e);
+
 /* ---- audit_files.c: writing the checkpoint and the report (ops_audit.c) ---- */
 /* Audits audit.checkpoint (own transaction), then writes path (store id,
  * head seq and hash, time) and path.minisig; *seq and hash are the head it

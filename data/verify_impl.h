@@ -56,6 +56,7 @@ enum {
 	SUB_EXPIRES = 16,       /* an override's expiry (expires is its fingerprint) */
 	SUB_SEEN = 32,          /* its row was read */
 	SUB_DIGEST = 64,        /* its event names the digest (all since schema 12) */
+	SUB_OUTCOME = 128,      /* a submission.outcome reported what happened */
 };
 typedef struct sub_expect {
 	int64_t last_seq;       /* the last event that wrote the row */

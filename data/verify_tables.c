@@ -11,10 +11,11 @@
  * submission's status and expiry), reviewer.* (a reviewer's role, whether
  * disabled, login, uid, token), agent.add and .revoke, store.init and
  * policy.pin (a policy_versions row). Events that only name one (the
- * submission of a state.tamper, the reviewer of a lockout, a replayed code
- * or a sign-in) must find it enrolled or created before them; events about
- * unknown actors (code.failure, access.denied), app.* and the rest name
- * nothing that must exist.
+ * submission of a state.tamper or of a submission.outcome, which comes once
+ * per submission; the reviewer of a lockout, a replayed code or a sign-in)
+ * must find it enrolled or created before them; events about unknown actors
+ * (code.failure, access.denied), app.* (whatever their subject says) and the
+ * rest name nothing that must exist.
  *
  * The first event that contradicts the others (a decision about a
  * submission never created) is kept and reported after the chain itself
@@ -369,6 +370,17 @@ static bool on_names_submission(table_check *t, const ev *e)
 	return true;
 }
 
+static bool on_outcome(table_check *t, const ev *e)
+{
+	sub_expect *x = named_submission(t, e);
+	if (x != NULL && (x->flags & SUB_OUTCOME))
+		contradict(t, e->seq, "event seq %lld (submission.outcome) reports the outcome of "
+		    "submission %s again", (long long)e->seq, e->subject);
+	else if (x != NULL)
+		x->flags |= SUB_OUTCOME;
+	return true;
+}
+
 static person *named_person(table_check *t, people *p, const ev *e, const char *what)
 {
 	person *x = people_find(p, e->subject);
@@ -521,6 +533,7 @@ static const struct {
 	{ "override.partial", on_decision },
 	{ "override.grant", on_decision },
 	{ "state.tamper", on_names_submission },
+	{ "submission.outcome", on_outcome },
 	{ "reviewer.add", on_reviewer_add },
 	{ "reviewer.disable", on_reviewer_change },
 	{ "reviewer.enable", on_reviewer_change },

@@ -592,6 +592,9 @@ struct json_t *node_to_json(const node *n);
 struct json_t *json_string_lossy(const char *s, size_t n);
 /* Appends that canonical text directly, without building the tree. */
 void node_write_canonical(strbuf *b, const node *n);
+/* Whether every integer in j is within ±DOC_MAX_INT (I-JSON), as documents
+ * are: JSON read with jansson is held to the same limit. */
+bool json_exact_integers(const struct json_t *j);
 /* Appends s as a JSON string (null for NULL), encoded as jansson does. */
 void sb_put_json_string(strbuf *b, const char *s);
 /* The same for s of n bytes, which may hold NUL. */
@@ -602,6 +605,11 @@ struct json_t *policy_to_json(const policy *p);
 /* ---- jsontext.c: JSON texts for people, without a JSON library above ---- */
 /* One policy as policy list --json prints it (compact; malloc'd). */
 char *policy_json(const policy *p);
+/* n as compact JSON text with its keys sorted, numbers as jansson writes
+ * them (1.0 stays a real), so that a value read by the document reader and
+ * one read by jansson are written alike; malloc'd, NULL when n holds what
+ * JSON cannot (a number that is not finite, text not UTF-8). */
+char *node_json_text(const node *n);
 /* text (any JSON value; strings may hold \u0000) indented by two spaces,
  * keys sorted or as written, reals with real_precision digits (0: the
  * writer's default); malloc'd, NULL when text is not JSON. */

@@ -21,6 +21,17 @@ char *policy_json(const policy *p)
 	return text;
 }
 
+char *node_json_text(const node *n)
+{
+	strbuf canon = { 0 };
+	bool representable = canon_write(&canon, n);
+	free(canon.s);
+	json_t *j = representable ? node_to_json(n) : NULL;
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return text;
+}
+
 char *jsontext_pretty(const char *text, bool sort_keys, int real_precision)
 {
 	json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);

@@ -45,6 +45,29 @@ json_t *json_string_lossy(const char *s, size_t n)
 	return j;
 }
 
+bool json_exact_integers(const json_t *j)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+	switch (json_typeof(j)) {
+	case JSON_INTEGER:
+		return json_integer_value(j) >= -DOC_MAX_INT && json_integer_value(j) <= DOC_MAX_INT;
+	case JSON_ARRAY:
+		json_array_foreach(j, i, val)
+			if (!json_exact_integers(val))
+				return false;
+		return true;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)j, key, val)
+			if (!json_exact_integers(val))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
 static json_t *str_or_null(const char *s)
 {
 	return json_string_lossy(s, s ? strlen(s) : 0);

@@ -4,7 +4,8 @@
  * the findings digest a new event names is the one recomputed from the rows;
  * texts with escapes read back as stored; events that name nothing that
  * must exist (app.*, access.denied, failures of unknown actors) pass; an
- * event about a submission never created is named; and a submission written
+ * event about a submission never created is named; a submission.outcome
+ * needs its submission and comes once; and a submission written
  * by an older arbiter, whose event lacks the submitter, the content hash and
  * the findings' digest, gets the weaker check docs/audit.md describes: its
  * findings' count and severities, not their texts.
@@ -122,6 +123,7 @@ static void test_events_that_name_nothing_pass(void **state)
 {
 	(void)state;
 	append("someone", "app.deploy", "prod/eu-1", "{\"version\":\"1.2\"}");
+	append("bob", "app.note", "12345", "{}");   /* an id of no submission: just text */
 	append("ci", "access.denied", "ci", "{\"count\":3,\"what\":\"GET /v1/audit\"}");
 	append("nobody", "code.failure", "nobody", "{\"reason\":\"not an enrolled reviewer\"}");
 	append("root", "server.start", "server", "{}");
@@ -137,6 +139,26 @@ static void test_an_event_about_a_submission_never_created_is_named(void **state
 	assert_int_equal(r.bad_seq, 2);
 	assert_non_null(strstr(r.why, "names submission 99, which no submission.create before it "
 	    "created"));
+}
+
+static void test_an_outcome_needs_its_submission_and_comes_once(void **state)
+{
+	(void)state;
+	int64_t id = submit_action("test.review", "agent-1", "v/outcome");
+	const char *subject = arena_printf(T.a, "%lld", (long long)id);
+	append("agent-1", "submission.outcome", subject, "{\"succeeded\":true}");
+	assert_clean();
+	append("agent-1", "submission.outcome", subject, "{\"succeeded\":false}");
+	assert_caught(arena_printf(T.a, "(submission.outcome) reports the outcome of submission %s "
+	    "again", subject));
+}
+
+static void test_an_outcome_of_no_submission_is_named(void **state)
+{
+	(void)state;
+	append("agent-1", "submission.outcome", "77", "{}");
+	assert_caught("event seq 2 (submission.outcome) names submission 77, which no "
+	    "submission.create before it created");
 }
 
 static void test_a_reviewer_event_needs_its_reviewer(void **state)
@@ -206,6 +228,8 @@ int main(void)
 		store_test(test_long_texts_are_checked),
 		store_test(test_events_that_name_nothing_pass),
 		store_test(test_an_event_about_a_submission_never_created_is_named),
+		store_test(test_an_outcome_needs_its_submission_and_comes_once),
+		store_test(test_an_outcome_of_no_submission_is_named),
 		store_test(test_a_reviewer_event_needs_its_reviewer),
 		store_test(test_an_older_event_gets_the_weaker_check),
 		store_test(test_a_new_event_checks_what_it_names),

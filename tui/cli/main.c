@@ -44,6 +44,7 @@
 	X(audit_verify) \
 	X(audit_checkpoint) \
 	X(audit_list) \
+	X(audit_record) \
 	X(audit_export) \
 	X(audit_tail)
 

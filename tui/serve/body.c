@@ -19,6 +19,7 @@
  */
 #include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -156,6 +157,23 @@ bool body_int(body_doc *b, const char *key, int64_t min, int64_t max, int64_t *o
 		return refuse_at(b, n, why, key);
 	}
 	*out = n->u.i;
+	return true;
+}
+
+bool body_object(body_doc *b, const char *key, const char **text, size_t *len)
+{
+	const node *n = node_get(b->root, key);
+	if (n == NULL || n->type == NODE_NULL)
+		return true;
+	if (n->type != NODE_MAP)
+		return refuse_at(b, n, "%s must be a JSON object", key);
+	char *t = node_json_text(n);
+	if (t == NULL)
+		return refuse_at(b, n, "%s holds a number that is not finite or text that is not "
+		    "UTF-8, which JSON cannot hold", key);
+	*len = strlen(t);
+	*text = arena_strndup(b->rq->arena, t, *len);
+	free(t);
 	return true;
 }
 

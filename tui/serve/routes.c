@@ -2,8 +2,9 @@
  * routes.c: the route table of the API (PRODUCT.md section 9), the one
  * table, and the handlers of submissions, status and health; the other
  * handlers live by topic in routes_decide.c, routes_reviewers.c,
- * routes_agents.c, routes_admin.c and routes_audit.c. docs/api.md documents
- * every line of the table (tests/cli/serve_routes.sh checks that it does).
+ * routes_agents.c, routes_admin.c, routes_audit.c and routes_record.c.
+ * docs/api.md documents every line of the table (tests/cli/serve_routes.sh
+ * checks that it does).
  *
  * A handler reads its request (rq->arg is the path's * segment), reads the
  * store through the listener's connection or hands a change to the writer,
@@ -631,8 +632,10 @@ const route routes[] = {
 	{ "POST", "/v1/decisions", LET_REVIEWER, h_decide_many },
 	{ "POST", "/v1/sessions", LET_REVIEWER, h_signin },
 	{ "POST", "/v1/submissions/*/reevaluate", LET_REVIEWER, h_reevaluate },
+	{ "POST", "/v1/submissions/*/outcome", LET_IDENTITY, h_outcome },
 	{ "POST", "/v1/policy/pin", LET_REVIEWER, h_pin },
 	{ "GET", "/v1/audit", LET_REVIEWER, h_audit },
+	{ "POST", "/v1/audit/records", LET_IDENTITY, h_record },
 	{ "POST", "/v1/audit/checkpoints", LET_REVIEWER, h_checkpoint },
 	{ "GET", "/v1/audit/export", LET_REVIEWER, h_export },
 	{ "GET", "/v1/keys", LET_IDENTITY, h_keys },

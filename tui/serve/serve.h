@@ -245,6 +245,9 @@ bool body_string(body_doc *b, const char *key, const char **out);
 bool body_bool(body_doc *b, const char *key, bool *out);
 /* A whole number from min to max. */
 bool body_int(body_doc *b, const char *key, int64_t min, int64_t max, int64_t *out);
+/* A field that is a JSON object, as compact JSON text (node_json_text: *len
+ * bytes, in rq's arena); absent leaves *text as it was. */
+bool body_object(body_doc *b, const char *key, const char **text, size_t *len);
 /* How an identity is reached: "user" (a login) or "uid", "token" (true:
  * make one) and, for an agent, "rate" (requests a second). */
 bool body_identity(body_doc *b, bool agent, identity_spec *spec);
@@ -320,6 +323,8 @@ void h_audit(server *srv, request *rq);          /* routes_audit.c */
 void h_checkpoint(server *srv, request *rq);
 void h_export(server *srv, request *rq);
 void h_keys(server *srv, request *rq);
+void h_record(server *srv, request *rq);         /* routes_record.c */
+void h_outcome(server *srv, request *rq);
 
 /* writer.c */
 /* Reads the policies and config.yaml and starts the thread, which touches
