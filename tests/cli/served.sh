@@ -19,7 +19,7 @@ trap 'serve_stop; rm -rf "$T"' EXIT
 EX=$ROOT/docs/examples/submissions
 
 # --- the suites, served (two at a time: each has its own store and server) ---
-SUITES="statuses submit review reviewer_admin store filters escapes agents codes names evidence"
+SUITES="statuses submit review reviewer_admin store filters escapes agents codes names evidence audit_record"
 for s in $SUITES; do
 	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
 	( : > "$T/results.$s"
