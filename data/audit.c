@@ -16,7 +16,12 @@
  * 1, and ends where the signed head record says (audit_head.c), which
  * every appending transaction writes: so neither end can be cut off. The
  * same pass hands each event to the check of the tables against the events
- * (verify_tables.c), which reads the tables once the chain is proved.
+ * (verify_tables.c), which reads the tables once the chain is proved. Each
+ * signature is checked with the key in force at its seq (keyring.c:
+ * key.rotate events name the next key). A signature is not part of the
+ * hash, so one edited alone, in the middle of the chain, changes nothing
+ * the head's signature covers: only --full (audit_full.c: every signature,
+ * on every core) finds it.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -146,6 +151,9 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 		snprintf(s->err, sizeof s->err, "audit event %s outside a transaction", event);
 		return false;
 	}
+	/* once per transaction, before its first event: the key the chain names */
+	if (!s->head_known && !signing_key_current(s))
+		return false;
 	if (!read_head(s))
 		return false;
 	char ts[32];
@@ -229,9 +237,15 @@ void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *
 	*sig_ok_out = hex32(e->hash, hash) && sig_ok(e->sig, hash, pk);
 }
 
-void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
+void audit_event_check(store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
 {
+	const keyring *ring;
+	char why[256];
 	audit_event_verify(e, s->pk, hash_ok, sig_ok_out);
+	if (store_keyring(s, &ring, why, sizeof why) > 0)
+		keyring_event_verify(ring, e, hash_ok, sig_ok_out);
+	else
+		*sig_ok_out = false;
 }
 
 int audit_hash_at(store *s, int64_t seq, char hash[65])
@@ -255,101 +269,184 @@ int audit_hash_at(store *s, int64_t seq, char hash[65])
 	return found;
 }
 
-/* The chain, in one pass; each event, once its hash holds, also goes to the
- * table check t (which the caller finishes). */
-static bool verify_chain(store *s, const unsigned char pk[32], verify_result *r, table_check *t)
+/* The chain, in one pass: every hash and link, then the head's signature
+ * (full: every event's, on sig_pool's threads), each with the key in force
+ * at its seq (keyring.c), starting from pk (NULL: the store's first key);
+ * the signed head record; and that the chain's current key is
+ * keys/audit.pub. Each event, once its hash holds, also goes to the table
+ * check t (which the caller finishes). */
+static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify_result *r,
+    table_check *t)
 {
 	memset(r, 0, sizeof *r);
 	r->ok = true;
+	keyring ring;
+	int64_t ring_bad;
+	char ring_why[256];
+	int held = keyring_load(s, pk, NULL, &ring, &ring_bad, ring_why, sizeof ring_why);
+	if (held < 0)
+		return false;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT seq, ts, actor, event, subject, details, prev, hash "
-	    "FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, ts, actor, event, subject, details, prev, hash, sig "
+	    "FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		keyring_free(&ring);
 		return store_fail(s, "cannot read the audit log");
+	}
+	sig_pool *pool = full ? sig_pool_start(&ring, 0) : NULL;
 	unsigned char prev[32] = { 0 }, h[32], stored_hash[32], stored_prev[32];
-	int64_t expect = 1;
+	int64_t expect = 1, chain_bad = 0;
+	bool failed = false;            /* the table check failed (s->err) */
+	char chain_why[160];
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
-		char why[160];
 		if (seq != expect) {
-			snprintf(why, sizeof why, seq > expect
+			snprintf(chain_why, sizeof chain_why, seq > expect
 			    ? "events %lld to %lld are missing (deleted)"
 			    : "an event was inserted or reordered before seq %lld (%lld)",
 			    (long long)expect, (long long)seq - 1);
-			sqlite3_finalize(st);
-			return bad(r, seq > expect ? expect : seq, why);
+			chain_bad = seq > expect ? expect : seq;
+			break;
 		}
 		if (!hex32((const char *)sqlite3_column_text(st, 6), stored_prev) ||
 		    sodium_memcmp(stored_prev, prev, 32) != 0) {
-			sqlite3_finalize(st);
-			return bad(r, seq, "its prev does not match the hash of the event before it "
-			    "(an event before it was deleted, inserted, reordered or rewritten)");
+			snprintf(chain_why, sizeof chain_why, "its prev does not match the hash of the "
+			    "event before it (an event before it was deleted, inserted, reordered or "
+			    "rewritten)");
+			chain_bad = seq;
+			break;
 		}
 		audit_hash(prev, seq, (const char *)sqlite3_column_text(st, 1),
 		    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
 		    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), h);
 		if (!hex32((const char *)sqlite3_column_text(st, 7), stored_hash) ||
 		    sodium_memcmp(stored_hash, h, 32) != 0) {
-			sqlite3_finalize(st);
-			return bad(r, seq, "its contents do not match its hash (the event was edited)");
+			snprintf(chain_why, sizeof chain_why, "its contents do not match its hash (the "
+			    "event was edited)");
+			chain_bad = seq;
+			break;
 		}
 		if (seq == 1 && strcmp(event_name(st), "store.init") != 0) {
-			sqlite3_finalize(st);
-			return bad(r, 1, "the first event is not store.init: the log does not start "
-			    "where the store began");
+			snprintf(chain_why, sizeof chain_why, "the first event is not store.init: the log "
+			    "does not start where the store began");
+			chain_bad = 1;
+			break;
 		}
 		if (t != NULL && !tables_event(t, seq, (const char *)sqlite3_column_text(st, 2),
 		    (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
 		    (const char *)sqlite3_column_text(st, 5))) {
-			sqlite3_finalize(st);
-			return false;
+			failed = true;
+			break;
 		}
+		if (pool != NULL)
+			sig_pool_add(pool, seq, h, (const char *)sqlite3_column_text(st, 8));
 		memcpy(prev, h, 32);
 		r->events++;
 		r->head_seq = seq;
 		expect = seq + 1;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "cannot read the audit log");
+	int64_t sig_bad = pool != NULL ? sig_pool_finish(pool) : 0;
+	if (failed) {
+		keyring_free(&ring);
+		return false;
+	}
+	bool read_ok = rc == SQLITE_DONE || chain_bad != 0;
 	sodium_bin2hex(r->head, sizeof r->head, prev, 32);
-	if (r->events == 0)
-		return true;
-	if (sqlite3_prepare_v2(s->db, "SELECT hash, sig FROM audit WHERE seq = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* the first bad event, of a broken link, a rotation made without the
+	 * key in force, or a signature that does not hold */
+	char id[24];
+	if (read_ok && (sig_bad != 0 || chain_bad != 0 || held == 0)) {
+		int64_t first = chain_bad;
+		const char *why = chain_why;
+		if (held == 0 && (first == 0 || ring_bad < first)) {
+			first = ring_bad;
+			why = ring_why;
+		}
+		if (sig_bad != 0 && (first == 0 || sig_bad < first)) {
+			first = sig_bad;
+			ring_key_name(keyring_at(&ring, sig_bad), id);
+			snprintf(chain_why, sizeof chain_why, "its signature does not verify with the key in "
+			    "force at its seq (%s): signed by another key, or forged", id);
+			why = chain_why;
+		}
+		keyring_free(&ring);
+		return bad(r, first, why);
+	}
+	if (!read_ok) {
+		keyring_free(&ring);
 		return store_fail(s, "cannot read the audit log");
-	int head = check_sig_at(st, r->head_seq, pk);
-	if (head == 1) {
+	}
+	if (r->events > 0 && !full) {
+		if (sqlite3_prepare_v2(s->db, "SELECT hash, sig FROM audit WHERE seq = ?", -1, &st,
+		    NULL) != SQLITE_OK) {
+			keyring_free(&ring);
+			return store_fail(s, "cannot read the audit log");
+		}
+		int head = check_sig_at(st, r->head_seq, keyring_at(&ring, r->head_seq)->pk);
+		if (head != 1) {
+			/* the first event whose signature fails: all after it fail too */
+			int64_t lo = 1, hi = r->head_seq;
+			while (lo < hi) {
+				int64_t mid = lo + (hi - lo) / 2;
+				if (check_sig_at(st, mid, keyring_at(&ring, mid)->pk) == 1)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			sqlite3_finalize(st);
+			ring_key_name(keyring_at(&ring, lo), id);
+			snprintf(chain_why, sizeof chain_why, "its signature does not verify with the key in "
+			    "force at its seq (%s): signed by another key, or forged", id);
+			keyring_free(&ring);
+			return bad(r, lo, chain_why);
+		}
 		sqlite3_finalize(st);
+	}
+	/* the head record is signed by the key in force at its seq */
+	if (!audit_head_check(s, keyring_at(&ring, r->head_seq)->pk, r)) {
+		keyring_free(&ring);
+		return false;
+	}
+	if (!r->ok) {
+		keyring_free(&ring);
 		return true;
 	}
-	/* the first event whose signature fails: all after it fail too */
-	int64_t lo = 1, hi = r->head_seq;
-	while (lo < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if (check_sig_at(st, mid, pk) == 1)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* the store signs its next event with keys/audit.pub: it must be the
+	 * key the chain reached */
+	const ring_key *now = keyring_last(&ring);
+	bool current = memcmp(now->pk, s->pk, 32) == 0;
+	if (!current) {
+		ring_key_name(now, id);
+		snprintf(chain_why, sizeof chain_why, "keys/audit.pub is not the key the chain reaches at "
+		    "its head (%s)", id);
 	}
-	sqlite3_finalize(st);
-	return bad(r, lo, "its signature does not verify with this public key "
-	    "(signed by another key, or forged)");
+	keyring_free(&ring);
+	return current || bad(r, r->head_seq, chain_why);
 }
 
-bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
+/* verify_chain in one snapshot: the chain and the head record as one
+ * commit left them. */
+static bool verify(store *s, const unsigned char pk[32], bool full, verify_result *r)
 {
-	if (pk == NULL)
-		pk = s->pk;
 	/* one snapshot: the chain, the head record and the tables as one commit
 	 * left them */
 	bool own = sqlite3_get_autocommit(s->db) &&
 	    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	table_check *t = tables_begin(s);
-	bool ok = t != NULL && verify_chain(s, pk, r, t) && (!r->ok || audit_head_check(s, pk, r)) &&
-	    (!r->ok || tables_finish(t, r));
+	bool ok = t != NULL && verify_chain(s, pk, full, r, t) && (!r->ok || tables_finish(t, r));
 	tables_free(t);
 	if (own)
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return ok;
+}
+
+bool audit_verify(store *s, const unsigned char pk[32], verify_result *r)
+{
+	return verify(s, pk, false, r);
+}
+
+bool audit_verify_full(store *s, const unsigned char pk[32], verify_result *r)
+{
+	return verify(s, pk, true, r);
 }

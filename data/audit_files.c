@@ -176,7 +176,7 @@ static bool write_report(store *s, void *arg)
 		return false;
 	}
 	json_t *summary = audit_summary(s, x.n);
-	if (summary == NULL || !audit_verify(s, s->pk, rep->r)) {
+	if (summary == NULL || !audit_verify(s, NULL, rep->r)) {
 		json_decref(summary);
 		return false;
 	}

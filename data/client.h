@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../engine/engine.h"
+#include "store.h"
 
 struct json_t;
 
@@ -192,14 +193,19 @@ void hook_run(client *c, const char *body, size_t len, int64_t wait_until, int64
 /* ---- evidence_client.c: the signed events behind a server's allow ---- */
 typedef struct signed_key {
 	unsigned char pk[32];   /* the store's first public key */
-	int state;              /* 0: not asked yet; 1: the server still signs with it; -1: not */
+	unsigned char keyid[8];
+	int state;              /* 0: not asked yet; 1: ring holds the server's keys; -1: not */
+	keyring ring;           /* state 1: the keys the server's key.rotate events lead to */
 	char why[256];          /* -1: why not */
 } signed_key;
-/* Whether the server still signs with k->pk: GET /v1/keys lists no
- * key.rotate event (a server without the route has rotated nothing it could
- * tell). Asked once per k, within timeout_ms (0: the client's own); false
- * with why. */
-bool signed_key_current(client *c, signed_key *k, int64_t timeout_ms, char *why, size_t len);
+/* Follows the server's key.rotate events (GET /v1/keys: full events,
+ * oldest first) from k->pk, each checked with the key before it, into
+ * k->ring; a server without the route has rotated nothing it could tell.
+ * Asked once per k (again with refresh), within timeout_ms (0: the
+ * client's own); false with why (a rotation signed by another key). */
+bool signed_key_current(client *c, signed_key *k, bool refresh, int64_t timeout_ms, char *why,
+    size_t len);
+void signed_key_free(signed_key *k);
 /* Whether a server's answer (a submission's result) proves a status that
  * allows by the signed events it carries ("evidence"), under k, for the
  * document of digest (NULL: the answer's own "digest", which its

@@ -24,8 +24,10 @@
  *   decision's event is then the first to name the digest, but it allows
  *   nothing until one does (fail closed).
  *
- * Everything is checked here from the events as given; where they come
- * from, and which key signs, is the caller's.
+ * Everything is checked here from the events as given, each with the key in
+ * force at its seq (keyring.c); where they come from, and the ring of keys
+ * (the store's own, or one a client followed from the first key), is the
+ * caller's.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -86,28 +88,29 @@ static const char *member(const json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Whether e hashes to its hash and carries pk's signature over it. */
-static bool holds(const audit_event *e, const unsigned char pk[32], char *why, size_t len)
+/* Whether e hashes to its hash and carries the signature of the key in
+ * force at its seq. */
+static bool holds(const audit_event *e, const keyring *ring, char *why, size_t len)
 {
 	bool hash_ok, sig_ok;
-	audit_event_verify(e, pk, &hash_ok, &sig_ok);
+	keyring_event_verify(ring, e, &hash_ok, &sig_ok);
 	if (!hash_ok)
 		return say(why, len, "event %lld does not hash to its hash (%s, altered)",
 		    (long long)e->seq, e->event);
 	if (!sig_ok)
-		return say(why, len, "event %lld is not signed with the public key (%s)",
-		    (long long)e->seq, e->event);
+		return say(why, len, "event %lld is not signed with the public key in force at its "
+		    "seq (%s)", (long long)e->seq, e->event);
 	return true;
 }
 
-bool evidence_judge(const audit_event *set, const audit_event *create, const unsigned char pk[32],
+bool evidence_judge(const audit_event *set, const audit_event *create, const keyring *ring,
     const evidence_want *want, char *why, size_t len)
 {
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)want->id);
 	if (set == NULL)
 		return say(why, len, "it says %s, but no signed event sets its status", want->status);
-	if (!holds(set, pk, why, len))
+	if (!holds(set, ring, why, len))
 		return false;
 	const char *statuses = may_set(set->event);
 	if (strcmp(set->subject, subject) != 0 || statuses == NULL)
@@ -144,7 +147,7 @@ bool evidence_judge(const audit_event *set, const audit_event *create, const uns
 		snprintf(named, sizeof named, "%s", digest);
 	} else if (ok && create != NULL) {
 		/* an older deciding event: the digest is its submission's */
-		ok = holds(create, pk, why, len);
+		ok = holds(create, ring, why, len);
 		if (ok && (strcmp(create->event, "submission.create") != 0 ||
 		    strcmp(create->subject, subject) != 0))
 			ok = say(why, len, "event %lld is not the submission.create of submission %s",
@@ -217,7 +220,7 @@ bool evidence_event_read(const json_t *o, arena *a, audit_event *e)
 	return true;
 }
 
-bool evidence_answer_judge(const json_t *answer, const unsigned char pk[32], const char *digest,
+bool evidence_answer_judge(const json_t *answer, const keyring *ring, const char *digest,
     char *why, size_t len)
 {
 	const json_t *idv = json_object_get(answer, "id"), *list = json_object_get(answer,
@@ -236,7 +239,7 @@ bool evidence_answer_judge(const json_t *answer, const unsigned char pk[32], con
 	for (size_t i = 0; ok && i < n; i++)
 		if (!evidence_event_read(json_array_get(list, i), a, &ev[i]))
 			ok = say(why, len, "the answer's evidence holds something that is no signed event");
-	ok = ok && evidence_judge(&ev[0], n > 1 ? &ev[1] : NULL, pk, &want, why, len);
+	ok = ok && evidence_judge(&ev[0], n > 1 ? &ev[1] : NULL, ring, &want, why, len);
 	arena_free(a);
 	return ok;
 }

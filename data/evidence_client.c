@@ -13,12 +13,16 @@
  * client knows itself when it sent the document (the hook, submit), and
  * otherwise reads from the answer, whose document must then give it.
  *
- * The key is the first one as long as GET /v1/keys lists no key.rotate
- * event; following a rotation needs the new key from the event, which this
- * arbiter does not write yet, so a rotated key refuses every allow. A
- * server that does not know /v1/keys (404) has rotated nothing it could
- * tell: hiding a rotation only leaves events that the first key does not
- * verify. Anything missing or wrong refuses.
+ * The keys: before its first judgement the client asks GET /v1/keys for the
+ * key.rotate events, full signed events, oldest first, and follows them
+ * from the first key (keyring.c): each must be signed by the key before it,
+ * so a server cannot name a key of its own; a rotation signed by any other
+ * key refuses every allow. Each event behind an allow is then checked with
+ * the key in force at its seq. A long-lived client whose evidence no longer
+ * holds under the keys it knows asks once more (a rotation since). A server
+ * that does not know /v1/keys (404) has rotated nothing it could tell:
+ * hiding a rotation only leaves events that the first key does not verify.
+ * Anything missing or wrong refuses.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -28,8 +32,43 @@
 #include "client.h"
 #include "ops.h"
 
-bool signed_key_current(client *c, signed_key *k, int64_t timeout_ms, char *why, size_t len)
+void signed_key_free(signed_key *k)
 {
+	if (k->state > 0)
+		keyring_free(&k->ring);
+	k->state = 0;
+}
+
+/* k->ring from the items of GET /v1/keys; false with k->why. */
+static bool follow_items(signed_key *k, const json_t *items)
+{
+	keyring_init(&k->ring, k->pk, k->keyid);
+	arena *a = arena_new();
+	bool ok = true;
+	for (size_t i = 0; ok && i < json_array_size(items); i++) {
+		audit_event e;
+		char why[256];
+		if (!evidence_event_read(json_array_get(items, i), a, &e)) {
+			snprintf(k->why, sizeof k->why, "GET /v1/keys lists something that is no signed "
+			    "key.rotate event");
+			ok = false;
+		} else if (!keyring_follow(&k->ring, &e, why, sizeof why)) {
+			snprintf(k->why, sizeof k->why, "the server's keys do not follow from the public key: "
+			    "%.190s", why);
+			ok = false;
+		}
+	}
+	arena_free(a);
+	if (!ok)
+		keyring_free(&k->ring);
+	return ok;
+}
+
+bool signed_key_current(client *c, signed_key *k, bool refresh, int64_t timeout_ms, char *why,
+    size_t len)
+{
+	if (refresh)
+		signed_key_free(k);
 	if (k->state == 0) {
 		if (timeout_ms > 0)
 			client_set_timeout(c, timeout_ms);
@@ -41,15 +80,15 @@ bool signed_key_current(client *c, signed_key *k, int64_t timeout_ms, char *why,
 		json_t *keys = r.status == 200 ? json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES,
 		    NULL) : NULL;
 		const json_t *items = json_object_get(keys, "items");
-		size_t rotations = json_array_size(items);
-		k->state = r.status == 404 || (json_is_array(items) && rotations == 0) ? 1 : -1;
-		if (k->state < 0 && json_is_array(items))
-			snprintf(k->why, sizeof k->why, "the server's key was rotated %zu time%s since "
-			    "the public key, and this arbiter does not follow key.rotate events yet",
-			    rotations, rotations == 1 ? "" : "s");
-		else if (k->state < 0)
+		if (r.status == 404)
+			items = NULL;
+		if (r.status != 404 && !json_is_array(items)) {
 			snprintf(k->why, sizeof k->why, "GET /v1/keys answered HTTP %ld without its list "
 			    "of key.rotate events", r.status);
+			k->state = -1;
+		} else {
+			k->state = follow_items(k, items) ? 1 : -1;
+		}
 		json_decref(keys);
 		client_response_free(&r);
 	}
@@ -74,7 +113,8 @@ bool evidence_answer_holds(client *c, signed_key *k, int64_t timeout_ms,
 	const char *status = json_string_value(json_object_get(answer, "status"));
 	if (status == NULL || status_outcome(status_parse(status)) != OUT_OK)
 		return true;            /* nothing allowed, nothing to prove */
-	if (!signed_key_current(c, k, timeout_ms, why, len))
+	bool asked = k->state == 0;
+	if (!signed_key_current(c, k, false, timeout_ms, why, len))
 		return false;
 	const char *said = json_string_value(json_object_get(answer, "digest"));
 	if (digest == NULL) {
@@ -92,5 +132,10 @@ bool evidence_answer_holds(client *c, signed_key *k, int64_t timeout_ms,
 		}
 		digest = said;
 	}
-	return evidence_answer_judge(answer, k->pk, digest, why, len);
+	if (evidence_answer_judge(answer, &k->ring, digest, why, len))
+		return true;
+	/* a client that followed the keys before may not know a newer rotation */
+	if (asked || !signed_key_current(c, k, true, timeout_ms, why, len))
+		return false;
+	return evidence_answer_judge(answer, &k->ring, digest, why, len);
 }

@@ -23,10 +23,10 @@
  * decisions table: an approval without its signed event (a row inserted by
  * hand) counts for nothing.
  *
- * The key: events are signed with the store's key (keys/audit.pub) while
- * the chain holds no key.rotate event. Following a rotation needs the new
- * key from the event; until arbiter writes rotations, a chain that holds
- * one proves no status, and every check fails closed.
+ * The keys: each event is checked with the key in force at its seq, from
+ * the store's first key through the chain's key.rotate events (the
+ * connection's ring, store_keyring). A rotation that does not hold (made
+ * without the key in force) proves no status: every check fails closed.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -60,24 +60,18 @@ static void read_event(sqlite3_stmt *st, arena *a, audit_event *e)
 
 #define EVENT_COLUMNS "seq, ts, actor, event, subject, details, prev, hash, sig"
 
-/* The key events are checked with: the store's, unless the chain holds a
- * key.rotate event (then why says so). 1, 0, -1 error. */
-static int signing_key(store *s, const unsigned char **pk, char *why, size_t len)
+/* The keys events are checked with: the store's ring (keyring_store.c). 1,
+ * 0 (a rotation that does not hold: why), -1 error. */
+static int signing_keys(store *s, const keyring **ring, char *why, size_t len)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM audit WHERE event = 'key.rotate' ORDER BY seq "
-	    "LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the audit log"), -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(why, len, "the store's key was rotated (event %lld, key.rotate), and this "
-		    "arbiter does not follow rotations: no status can be proven",
-		    (long long)sqlite3_column_int64(st, 0));
-	else if (rc != SQLITE_DONE)
-		store_fail(s, "cannot read the audit log");
-	sqlite3_finalize(st);
-	*pk = s->pk;
-	return rc == SQLITE_DONE ? 1 : rc == SQLITE_ROW ? 0 : -1;
+	int r = store_keyring(s, ring, why, len);
+	if (r == 0) {
+		char cause[320];
+		snprintf(cause, sizeof cause, "%s", why);
+		snprintf(why, len, "the store's keys cannot be followed (%s): no status can be proven",
+		    cause);
+	}
+	return r;
 }
 
 /* The newest event about submission subject among names (SQL list), or the
@@ -114,8 +108,8 @@ static void put_event(strbuf *b, const audit_event *e)
 
 int evidence_check(store *s, const evidence_want *want, strbuf *events, char *why, size_t len)
 {
-	const unsigned char *pk;
-	int key = signing_key(s, &pk, why, len);
+	const keyring *ring;
+	int key = signing_keys(s, &ring, why, len);
 	if (key <= 0)
 		return key;
 	char subject[24];
@@ -127,7 +121,7 @@ int evidence_check(store *s, const evidence_want *want, strbuf *events, char *wh
 	    event_about(s, subject, "'submission.create'", true, a, &create) : 0;
 	int held = -1;
 	if (found >= 0 && created >= 0)
-		held = evidence_judge(found == 1 ? &set : NULL, created == 1 ? &create : NULL, pk, want,
+		held = evidence_judge(found == 1 ? &set : NULL, created == 1 ? &create : NULL, ring, want,
 		    why, len) ? 1 : 0;
 	if (held == 1 && events != NULL) {
 		events->n = 0;
@@ -184,11 +178,11 @@ int evidence_partials(store *s, int64_t id, const char *digest, const char *who,
 {
 	*mine = false;
 	*earliest = 0;
-	const unsigned char *pk;
-	char why[256];
-	int key = signing_key(s, &pk, why, sizeof why);
+	const keyring *ring;
+	char why[512];
+	int key = signing_keys(s, &ring, why, sizeof why);
 	if (key <= 0)
-		return key;     /* a rotated key proves no approval */
+		return key;     /* keys that cannot be followed prove no approval */
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)id);
 	sqlite3_stmt *st;
@@ -211,7 +205,7 @@ int evidence_partials(store *s, int64_t id, const char *digest, const char *who,
 			continue;
 		}
 		bool hash_ok, sig_ok;
-		audit_event_verify(&e, pk, &hash_ok, &sig_ok);
+		keyring_event_verify(ring, &e, &hash_ok, &sig_ok);
 		json_t *d = json_loads(e.details, 0, NULL);
 		const char *until = json_string_value(json_object_get(d, "expires_at"));
 		const char *named = json_string_value(json_object_get(d, "digest"));

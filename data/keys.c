@@ -8,6 +8,10 @@
  * signs unattended). Signatures use minisign's prehashed form ("ED": the
  * Ed25519 signature of the file's BLAKE2b-512), with the global signature
  * over the signature and the trusted comment.
+ *
+ * Every key stays in keys/ as long as the store: keys/audit-1.pub is the
+ * first (written by init; audit verify starts from it), and a rotation
+ * keeps the key it retires as keys/audit-KEYID.pub (ops_keys.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +49,52 @@ static bool write_secret_file(const char *path, const char *text, mode_t mode, c
 	return ok;
 }
 
+void keys_public_line(const unsigned char pk[32], const unsigned char keyid[8], char out[57])
+{
+	unsigned char pub[2 + 8 + 32];
+	memcpy(pub, "Ed", 2);
+	memcpy(pub + 2, keyid, 8);
+	memcpy(pub + 10, pk, 32);
+	sodium_bin2base64(out, 57, pub, sizeof pub, B64);
+}
+
+bool keys_write_public(const char *path, const unsigned char pk[32],
+    const unsigned char keyid[8], char *err, size_t errlen)
+{
+	char id[17], line[57], text[256];
+	keys_id_hex(keyid, id);
+	keys_public_line(pk, keyid, line);
+	snprintf(text, sizeof text, "untrusted comment: minisign public key %s\n%s\n", id, line);
+	return write_secret_file(path, text, 0644, err, errlen);
+}
+
+bool keys_write_pair(const char *dir, const char *suffix, keypair *kp, char *err, size_t errlen)
+{
+	crypto_sign_keypair(kp->pk, kp->sk);
+	randombytes_buf(kp->keyid, sizeof kp->keyid);
+	char id[17];
+	keys_id_hex(kp->keyid, id);
+	unsigned char sec[2 + 8 + 64];
+	memcpy(sec, "Ed", 2);
+	memcpy(sec + 2, kp->keyid, 8);
+	memcpy(sec + 10, kp->sk, 64);
+	char b64sec[sodium_base64_ENCODED_LEN(sizeof sec, B64)];
+	sodium_bin2base64(b64sec, sizeof b64sec, sec, sizeof sec, B64);
+	char path[PATH_MAX + 32], text[512];
+	snprintf(path, sizeof path, "%s/keys/audit.key%s", dir, suffix);
+	snprintf(text, sizeof text, "untrusted comment: arbiter audit secret key %s (keep private)\n%s\n",
+	    id, b64sec);
+	bool ok = write_secret_file(path, text, 0600, err, errlen);
+	if (ok) {
+		snprintf(path, sizeof path, "%s/keys/audit.pub%s", dir, suffix);
+		ok = keys_write_public(path, kp->pk, kp->keyid, err, errlen);
+	}
+	sodium_memzero(sec, sizeof sec);
+	sodium_memzero(b64sec, sizeof b64sec);
+	sodium_memzero(text, sizeof text);
+	return ok;
+}
+
 bool keys_generate(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
@@ -54,37 +104,12 @@ bool keys_generate(const char *dir, char *err, size_t errlen)
 		return false;
 	}
 	keypair kp;
-	crypto_sign_keypair(kp.pk, kp.sk);
-	randombytes_buf(kp.keyid, sizeof kp.keyid);
-	char id[17];
-	keys_id_hex(kp.keyid, id);
-
-	unsigned char pub[2 + 8 + 32], sec[2 + 8 + 64];
-	memcpy(pub, "Ed", 2);
-	memcpy(pub + 2, kp.keyid, 8);
-	memcpy(pub + 10, kp.pk, 32);
-	memcpy(sec, "Ed", 2);
-	memcpy(sec + 2, kp.keyid, 8);
-	memcpy(sec + 10, kp.sk, 64);
-	char b64pub[sodium_base64_ENCODED_LEN(sizeof pub, B64)];
-	char b64sec[sodium_base64_ENCODED_LEN(sizeof sec, B64)];
-	sodium_bin2base64(b64pub, sizeof b64pub, pub, sizeof pub, B64);
-	sodium_bin2base64(b64sec, sizeof b64sec, sec, sizeof sec, B64);
-	char text[512];
-
-	snprintf(path, sizeof path, "%s/keys/audit.key", dir);
-	snprintf(text, sizeof text, "untrusted comment: arbiter audit secret key %s (keep private)\n%s\n",
-	    id, b64sec);
-	bool ok = write_secret_file(path, text, 0600, err, errlen);
-	if (ok) {
-		snprintf(path, sizeof path, "%s/keys/audit.pub", dir);
-		snprintf(text, sizeof text, "untrusted comment: minisign public key %s\n%s\n", id, b64pub);
-		ok = write_secret_file(path, text, 0644, err, errlen);
-	}
+	bool ok = keys_write_pair(dir, "", &kp, err, errlen);
+	/* the first key, kept under its own name through every rotation: the
+	 * key audit verify starts from (keyring.c) */
+	snprintf(path, sizeof path, "%s/keys/" KEYS_FIRST, dir);
+	ok = ok && keys_write_public(path, kp.pk, kp.keyid, err, errlen);
 	sodium_memzero(&kp, sizeof kp);
-	sodium_memzero(sec, sizeof sec);
-	sodium_memzero(b64sec, sizeof b64sec);
-	sodium_memzero(text, sizeof text);
 	return ok;
 }
 
@@ -117,6 +142,19 @@ bool keys_parse_public(const char *text, size_t len, unsigned char pk[32],
 		snprintf(err, errlen, "not an Ed25519 minisign public key");
 		return false;
 	}
+	memcpy(keyid, raw + 2, 8);
+	memcpy(pk, raw + 10, 32);
+	return true;
+}
+
+bool keys_parse_public_line(const char *line, size_t len, unsigned char pk[32],
+    unsigned char keyid[8])
+{
+	unsigned char raw[42];
+	size_t got = 0;
+	if (sodium_base642bin(raw, sizeof raw, line, len, NULL, &got, NULL, B64) != 0 ||
+	    got != sizeof raw || memcmp(raw, "Ed", 2) != 0)
+		return false;
 	memcpy(keyid, raw + 2, 8);
 	memcpy(pk, raw + 10, 32);
 	return true;

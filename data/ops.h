@@ -327,6 +327,21 @@ typedef struct policy_pinned {
 outcome op_policy_pin(store *s, const settings *cfg, const op_auth *auth,
     const char *justification, policy_pinned *r);
 
+/* ---- ops_keys.c: rotating the audit key (PRODUCT.md section 6) ---- */
+typedef struct key_rotated {
+	op_reply reply;
+	int64_t seq;                    /* the key.rotate event's */
+	char keyid[17], was[17];        /* the new key's id, the retired one's */
+	char pubkey[57];                /* the new public key, minisign's line */
+} key_rotated;
+/* A new audit key pair: an enabled admin, with code. key.rotate (signed by
+ * the old key) names the new public key, every later event is signed by
+ * the new one; keys/audit.pub and audit.key become the new pair, the old
+ * public key stays as keys/audit-OLDID.pub, the old secret is destroyed.
+ * OUT_IO_ERROR after the commit: rotated, its files put into place at the
+ * next open. */
+outcome op_audit_rotate_key(store *s, const settings *cfg, const op_auth *auth, key_rotated *r);
+
 /* Evaluates submission id (pending or blocked) again under ps, the pinned
  * set as the caller read it, with its submission.reevaluate event. */
 typedef struct reevaluated {

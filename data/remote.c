@@ -164,6 +164,8 @@ static void disconnect(store *s, void *ctx)
 	client_close(s->remote->c);
 	sodium_memzero(s->remote->session, sizeof s->remote->session);
 	free(s->remote->answer.s);
+	if (s->remote->key != NULL)
+		signed_key_free(s->remote->key);
 	free(s->remote->key);
 	free(s->remote);
 	s->remote = NULL;
@@ -221,10 +223,12 @@ store *store_again(const store *s, char *err, size_t errlen)
 	rm->answer = (strbuf){ 0 };
 	rm->answered = false;
 	if (s->remote->key != NULL) {
-		rm->key = malloc(sizeof *rm->key);
+		/* the same first key; the rotations are asked for again */
+		rm->key = calloc(1, sizeof *rm->key);
 		if (rm->key == NULL)
 			abort();
-		*rm->key = *s->remote->key;
+		memcpy(rm->key->pk, s->remote->key->pk, sizeof rm->key->pk);
+		memcpy(rm->key->keyid, s->remote->key->keyid, sizeof rm->key->keyid);
 	}
 	t->remote = rm;
 	memcpy(t->id, s->id, sizeof t->id);
@@ -260,11 +264,10 @@ store *store_connect(const client_options *o, bool *silent, char *err, size_t er
 	rm->c = c;
 	store_on_close(s, disconnect, NULL);
 	if (o->pubkey != NULL) {
-		unsigned char keyid[8];
 		char why[512];
 		if ((rm->key = calloc(1, sizeof *rm->key)) == NULL)
 			abort();
-		if (!keys_load_public(o->pubkey, rm->key->pk, keyid, why, sizeof why)) {
+		if (!keys_load_public(o->pubkey, rm->key->pk, rm->key->keyid, why, sizeof why)) {
 			snprintf(err, errlen, "the public key %s cannot be read: %s", o->pubkey, why);
 			return give_up(s);
 		}

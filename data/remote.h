@@ -146,6 +146,7 @@ outcome remote_reevaluate(store *s, const char *actor, int64_t id, reevaluated *
 outcome remote_audit_checkpoint(store *s, const char *actor, const char *path,
     audit_checkpointed *r);
 outcome remote_audit_export(store *s, const char *actor, const char *path, audit_exported *r);
+outcome remote_audit_rotate_key(store *s, const op_auth *auth, key_rotated *r);
 
 /* ---- remote_reviewer.c: reviewer administration ---- */
 outcome remote_reviewer_add(store *s, const op_auth *auth, const char *name, bool admin,

@@ -1,7 +1,7 @@
 /*
  * remote_change.c: the changes of ops.h through a server: decisions,
- * agents, the policy pin, reevaluation, and the signed checkpoint and
- * export (reviewers: remote_reviewer.c).
+ * agents, the policy pin, reevaluation, the audit key's rotation, and the
+ * signed checkpoint and export (reviewers: remote_reviewer.c).
  *
  * Each sends the body of its route (docs/api.md): the actor as "as", which
  * the server takes from its owner (a reviewer acts as themselves), and the
@@ -173,6 +173,24 @@ outcome remote_policy_pin(store *s, const op_auth *auth, const char *justificati
 		r->version = what != NULL && *what != '\0' ?
 		    (int)json_integer_value(json_object_get(a.json, "version")) : 0;
 		snprintf(r->what, sizeof r->what, "%s", what ? what : "");
+	}
+	remote_answer_free(&a);
+	return o;
+}
+
+outcome remote_audit_rotate_key(store *s, const op_auth *auth, key_rotated *r)
+{
+	remote_answer a;
+	outcome o = remote_answered(&a, remote_post(s, "/v1/audit/rotate-key", remote_auth_body(auth),
+	    &a, &r->reply), &r->reply);
+	if (o == OUT_OK) {
+		r->seq = (int64_t)json_integer_value(json_object_get(a.json, "seq"));
+		const char *id = json_string_value(json_object_get(a.json, "keyid"));
+		const char *was = json_string_value(json_object_get(a.json, "was"));
+		const char *pub = json_string_value(json_object_get(a.json, "pubkey"));
+		snprintf(r->keyid, sizeof r->keyid, "%s", id ? id : "");
+		snprintf(r->was, sizeof r->was, "%s", was ? was : "");
+		snprintf(r->pubkey, sizeof r->pubkey, "%s", pub ? pub : "");
 	}
 	remote_answer_free(&a);
 	return o;

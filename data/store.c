@@ -157,7 +157,8 @@ store *store_open(const char *dir, char *err, size_t errlen)
 			snprintf(s->id, sizeof s->id, "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 		unsigned char keyid[8];
-		if (keys_load_public(pub, s->pk, keyid, err, errlen))
+		if (keys_settle_leftovers(s, err, errlen) &&
+		    keys_load_public(pub, s->pk, keyid, err, errlen))
 			return s;
 	}
 	sqlite3_close(s->db);
@@ -333,6 +334,8 @@ void store_close(store *s)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
 	sodium_memzero(s->sk, sizeof s->sk);
+	if (s->ring_ready)
+		keyring_free(&s->ring);
 	free(s);
 }
 

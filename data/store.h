@@ -187,7 +187,25 @@ typedef struct keypair {
 	unsigned char sk[64], pk[32];
 	unsigned char keyid[8];
 } keypair;
+/* The store's first public key, in keys/ beside audit.pub for as long as the
+ * store lives: audit verify starts from it (keyring.c). */
+#define KEYS_FIRST "audit-1.pub"
+/* Creates keys/ with a new pair (audit.key 0600, audit.pub 0644) and the
+ * first key's own copy, KEYS_FIRST. */
 bool keys_generate(const char *dir, char *err, size_t errlen);
+/* A new pair into kp, written as keys/audit.key SUFFIX and keys/audit.pub
+ * SUFFIX (a rotation's ".new"); refuses to overwrite either. */
+bool keys_write_pair(const char *dir, const char *suffix, keypair *kp, char *err, size_t errlen);
+/* A public key file (0644, refusing to overwrite) in minisign's format. */
+bool keys_write_public(const char *path, const unsigned char pk[32],
+    const unsigned char keyid[8], char *err, size_t errlen);
+/* A public key as minisign's one line (base64 of "Ed", the id and the key:
+ * what `minisign -P` takes), and back; the parser takes len bytes, hostile. */
+void keys_public_line(const unsigned char pk[32], const unsigned char keyid[8], char out[57]);
+bool keys_parse_public_line(const char *line, size_t len, unsigned char pk[32],
+    unsigned char keyid[8]);
+/* A key id as minisign shows it: 16 upper-case hex digits. */
+void keys_id_hex(const unsigned char keyid[8], char out[17]);
 bool keys_load_secret(const char *dir, keypair *kp, char *err, size_t errlen);
 /* Reads a public key in minisign's format (audit.pub, or any --pubkey FILE). */
 bool keys_load_public(const char *path, unsigned char pk[32], unsigned char keyid[8],
@@ -239,6 +257,58 @@ bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, cons
     const char *subject, const char *details, const unsigned char prev[32],
     const unsigned char hash[32], const unsigned char sig[64]);
 
+/* ---- keyring.c: the keys of a chain, through its key.rotate events ---- */
+/* Key 1 signs from seq 1; a key.rotate event, signed by the key in force
+ * at its seq, names the next key, in force from the seq after it. */
+typedef struct ring_key {
+	int64_t from;                   /* the first seq it signs */
+	unsigned char pk[32], keyid[8];
+} ring_key;
+typedef struct keyring {
+	ring_key *keys;                 /* oldest first; keys[0] from seq 1 */
+	size_t n;
+	int64_t followed;               /* the seq of the last key.rotate followed; 0: none */
+} keyring;
+/* A ring of one key, the chain's first. */
+void keyring_init(keyring *k, const unsigned char pk[32], const unsigned char keyid[8]);
+void keyring_free(keyring *k);
+/* Follows the key.rotate event e, the next after k->followed: it must hash
+ * to its hash, carry the signature of the key in force at its seq and name
+ * a key (key_rotation_named); false with why naming its seq. */
+bool keyring_follow(keyring *k, const audit_event *e, char *why, size_t len);
+/* The key in force at seq (the last key from the last rotation on). */
+const ring_key *keyring_at(const keyring *k, int64_t seq);
+/* The newest key. */
+const ring_key *keyring_last(const keyring *k);
+/* A key as messages name it: its id, or "the first key" when it was given
+ * without one (audit_verify's pk). */
+void ring_key_name(const ring_key *key, char out[24]);
+/* The key a key.rotate event's details name ({"keyid": ID, "pubkey":
+ * LINE, "was": ID}: LINE as keys_public_line writes it, ID its key id as
+ * keys_id_hex writes it); false when they name none. */
+bool key_rotation_named(const char *details, unsigned char pk[32], unsigned char keyid[8]);
+/* Whether e, as read, holds under the ring: its hash recomputes and the
+ * key in force at its seq signs it (audit_event_verify). */
+void keyring_event_verify(const keyring *k, const audit_event *e, bool *hash_ok, bool *sig_ok);
+
+/* ---- keyring_store.c: a store's keyring ---- */
+/* The store's first public key: keys/audit-1.pub; a store made before it was
+ * kept has none, and then keys/audit.pub is its first key while its chain
+ * holds no key.rotate event. false with the reason in err. */
+bool store_first_key(store *s, unsigned char pk[32], unsigned char keyid[8], char *err,
+    size_t errlen);
+/* Builds k from the first key pk (NULL: store_first_key's) by following the
+ * chain's key.rotate events, oldest first: 1; 0 when one does not hold, with
+ * its seq in *bad_seq and why (k then holds the keys before it); -1 a store
+ * failure (s->err). */
+int keyring_load(store *s, const unsigned char *pk, const unsigned char *keyid, keyring *k,
+    int64_t *bad_seq, char *why, size_t len);
+/* The store's own ring (from store_first_key), brought up to date with
+ * the rotations appended since it was last asked for, kept with the
+ * connection: 1 into *k; 0 a rotation does not hold (why); -1 a failure
+ * (why and s->err). */
+int store_keyring(store *s, const keyring **k, char *why, size_t len);
+
 /* ---- quota.c: quota usage and history ---- */
 /* Stores one use of a quota by submission_id, at at_ms. */
 bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
@@ -255,12 +325,21 @@ typedef struct verify_result {
 				 * says otherwise, 0 none), not the chain's */
 } verify_result;
 /* Recomputes the chain (which starts with store.init at seq 1), checks the
- * head's signature against pk (NULL: the store's own public key) and that
- * the chain ends where the signed head record says (audit_head.c), then
- * the tables against the events (verify_tables.c), all in one snapshot. */
+ * head's signature (through the chain it covers every event) with the key
+ * in force there, following the key.rotate events from pk, the chain's
+ * first key (NULL: the store's, store_first_key), checks that the chain
+ * ends where the signed head record says (audit_head.c) and that the key
+ * reached is keys/audit.pub, then the tables against the events
+ * (verify_tables.c), all in one snapshot. A rotation not signed by the key
+ * in force fails at its seq. */
 bool audit_verify(store *s, const unsigned char pk[32], verify_result *r);
-/* The signed head record against r, the chain as verified: on a mismatch
- * r->ok is false with the seq and why (audit_head.c). */
+/* The same, checking every event's signature with the key in force at its
+ * seq, on one thread per online CPU (audit verify --full): also a
+ * signature edited alone, which no hash covers. */
+bool audit_verify_full(store *s, const unsigned char pk[32], verify_result *r);
+/* The signed head record against r, the chain as verified, under pk (the
+ * key in force at its seq): on a mismatch r->ok is false with the seq and
+ * why (audit_head.c). */
 bool audit_head_check(store *s, const unsigned char pk[32], verify_result *r);
 /* The encoding that is hashed: documented in docs/audit.md. */
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
@@ -282,7 +361,7 @@ typedef struct evidence_want {
  * names one; ahead while overridden), and the digest; a status that allows
  * needs a signed digest.
  * false with why ("it says approved, but ..."). */
-bool evidence_judge(const audit_event *set, const audit_event *create, const unsigned char pk[32],
+bool evidence_judge(const audit_event *set, const audit_event *create, const keyring *ring,
     const evidence_want *want, char *why, size_t len);
 /* Whether set names no digest, so that its submission.create must. */
 bool evidence_needs_create(const audit_event *set);
@@ -295,7 +374,7 @@ bool evidence_event_read(const struct json_t *o, arena *a, audit_event *e);
 /* Whether the answer (a submission's result: id, status, expires_at and
  * "evidence", its signed events, the deciding one first) proves its status
  * under pk for the document of the given digest; false with why. */
-bool evidence_answer_judge(const struct json_t *answer, const unsigned char pk[32],
+bool evidence_answer_judge(const struct json_t *answer, const keyring *ring,
     const char *digest, char *why, size_t len);
 
 /* ---- audit_read.c: reading the audit log (audit list, tail, export) ---- */
@@ -324,8 +403,9 @@ struct json_t *audit_summary(store *s, int64_t events);
 /* The hash (hex) of event seq: 1 found, 0 none, -1 error. */
 int audit_hash_at(store *s, int64_t seq, char hash[65]);
 /* Checks one event as read: whether its hash is recomputed from its prev and
- * fields, and whether its signature holds under the store's public key. */
-void audit_event_check(const store *s, const audit_event *e, bool *hash_ok, bool *sig_ok);
+ * fields, and whether its signature holds under the store's key in force at
+ * its seq (store_keyring; none when the ring cannot be built). */
+void audit_event_check(store *s, const audit_event *e, bool *hash_ok, bool *sig_ok);
 /* The same under the public key pk. */
 void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
     bool *sig_ok);

@@ -42,6 +42,13 @@ struct store {
 	unsigned char sk[64];   /* the audit signing key; zeroed on close */
 	unsigned char pk[32];
 	bool have_sk;
+	/* ops_keys.c: the seq of the key.rotate that named the signing key (0:
+	 * the first key), checked at the first write of each transaction */
+	bool key_known;
+	int64_t key_seq;
+	/* keyring_store.c: the chain's keys, kept with the connection */
+	keyring ring;
+	bool ring_ready;
 	bool bulk;              /* store_bulk: many writes in a row */
 	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
 	bool sign_at_once;      /* store_serving: the signer is woken by a second waiting event */
@@ -76,7 +83,8 @@ struct store {
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL_HEAD_RECORD, SQL__COUNT };
+	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL_HEAD_RECORD,
+	SQL_KEY_ROTATION, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
 /* A submission's status as it reads now: an override past its expiry is
@@ -104,6 +112,29 @@ void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx);
 bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
 /* Creates the database at path: its schema and a new random store id. */
 bool store_create_db(const char *path, char *err, size_t errlen);
+
+/* ---- ops_keys.c: the signing key against the chain's rotations ---- */
+/* In the caller's write transaction (audit.c: once per transaction, before
+ * its first event): whether s signs with the key the chain's last key.rotate
+ * names. After a rotation by another connection, the new key is loaded (its
+ * files put into place first, when that connection was stopped before it
+ * did). false with s->err: keys/ does not hold the key the chain names. */
+bool signing_key_current(store *s);
+/* At open: new key files a rotation left (keys/audit.key.new, .pub.new) are
+ * put into place when the chain's last key.rotate names them, else wiped
+ * and removed, under the write lock. false with err. */
+bool keys_settle_leftovers(store *s, char *err, size_t errlen);
+
+/* ---- audit_full.c: every signature, on every core (audit verify --full) ---- */
+typedef struct sig_pool sig_pool;
+/* Workers (threads; 0: one per online CPU) that check signatures against
+ * the keys of ring, which must outlive the pool. */
+sig_pool *sig_pool_start(const keyring *ring, int threads);
+/* Hands over event seq: its (recomputed, good) hash and its sig column. */
+void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex);
+/* Waits for every check and ends the pool: the first seq whose signature
+ * fails, 0 when none does. */
+int64_t sig_pool_finish(sig_pool *p);
 
 /* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
 /* How the signer writes the events it kept, in order, once all are signed:

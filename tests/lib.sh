@@ -70,7 +70,7 @@ new_store() {
 	H=$T/s/.arbiter
 	DB=$H/arbiter.db
 	if served; then
-		export ARBITER_PUBKEY=$H/keys/audit.pub
+		export ARBITER_PUBKEY=$H/keys/audit-1.pub
 		served_start
 	fi
 }

@@ -8,7 +8,9 @@
  * is op_audit_follow (data/ops_follow.c), which hands over each event as it
  * is appended; SIGINT and SIGTERM end it cleanly with exit 0. verify reads
  * the store's own files, even while a server owns the store: what it checks
- * is what is on the disk.
+ * is what is on the disk. It starts from the store's first key
+ * (keys/audit-1.pub) or --pubkey's, and follows the key rotations; --full
+ * checks every signature, with a progress line when stderr is a terminal.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +18,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+/* --full's progress line, on a terminal only. */
+static bool show_progress(void *ctx, int64_t done, int64_t total)
+{
+	(void)ctx;
+	term_printf(stderr, "\raudit: checked %lld of %lld events (%lld%%)", (long long)done,
+	    (long long)total, total > 0 ? (long long)(done * 100 / total) : 100LL);
+	fflush(stderr);
+	return true;
+}
+
+typedef struct full_args {
+	const unsigned char *pk;
+	verify_result *r;
+} full_args;
+
+static bool run_full(store *s, void *arg)
+{
+	full_args *f = arg;
+	return audit_verify_full(s, f->pk, f->r);
+}
 
 static int cmd_audit_verify(const command *c, args *a)
 {
@@ -35,7 +59,19 @@ static int cmd_audit_verify(const command *c, args *a)
 		return EXIT_ERROR;
 	}
 	verify_result r;
-	if (!audit_verify(s, pubkey ? pk : NULL, &r)) {
+	bool ok;
+	if (arg_has(a, "--full")) {
+		full_args f = { pubkey ? pk : NULL, &r };
+		bool tty = isatty(STDERR_FILENO);
+		int64_t total = 0;
+		ok = audit_last_seq(s, &total) && audit_watched(s, total, tty ? show_progress : NULL,
+		    NULL, run_full, &f);
+		if (tty)
+			term_printf(stderr, "\r\033[K");
+	} else {
+		ok = audit_verify(s, pubkey ? pk : NULL, &r);
+	}
+	if (!ok) {
 		err_printf("arbiter: %s\n", store_errmsg(s));
 		store_close(s);
 		return EXIT_ERROR;
@@ -49,7 +85,8 @@ static int cmd_audit_verify(const command *c, args *a)
 		out_printf("audit: TAMPERED at seq %lld: %s\n", (long long)r.bad_seq, r.why);
 		rc = EXIT_REFUSED;
 	} else {
-		out_printf("audit: verified %lld events; head seq %lld, hash %s\n", (long long)r.events,
+		out_printf("audit: verified %lld events%s; head seq %lld, hash %s\n",
+		    (long long)r.events, arg_has(a, "--full") ? ", every signature" : "",
 		    (long long)r.head_seq, r.head);
 		rc = verify_checkpoints(s, a, &r);
 	}
@@ -209,10 +246,11 @@ static int cmd_audit_tail(const command *c, args *a)
 	return finish_read(s, &r, &p);
 }
 
-static const char *const audit_verify_options[] = { "--pubkey FILE", "--checkpoint FILE",
+static const char *const audit_verify_options[] = { "--full", "--pubkey FILE", "--checkpoint FILE",
 	"--strict", NULL };
-const command audit_verify_command = { "audit verify", "[--pubkey FILE] [--checkpoint FILE] [--strict]",
-	"recompute the audit chain, check its signature and the tables against it",
+const command audit_verify_command = { "audit verify",
+	"[--full] [--pubkey FILE] [--checkpoint FILE] [--strict]",
+	"recompute the audit chain, check its signatures and the tables against it",
 	audit_verify_options, cmd_audit_verify };
 
 static const char *const audit_checkpoint_options[] = { "--out FILE", "--as NAME", NULL };

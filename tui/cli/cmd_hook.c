@@ -184,9 +184,8 @@ static int cmd_hook(const command *c, args *a)
 	signed_key key = { .state = 0 };
 	bool check_signed = pubkey != NULL && pubkey[0] != '\0';
 	if (check_signed) {
-		unsigned char keyid[8];
 		char why[512];
-		if (!keys_load_public(pubkey, key.pk, keyid, why, sizeof why))
+		if (!keys_load_public(pubkey, key.pk, key.keyid, why, sizeof why))
 			return deny(json, "the public key %s cannot be read: %s", pubkey, why);
 	}
 	int64_t wait_s = 0;
@@ -245,6 +244,7 @@ static int cmd_hook(const command *c, args *a)
 	hook_run(cl, doc.s, doc.n, wait_until, give_up, &v, &answer);
 	if (check_signed)
 		hook_check_signed(cl, &key, digest, answer.s, answer.n, give_up, &v);
+	signed_key_free(&key);
 	client_close(cl);
 	free(answer.s);
 	free(doc.s);

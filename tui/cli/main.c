@@ -46,6 +46,7 @@
 	X(audit_list) \
 	X(audit_record) \
 	X(audit_export) \
+	X(audit_rotate_key) \
 	X(audit_tail)
 
 #define DECLARE(name) extern const command name##_command;

@@ -638,6 +638,7 @@ const route routes[] = {
 	{ "POST", "/v1/audit/records", LET_IDENTITY, h_record },
 	{ "POST", "/v1/audit/checkpoints", LET_REVIEWER, h_checkpoint },
 	{ "GET", "/v1/audit/export", LET_REVIEWER, h_export },
+	{ "POST", "/v1/audit/rotate-key", LET_REVIEWER, h_rotate_key },
 	{ "GET", "/v1/keys", LET_IDENTITY, h_keys },
 	{ "GET", "/v1/reviewers", LET_ADMIN, h_reviewers },
 	{ "POST", "/v1/reviewers", LET_ADMIN, h_reviewer_add },

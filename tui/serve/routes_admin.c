@@ -2,13 +2,16 @@
  * routes_admin.c: administration through the server (PRODUCT.md sections 5
  * and 9); reviewers have routes_reviewers.c.
  *
- *   POST /v1/submissions/ID/reevaluate, POST /v1/policy/pin
+ *   POST /v1/submissions/ID/reevaluate, POST /v1/policy/pin,
+ *   POST /v1/audit/rotate-key
  *
  * Each change is the operation its command calls (op_reevaluate,
- * op_policy_pin), run as a writer job with the writer's settings and policy
- * set; the operation checks the actor and their code itself, as on the
- * command line. After a pin the writer reads its policies and config.yaml
- * again, so that what it evaluates with is the version just pinned.
+ * op_policy_pin, op_audit_rotate_key), run as a writer job with the
+ * writer's settings and policy set; the operation checks the actor and
+ * their code itself, as on the command line. After a pin the writer reads
+ * its policies and config.yaml again, so that what it evaluates with is the version just pinned. A key
+ * rotation switches the writer's key as it commits; the server's other
+ * connections load the new key before their next write (ops_keys.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,4 +171,35 @@ void h_pin(server *srv, request *rq)
 	}
 	rq->job.ctx = c;
 	writer_run(srv, rq, run_pin);
+}
+
+/* ---- POST /v1/audit/rotate-key ---- */
+
+static void run_rotate_key(server *srv, store *w, job *j)
+{
+	admin_ctx *c = j->ctx;
+	request *rq = j->rq;
+	key_rotated r;
+	op_audit_rotate_key(w, &srv->live, &c->auth, &r);
+	wipe_code(c);
+	if (r.reply.out != OUT_OK) {
+		answer_reply(rq, &r.reply);
+		return;
+	}
+	strbuf b = { 0 };
+	int status = reply_open(&b, OUT_OK, r.reply.message, false);
+	sb_printf(&b, ", \"seq\": %lld, \"keyid\": \"%s\", \"was\": \"%s\", \"pubkey\": \"%s\"}\n",
+	    (long long)r.seq, r.keyid, r.was, r.pubkey);
+	answer_owned(rq, status, "application/json", b.s, b.n);
+}
+
+void h_rotate_key(server *srv, request *rq)
+{
+	static const char *const fields[] = { "as", "code", NULL };
+	body_doc b;
+	admin_ctx *c = read_admin(rq, fields, &b);
+	if (c == NULL || !body_auth(&b, &c->auth, &c->code))
+		return;
+	rq->job.ctx = c;
+	writer_run(srv, rq, run_rotate_key);
 }

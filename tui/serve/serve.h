@@ -316,6 +316,7 @@ void h_reviewer_reset(server *srv, request *rq);
 void h_reviewer_role(server *srv, request *rq);
 void h_reevaluate(server *srv, request *rq);     /* routes_admin.c */
 void h_pin(server *srv, request *rq);
+void h_rotate_key(server *srv, request *rq);
 void h_agents(server *srv, request *rq);         /* routes_agents.c */
 void h_agent_add(server *srv, request *rq);
 void h_agent_revoke(server *srv, request *rq);
