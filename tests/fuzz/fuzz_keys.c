@@ -3,7 +3,9 @@
  *
  * The input is the text of a key file, read both as a public key (audit.pub,
  * or any file given to audit verify --pubkey) and as a secret key
- * (audit.key), within its length and nothing beyond. A key that parses must
+ * (audit.key), within its length and nothing beyond; and as the public key
+ * line a key.rotate event names (keys_parse_public_line: what GET /v1/keys
+ * hands a client), which must write back as the same line. A key that parses must
  * parse to the same key from the text arbiter writes for it (keys.c's
  * format); a refusal must say why.
  *
@@ -51,6 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		refused(err);
+	}
+	if (keys_parse_public_line(text, size, pk, keyid)) {
+		char line[57];
+		keys_public_line(pk, keyid, line);
+		if (!keys_parse_public_line(line, strlen(line), pk2, keyid2) ||
+		    memcmp(pk, pk2, sizeof pk) != 0 || memcmp(keyid, keyid2, sizeof keyid) != 0)
+			abort();
 	}
 	keypair kp, kp2;
 	err[0] = '\0';

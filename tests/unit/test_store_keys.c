@@ -1,0 +1,217 @@
+/*
+ * test_store_keys.c: the keys of a chain (keyring.c, keyring_store.c), the
+ * rotation (ops_keys.c) and verify --full (audit_full.c): a ring follows
+ * rotations signed by the key in force and stops at one that is not, or
+ * that names no key; a rotation needs an admin's good code, signs with the
+ * old key, switches the store to the new one and keeps the retired public
+ * key; verify follows it from the first key; leftovers of a rotation that
+ * never committed are discarded at open; --full finds a signature edited
+ * alone, which no hash covers, across batches of its workers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_support.h"
+
+static unsigned char PREV[32];
+
+/* A key.rotate event at seq naming (pk, keyid), chained to PREV, signed by
+ * sk. */
+static audit_event rotation(int64_t seq, const unsigned char pk[32], const unsigned char keyid[8],
+    const unsigned char sk[64])
+{
+	audit_event e = { .seq = seq, .ts = "2030-01-01T00:00:00.000Z", .actor = "tester",
+		.event = "key.rotate", .subject = "" };
+	char line[57], id[17];
+	keys_public_line(pk, keyid, line);
+	keys_id_hex(keyid, id);
+	e.details = arena_printf(T.a, "{\"keyid\":\"%s\",\"pubkey\":\"%s\",\"was\":\"0\"}", id, line);
+	unsigned char h[32], sig[64];
+	audit_hash(PREV, seq, e.ts, e.actor, e.event, e.subject, e.details, h);
+	crypto_sign_detached(sig, NULL, h, 32, sk);
+	sodium_bin2hex(e.prev, sizeof e.prev, PREV, 32);
+	sodium_bin2hex(e.hash, sizeof e.hash, h, 32);
+	sodium_bin2hex(e.sig, sizeof e.sig, sig, 64);
+	memcpy(PREV, h, 32);
+	return e;
+}
+
+static void test_a_ring_follows_rotations_signed_by_the_key_in_force(void **state)
+{
+	(void)state;
+	unsigned char pk[3][32], sk[3][64], id[3][8];
+	for (int i = 0; i < 3; i++) {
+		crypto_sign_keypair(pk[i], sk[i]);
+		randombytes_buf(id[i], 8);
+	}
+	keyring k;
+	char why[256];
+	keyring_init(&k, pk[0], id[0]);
+	audit_event r1 = rotation(5, pk[1], id[1], sk[0]);
+	audit_event r2 = rotation(9, pk[2], id[2], sk[1]);
+	assert_true(keyring_follow(&k, &r1, why, sizeof why));
+	assert_true(keyring_follow(&k, &r2, why, sizeof why));
+	assert_int_equal(k.n, 3);
+	assert_memory_equal(keyring_at(&k, 1)->pk, pk[0], 32);
+	assert_memory_equal(keyring_at(&k, 5)->pk, pk[0], 32);   /* the rotation itself: the old key */
+	assert_memory_equal(keyring_at(&k, 6)->pk, pk[1], 32);
+	assert_memory_equal(keyring_at(&k, 9)->pk, pk[1], 32);
+	assert_memory_equal(keyring_at(&k, 10)->pk, pk[2], 32);
+	assert_memory_equal(keyring_last(&k)->pk, pk[2], 32);
+	assert_false(keyring_follow(&k, &r2, why, sizeof why));  /* not after the last */
+	keyring_free(&k);
+
+	/* a rotation signed by a key not in force (the new key signing itself in) */
+	memset(PREV, 0, sizeof PREV);
+	keyring_init(&k, pk[0], id[0]);
+	audit_event forged = rotation(3, pk[1], id[1], sk[1]);
+	assert_false(keyring_follow(&k, &forged, why, sizeof why));
+	assert_non_null(strstr(why, "the key.rotate event at seq 3 is not signed by the key in force"));
+	assert_int_equal(k.n, 1);
+	/* edited after signing */
+	memset(PREV, 0, sizeof PREV);
+	audit_event edited = rotation(3, pk[1], id[1], sk[0]);
+	edited.actor = "mallory";
+	assert_false(keyring_follow(&k, &edited, why, sizeof why));
+	assert_non_null(strstr(why, "does not match its hash"));
+	/* naming no key, or a key id that is not the key's */
+	memset(PREV, 0, sizeof PREV);
+	audit_event none = rotation(3, pk[1], id[1], sk[0]);
+	assert_true(key_rotation_named(none.details, pk[2], id[2]));
+	assert_memory_equal(pk[2], pk[1], 32);
+	assert_false(key_rotation_named("{\"keyid\":\"00\",\"pubkey\":\"RWQ=\"}", pk[2], id[2]));
+	assert_false(key_rotation_named("{}", pk[2], id[2]));
+	assert_false(key_rotation_named("not json", pk[2], id[2]));
+	keyring_free(&k);
+}
+
+static outcome rotate(const char *who, const char *code, key_rotated *r)
+{
+	op_auth auth = { .actor = who, .code = code };
+	return op_audit_rotate_key(S.s, &S.cfg, &auth, r);
+}
+
+static void test_a_rotation_switches_the_key_and_verify_follows_it(void **state)
+{
+	(void)state;
+	char code[7];
+	enrol("ann", true);
+	enrol("bob", false);
+	unsigned char first[32], first_id[8];
+	char err[256];
+	assert_true(keys_load_public(in_store("keys/audit.pub"), first, first_id, err, sizeof err));
+	key_rotated r;
+	assert_int_equal(rotate("bob", code_now("bob", code), &r), OUT_NOT_PERMITTED);
+	assert_int_equal(rotate("ann", "000000", &r), OUT_CODE_REFUSED);
+	assert_int_equal(db_int("SELECT count(*) FROM audit WHERE event = 'key.rotate'"), 0);
+	assert_int_equal(rotate("ann", code_now("ann", code), &r), OUT_OK);
+	assert_int_equal(db_int("SELECT max(seq) FROM audit WHERE event = 'key.rotate'"), r.seq);
+	/* the files: the new pair in place, the old public key kept */
+	unsigned char now[32], now_id[8], kept[32], kept_id[8];
+	assert_true(keys_load_public(in_store("keys/audit.pub"), now, now_id, err, sizeof err));
+	assert_memory_not_equal(now, first, 32);
+	assert_true(keys_load_public(in_store(arena_printf(T.a, "keys/audit-%s.pub", r.was)), kept,
+	    kept_id, err, sizeof err));
+	assert_memory_equal(kept, first, 32);
+	assert_int_equal(access(in_store("keys/audit.key.new"), F_OK), -1);
+	/* later events are signed by the new key; verify follows from the first */
+	int64_t id = submit_action("test.other", "ann", "k/1");
+	assert_true(id > 0);
+	verify_result v;
+	assert_true(audit_verify(S.s, NULL, &v));
+	assert_true(v.ok);
+	assert_true(audit_verify(S.s, first, &v));
+	assert_true(v.ok);
+	assert_true(audit_verify_full(S.s, first, &v));
+	assert_true(v.ok);
+	assert_true(audit_verify(S.s, now, &v));         /* not the first key */
+	assert_false(v.ok);
+	assert_int_equal(v.bad_seq, r.seq);
+	keyring k;
+	int64_t bad;
+	char why[256];
+	assert_int_equal(keyring_load(S.s, NULL, NULL, &k, &bad, why, sizeof why), 1);
+	assert_int_equal(k.n, 2);
+	assert_memory_equal(keyring_at(&k, r.seq)->pk, first, 32);
+	assert_memory_equal(keyring_at(&k, r.seq + 1)->pk, now, 32);
+	keyring_free(&k);
+	/* the signed evidence of an allow is judged with the key of its seq */
+	char status[16];
+	assert_int_equal(evidence_of(S.s, id, true, NULL, status, why, sizeof why), 1);
+}
+
+static void test_leftovers_of_an_uncommitted_rotation_are_discarded(void **state)
+{
+	(void)state;
+	keypair kp;
+	char err[256];
+	assert_true(keys_write_pair(S.home, ".new", &kp, err, sizeof err));
+	assert_true(keys_settle_leftovers(S.s, err, sizeof err));
+	assert_int_equal(access(in_store("keys/audit.key.new"), F_OK), -1);
+	assert_int_equal(access(in_store("keys/audit.pub.new"), F_OK), -1);
+	verify_result v;
+	assert_true(audit_verify(S.s, NULL, &v));
+	assert_true(v.ok);
+}
+
+static void test_full_finds_a_signature_edited_alone(void **state)
+{
+	(void)state;
+	/* more events than one batch of the workers */
+	assert_true(store_begin(S.s));
+	for (int i = 0; i < 1500; i++)
+		assert_true(audit_append(S.s, "tester", "test.event", "x", NULL));
+	assert_true(store_commit(S.s));
+	verify_result v;
+	assert_true(audit_verify_full(S.s, NULL, &v));
+	assert_true(v.ok);
+	assert_int_equal(v.events, 1501);
+	db_exec("DROP TRIGGER audit_no_update; UPDATE audit SET sig = (SELECT sig FROM audit WHERE "
+	    "seq = 1200) WHERE seq IN (1201, 700)");
+	assert_true(audit_verify(S.s, NULL, &v));
+	assert_true(v.ok);              /* no hash covers a signature */
+	assert_true(audit_verify_full(S.s, NULL, &v));
+	assert_false(v.ok);
+	assert_int_equal(v.bad_seq, 700);
+	assert_non_null(strstr(v.why, "its signature does not verify with the key in force"));
+	/* the pool alone, on several threads and on none */
+	keyring k;
+	unsigned char pk[32], sk[64], h[32], sig[64];
+	char hex[129];
+	crypto_sign_keypair(pk, sk);
+	keyring_init(&k, pk, NULL);
+	for (int threads = 1; threads <= 3; threads++) {
+		sig_pool *p = sig_pool_start(&k, threads);
+		for (int64_t seq = 1; seq <= 2000; seq++) {
+			randombytes_buf(h, 32);
+			crypto_sign_detached(sig, NULL, h, 32, sk);
+			if (seq == 1999 || seq == 1333)
+				sig[0] ^= 1;
+			sodium_bin2hex(hex, sizeof hex, sig, 64);
+			sig_pool_add(p, seq, h, seq == 1600 ? "zz" : hex);
+		}
+		assert_int_equal(sig_pool_finish(p), 1333);
+	}
+	keyring_free(&k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_ring_follows_rotations_signed_by_the_key_in_force,
+		    fixture_setup, fixture_teardown),
+		store_test(test_a_rotation_switches_the_key_and_verify_follows_it),
+		store_test(test_leftovers_of_an_uncommitted_rotation_are_discarded),
+		store_test(test_full_finds_a_signature_edited_alone),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
