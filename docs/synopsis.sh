@@ -15,7 +15,7 @@ roff() {        # a usage string as roff: options bold, values italic
 echo '.SH SYNOPSIS'
 echo '.B arbiter'
 printf '%s\n' '[\fB\-\-home\fR \fIDIR\fR] [\fB\-\-server\fR \fIURL\fR] \fIcommand\fR [\fIargs\fR]'
-"$A" --help | sed -n 's/^  \([a-z][a-z ]*[a-z]\)  .*/\1/p' | while read -r name; do
+"$A" --help | sed -n 's/^  \([a-z][a-z -]*[a-z]\)  .*/\1/p' | while read -r name; do
 	usage=$("$A" $name --help | sed -n "s/^usage: arbiter $name *//p")
 	echo '.br'
 	echo ".B arbiter $name"

@@ -138,7 +138,8 @@ answer "$id" allowed "$c"
 printf '{"items":[{"seq":7,"event":"key.rotate"}]}' > "$T/rotated.json"
 serve 201:$T/answer.json 200:$T/rotated.json
 hook --pubkey "$KEY"
-expect_err "the server's key was rotated 1 time since the public key" "a rotated key is not followed: denied"
+expect_code 2 "a rotation that is no signed event"
+expect_err "GET /v1/keys lists something that is no signed key.rotate event" "is not followed: denied"
 stop
 serve 201:$T/answer.json
 hook --pubkey "$T/nothing.pub"

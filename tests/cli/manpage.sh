@@ -23,6 +23,6 @@ while read -r name; do
 			fail "arbiter $name takes $opt, but its usage does not say so: $usage"
 	done
 	grep -q -- "^\\.B arbiter $name\$" docs/arbiter.1 || fail "arbiter.1 has no synopsis of $name"
-done < <("$ARBITER" --help | sed -n 's/^  \([a-z][a-z ]*[a-z]\)  .*/\1/p')
+done < <("$ARBITER" --help | sed -n 's/^  \([a-z][a-z -]*[a-z]\)  .*/\1/p')
 [ "$n" -ge 20 ] && pass "every command's usage names its options ($n commands)" ||
 	fail "only $n commands listed by arbiter --help"
