@@ -10,6 +10,12 @@
  *   bench_store verify DIR   audit_verify on the same store, in process
  *       (recomputation, links, stored hashes, the head's signature, the
  *       tables against the events), and the process's peak memory
+ *   bench_store full DIR     audit verify --full's rate against its floor:
+ *       one crypto_sign_verify_detached per event on one core (timed over
+ *       the first SAMPLE events, held in memory) times the online CPUs,
+ *       then audit_verify_full on the whole store; prints both rates, and
+ *       the CPU time per event beside the check's own (on a machine shared
+ *       with other work, the wall-clock rate says less than the CPU time)
  *   bench_store rounds DIR N K   the store's own ceiling under the server:
  *       N single documents like bench_serve's, stored through op_submit
  *       as the server's writer does (tuned by store_serving), committed and
@@ -23,6 +29,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -129,6 +136,77 @@ static int verify(const char *dir)
 	return 0;
 }
 
+enum { SAMPLE = 50000 };
+
+/* The rate of one signature check per event on one core: the first SAMPLE
+ * events' hashes and signatures, read first, checked with the store's
+ * first key (those are all before any rotation of a bench store). */
+static double one_core_rate(store *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT hash, sig FROM audit ORDER BY seq LIMIT ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int(st, 1, SAMPLE);
+	unsigned char (*h)[32] = malloc((size_t)SAMPLE * 32), (*sg)[64] = malloc((size_t)SAMPLE * 64);
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < SAMPLE) {
+		sodium_hex2bin(h[n], 32, (const char *)sqlite3_column_text(st, 0), 64, NULL, NULL, NULL);
+		sodium_hex2bin(sg[n], 64, (const char *)sqlite3_column_text(st, 1), 128, NULL, NULL, NULL);
+		n++;
+	}
+	sqlite3_finalize(st);
+	unsigned char pk[32], keyid[8];
+	double rate = 0;
+	if (store_first_key(s, pk, keyid, s->err, sizeof s->err) && n > 0) {
+		int good = 0;
+		double t0 = now_ms_mono();
+		for (int i = 0; i < n; i++)
+			good += crypto_sign_verify_detached(sg[i], h[i], 32, pk) == 0;
+		double ms = now_ms_mono() - t0;
+		rate = good == n && ms > 0 ? n * 1000.0 / ms : 0;
+	}
+	free(h);
+	free(sg);
+	return rate;
+}
+
+static int full(const char *dir)
+{
+	char err[512];
+	store *s = store_open(dir, err, sizeof err);
+	if (s == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double one = one_core_rate(s);
+	verify_result r;
+	struct rusage u0, u1;
+	getrusage(RUSAGE_SELF, &u0);
+	double t0 = now_ms_mono();
+	bool ok = audit_verify_full(s, NULL, &r);
+	double ms = now_ms_mono() - t0;
+	getrusage(RUSAGE_SELF, &u1);
+	double cpu_ms = (double)(u1.ru_utime.tv_sec - u0.ru_utime.tv_sec + u1.ru_stime.tv_sec -
+	    u0.ru_stime.tv_sec) * 1e3 + (double)(u1.ru_utime.tv_usec - u0.ru_utime.tv_usec +
+	    u1.ru_stime.tv_usec - u0.ru_stime.tv_usec) / 1e3;
+	if (!ok || !r.ok || one <= 0) {
+		fprintf(stderr, "verify --full failed: %s %s\n", s->err, r.why);
+		store_close(s);
+		return 1;
+	}
+	double rate = r.events * 1000.0 / ms, floor = one * (double)cores;
+	printf("verify --full: %lld events, every signature, in %.0f ms: %.0f events/s; one "
+	    "crypto_sign_verify_detached per event on one core: %.0f/s, x %ld cores = %.0f/s; "
+	    "%.0f%% of it (target >= 90%%); CPU time %.1f us per event against %.1f us for the "
+	    "check alone (%.1f cores busy on average: less than %ld means other work had the "
+	    "rest)\n", (long long)r.events, ms, rate, one, cores, floor, 100.0 * rate / floor,
+	    cpu_ms * 1e3 / (double)r.events, 1e6 / one, cpu_ms / ms, cores);
+	store_close(s);
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -229,8 +307,11 @@ int main(int argc, char **argv)
 		return chain(argv[2], true);
 	if (argc == 3 && strcmp(argv[1], "verify") == 0)
 		return verify(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "full") == 0)
+		return full(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "rounds") == 0 && atol(argv[3]) > 0 && atol(argv[4]) > 0)
 		return rounds(argv[2], atol(argv[3]), atol(argv[4]));
-	fprintf(stderr, "usage: bench_store chain DIR | floor DIR | verify DIR | rounds DIR N K\n");
+	fprintf(stderr, "usage: bench_store chain DIR | floor DIR | verify DIR | full DIR | "
+	    "rounds DIR N K\n");
 	return 2;
 }

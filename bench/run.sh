@@ -97,6 +97,9 @@ echo "audit $(cat "$tmp/chain.txt") (best of 2)"
 echo "audit $(cat "$tmp/floor.txt") (best of 2)"
 echo "audit $(cat "$tmp/verify.txt") (best of 2): $(ratio "$vms" "$fms")x the floor (target <= 3x; $(ratio "$vms" "$cms")x the chain alone)"
 echo "audit verify (whole process): median $pms ms over 3 runs: $(ratio "$pms" "$fms")x the floor"
+# audit verify --full: every signature, on every core, against cores x one
+# signature check per event
+"$B/bench_store" full "$H"
 
 # (d) list and show with 1,000,000 submissions
 mid=$((n / 2))

@@ -67,7 +67,7 @@ static int signing_keys(store *s, const keyring **ring, char *why, size_t len)
 	int r = store_keyring(s, ring, why, len);
 	if (r == 0) {
 		char cause[320];
-		snprintf(cause, sizeof cause, "%s", why);
+		snprintf(cause, sizeof cause, "%.300s", why);
 		snprintf(why, len, "the store's keys cannot be followed (%s): no status can be proven",
 		    cause);
 	}

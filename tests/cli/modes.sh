@@ -1,7 +1,7 @@
 #!/bin/bash
 # A store is its owner's alone (PRODUCT.md section 1): init gives exactly
-# 0700 and 0600 (config.yaml and the policy files 0444, keys/audit.pub
-# 0644) whatever the umask, and SQLite's -wal and -shm come out 0600
+# 0700 and 0600 (config.yaml and the policy files 0444, keys/audit.pub and
+# keys/audit-1.pub 0644) whatever the umask, and SQLite's -wal and -shm come out 0600
 # whichever process creates them; users.oath stays 0600 when rewritten.
 # Each file loosened in turn, or owned by another uid, is refused by a
 # local command and by arbiter serve at start, with one line naming the
@@ -26,6 +26,7 @@ want="700 .
 600 ./arbiter.db-wal
 444 ./config.yaml
 700 ./keys
+644 ./keys/audit-1.pub
 600 ./keys/audit.key
 644 ./keys/audit.pub
 700 ./policies
@@ -93,7 +94,7 @@ printf 'postgresql://arbiter@db.example/arbiter\n' > "$H/store.url" && chmod 600
 for spec in ".:g+r:700" "keys:o+x:700" "policies:g+rx:700" "arbiter.db:g+r:600" \
 	"arbiter.db-wal:g+rw:600" "arbiter.db-shm:o+r:600" "keys/audit.key:g+r:600" \
 	"users.oath:g+r:600" "store.url:o+r:600" "config.yaml:g+w:444" \
-	"policies/10-rom.yaml:o+w:444" "keys/audit.pub:g+w:644"; do
+	"policies/10-rom.yaml:o+w:444" "keys/audit.pub:g+w:644" "keys/audit-1.pub:o+w:644"; do
 	IFS=: read -r file how mode <<< "$spec"
 	path=$H/$file
 	[ "$file" = . ] && path=$H
