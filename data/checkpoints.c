@@ -3,9 +3,11 @@
  *
  * A checkpoint (store id, head seq and hash, time) and its FILE.minisig
  * prove, to whoever keeps a copy off the machine, where the log stood. It
- * is trusted only once FILE.minisig holds under the store's public key (or
- * --pubkey): an unsigned, edited or foreign file is refused before a field
- * of it is believed (checkpoint_verify). The log must then still hold the
+ * is trusted only once FILE.minisig holds under the key of the chain that
+ * signed at its seq (the keys followed from the store's first key, or
+ * --pubkey: keyring.c; the key in force after its seq too, for one the
+ * server wrote right after a rotation): an unsigned, edited or foreign file
+ * is refused before a field of it is believed (checkpoint_verify). The log must then still hold the
  * checkpoint's event with the same hash: what was cut or rewritten since
  * is caught, including a database swapped for an older copy, which the
  * signed head record (audit_head.c) cannot catch, since the copy has a
@@ -78,10 +80,10 @@ bool checkpoint_write_file(const keypair *kp, const char *store_id, const char *
 	return ok;
 }
 
-int checkpoint_verify(store *s, const char *file, const unsigned char pk[32],
-    const unsigned char keyid[8], int64_t head_seq, audit_checkpoint *cp, char *why,
-    size_t len)
+int checkpoint_verify(store *s, const char *file, const keyring *ring, int64_t head_seq,
+    audit_checkpoint *cp, char *why, size_t len)
 {
+	const ring_key *key = NULL;
 	char sigpath[PATH_MAX + 16], reason[256];
 	size_t n, siglen;
 	snprintf(sigpath, sizeof sigpath, "%s.minisig", file);
@@ -97,11 +99,22 @@ int checkpoint_verify(store *s, const char *file, const unsigned char pk[32],
 		snprintf(why, len, "checkpoint %s is unsigned (%s: %s)", file, sigpath, reason);
 		verdict = 0;
 	} else if (!minisig_parse(sigtext, siglen, &m, reason, sizeof reason) ||
-	    !minisig_check(&m, (const unsigned char *)text, n, pk, keyid, reason, sizeof reason)) {
+	    /* another key than the chain's: minisig_check names both ids */
+	    !(key = keyring_by_id(ring, m.keyid) ? keyring_by_id(ring, m.keyid) :
+	    keyring_last(ring)) ||
+	    !minisig_check(&m, (const unsigned char *)text, n, key->pk, key->keyid, reason,
+	    sizeof reason)) {
 		snprintf(why, len, "checkpoint %s is refused: %s: %s", file, sigpath, reason);
 		verdict = 0;
 	} else if (!audit_checkpoint_parse(text, n, cp)) {
 		snprintf(why, len, "checkpoint %s is signed but is not an arbiter checkpoint", file);
+		verdict = 0;
+	} else if (keyring_at(ring, cp->seq) != key && keyring_at(ring, cp->seq + 1) != key) {
+		/* signed by a key of the chain, but not the one that signed at its seq */
+		char id[24];
+		ring_key_name(key, id);
+		snprintf(why, len, "checkpoint %s is refused: signed by key %s, which was not in force "
+		    "at its seq %lld", file, id, (long long)cp->seq);
 		verdict = 0;
 	}
 	free(text);
@@ -177,8 +190,8 @@ static bool checkpoint_name(const char *name)
 	return name[0] != '.' && !(n > 8 && strcmp(name + n - 8, ".minisig") == 0);
 }
 
-int checkpoint_scan(store *s, const settings *c, const unsigned char pk[32],
-    const unsigned char keyid[8], int64_t head_seq, checkpoint_scanned *out)
+int checkpoint_scan(store *s, const settings *c, const keyring *ring, int64_t head_seq,
+    checkpoint_scanned *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!checkpoint_dir_path(s->dir, c, out->dir, sizeof out->dir)) {
@@ -198,8 +211,7 @@ int checkpoint_scan(store *s, const settings *c, const unsigned char pk[32],
 		if (!checkpoint_name(e->d_name) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		audit_checkpoint cp;
-		verdict = checkpoint_verify(s, path, pk, keyid, head_seq, &cp, out->why,
-		    sizeof out->why);
+		verdict = checkpoint_verify(s, path, ring, head_seq, &cp, out->why, sizeof out->why);
 		if (verdict != 1)
 			break;
 		out->found++;

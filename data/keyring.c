@@ -71,6 +71,14 @@ void keyring_event_verify(const keyring *k, const audit_event *e, bool *hash_ok,
 	audit_event_verify(e, keyring_at(k, e->seq)->pk, hash_ok, sig_ok);
 }
 
+const ring_key *keyring_by_id(const keyring *k, const unsigned char keyid[8])
+{
+	for (size_t i = k->n; i > 0; i--)
+		if (memcmp(k->keys[i - 1].keyid, keyid, 8) == 0)
+			return &k->keys[i - 1];
+	return NULL;
+}
+
 void ring_key_name(const ring_key *key, char out[24])
 {
 	static const unsigned char none[8];

@@ -280,6 +280,8 @@ bool keyring_follow(keyring *k, const audit_event *e, char *why, size_t len);
 const ring_key *keyring_at(const keyring *k, int64_t seq);
 /* The newest key. */
 const ring_key *keyring_last(const keyring *k);
+/* The key of the ring whose id is keyid; NULL: none. */
+const ring_key *keyring_by_id(const keyring *k, const unsigned char keyid[8]);
 /* A key as messages name it: its id, or "the first key" when it was given
  * without one (audit_verify's pk). */
 void ring_key_name(const ring_key *key, char out[24]);
@@ -455,12 +457,12 @@ bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out)
  * beside its name and renamed into place. */
 bool checkpoint_write_file(const keypair *kp, const char *store_id, const char *path,
     int64_t seq, const char hash[65], int64_t at_ms, char *err, size_t errlen);
-/* Whether file, signed in file.minisig under pk (keyid: its id), is a
+/* Whether file, signed in file.minisig by the key of ring in force at its
+ * seq (or right after it: a checkpoint of a rotation's head), is a
  * checkpoint of this store that the log (verified up to head_seq) extends:
  * 1 yes, with cp; 0 refused, why says how in one line; -1 an error (why). */
-int checkpoint_verify(store *s, const char *file, const unsigned char pk[32],
-    const unsigned char keyid[8], int64_t head_seq, audit_checkpoint *cp, char *why,
-    size_t len);
+int checkpoint_verify(store *s, const char *file, const keyring *ring, int64_t head_seq,
+    audit_checkpoint *cp, char *why, size_t len);
 /* Whether a checkpoint is due (PRODUCT.md section 6): the head has moved past
  * the last one's seq, and audit.checkpoint_events events or
  * audit.checkpoint_minutes minutes have passed since it (Unix ms). */
@@ -480,8 +482,8 @@ typedef struct checkpoint_scanned {
 /* Every checkpoint in audit.checkpoint_dir through checkpoint_verify, and
  * whether the newest (none: the store's store.init) is older than the
  * interval: 1 all hold; 0 one is refused; -1 an error. */
-int checkpoint_scan(store *s, const settings *c, const unsigned char pk[32],
-    const unsigned char keyid[8], int64_t head_seq, checkpoint_scanned *out);
+int checkpoint_scan(store *s, const settings *c, const keyring *ring, int64_t head_seq,
+    checkpoint_scanned *out);
 /* The last automatic checkpoint's seq and time (Unix ms); none: 0 and the
  * time of store.init. */
 bool checkpoint_last(store *s, int64_t *seq, int64_t *at_ms);

@@ -48,6 +48,9 @@ enrol bob --as alice --code "$(code alice)" || fail "enrol bob"
 	pass "init keeps the first public key as keys/audit-1.pub" || fail "no keys/audit-1.pub"
 approved before
 
+arbiter audit checkpoint --as alice --out "$T/cp0.txt"
+expect_code 0 "a checkpoint before any rotation"
+
 # --- who may rotate ---
 arbiter audit rotate-key extra
 expect_code 2 "rotate-key takes no argument"
@@ -122,6 +125,13 @@ grep -q '"verification": {"ok":true' "$T/export.json" && pass "the export's veri
 	fail "the export's verification: $(grep -o '"verification".*' "$T/export.json")"
 arbiter audit verify --checkpoint "$T/cp.txt"
 expect_code 0 "verify --checkpoint after the rotations"
+arbiter audit verify --checkpoint "$T/cp0.txt"
+expect_code 0 "a checkpoint signed by the first key still holds after two rotations"
+expect_out "the log extends checkpoint $T/cp0.txt" "and the log extends it"
+cp "$T/cp0.txt.minisig" "$T/cp.txt.minisig.0" && cp "$T/cp.txt.minisig" "$T/cp0.txt.minisig"
+arbiter audit verify --checkpoint "$T/cp0.txt"
+expect_code 4 "a checkpoint with another key's signature is refused"
+cp "$T/cp.txt.minisig.0" "$T/cp0.txt.minisig"
 
 # --- what verify catches ---
 n=$(q "SELECT max(seq) FROM audit")

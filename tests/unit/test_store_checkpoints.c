@@ -187,20 +187,23 @@ static void test_a_checkpoint_is_checked_against_the_log(void **state)
 	assert_true(checkpoint_write_file(&kp, store_id(S.s), path, 4, hash, now_ms(), err,
 	    sizeof err));
 	audit_checkpoint cp;
-	assert_int_equal(checkpoint_verify(S.s, path, kp.pk, kp.keyid, 4, &cp, why, sizeof why), 1);
+	keyring ring;
+	keyring_init(&ring, kp.pk, kp.keyid);
+	assert_int_equal(checkpoint_verify(S.s, path, &ring, 4, &cp, why, sizeof why), 1);
 	assert_int_equal(cp.seq, 4);
 	assert_int_equal(cp.time_ms, now_ms());
 	/* the log no longer reaches it */
 	db_exec("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 4");
-	assert_int_equal(checkpoint_verify(S.s, path, kp.pk, kp.keyid, 3, &cp, why, sizeof why), 0);
+	assert_int_equal(checkpoint_verify(S.s, path, &ring, 3, &cp, why, sizeof why), 0);
 	assert_non_null(strstr(why, "the log ends at seq 3 but checkpoint"));
 	/* no signature */
 	unlink(arena_printf(T.a, "%s.minisig", path));
-	assert_int_equal(checkpoint_verify(S.s, path, kp.pk, kp.keyid, 3, &cp, why, sizeof why), 0);
+	assert_int_equal(checkpoint_verify(S.s, path, &ring, 3, &cp, why, sizeof why), 0);
 	assert_non_null(strstr(why, "is unsigned"));
 	/* no file */
-	assert_int_equal(checkpoint_verify(S.s, in_store("none.txt"), kp.pk, kp.keyid, 3, &cp, why,
+	assert_int_equal(checkpoint_verify(S.s, in_store("none.txt"), &ring, 3, &cp, why,
 	    sizeof why), -1);
+	keyring_free(&ring);
 	sodium_memzero(&kp, sizeof kp);
 }
 
@@ -236,14 +239,17 @@ static void test_the_server_claims_a_due_checkpoint_once(void **state)
 	unsigned char pk[32], keyid[8];
 	char err[256];
 	assert_true(keys_load_public(in_store("keys/audit.pub"), pk, keyid, err, sizeof err));
-	assert_int_equal(checkpoint_scan(S.s, &c, pk, keyid, 4, &scan), 1);
+	keyring ring;
+	keyring_init(&ring, pk, keyid);
+	assert_int_equal(checkpoint_scan(S.s, &c, &ring, 4, &scan), 1);
 	assert_int_equal(scan.found, 1);
 	assert_false(scan.stale);
 	/* the head moves one event: an hour after the checkpoint it is stale */
 	append("test.event", 1);
-	assert_int_equal(checkpoint_scan(S.s, &c, pk, keyid, 5, &scan), 1);
+	assert_int_equal(checkpoint_scan(S.s, &c, &ring, 5, &scan), 1);
 	assert_true(scan.stale);
 	assert_non_null(strstr(scan.why, "older than the interval"));
+	keyring_free(&ring);
 }
 
 int main(void)

@@ -2,8 +2,9 @@
  * verify_checkpoints.c: what audit verify checks of checkpoints, once the
  * chain holds.
  *
- * --checkpoint FILE first: its FILE.minisig must hold under the store's
- * public key (or --pubkey) before a field of it is believed, and the log
+ * --checkpoint FILE first: its FILE.minisig must hold under the key of the
+ * chain that signed at its seq (the keys followed from the store's first
+ * key, or --pubkey's) before a field of it is believed, and the log
  * must extend it. Then every checkpoint in audit.checkpoint_dir, the
  * directory arbiter serve writes them into, the same way; and when the
  * newest (none: the store's beginning) is older than the interval a
@@ -16,19 +17,25 @@
 
 #include "cli.h"
 
-/* The public key checkpoints are judged by, and its id: --pubkey FILE, else
- * the store's keys/audit.pub. */
-static bool judging_key(store *s, const args *a, unsigned char pk[32], unsigned char keyid[8])
+/* The keys checkpoints are judged by: the chain's, followed from --pubkey
+ * FILE, else from the store's first key. */
+static bool judging_keys(store *s, const args *a, keyring *ring)
 {
-	char path[4200], err[512];
+	unsigned char pk[32], keyid[8];
+	char err[512], why[256];
+	int64_t bad;
 	const char *pubkey = arg_get(a, "--pubkey");
-	if (pubkey == NULL) {
-		snprintf(path, sizeof path, "%s/keys/audit.pub", store_dir(s));
-		pubkey = path;
+	if (pubkey != NULL && !keys_load_public(pubkey, pk, keyid, err, sizeof err)) {
+		err_printf("arbiter: %s\n", err);
+		return false;
 	}
-	if (keys_load_public(pubkey, pk, keyid, err, sizeof err))
+	int held = keyring_load(s, pubkey ? pk : NULL, pubkey ? keyid : NULL, ring, &bad, why,
+	    sizeof why);
+	if (held == 1)
 		return true;
-	err_printf("arbiter: %s\n", err);
+	if (held == 0)
+		keyring_free(ring);
+	err_printf("arbiter: %s\n", held < 0 ? store_errmsg(s) : why);
 	return false;
 }
 
@@ -42,16 +49,14 @@ static int refused_or_error(int verdict, const char *why)
 	return EXIT_REFUSED;
 }
 
-int verify_checkpoints(store *s, const args *a, const verify_result *r)
+/* verify_checkpoints under the chain's keys. */
+static int judge(store *s, const args *a, const keyring *ring, const verify_result *r)
 {
-	unsigned char pk[32], keyid[8];
-	if (!judging_key(s, a, pk, keyid))
-		return EXIT_ERROR;
 	const char *file = arg_get(a, "--checkpoint");
 	char why[4600];
 	if (file != NULL) {
 		audit_checkpoint cp;
-		int v = checkpoint_verify(s, file, pk, keyid, r->head_seq, &cp, why, sizeof why);
+		int v = checkpoint_verify(s, file, ring, r->head_seq, &cp, why, sizeof why);
 		if (v != 1)
 			return refused_or_error(v, why);
 		out_printf("audit: the log extends checkpoint %s (seq %lld)\n", file, (long long)cp.seq);
@@ -65,7 +70,7 @@ int verify_checkpoints(store *s, const args *a, const verify_result *r)
 	}
 	diags_free(&errs);
 	checkpoint_scanned scan;
-	int v = checkpoint_scan(s, &cfg, pk, keyid, r->head_seq, &scan);
+	int v = checkpoint_scan(s, &cfg, ring, r->head_seq, &scan);
 	if (v != 1)
 		return refused_or_error(v, scan.why);
 	if (scan.found > 0)
@@ -79,4 +84,14 @@ int verify_checkpoints(store *s, const args *a, const verify_result *r)
 	}
 	err_printf("arbiter: warning: %s\n", scan.why);
 	return EXIT_OK;
+}
+
+int verify_checkpoints(store *s, const args *a, const verify_result *r)
+{
+	keyring ring;
+	if (!judging_keys(s, a, &ring))
+		return EXIT_ERROR;
+	int rc = judge(s, a, &ring, r);
+	keyring_free(&ring);
+	return rc;
 }
