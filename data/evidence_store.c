@@ -326,8 +326,8 @@ outcome op_evidence(store *s, int64_t id, strbuf *events, char status[16], char 
 int evidence_document(store *s, int64_t id, const char *digest, const char *row_digest,
     char *why, size_t len)
 {
-	const unsigned char *pk;
-	int key = signing_key(s, &pk, why, len);
+	const keyring *ring;
+	int key = signing_keys(s, &ring, why, len);
 	if (key <= 0)
 		return key;
 	char subject[24];
@@ -339,7 +339,7 @@ int evidence_document(store *s, int64_t id, const char *digest, const char *row_
 	char named[65] = "";
 	bool hash_ok = false, sig_ok = false;
 	if (found == 1)
-		audit_event_verify(&create, pk, &hash_ok, &sig_ok);
+		keyring_event_verify(ring, &create, &hash_ok, &sig_ok);
 	if (found == 0) {
 		held = 0;
 		snprintf(why, len, "no submission.create event created it");
