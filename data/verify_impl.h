@@ -1,6 +1,7 @@
 /*
  * verify_impl.h: what the table checks of audit verify share
- * (details_scan.c, verify_tables.c, verify_rows.c), and nothing else reads.
+ * (details_scan.c, verify_expect.c, verify_tables.c, verify_rows.c), and
+ * nothing else reads.
  *
  * The event pass keeps, per row the events say must exist, a compact
  * expectation: small fields as they are, texts as keyed 64-bit fingerprints
@@ -108,13 +109,21 @@ struct table_check {
 	char why[256];
 };
 
+/* ---- verify_expect.c: what both passes compute alike ---- */
 /* The fingerprints both passes compute: n fields (p NULL: none). */
 uint64_t fingerprint(const table_check *t, const text_span *f, int n);
 /* Submission ident fields: action, kind, ref, digest, submitter, content hash;
  * flags say which of the last two count. */
 uint64_t ident_fingerprint(const table_check *t, const text_span f[6], uint8_t flags);
 uint64_t decision_fingerprint(const table_check *t, const text_span f[4]);
+/* The person of that name (any case); NULL: none. */
 person *people_find(const people *p, const char *name);
+/* A new person of that name (uid -1), indexed; NULL when out of memory. */
+person *people_add(people *p, const char *name);
+void people_free(people *p);
+/* *v (an array of *cap items of size bytes) grown, zeroed, to hold need
+ * items; false when out of memory. */
+bool expect_grow(void **v, size_t *cap, size_t need, size_t size);
 /* A text of a row or an event for a message: printable, at most 60 bytes. */
 void shown(char *out, size_t len, const char *p, size_t n);
 
