@@ -5,11 +5,10 @@
  *
  * Each file's own audit event (audit.checkpoint, audit.export) is appended
  * first, in a transaction of its own, so the file covers it. A checkpoint is
- * the store id, the head seq and its hash (checkpoints.c writes the file),
- * and audit_checkpoint_parse reads one back (audit verify --checkpoint: the
- * text is hostile, and fuzzed). The
- * export report has the license enforcer's shape: {"events": [...], "summary": {"events", "totals",
- * "per_action"}, "verification": {...}}, read in one read transaction so that
+ * the store id, the head seq and its hash (checkpoints.c writes the file and
+ * reads it back). The export report has the license enforcer's shape:
+ * {"events": [...], "summary": {"events", "totals", "per_action"},
+ * "verification": {...}}, read in one read transaction so that
  * the events, the summary and the verification describe the same snapshot
  * even while others append.
  *
@@ -20,7 +19,6 @@
  * the stock minisign verifies. A log that fails verification is still
  * exported; its verification says where.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -66,68 +64,6 @@ bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64
 	sodium_memzero(&kp, sizeof kp);
 	json_decref(details);
 	return ok;
-}
-
-/* The value of "key: value" on a line of its own: false when the key is
- * missing, given twice (a reader and arbiter must not see different
- * checkpoints in one file) or its value does not fit out. */
-static bool checkpoint_field(const char *text, size_t len, const char *key, char *out,
-    size_t outlen)
-{
-	size_t klen = strlen(key);
-	bool found = false;
-	for (const char *p = text, *end = text + len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		if (eol > p && eol[-1] == '\r')
-			eol--;
-		if ((size_t)(eol - p) > klen + 1 && memcmp(p, key, klen) == 0 && p[klen] == ':' &&
-		    p[klen + 1] == ' ') {
-			size_t n = (size_t)(eol - p) - klen - 2;
-			if (found || n >= outlen)
-				return false;
-			memcpy(out, p + klen + 2, n);
-			out[n] = '\0';
-			found = true;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return found;
-}
-
-/* Whether text is exactly n lower-case hex digits. */
-static bool lower_hex(const char *text, size_t n)
-{
-	return strlen(text) == n && strspn(text, "0123456789abcdef") == n;
-}
-
-bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out)
-{
-	static const char head[] = "arbiter audit checkpoint";
-	size_t hlen = sizeof head - 1;
-	char seq[24];
-	memset(out, 0, sizeof *out);
-	/* the first line is the head (its CR too, where a mailer added one) */
-	if (len > hlen && text[hlen] == '\r')
-		hlen++;
-	if (len <= hlen || memcmp(text, head, sizeof head - 1) != 0 || text[hlen] != '\n' ||
-	    !checkpoint_field(text, len, "store", out->store, sizeof out->store) ||
-	    !checkpoint_field(text, len, "seq", seq, sizeof seq) ||
-	    !checkpoint_field(text, len, "hash", out->hash, sizeof out->hash) ||
-	    !lower_hex(out->store, 32) || !lower_hex(out->hash, 64))
-		return false;
-	/* the time is read where it is one (0 where not): it only dates the file */
-	char ts[40];
-	if (!checkpoint_field(text, len, "time", ts, sizeof ts) || !isdigit((unsigned char)ts[0]) ||
-	    !parse_time(ts, &out->time_ms))
-		out->time_ms = 0;
-	/* a seq is a positive decimal number without a sign or leading zeros */
-	size_t n = strlen(seq);
-	if (n == 0 || n > 18 || seq[0] == '0' || strspn(seq, "0123456789") != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		out->seq = out->seq * 10 + (seq[i] - '0');
-	return true;
 }
 
 typedef struct export_ctx {

@@ -7,11 +7,12 @@
  * signed at its seq (the keys followed from the store's first key, or
  * --pubkey: keyring.c; the key in force after its seq too, for one the
  * server wrote right after a rotation): an unsigned, edited or foreign file
- * is refused before a field of it is believed (checkpoint_verify). The log must then still hold the
- * checkpoint's event with the same hash: what was cut or rewritten since
- * is caught, including a database swapped for an older copy, which the
- * signed head record (audit_head.c) cannot catch, since the copy has a
- * record of its own.
+ * is refused before a field of it is believed (checkpoint_verify), and
+ * only then parsed (audit_checkpoint_parse: the text is hostile, and
+ * fuzzed). The log must then still hold the checkpoint's event with the
+ * same hash: what was cut or rewritten since is caught, including a
+ * database swapped for an older copy, which the signed head record
+ * (audit_head.c) cannot catch, since the copy has a record of its own.
  *
  * The server writes checkpoints by itself (checkpoint_auto, called by
  * tui/serve/autocheckpoint.c) into audit.checkpoint_dir when the head has
@@ -28,6 +29,7 @@
  * the signature first, so that a reader never finds a checkpoint without
  * its signature or half written.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +80,68 @@ bool checkpoint_write_file(const keypair *kp, const char *store_id, const char *
 		unlink(tmpsig);
 	}
 	return ok;
+}
+
+/* The value of "key: value" on a line of its own: false when the key is
+ * missing, given twice (a reader and arbiter must not see different
+ * checkpoints in one file) or its value does not fit out. */
+static bool checkpoint_field(const char *text, size_t len, const char *key, char *out,
+    size_t outlen)
+{
+	size_t klen = strlen(key);
+	bool found = false;
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		if ((size_t)(eol - p) > klen + 1 && memcmp(p, key, klen) == 0 && p[klen] == ':' &&
+		    p[klen + 1] == ' ') {
+			size_t n = (size_t)(eol - p) - klen - 2;
+			if (found || n >= outlen)
+				return false;
+			memcpy(out, p + klen + 2, n);
+			out[n] = '\0';
+			found = true;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return found;
+}
+
+/* Whether text is exactly n lower-case hex digits. */
+static bool lower_hex(const char *text, size_t n)
+{
+	return strlen(text) == n && strspn(text, "0123456789abcdef") == n;
+}
+
+bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out)
+{
+	static const char head[] = "arbiter audit checkpoint";
+	size_t hlen = sizeof head - 1;
+	char seq[24];
+	memset(out, 0, sizeof *out);
+	/* the first line is the head (its CR too, where a mailer added one) */
+	if (len > hlen && text[hlen] == '\r')
+		hlen++;
+	if (len <= hlen || memcmp(text, head, sizeof head - 1) != 0 || text[hlen] != '\n' ||
+	    !checkpoint_field(text, len, "store", out->store, sizeof out->store) ||
+	    !checkpoint_field(text, len, "seq", seq, sizeof seq) ||
+	    !checkpoint_field(text, len, "hash", out->hash, sizeof out->hash) ||
+	    !lower_hex(out->store, 32) || !lower_hex(out->hash, 64))
+		return false;
+	/* the time is read where it is one (0 where not): it only dates the file */
+	char ts[40];
+	if (!checkpoint_field(text, len, "time", ts, sizeof ts) || !isdigit((unsigned char)ts[0]) ||
+	    !parse_time(ts, &out->time_ms))
+		out->time_ms = 0;
+	/* a seq is a positive decimal number without a sign or leading zeros */
+	size_t n = strlen(seq);
+	if (n == 0 || n > 18 || seq[0] == '0' || strspn(seq, "0123456789") != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out->seq = out->seq * 10 + (seq[i] - '0');
+	return true;
 }
 
 int checkpoint_verify(store *s, const char *file, const keyring *ring, int64_t head_seq,

@@ -441,6 +441,8 @@ bool audit_verify_progress(store *s, const unsigned char pk[32], verify_result *
 /* ---- audit_files.c: the signed checkpoint and export report ---- */
 /* DIR/arbiter-WHAT-2026-11-21-070312.EXT, for now (dir NULL: no directory). */
 void audit_file_name(const char *dir, const char *what, const char *ext, char *out, size_t len);
+
+/* ---- checkpoints.c: checkpoint files, written, checked, kept up to date ---- */
 /* What a checkpoint file records. */
 typedef struct audit_checkpoint {
 	char store[33];         /* the store id, 32 hex digits */
@@ -448,11 +450,9 @@ typedef struct audit_checkpoint {
 	char hash[65];          /* its hash, 64 hex digits */
 	int64_t time_ms;        /* when it was taken (Unix ms); 0: it says no time */
 } audit_checkpoint;
-/* Reads a checkpoint file's text (len bytes, as audit_write_checkpoint writes
+/* Reads a checkpoint file's text (len bytes, as checkpoint_write_file writes
  * it); false when it is not one. */
 bool audit_checkpoint_parse(const char *text, size_t len, audit_checkpoint *out);
-
-/* ---- checkpoints.c: checkpoint files, written, checked, kept up to date ---- */
 /* Writes path (store id, seq, hash, time at_ms) and path.minisig, each
  * beside its name and renamed into place. */
 bool checkpoint_write_file(const keypair *kp, const char *store_id, const char *path,

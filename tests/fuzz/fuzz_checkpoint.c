@@ -1,6 +1,6 @@
 /*
  * fuzz_checkpoint.c: libFuzzer target for the checkpoint parser
- * (audit_checkpoint_parse, data/audit_files.c), which audit verify
+ * (audit_checkpoint_parse, data/checkpoints.c), which audit verify
  * --checkpoint runs over a file from anywhere.
  *
  * The input is a checkpoint file's text, read within its length. What
