@@ -20,7 +20,10 @@
  *
  * A store made before the record (schema 13) gets it when it is upgraded
  * (audit_head_migrate): signed over the head the log has then, unverified,
- * since verify still recomputes the chain before it trusts the record.
+ * since verify still recomputes the chain before it trusts the record. The
+ * record's text, its signature and that step are audit_head_sign.c's,
+ * below the store that runs the schema; this file writes and checks the
+ * record through the store.
  */
 #include <sodium.h>
 #include <stdarg.h>
@@ -30,31 +33,12 @@
 
 #include "store_impl.h"
 
-size_t audit_head_text(const char *store_id, int64_t seq, const char *hash, char *out,
-    size_t len)
-{
-	int n = snprintf(out, len, "arbiter audit head v1\n%s\n%lld\n%s\n", store_id,
-	    (long long)seq, hash);
-	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
-}
-
-/* The record's signature (hex) by sk over (store_id, seq, hash). */
-static void head_sign(const unsigned char sk[64], const char *store_id, int64_t seq,
-    const char hash[65], char sighex[129])
-{
-	char text[192];
-	unsigned char sig[64];
-	size_t n = audit_head_text(store_id, seq, hash, text, sizeof text);
-	crypto_sign_detached(sig, NULL, (const unsigned char *)text, n, sk);
-	sodium_bin2hex(sighex, 129, sig, 64);
-}
-
 static bool write_record(store *s, void *ctx)
 {
 	(void)ctx;
 	char hash[65], sig[129];
 	sodium_bin2hex(hash, sizeof hash, s->head_hash, 32);
-	head_sign(s->sk, s->id, s->head_seq, hash, sig);
+	audit_head_sign(s->sk, s->id, s->head_seq, hash, sig);
 	sqlite3_stmt *st = store_stmt(s, SQL_HEAD_RECORD, "INSERT INTO audit_head (id, seq, hash, "
 	    "sig) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
 	    "hash = excluded.hash, sig = excluded.sig");
@@ -75,54 +59,6 @@ static void drop_record(store *s, void *ctx)
 }
 
 const store_keeper audit_head_keeper = { write_record, drop_record };
-
-bool audit_head_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	char id[33] = "", hash[65] = "";
-	int64_t seq = 0;
-	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'store_id'), seq, hash "
-	    "FROM audit ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read the audit head: %s", sqlite3_errmsg(db));
-		return false;
-	}
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *i = (const char *)sqlite3_column_text(st, 0);
-		const char *h = (const char *)sqlite3_column_text(st, 2);
-		snprintf(id, sizeof id, "%s", i ? i : "");
-		snprintf(hash, sizeof hash, "%s", h ? h : "");
-		seq = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return true;            /* no event yet: the first commit writes the record */
-	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "cannot read the audit head: %s", sqlite3_errmsg(db));
-		return false;
-	}
-	if (dir == NULL) {
-		snprintf(err, errlen, "the audit head record needs the store's signing key");
-		return false;
-	}
-	keypair kp;
-	char why[512], sig[129];
-	if (!keys_load_secret(dir, &kp, why, sizeof why)) {
-		snprintf(err, errlen, "signing the audit head record: %s", why);
-		return false;
-	}
-	head_sign(kp.sk, id, seq, hash, sig);
-	sodium_memzero(&kp, sizeof kp);
-	char *sql = sqlite3_mprintf("INSERT INTO audit_head (id, seq, hash, sig) VALUES (1, %lld, %Q, "
-	    "%Q)", (long long)seq, hash, sig);
-	char *msg = NULL;
-	bool ok = sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
-	if (!ok)
-		snprintf(err, errlen, "cannot write the audit head record: %s", msg ? msg : "");
-	sqlite3_free(msg);
-	sqlite3_free(sql);
-	return ok;
-}
 
 static bool bad(verify_result *r, int64_t seq, const char *fmt, ...) ATTR_PRINTF(3, 4);
 static bool bad(verify_result *r, int64_t seq, const char *fmt, ...)

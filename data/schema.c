@@ -291,8 +291,8 @@ static const char *const schema_v13 =
  * automatic checkpoints (checkpoints.c): the seq and time of the last
  * one, updated in the transaction that writes it, so that of several
  * servers sharing a store one writes it. The step then signs the record
- * of the head the log has (audit_head_migrate): that needs the store's
- * key, which every process that opens a store can read. */
+ * of the head the log has (audit_head_migrate, audit_head_sign.c): that
+ * needs the store's key, which every process that opens a store can read. */
 static const char *const schema_v14 =
     "CREATE TABLE audit_head (\n"
     "  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,\n"

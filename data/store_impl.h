@@ -185,17 +185,22 @@ typedef struct time_column {
 bool time_keys(store *s, const time_column *c, int64_t since_ms, int64_t until_ms, int64_t *lo,
     int64_t *hi);
 
-/* ---- audit_head.c: the signed head record outside the audit table ---- */
+/* ---- audit_head_sign.c: the head record's text and signature ---- */
 /* What the record's signature covers (see audit_head.c); its length, 0 when
  * it does not fit out. */
 size_t audit_head_text(const char *store_id, int64_t seq, const char *hash, char *out,
     size_t len);
-/* The slot that writes the record at commit: audit_append registers it. */
-extern const store_keeper audit_head_keeper;
+/* The record's signature (hex) by sk over (store_id, seq, hash). */
+void audit_head_sign(const unsigned char sk[64], const char *store_id, int64_t seq,
+    const char hash[65], char sighex[129]);
 /* In the schema step that makes the table: the record of the log's head as
  * it is, signed with dir's key (an empty log has none yet; dir NULL: no key,
  * refused when there are events). */
 bool audit_head_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen);
+
+/* ---- audit_head.c: the signed head record outside the audit table ---- */
+/* The slot that writes the record at commit: audit_append registers it. */
+extern const store_keeper audit_head_keeper;
 
 /* ---- findings_digest.c: what findings_digest in an event names ---- */
 /* A findings row as stored: each column's text (NULL: none) or integer. */
