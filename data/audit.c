@@ -3,7 +3,7 @@
  *
  * Each event's hash is SHA-256 over the previous event's hash and an
  * unambiguous encoding of the event (docs/audit.md); its signature is Ed25519
- * over that hash. Appends happen inside the caller's write transaction, which
+ * over that hash (both computed and checked by audit_hash.c). Appends happen inside the caller's write transaction, which
  * holds SQLite's write lock from BEGIN IMMEDIATE, so the head read here is
  * the head: concurrent writers form one linear chain.
  *
@@ -32,34 +32,6 @@
 #include "store_impl.h"
 
 enum { SIGN_INLINE = 16 };      /* events a bulk write signs itself */
-
-static void put_field(crypto_hash_sha256_state *h, const char *text)
-{
-	size_t len = text ? strlen(text) : 0;
-	unsigned char n[8];
-	for (int i = 0; i < 8; i++)
-		n[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-	crypto_hash_sha256_update(h, n, 8);
-	if (len)
-		crypto_hash_sha256_update(h, (const unsigned char *)text, len);
-}
-
-void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
-    const char *event, const char *subject, const char *details, unsigned char out[32])
-{
-	crypto_hash_sha256_state h;
-	char seqtext[24];
-	snprintf(seqtext, sizeof seqtext, "%lld", (long long)seq);
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, prev, 32);
-	put_field(&h, seqtext);
-	put_field(&h, ts);
-	put_field(&h, actor);
-	put_field(&h, event);
-	put_field(&h, subject);
-	put_field(&h, details);
-	crypto_hash_sha256_final(&h, out);
-}
 
 /* The head is read once per transaction and forgotten when it ends:
  * another process may append before the next one, and a rollback may
@@ -185,20 +157,6 @@ bool audit_append_text(store *s, const char *actor, const char *event, const cha
 	return ok;
 }
 
-static bool hex32(const char *hex, unsigned char out[32])
-{
-	return hex != NULL && strlen(hex) == 64 &&
-	    sodium_hex2bin(out, 32, hex, 64, NULL, NULL, NULL) == 0;
-}
-
-static bool sig_ok(const char *sighex, const unsigned char hash[32], const unsigned char pk[32])
-{
-	unsigned char sig[64];
-	return sighex != NULL && strlen(sighex) == 128 &&
-	    sodium_hex2bin(sig, 64, sighex, 128, NULL, NULL, NULL) == 0 &&
-	    crypto_sign_verify_detached(sig, hash, 32, pk) == 0;
-}
-
 /* Does the signature of event seq verify? (Its hash is known good.) */
 static int check_sig_at(sqlite3_stmt *st, int64_t seq, const unsigned char pk[32])
 {
@@ -207,9 +165,9 @@ static int check_sig_at(sqlite3_stmt *st, int64_t seq, const unsigned char pk[32
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return -1;
 	unsigned char h[32];
-	if (!hex32((const char *)sqlite3_column_text(st, 0), h))
+	if (!audit_hex32((const char *)sqlite3_column_text(st, 0), h))
 		return 0;
-	return sig_ok((const char *)sqlite3_column_text(st, 1), h, pk);
+	return audit_sig_holds((const char *)sqlite3_column_text(st, 1), h, pk);
 }
 
 static const char *event_name(sqlite3_stmt *st)
@@ -224,17 +182,6 @@ static bool bad(verify_result *r, int64_t seq, const char *why)
 	r->bad_seq = seq;
 	snprintf(r->why, sizeof r->why, "%s", why);
 	return true;
-}
-
-void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
-    bool *sig_ok_out)
-{
-	unsigned char prev[32], hash[32], recomputed[32];
-	bool have = hex32(e->prev, prev) && hex32(e->hash, hash);
-	if (have)
-		audit_hash(prev, e->seq, e->ts, e->actor, e->event, e->subject, e->details, recomputed);
-	*hash_ok = have && memcmp(recomputed, hash, 32) == 0;
-	*sig_ok_out = hex32(e->hash, hash) && sig_ok(e->sig, hash, pk);
 }
 
 void audit_event_check(store *s, const audit_event *e, bool *hash_ok, bool *sig_ok_out)
@@ -308,7 +255,7 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 			chain_bad = seq > expect ? expect : seq;
 			break;
 		}
-		if (!hex32((const char *)sqlite3_column_text(st, 6), stored_prev) ||
+		if (!audit_hex32((const char *)sqlite3_column_text(st, 6), stored_prev) ||
 		    sodium_memcmp(stored_prev, prev, 32) != 0) {
 			snprintf(chain_why, sizeof chain_why, "its prev does not match the hash of the "
 			    "event before it (an event before it was deleted, inserted, reordered or "
@@ -319,7 +266,7 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 		audit_hash(prev, seq, (const char *)sqlite3_column_text(st, 1),
 		    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
 		    (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), h);
-		if (!hex32((const char *)sqlite3_column_text(st, 7), stored_hash) ||
+		if (!audit_hex32((const char *)sqlite3_column_text(st, 7), stored_hash) ||
 		    sodium_memcmp(stored_hash, h, 32) != 0) {
 			snprintf(chain_why, sizeof chain_why, "its contents do not match its hash (the "
 			    "event was edited)");

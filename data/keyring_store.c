@@ -9,7 +9,8 @@
  * of the log. A connection keeps its ring and, when asked again, follows
  * only the rotations appended since (the chain only grows), so that the
  * signed events behind every allow are judged by the key in force at their
- * seq for the price of one index lookup.
+ * seq for the price of one index lookup. The ring is freed when the store
+ * closes, by the closer this file registers (store_on_close).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -96,11 +97,23 @@ int keyring_load(store *s, const unsigned char *pk, const unsigned char *keyid, 
 	return r;
 }
 
+/* The store's closer (store_on_close): the ring goes with the connection. */
+static void drop_ring(store *s, void *ctx)
+{
+	(void)ctx;
+	keyring_free(&s->ring);
+	s->ring_ready = false;
+}
+
 int store_keyring(store *s, const keyring **k, char *why, size_t len)
 {
 	int64_t bad;
 	int r;
 	*k = NULL;
+	if (!s->ring_closes) {
+		store_on_close(s, drop_ring, NULL);
+		s->ring_closes = true;
+	}
 	if (!s->ring_ready) {
 		r = keyring_load(s, NULL, NULL, &s->ring, &bad, why, len);
 		if (r == 0)

@@ -7,8 +7,10 @@
  * and a bounded retry of BEGIN keep "database is locked" from reaching users.
  *
  * This is the floor of data/: of data/ it calls only the schema, the key
- * files, the time formats (times.c) and the check that the store's files
- * are its owner's alone (modes.c), which every opener passes first. What
+ * files (keys.c, and keys_settle.c, which at open puts into place or
+ * discards what an interrupted rotation of the key left), the time formats
+ * (times.c) and the check that the store's files are its owner's alone
+ * (modes.c), which every opener passes first. What
  * the files above keep in memory for a transaction and write at its commit
  * (counts, quota sums, audit events signed alongside) they register here,
  * each in its slot (store_keep); the transaction code runs the slots
@@ -157,13 +159,26 @@ store *store_open(const char *dir, char *err, size_t errlen)
 			snprintf(s->id, sizeof s->id, "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 		unsigned char keyid[8];
-		if (keys_settle_leftovers(s, err, errlen) &&
+		if (store_settle_keys(s, err, errlen) &&
 		    keys_load_public(pub, s->pk, keyid, err, errlen))
 			return s;
 	}
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;
+}
+
+bool store_settle_keys(store *s, char *err, size_t errlen)
+{
+	if (!keys_left_over(s->dir))
+		return true;
+	if (!store_begin(s)) {
+		snprintf(err, errlen, "%s", s->err);
+		return false;
+	}
+	bool ok = keys_settle_leftovers(s->db, s->dir, err, errlen);
+	store_rollback(s);
+	return ok;
 }
 
 bool store_load_signing_key(store *s)
@@ -334,8 +349,6 @@ void store_close(store *s)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
 	sodium_memzero(s->sk, sizeof s->sk);
-	if (s->ring_ready)
-		keyring_free(&s->ring);
 	free(s);
 }
 

@@ -343,9 +343,15 @@ bool audit_verify_full(store *s, const unsigned char pk[32], verify_result *r);
  * key in force at its seq): on a mismatch r->ok is false with the seq and
  * why (audit_head.c). */
 bool audit_head_check(store *s, const unsigned char pk[32], verify_result *r);
+
+/* ---- audit_hash.c: an event's hash and signature, from the event alone ---- */
 /* The encoding that is hashed: documented in docs/audit.md. */
 void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, unsigned char out[32]);
+/* Checks one event as read under the public key pk: whether its hash is
+ * recomputed from its prev and fields, and whether pk signs it. */
+void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
+    bool *sig_ok);
 
 /* ---- evidence.c: the signed event behind a status (PRODUCT.md sections 6, 9) ---- */
 /* What a row or an answer says of a submission, to be found in its signed
@@ -404,13 +410,11 @@ struct json_t *audit_event_json(const audit_event *e);
 struct json_t *audit_summary(store *s, int64_t events);
 /* The hash (hex) of event seq: 1 found, 0 none, -1 error. */
 int audit_hash_at(store *s, int64_t seq, char hash[65]);
-/* Checks one event as read: whether its hash is recomputed from its prev and
- * fields, and whether its signature holds under the store's key in force at
- * its seq (store_keyring; none when the ring cannot be built). */
+/* Checks one event as read (audit_event_verify): whether its hash is
+ * recomputed from its prev and fields, and whether its signature holds
+ * under the store's key in force at its seq (store_keyring; none when the
+ * ring cannot be built). */
 void audit_event_check(store *s, const audit_event *e, bool *hash_ok, bool *sig_ok);
-/* The same under the public key pk. */
-void audit_event_verify(const audit_event *e, const unsigned char pk[32], bool *hash_ok,
-    bool *sig_ok);
 /* The last seq (0 when the log is empty). */
 bool audit_last_seq(store *s, int64_t *seq);
 /* PRAGMA data_version: changes when another connection commits. */

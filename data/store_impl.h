@@ -46,9 +46,11 @@ struct store {
 	 * the first key), checked at the first write of each transaction */
 	bool key_known;
 	int64_t key_seq;
-	/* keyring_store.c: the chain's keys, kept with the connection */
+	/* keyring_store.c: the chain's keys, kept with the connection, and
+	 * whether its closer (which frees them) is registered */
 	keyring ring;
 	bool ring_ready;
+	bool ring_closes;
 	bool bulk;              /* store_bulk: many writes in a row */
 	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
 	bool sign_at_once;      /* store_serving: the signer is woken by a second waiting event */
@@ -64,7 +66,7 @@ struct store {
 	struct {
 		void (*fn)(store *s, void *ctx);
 		void *ctx;
-	} closers[2];                   /* store_on_close */
+	} closers[3];                   /* store_on_close */
 	/* audit.c: the chain head, and signing alongside while bulk writing */
 	bool head_known;
 	int64_t head_seq;
@@ -105,25 +107,58 @@ void store_keep(store *s, int slot, const store_keeper *keeper, void *ctx);
 /* The ctx slot keeps, or NULL when it keeps nothing. */
 void *store_kept(const store *s, int slot);
 /* fn(s, ctx) runs when the store closes, after the slots are dropped: for
- * what lives as long as the connection (the signing thread). */
+ * what lives as long as the connection (the signing thread, the keyring,
+ * a server's connection). */
 void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx);
 
 /* dir/name into out; false (with a message in err) when it does not fit. */
 bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
 /* Creates the database at path: its schema and a new random store id. */
 bool store_create_db(const char *path, char *err, size_t errlen);
+/* At open: keys_settle_leftovers (keys_settle.c) in a write transaction of
+ * its own, when keys/ holds new key files. false with err. */
+bool store_settle_keys(store *s, char *err, size_t errlen);
 
-/* ---- ops_keys.c: the signing key against the chain's rotations ---- */
+/* ---- keys_settle.c: a rotation's key files, into place or discarded ---- */
+/* The chain's last key.rotate, as keys_last_rotation reads it. */
+typedef struct key_rotation {
+	int64_t seq;                    /* 0: the chain has none */
+	unsigned char pk[32], keyid[8]; /* the key it names */
+	bool first;                     /* it is the chain's first rotation */
+} key_rotation;
+/* The statement that reads it, and its reading from st, prepared from
+ * that text: false with err (a read error, or an event that names no key). */
+extern const char keys_last_rotation_sql[];
+bool keys_last_rotation(sqlite3_stmt *st, key_rotation *r, char *err, size_t errlen);
+/* Whether dir's keys/ holds new key files (keys/audit.key.new, .pub.new). */
+bool keys_left_over(const char *dir);
+/* Under the write lock: the new key files put into place when last (the
+ * chain's last key.rotate) names them, else wiped and removed. false with
+ * err. */
+bool keys_settle(const char *dir, const key_rotation *last, char *err, size_t errlen);
+/* keys_settle with the last rotation read from db. */
+bool keys_settle_leftovers(sqlite3 *db, const char *dir, char *err, size_t errlen);
+/* Puts the pair the rotation r names into place (see keys_settle.c). */
+bool keys_put_in_place(const char *dir, const key_rotation *r, char *err, size_t errlen);
+/* Wipes and removes new key files that no rotation names. */
+bool keys_discard_new(const char *dir, char *err, size_t errlen);
+
+/* ---- signing_key.c: the signing key against the chain's rotations ---- */
+/* In the caller's transaction: the chain's last key.rotate (keys_settle.c);
+ * false with s->err. */
+bool store_last_rotation(store *s, key_rotation *r);
 /* In the caller's write transaction (audit.c: once per transaction, before
  * its first event): whether s signs with the key the chain's last key.rotate
  * names. After a rotation by another connection, the new key is loaded (its
  * files put into place first, when that connection was stopped before it
  * did). false with s->err: keys/ does not hold the key the chain names. */
 bool signing_key_current(store *s);
-/* At open: new key files a rotation left (keys/audit.key.new, .pub.new) are
- * put into place when the chain's last key.rotate names them, else wiped
- * and removed, under the write lock. false with err. */
-bool keys_settle_leftovers(store *s, char *err, size_t errlen);
+
+/* ---- audit_hash.c: an event's hash and signature (see store.h) ---- */
+/* hex (64 hex digits) into out; false when it is not that. */
+bool audit_hex32(const char *hex, unsigned char out[32]);
+/* Whether sighex (128 hex digits) is pk's signature of hash. */
+bool audit_sig_holds(const char *sighex, const unsigned char hash[32], const unsigned char pk[32]);
 
 /* ---- audit_full.c: every signature, on every core (audit verify --full) ---- */
 typedef struct sig_pool sig_pool;

@@ -155,7 +155,7 @@ static void test_leftovers_of_an_uncommitted_rotation_are_discarded(void **state
 	keypair kp;
 	char err[256];
 	assert_true(keys_write_pair(S.home, ".new", &kp, err, sizeof err));
-	assert_true(keys_settle_leftovers(S.s, err, sizeof err));
+	assert_true(store_settle_keys(S.s, err, sizeof err));
 	assert_int_equal(access(in_store("keys/audit.key.new"), F_OK), -1);
 	assert_int_equal(access(in_store("keys/audit.pub.new"), F_OK), -1);
 	verify_result v;
