@@ -11,7 +11,8 @@
  *
  * Every key stays in keys/ as long as the store: keys/audit-1.pub is the
  * first (written by init; audit verify starts from it), and a rotation
- * keeps the key it retires as keys/audit-KEYID.pub (ops_keys.c).
+ * keeps the key it retires as keys/audit-KEYID.pub (ops_keys.c,
+ * keys_settle.c).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
- * keys_settle.c: the key files of a rotation, put into place or discarded
- * (ops_keys.c rotates; see its note for the order of the steps).
+ * keys_settle.c: the key files of a rotation (ops_keys.c), put into place
+ * or discarded.
  *
  * A rotation writes its new pair beside the old one as keys/audit.key.new
  * and keys/audit.pub.new, and only after its key.rotate event commits are

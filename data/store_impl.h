@@ -42,8 +42,9 @@ struct store {
 	unsigned char sk[64];   /* the audit signing key; zeroed on close */
 	unsigned char pk[32];
 	bool have_sk;
-	/* ops_keys.c: the seq of the key.rotate that named the signing key (0:
-	 * the first key), checked at the first write of each transaction */
+	/* signing_key.c (and ops_keys.c, after its rotation): the seq of the
+	 * key.rotate that named the signing key (0: the first key), checked at
+	 * the first write of each transaction */
 	bool key_known;
 	int64_t key_seq;
 	/* keyring_store.c: the chain's keys, kept with the connection, and
