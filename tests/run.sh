@@ -40,31 +40,48 @@ done
 # suite's time is spent waiting on servers, terminals and clocks, not on a
 # core), the longest first; each keeps its own results and log, reported in
 # name order once all are done, with the failing checks' lines.
-JOBS=${TEST_JOBS:-3}
+JOBS=${TEST_JOBS:-4}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$RESULTS" "$LOGS"' EXIT
-suite() {
-	local s=$1 n
-	n=$(basename "$s" .sh)
+# A job is a suite (tests/cli/NAME.sh) or a suite run through a server
+# (served/NAME: the suite again with ARBITER_SERVED=1, tests/lib.sh; the
+# suites are listed in tests/cli/served.list). Each job's results, log and
+# time are kept under its own name.
+job_name() { case $1 in served/*) echo "served.$(basename "$1")" ;; *) basename "$1" .sh ;; esac; }
+job() {
+	local j=$1 n t0
+	n=$(job_name "$j")
 	: > "$LOGS/$n.r"
-	RESULTS=$LOGS/$n.r bash "$s" > "$LOGS/$n.log" 2>&1 || echo "fail $s exited $?" >> "$LOGS/$n.r"
+	t0=$(date +%s)
+	case $j in
+	served/*)
+		ARBITER_SERVED=1 RESULTS=$LOGS/$n.r bash "tests/cli/${j#served/}.sh" > "$LOGS/$n.log" 2>&1 ||
+			echo "fail $j exited $?" >> "$LOGS/$n.r" ;;
+	*)
+		RESULTS=$LOGS/$n.r bash "$j" > "$LOGS/$n.log" 2>&1 || echo "fail $j exited $?" >> "$LOGS/$n.r" ;;
+	esac
+	echo $(( $(date +%s) - t0 )) > "$LOGS/$n.t"
 }
-first="tests/cli/served.sh tests/cli/team.sh"
-for s in $first $(ls tests/cli/*.sh | grep -vxF -e tests/cli/served.sh -e tests/cli/team.sh); do
-	[ -f "$s" ] || continue
+served=$(sed 's/#.*//' tests/cli/served.list | xargs -n1 | sed 's|^|served/|')
+# the longest first, so that the last to start is short
+first="tests/cli/team.sh served/store served/review served/audit_record served/submit tests/cli/store.sh tests/cli/review.sh tests/cli/hook.sh"
+jobs_all=$( { printf '%s\n' $first; printf '%s\n' $served; ls tests/cli/*.sh; } | awk '!seen[$0]++')
+for j in $jobs_all; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-	suite "$s" &
+	job "$j" &
 done
 wait
-for s in tests/cli/*.sh; do
-	[ -f "$s" ] || continue
-	n=$(basename "$s" .sh)
+for j in $(printf '%s\n' $jobs_all | sort); do
+	n=$(job_name "$j")
 	p=$(grep -c '^pass' "$LOGS/$n.r") f=$(grep -c '^fail' "$LOGS/$n.r")
 	if [ "$f" -ne 0 ]; then
 		grep -E '^FAIL|^  (out|err|screen)\|' "$LOGS/$n.log" | cut -c1-240 | head -60
 	fi
+	case $j in served/*) [ "$p" -ge 10 ] || echo "fail $j: only $p checks ran served" >> "$LOGS/$n.r" ;; esac
 	grep -E '^[a-z_.]+: .* (ms|ticks|s)( |$)' "$LOGS/$n.log" | grep -v '^FAIL' | head -20
-	echo "cli $n.sh: $p passed, $f failed"
+	f=$(grep -c '^fail' "$LOGS/$n.r")
+	case $j in served/*) label="cli ${j#served/}.sh served" ;; *) label="cli $n.sh" ;; esac
+	echo "$label: $p passed, $f failed ($(cat "$LOGS/$n.t") s)"
 	cat "$LOGS/$n.r" >> "$RESULTS"
 done
 cp=$(grep -c '^pass' "$RESULTS") cf=$(grep -c '^fail' "$RESULTS")

@@ -8,7 +8,7 @@
 # who may record (reviewers and admins; an agent only about its own
 # submissions; an outcome only by its submitter, once), every refusal
 # audited as access.denied; audit list, tail and the API show the events,
-# and audit verify passes with them. Served (tests/cli/served.sh), the
+# and audit verify passes with them. Served (tests/cli/served.list), the
 # command's part gives the same output and exit codes through the server.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"

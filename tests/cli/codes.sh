@@ -12,7 +12,7 @@
 # - failing codes as someone locks them out only for that origin: here, as
 #   the process's uid, another uid (setpriv, on the files) and through the
 #   server bob's own identity (his token) still act.
-# Runs served too (tests/cli/served.sh): then every command goes through the
+# Runs served too (tests/cli/served.list): then every command goes through the
 # suite's server, whose failures count for the owner's uid as a command's do.
 . "$(dirname "$0")/../lib.sh"
 FULL=$T/full

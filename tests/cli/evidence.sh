@@ -10,7 +10,7 @@
 # decisions row counts for nothing in the two-person rule; a swapped digest
 # or document is caught beside an allow. The API answers a forged allow as
 # 409 tampered and every allow with its signed event. Served
-# (tests/cli/served.sh), every command gives the same output and exit code,
+# (tests/cli/served.list), every command gives the same output and exit code,
 # checked by a client holding the public key.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"

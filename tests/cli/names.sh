@@ -10,7 +10,7 @@
 # and alice as one; a reviewer or an actor that is no name is refused, and
 # Dave is enrolled as dave. A submitter stored before the rule is shown as it
 # was: one that is no name matches nobody, ALICE still is alice.
-# Runs served too (tests/cli/served.sh).
+# Runs served too (tests/cli/served.list).
 . "$(dirname "$0")/../lib.sh"
 EX=$ROOT/docs/examples
 clock_start

@@ -8,7 +8,7 @@
 # it), the last enabled admin kept, and every refusal (a plain reviewer, a
 # wrong code, no code, an unknown name, a state the change does not fit)
 # changing nothing, each change audited with the admin as its actor. Run
-# served too (tests/cli/served.sh): the same output and exit codes.
+# served too (tests/cli/served.list): the same output and exit codes.
 . "$(dirname "$0")/../lib.sh"
 clock_start
 new_store

@@ -97,7 +97,7 @@ wal_size() { stat -c %s "$DB-wal"; }
 before=$(db_size)
 batch 1
 batch 2
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do      # a loaded machine may take seconds
 	[ "$(db_size)" -gt 20000000 ] && break
 	sleep 0.1
 done

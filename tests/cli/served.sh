@@ -1,9 +1,10 @@
 #!/bin/bash
 # Commands through a running server (PRODUCT.md section 9, Finding the
-# server). First the suites that cover what users run, again with
-# ARBITER_SERVED=1 (tests/lib.sh): every command in them finds arbiter serve
-# on the store's socket and goes through it, and every check must pass as it
-# passes on the files. Then what only a served run shows: a command does
+# server). The suites that cover what users run are run again with
+# ARBITER_SERVED=1 (tests/lib.sh) by tests/run.sh, each as a job of its own
+# (tests/cli/served.list): every command in them finds arbiter serve on the
+# store's socket and goes through it, and every check must pass as it passes
+# on the files. This suite checks what only a served run shows: a command does
 # not open the database, the signing key or users.oath itself (strace); a
 # server named on purpose (--server, $ARBITER_SERVER, client.conf) must
 # answer, and one that does not is an error, never a quiet fallback; the
@@ -17,26 +18,6 @@
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; rm -rf "$T"' EXIT
 EX=$ROOT/docs/examples/submissions
-
-# --- the suites, served (two at a time: each has its own store and server) ---
-SUITES="statuses submit review reviewer_admin store filters escapes agents codes names evidence audit_record"
-for s in $SUITES; do
-	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-	( : > "$T/results.$s"
-	  ARBITER_SERVED=1 RESULTS=$T/results.$s bash "$ROOT/tests/cli/$s.sh" > "$T/out.$s" 2>&1 ||
-		echo "fail $s: the suite exited $?" >> "$T/results.$s" ) &
-done
-wait
-for s in $SUITES; do
-	r=$T/results.$s
-	sed -e "s/^pass $s: /pass $SCRIPT: $s: /" -e "s/^fail $s: /fail $SCRIPT: $s: /" "$r" >> "$RESULTS"
-	if grep -q '^fail' "$r"; then
-		echo "FAIL $SCRIPT: $s.sh fails served:" >&2
-		grep -E '^FAIL|^  (out|err)\|' "$T/out.$s" | head -20 >&2
-	fi
-	[ "$(grep -c '^pass' "$r")" -ge 10 ] && pass "$s.sh ran served ($(grep -c '^pass' "$r") checks)" ||
-		fail "$s.sh ran only $(grep -c '^pass' "$r") checks served"
-done
 
 # --- one store, its server, and what goes through it ---
 clock_start
