@@ -36,7 +36,7 @@ for r in "$B"/tests/replay_*; do
 	fi
 done
 
-# The command-line suites run TEST_JOBS at a time (default 3: most of a
+# The command-line suites run TEST_JOBS at a time (default 4: most of a
 # suite's time is spent waiting on servers, terminals and clocks, not on a
 # core), the longest first; each keeps its own results and log, reported in
 # name order once all are done, with the failing checks' lines.
