@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 jansson libsodium sqlite3 liboath libqrencode ncursesw libmicrohttpd libcurl
+LIBS_PKG  = yaml-0.1 yajl jansson libsodium sqlite3 liboath libqrencode ncursesw libmicrohttpd libcurl
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
@@ -9,7 +9,7 @@ OPT       = -O2 -g
 BUILD    ?= build/release
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DEB_PACKAGES = gcc make pkg-config libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
+DEB_PACKAGES = gcc make pkg-config libyaml-dev libyajl-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind \
 	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux openssl strace procps
 FUZZ_PACKAGES = clang libclang-rt-14-dev
@@ -50,8 +50,9 @@ arbiter: $(BUILD)/arbiter
 # submit (about 1 ms of 5). libqrencode has no archive and stays shared, and
 # so do libmicrohttpd and libcurl, whose archives pull in GnuTLS and the rest
 # of a TLS stack. A security update of a static library needs arbiter rebuilt.
+# Debian names yajl's archive libyajl_s.a.
 SHARED_PKG   = libqrencode libmicrohttpd libcurl
-ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG),$(LIBS_PKG)) 2>/dev/null) \
+ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
 	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
 
 $(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o

@@ -119,7 +119,7 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 	snprintf(file, sizeof file, "submission %lld", (long long)id);
 	/* as it was accepted: a document stored before integers were kept
 	 * within 2^53 may hold larger ones */
-	node *doc = doc_parse_flags(a, file, row.document, strlen(row.document), 1, DOC_INT64, &empty,
+	node *doc = doc_parse_kept(a, file, row.document, strlen(row.document), &empty,
 	    &errs);
 	/* the submitter is the one stored (through the server, the identity the
 	 * document may not name), as a name when it is one */

@@ -313,8 +313,8 @@ static void digest_function(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	bool empty;
 	char digest[65];
 	arena_reset(a);
-	node *doc = text ? doc_parse_flags(a, "document", text, (size_t)sqlite3_value_bytes(argv[0]),
-	    1, DOC_INT64, &empty, &errs) : NULL;
+	node *doc = text ? doc_parse_kept(a, "document", text, (size_t)sqlite3_value_bytes(argv[0]),
+	    &empty, &errs) : NULL;
 	diags_free(&errs);
 	if (doc != NULL && doc->type == NODE_MAP && document_digest(doc, digest))
 		sqlite3_result_text(ctx, digest, 64, SQLITE_TRANSIENT);

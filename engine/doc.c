@@ -26,13 +26,13 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "engine.h"
+#include "doc_impl.h"
 
 struct frame {
 	node *n;                /* the container being built */
 	node **items;           /* list items, or map keys and values interleaved */
 	size_t count, cap;
-	strmap keys;            /* a big map's keys, for duplicates (has_key) */
+	strmap keys;            /* a big map's keys, for duplicates (doc_map_has_key) */
 	const char *anchor;
 	uint64_t weight;        /* expanded node count of the subtree so far */
 	bool want_value;        /* a map whose next node is a value */
@@ -163,8 +163,7 @@ static bool parse_int(const char *s, size_t len, int64_t *out, bool *overflow)
 
 static bool parse_float(const char *s, size_t len, double *out)
 {
-	char buf[64];
-	if (len == 0 || len >= sizeof buf)
+	if (len == 0)
 		return false;
 	bool digit = false, point = false;
 	for (size_t i = 0; i < len; i++) {
@@ -179,15 +178,21 @@ static bool parse_float(const char *s, size_t len, double *out)
 	/* YAML 1.1 floats have a point or an exponent: "09" is a string, not 9.0 */
 	if (!digit || !point)
 		return false;
+	char small[64];
+	char *buf = len < sizeof small ? small : malloc(len + 1);
+	if (buf == NULL)
+		abort();
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	char *end;
 	errno = 0;
 	double d = strtod(buf, &end);
-	if (*end != '\0' || !isfinite(d))
-		return false;
-	*out = d;
-	return true;
+	bool ok = *end == '\0' && isfinite(d);
+	if (buf != small)
+		free(buf);
+	if (ok)
+		*out = d;
+	return ok;
 }
 
 static bool is_one_of(const char *s, size_t len, const char *const *words)
@@ -235,9 +240,6 @@ static void place_block(struct builder *b, size_t indicator_line, node *n)
 	}
 }
 
-#define BEYOND_MAX_INT "integer %s is beyond +-9007199254740991 (2^53 - 1), the integers " \
-	"JSON holds exactly (I-JSON): quote it to keep it as text"
-
 static node *scalar_node(struct builder *b, yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -274,7 +276,7 @@ static node *scalar_node(struct builder *b, yaml_event_t *ev)
 		} else if (parse_int(s, len, &i, &overflow)) {
 			if (overflow) {
 				fail(b, ev->start_mark, (b->flags & DOC_INT64) ?
-				    "integer %s does not fit in 64 bits" : BEYOND_MAX_INT,
+				    "integer %s does not fit in 64 bits" : DOC_BEYOND_MAX_INT,
 				    arena_strndup(b->a, s, len > 40 ? 40 : len));
 				return NULL;
 			}
@@ -301,7 +303,7 @@ static node *scalar_node(struct builder *b, yaml_event_t *ev)
 		}
 		if (n->type == NODE_INT && (b->flags & DOC_INT64) == 0 &&
 		    (n->u.i > DOC_MAX_INT || n->u.i < -DOC_MAX_INT)) {
-			fail(b, ev->start_mark, BEYOND_MAX_INT, arena_strndup(b->a, s, len > 40 ? 40 : len));
+			fail(b, ev->start_mark, DOC_BEYOND_MAX_INT, arena_strndup(b->a, s, len > 40 ? 40 : len));
 			return NULL;
 		}
 		if (n->type != NODE_STRING)
@@ -327,17 +329,16 @@ static void frame_push_item(struct frame *f, node *n)
 	f->items[f->count++] = n;
 }
 
-/* Whether the map being built already has key n (keys sit at the even
- * items). A document's maps are small and are scanned; a map past SMALL_MAP
- * keys, which a hostile document may hold by the thousand, is looked up in
- * f->keys, filled with the keys so far when it gets there. */
+/* A document's maps are small and are scanned; a map past SMALL_MAP keys,
+ * which a hostile document may hold by the thousand, is looked up in big,
+ * filled with the keys so far when it gets there. */
 enum { SMALL_MAP = 16 };
-static bool has_key(struct frame *f, const node *n)
+bool doc_map_has_key(node *const *items, size_t count, strmap *big, const node *n)
 {
-	size_t keys = f->count / 2;
+	size_t keys = count / 2;
 	if (keys < SMALL_MAP) {
 		for (size_t i = 0; i < keys; i++) {
-			const node *k = f->items[2 * i];
+			const node *k = items[2 * i];
 			if (k->hash == n->hash && k->u.str.len == n->u.str.len &&
 			    memcmp(k->u.str.s, n->u.str.s, n->u.str.len) == 0)
 				return true;
@@ -346,9 +347,28 @@ static bool has_key(struct frame *f, const node *n)
 	}
 	if (keys == SMALL_MAP)          /* the map outgrows the scan */
 		for (size_t i = 0; i < keys; i++)
-			strmap_put(&f->keys, f->items[2 * i]->u.str.s, f->items[2 * i]->u.str.len,
-			    f->items[2 * i]);
-	return strmap_put(&f->keys, n->u.str.s, n->u.str.len, (void *)n) != NULL;
+			strmap_put(big, items[2 * i]->u.str.s, items[2 * i]->u.str.len, items[2 * i]);
+	return strmap_put(big, n->u.str.s, n->u.str.len, (void *)n) != NULL;
+}
+
+void doc_container_fill(arena *a, node *n, node *const *items, size_t count)
+{
+	if (n->type == NODE_LIST) {
+		node **copy = arena_alloc(a, count ? count * sizeof *copy : 1);
+		if (count)
+			memcpy(copy, items, count * sizeof *copy);
+		n->u.list.items = copy;
+		n->u.list.n = count;
+		return;
+	}
+	size_t pairs = count / 2;
+	n->u.map.keys = arena_alloc(a, pairs ? pairs * sizeof(node *) : 1);
+	n->u.map.vals = arena_alloc(a, pairs ? pairs * sizeof(node *) : 1);
+	for (size_t i = 0; i < pairs; i++) {
+		n->u.map.keys[i] = items[2 * i];
+		n->u.map.vals[i] = items[2 * i + 1];
+	}
+	n->u.map.n = pairs;
 }
 
 static void remember_anchor(struct builder *b, const char *name, node *n, uint64_t weight)
@@ -391,7 +411,7 @@ static void add_node(struct builder *b, node *n, uint64_t weight, yaml_mark_t m)
 			n->type = NODE_STRING;
 		}
 		n->hash = key_hash(n->u.str.s, n->u.str.len);
-		if (has_key(f, n)) {
+		if (doc_map_has_key(f->items, f->count, &f->keys, n)) {
 			fail(b, m, "duplicate key \"%s\"", n->u.str.s);
 			return;
 		}
@@ -418,23 +438,7 @@ static void close_container(struct builder *b, yaml_mark_t m)
 {
 	struct frame *f = &b->stack[--b->depth];
 	node *n = f->n;
-	size_t bytes = f->count * sizeof(node *);
-	node **items = arena_alloc(b->a, bytes ? bytes : 1);
-	if (bytes)
-		memcpy(items, f->items, bytes);
-	if (n->type == NODE_LIST) {
-		n->u.list.items = items;
-		n->u.list.n = f->count;
-	} else {
-		size_t pairs = f->count / 2;
-		n->u.map.keys = arena_alloc(b->a, pairs ? pairs * sizeof(node *) : 1);
-		n->u.map.vals = arena_alloc(b->a, pairs ? pairs * sizeof(node *) : 1);
-		for (size_t i = 0; i < pairs; i++) {
-			n->u.map.keys[i] = items[2 * i];
-			n->u.map.vals[i] = items[2 * i + 1];
-		}
-		n->u.map.n = pairs;
-	}
+	doc_container_fill(b->a, n, f->items, f->count);
 	uint64_t weight = f->weight;
 	const char *anchor = f->anchor;
 	free(f->items);

@@ -123,6 +123,22 @@ node *doc_parse(arena *a, const char *file, const char *text, size_t len,
 enum { DOC_INT64 = 1 };
 node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
     int first_line, int flags, bool *empty, diags *errs);
+/* ---- json.c: one JSON document (RFC 8259), read with yajl ---- */
+/* Reads one JSON document into the same tree as doc_parse_flags would for
+ * the same text, and refuses what RFC 8259 refuses (with FILE:LINE:COL),
+ * plus duplicate keys, nesting deeper than DOC_MAX_DEPTH, a byte-order
+ * mark, lone surrogate escapes and numbers outside a double's range. *empty
+ * is set when text holds only blanks. */
+node *json_parse(arena *a, const char *file, const char *text, size_t len, int first_line,
+    int flags, bool *empty, diags *errs);
+/* A document the store kept or a client was shown: canonical JSON, read
+ * with the JSON reader, else (the text of another form) with the YAML
+ * reader; 64-bit integers, as stores kept them before the 2^53 limit. */
+node *doc_parse_kept(arena *a, const char *file, const char *text, size_t len, bool *empty,
+    diags *errs);
+/* doc_compare.c: whether trees x and y are the same (types, values, order,
+ * key hashes, positions); false with where they differ in why. */
+bool doc_same_tree(const node *x, const node *y, char *why, size_t len);
 /* Calls fn for each YAML document of a stream, split at document markers so
  * that an error in one document leaves the others readable. */
 typedef void (*doc_chunk_fn)(void *ctx, const char *text, size_t len, int line);

@@ -203,7 +203,7 @@ bool document_text_digest(const char *text, size_t len, char out[65])
 		abort();
 	diags errs = { 0 };
 	bool empty = false;
-	node *root = doc_parse_flags(a, "document", text, len, 1, DOC_INT64, &empty, &errs);
+	node *root = doc_parse_kept(a, "document", text, len, &empty, &errs);
 	bool ok = root != NULL && errs.n == 0 && root->type == NODE_MAP && document_digest(root, out);
 	diags_free(&errs);
 	arena_free(a);

@@ -3,7 +3,9 @@
  *
  * Reads each file (or standard input), splits it into documents (YAML
  * streams at their markers, JSON Lines at newlines: a .jsonl file or
- * --jsonl), validates each as a submission and hands it to the command's
+ * --jsonl; a .json file is one document), reads JSON with the JSON reader
+ * (RFC 8259, engine/json.c) and YAML with the YAML reader, validates each
+ * as a submission and hands it to the command's
  * handler. A malformed document is reported as FILE:LINE:COL and skipped;
  * the others are still handled. The exit code is the worst outcome: 1 for
  * any error, else 3 when any submission is pending or blocked, else 0.
@@ -45,7 +47,7 @@ typedef struct reader {
 	bool done;              /* the reader has filled its last slot */
 	bool direct;            /* no reader thread: ring[0] is handled as it is filled */
 	const char *file;       /* the file being split */
-	bool lines;             /* as JSON Lines */
+	bool json;              /* read as JSON: JSON Lines, or a .json file */
 } reader;
 
 /* The exit codes by weight: an error outweighs a refusal, which outweighs
@@ -102,14 +104,15 @@ static void one_document(void *ctx, const char *text, size_t len, int line)
 	slot *s = next_free(r);
 	bool empty;
 	s->file = r->file;
-	node *root = doc_parse(s->a, r->file, text, len, line, &empty, &s->errs);
+	node *root = r->json ? json_parse(s->a, r->file, text, len, line, 0, &empty, &s->errs)
+	    : doc_parse(s->a, r->file, text, len, line, &empty, &s->errs);
 	if (root == NULL && empty)
 		return;         /* the slot stays free */
 	s->ok = root != NULL && submission_from_doc(root, r->file, &s->sub, &s->errs);
 	if (s->ok) {
 		s->sub.text = arena_strndup(s->a, text, len);
 		s->sub.text_len = len;
-		s->sub.text_json = r->lines;
+		s->sub.text_json = r->json;
 	}
 	if (s->ok && r->b->prepare != NULL)
 		s->ok = r->b->prepare(&s->sub, s->a, &s->errs);
@@ -138,9 +141,12 @@ static void *read_all(void *ctx)
 			publish(r);
 			continue;
 		}
-		r->lines = arg_has(r->a, "--jsonl") || ends_with(path, ".jsonl");
-		if (r->lines)
+		bool lines = arg_has(r->a, "--jsonl") || ends_with(path, ".jsonl");
+		r->json = lines || ends_with(path, ".json");
+		if (lines)
 			doc_split_lines(text, len, one_document, r);
+		else if (r->json)
+			one_document(r, text, len, 1);
 		else
 			doc_split_yaml(text, len, one_document, r);
 		free(text);

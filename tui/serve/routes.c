@@ -129,13 +129,16 @@ static void h_status(server *srv, request *rq)
 
 /* ---- POST /v1/submissions ---- */
 
-/* Reads one document of the body into item; false with its error set. */
-static bool read_item(request *rq, const char *text, size_t len, int line, sub_item *it)
+/* Reads one document of the body (JSON, or YAML) into item; false with its
+ * error set. */
+static bool read_item(request *rq, const char *text, size_t len, int line, bool json,
+    sub_item *it)
 {
 	diags errs = { 0 };
 	bool empty = false;
 	it->line = line;
-	const node *root = doc_parse(rq->arena, "body", text, len, line, &empty, &errs);
+	const node *root = json ? json_parse(rq->arena, "body", text, len, line, 0, &empty, &errs)
+	    : doc_parse(rq->arena, "body", text, len, line, &empty, &errs);
 	if (root == NULL && empty)
 		diags_add(&errs, "body", line, 1, "no document");
 	if (root != NULL && submission_from_doc(root, "body", &it->sub, &errs) &&
@@ -190,7 +193,7 @@ static void split_line(void *ctx, const char *text, size_t len, int line)
 	sp->items = arena_grow(sp->rq->arena, sp->items, sp->n, &sp->cap, sizeof *sp->items, 64);
 	sub_item *it = &sp->items[sp->n++];
 	memset(it, 0, sizeof *it);
-	read_item(sp->rq, text, len, line, it);
+	read_item(sp->rq, text, len, line, true, it);
 }
 
 static void h_submit(server *srv, request *rq)
@@ -229,7 +232,7 @@ static void h_submit(server *srv, request *rq)
 		j->items = arena_alloc(rq->arena, sizeof *j->items);
 		memset(j->items, 0, sizeof *j->items);
 		j->nitems = 1;
-		if (!read_item(rq, text, rq->len, 1, &j->items[0])) {
+		if (!read_item(rq, text, rq->len, 1, format == BODY_JSON, &j->items[0])) {
 			sub_item *it = &j->items[0];
 			answer_error(rq, it->out, it->err, it->line, it->col);
 			rq->status = it->http;

