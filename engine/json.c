@@ -74,7 +74,8 @@ static void locate(struct jbuilder *b, size_t off, uint32_t *line, uint32_t *col
 	}
 	const unsigned char *t = (const unsigned char *)b->text;
 	for (size_t i = b->cur; i < off; i++) {
-		if (t[i] == '\n') {
+		/* a line ends at LF, CRLF or a lone CR, as YAML counts lines */
+		if (t[i] == '\n' || (t[i] == '\r' && (i + 1 >= b->len || t[i + 1] != '\n'))) {
 			b->cur_line++;
 			b->cur_col = 0;
 		} else if ((t[i] & 0xC0) != 0x80) {
@@ -153,6 +154,12 @@ static void push_item(struct jbuilder *b, node *n)
 			abort();
 	}
 	b->items[b->count++] = n;
+}
+
+/* The items of open container f so far (none yet: NULL). */
+static node **open_items(const struct jbuilder *b, const struct jframe *f)
+{
+	return b->count > f->base ? b->items + f->base : NULL;
 }
 
 /* Adds a finished value that ends at offset end to the open container. */
@@ -397,7 +404,7 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
 		return 0;
 	k->hash = key_hash(k->u.str.s, k->u.str.len);
 	struct jframe *f = &b->stack[b->depth - 1];
-	if (doc_map_has_key(b->items + f->base, b->count - f->base, &f->keys, k)) {
+	if (doc_map_has_key(open_items(b, f), b->count - f->base, &f->keys, k)) {
 		char name[80];
 		snprintf(name, sizeof name, "%.*s", (int)(len > 64 ? 64 : len), (const char *)s);
 		return fail_at(b, at, "duplicate key \"%s\"", name);
@@ -440,7 +447,7 @@ static int close_container(void *ctx)
 	if (!gap_ok(b, consumed(b) - 1))
 		return 0;
 	struct jframe *f = &b->stack[--b->depth];
-	doc_container_fill(b->a, f->n, b->items + f->base, b->count - f->base);
+	doc_container_fill(b->a, f->n, open_items(b, f), b->count - f->base);
 	b->count = f->base;
 	strmap_free(&f->keys);
 	return add_value(b, f->n, consumed(b));

@@ -41,8 +41,8 @@ static void check_error(const diags *errs, const char *text, size_t size, int fi
 		abort();
 	}
 	int lines = first_line;
-	for (size_t i = 0; i < size; i++)
-		lines += text[i] == '\n';
+	for (size_t i = 0; i < size; i++)       /* LF, CRLF and a lone CR end a line */
+		lines += text[i] == '\n' || (text[i] == '\r' && (i + 1 == size || text[i + 1] != '\n'));
 	if (errs->items[0].line < first_line || errs->items[0].line > lines ||
 	    errs->items[0].col < 1) {
 		fprintf(stderr, "an error outside the input: %d:%d\n", errs->items[0].line,
