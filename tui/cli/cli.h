@@ -95,7 +95,16 @@ struct batch {
 	/* on the reader thread, after parsing (may be NULL): more work that needs
 	 * only the document; false adds to errs why the document is refused */
 	bool (*prepare)(submission *sub, arena *a, diags *errs);
+	/* on a worker thread, after prepare (may be NULL): the whole handling of
+	 * a document that needs only the document and b's policies and options:
+	 * appends its output to out (printed in input order) and returns its
+	 * exit code; handle is then not called */
+	int (*work)(const batch *b, const submission *sub, arena *a, strbuf *out);
 	void (*handle)(batch *b, const submission *sub);
+	/* on the calling thread, before it waits for documents not yet read
+	 * (may be NULL): finish what is held back, so that nothing waits on
+	 * input that has not come */
+	void (*idle)(batch *b);
 	void *ctx;              /* the command's own state */
 };
 int batch_run(const command *c, args *a, batch *b);

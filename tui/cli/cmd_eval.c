@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-/* On the reader thread, for --json: the digest every result carries. */
+/* On a worker, for --json: the digest every result carries. */
 static bool digest(submission *sub, arena *a, diags *errs)
 {
 	(void)a;
@@ -13,6 +13,16 @@ static bool digest(submission *sub, arena *a, diags *errs)
 		return true;
 	diags_add(errs, sub->file, sub->line, sub->col, "the document cannot be encoded as JSON");
 	return false;
+}
+
+/* On a worker, for --json: the evaluation and its result line. */
+static int evaluate_json(const batch *b, const submission *sub, arena *a, strbuf *out)
+{
+	eval_result r;
+	evaluate(b->ps, sub, &b->opts, a, &r);
+	result_write_json(out, NULL, sub, &r);
+	sb_put(out, "\n", 1);
+	return outcome_exit(status_outcome(r.status));
 }
 
 static void evaluate_one(batch *b, const submission *sub)
@@ -32,8 +42,9 @@ static int cmd_eval(const command *c, args *a)
 	policy_set *ps = load_policies(a);
 	if (ps == NULL)
 		return EXIT_ERROR;
-	batch b = { .ps = ps, .handle = evaluate_one,
-		.prepare = arg_has(a, "--json") ? digest : NULL };
+	bool json = arg_has(a, "--json");
+	batch b = { .ps = ps, .handle = evaluate_one, .prepare = json ? digest : NULL,
+		.work = json ? evaluate_json : NULL };
 	eval_options_default(&b.opts);
 	b.opts.now = now_ms() / 1000;
 	b.opts.tampered = store_policies_tampered(a);

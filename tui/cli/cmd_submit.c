@@ -26,7 +26,7 @@ typedef struct submitting {
 	strbuf json;            /* its result, with --json; reused */
 } submitting;
 
-/* On the reader thread: the canonical JSON the store keeps, its content
+/* On a worker: the canonical JSON the store keeps, its content
  * hash (what a retried ref is compared by) and the digest. */
 static bool canonical(submission *sub, arena *a, diags *errs)
 {
@@ -128,6 +128,15 @@ static void submit_doc(batch *b, const submission *sub)
 	}
 }
 
+/* Before waiting for documents not yet read (a pipe that paused): the
+ * open batch commits, so every answer so far is out. */
+static void submit_idle(batch *b)
+{
+	submitting *st = b->ctx;
+	if (store_in_transaction(st->batch.s))
+		batch_commit(b, st);
+}
+
 /* A full batch commits before the next document is read, so that the write
  * lock is free while it is parsed: other writers get their turn. */
 static void submit_one(batch *b, const submission *sub)
@@ -150,7 +159,7 @@ static int cmd_submit(const command *c, args *a)
 	prepared p;
 	op_reply rep;
 	outcome o = op_prepare(s, true, &p, &rep);
-	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one };
+	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one, .idle = submit_idle };
 	eval_options_default(&b.opts);
 	b.opts.now = now_ms() / 1000;
 	int rc = EXIT_ERROR;
