@@ -568,16 +568,15 @@ node *json_parse(arena *a, const char *file, const char *text, size_t len, int f
 		char msg[256];
 		size_t at;
 		if (b.completing) {
-			/* the text ended inside a value: show the innermost container
-			 * left open, or the unfinished value */
-			at = b.depth > 0 ? 0 : first;
-			snprintf(msg, sizeof msg, "%s", b.depth > 0 ? (b.stack[b.depth - 1].n->type ==
-			    NODE_MAP ? "the text ends inside this map" : "the text ends inside this list")
-			    : "the text ends inside this value");
+			/* the text ended inside a value: shown at its end, naming the
+			 * innermost container left open */
+			at = b.len;
 			if (b.depth > 0) {
-				node *open = b.stack[b.depth - 1].n;
-				diags_add(errs, file, (int)open->line, (int)open->col, "%s", msg);
-				b.failed = true;
+				const node *open = b.stack[b.depth - 1].n;
+				snprintf(msg, sizeof msg, "the text ends before the %s opened at %u:%u is "
+				    "closed", open->type == NODE_MAP ? "map" : "list", open->line, open->col);
+			} else {
+				snprintf(msg, sizeof msg, "%s", "the text ends inside a value");
 			}
 		} else {
 			yajl_fault(&b, &at, msg, sizeof msg);

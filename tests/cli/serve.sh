@@ -45,7 +45,7 @@ expect_status 404 "and stores nothing"
 
 api POST /v1/submissions -H 'Content-Type: application/json' --data-binary $'{"action":\n  "x",'
 expect_status 400 "malformed JSON is 400"
-expect_out '"line": 3, "column": 1' "with its line and column"
+expect_out '"the text ends before the map opened at 1:1 is closed", "line": 2, "column": 7' "with its line and column"
 api POST /v1/submissions -H 'Content-Type: application/json' --data-binary '{"ref":"no-action"}'
 expect_status 422 "a document that is not a submission is 422"
 api POST /v1/submissions -H 'Content-Type: text/plain' --data-binary 'x'

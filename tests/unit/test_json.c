@@ -127,8 +127,8 @@ static void test_invalid_documents_are_refused(void **state)
 	assert_json_refused("{'a': 1}", 1, 2, "starts no JSON value");
 	assert_json_refused("[1] x", 1, 5, "more text after the JSON value");
 	assert_json_refused("1 2", 1, 3, "more text after the JSON value");
-	assert_json_refused("{\"a\": [1,\n  2", 1, 7, "the text ends inside this list");
-	assert_json_refused("\"abc", 1, 1, "the text ends inside this value");
+	assert_json_refused("{\"a\": [1,\n  2", 2, 4, "the text ends before the list opened at 1:7 is closed");
+	assert_json_refused("\"abc", 1, 5, "the text ends inside a value");
 	assert_json_refused("[\"a\tb\"]", 1, 4, "control character");
 	assert_json_refused("[\"\x01\"]", 1, 3, "control character");
 }
