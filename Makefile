@@ -1,7 +1,7 @@
 # arbiter: make builds ./arbiter; make test, make run, make bench, make fuzz.
 # Every target that needs a Debian package installs what is missing first.
 
-LIBS_PKG  = yaml-0.1 yajl jansson libsodium sqlite3 liboath libqrencode ncursesw libmicrohttpd libcurl
+LIBS_PKG  = yaml-0.1 yajl libcrypto jansson libsodium sqlite3 liboath libqrencode ncursesw libmicrohttpd libcurl
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
@@ -9,7 +9,7 @@ OPT       = -O2 -g
 BUILD    ?= build/release
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DEB_PACKAGES = gcc make pkg-config libyaml-dev libyajl-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
+DEB_PACKAGES = gcc make pkg-config libyaml-dev libyajl-dev libssl-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind \
 	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux openssl strace procps
 FUZZ_PACKAGES = clang libclang-rt-14-dev

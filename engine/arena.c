@@ -3,9 +3,12 @@
  *
  * Documents, compiled policies and per-submission results are built from many
  * small pieces and freed at once, so each lives in an arena: a list of chunks
- * carved front to back. arena_reset keeps the first chunk, so the scratch
- * arena reused for every submission of a large batch does not touch malloc in
- * the steady state.
+ * carved front to back. arena_reset keeps its chunks for reuse (up to
+ * KEEP_BYTES; a big block's own chunk is freed), so an arena reused for
+ * every submission, or every chunk of a stream, does not touch malloc in the
+ * steady state: freeing and taking again blocks of 64 KiB costs more than
+ * the work, as the allocator gives their pages back to the kernel and
+ * faults them in again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "engine.h"
 
 #define CHUNK_SIZE (64 * 1024)
+#define KEEP_BYTES (8 * 1024 * 1024)    /* the chunks a reset arena keeps */
 #define ALIGN 16
 
 struct chunk {
@@ -29,6 +33,8 @@ struct cleanup {
 
 struct arena {
 	struct chunk *head;
+	struct chunk *spare;    /* kept by arena_reset, taken before malloc */
+	size_t spare_bytes;
 	struct cleanup *cleanups;
 };
 
@@ -49,8 +55,19 @@ arena *arena_new(void)
 	if (a == NULL)
 		abort();
 	a->head = chunk_new(CHUNK_SIZE);
+	a->spare = NULL;
+	a->spare_bytes = 0;
 	a->cleanups = NULL;
 	return a;
+}
+
+static void free_list(struct chunk *c)
+{
+	while (c != NULL) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
 }
 
 void arena_free(arena *a)
@@ -59,12 +76,8 @@ void arena_free(arena *a)
 		return;
 	for (struct cleanup *k = a->cleanups; k != NULL; k = k->next)
 		k->fn(k->p);
-	struct chunk *c = a->head;
-	while (c != NULL) {
-		struct chunk *next = c->next;
-		free(c);
-		c = next;
-	}
+	free_list(a->head);
+	free_list(a->spare);
 	free(a);
 }
 
@@ -85,7 +98,13 @@ void arena_reset(arena *a)
 	struct chunk *c = a->head;
 	while (c->next != NULL) {
 		struct chunk *next = c->next;
-		free(c);
+		if (c->size == CHUNK_SIZE && a->spare_bytes < KEEP_BYTES) {
+			c->next = a->spare;
+			a->spare = c;
+			a->spare_bytes += CHUNK_SIZE;
+		} else {
+			free(c);
+		}
 		c = next;
 	}
 	/* keep the last one: the original first chunk, the list grows at the head */
@@ -101,7 +120,16 @@ void *arena_alloc(arena *a, size_t size)
 	struct chunk *c = a->head;
 	if (c->size - c->used < size) {
 		size_t want = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
-		struct chunk *n = chunk_new(want);
+		struct chunk *n;
+		if (want == CHUNK_SIZE && a->spare != NULL) {
+			n = a->spare;
+			a->spare = n->next;
+			a->spare_bytes -= CHUNK_SIZE;
+			n->used = 0;
+			n->next = NULL;
+		} else {
+			n = chunk_new(want);
+		}
 		if (size > CHUNK_SIZE / 4 && c->size - c->used > 0) {
 			/* a big block gets its own chunk behind the current one */
 			n->next = c->next;

@@ -123,6 +123,9 @@ node *doc_parse(arena *a, const char *file, const char *text, size_t len,
 enum { DOC_INT64 = 1 };
 node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
     int first_line, int flags, bool *empty, diags *errs);
+/* ---- sha256.c: SHA-256 of documents (CPU instructions where there are) ---- */
+void sha256(const void *data, size_t len, unsigned char out[32]);
+
 /* ---- json.c: one JSON document (RFC 8259), read with yajl ---- */
 /* Reads one JSON document into the same tree as doc_parse_flags would for
  * the same text, and refuses what RFC 8259 refuses (with FILE:LINE:COL),

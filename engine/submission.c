@@ -172,7 +172,7 @@ bool submission_canonical(submission *sub, arena *a)
 	strbuf b = { 0 };
 	node_write_canonical(&b, sub->doc);
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)b.s, b.n);
+	sha256(b.s, b.n, h);
 	sodium_bin2hex(sub->content_hash, sizeof sub->content_hash, h, sizeof h);
 	sub->canonical = arena_strndup(a, b.s, b.n);
 	free(b.s);
@@ -189,7 +189,7 @@ bool document_digest(const node *doc, char out[65])
 	bool ok = canon_write_without(&b, doc, outside);
 	if (ok) {
 		unsigned char h[32];
-		crypto_hash_sha256(h, (const unsigned char *)b.s, b.n);
+		sha256(b.s, b.n, h);
 		sodium_bin2hex(out, 65, h, sizeof h);
 	}
 	free(b.s);
