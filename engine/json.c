@@ -61,12 +61,18 @@ struct jbuilder {
 	bool failed;
 	size_t cur;             /* position cursor: offset, line and column there */
 	uint32_t cur_line, cur_col;
+	bool flat;              /* one line of ASCII: a column is an offset plus one */
 };
 
 static void locate(struct jbuilder *b, size_t off, uint32_t *line, uint32_t *col)
 {
 	if (off > b->len)
 		off = b->len;
+	if (b->flat) {
+		*line = (uint32_t)b->first_line;
+		*col = (uint32_t)off + 1;
+		return;
+	}
 	if (off < b->cur) {     /* an error behind the cursor: count from the start */
 		b->cur = 0;
 		b->cur_line = 0;
@@ -123,8 +129,9 @@ static node *new_node(struct jbuilder *b, int type, size_t off)
 	if (!gap_ok(b, off))
 		return NULL;
 	node *n = arena_alloc(b->a, sizeof *n);
-	memset(n, 0, sizeof *n);
 	n->type = (uint8_t)type;
+	n->style = 0;
+	n->hash = 0;
 	uint32_t line, col;
 	locate(b, off, &line, &col);
 	n->line = line;
@@ -550,6 +557,10 @@ node *json_parse(arena *a, const char *file, const char *text, size_t len, int f
 		fail_at(&b, 0, "%s", "a byte-order mark before the JSON text (RFC 8259 forbids it)");
 		return NULL;
 	}
+	unsigned char high = 0;
+	for (size_t i = 0; i < len; i++)
+		high |= (unsigned char)text[i];
+	b.flat = high < 0x80 && memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
 	size_t first = skip_blanks(&b, 0);
 	if (first == len) {
 		*empty = true;
