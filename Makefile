@@ -13,7 +13,7 @@ DEB_PACKAGES = gcc make pkg-config libyaml-dev libyajl-dev libssl-dev libjansson
 	libncurses-dev liboath-dev libqrencode-dev libcmocka-dev tmux oathtool minisign valgrind \
 	libmicrohttpd-dev libcurl4-gnutls-dev curl util-linux openssl strace procps
 FUZZ_PACKAGES = clang libclang-rt-14-dev
-BENCH_PACKAGES = hyperfine nodejs wrk
+BENCH_PACKAGES = hyperfine nodejs wrk time
 
 ENGINE_SRC = $(sort $(wildcard engine/*.c))
 DATA_SRC   = $(sort $(wildcard data/*.c))
@@ -137,7 +137,7 @@ test: deps
 		build/asan/arbiter $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%) \
 		$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/asan/tests/replay_%) \
 		$(HELPER_SRC:tests/helpers/%.c=build/asan/tests/helpers/%)
-	@$(MAKE) --no-print-directory build/release/arbiter
+	@$(MAKE) --no-print-directory build/release/arbiter build/release/bench_eval
 	@bash tests/run.sh build/asan
 
 run: deps arbiter

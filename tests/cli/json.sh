@@ -47,6 +47,20 @@ yaml_out=$(sed 's/"file":"[^"]*"//' "$OUT")
 [ -n "$json_out" ] && [ "$json_out" = "$yaml_out" ] && pass "one document, as JSON or YAML: one result" ||
 	fail "JSON and YAML results differ: $json_out / $yaml_out"
 
+# --- the bench set's results are the bytes they were before the JSON reader ---
+# (3,000 generated submissions: the SHA-256 of their results as the YAML
+# reader gave them; bench/run.sh checks all 100,000)
+GEN=$ROOT/build/release/bench_eval
+if [ -x "$GEN" ]; then
+	sum=$(cd "$ROOT" && "$GEN" gen 3000 | "$ARBITER" eval --policies docs/examples/policies --jsonl --json - |
+		sha256sum | cut -d' ' -f1)
+	[ "$sum" = ddc9ca854be684a340683f47a084c6dffeb9cd4f9fd39a4b6987d1a7efa0bd35 ] &&
+		pass "3,000 generated results are byte for byte what they were" ||
+		fail "the generated results changed (sha256 $sum)"
+else
+	fail "build/release/bench_eval is not built (make test builds it)"
+fi
+
 # --- a stream is answered line by line, over one pipe ---
 ask() {         # ask FD-IN FD-OUT JSON-LINE REF WHAT: one line written, its answer read
 	printf '%s\n' "$3" >&"$1"
