@@ -332,7 +332,7 @@ static void frame_push_item(struct frame *f, node *n)
 /* A document's maps are small and are scanned; a map past SMALL_MAP keys,
  * which a hostile document may hold by the thousand, is looked up in big,
  * filled with the keys so far when it gets there. */
-enum { SMALL_MAP = 16 };
+enum { SMALL_MAP = 32 };
 bool doc_map_has_key(node *const *items, size_t count, strmap *big, const node *n)
 {
 	size_t keys = count / 2;
