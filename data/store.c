@@ -221,7 +221,7 @@ void store_bulk(store *s)
 {
 	if (s->remote != NULL)
 		return;         /* the server's writer commits in groups of its own */
-	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; "
+	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -16384; "
 	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
 	s->bulk = true;
 }

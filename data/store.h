@@ -68,7 +68,9 @@ const char *store_caller(const store *s);
 /* Whether s is reached through a server (store_connect). */
 bool store_remote(const store *s);
 void store_close(store *s);
-/* Tunes checkpoints for many writes in a row (submit of a batch). */
+/* Tunes checkpoints for many writes in a row (submit of a batch), and keeps
+ * the page cache at 16 MiB so that a stream of any length is submitted in
+ * flat memory under 64 MB. */
 void store_bulk(store *s);
 /* Tunes a connection that a server keeps open: a page cache of cache_kib;
  * with checkpoint_pages > 0, commits on s no longer checkpoint, and one
