@@ -47,6 +47,7 @@ struct jbuilder {
 	const char *file;
 	const char *text;
 	size_t len;
+	char *copy;             /* text, copied into the arena: unescaped strings live here */
 	int first_line, flags;
 	diags *errs;
 	yajl_handle h;
@@ -306,8 +307,9 @@ static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len,
 {
 	const char *p = (const char *)s;
 	size_t start, end;
-	if (p > b->text && p + len < b->text + b->len && p[-1] == '"' &&
-	    (size_t)(p - b->text) + len + 1 <= consumed(b)) {
+	bool in_text = p > b->text && p + len < b->text + b->len && p[-1] == '"' &&
+	    (size_t)(p - b->text) + len + 1 <= consumed(b);
+	if (in_text) {
 		start = (size_t)(p - b->text) - 1;      /* not copied: no escapes */
 		end = start + len + 2;
 	} else {
@@ -329,7 +331,18 @@ static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len,
 	if (n == NULL)
 		return NULL;
 	n->style = STYLE_QUOTED;
-	n->u.str.s = arena_strndup(b->a, p, len);
+	if (in_text) {
+		/* the arena's copy of the text, ended where its closing quote was:
+		 * no copy of its own for each string */
+		if (b->copy == NULL) {
+			b->copy = arena_alloc(b->a, b->len + 1);
+			memcpy(b->copy, b->text, b->len);
+		}
+		b->copy[start + 1 + len] = '\0';
+		n->u.str.s = b->copy + start + 1;
+	} else {
+		n->u.str.s = arena_strndup(b->a, p, len);
+	}
 	n->u.str.len = len;
 	return n;
 }
