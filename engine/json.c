@@ -302,6 +302,14 @@ static size_t opening_quote(const struct jbuilder *b, size_t close)
 	return 0;
 }
 
+static bool ascii(const char *p, size_t len)
+{
+	unsigned char high = 0;
+	for (size_t i = 0; i < len; i++)
+		high |= (unsigned char)p[i];
+	return high < 0x80;
+}
+
 /* The string node of a value or key yajl decoded into s, len. */
 static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len, size_t *at)
 {
@@ -320,11 +328,15 @@ static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len,
 			end--;
 		start = opening_quote(b, end - 1);
 	}
-	const char *why;
-	size_t fault = string_fault(b, start + 1, &why);
-	if (why != NULL) {
-		fail_at(b, fault, "%s", why);
-		return NULL;
+	/* a string yajl did not copy has no escape, and yajl refused control
+	 * characters in it: when it is ASCII there is nothing left to check */
+	if (!in_text || !ascii(p, len)) {
+		const char *why;
+		size_t fault = string_fault(b, start + 1, &why);
+		if (why != NULL) {
+			fail_at(b, fault, "%s", why);
+			return NULL;
+		}
 	}
 	*at = start;
 	node *n = new_node(b, NODE_STRING, start);
@@ -570,10 +582,7 @@ node *json_parse(arena *a, const char *file, const char *text, size_t len, int f
 		fail_at(&b, 0, "%s", "a byte-order mark before the JSON text (RFC 8259 forbids it)");
 		return NULL;
 	}
-	unsigned char high = 0;
-	for (size_t i = 0; i < len; i++)
-		high |= (unsigned char)text[i];
-	b.flat = high < 0x80 && memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
+	b.flat = ascii(text, len) && memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
 	size_t first = skip_blanks(&b, 0);
 	if (first == len) {
 		*empty = true;
