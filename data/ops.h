@@ -432,6 +432,9 @@ outcome op_evidence_event(store *s, int64_t seq, strbuf *events, op_reply *r);
  * created_at, decided_at and expires_at as they read now. malloc'd; NULL
  * with the reason in store_errmsg. */
 char *submission_result_json(store *s, const sub_row *row);
+/* The same through query_result's jansson tree: what the direct writer must
+ * equal byte for byte (tests/unit/test_store_ops.c). */
+char *submission_result_json_tree(store *s, const sub_row *row);
 /* A listing: calls visit for each submission matching f (query_list), with
  * its result as list --json prints it when results is set (else NULL),
  * until f->limit rows or visit returns false. next: query_list's. */

@@ -303,6 +303,42 @@ static void test_submit_batch(void **state)
 	arena_free(a);
 }
 
+/* list --json's result, written straight from the stored result, is the
+ * bytes query_result's tree gave: for every status, with and without
+ * decision times and expiry, and for texts that need escapes. */
+static bool same_result(void *ctx, const sub_row *row, const char *result)
+{
+	int *rows = ctx;
+	char *tree = submission_result_json_tree(S.s, row);
+	assert_non_null(tree);
+	if (strcmp(tree, result) != 0)
+		fail_msg("row %lld:\n direct: %s\n tree:   %s", (long long)row->id, result, tree);
+	free(tree);
+	(*rows)++;
+	return true;
+}
+
+static void test_list_results_written_directly(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	submit_yaml("action: test.review\nref: lr/1\ntitle: \"caf\\u00e9 \\\"q\\\" \\t tab \\u0001 \\u007f\"\n");
+	int64_t approved = submit_action("test.review", "agent-a", "lr/2");
+	int64_t rejected = submit_action("test.review", "agent-a", "lr/3");
+	submit_action("test.block", "agent-b", "lr/4");
+	submit_yaml("action: other.thing\nref: lr/5\n");
+	char code[7];
+	assert_int_equal(decide_one("approve", "bob", code_now("bob", code), approved, NULL), OUT_OK);
+	clock_advance(31);
+	assert_int_equal(decide_one("reject", "bob", code_now("bob", code), rejected, "not this one"), OUT_OK);
+	sub_filter f = { .order = LIST_NEWEST_FIRST };
+	int rows = 0;
+	int64_t next;
+	op_reply r;
+	assert_int_equal(op_list(S.s, &f, true, same_result, &rows, &next, &r), OUT_OK);
+	assert_int_equal(rows, 5);
+}
+
 static void test_audit_files(void **state)
 {
 	(void)state;
@@ -346,6 +382,7 @@ int main(void)
 		store_test(test_reviewers),
 		store_test(test_pin_and_reevaluate),
 		store_test(test_submit_batch),
+		store_test(test_list_results_written_directly),
 		store_test(test_audit_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
