@@ -53,7 +53,7 @@ static const node *value_node(arena *a, const json_t *v)
 		return NULL;
 	diags errs = { 0 };
 	bool empty;
-	const node *n = json_parse(a, "result", t, strlen(t), 1, DOC_INT64, &empty, &errs);
+	const node *n = doc_parse_json(a, "result", t, strlen(t), 1, DOC_INT64, &empty, &errs);
 	diags_free(&errs);
 	free(t);
 	return n;

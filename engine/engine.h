@@ -132,7 +132,7 @@ void sha256(const void *data, size_t len, unsigned char out[32]);
  * plus duplicate keys, nesting deeper than DOC_MAX_DEPTH, a byte-order
  * mark, lone surrogate escapes and numbers outside a double's range. *empty
  * is set when text holds only blanks. */
-node *json_parse(arena *a, const char *file, const char *text, size_t len, int first_line,
+node *doc_parse_json(arena *a, const char *file, const char *text, size_t len, int first_line,
     int flags, bool *empty, diags *errs);
 /* A document the store kept or a client was shown: canonical JSON, read
  * with the JSON reader, else (the text of another form) with the YAML

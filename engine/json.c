@@ -567,7 +567,7 @@ static void yajl_fault(struct jbuilder *b, size_t *off, char *msg, size_t len)
 	*off = at;
 }
 
-node *json_parse(arena *a, const char *file, const char *text, size_t len, int first_line,
+node *doc_parse_json(arena *a, const char *file, const char *text, size_t len, int first_line,
     int flags, bool *empty, diags *errs)
 {
 	struct jbuilder b = { .a = a, .file = file, .text = text, .len = len,
@@ -631,7 +631,7 @@ node *doc_parse_kept(arena *a, const char *file, const char *text, size_t len, b
     diags *errs)
 {
 	diags none = { 0 };
-	node *n = json_parse(a, file, text, len, 1, DOC_INT64, empty, &none);
+	node *n = doc_parse_json(a, file, text, len, 1, DOC_INT64, empty, &none);
 	diags_free(&none);
 	if (n != NULL || *empty)
 		return n;

@@ -55,7 +55,7 @@ static void whole(arena *a, const char *text, size_t size)
 {
 	diags je = { 0 }, ye = { 0 };
 	bool jempty, yempty;
-	node *j = json_parse(a, "in.json", text, size, 1, 0, &jempty, &je);
+	node *j = doc_parse_json(a, "in.json", text, size, 1, 0, &jempty, &je);
 	node *y = doc_parse(a, "in.json", text, size, 1, &yempty, &ye);
 	char why[256];
 	if (j != NULL && y != NULL && !doc_same_tree(j, y, why, sizeof why)) {
@@ -96,7 +96,7 @@ static void one_line(void *ctx, const char *text, size_t len, int line)
 		return;
 	diags errs = { 0 };
 	bool empty;
-	node *n = json_parse(l->a, "in.jsonl", text, len, line, 0, &empty, &errs);
+	node *n = doc_parse_json(l->a, "in.jsonl", text, len, line, 0, &empty, &errs);
 	if (n == NULL && !empty)
 		check_error(&errs, text, len, line);
 	diags_free(&errs);

@@ -23,7 +23,7 @@ static node *json(const char *text, size_t len)
 {
 	bool empty = true;
 	diags_clear(&T.errs);
-	node *n = json_parse(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
+	node *n = doc_parse_json(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
 	if (n == NULL)
 		fail_msg("refused: %.200s: %s", text, T.errs.n ? T.errs.items[0].msg : "(empty)");
 	assert_int_equal(T.errs.n, 0);
@@ -34,7 +34,7 @@ static const diag *refused_n(const char *text, size_t len)
 {
 	bool empty = true;
 	diags_clear(&T.errs);
-	node *n = json_parse(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
+	node *n = doc_parse_json(T.a, "in.json", text, len, 1, 0, &empty, &T.errs);
 	if (n != NULL)
 		fail_msg("accepted but should not be: %.200s", text);
 	assert_false(empty);
@@ -105,7 +105,7 @@ static void test_blank_text_is_empty(void **state)
 	(void)state;
 	bool empty = false;
 	diags_clear(&T.errs);
-	assert_null(json_parse(T.a, "in.json", " \n\t\r\n", 5, 1, 0, &empty, &T.errs));
+	assert_null(doc_parse_json(T.a, "in.json", " \n\t\r\n", 5, 1, 0, &empty, &T.errs));
 	assert_true(empty);
 	assert_int_equal(T.errs.n, 0);
 }
@@ -186,7 +186,7 @@ static void test_limits_shared_with_yaml(void **state)
 	char *huge = calloc(DOC_MAX_BYTES + 2, 1);
 	memset(huge, ' ', DOC_MAX_BYTES + 1);
 	huge[0] = '1';
-	assert_null(json_parse(T.a, "in.json", huge, DOC_MAX_BYTES + 1, 1, 0, &empty, &T.errs));
+	assert_null(doc_parse_json(T.a, "in.json", huge, DOC_MAX_BYTES + 1, 1, 0, &empty, &T.errs));
 	free(huge);
 	assert_non_null(strstr(T.errs.items[0].msg, "over the limit"));
 }
@@ -196,12 +196,12 @@ static void test_int64_flag(void **state)
 	(void)state;
 	bool empty;
 	diags_clear(&T.errs);
-	node *n = json_parse(T.a, "in.json", "[9223372036854775807, -9223372036854775808]", 43, 1,
+	node *n = doc_parse_json(T.a, "in.json", "[9223372036854775807, -9223372036854775808]", 43, 1,
 	    DOC_INT64, &empty, &T.errs);
 	assert_non_null(n);
 	assert_true(n->u.list.items[0]->u.i == INT64_MAX);
 	assert_true(n->u.list.items[1]->u.i == INT64_MIN);
-	assert_null(json_parse(T.a, "in.json", "[9223372036854775808]", 21, 1, DOC_INT64, &empty,
+	assert_null(doc_parse_json(T.a, "in.json", "[9223372036854775808]", 21, 1, DOC_INT64, &empty,
 	    &T.errs));
 	assert_non_null(strstr(T.errs.items[0].msg, "does not fit in 64 bits"));
 }
@@ -225,7 +225,7 @@ static void test_positions(void **state)
 	/* first_line shifts every line */
 	bool empty;
 	diags_clear(&T.errs);
-	n = json_parse(T.a, "in.json", "{\"a\": [x]}", 10, 40, 0, &empty, &T.errs);
+	n = doc_parse_json(T.a, "in.json", "{\"a\": [x]}", 10, 40, 0, &empty, &T.errs);
 	assert_null(n);
 	assert_int_equal(T.errs.items[0].line, 40);
 	assert_int_equal(T.errs.items[0].col, 8);
@@ -254,7 +254,7 @@ static void test_json_test_suite(void **state)
 		assert_non_null(text);
 		bool empty = false;
 		diags errs = { 0 };
-		node *root = json_parse(T.a, e->d_name, text, len, 1, 0, &empty, &errs);
+		node *root = doc_parse_json(T.a, e->d_name, text, len, 1, 0, &empty, &errs);
 		if (strstr(e->d_name, "duplicated_key") != NULL) {
 			/* valid JSON that arbiter refuses by design (docs/policies.md) */
 			if (root != NULL || strstr(errs.items[0].msg, "duplicate key") == NULL)
@@ -334,7 +334,7 @@ static void test_corpora_read_alike(void **state)
 			diags ye = { 0 }, je = { 0 };
 			bool yempty, jempty;
 			node *y = doc_parse(T.a, "f", text, len, 1, &yempty, &ye);
-			node *j = json_parse(T.a, "f", text, len, 1, 0, &jempty, &je);
+			node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &jempty, &je);
 			if (y != NULL && j != NULL) {
 				both++;
 				if (!doc_same_tree(j, y, why, sizeof why))

@@ -191,7 +191,7 @@ static void one_document(void *ctx, const char *text, size_t len, int line)
 	doc *d = next_doc(c);
 	node *root = c->form == FORM_YAML
 	    ? doc_parse(c->a, c->file, text, len, line, &empty, &d->errs)
-	    : json_parse(c->a, c->file, text, len, line, 0, &empty, &d->errs);
+	    : doc_parse_json(c->a, c->file, text, len, line, 0, &empty, &d->errs);
 	if (root == NULL && empty) {
 		c->ndocs--;     /* no document: nothing to report */
 		return;

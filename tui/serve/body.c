@@ -77,7 +77,7 @@ bool body_read(request *rq, const char *const *fields, body_doc *b)
 	diags errs = { 0 };
 	bool empty = false;
 	const node *root = format == BODY_JSON
-	    ? json_parse(rq->arena, "body", text, rq->len, 1, 0, &empty, &errs)
+	    ? doc_parse_json(rq->arena, "body", text, rq->len, 1, 0, &empty, &errs)
 	    : doc_parse(rq->arena, "body", text, rq->len, 1, &empty, &errs);
 	if (root == NULL && !empty) {
 		answer_error(rq, OUT_BAD_INPUT, errs.items[0].msg, errs.items[0].line, errs.items[0].col);

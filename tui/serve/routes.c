@@ -137,7 +137,7 @@ static bool read_item(request *rq, const char *text, size_t len, int line, bool 
 	diags errs = { 0 };
 	bool empty = false;
 	it->line = line;
-	const node *root = json ? json_parse(rq->arena, "body", text, len, line, 0, &empty, &errs)
+	const node *root = json ? doc_parse_json(rq->arena, "body", text, len, line, 0, &empty, &errs)
 	    : doc_parse(rq->arena, "body", text, len, line, &empty, &errs);
 	if (root == NULL && empty)
 		diags_add(&errs, "body", line, 1, "no document");
