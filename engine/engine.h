@@ -125,6 +125,13 @@ node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
     int first_line, int flags, bool *empty, diags *errs);
 /* ---- sha256.c: SHA-256 of documents (CPU instructions where there are) ---- */
 void sha256(const void *data, size_t len, unsigned char out[32]);
+/* The same in parts. */
+typedef struct sha256_ctx {
+	_Alignas(16) unsigned char state[128];  /* OpenSSL's SHA256_CTX */
+} sha256_ctx;
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const void *data, size_t len);
+void sha256_final(sha256_ctx *c, unsigned char out[32]);
 
 /* ---- json.c: one JSON document (RFC 8259), read with yajl ---- */
 /* Reads one JSON document into the same tree as doc_parse_flags would for
