@@ -77,7 +77,7 @@ static bool override_terms(store *s, int64_t id, decision_plan *p, char *why, si
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "SELECT policy, overridable, approvals, role, max_duration "
-	    "FROM findings WHERE submission_id = ? AND effect = 'deny' ORDER BY id", -1, &st,
+	    "FROM findings WHERE submission_id = ? AND effect = 'deny' ORDER BY position", -1, &st,
 	    NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the findings");
 	sqlite3_bind_int64(st, 1, id);

@@ -21,7 +21,7 @@ static void put_len(findings_digest *d, uint64_t len)
 	unsigned char n[8];
 	for (int i = 0; i < 8; i++)
 		n[i] = (unsigned char)(len >> (56 - 8 * i));
-	crypto_hash_sha256_update(&d->h, n, 8);
+	sha256_update(&d->h, n, 8);
 }
 
 static void put_text(findings_digest *d, const char *text)
@@ -32,7 +32,7 @@ static void put_text(findings_digest *d, const char *text)
 	}
 	size_t len = strlen(text);
 	put_len(d, len);
-	crypto_hash_sha256_update(&d->h, (const unsigned char *)text, len);
+	sha256_update(&d->h, (const unsigned char *)text, len);
 }
 
 static void put_int(findings_digest *d, int64_t v)
@@ -44,7 +44,7 @@ static void put_int(findings_digest *d, int64_t v)
 
 void findings_digest_init(findings_digest *d)
 {
-	crypto_hash_sha256_init(&d->h);
+	sha256_init(&d->h);
 	d->n = 0;
 }
 
@@ -67,7 +67,7 @@ void findings_digest_add(findings_digest *d, const finding_row *f)
 
 void findings_digest_final(findings_digest *d, unsigned char out[32])
 {
-	crypto_hash_sha256_final(&d->h, out);
+	sha256_final(&d->h, out);
 }
 
 void finding_row_of(const finding *f, finding_row *row)

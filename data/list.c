@@ -269,7 +269,7 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
 		ok = glob_values_find(s, "submissions", "action", "submissions_action", f->action,
 		    STREAM_VALUES_MAX, &actions);
 	if (ok && f->policy != NULL)
-		ok = glob_values_find(s, "findings", "policy", "findings_policy", f->policy,
+		ok = glob_values_find(s, "finding_policies", "policy", NULL, f->policy,
 		    STREAM_VALUES_MAX, &policies);
 	if (ok && (actions.many || policies.many))
 		ok = glob_function(s);
@@ -298,7 +298,7 @@ bool query_list(store *s, const sub_filter *f, bool (*fn)(void *ctx, const sub_r
 		ok = add_stream(&w, BY_COLUMN("submissions_action", "action"),
 		    (const char *const *)actions.v, actions.n);
 	if (ok && !none && policies.n > 0)
-		ok = add_stream(&w, "SELECT submission_id FROM findings INDEXED BY findings_policy "
+		ok = add_stream(&w, "SELECT submission_id FROM finding_policies "
 		    "WHERE policy = ?1 AND submission_id %s ?2 ORDER BY submission_id %s",
 		    (const char *const *)policies.v, policies.n);
 	if (ok && !none && w.ns == 0)

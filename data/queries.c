@@ -302,7 +302,7 @@ json_t *query_findings(store *s, int64_t id)
 		"message", "detail", "path", "source", "approvals", "role", "max_duration", NULL };
 	return rows_json(s, "SELECT policy, type, severity, effect, overridable, message, detail, "
 	    "path, source, approvals, role, max_duration FROM findings WHERE submission_id = :id "
-	    "ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, id", id,
+	    "ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, position", id,
 	    names, "cannot read the findings");
 }
 
@@ -328,7 +328,7 @@ json_t *query_events(store *s, int64_t id)
 static sqlite3_stmt *windowed(store *s, const char *sql, const char *table, const char *window,
     int64_t since_id)
 {
-	char buf[512];
+	char buf[1024];
 	snprintf(buf, sizeof buf, sql, since_id > 0 ? window : table);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, buf, -1, &st, NULL) != SQLITE_OK) {
@@ -417,10 +417,15 @@ json_t *query_stats(store *s, int64_t since_ms, int top)
 	    json_real(decided ? (double)counts[4] / (double)decided : 0.0));
 
 	/* findings per policy and severity, most findings first */
-	st = windowed(s, "SELECT policy, sum(severity = 'critical'), sum(severity = 'warning'), "
-	    "sum(severity = 'info'), count(*) AS n FROM %s GROUP BY policy "
-	    "ORDER BY n DESC, policy", "findings", "findings INDEXED BY findings_submission "
-	    "WHERE submission_id > :since_id", since_id);
+	/* within the window, each policy's range of finding_policies from its
+	 * first id in it: the policies found one seek each, in order */
+	st = windowed(s, "SELECT policy, sum(critical), sum(warning), sum(info), "
+	    "sum(critical + warning + info) AS n FROM %s GROUP BY policy "
+	    "ORDER BY n DESC, policy", "finding_policies", "(WITH RECURSIVE named (policy) AS ("
+	    "SELECT min(policy) FROM finding_policies UNION ALL SELECT (SELECT min(policy) FROM "
+	    "finding_policies WHERE policy > named.policy) FROM named WHERE named.policy IS NOT NULL) "
+	    "SELECT f.policy, f.critical, f.warning, f.info FROM named, finding_policies f "
+	    "WHERE f.policy = named.policy AND f.submission_id > :since_id)", since_id);
 	if (st == NULL)
 		goto fail;
 	json_t *policies = json_array();

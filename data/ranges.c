@@ -58,12 +58,15 @@ bool glob_values_find(store *s, const char *table, const char *column, const cha
 	size_t literal = strcspn(pat, "*?[\\");
 	char sql[256];
 	sqlite3_stmt *first, *next;
-	snprintf(sql, sizeof sql, "SELECT %s FROM %s INDEXED BY %s WHERE %s >= ?1 ORDER BY %s LIMIT 1",
-	    column, table, index, column, column);
+	char by[96] = "";
+	if (index != NULL)
+		snprintf(by, sizeof by, " INDEXED BY %s", index);
+	snprintf(sql, sizeof sql, "SELECT %s FROM %s%s WHERE %s >= ?1 ORDER BY %s LIMIT 1",
+	    column, table, by, column, column);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &first, NULL) != SQLITE_OK)
 		return store_fail(s, "cannot read the index");
-	snprintf(sql, sizeof sql, "SELECT %s FROM %s INDEXED BY %s WHERE %s > ?1 ORDER BY %s LIMIT 1",
-	    column, table, index, column, column);
+	snprintf(sql, sizeof sql, "SELECT %s FROM %s%s WHERE %s > ?1 ORDER BY %s LIMIT 1",
+	    column, table, by, column, column);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &next, NULL) != SQLITE_OK) {
 		sqlite3_finalize(first);
 		return store_fail(s, "cannot read the index");

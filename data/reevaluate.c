@@ -53,16 +53,20 @@ static bool quota_without_own(void *ctx, const quota_query *q, double *out, char
 	return true;
 }
 
+/* The row of submission id as r says, its findings column and their rows
+ * per policy included (those of its earlier findings deleted first). */
 static bool update_row(store *s, int64_t id, int version, const eval_result *r,
     char findings[65])
 {
-	strbuf mods = { 0 };
+	strbuf mods = { 0 }, found = { 0 };
 	if (r->nmods > 0)
 		result_write_modifications(&mods, r);
 	sqlite3_stmt *st;
-	bool ok = sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, policy_version = ?, "
-	    "modifications = ?, info = ?, warning = ?, critical = ?, evaluated_ms = ? WHERE id = ?",
-	    -1, &st, NULL) == SQLITE_OK;
+	bool ok = findings_column_write(s, &found, r, findings) && findings_policies_delete(s, id);
+	if (ok && sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, policy_version = ?, "
+	    "modifications = ?, info = ?, warning = ?, critical = ?, evaluated_ms = ?, findings = ? "
+	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		ok = store_fail(s, "cannot update the submission");
 	if (ok) {
 		sqlite3_bind_text(st, 1, status_name(r->status), -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, version);
@@ -74,19 +78,19 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r,
 		sqlite3_bind_int(st, 5, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 6, r->counts[SEV_CRITICAL]);
 		sqlite3_bind_int64(st, 7, now_ms());
-		sqlite3_bind_int64(st, 8, id);
-		ok = sqlite3_step(st) == SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	free(mods.s);
-	if (ok && sqlite3_prepare_v2(s->db, "DELETE FROM findings WHERE submission_id = ?", -1, &st,
-	    NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, id);
+		if (r->n > 0)
+			sqlite3_bind_text(st, 8, found.s, (int)found.n, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 8);
+		sqlite3_bind_int64(st, 9, id);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 		sqlite3_finalize(st);
+		if (!ok)
+			store_fail(s, "cannot update the submission");
 	}
-	return (ok || store_fail(s, "cannot update the submission")) &&
-	    store_insert_findings(s, id, r, false, findings);
+	free(mods.s);
+	free(found.s);
+	return ok && findings_policies_insert(s, id, r);
 }
 
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,

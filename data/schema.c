@@ -300,6 +300,50 @@ static const char *const schema_v14 =
     "CREATE TABLE checkpoint_claim (\n"
     "  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, at_ms INTEGER NOT NULL);\n";
 
+/* Version 15: a submission's findings in its own row (findings_column.c),
+ * [kind, detail, path] each, one JSON array instead of a findings row each
+ * with two indexes; what a policy's findings share, once, in finding_kinds
+ * (finding_kinds.c); the rows per submission and policy that list --policy
+ * and stats read; the view findings, which shows the column as the rows it
+ * replaces (in their order: position); the quota uses indexed by their
+ * submission, which is how they are read (quota_totals answers history). */
+static const char *const schema_v15 =
+    "CREATE TABLE finding_kinds (\n"
+    "  id INTEGER PRIMARY KEY, policy TEXT NOT NULL, type TEXT NOT NULL,\n"
+    "  severity TEXT NOT NULL, effect TEXT NOT NULL, overridable INTEGER NOT NULL,\n"
+    "  message TEXT, source TEXT, approvals INTEGER NOT NULL, role TEXT NOT NULL,\n"
+    "  max_duration INTEGER NOT NULL);\n"
+    "CREATE INDEX finding_kinds_policy ON finding_kinds (policy);\n"
+    "INSERT INTO finding_kinds (policy, type, severity, effect, overridable, message, source,\n"
+    "    approvals, role, max_duration)\n"
+    "  SELECT DISTINCT policy, type, severity, effect, overridable, message, source,\n"
+    "    approvals, role, max_duration FROM findings;\n"
+    "ALTER TABLE submissions ADD COLUMN findings TEXT;\n"
+    "UPDATE submissions SET findings = (SELECT json_group_array(json(f)) FROM (\n"
+    "  SELECT json_array((SELECT min(k.id) FROM finding_kinds k WHERE k.policy = x.policy\n"
+    "      AND k.type = x.type AND k.severity = x.severity AND k.effect = x.effect\n"
+    "      AND k.overridable = x.overridable AND k.message IS x.message\n"
+    "      AND k.source IS x.source AND k.approvals = x.approvals AND k.role = x.role\n"
+    "      AND k.max_duration = x.max_duration), x.detail, x.path) AS f\n"
+    "  FROM findings x WHERE x.submission_id = submissions.id ORDER BY x.id))\n"
+    "  WHERE id IN (SELECT submission_id FROM findings);\n"
+    "CREATE TABLE finding_policies (\n"
+    "  policy TEXT NOT NULL, submission_id INTEGER NOT NULL, critical INTEGER NOT NULL,\n"
+    "  warning INTEGER NOT NULL, info INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (policy, submission_id)) WITHOUT ROWID;\n"
+    "INSERT INTO finding_policies SELECT policy, submission_id, sum(severity = 'critical'),\n"
+    "  sum(severity = 'warning'), sum(severity = 'info') FROM findings\n"
+    "  GROUP BY policy, submission_id;\n"
+    "DROP TABLE findings;\n"
+    "CREATE VIEW findings (submission_id, position, policy, type, severity, effect,\n"
+    "  overridable, message, detail, path, source, approvals, role, max_duration) AS\n"
+    "  SELECT s.id, f.key, k.policy, k.type, k.severity, k.effect, k.overridable, k.message,\n"
+    "    f.value ->> 1, f.value ->> 2, k.source, k.approvals, k.role, k.max_duration\n"
+    "  FROM submissions s, json_each(s.findings) f, finding_kinds k\n"
+    "  WHERE k.id = f.value ->> 0;\n"
+    "DROP INDEX quota_usage_key;\n"
+    "CREATE INDEX quota_usage_submission ON quota_usage (submission_id);\n";
+
 /* arbiter_digest(document): the digest (engine/submission.c) of a document
  * the store kept, its canonical JSON as submitted, read back as it was
  * accepted (64-bit integers included); NULL for one that does not read as a
@@ -338,7 +382,7 @@ typedef struct step {
 static const step steps[] = { { NULL }, { schema_v2 }, { schema_v3 }, { schema_v4 },
 	{ schema_v5 }, { schema_v6 }, { schema_v7 }, { schema_v8 }, { schema_v9 }, { schema_v10 },
 	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true }, { schema_v13 },
-	{ schema_v14, NULL, NULL, false, audit_head_migrate } };
+	{ schema_v14, NULL, NULL, false, audit_head_migrate }, { schema_v15 } };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 /* Whether every foreign key holds (after a rebuild, with them off). */

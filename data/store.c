@@ -299,6 +299,8 @@ void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx)
  * begins (what a failed commit or a close left), and at close. */
 static void store_forget(store *s)
 {
+	if (s->settle != NULL)
+		s->settle(s, false);
 	for (int i = 0; i < KEEP__COUNT; i++) {
 		const store_keeper *k = s->kept[i].keeper;
 		void *ctx = s->kept[i].ctx;
@@ -349,6 +351,7 @@ void store_close(store *s)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
 	sodium_memzero(s->sk, sizeof s->sk);
+	free(s->findings_text.s);
 	free(s);
 }
 
@@ -383,8 +386,11 @@ bool store_commit(store *s)
 		s->kept[i].keeper = NULL;
 		s->kept[i].ctx = NULL;
 	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+		if (s->settle != NULL)
+			s->settle(s, true);
 		return true;
+	}
 	store_fail(s, "cannot commit");
 	store_rollback(s);
 	return false;

@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 struct json_t;
 
@@ -505,11 +505,6 @@ typedef struct checkpoint_written {
  * audit event. */
 int checkpoint_auto(store *s, const settings *c, checkpoint_written *out);
 /* ---- submissions.c: storing and reading submissions ---- */
-/* Inserts r's findings for submission id, and with with_quota its quota
- * usage (a reevaluation does not use a quota again); digest: the findings'
- * digest (findings_digest.c), hex, for the event that names them. */
-bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota,
-    char digest[65]);
 /* Appends the result of submission id as submit prints it: one JSON object,
  * its id and policy version first. modifications: as stored (NULL: r's). */
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,

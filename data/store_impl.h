@@ -59,7 +59,13 @@ struct store {
 	void (*checkpoint_due)(void *ctx);
 	void *checkpoint_ctx;
 	char err[512];          /* the last error, for the caller to print */
-	sqlite3_stmt *stmts[16];        /* prepared once, see store_stmt */
+	strbuf findings_text;   /* submissions.c: a row's findings column, reused */
+	struct finding_kinds *kinds;    /* finding_kinds.c: the kinds met */
+	/* finding_kinds.c: told after each transaction whether it committed
+	 * (NULL until kinds are kept) */
+	void (*settle)(store *s, bool committed);
+	strbuf kind_key;        /* finding_kinds.c: a kind's key, reused */
+	sqlite3_stmt *stmts[20];        /* prepared once, see store_stmt */
 	struct {
 		const store_keeper *keeper;     /* NULL: the slot keeps nothing */
 		void *ctx;
@@ -67,7 +73,7 @@ struct store {
 	struct {
 		void (*fn)(store *s, void *ctx);
 		void *ctx;
-	} closers[3];                   /* store_on_close */
+	} closers[4];                   /* store_on_close */
 	/* audit.c: the chain head, and signing alongside while bulk writing */
 	bool head_known;
 	int64_t head_seq;
@@ -84,9 +90,9 @@ struct store {
 };
 
 /* Statements prepared once per connection and reset for each use. */
-enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_INSERT,
+enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_POLICY,
 	SQL_QUOTA_SUM, SQL_QUOTA_INSERT, SQL_QUOTA_TOTAL, SQL_STATUS_COUNT, SQL_POLICY_VERSION,
-	SQL_RESULT_ROW, SQL_RESULT_FINDINGS, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL_HEAD_RECORD,
+	SQL_RESULT_ROW, SQL_KIND_FIND, SQL_KIND_ADD, SQL_KIND_BY_ID, SQL_AUDIT_LAST, SQL_AUDIT_AT, SQL_HEAD_RECORD,
 	SQL_KEY_ROTATION, SQL__COUNT };
 sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 
@@ -197,7 +203,7 @@ int query_status_stored(const char *filter, const char *reads[8], bool *recheck)
 
 /* ---- ranges.c: filters as key ranges and index values ---- */
 /* The distinct values of column in table (index: an index that starts with
- * it) that the glob pat matches: a pattern without glob characters is its
+ * it; NULL: the table's own key starts with it) that the glob pat matches: a pattern without glob characters is its
  * own one value. When more than max match, or too many distinct values lie
  * in the pattern's range to visit, none are kept and many is set: the
  * caller tests the glob on each row with arbiter_glob. */
@@ -249,7 +255,7 @@ typedef struct finding_row {
 	int64_t max_duration;
 } finding_row;
 typedef struct findings_digest {
-	crypto_hash_sha256_state h;
+	sha256_ctx h;
 	int64_t n;              /* findings added */
 } findings_digest;
 void findings_digest_init(findings_digest *d);
@@ -258,6 +264,37 @@ void findings_digest_add(findings_digest *d, const finding_row *f);
 void findings_digest_final(findings_digest *d, unsigned char out[32]);
 /* The row that storing f writes. */
 void finding_row_of(const finding *f, finding_row *row);
+
+/* ---- finding_kinds.c: the fields a policy's findings share, stored once ---- */
+/* The id of f's kind (its fields but detail and path), added when new; 0
+ * with s->err. */
+int64_t finding_kind_id(store *s, const finding_row *f);
+/* The fields of kind id (detail and path NULL), or NULL: no such kind. */
+const finding_row *finding_kind(store *s, int64_t id);
+
+/* ---- findings_column.c: the findings in their submission's row ---- */
+/* The column's text of r's findings into b (empty: none, the column NULL),
+ * and their digest; false with s->err when a kind cannot be stored. */
+bool findings_column_write(store *s, strbuf *b, const eval_result *r, char digest[65]);
+/* The kinds as the table holds them now, by id (audit verify reads them so,
+ * not from what the connection remembers). */
+typedef struct kind_table {
+	finding_row **by_id;    /* NULL where there is no kind */
+	size_t n;
+	arena *a;
+} kind_table;
+bool kind_table_read(store *s, kind_table *t);
+void kind_table_free(kind_table *t);
+/* The findings of a column's text (NULL: none) as rows in a, their kinds
+ * from kinds (NULL: the connection's, finding_kind); false with why when the
+ * text is not what findings_column_write writes or names a kind there is
+ * not. */
+bool findings_column_read(store *s, const kind_table *kinds, arena *a, const char *text,
+    size_t len, finding_row **rows, size_t *n, char *why, size_t whylen);
+/* The finding_policies rows of submission id: written for r, deleted for
+ * what its column holds (before the column changes). false with s->err. */
+bool findings_policies_insert(store *s, int64_t id, const eval_result *r);
+bool findings_policies_delete(store *s, int64_t id);
 
 /* ---- verify_tables.c: the tables against the events, for audit_verify ---- */
 typedef struct table_check table_check;

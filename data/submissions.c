@@ -1,7 +1,8 @@
 /*
  * submissions.c: storing evaluated submissions.
  *
- * One submission is one transaction: the row, its findings, its quota usage
+ * One submission is one transaction: the row (its findings in it, as
+ * findings_column.c writes them, with its rows of finding_policies), its quota usage
  * and its submission.create audit event commit together or not at all, so a
  * killed process leaves whole submissions only. A caller storing many (submit
  * of a batch) may hold one transaction for several: they commit together, and
@@ -23,7 +24,7 @@
  * submissions as alice's.
  *
  * The result submit printed is not stored whole: it would repeat the row and
- * the findings rows, and take as much room again as the document. It is
+ * its findings, and take as much room again as the document. It is
  * rebuilt from them (store_result_json); only the modifications policies
  * asked for are kept as JSON, in their own column.
  */
@@ -132,41 +133,13 @@ static int find_ref(store *s, const submission *sub, int64_t *id, char hash[65])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-bool store_insert_findings(store *s, int64_t id, const eval_result *r, bool with_quota,
-    char digest[65])
+/* Submission id's rows beside it: its findings per policy and its quota uses. */
+static bool insert_beside(store *s, int64_t id, const eval_result *r)
 {
-	findings_digest fd;
-	findings_digest_init(&fd);
-	for (size_t i = 0; i < r->n; i++) {
-		finding_row f;
-		finding_row_of(&r->findings[i], &f);
-		findings_digest_add(&fd, &f);
-		sqlite3_stmt *st = store_stmt(s, SQL_FINDING_INSERT, "INSERT INTO findings (submission_id, "
-		    "policy, type, severity, effect, overridable, message, detail, path, source, approvals, "
-		    "role, max_duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-		if (st == NULL)
-			return false;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, f.policy, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, f.type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f.severity, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, f.effect, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, f.overridable);
-		bind_opt(st, 7, f.message);
-		bind_opt(st, 8, f.detail);
-		bind_opt(st, 9, f.path);
-		bind_opt(st, 10, f.source);
-		sqlite3_bind_int64(st, 11, f.approvals);
-		sqlite3_bind_text(st, 12, f.role, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 13, f.max_duration);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_fail(s, "cannot store a finding");
-	}
-	unsigned char h[32];
-	findings_digest_final(&fd, h);
-	sodium_bin2hex(digest, 65, h, 32);
+	if (!findings_policies_insert(s, id, r))
+		return false;
 	int64_t at = now_ms();
-	for (size_t i = 0; with_quota && i < r->nuses; i++)
+	for (size_t i = 0; i < r->nuses; i++)
 		if (!quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
 		    r->uses[i].amount, at))
 			return false;
@@ -179,13 +152,18 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	strbuf mods = { 0 };
 	if (r->nmods > 0)
 		result_write_modifications(&mods, r);
+	char findings[65];
+	if (!findings_column_write(s, &s->findings_text, r, findings)) {
+		free(mods.s);
+		return false;
+	}
 	char ts[32];
 	int64_t ms = now_ms();
 	format_time(ms, ts);
 	sqlite3_stmt *st = store_stmt(s, SQL_SUB_INSERT, "INSERT INTO submissions (ref, kind, action, "
 	    "title, submitter, status, policy_version, created_at, created_ms, content_hash, document, "
-	    "modifications, info, warning, critical, evaluated_ms, digest) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "modifications, info, warning, critical, evaluated_ms, digest, findings) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bool ok = st != NULL;
 	if (ok) {
 		bind_optn(st, 1, sub->ref, sub->ref_len);
@@ -207,6 +185,9 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
 		sqlite3_bind_int64(st, 16, ms);
 		sqlite3_bind_text(st, 17, sub->digest, -1, SQLITE_STATIC);
+		if (r->n > 0)
+			sqlite3_bind_text(st, 18, s->findings_text.s, (int)s->findings_text.n,
+			    SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}
@@ -215,8 +196,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		return false;
 	count_new(s, r->status);
 	out->id = sqlite3_last_insert_rowid(s->db);
-	char findings[65];
-	if (!store_insert_findings(s, out->id, r, true, findings))
+	if (!insert_beside(s, out->id, r))
 		return false;
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
@@ -303,42 +283,35 @@ static int name_index(const char *(*name)(int), int count, const char *text)
 	return -1;
 }
 
-static const char *column_copy(arena *a, sqlite3_stmt *st, int col)
+/* Reads the findings column's text into r, in the order they were found;
+ * the texts stay in a. */
+static bool read_findings(store *s, int64_t id, const char *text, size_t len, arena *a,
+    eval_result *r)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	return t ? arena_strdup(a, t) : NULL;
-}
-
-/* Reads the findings of submission id into r, in the order they were found. */
-static bool read_findings(store *s, int64_t id, arena *a, eval_result *r)
-{
-	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_FINDINGS, "SELECT policy, type, severity, effect, "
-	    "overridable, message, detail, path, source FROM findings WHERE submission_id = ? "
-	    "ORDER BY id");
-	if (st == NULL)
+	finding_row *rows;
+	size_t n;
+	char why[160];
+	if (!findings_column_read(s, NULL, a, text, len, &rows, &n, why, sizeof why)) {
+		snprintf(s->err, sizeof s->err, "the findings of submission %lld do not read: %s",
+		    (long long)id, why);
 		return false;
-	sqlite3_bind_int64(st, 1, id);
-	size_t cap = 0;
-	int rc;
-	bool ok = true;
-	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *severity = (const char *)sqlite3_column_text(st, 2);
-		const char *effect = (const char *)sqlite3_column_text(st, 3);
-		finding f = { .name = column_copy(a, st, 0), .type = column_copy(a, st, 1),
-			.severity = name_index(severity_name, SEV_CRITICAL + 1, severity),
-			.effect = name_index(effect_name, EFF_DENY + 1, effect),
-			.overridable = sqlite3_column_int(st, 4) != 0, .message = column_copy(a, st, 5),
-			.detail = column_copy(a, st, 6), .path = column_copy(a, st, 7),
-			.source = column_copy(a, st, 8) };
-		ok = f.name != NULL && f.type != NULL && f.severity >= 0 && f.effect >= 0;
-		if (ok) {
-			r->findings = arena_grow(a, r->findings, r->n, &cap, sizeof *r->findings, 8);
-			r->findings[r->n++] = f;
+	}
+	r->findings = n ? arena_alloc(a, n * sizeof *r->findings) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const finding_row *f = &rows[i];
+		r->findings[i] = (finding){ .name = f->policy, .type = f->type,
+			.severity = name_index(severity_name, SEV_CRITICAL + 1, f->severity),
+			.effect = name_index(effect_name, EFF_DENY + 1, f->effect),
+			.overridable = f->overridable != 0, .message = f->message, .detail = f->detail,
+			.path = f->path, .source = f->source };
+		if (r->findings[i].severity < 0 || r->findings[i].effect < 0) {
+			snprintf(s->err, sizeof s->err, "the findings of submission %lld do not read: "
+			    "finding %zu has no known severity or effect", (long long)id, i + 1);
+			return false;
 		}
 	}
-	ok = ok && rc == SQLITE_DONE;
-	sqlite3_reset(st);
-	return ok;
+	r->n = n;
+	return true;
 }
 
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,
@@ -353,8 +326,8 @@ void stored_result_write(strbuf *b, int64_t id, int policy_version, const submis
 char *store_result_json(store *s, int64_t id, const char **status)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_RESULT_ROW, "SELECT ref, kind, action, title, submitter, "
-	    EFFECTIVE_STATUS ", policy_version, info, warning, critical, modifications, digest FROM "
-	    "submissions WHERE id = :id");
+	    EFFECTIVE_STATUS ", policy_version, info, warning, critical, modifications, digest, "
+	    "findings FROM submissions WHERE id = :id");
 	if (st == NULL)
 		return NULL;
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":id"), id);
@@ -365,7 +338,8 @@ char *store_result_json(store *s, int64_t id, const char **status)
 	int found = sqlite3_step(st) == SQLITE_ROW;
 	r.status = found ? name_index(status_name, ST_EXPIRED + 1,
 	    (const char *)sqlite3_column_text(st, 5)) : -1;
-	if (r.status >= 0 && read_findings(s, id, a, &r)) {
+	if (r.status >= 0 && read_findings(s, id, (const char *)sqlite3_column_text(st, 12),
+	    (size_t)sqlite3_column_bytes(st, 12), a, &r)) {
 		*status = status_name(r.status);
 		/* the row's texts stay valid until st steps again */
 		submission sub = { .ref = (const char *)sqlite3_column_text(st, 0),

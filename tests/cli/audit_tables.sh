@@ -153,21 +153,50 @@ tampered "DELETE FROM decisions WHERE decision = 'override'" \
 tampered "UPDATE decisions SET reviewer = 'dave' WHERE decision = 'override.partial'" \
 	"decisions row [0-9]+ reviewer is \"dave\" but the events say \"bob\" \\(event seq [0-9]+\\)$" \
 	"an approval's reviewer changed"
-tampered "DELETE FROM findings WHERE id = (SELECT max(id) FROM findings WHERE submission_id = $WAITING)" \
-	"findings of submission $WAITING are 1 rows but the events say 2 \\(event seq [0-9]+\\)$" \
+# a submission's findings are [kind, detail, path] in its row, what a
+# policy's findings share a finding_kinds row (KIND_OF: the kind of a
+# submission's first finding; REKIND: that finding re-pointed to a copy of
+# its kind with a field changed)
+KIND_OF() { echo "(SELECT findings ->> '\$[0][0]' FROM submissions WHERE id = $1)"; }
+REKIND() {      # SUBMISSION COLUMN VALUE
+	echo "INSERT INTO finding_kinds (policy, type, severity, effect, overridable, message, source, approvals, role, max_duration) SELECT policy, type, severity, effect, overridable, message, source, approvals, role, max_duration FROM finding_kinds WHERE id = $(KIND_OF "$1"); UPDATE finding_kinds SET $2 = $3 WHERE id = last_insert_rowid(); UPDATE submissions SET findings = json_replace(findings, '\$[0][0]', (SELECT max(id) FROM finding_kinds)) WHERE id = $1"
+}
+tampered "UPDATE submissions SET findings = json_remove(findings, '\$[#-1]') WHERE id = $WAITING" \
+	"submissions row $WAITING findings are 1 but the events say 2 \\(event seq [0-9]+\\)$" \
 	"a finding removed"
-tampered "UPDATE findings SET severity = 'info' WHERE submission_id = $APPROVED" \
-	"findings of submission $APPROVED: 1 with severity info but the events say 0 \\(event seq [0-9]+\\)$" \
+tampered "$(REKIND "$APPROVED" severity "'info'")" \
+	"submissions row $APPROVED findings: 1 with severity info but the events say 0 \\(event seq [0-9]+\\)$" \
 	"a finding's severity edited"
-tampered "UPDATE findings SET message = 'nothing to see' WHERE submission_id = $APPROVED" \
-	"findings of submission $APPROVED \\(rows [0-9]+ to [0-9]+\\) differ from the findings_digest of event seq [0-9]+: a finding was edited, added or removed$" \
+tampered "$(REKIND "$APPROVED" message "'nothing to see'")" \
+	"submissions row $APPROVED findings differ from the findings_digest of event seq [0-9]+: a finding was edited, added or removed$" \
 	"a finding's message edited"
-tampered "UPDATE findings SET effect = 'warn', overridable = 1 WHERE submission_id = $TWO" \
-	"findings of submission $TWO .* differ from the findings_digest" \
+tampered "UPDATE finding_kinds SET message = 'nothing to see' WHERE id = $(KIND_OF "$APPROVED")" \
+	"submissions row [0-9]+ findings differ from the findings_digest of event seq [0-9]+: a finding was edited" \
+	"the kind a finding names edited"
+tampered "$(REKIND "$TWO" effect "'warn'"); UPDATE finding_kinds SET overridable = 1 WHERE id = (SELECT max(id) FROM finding_kinds)" \
+	"submissions row $TWO findings differ from the findings_digest" \
 	"a deny finding made a warning"
-tampered "INSERT INTO findings (submission_id, policy, type, severity, effect, overridable) VALUES ($ALLOWED, 'x', 'expression', 'critical', 'deny', 0)" \
-	"findings of submission $ALLOWED are 1 rows but the events say 0" \
+tampered "UPDATE submissions SET findings = json_replace(findings, '\$[0][1]', 'by hand') WHERE id = $APPROVED" \
+	"submissions row $APPROVED findings differ from the findings_digest" \
+	"a finding's detail edited"
+tampered "UPDATE submissions SET findings = json_array(json_array((SELECT min(id) FROM finding_kinds), NULL, NULL)) WHERE id = $ALLOWED" \
+	"submissions row $ALLOWED findings are 1 but the events say 0" \
 	"a finding added to an allowed submission"
+tampered "UPDATE submissions SET findings = '[[1,' WHERE id = $APPROVED" \
+	"submissions row $APPROVED findings do not read: " \
+	"a findings column that does not read"
+tampered "UPDATE submissions SET findings = json_replace(findings, '\$[0][0]', 9999) WHERE id = $APPROVED" \
+	"submissions row $APPROVED findings do not read: finding 1 names kind 9999, which finding_kinds does not hold" \
+	"a finding naming no kind"
+tampered "DELETE FROM finding_policies WHERE submission_id = $APPROVED" \
+	"finding_policies lacks a row the submissions' findings call for" \
+	"a submission hidden from list --policy"
+tampered "UPDATE finding_policies SET critical = critical + 1 WHERE submission_id = $APPROVED" \
+	"finding_policies row \\([a-z_]+, $APPROVED\\) says 1 critical, 1 warning, 0 info but the submission's findings 0, 1, 0" \
+	"a finding_policies row edited"
+tampered "INSERT INTO finding_policies VALUES ('protected_files', $ALLOWED, 1, 0, 0)" \
+	"finding_policies row \\(protected_files, $ALLOWED\\) says 1 critical" \
+	"a submission added to list --policy"
 tampered "UPDATE reviewers SET role = 'admin' WHERE name = 'bob'" \
 	"reviewers row bob role is \"admin\" but the events say reviewer \\(last event seq [0-9]+\\)$" \
 	"a reviewer's role raised"
@@ -204,7 +233,7 @@ tampered "UPDATE policy_versions SET actor = 'mallory' WHERE version = 3" \
 tampered "DELETE FROM policy_versions WHERE version = 3" \
 	"policy_versions row 3 is missing, but event seq [0-9]+ pinned it" \
 	"a pin deleted"
-tampered "DELETE FROM findings WHERE submission_id = $REJECTED; DELETE FROM decisions WHERE submission_id = $REJECTED; DELETE FROM submissions WHERE id = $REJECTED" \
+tampered "DELETE FROM finding_policies WHERE submission_id = $REJECTED; DELETE FROM decisions WHERE submission_id = $REJECTED; DELETE FROM submissions WHERE id = $REJECTED" \
 	"submissions row $REJECTED is missing, but the events created it \\(last event seq [0-9]+\\)$" \
 	"a submission row deleted"
 tampered "INSERT INTO submissions (ref, kind, action, status, policy_version, created_at, created_ms, content_hash, document, info, warning, critical) VALUES ('x', 'proposal', 'test.other', 'allowed', 3, 't', 0, 'h', '{}', 0, 0, 0)" \

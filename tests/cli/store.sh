@@ -352,7 +352,29 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 14 ]; then pass "a new store is at schema version 14"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 15 ]; then pass "a new store is at schema version 15"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v15: version 15's findings in their submission's row undone: a
+# findings row each again (in the order found), with its two indexes, and
+# the quota uses indexed by key
+undo_v15() {
+	q "CREATE TABLE findings_v14 (
+	     id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL REFERENCES submissions (id),
+	     policy TEXT NOT NULL, type TEXT NOT NULL, severity TEXT NOT NULL, effect TEXT NOT NULL,
+	     overridable INTEGER NOT NULL, message TEXT, detail TEXT, path TEXT, source TEXT,
+	     approvals INTEGER NOT NULL DEFAULT 1, role TEXT NOT NULL DEFAULT 'reviewer',
+	     max_duration INTEGER NOT NULL DEFAULT 0);
+	   INSERT INTO findings_v14 (submission_id, policy, type, severity, effect, overridable,
+	     message, detail, path, source, approvals, role, max_duration)
+	     SELECT submission_id, policy, type, severity, effect, overridable, message, detail, path,
+	       source, approvals, role, max_duration FROM findings ORDER BY submission_id, position;
+	   DROP VIEW findings; ALTER TABLE findings_v14 RENAME TO findings;
+	   CREATE INDEX findings_submission ON findings (submission_id);
+	   CREATE INDEX findings_policy ON findings (policy, submission_id, severity);
+	   DROP TABLE finding_policies; DROP TABLE finding_kinds;
+	   ALTER TABLE submissions DROP COLUMN findings;
+	   DROP INDEX quota_usage_submission;
+	   CREATE INDEX quota_usage_key ON quota_usage (policy, per_value, at_ms);" || fail "undoing version 15"
+}
 # undo_v14: version 14's signed head record and checkpoint claim undone
 undo_v14() {
 	q "DROP TABLE audit_head; DROP TABLE checkpoint_claim;" || fail "undoing version 14"
@@ -383,6 +405,7 @@ undo_v11() {
 	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
 		fail "undoing version 11"
 }
+undo_v15
 undo_v14
 undo_v13
 undo_v12
@@ -410,8 +433,8 @@ fi
 served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 14, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 15, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -447,6 +470,7 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v15
 undo_v14
 undo_v13
 undo_v12
@@ -457,13 +481,13 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 served_restart
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 14 ] &&
+if [ "$(q 'PRAGMA user_version')" = 15 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
-    [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('findings_policy')")" = policy,submission_id,severity ] &&
+    [ "$(q "SELECT count(*) FROM finding_policies")" -ge 1 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 14 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 15 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -479,6 +503,7 @@ expect_code 0 "the store upgraded from version 9 verifies"
 rm -rf "$T/s"
 new_store
 enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v15
 undo_v14
 undo_v13
 undo_v12
@@ -488,8 +513,8 @@ served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 14 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 15 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -507,6 +532,7 @@ enrol alice --as alice --role admin || fail "enrolling alice"
 enrol bob --as alice --code "$(code alice)" || fail "enrolling bob"
 arbiter submit --json "$EXS/code-04-cleanup.yaml"
 W=$(grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+undo_v15
 undo_v14
 undo_v13
 q "UPDATE reviewers SET locked_until = '2099-01-01T00:00:00.000Z' WHERE name = 'bob';
@@ -515,11 +541,11 @@ served_restart
 arbiter reviewer list
 expect_code 0 "a version 12 store opens"
 expect_out '^bob .* 2099-01-01T00:00:00\.000Z' "its lockout in force is still listed"
-if [ "$(q 'PRAGMA user_version')" = 14 ] &&
+if [ "$(q 'PRAGMA user_version')" = 15 ] &&
     [ "$(q "SELECT reviewer || '|' || origin || '|' || until FROM code_lockouts")" = "bob||2099-01-01T00:00:00.000Z" ] &&
     [ "$(q "SELECT reviewer || '|' || origin FROM code_failures")" = "bob|" ] &&
     [ "$(q "SELECT count(*) FROM pragma_table_info('reviewers') WHERE name = 'locked_until'")" = 0 ]; then
-	pass "opening a version 12 store upgraded it to version 14: lockouts and failures per origin"
+	pass "opening a version 12 store upgraded it to version 15: lockouts and failures per origin"
 else
 	fail "the version 12 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT * FROM code_lockouts")"
 fi
@@ -537,12 +563,13 @@ rm -rf "$T/s"
 new_store
 arbiter submit "$EXS/code-04-cleanup.yaml"
 head13=$(q "SELECT max(seq) FROM audit")
+undo_v15
 undo_v14
 q "PRAGMA user_version = 13"
 served_restart
 arbiter audit verify
 expect_code 0 "a version 13 store opens, is upgraded and verifies"
-if [ "$(q 'PRAGMA user_version')" = 14 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
+if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
     [ "$(q "SELECT count(*) FROM checkpoint_claim")" = 0 ]; then
 	pass "the upgrade signed a head record of the log as it was"
 else
@@ -554,3 +581,55 @@ sqlite3 "$T/t/.arbiter/arbiter.db" "DROP TRIGGER audit_no_delete; DELETE FROM au
 run "$ARBITER" --home "$T/t" audit verify
 expect_code 4 "after the upgrade, deleting the newest event is caught"
 expect_out 'but the signed head record says seq' "by the head record the upgrade wrote"
+
+# Version 15 keeps a submission's findings in its row ([kind, detail, path]
+# each, what a policy's findings share once in finding_kinds), with a row
+# per submission and policy for list --policy and stats, and the view
+# findings in place of the table. A version 14 store's findings rows move
+# there when it is first opened: every result, listing, statistic and
+# decision reads the same, and the store verifies.
+rm -rf "$T/s"
+new_store
+enrol alice --as alice --role admin || fail "enrolling alice"
+arbiter submit "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
+W=$(q "SELECT id FROM submissions WHERE status = 'pending' ORDER BY id LIMIT 1")
+B=$(q "SELECT id FROM submissions WHERE status = 'blocked' ORDER BY id LIMIT 1")
+before() {
+	filtered
+	for id in $(q "SELECT id FROM submissions ORDER BY id"); do
+		"$ARBITER" show "$id" --json | sed 's/"events":.*//'
+	done
+	"$ARBITER" stats --json
+}
+before > "$T/v15.txt"
+undo_v15
+if [ "$(q "SELECT count(*) FROM findings")" -ge 10 ] &&
+    [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = table ]; then
+	pass "undone, the store keeps a findings row each"
+else
+	fail "the version 14 findings: $(q "SELECT count(*) FROM findings")"
+fi
+rows14=$(q "SELECT count(*) FROM findings")
+q "PRAGMA user_version = 14"
+served_restart
+before > "$T/v14.txt"
+if [ "$(q 'PRAGMA user_version')" = 15 ] &&
+    [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = view ] &&
+    [ "$(q "SELECT count(*) FROM findings")" = "$rows14" ] &&
+    [ "$(q "SELECT count(*) FROM submissions WHERE findings IS NOT NULL")" = "$(q "SELECT count(*) FROM submissions WHERE info + warning + critical > 0")" ] &&
+    [ "$(q "SELECT count(*) FROM finding_kinds")" -lt "$rows14" ] &&
+    [ "$(q "SELECT count(*) FROM pragma_index_info('quota_usage_submission')")" = 1 ]; then
+	pass "opening a version 14 store moved its $rows14 findings into their submissions' rows"
+else
+	fail "the version 14 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT count(*) FROM findings") findings"
+fi
+if cmp -s "$T/v15.txt" "$T/v14.txt"; then pass "results, listings and statistics read the same after the upgrade"; else fail "the upgrade changed what is read"; diff "$T/v15.txt" "$T/v14.txt" | head -5 >&2; fi
+arbiter audit verify
+expect_code 0 "the store upgraded from version 14 verifies"
+arbiter --as alice approve "$W" --ack --code "$(code alice)"
+expect_code 0 "a decision reads the upgraded findings"
+arbiter --as alice override "$B" --justification "the upgraded findings name their override terms" --code "$(code alice)"
+expect_code 0 "an override reads the terms of the upgraded findings"
+arbiter submit "$EXS"/*.yaml
+arbiter audit verify
+expect_code 0 "the upgraded store takes new findings and verifies"

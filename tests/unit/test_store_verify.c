@@ -60,7 +60,7 @@ static void test_the_findings_digest_is_the_rows(void **state)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(S.s->db, "SELECT policy, type, severity, effect, "
 	    "overridable, message, detail, path, source, approvals, role, max_duration FROM findings "
-	    "WHERE submission_id = ? ORDER BY id", -1, &st, NULL), SQLITE_OK);
+	    "WHERE submission_id = ? ORDER BY position", -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_int64(st, 1, id);
 	findings_digest fd;
 	findings_digest_init(&fd);
@@ -88,10 +88,10 @@ static void test_the_findings_digest_is_the_rows(void **state)
 	    (long long)ok)), 1);
 	assert_clean();
 	/* a NULL column and an empty one differ */
-	db_exec(arena_printf(T.a, "UPDATE findings SET detail = '' WHERE submission_id = %lld AND "
-	    "detail IS NULL", (long long)id));
-	db_exec(arena_printf(T.a, "UPDATE findings SET path = '' WHERE submission_id = %lld AND "
-	    "path IS NULL", (long long)id));
+	db_exec(arena_printf(T.a, "UPDATE submissions SET findings = json_replace(findings, "
+	    "'$[0][1]', ifnull(findings ->> '$[0][1]', '')) WHERE id = %lld", (long long)id));
+	db_exec(arena_printf(T.a, "UPDATE submissions SET findings = json_replace(findings, "
+	    "'$[0][2]', ifnull(findings ->> '$[0][2]', '')) WHERE id = %lld", (long long)id));
 	assert_caught("differ from the findings_digest");
 }
 
@@ -173,13 +173,15 @@ static void test_a_reviewer_event_needs_its_reviewer(void **state)
  * hash and the findings' digest. */
 static int64_t older_submission(void)
 {
-	db_exec("INSERT INTO submissions (ref, kind, action, title, submitter, status, "
-	    "policy_version, created_at, created_ms, content_hash, document, info, warning, critical) "
-	    "VALUES ('old/1', 'proposal', 'test.review', 'old', 'agent-1', 'pending', 1, "
-	    "'2030-01-01T00:00:00.000Z', 0, 'h', '{\"action\":\"test.review\"}', 0, 1, 0); "
-	    "INSERT INTO findings (submission_id, policy, type, severity, effect, overridable, message) "
-	    "VALUES (last_insert_rowid(), 'needs_a_look', 'expression', 'warning', "
-	    "'require_approval', 0, 'a reviewer looks first'); "
+	db_exec("INSERT INTO finding_kinds (policy, type, severity, effect, overridable, message, "
+	    "approvals, role, max_duration) VALUES ('needs_a_look', 'expression', 'warning', "
+	    "'require_approval', 0, 'a reviewer looks first', 1, 'reviewer', 0); "
+	    "INSERT INTO submissions (ref, kind, action, title, submitter, status, "
+	    "policy_version, created_at, created_ms, content_hash, document, info, warning, critical, "
+	    "findings) VALUES ('old/1', 'proposal', 'test.review', 'old', 'agent-1', 'pending', 1, "
+	    "'2030-01-01T00:00:00.000Z', 0, 'h', '{\"action\":\"test.review\"}', 0, 1, 0, "
+	    "json_array(json_array(last_insert_rowid(), NULL, NULL))); "
+	    "INSERT INTO finding_policies VALUES ('needs_a_look', last_insert_rowid(), 0, 1, 0); "
 	    "INSERT INTO status_counts VALUES ('pending', 1) ON CONFLICT (status) DO UPDATE "
 	    "SET n = n + 1");
 	int64_t id = db_int("SELECT max(id) FROM submissions");
@@ -198,15 +200,15 @@ static void test_an_older_event_gets_the_weaker_check(void **state)
 	/* what its event does not name is not checked: the submitter, the
 	 * document, a finding's texts */
 	db_exec(arena_printf(T.a, "UPDATE submissions SET submitter = 'eve', document = '{}' "
-	    "WHERE id = %lld; UPDATE findings SET message = 'edited' WHERE submission_id = %lld",
-	    (long long)id, (long long)id));
+	    "WHERE id = %lld; UPDATE finding_kinds SET message = 'edited' WHERE policy = "
+	    "'needs_a_look'", (long long)id));
 	assert_clean();
 	/* what it does is: the status, the count and severities of the findings */
-	db_exec(arena_printf(T.a, "UPDATE findings SET severity = 'info' WHERE submission_id = %lld",
-	    (long long)id));
+	db_exec("UPDATE finding_kinds SET severity = 'info' WHERE policy = 'needs_a_look'");
 	assert_caught("with severity info but the events say 0");
-	db_exec(arena_printf(T.a, "DELETE FROM findings WHERE submission_id = %lld", (long long)id));
-	assert_caught(arena_printf(T.a, "findings of submission %lld are 0 rows but the events say 1",
+	db_exec(arena_printf(T.a, "UPDATE submissions SET findings = NULL WHERE id = %lld",
+	    (long long)id));
+	assert_caught(arena_printf(T.a, "submissions row %lld findings are 0 but the events say 1",
 	    (long long)id));
 }
 
