@@ -23,6 +23,11 @@
 
 #include "store_impl.h"
 
+/* Kinds are numbered from 1 as they come, a few per policy version: an id
+ * beyond this (only written around arbiter) names no kind, so that no
+ * reader sizes its table by it. */
+enum { KIND_ID_MAX = 1 << 20 };
+
 typedef struct kind {
 	int64_t id;
 	finding_row t;          /* detail and path NULL */
@@ -91,6 +96,25 @@ static const char *copy(arena *a, const char *t)
 	return t ? arena_strdup(a, t) : NULL;
 }
 
+/* The fields of a kind from columns first .. first + 9 of st (policy, type,
+ * severity, effect, overridable, message, source, approvals, role,
+ * max_duration), valid until st steps again; false when one every kind has
+ * is missing. */
+static bool kind_columns(sqlite3_stmt *st, int first, finding_row *f)
+{
+	*f = (finding_row){ .policy = (const char *)sqlite3_column_text(st, first),
+		.type = (const char *)sqlite3_column_text(st, first + 1),
+		.severity = (const char *)sqlite3_column_text(st, first + 2),
+		.effect = (const char *)sqlite3_column_text(st, first + 3),
+		.overridable = sqlite3_column_int64(st, first + 4),
+		.message = (const char *)sqlite3_column_text(st, first + 5),
+		.source = (const char *)sqlite3_column_text(st, first + 6),
+		.approvals = sqlite3_column_int64(st, first + 7),
+		.role = (const char *)sqlite3_column_text(st, first + 8),
+		.max_duration = sqlite3_column_int64(st, first + 9) };
+	return f->policy && f->type && f->severity && f->effect && f->role;
+}
+
 /* Remembers kind id with f's fields (copied). */
 static kind *remember(struct finding_kinds *k, int64_t id, const finding_row *f,
     const strbuf *key)
@@ -119,14 +143,6 @@ static kind *remember(struct finding_kinds *k, int64_t id, const finding_row *f,
 	return e;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *t)
-{
-	if (t)
-		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 static void bind_kind(sqlite3_stmt *st, const finding_row *f)
 {
 	sqlite3_bind_text(st, 1, f->policy, -1, SQLITE_STATIC);
@@ -134,8 +150,8 @@ static void bind_kind(sqlite3_stmt *st, const finding_row *f)
 	sqlite3_bind_text(st, 3, f->severity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, f->effect, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, f->overridable);
-	bind_opt(st, 6, f->message);
-	bind_opt(st, 7, f->source);
+	store_bind_opt(st, 6, f->message);
+	store_bind_opt(st, 7, f->source);
 	sqlite3_bind_int64(st, 8, f->approvals);
 	sqlite3_bind_text(st, 9, f->role, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, f->max_duration);
@@ -187,6 +203,10 @@ int64_t finding_kind_id(store *s, const finding_row *f)
 	int64_t id = kind_stored(s, f, &added);
 	if (id <= 0)
 		return 0;
+	if (id > KIND_ID_MAX) {
+		snprintf(s->err, sizeof s->err, "finding_kinds has more than %d rows", KIND_ID_MAX);
+		return 0;
+	}
 	remember(k, id, f, key);
 	k->pending |= added;
 	return id;
@@ -200,28 +220,17 @@ const finding_row *finding_kind(store *s, int64_t id)
 	sqlite3_stmt *st = store_stmt(s, SQL_KIND_BY_ID, "SELECT policy, type, severity, effect, "
 	    "overridable, message, source, approvals, role, max_duration FROM finding_kinds "
 	    "WHERE id = ?");
-	if (st == NULL || id <= 0)
+	if (st == NULL || id <= 0 || id > KIND_ID_MAX)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
 	const finding_row *out = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		finding_row f = { .policy = (const char *)sqlite3_column_text(st, 0),
-			.type = (const char *)sqlite3_column_text(st, 1),
-			.severity = (const char *)sqlite3_column_text(st, 2),
-			.effect = (const char *)sqlite3_column_text(st, 3),
-			.overridable = sqlite3_column_int64(st, 4),
-			.message = (const char *)sqlite3_column_text(st, 5),
-			.source = (const char *)sqlite3_column_text(st, 6),
-			.approvals = sqlite3_column_int64(st, 7),
-			.role = (const char *)sqlite3_column_text(st, 8),
-			.max_duration = sqlite3_column_int64(st, 9) };
-		if (f.policy && f.type && f.severity && f.effect && f.role) {
-			kind_key(&s->kind_key, &f);
-			/* a kind read twice (two ids with the same fields, written
-			 * around arbiter) keeps the first in by_key */
-			kind *e = strmap_get(&k->by_key, s->kind_key.s, s->kind_key.n);
-			out = e != NULL && e->id == id ? &e->t : &remember(k, id, &f, &s->kind_key)->t;
-		}
+	finding_row f;
+	if (sqlite3_step(st) == SQLITE_ROW && kind_columns(st, 0, &f)) {
+		kind_key(&s->kind_key, &f);
+		/* a kind read twice (two ids with the same fields, written around
+		 * arbiter) keeps the first in by_key */
+		kind *e = strmap_get(&k->by_key, s->kind_key.s, s->kind_key.n);
+		out = e != NULL && e->id == id ? &e->t : &remember(k, id, &f, &s->kind_key)->t;
 	}
 	sqlite3_reset(st);
 	return out;
@@ -271,20 +280,10 @@ bool kind_table_read(store *s, kind_table *t)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		finding_row f = { .policy = (const char *)sqlite3_column_text(st, 1),
-			.type = (const char *)sqlite3_column_text(st, 2),
-			.severity = (const char *)sqlite3_column_text(st, 3),
-			.effect = (const char *)sqlite3_column_text(st, 4),
-			.overridable = sqlite3_column_int64(st, 5),
-			.message = (const char *)sqlite3_column_text(st, 6),
-			.source = (const char *)sqlite3_column_text(st, 7),
-			.approvals = sqlite3_column_int64(st, 8),
-			.role = (const char *)sqlite3_column_text(st, 9),
-			.max_duration = sqlite3_column_int64(st, 10) };
+		finding_row f;
 		/* a kind without a field every finding has names nothing: its
 		 * findings are refused as naming no kind */
-		if (id <= 0 || id > (1 << 20) || !f.policy || !f.type || !f.severity || !f.effect ||
-		    !f.role)
+		if (!kind_columns(st, 1, &f) || id <= 0 || id > KIND_ID_MAX)
 			continue;
 		if ((size_t)id >= t->n) {
 			size_t cap = t->n ? t->n : 64;

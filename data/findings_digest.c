@@ -16,12 +16,28 @@
 
 #include "store_impl.h"
 
+/* The encoding is gathered in d->buf and hashed a finding at a time: one
+ * update per finding, not one per length and text. */
+static void put_bytes(findings_digest *d, const void *p, size_t n)
+{
+	if (d->n_buf + n > sizeof d->buf) {
+		sha256_update(&d->h, d->buf, d->n_buf);
+		d->n_buf = 0;
+		if (n > sizeof d->buf) {
+			sha256_update(&d->h, p, n);
+			return;
+		}
+	}
+	memcpy(d->buf + d->n_buf, p, n);
+	d->n_buf += n;
+}
+
 static void put_len(findings_digest *d, uint64_t len)
 {
 	unsigned char n[8];
 	for (int i = 0; i < 8; i++)
 		n[i] = (unsigned char)(len >> (56 - 8 * i));
-	sha256_update(&d->h, n, 8);
+	put_bytes(d, n, 8);
 }
 
 static void put_text(findings_digest *d, const char *text)
@@ -32,20 +48,30 @@ static void put_text(findings_digest *d, const char *text)
 	}
 	size_t len = strlen(text);
 	put_len(d, len);
-	sha256_update(&d->h, (const unsigned char *)text, len);
+	put_bytes(d, text, len);
 }
 
+/* v in decimal, as the column's text was */
 static void put_int(findings_digest *d, int64_t v)
 {
-	char text[24];
-	snprintf(text, sizeof text, "%lld", (long long)v);
-	put_text(d, text);
+	char text[24], *p = text + sizeof text;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	size_t len = (size_t)(text + sizeof text - p);
+	put_len(d, len);
+	put_bytes(d, p, len);
 }
 
 void findings_digest_init(findings_digest *d)
 {
 	sha256_init(&d->h);
 	d->n = 0;
+	d->n_buf = 0;
 }
 
 void findings_digest_add(findings_digest *d, const finding_row *f)
@@ -67,6 +93,8 @@ void findings_digest_add(findings_digest *d, const finding_row *f)
 
 void findings_digest_final(findings_digest *d, unsigned char out[32])
 {
+	sha256_update(&d->h, d->buf, d->n_buf);
+	d->n_buf = 0;
 	sha256_final(&d->h, out);
 }
 

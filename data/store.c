@@ -264,6 +264,14 @@ void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(vo
 	}
 }
 
+void store_bind_opt(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 bool store_checkpoint(store *s, bool *whole)
 {
 	int frames = 0, copied = 0;

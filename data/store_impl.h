@@ -105,6 +105,8 @@ void store_bind_now(sqlite3_stmt *st);
 
 /* Records an SQLite failure in s->err: "what: sqlite message". */
 bool store_fail(store *s, const char *what);
+/* Binds text (NUL-terminated, not copied) to parameter i, or NULL. */
+void store_bind_opt(sqlite3_stmt *st, int i, const char *text);
 
 /* Registers what slot (KEEP_*) keeps for the open transaction: store_commit
  * calls keeper->flush(s, ctx) before COMMIT, slot by slot in KEEP_ order; a
@@ -257,6 +259,8 @@ typedef struct finding_row {
 typedef struct findings_digest {
 	sha256_ctx h;
 	int64_t n;              /* findings added */
+	unsigned char buf[1024];        /* encoded, not yet hashed */
+	size_t n_buf;
 } findings_digest;
 void findings_digest_init(findings_digest *d);
 /* Adds the next finding, in the order of the rows' ids. */

@@ -91,14 +91,6 @@ int store_policy_version(store *s)
 	return v;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *text)
-{
-	if (text)
-		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* A submission's ref, title or submitter: len bytes (0: strlen), which may
  * hold NUL and are kept whole. */
 static void bind_optn(sqlite3_stmt *st, int i, const char *text, size_t len)
@@ -179,7 +171,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int64(st, 9, ms);
 		sqlite3_bind_text(st, 10, sub->content_hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, sub->canonical, -1, SQLITE_STATIC);
-		bind_opt(st, 12, mods.s);
+		store_bind_opt(st, 12, mods.s);
 		sqlite3_bind_int(st, 13, r->counts[SEV_INFO]);
 		sqlite3_bind_int(st, 14, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);

@@ -363,7 +363,7 @@ static bool check_submission(table_check *t, verify_result *r, int64_t id, sqlit
 		text_span doc = col_span(st, 13);
 		unsigned char h[32];
 		char hex[65];
-		crypto_hash_sha256(h, (const unsigned char *)(doc.p ? doc.p : ""), doc.n);
+		sha256(doc.p ? doc.p : "", doc.n, h);
 		sodium_bin2hex(hex, sizeof hex, h, 32);
 		if (!same_str(f[5], hex)) {
 			details d = { 0 };
@@ -521,14 +521,13 @@ static bool none_between(table_check *t, verify_result *r, int64_t from, int64_t
 
 static const char *const severities[3] = { "info", "warning", "critical" };
 
-/* The fingerprint of a finding_policies row: policy, submission, counts. */
+/* The fingerprint of a finding_policies row: policy, submission, counts
+ * (the integers as their bytes: both sides compute it alike). */
 static uint64_t policy_row_fp(const table_check *t, const char *pname, int64_t id,
     const int64_t sev[3])
 {
-	char nums[96];
-	int len = snprintf(nums, sizeof nums, "%lld %lld %lld %lld", (long long)id,
-	    (long long)sev[2], (long long)sev[1], (long long)sev[0]);
-	text_span f[2] = { { pname, strlen(pname) }, { nums, (size_t)len } };
+	int64_t nums[4] = { id, sev[2], sev[1], sev[0] };
+	text_span f[2] = { { pname, strlen(pname) }, { (const char *)nums, sizeof nums } };
 	return fingerprint(t, f, 2);
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "store_support.h"
+#include "../../data/ops.h"
 
 /* Appends three events (seq 2 to 4) after store.init, a second apart. */
 static void append_three(void)
@@ -179,6 +180,71 @@ static void test_another_key_fails_at_the_first_event(void **state)
 	assert_true(r.ok);
 }
 
+
+/* An event with these details and actor, its hashes and signature filler. */
+static audit_event event_of(int64_t seq, const char *actor, const char *details)
+{
+	audit_event e = { .seq = seq, .actor = actor, .event = "test.event",
+		.subject = seq % 2 ? "7" : "", .details = details };
+	snprintf(e.ts, sizeof e.ts, "2030-01-01T00:00:00.000Z");
+	memset(e.prev, 'a', 64);
+	memset(e.hash, 'b', 64);
+	memset(e.sig, 'c', 128);
+	return e;
+}
+
+/* audit_event_text writes an event straight, the details as stored: the
+ * same bytes as jansson's compact text of audit_event_json, for details as
+ * arbiter writes them (jansson's compact JSON, or the string escaper's) and
+ * for what only a log written around arbiter holds (not JSON, an array, a
+ * control character, bytes that are not UTF-8), which go through jansson.
+ * An object arbiter would not write (a key twice, a number jansson writes
+ * otherwise) is printed as stored. */
+static void test_an_event_is_written_as_jansson_would(void **state)
+{
+	(void)state;
+	json_t *rich = json_pack("{s:s,s:s,s:f,s:I,s:[i,s,n,b],s:{s:s},s:s}", "quote",
+	    "say \"hi\" \\ back/slash", "unicode", "caf\u00e9 \u2028 \U0001F600", "real", 1.88,
+	    "big", (json_int_t)9007199254740991LL, "list", 1, "two", 1, "nested", "inner", "\x01\t\n",
+	    "empty", "");
+	assert_non_null(rich);
+	char *jansson_written = json_dumps(rich, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(rich);
+	strbuf escaped = { 0 };
+	sb_puts(&escaped, "{\"detail\":");
+	sb_put_json_string(&escaped, "x = \"\u00e9\x7f\x1b[31m\" is \\ not allowed");
+	sb_puts(&escaped, ",\"n\":3}");
+	const char *details[] = { "{}", jansson_written, escaped.s, "not json", "[1,2]",
+		"{\"raw\":\"\x1b[2J\"}", "{\"bad\":\"\xff\xfe\"}", "" };
+	const char *actors[] = { "alice", "caf\xc3\xa9", "bad\xff" };
+	bool same = true;
+	for (size_t i = 0; i < sizeof details / sizeof details[0]; i++)
+		for (size_t k = 0; k < sizeof actors / sizeof actors[0]; k++) {
+			audit_event e = event_of((int64_t)i + 1, actors[k], details[i]);
+			json_t *o = audit_event_json(&e);
+			char *want = json_dumps(o, JSON_COMPACT);
+			json_decref(o);
+			char *have = audit_event_text(&e);
+			if (strcmp(want, have) != 0) {
+				print_error("details %zu, actor %zu:\n want %s\n have %s\n", i, k, want, have);
+				same = false;
+			}
+			free(want);
+			free(have);
+		}
+	free(jansson_written);
+	free(escaped.s);
+	assert_true(same);
+	const char *as_stored[] = { "{\"a\":1,\"a\":2}", "{\"n\":1e2}" };
+	for (size_t i = 0; i < 2; i++) {
+		audit_event e = event_of(1, "alice", as_stored[i]);
+		char *have = audit_event_text(&e);
+		bool verbatim = strstr(have, as_stored[i]) != NULL;
+		free(have);
+		assert_true(verbatim);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +256,7 @@ int main(void)
 		store_test(test_a_deleted_event_is_found),
 		store_test(test_a_rehashed_rewrite_is_found_by_its_signature),
 		store_test(test_another_key_fails_at_the_first_event),
+		store_test(test_an_event_is_written_as_jansson_would),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
