@@ -48,11 +48,13 @@ arbiter: $(BUILD)/arbiter
 # arbiter links the libraries Debian ships as archives statically: the dynamic
 # loader's work for seven shared libraries was a quarter of a one-document
 # submit (about 1 ms of 5). libqrencode has no archive and stays shared, and
-# so do libmicrohttpd and libcurl, whose archives pull in GnuTLS and the rest
-# of a TLS stack. A security update of a static library needs arbiter rebuilt.
-# Debian names yajl's archive libyajl_s.a.
-SHARED_PKG   = libqrencode libmicrohttpd libcurl
-ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
+# so does libmicrohttpd, whose archive pulls in GnuTLS and the rest of a TLS
+# stack. A security update of a static library needs arbiter rebuilt.
+# Debian names yajl's archive libyajl_s.a. libcurl is not linked at all: it
+# and the thirty libraries it brings cost every process about 6 ms at start,
+# so the client loads it when it first talks to a server (data/client_curl.h).
+SHARED_PKG   = libqrencode libmicrohttpd
+ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) libcurl yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
 	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
 
 $(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o

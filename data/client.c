@@ -30,7 +30,6 @@
  * output is never on.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -45,6 +44,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "client_curl.h"
 
 struct client {
 	CURL *easy;
@@ -86,7 +86,13 @@ static bool global_ok;
 
 static void global_init(void)
 {
-	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	global_ok = client_curl_ready() && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+/* Why global_init failed. */
+static const char *init_failure(void)
+{
+	return client_curl_ready() ? "libcurl failed to initialise" : client_curl_error();
 }
 
 /* ---- secrets, pins and tokens ---- */
@@ -173,7 +179,7 @@ static bool parse_server(const char *s, char **base, char **socket_path, char *e
 	}
 	pthread_once(&global_once, global_init);
 	if (!global_ok) {
-		snprintf(err, errlen, "server %s: libcurl failed to initialise", s);
+		snprintf(err, errlen, "server %s: %s", s, init_failure());
 		return false;
 	}
 	CURLU *u = curl_url();
@@ -466,7 +472,7 @@ client *client_open(const client_options *o, char *err, size_t errlen)
 {
 	pthread_once(&global_once, global_init);
 	if (!global_ok) {
-		snprintf(err, errlen, "libcurl failed to initialise");
+		snprintf(err, errlen, "%s", init_failure());
 		return NULL;
 	}
 	if (o->server == NULL || o->server[0] == '\0') {

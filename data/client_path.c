@@ -3,15 +3,16 @@
  * percent-encoded by libcurl, so that an id, a ref or a filter given by a
  * user is always one segment or one value, never more of the path.
  */
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_curl.h"
 #include "remote.h"
 
 static void put_escaped(strbuf *b, const char *s, size_t len)
 {
-	char *e = curl_easy_escape(NULL, s, (int)len);
+	/* a path is built for a connection made, which loaded libcurl */
+	char *e = client_curl_ready() ? curl_easy_escape(NULL, s, (int)len) : NULL;
 	if (e == NULL)
 		abort();
 	sb_puts(b, e);
