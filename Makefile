@@ -47,14 +47,15 @@ arbiter: $(BUILD)/arbiter
 
 # arbiter links the libraries Debian ships as archives statically: the dynamic
 # loader's work for seven shared libraries was a quarter of a one-document
-# submit (about 1 ms of 5). libqrencode has no archive and stays shared, and
-# so does libmicrohttpd, whose archive pulls in GnuTLS and the rest of a TLS
-# stack. A security update of a static library needs arbiter rebuilt.
-# Debian names yajl's archive libyajl_s.a. libcurl is not linked at all: it
-# and the thirty libraries it brings cost every process about 6 ms at start,
-# so the client loads it when it first talks to a server (data/client_curl.h).
-SHARED_PKG   = libqrencode libmicrohttpd
-ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) libcurl yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
+# submit (about 1 ms of 5). libqrencode has no archive and stays shared. A
+# security update of a static library needs arbiter rebuilt. Debian names
+# yajl's archive libyajl_s.a. libcurl and libmicrohttpd are not linked at
+# all: with the libraries they bring (GnuTLS, Kerberos, LDAP...) they cost
+# every process about 8 ms at start, so the client loads libcurl when it
+# first talks to a server (data/client_curl.h) and serve loads libmicrohttpd
+# when it starts (tui/serve/mhd.h).
+SHARED_PKG   = libqrencode
+ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) libmicrohttpd libcurl yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
 	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
 
 $(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o

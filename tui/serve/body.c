@@ -17,7 +17,7 @@
  * reviewer can try another's codes, nor lock them out by failing them: the
  * failures count for the origin they came from (data/codes.c).
  */
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  * each reading and rendering the same events again. An agent's stream,
  * which sees only some of them, reads its own.
  */
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

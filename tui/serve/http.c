@@ -15,7 +15,7 @@
  * in one log line on stderr when it completes.
  */
 #include <errno.h>
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +344,10 @@ bool http_start(listener *l, int listen_fd, const char *cert, const char *key, c
 	    MHD_USE_TURBO;
 	if (cert != NULL)
 		flags |= MHD_USE_TLS;
+	if (!serve_mhd_ready()) {
+		snprintf(err, errlen, "cannot start the HTTP server: %s", serve_mhd_error());
+		return false;
+	}
 	errno = 0;
 	if (cert != NULL)
 		l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,

@@ -21,7 +21,7 @@
  * LET_*, checked next (http.c), before the body is read.
  */
 #include <arpa/inet.h>
-#include <microhttpd.h>
+#include "mhd.h"
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * answer is JSON; an error is {"error": {"code", "message", "line",
  * "column"}} with the HTTP status of the outcome table (data/outcome.c).
  */
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

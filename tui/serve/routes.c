@@ -13,7 +13,7 @@
  * and another agent's submission is not_found, never forbidden, so that its
  * existence does not leak.
  */
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@
  * 200 with the event's seq; a malformed body 400 with its position, one over
  * its limit 413, a document the operation refuses 422.
  */
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -26,7 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <microhttpd.h>
+#include "mhd.h"
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>

@@ -28,7 +28,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include <microhttpd.h>
+#include "mhd.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
