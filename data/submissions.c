@@ -258,11 +258,17 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
 			return OUT_CONFLICT;
 		}
 	}
-	eval_options opts = *o;
-	history_source hist;
-	store_history(s, &hist);
-	opts.history = &hist;
-	evaluate(ps, &sub, &opts, scratch, r);
+	if (sub.ahead != NULL && sub.ahead->nuses == 0) {
+		/* evaluated ahead, and no quota rule counted it: history would not
+		 * have changed a thing */
+		*r = *sub.ahead;
+	} else {
+		eval_options opts = *o;
+		history_source hist;
+		store_history(s, &hist);
+		opts.history = &hist;
+		evaluate(ps, &sub, &opts, scratch, r);
+	}
 	return insert(s, policy_version, &sub, r, actor, out) ? OUT_OK : OUT_IO_ERROR;
 }
 

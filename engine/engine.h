@@ -461,6 +461,11 @@ typedef struct submission {
 	const char *text;
 	size_t text_len;
 	bool text_json;
+	/* set by a caller that evaluated it ahead, on another thread, without a
+	 * history source (NULL: not evaluated): the result stands as long as no
+	 * quota rule asked for history (its nuses is 0), which evaluation with
+	 * the store's history would answer otherwise */
+	const struct eval_result *ahead;
 } submission;
 
 /* Validates a parsed document as a submission; adds one error on failure.

@@ -198,6 +198,24 @@ done
 [ "${c[1]}${c[2]}${c[3]}" = 000 ] && [ "${hit[1]}${hit[2]}${hit[3]}" = 000 ] && pass "three counted submissions are within the count quota" || fail "count quota fired early: codes ${c[*]}, hits ${hit[*]}"
 [ "${c[4]}" -eq 3 ] && [ "${hit[4]}" -eq 1 ] && pass "the fourth, one process later, fires the count quota" || fail "the count quota did not fire: code ${c[4]}"
 expect_out '4 submissions for submitter \\"counter\\" in 1h \(3 before this one\)' "the count quota counts the stored submissions"
+# in one stream, documents a quota counts are evaluated against the history
+# the stream itself made (the workers' evaluation ahead, without history,
+# stands only for the others): the fourth fires, the documents around them
+# read as they would alone
+for i in 1 2 3 4; do
+	printf '{"action":"test.count","ref":"stream/%d","submitter":"streamer"}\n' "$i"
+	printf '{"action":"code.modify","ref":"around/%d","submitter":"streamer","files":[{"path":"src/a%d.c","op":"modify"}]}\n' "$i" "$i"
+done > "$T/stream.jsonl"
+arbiter submit --jsonl --json "$T/stream.jsonl"
+expect_code 3 "one stream of four counted submissions exits 3"
+[ "$(grep -c '"policy":"test_count_quota"' "$OUT")" = 1 ] && grep '"ref":"stream/4"' "$OUT" | grep -q '"policy":"test_count_quota"' &&
+	pass "only the fourth in the stream fires the count quota" || fail "count quota in one stream: $(grep -o '"ref":"[^"]*"\|test_count_quota' "$OUT" | tr '\n' ' ')"
+arbiter eval --policies "$T/s/.arbiter/policies" --jsonl --json "$T/stream.jsonl"
+grep '"ref":"around/' "$OUT" | sed 's/.*"ref":"\(around\/[0-9]*\)".*"status":"\([a-z]*\)".*/\1 \2/' > "$T/alone.txt"
+arbiter list --submitter streamer --limit 100 --json
+grep '"ref":"around/' "$OUT" | sed 's/.*"ref":"\(around\/[0-9]*\)".*"status":"\([a-z]*\)".*/\1 \2/' | sort > "$T/stored.txt"
+sort "$T/alone.txt" | cmp -s - "$T/stored.txt" && [ "$(wc -l < "$T/stored.txt")" = 4 ] &&
+	pass "the documents no quota counts are stored as eval reads them" || fail "around: $(cat "$T/alone.txt") vs $(cat "$T/stored.txt")"
 printf '{"action":"test.count","ref":"count/other","submitter":"someone-else"}\n' > "$T/count-other.jsonl"
 arbiter submit --json "$T/count-other.jsonl"
 expect_code 0 "the count quota is per submitter"

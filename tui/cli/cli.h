@@ -94,7 +94,7 @@ struct batch {
 	strbuf out;             /* one JSON result, reused */
 	/* on the reader thread, after parsing (may be NULL): more work that needs
 	 * only the document; false adds to errs why the document is refused */
-	bool (*prepare)(submission *sub, arena *a, diags *errs);
+	bool (*prepare)(const batch *b, submission *sub, arena *a, diags *errs);
 	/* on a worker thread, after prepare (may be NULL): the whole handling of
 	 * a document that needs only the document and b's policies and options:
 	 * appends its output to out (printed in input order) and returns its

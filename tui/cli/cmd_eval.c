@@ -6,8 +6,9 @@
 #include "cli.h"
 
 /* On a worker, for --json: the digest every result carries. */
-static bool digest(submission *sub, arena *a, diags *errs)
+static bool digest(const batch *b, submission *sub, arena *a, diags *errs)
 {
+	(void)b;
 	(void)a;
 	if (submission_digest(sub))
 		return true;

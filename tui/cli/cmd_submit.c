@@ -24,16 +24,29 @@ typedef struct submitting {
 	size_t len;
 	stored last;            /* the last one stored, its buffers reused */
 	strbuf json;            /* its result, with --json; reused */
+	bool evaluate_ahead;    /* a store of files: workers evaluate (canonical) */
 } submitting;
 
-/* On a worker: the canonical JSON the store keeps, its content
- * hash (what a retried ref is compared by) and the digest. */
-static bool canonical(submission *sub, arena *a, diags *errs)
+/* On a worker: the canonical JSON the store keeps, its content hash (what
+ * a retried ref is compared by) and the digest; and, for a store of files,
+ * the evaluation without history (sub->ahead), which the writing thread then
+ * repeats only for a document a quota rule counts. */
+static bool canonical(const batch *b, submission *sub, arena *a, diags *errs)
 {
-	if (submission_canonical(sub, a) && submission_digest(sub))
-		return true;
-	diags_add(errs, sub->file, sub->line, sub->col, "the document cannot be encoded as JSON");
-	return false;
+	if (!submission_canonical(sub, a) || !submission_digest(sub)) {
+		diags_add(errs, sub->file, sub->line, sub->col,
+		    "the document cannot be encoded as JSON");
+		return false;
+	}
+	const submitting *st = b->ctx;
+	if (st->evaluate_ahead) {
+		eval_options o = b->opts;
+		o.history = NULL;
+		eval_result *r = arena_alloc(a, sizeof *r);
+		evaluate(b->ps, sub, &o, a, r);
+		sub->ahead = r;
+	}
+	return true;
 }
 
 static void pending_open(submitting *st)
@@ -179,7 +192,8 @@ static int cmd_submit(const command *c, args *a)
 			b.opts.tampered = p.integ.what;
 		}
 		submitting st = { .batch = { .s = s, .ps = p.ps, .opts = &b.opts,
-			.version = p.version, .actor = actor_name(a) } };
+			.version = p.version, .actor = actor_name(a) },
+			.evaluate_ahead = !store_remote(s) && p.ps != NULL };
 		pending_open(&st);
 		store_bulk(s);
 		b.ctx = &st;

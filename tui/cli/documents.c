@@ -203,7 +203,7 @@ static void one_document(void *ctx, const char *text, size_t len, int line)
 		d->sub.text_json = c->form != FORM_YAML;
 	}
 	if (d->ok && b->prepare != NULL)
-		d->ok = b->prepare(&d->sub, c->a, &d->errs);
+		d->ok = b->prepare(b, &d->sub, c->a, &d->errs);
 	if (d->ok && b->work != NULL) {
 		d->code = b->work(b, &d->sub, c->a, &c->out);
 		d->out_to = c->out.n;
