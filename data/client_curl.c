@@ -1,10 +1,7 @@
 /*
  * client_curl.c: loading libcurl at a client's first use (client_curl.h).
  */
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
-
+#include "../engine/engine.h"
 #include "client_curl.h"
 
 /* the soname of the libcurl the build links against (Debian's
@@ -13,53 +10,22 @@
 
 struct client_curl client_curl;
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static bool loaded;
-static char why[256];
+/* the functions in the order of struct client_curl */
+static const char *const names[] = { "curl_global_init", "curl_easy_init",
+	"curl_easy_setopt", "curl_easy_getinfo", "curl_easy_perform", "curl_easy_cleanup",
+	"curl_easy_strerror", "curl_easy_escape", "curl_free", "curl_slist_append",
+	"curl_slist_free_all", "curl_url", "curl_url_set", "curl_url_get", "curl_url_cleanup" };
+_Static_assert(sizeof names / sizeof names[0] * sizeof(void *) == sizeof(struct client_curl),
+    "a name for each function of struct client_curl");
 
-static void load(void)
-{
-	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (lib == NULL) {
-		snprintf(why, sizeof why, "libcurl cannot be loaded: %s", dlerror());
-		return;
-	}
-	static const struct {
-		const char *name;
-		size_t offset;
-	} fns[] = {
-#define FN(field, name) { name, offsetof(struct client_curl, field) }
-		FN(global_init, "curl_global_init"), FN(easy_init, "curl_easy_init"),
-		FN(easy_setopt, "curl_easy_setopt"), FN(easy_getinfo, "curl_easy_getinfo"),
-		FN(easy_perform, "curl_easy_perform"), FN(easy_cleanup, "curl_easy_cleanup"),
-		FN(easy_strerror, "curl_easy_strerror"), FN(easy_escape, "curl_easy_escape"),
-		FN(free, "curl_free"), FN(slist_append, "curl_slist_append"),
-		FN(slist_free_all, "curl_slist_free_all"), FN(url, "curl_url"),
-		FN(url_set, "curl_url_set"), FN(url_get, "curl_url_get"),
-		FN(url_cleanup, "curl_url_cleanup"),
-#undef FN
-	};
-	struct client_curl api;
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		void *fn = dlsym(lib, fns[i].name);
-		if (fn == NULL) {
-			snprintf(why, sizeof why, "libcurl (%s) lacks %s", CURL_SONAME, fns[i].name);
-			dlclose(lib);
-			return;
-		}
-		*(void **)((char *)&api + fns[i].offset) = fn;
-	}
-	client_curl = api;
-	loaded = true;
-}
+static lazy_lib lib = LAZY_LIB(CURL_SONAME, names, client_curl);
 
 bool client_curl_ready(void)
 {
-	pthread_once(&once, load);
-	return loaded;
+	return lazy_lib_ready(&lib);
 }
 
 const char *client_curl_error(void)
 {
-	return why;
+	return lib.why;
 }

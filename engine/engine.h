@@ -13,6 +13,7 @@
 #define ARBITER_ENGINE_H
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,23 @@ node *doc_parse(arena *a, const char *file, const char *text, size_t len,
 enum { DOC_INT64 = 1 };
 node *doc_parse_flags(arena *a, const char *file, const char *text, size_t len,
     int first_line, int flags, bool *empty, diags *errs);
+/* ---- libload.c: a library's functions, at first need ---- */
+/* soname's functions names[0 .. n - 1], resolved into fns (n function
+ * pointers, in that order) by the first lazy_lib_ready; state and why are
+ * its own. Define one with LAZY_LIB. */
+typedef struct lazy_lib {
+	const char *soname;
+	const char *const *names;
+	size_t n;
+	void *fns;
+	pthread_mutex_t mu;
+	int state;              /* 0: not tried; 1: loaded; -1: failed (why) */
+	char why[256];
+} lazy_lib;
+#define LAZY_LIB(soname, names, fns) \
+	{ soname, names, sizeof names / sizeof names[0], &fns, PTHREAD_MUTEX_INITIALIZER, 0, "" }
+/* Loads the library once (any thread): false when it cannot be, why in l->why. */
+bool lazy_lib_ready(lazy_lib *l);
 /* ---- sha256.c: SHA-256 of documents (CPU instructions where there are) ---- */
 void sha256(const void *data, size_t len, unsigned char out[32]);
 /* The same in parts. */

@@ -1,10 +1,7 @@
 /*
  * mhd.c: loading libmicrohttpd when the server starts (mhd.h).
  */
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
-
+#include "../../engine/engine.h"
 #include "mhd.h"
 
 /* the soname of the libmicrohttpd the build links against (Debian's
@@ -13,50 +10,24 @@
 
 struct serve_mhd serve_mhd;
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static bool loaded;
-static char why[256];
+/* the functions in the order of struct serve_mhd */
+static const char *const names[] = { "MHD_start_daemon", "MHD_stop_daemon",
+	"MHD_quiesce_daemon", "MHD_get_connection_info", "MHD_get_connection_values",
+	"MHD_lookup_connection_value", "MHD_suspend_connection", "MHD_resume_connection",
+	"MHD_queue_response", "MHD_add_response_header", "MHD_destroy_response",
+	"MHD_create_response_from_fd", "MHD_create_response_from_callback",
+	"MHD_create_response_from_buffer_with_free_callback" };
+_Static_assert(sizeof names / sizeof names[0] * sizeof(void *) == sizeof(struct serve_mhd),
+    "a name for each function of struct serve_mhd");
 
-static void load(void)
-{
-	void *lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (lib == NULL) {
-		snprintf(why, sizeof why, "libmicrohttpd cannot be loaded: %s", dlerror());
-		return;
-	}
-	static const struct {
-		const char *name;
-		size_t offset;
-	} fns[] = {
-#define FN(field) { "MHD_" #field, offsetof(struct serve_mhd, field) }
-		FN(start_daemon), FN(stop_daemon), FN(quiesce_daemon), FN(get_connection_info),
-		FN(get_connection_values), FN(lookup_connection_value), FN(suspend_connection),
-		FN(resume_connection), FN(queue_response), FN(add_response_header),
-		FN(destroy_response), FN(create_response_from_fd), FN(create_response_from_callback),
-		FN(create_response_from_buffer_with_free_callback),
-#undef FN
-	};
-	struct serve_mhd api;
-	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-		void *fn = dlsym(lib, fns[i].name);
-		if (fn == NULL) {
-			snprintf(why, sizeof why, "libmicrohttpd (%s) lacks %s", MHD_SONAME, fns[i].name);
-			dlclose(lib);
-			return;
-		}
-		*(void **)((char *)&api + fns[i].offset) = fn;
-	}
-	serve_mhd = api;
-	loaded = true;
-}
+static lazy_lib lib = LAZY_LIB(MHD_SONAME, names, serve_mhd);
 
 bool serve_mhd_ready(void)
 {
-	pthread_once(&once, load);
-	return loaded;
+	return lazy_lib_ready(&lib);
 }
 
 const char *serve_mhd_error(void)
 {
-	return why;
+	return lib.why;
 }
