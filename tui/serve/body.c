@@ -17,12 +17,12 @@
  * reviewer can try another's codes, nor lock them out by failing them: the
  * failures count for the origin they came from (data/codes.c).
  */
-#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 int body_format(const request *rq)

@@ -16,12 +16,12 @@
  * each reading and rendering the same events again. An agent's stream,
  * which sees only some of them, reads its own.
  */
-#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 /* BLOCK: the buffer libmicrohttpd gives a stream (zeroed, held as long as

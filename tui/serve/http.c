@@ -15,7 +15,6 @@
  * in one log line on stderr when it completes.
  */
 #include <errno.h>
-#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 /* Each connection's buffer for its request line, headers and answer

@@ -21,7 +21,6 @@
  * LET_*, checked next (http.c), before the body is read.
  */
 #include <arpa/inet.h>
-#include "mhd.h"
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 enum { TOKEN_FAILURES_MAX = 10, FAILURE_WINDOW_MS = 60000, ADDRESSES_MAX = 256,

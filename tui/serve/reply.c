@@ -4,11 +4,11 @@
  * answer is JSON; an error is {"error": {"code", "message", "line",
  * "column"}} with the HTTP status of the outcome table (data/outcome.c).
  */
-#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 void answer_owned(request *rq, int status, const char *content_type, char *body, size_t len)

@@ -13,12 +13,12 @@
  * and another agent's submission is not_found, never forbidden, so that its
  * existence does not leak.
  */
-#include "mhd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 /* Whether the caller may see a submission of this submitter: an agent only

@@ -15,10 +15,10 @@
  * 200 with the event's seq; a malformed body 400 with its position, one over
  * its limit 413, a document the operation refuses 422.
  */
-#include "mhd.h"
 #include <stdio.h>
 #include <string.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 /* A refused body: 400 malformed (with its position), 413 too large, else

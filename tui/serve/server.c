@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include "mhd.h"
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
@@ -39,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 enum { READER_CACHE_KIB = 4096 };

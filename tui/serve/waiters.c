@@ -28,13 +28,13 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include "mhd.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "mhd.h"
 #include "serve.h"
 
 enum { TICK_MS = 1000, EVENTS = 256 };
