@@ -17,6 +17,7 @@
  * when COMMIT succeeds, and a rollback (store_forget) forgets every kind the
  * connection knew, to be read again.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,9 @@
  * reader sizes its table by it. */
 enum { KIND_ID_MAX = 1 << 20 };
 
-typedef struct kind {
-	int64_t id;
-	finding_row t;          /* detail and path NULL */
-} kind;
-
 struct finding_kinds {
-	arena *a;
-	strmap by_key;          /* kind_key() -> kind */
-	kind **by_id;           /* id -> kind, NULL when not met */
-	size_t cap;
+	kind_table ids;         /* the kinds met, by id */
+	strmap by_key;          /* kind_key() -> the id, as a pointer */
 	bool pending;           /* kinds added in the open transaction */
 };
 
@@ -50,7 +44,7 @@ static struct finding_kinds *kinds_of(store *s)
 		s->kinds = calloc(1, sizeof *s->kinds);
 		if (s->kinds == NULL)
 			abort();
-		s->kinds->a = arena_new();
+		s->kinds->ids.a = arena_new();
 		if (s->settle == NULL) {
 			s->settle = settle;
 			store_on_close(s, kinds_free, NULL);
@@ -115,32 +109,46 @@ static bool kind_columns(sqlite3_stmt *st, int first, finding_row *f)
 	return f->policy && f->type && f->severity && f->effect && f->role;
 }
 
-/* Remembers kind id with f's fields (copied). */
-static kind *remember(struct finding_kinds *k, int64_t id, const finding_row *f,
-    const strbuf *key)
+/* Puts kind id with f's fields (copied into t's arena) into t. */
+static const finding_row *kind_table_put(kind_table *t, int64_t id, const finding_row *f)
 {
-	kind *e = arena_alloc(k->a, sizeof *e);
-	e->id = id;
-	e->t = (finding_row){ .policy = copy(k->a, f->policy), .type = copy(k->a, f->type),
-		.severity = copy(k->a, f->severity), .effect = copy(k->a, f->effect),
-		.overridable = f->overridable, .message = copy(k->a, f->message),
-		.source = copy(k->a, f->source), .approvals = f->approvals,
-		.role = copy(k->a, f->role), .max_duration = f->max_duration };
-	char *kk = arena_alloc(k->a, key->n);
-	memcpy(kk, key->s, key->n);
-	strmap_put(&k->by_key, kk, key->n, e);
-	if ((size_t)id >= k->cap) {
-		size_t cap = k->cap ? k->cap : 64;
+	if ((size_t)id >= t->n) {
+		size_t cap = t->n ? t->n : 64;
 		while (cap <= (size_t)id)
 			cap *= 2;
-		k->by_id = realloc(k->by_id, cap * sizeof *k->by_id);
-		if (k->by_id == NULL)
-			abort();
-		memset(k->by_id + k->cap, 0, (cap - k->cap) * sizeof *k->by_id);
-		k->cap = cap;
+		finding_row **by = arena_alloc(t->a, cap * sizeof *by);
+		memset(by, 0, cap * sizeof *by);
+		if (t->n > 0)
+			memcpy(by, t->by_id, t->n * sizeof *by);
+		t->by_id = by;
+		t->n = cap;
 	}
-	k->by_id[id] = e;
+	finding_row *e = arena_alloc(t->a, sizeof *e);
+	*e = (finding_row){ .policy = copy(t->a, f->policy), .type = copy(t->a, f->type),
+		.severity = copy(t->a, f->severity), .effect = copy(t->a, f->effect),
+		.overridable = f->overridable, .message = copy(t->a, f->message),
+		.source = copy(t->a, f->source), .approvals = f->approvals,
+		.role = copy(t->a, f->role), .max_duration = f->max_duration };
+	t->by_id[id] = e;
 	return e;
+}
+
+const finding_row *kind_table_get(const kind_table *t, int64_t id)
+{
+	return id > 0 && (uint64_t)id < t->n ? t->by_id[id] : NULL;
+}
+
+/* Remembers kind id, its fields f and its key (the first id of a key stays:
+ * two ids with the same fields are only written around arbiter). */
+static const finding_row *remember(struct finding_kinds *k, int64_t id, const finding_row *f,
+    const strbuf *key)
+{
+	if (strmap_get(&k->by_key, key->s, key->n) == NULL) {
+		char *kk = arena_alloc(k->ids.a, key->n);
+		memcpy(kk, key->s, key->n);
+		strmap_put(&k->by_key, kk, key->n, (void *)(intptr_t)id);
+	}
+	return kind_table_put(&k->ids, id, f);
 }
 
 static void bind_kind(sqlite3_stmt *st, const finding_row *f)
@@ -196,9 +204,9 @@ int64_t finding_kind_id(store *s, const finding_row *f)
 	struct finding_kinds *k = kinds_of(s);
 	strbuf *key = &s->kind_key;
 	kind_key(key, f);
-	kind *e = strmap_get(&k->by_key, key->s, key->n);
-	if (e != NULL)
-		return e->id;
+	void *known = strmap_get(&k->by_key, key->s, key->n);
+	if (known != NULL)
+		return (int64_t)(intptr_t)known;
 	bool added = false;
 	int64_t id = kind_stored(s, f, &added);
 	if (id <= 0)
@@ -215,8 +223,9 @@ int64_t finding_kind_id(store *s, const finding_row *f)
 const finding_row *finding_kind(store *s, int64_t id)
 {
 	struct finding_kinds *k = kinds_of(s);
-	if (id > 0 && (size_t)id < k->cap && k->by_id[id] != NULL)
-		return &k->by_id[id]->t;
+	const finding_row *known = kind_table_get(&k->ids, id);
+	if (known != NULL)
+		return known;
 	sqlite3_stmt *st = store_stmt(s, SQL_KIND_BY_ID, "SELECT policy, type, severity, effect, "
 	    "overridable, message, source, approvals, role, max_duration FROM finding_kinds "
 	    "WHERE id = ?");
@@ -227,10 +236,7 @@ const finding_row *finding_kind(store *s, int64_t id)
 	finding_row f;
 	if (sqlite3_step(st) == SQLITE_ROW && kind_columns(st, 0, &f)) {
 		kind_key(&s->kind_key, &f);
-		/* a kind read twice (two ids with the same fields, written around
-		 * arbiter) keeps the first in by_key */
-		kind *e = strmap_get(&k->by_key, s->kind_key.s, s->kind_key.n);
-		out = e != NULL && e->id == id ? &e->t : &remember(k, id, &f, &s->kind_key)->t;
+		out = remember(k, id, &f, &s->kind_key);
 	}
 	sqlite3_reset(st);
 	return out;
@@ -244,8 +250,7 @@ static void forget(store *s)
 	if (k == NULL)
 		return;
 	strmap_free(&k->by_key);
-	free(k->by_id);
-	arena_free(k->a);
+	kind_table_free(&k->ids);
 	free(k);
 	s->kinds = NULL;
 }
@@ -285,24 +290,7 @@ bool kind_table_read(store *s, kind_table *t)
 		 * findings are refused as naming no kind */
 		if (!kind_columns(st, 1, &f) || id <= 0 || id > KIND_ID_MAX)
 			continue;
-		if ((size_t)id >= t->n) {
-			size_t cap = t->n ? t->n : 64;
-			while (cap <= (size_t)id)
-				cap *= 2;
-			finding_row **by = arena_alloc(t->a, cap * sizeof *by);
-			memset(by, 0, cap * sizeof *by);
-			if (t->n > 0)
-				memcpy(by, t->by_id, t->n * sizeof *by);
-			t->by_id = by;
-			t->n = cap;
-		}
-		finding_row *e = arena_alloc(t->a, sizeof *e);
-		*e = (finding_row){ .policy = copy(t->a, f.policy), .type = copy(t->a, f.type),
-			.severity = copy(t->a, f.severity), .effect = copy(t->a, f.effect),
-			.overridable = f.overridable, .message = copy(t->a, f.message),
-			.source = copy(t->a, f.source), .approvals = f.approvals,
-			.role = copy(t->a, f.role), .max_duration = f.max_duration };
-		t->by_id[id] = e;
+		kind_table_put(t, id, &f);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || store_fail(s, "cannot read the findings' kinds");

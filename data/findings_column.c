@@ -17,6 +17,7 @@
  * text, so it is the same for the rows the schema kept before.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_impl.h"
@@ -99,7 +100,7 @@ bool findings_column_read(store *s, const kind_table *kinds, arena *a, const cha
 		}
 		int64_t id = v[0]->u.i;
 		const finding_row *kind = kinds == NULL ? finding_kind(s, id) :
-		    id > 0 && (uint64_t)id < kinds->n ? kinds->by_id[id] : NULL;
+		    kind_table_get(kinds, id);
 		if (kind == NULL) {
 			snprintf(why, whylen, "finding %zu names kind %lld, which finding_kinds does not "
 			    "hold", i + 1, (long long)v[0]->u.i);
@@ -114,32 +115,59 @@ bool findings_column_read(store *s, const kind_table *kinds, arena *a, const cha
 	return true;
 }
 
+void findings_column_bind(sqlite3_stmt *st, int i, const strbuf *b)
+{
+	if (b->n > 0)
+		sqlite3_bind_text(st, i, b->s, (int)b->n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+size_t findings_per_policy(const finding_row *rows, size_t n, policy_tally *out)
+{
+	static const char *const severities[3] = { "info", "warning", "critical" };
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t p = 0;
+		while (p < k && strcmp(out[p].policy, rows[i].policy) != 0)
+			p++;
+		if (p == k)
+			out[k++] = (policy_tally){ .policy = rows[i].policy };
+		for (int v = 0; v < 3; v++)
+			if (strcmp(rows[i].severity, severities[v]) == 0)
+				out[p].sev[v]++;
+	}
+	return k;
+}
+
 bool findings_policies_insert(store *s, int64_t id, const eval_result *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const char *name = r->findings[i].name;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(r->findings[j].name, name) == 0;
-		if (seen)
-			continue;
-		int64_t sev[3] = { 0 };
-		for (size_t j = i; j < r->n; j++)
-			if (strcmp(r->findings[j].name, name) == 0)
-				sev[r->findings[j].severity]++;
+	if (r->n == 0)
+		return true;
+	finding_row *rows = malloc(r->n * sizeof *rows);
+	policy_tally *counts = malloc(r->n * sizeof *counts);
+	if (rows == NULL || counts == NULL)
+		abort();
+	for (size_t i = 0; i < r->n; i++)
+		finding_row_of(&r->findings[i], &rows[i]);
+	size_t k = findings_per_policy(rows, r->n, counts);
+	bool ok = true;
+	for (size_t p = 0; ok && p < k; p++) {
 		sqlite3_stmt *st = store_stmt(s, SQL_FINDING_POLICY, "INSERT INTO finding_policies "
 		    "(policy, submission_id, critical, warning, info) VALUES (?, ?, ?, ?, ?)");
-		if (st == NULL)
-			return false;
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, id);
-		sqlite3_bind_int64(st, 3, sev[SEV_CRITICAL]);
-		sqlite3_bind_int64(st, 4, sev[SEV_WARNING]);
-		sqlite3_bind_int64(st, 5, sev[SEV_INFO]);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_fail(s, "cannot store a finding");
+		ok = st != NULL;
+		if (ok) {
+			sqlite3_bind_text(st, 1, counts[p].policy, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, id);
+			sqlite3_bind_int64(st, 3, counts[p].sev[SEV_CRITICAL]);
+			sqlite3_bind_int64(st, 4, counts[p].sev[SEV_WARNING]);
+			sqlite3_bind_int64(st, 5, counts[p].sev[SEV_INFO]);
+			ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store a finding");
+		}
 	}
-	return true;
+	free(rows);
+	free(counts);
+	return ok;
 }
 
 bool findings_policies_delete(store *s, int64_t id)

@@ -78,10 +78,7 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r,
 		sqlite3_bind_int(st, 5, r->counts[SEV_WARNING]);
 		sqlite3_bind_int(st, 6, r->counts[SEV_CRITICAL]);
 		sqlite3_bind_int64(st, 7, now_ms());
-		if (r->n > 0)
-			sqlite3_bind_text(st, 8, found.s, (int)found.n, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 8);
+		findings_column_bind(st, 8, &found);
 		sqlite3_bind_int64(st, 9, id);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 		sqlite3_finalize(st);

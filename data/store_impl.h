@@ -270,6 +270,18 @@ void findings_digest_final(findings_digest *d, unsigned char out[32]);
 void finding_row_of(const finding *f, finding_row *row);
 
 /* ---- finding_kinds.c: the fields a policy's findings share, stored once ---- */
+/* Kinds by id (detail and path NULL), their texts in the table's arena:
+ * what a connection has met, or (kind_table_read) the table as it is now,
+ * which audit verify reads rather than what the connection remembers. */
+typedef struct kind_table {
+	finding_row **by_id;    /* NULL where there is no kind */
+	size_t n;
+	arena *a;
+} kind_table;
+bool kind_table_read(store *s, kind_table *t);
+void kind_table_free(kind_table *t);
+/* Kind id of t, or NULL. */
+const finding_row *kind_table_get(const kind_table *t, int64_t id);
 /* The id of f's kind (its fields but detail and path), added when new; 0
  * with s->err. */
 int64_t finding_kind_id(store *s, const finding_row *f);
@@ -280,21 +292,24 @@ const finding_row *finding_kind(store *s, int64_t id);
 /* The column's text of r's findings into b (empty: none, the column NULL),
  * and their digest; false with s->err when a kind cannot be stored. */
 bool findings_column_write(store *s, strbuf *b, const eval_result *r, char digest[65]);
-/* The kinds as the table holds them now, by id (audit verify reads them so,
- * not from what the connection remembers). */
-typedef struct kind_table {
-	finding_row **by_id;    /* NULL where there is no kind */
-	size_t n;
-	arena *a;
-} kind_table;
-bool kind_table_read(store *s, kind_table *t);
-void kind_table_free(kind_table *t);
+/* Binds what findings_column_write wrote to parameter i: NULL when empty. */
+void findings_column_bind(sqlite3_stmt *st, int i, const strbuf *b);
 /* The findings of a column's text (NULL: none) as rows in a, their kinds
  * from kinds (NULL: the connection's, finding_kind); false with why when the
  * text is not what findings_column_write writes or names a kind there is
  * not. */
 bool findings_column_read(store *s, const kind_table *kinds, arena *a, const char *text,
     size_t len, finding_row **rows, size_t *n, char *why, size_t whylen);
+/* A row of finding_policies: a policy and the number of its findings per
+ * severity (indexed SEV_INFO .. SEV_CRITICAL). */
+typedef struct policy_tally {
+	const char *policy;
+	int64_t sev[3];
+} policy_tally;
+/* The rows n findings call for, in the order their policies first come, into
+ * out (room for n); their number. A finding of no known severity counts in
+ * none. */
+size_t findings_per_policy(const finding_row *rows, size_t n, policy_tally *out);
 /* The finding_policies rows of submission id: written for r, deleted for
  * what its column holds (before the column changes). false with s->err. */
 bool findings_policies_insert(store *s, int64_t id, const eval_result *r);

@@ -177,9 +177,7 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 		sqlite3_bind_int(st, 15, r->counts[SEV_CRITICAL]);
 		sqlite3_bind_int64(st, 16, ms);
 		sqlite3_bind_text(st, 17, sub->digest, -1, SQLITE_STATIC);
-		if (r->n > 0)
-			sqlite3_bind_text(st, 18, s->findings_text.s, (int)s->findings_text.n,
-			    SQLITE_STATIC);
+		findings_column_bind(st, 18, &s->findings_text);
 		ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot store the submission");
 		sqlite3_reset(st);
 	}

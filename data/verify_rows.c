@@ -531,25 +531,15 @@ static uint64_t policy_row_fp(const table_check *t, const char *pname, int64_t i
 	return fingerprint(t, f, 2);
 }
 
-/* Adds the finding_policies rows the findings of submission id call for. */
+/* The sum of the fingerprints of the finding_policies rows the findings of
+ * submission id call for. */
 static uint64_t policy_rows_fp(const table_check *t, int64_t id, const finding_row *rows,
-    size_t n)
+    size_t n, policy_tally *counts)
 {
 	uint64_t sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rows[j].policy, rows[i].policy) == 0;
-		if (seen)
-			continue;
-		int64_t sev[3] = { 0 };
-		for (size_t j = i; j < n; j++)
-			for (int k = 0; k < 3; k++)
-				if (strcmp(rows[j].policy, rows[i].policy) == 0 &&
-				    strcmp(rows[j].severity, severities[k]) == 0)
-					sev[k]++;
-		sum += policy_row_fp(t, rows[i].policy, id, sev);
-	}
+	size_t k = findings_per_policy(rows, n, counts);
+	for (size_t p = 0; p < k; p++)
+		sum += policy_row_fp(t, counts[p].policy, id, counts[p].sev);
 	return sum;
 }
 
@@ -578,12 +568,11 @@ static bool name_policy_mismatch(table_check *t, const kind_table *kinds, verify
 			if (sqlite3_step(one) == SQLITE_ROW)
 				findings_column_read(t->s, kinds, a, (const char *)sqlite3_column_text(one, 0),
 				    (size_t)sqlite3_column_bytes(one, 0), &rows, &n, why, sizeof why);
-			int64_t want[3] = { 0 };
-			for (size_t i = 0; i < n; i++)
-				for (int k = 0; k < 3; k++)
-					if (strcmp(rows[i].policy, pname ? pname : "") == 0 &&
-					    strcmp(rows[i].severity, severities[k]) == 0)
-						want[k]++;
+			policy_tally *counts = arena_alloc(a, (n ? n : 1) * sizeof *counts);
+			size_t k = findings_per_policy(rows, n, counts), p = 0;
+			while (p < k && strcmp(counts[p].policy, pname ? pname : "") != 0)
+				p++;
+			const int64_t none[3] = { 0 }, *want = p < k ? counts[p].sev : none;
 			if (memcmp(want, sev, sizeof sev) != 0) {
 				found = mismatch(r, 0, "finding_policies row (%s, %lld) says %lld critical, "
 				    "%lld warning, %lld info but the submission's findings %lld, %lld, %lld",
@@ -664,7 +653,7 @@ static bool check_findings(table_check *t, verify_result *r)
 			findings_digest_add(&g.fd, &rows[i]);
 		}
 		g.n = (int64_t)n;
-		policy_rows += policy_rows_fp(t, sid, rows, n);
+		policy_rows += policy_rows_fp(t, sid, rows, n, arena_alloc(a, n * sizeof(policy_tally)));
 		if (!group_check(t, r, &g) || !r->ok)
 			break;
 	}
