@@ -7,7 +7,6 @@
  */
 #include <jansson.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +162,7 @@ bool settings_read(const char *dir, settings *c, diags *errs)
 		diags_add(errs, path, 0, 0, "%s", why);
 		return false;
 	}
-	crypto_hash_sha256(c->sha256, (const unsigned char *)text, len);
+	sha256(text, len, c->sha256);
 	arena *a = arena_new();
 	bool empty;
 	reader r = { .file = path, .errs = errs, .ok = true };

@@ -37,7 +37,7 @@ static bool hash_file(const char *path, char hex[65], char *err, size_t errlen)
 		return false;
 	}
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)text, len);
+	sha256(text, len, h);
 	sodium_bin2hex(hex, 65, h, sizeof h);
 	free(text);
 	return true;
@@ -142,7 +142,7 @@ static bool compare(store *s, json_t *now, integrity *out)
 {
 	char *text = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char h[32];
-	crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+	sha256(text, strlen(text), h);
 	sodium_bin2hex(out->digest, sizeof out->digest, h, sizeof h);
 	free(text);
 	/* the pin is the newest store.init or policy.pin event: signed, in the

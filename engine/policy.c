@@ -9,7 +9,6 @@
  * once. A set with errors must not be used to evaluate.
  */
 #include <dirent.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -642,7 +641,7 @@ static void add_file(policy_set *ps, const char *path, const char *shown, const 
 	f->path = arena_strdup(ps->arena, path);
 	f->shown = arena_strdup(ps->arena, shown);
 	f->enabled = enabled;
-	crypto_hash_sha256(f->sha256, (const unsigned char *)text, len);
+	sha256(text, len, f->sha256);
 }
 
 static void load_text(policy_set *ps, const char *path, const char *shown, const char *text,
