@@ -129,6 +129,7 @@ bool op_submit_result(submit_batch *b, const submission *sub, const eval_result 
     const stored *out, strbuf *json, const char **status);
 
 /* ---- ops_prepare.c: what a change needs before it runs ---- */
+typedef struct prepared_loading prepared_loading;
 typedef struct prepared {
 	settings cfg;           /* config.yaml, clamped while tampered */
 	integrity integ;        /* the policy files against the pin */
@@ -137,14 +138,19 @@ typedef struct prepared {
 	diags cfg_errs;         /* what is wrong with config.yaml */
 	diags policy_errs;      /* and with the policies */
 	int version;            /* the pinned policy version that evaluates */
+	prepared_loading *loading;      /* the policy set being read ahead */
 } prepared;
+/* Starts p: with a store directory, reads its policy set ahead, on a second
+ * thread, while the front end opens the store (NULL: nothing ahead). Every
+ * op_prepare follows one; prepared_free also ends what is not taken. */
+void op_prepare_begin(prepared *p, const char *store_dir);
 /* Reads config.yaml (and, with policies, the policy set, on a second
- * thread meanwhile), loads the signing key and compares what was read with
- * the pinned version (p->integ: warn when tampered). OUT_BAD_INPUT when
- * config.yaml or the policies have errors (in p's diags); OUT_IO_ERROR
- * when the key or the pin cannot be read. A store reached through a
- * server holds none of this: the server checks it all, and p keeps the
- * defaults. Free with prepared_free. */
+ * thread meanwhile unless it was begun ahead for this store), loads the
+ * signing key and compares what was read with the pinned version (p->integ:
+ * warn when tampered). OUT_BAD_INPUT when config.yaml or the policies have
+ * errors (in p's diags); OUT_IO_ERROR when the key or the pin cannot be
+ * read. A store reached through a server holds none of this: the server
+ * checks it all, and p keeps the defaults. Free with prepared_free. */
 outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r);
 void prepared_free(prepared *p);
 

@@ -59,6 +59,10 @@ const char *store_policies_tampered(const args *a);
  * own socket (its operations then run there), else the one find_store finds,
  * opened here. Prints the error and returns NULL. */
 store *open_store(const args *a);
+/* op_prepare_begin for the store this command is about to open: when it
+ * evaluates (policies), the store's policy set is read ahead on a second
+ * thread while the first opens the store. */
+void prepare_begin(const args *a, prepared *p, bool policies);
 /* The same, also giving the settings it read from config.yaml (settings_ok:
  * without errors, which are added to errs), so that a command uses the very
  * bytes open_store checked instead of reading the file again; through a

@@ -337,6 +337,12 @@ store *open_store(const args *a)
 	return s;
 }
 
+void prepare_begin(const args *a, prepared *p, bool policies)
+{
+	char dir[PATH_MAX];
+	op_prepare_begin(p, policies && find_store(a, dir, sizeof dir) ? dir : NULL);
+}
+
 store *open_local_store(const args *a)
 {
 	settings c;

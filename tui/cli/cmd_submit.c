@@ -166,10 +166,13 @@ static int cmd_submit(const command *c, args *a)
 		usage_error(c, "%s", "no submission given (a file, or - for standard input)");
 		return EXIT_USAGE;
 	}
-	store *s = open_store(a);
-	if (s == NULL)
-		return EXIT_ERROR;
 	prepared p;
+	prepare_begin(a, &p, true);
+	store *s = open_store(a);
+	if (s == NULL) {
+		prepared_free(&p);
+		return EXIT_ERROR;
+	}
 	op_reply rep;
 	outcome o = op_prepare(s, true, &p, &rep);
 	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one, .idle = submit_idle };
