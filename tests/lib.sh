@@ -155,11 +155,13 @@ enrol() {
 	[ -s "$T/secret.$name" ]
 }
 code() {
-	local name=$1 now step last
-	now=$(( $(now_s) / 30 ))
+	local name=$1 t now step last
+	# one reading of the clock: a second reading could fall in the next step
+	t=$(now_s)
+	now=$((t / 30))
 	last=$(cat "$T/step.$name" 2>/dev/null || echo 0)
 	step=$((now - 1))
-	[ -z "${ARBITER_TEST_NOW:-}" ] && [ $(( $(date +%s) % 30 )) -ge 20 ] && step=$now
+	[ -z "${ARBITER_TEST_NOW:-}" ] && [ $((t % 30)) -ge 20 ] && step=$now
 	[ "$step" -le "$last" ] && step=$((last + 1))
 	if [ "$step" -gt $((now + 1)) ]; then
 		if [ -n "${ARBITER_TEST_NOW:-}" ]; then
