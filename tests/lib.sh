@@ -146,7 +146,9 @@ now_s() { if [ -n "${ARBITER_TEST_NOW:-}" ]; then clock_now; else date +%s; fi; 
 # before (accepted within the window), else the current one, else the next;
 # when NAME has used all three, the test clock moves on a step. So each
 # reviewer has three codes at once. With the real clock the step before is
-# used only in the first 20 s of a step, and a fourth code waits for the next.
+# used only in the first 10 s of a step (so that a code is still good 20 s
+# later, for a slow command under valgrind), and a third or fourth code may
+# wait for the next step.
 enrol() {
 	local name=$1
 	shift
@@ -161,7 +163,7 @@ code() {
 	now=$((t / 30))
 	last=$(cat "$T/step.$name" 2>/dev/null || echo 0)
 	step=$((now - 1))
-	[ -z "${ARBITER_TEST_NOW:-}" ] && [ $((t % 30)) -ge 20 ] && step=$now
+	[ -z "${ARBITER_TEST_NOW:-}" ] && [ $((t % 30)) -ge 10 ] && step=$now
 	[ "$step" -le "$last" ] && step=$((last + 1))
 	if [ "$step" -gt $((now + 1)) ]; then
 		if [ -n "${ARBITER_TEST_NOW:-}" ]; then
