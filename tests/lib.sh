@@ -124,6 +124,21 @@ served_stop() {
 	fi
 }
 q() { sqlite3 "$DB" "$1"; }
+# free_port: a TCP port for a test's server on 127.0.0.1 that nothing holds:
+# below the kernel's ephemeral range (where the clients of the suites that
+# run beside this one take their ports, and keep them in TIME_WAIT) and in
+# no socket of /proc/net/tcp, listening or not. A random port could be one
+# another suite's server or client holds, and the server would not start.
+free_port() {
+	local lo p
+	read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 21000 ] || lo=30000
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % (lo - 20000)))
+		grep -q ":$(printf '%04X' "$p") " /proc/net/tcp /proc/net/tcp6 2> /dev/null || break
+	done
+	echo "$p"
+}
 
 # The test clock (the test build reads "now" from ARBITER_TEST_NOW:
 # engine/clock.c). clock_start [UNIX_S] points every arbiter started from here

@@ -467,13 +467,16 @@ if command -v openssl > /dev/null; then
 	b=$(cat allowed.json)
 	printf 'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
 		"${#b}" "$b" > allowed.http
-	port=$((20000 + RANDOM % 20000))
 	tls_serve() {   # an https server on $port answering allowed.http once, logging to tls.log
-		port=$((port + 1))
+		port=$(free_port)
 		(sleep 1; cat allowed.http; sleep 3) | timeout 10 openssl s_server -quiet -accept "127.0.0.1:$port" \
 			-cert cert.pem -key key.pem -naccept 1 > tls.log 2>&1 &
 		TLS_PID=$!
-		sleep 0.7
+		# until it listens (0A in /proc/net/tcp)
+		for _ in $(seq 200); do
+			grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$port") 00000000:0000 0A " /proc/net/tcp && break
+			sleep 0.05
+		done
 	}
 	export ARBITER_TEST_CLIENT_CONF=$CONF
 	tls_serve

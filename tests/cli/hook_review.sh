@@ -29,7 +29,7 @@ sed -n 's/^token: //p' "$OUT" > "$T/bot.token"
 chmod 600 "$T/bot.token"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" \
 	-out "$T/cert.pem" -days 30 -subj /CN=arbiter-test > /dev/null 2>&1
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(free_port)
 serve_start --listen "127.0.0.1:$PORT" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" || exit 0
 mkdir -m 755 "$T/etc"
 export ARBITER_TEST_CLIENT_CONF=$T/etc/client.conf

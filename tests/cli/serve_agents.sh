@@ -23,7 +23,7 @@ enrol erin --role admin --uid "$ADMIN" --as alice --code "$(code alice)" || fail
 chmod 711 "$T"
 mkdir -m 755 "$T/run"
 SERVE_SOCKET=$T/run/arbiter.sock
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$(free_port)
 serve_start --socket "$SERVE_SOCKET" --listen "127.0.0.1:$PORT"
 [ "$(stat -c %a "$SOCK")" = 666 ] && pass "a socket given with --socket is reachable by everyone" ||
 	fail "socket mode $(stat -c %a "$SOCK")"

@@ -36,7 +36,7 @@ chmod 711 "$T" "$T/s"
 chmod 644 "$T/tool.token"
 mkdir -m 755 "$T/run"
 SERVE_SOCKET=$T/run/arbiter.sock
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$(free_port)
 serve_start --socket "$SERVE_SOCKET" --listen "127.0.0.1:$PORT"
 SERVER=unix:$SOCK TCP=http://127.0.0.1:$PORT
 
