@@ -47,16 +47,22 @@ wait $late 2>/dev/null
 # --- streams at different places, and many at the same place ---
 head=$(q "SELECT max(seq) FROM audit")
 streams=""
-curl -sN --unix-socket "$SOCK" --max-time 3 'http://arbiter/v1/events?after=0' > "$T/ev.all" &
+curl -sN --unix-socket "$SOCK" --max-time 5 'http://arbiter/v1/events?after=0' > "$T/ev.all" &
 streams="$streams $!"
-curl -sN --unix-socket "$SOCK" --max-time 3 -H "Last-Event-ID: $((head - 1))" \
+curl -sN --unix-socket "$SOCK" --max-time 5 -H "Last-Event-ID: $((head - 1))" \
 	'http://arbiter/v1/events' > "$T/ev.prev" &
 streams="$streams $!"
 for i in $(seq 1 20); do
-	curl -sN --unix-socket "$SOCK" --max-time 3 'http://arbiter/v1/events' > "$T/ev.head.$i" &
+	curl -sN --unix-socket "$SOCK" --max-time 5 'http://arbiter/v1/events' > "$T/ev.head.$i" &
 	streams="$streams $!"
 done
-sleep 1
+# a stream at the head has taken its place once its ": arbiter events" line came
+for _ in $(seq 1 100); do
+	n=0
+	for i in $(seq 1 20); do [ -s "$T/ev.head.$i" ] && n=$((n + 1)); done
+	[ "$n" -eq 20 ] && break
+	sleep 0.05
+done
 post '{"action":"x.y","ref":"w2"}'
 expect_status 201 "a new submission while streams are open"
 # shellcheck disable=SC2086
