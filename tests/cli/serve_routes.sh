@@ -175,8 +175,10 @@ expect_out 'sign in again' "and says what to do"
 pending w1; W1=$ID
 curl -s --unix-socket "$SOCK" -o "$T/waited" "http://arbiter/v1/submissions/$W1?wait=30" &
 wpid=$!
-curl -sN --unix-socket "$SOCK" --max-time 4 'http://arbiter/v1/events' > "$T/events" 2>/dev/null &
+curl -sN --unix-socket "$SOCK" --max-time 30 'http://arbiter/v1/events' > "$T/events" 2>/dev/null &
 epid=$!
+# the stream starts at the head: once its first line came, it is there
+for _ in $(seq 1 100); do [ -s "$T/events" ] && break; sleep 0.05; done
 sleep 0.5
 decide "$W1" "{\"decision\": \"approve\", \"ack\": true, \"as\": \"alice\", \"code\": \"$(code alice)\"}"
 start=$(date +%s%N)
@@ -185,9 +187,11 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q '"status":"approved"' "$T/waited" && [ "$ms" -lt 1000 ] &&
 	pass "the approval wakes a long-poll at once ($ms ms after the answer)" ||
 	fail "long-poll: $ms ms, $(head -c 200 "$T/waited")"
+streamed() { grep -q '^event: decision.approve$' "$T/events" && grep -q "\"subject\":\"$W1\"" "$T/events"; }
+for _ in $(seq 1 100); do streamed && break; sleep 0.05; done
+kill $epid 2>/dev/null
 wait $epid
-grep -q '^event: decision.approve$' "$T/events" && grep -q "\"subject\":\"$W1\"" "$T/events" &&
-	pass "the event stream carries the decision" || fail "events: $(cat "$T/events")"
+streamed && pass "the event stream carries the decision" || fail "events: $(cat "$T/events")"
 
 # lockout: the failures of one reviewer, then the right code is refused too
 pending lock; L=$ID
