@@ -141,7 +141,7 @@ q "SELECT details FROM audit WHERE event = 'access.denied' ORDER BY seq DESC LIM
 setpriv --reuid $AGENT --regid $AGENT --clear-groups curl -sN --unix-socket "$SOCK" --max-time 20 \
 	'http://arbiter/v1/events?after=0' > "$T/events" 2>/dev/null &
 spid=$!
-sleep 0.5
+for _ in $(seq 1 100); do grep -q "\"subject\":\"$MINE\"" "$T/events" && break; sleep 0.05; done
 grep -q "\"subject\":\"$MINE\"" "$T/events" && pass "an agent's stream has its own submissions' events" ||
 	fail "agent events: $(head -5 "$T/events")"
 grep -q "\"subject\":\"$OTHER\"" "$T/events" && fail "an agent sees another's events" ||
