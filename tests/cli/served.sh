@@ -102,6 +102,8 @@ W=$(grep -o '"id":[0-9]*' "$OUT" | cut -d: -f2)
 START=$(date +%s%N)
 "$ARBITER" wait "$W" --timeout 30 > "$T/wait.out" 2>&1 &
 WAITER=$!
+# once it has a socket it is at the server; then 0.5 s of the long poll
+for _ in $(seq 1 100); do ls -l "/proc/$WAITER/fd" 2> /dev/null | grep -q 'socket:' && break; sleep 0.05; done
 sleep 0.5
 arbiter --as alice approve "$W" --ack --code "$(code alice)"
 wait "$WAITER"
@@ -116,9 +118,12 @@ awk -v p="/v1/submissions/$W" '$3 == "GET" && $4 == p && $7 >= 300000 { found = 
 	"$T/serve.log" && pass "wait long-polls the server" || fail "no long poll in the server's log"
 
 # --- audit tail -f follows the server's event stream ---
+heads=$(grep -c ' GET /v1/status ' "$T/serve.log")
 "$ARBITER" audit tail -f --limit 0 --json > "$T/tail.out" 2> "$T/tail.err" &
 TAILER=$!
-sleep 0.5
+# with --limit 0 it follows from the head GET /v1/status gives: once the
+# server has logged that request, what is submitted next is after it
+for _ in $(seq 1 100); do [ "$(grep -c ' GET /v1/status ' "$T/serve.log")" -gt "$heads" ] && break; sleep 0.05; done
 arbiter submit "$EX/code-01-refactor.yaml" "$EX/rom-01-clean-patch.yaml"
 for _ in $(seq 1 60); do grep -q '"event":"submission.create"' "$T/tail.out" && break; sleep 0.1; done
 grep -q '"event":"submission.create"' "$T/tail.out" && pass "audit tail -f prints an event appended through the server" ||
