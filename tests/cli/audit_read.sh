@@ -168,6 +168,12 @@ grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$T/tail.err" && fail "
 # --follow is -f's long form; text output flushes each event too
 timeout 10 "$ARBITER" audit tail --follow --limit 0 > "$T/tail2.out" 2>&1 &
 TP=$!
+# --limit 0 follows from the head it reads once the store is open: wait for
+# the open, then give it the read
+for _ in $(seq 1 100); do
+	ls -l "/proc/$(pgrep -P "$TP" | head -1)/fd" 2> /dev/null | grep -q 'arbiter\.db$' && break
+	sleep 0.05
+done
 sleep 0.5
 "$ARBITER" --as erin audit checkpoint --out "$T/cp-follow2.txt" > /dev/null
 seen=no
