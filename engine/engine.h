@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define ARBITER_VERSION "0.1.0"
 
@@ -602,8 +603,22 @@ typedef struct strbuf {
 	char *s;
 	size_t n, cap;
 } strbuf;
-void sb_put(strbuf *b, const char *s, size_t n);
-void sb_puts(strbuf *b, const char *s);
+/* Makes room for n more bytes and the NUL. */
+void sb_grow(strbuf *b, size_t n);
+/* Inline, so that a writer's literals are copied without a call or a
+ * strlen: the JSON writers append a few bytes at a time. */
+static inline void sb_put(strbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap)
+		sb_grow(b, n);
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+static inline void sb_puts(strbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
 /* printf appended; the format is the caller's own, its arguments written as
  * they are (escape outside text first). */
 void sb_printf(strbuf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);

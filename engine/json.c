@@ -381,6 +381,36 @@ static int on_bool(void *ctx, int v)
 	return add_value(b, n, start + width);
 }
 
+/* The double that a plain decimal such as 0.38 or -12.5 reads as, without
+ * strtod: when its digits without the point make an integer m below 2^53
+ * and it has at most 22 fraction digits k, m and 10^k are doubles exactly
+ * and IEEE division rounds m / 10^k correctly, to the very double strtod
+ * reads (Clinger's fast path). False for anything else (an exponent, more
+ * digits), which strtod reads. s is a JSON number, as yajl checked it. */
+static bool plain_decimal(const char *s, size_t len, double *out)
+{
+	static const double tens[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+		1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t m = 0;
+	int fraction = -1;      /* digits after the point; -1 before it */
+	for (size_t i = s[0] == '-'; i < len; i++) {
+		if (s[i] == '.') {
+			fraction = 0;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || m > ((UINT64_C(1) << 53) - 9) / 10)
+			return false;
+		m = m * 10 + (uint64_t)(s[i] - '0');
+		if (fraction >= 0)
+			fraction++;
+	}
+	if (fraction < 0 || fraction > 22)
+		return false;
+	double d = (double)m / tens[fraction];
+	*out = s[0] == '-' ? -d : d;
+	return true;
+}
+
 static int on_number(void *ctx, const char *s, size_t len)
 {
 	struct jbuilder *b = ctx;
@@ -390,6 +420,8 @@ static int on_number(void *ctx, const char *s, size_t len)
 	node *n = new_node(b, real ? NODE_FLOAT : NODE_INT, start);
 	if (n == NULL)
 		return 0;
+	if (real && plain_decimal(s, len, &n->u.d))
+		return add_value(b, n, start + len);
 	if (real) {
 		char small[64];
 		char *buf = len < sizeof small ? small : arena_alloc(b->a, len + 1);

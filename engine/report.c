@@ -363,10 +363,22 @@ void result_write_modifications(strbuf *b, const eval_result *r)
 	json_decref(mods);
 }
 
+/* A count (not negative) in decimal: one per severity in every result. */
+static void sb_put_count(strbuf *b, int count)
+{
+	char digits[12];
+	int n = (int)sizeof digits;
+	unsigned v = count > 0 ? (unsigned)count : 0;
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	sb_put(b, digits + n, sizeof digits - (size_t)n);
+}
+
 void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
     const eval_result *r, const char *modifications)
 {
-	char num[64];
 	sb_puts(b, "{");
 	if (prefix != NULL)
 		sb_puts(b, prefix);
@@ -388,9 +400,13 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	}
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
-	snprintf(num, sizeof num, "\",\"counts\":{\"info\":%d,\"warning\":%d,\"critical\":%d}",
-	    r->counts[SEV_INFO], r->counts[SEV_WARNING], r->counts[SEV_CRITICAL]);
-	sb_puts(b, num);
+	sb_puts(b, "\",\"counts\":{\"info\":");
+	sb_put_count(b, r->counts[SEV_INFO]);
+	sb_puts(b, ",\"warning\":");
+	sb_put_count(b, r->counts[SEV_WARNING]);
+	sb_puts(b, ",\"critical\":");
+	sb_put_count(b, r->counts[SEV_CRITICAL]);
+	sb_puts(b, "}");
 	sb_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		const finding *f = &r->findings[i];

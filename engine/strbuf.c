@@ -12,7 +12,7 @@
 
 #include "engine.h"
 
-void sb_put(strbuf *b, const char *s, size_t n)
+void sb_grow(strbuf *b, size_t n)
 {
 	if (b->n + n + 1 > b->cap) {
 		b->cap = (b->n + n + 1) * 2;
@@ -20,14 +20,6 @@ void sb_put(strbuf *b, const char *s, size_t n)
 		if (b->s == NULL)
 			abort();
 	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-void sb_puts(strbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
 }
 
 void sb_printf(strbuf *b, const char *fmt, ...)

@@ -77,6 +77,56 @@ static void test_values_and_types(void **state)
 	assert_int_equal(json("[]", 2)->u.list.n, 0);
 }
 
+/* Every decimal reads as the double strtod reads, bit for bit: the short
+ * plain ones that json.c divides itself (m / 10^k), the ones at the edge
+ * of that path (2^53, 22 fraction digits) and those strtod reads. */
+static void assert_reads_as_strtod(const char *num)
+{
+	node *n = json(num, strlen(num));
+	assert_int_equal(n->type, NODE_FLOAT);
+	double want = strtod(num, NULL);
+	if (memcmp(&n->u.d, &want, sizeof want) != 0)
+		fail_msg("%s reads as %.17g, strtod reads %.17g", num, n->u.d, want);
+}
+
+static void test_decimals_read_as_strtod_reads_them(void **state)
+{
+	(void)state;
+	static const char *const edges[] = { "0.38", "-0.0", "0.0", "2.75", "-12.5", "0.1",
+		"0.30000000000000004", "9007199254740.991", "9007199254740.993",
+		"900719925474099.1", "900719925474098.9", "0.0000000000000000000001",
+		"0.00000000000000000000001", "1.2345678901234567890123", "123456789012345678.5",
+		"5e-324", "1.7976931348623157e308", "1E2", "0.5e1", "-1.0", "100.000" };
+	for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+		assert_reads_as_strtod(edges[i]);
+	/* random decimals: 1 to 8 digits before the point (the first not 0,
+	 * or a lone 0), 1 to 18 after it, so that some pass 2^53 */
+	uint64_t x = 88172645463325252u;
+	for (int i = 0; i < 200000; i++) {
+		char num[40];
+		int k = 0;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (x & 1)
+			num[k++] = '-';
+		int whole = 1 + (int)((x >> 1) % 8), fraction = 1 + (int)((x >> 4) % 18);
+		uint64_t m = x >> 9;
+		if ((x >> 2) & 1) {
+			num[k++] = '0';
+		} else {
+			num[k++] = (char)('1' + m % 9);
+			for (int d = 1; d < whole; d++, m /= 10)
+				num[k++] = (char)('0' + m % 10);
+		}
+		num[k++] = '.';
+		for (int d = 0; d < fraction; d++, m = m / 10 + (x >> 40) * (d & 1))
+			num[k++] = (char)('0' + m % 10);
+		num[k] = '\0';
+		assert_reads_as_strtod(num);
+	}
+}
+
 static void test_escaped_surrogate_pair_is_one_character(void **state)
 {
 	(void)state;
@@ -374,6 +424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_(test_values_and_types),
+		T_(test_decimals_read_as_strtod_reads_them),
 		T_(test_escaped_surrogate_pair_is_one_character),
 		T_(test_characters_json_allows),
 		T_(test_blank_text_is_empty),
