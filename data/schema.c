@@ -504,6 +504,13 @@ bool schema_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "not an arbiter database (no schema version)");
 		return false;
 	}
+	if (version < STORE_SCHEMA_VERSION) {
+		char notice[256];
+		snprintf(notice, sizeof notice, "upgrading the store's database from schema version %d "
+		    "to %d: a large store takes a while (each step is one transaction; an interrupted "
+		    "upgrade starts again at the next open)", version, STORE_SCHEMA_VERSION);
+		store_notice(notice);
+	}
 	/* each step in its own transaction, from `version` up */
 	for (int v = version; v < STORE_SCHEMA_VERSION; v++)
 		if (!migrate_step(db, dir, v, &steps[v], err, errlen))

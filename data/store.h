@@ -51,6 +51,12 @@ bool socket_dir_private(const char *socket_path, char *err, size_t errlen);
 /* Opens the store at the .arbiter directory dir, once store_private said
  * it is the caller's alone; NULL with a message in err. */
 store *store_open(const char *dir, char *err, size_t errlen);
+/* Who hears that opening a store does long work first: the upgrade of an
+ * older database to this arbiter's schema (a version 14 store of a million
+ * submissions takes about half a minute). The front end's stderr; NULL, the
+ * default, nobody. */
+typedef void (*store_notice_fn)(const char *message);
+void store_on_notice(store_notice_fn fn);
 /* remote.c: the store of the running server that o (data/client.h) names,
  * whose operations (ops.h) the server then runs: the same calls and
  * results as a store opened here. NULL with the reason in err; *silent is

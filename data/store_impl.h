@@ -340,6 +340,8 @@ bool schema_create_version(sqlite3 *db, int version, char *err, size_t errlen);
 /* Brings an older schema up to STORE_SCHEMA_VERSION; refuses a newer one.
  * dir is the store's directory: a step may need its signing key. */
 bool schema_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen);
+/* Tells the front end's listener, if any (store_on_notice). */
+void store_notice(const char *message);
 
 /* ---- what the operations (ops_*.c) are made of: data/ alone calls these ---- */
 #include "ops.h"

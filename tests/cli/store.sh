@@ -612,6 +612,20 @@ fi
 rows14=$(q "SELECT count(*) FROM findings")
 q "PRAGMA user_version = 14"
 served_restart
+# the first opener says that it upgrades (the suite's server in its log),
+# and nothing says it again
+notice="upgrading the store's database from schema version 14 to 15: a large store takes a while"
+if served; then
+	grep -qF "arbiter: $notice" "$T/served.log" && pass "the server says that it upgrades the store" ||
+		fail "no upgrade notice in the server's log: $(tail -3 "$T/served.log")"
+else
+	arbiter list
+	expect_code 0 "list opens a version 14 store"
+	grep -qF "arbiter: $notice" "$ERR" && pass "and says on stderr that it upgrades it first" ||
+		fail "no upgrade notice: $(cat "$ERR")"
+fi
+arbiter list
+expect_no_err "upgrading" "the next command, on the upgraded store, says nothing of it"
 before > "$T/v14.txt"
 if [ "$(q 'PRAGMA user_version')" = 15 ] &&
     [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = view ] &&

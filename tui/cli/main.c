@@ -74,6 +74,11 @@ void print_command_help(const command *c)
 		out_printf(o[1] ? "%s, " : "%s\n", *o);
 }
 
+static void print_notice(const char *message)
+{
+	err_printf("arbiter: %s\n", message);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name, *sub;
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
 			err_printf("arbiter: the cryptographic library failed to initialise\n");
 			return c->fails_with_2 ? EXIT_USAGE : EXIT_ERROR;
 		}
+		store_on_notice(print_notice);
 		int rc = c->run(c, &a);
 		secret_wipe(a.code, sizeof a.code);
 		return rc;
