@@ -47,16 +47,17 @@ arbiter: $(BUILD)/arbiter
 
 # arbiter links the libraries Debian ships as archives statically: the dynamic
 # loader's work for seven shared libraries was a quarter of a one-document
-# submit (about 1 ms of 5). libqrencode has no archive and stays shared. A
-# security update of a static library needs arbiter rebuilt. Debian names
-# yajl's archive libyajl_s.a. libcurl and libmicrohttpd are not linked at
-# all: with the libraries they bring (GnuTLS, Kerberos, LDAP...) they cost
-# every process about 8 ms at start, so the client loads libcurl when it
-# first talks to a server (data/client_curl.h) and serve loads libmicrohttpd
-# when it starts (tui/serve/mhd.h).
-SHARED_PKG   = libqrencode
-ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(SHARED_PKG) libmicrohttpd libcurl yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
-	-Wl,-Bdynamic $(shell pkg-config --libs $(SHARED_PKG) 2>/dev/null) -lm
+# submit (about 1 ms of 5). A security update of a static library needs
+# arbiter rebuilt. Debian names yajl's archive libyajl_s.a. libcurl,
+# libmicrohttpd and libqrencode (which has no archive) are not linked at
+# all: with the libraries they bring (GnuTLS, Kerberos, LDAP...) the first
+# two cost every process about 8 ms at start, so the client loads libcurl
+# when it first talks to a server (data/client_curl.h), serve loads
+# libmicrohttpd when it starts (tui/serve/mhd.h), and reviewer add loads
+# libqrencode when it draws a QR code (tui/cli/qr.c).
+LOADED_PKG   = libmicrohttpd libcurl libqrencode
+ARBITER_LIBS = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out $(LOADED_PKG) yajl,$(LIBS_PKG)) 2>/dev/null) -l:libyajl_s.a \
+	-Wl,-Bdynamic -lm
 
 $(BUILD)/arbiter: $(ENGINE_OBJ) $(DATA_OBJ) $(TUI_OBJ) $(BUILD)/gen/example_policies.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ARBITER_LIBS)

@@ -8,6 +8,11 @@
  * light backgrounds; elsewhere (a file, a pipe) it is plain text with the
  * dark modules drawn. Every byte is arbiter's own: it goes out through
  * term_exact.
+ *
+ * Only reviewer add and enable draw one, so libqrencode is not linked (with
+ * the threads library it brings, its loading cost every command at start):
+ * it is loaded here when a code is first drawn, by the soname of Debian's
+ * libqrencode4. Without it the command says to type the secret instead.
  */
 #include <qrencode.h>
 #include <stdio.h>
@@ -16,6 +21,18 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+#define QRENCODE_SONAME "libqrencode.so.4"
+
+static struct {
+	__typeof__(QRcode_encodeString) *encode_string;
+	__typeof__(QRcode_free) *free;
+} qrencode;
+/* in the order of the struct */
+static const char *const names[] = { "QRcode_encodeString", "QRcode_free" };
+_Static_assert(sizeof names / sizeof names[0] * sizeof(void *) == sizeof qrencode,
+    "a name for each function of qrencode");
+static lazy_lib lib = LAZY_LIB(QRENCODE_SONAME, names, qrencode);
 
 enum { QUIET = 4 };
 
@@ -28,7 +45,9 @@ static bool dark(const QRcode *q, int x, int y)
 
 bool qr_print(FILE *out, const char *text)
 {
-	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!lazy_lib_ready(&lib))
+		return false;
+	QRcode *q = qrencode.encode_string(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	if (q == NULL)
 		return false;
 	bool colour = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
@@ -44,6 +63,6 @@ bool qr_print(FILE *out, const char *text)
 			term_exact(out, "\033[0m", 4);
 		term_exact(out, "\n", 1);
 	}
-	QRcode_free(q);
+	qrencode.free(q);
 	return true;
 }
