@@ -139,6 +139,10 @@ typedef struct prepared {
 	diags policy_errs;      /* and with the policies */
 	int version;            /* the pinned policy version that evaluates */
 	prepared_loading *loading;      /* the policy set being read ahead */
+	/* config.yaml as the front end read it when it opened the store
+	 * (cfg_read; cfg_ok: without errors, cfg_errs else): op_prepare uses
+	 * those bytes and does not read the file again */
+	bool cfg_read, cfg_ok;
 } prepared;
 /* Starts p: with a store directory, reads its policy set ahead, on a second
  * thread, while the front end opens the store (NULL: nothing ahead). Every

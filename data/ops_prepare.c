@@ -105,7 +105,7 @@ outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
 	}
 	if (policies && l == NULL)
 		l = loading_start(s->dir);
-	bool cfg_ok = store_settings(s, &p->cfg, &p->cfg_errs);
+	bool cfg_ok = p->cfg_read ? p->cfg_ok : store_settings(s, &p->cfg, &p->cfg_errs);
 	bool have_key = store_load_signing_key(s);    /* while the policies are read */
 	if (l != NULL) {
 		loading_join(l);

@@ -337,10 +337,17 @@ store *open_store(const args *a)
 	return s;
 }
 
-void prepare_begin(const args *a, prepared *p, bool policies)
+store *open_store_prepared(const args *a, prepared *p, bool policies)
 {
 	char dir[PATH_MAX];
 	op_prepare_begin(p, policies && find_store(a, dir, sizeof dir) ? dir : NULL);
+	store *s = open_store_settings(a, &p->cfg, &p->cfg_errs, &p->cfg_ok);
+	if (s == NULL) {
+		prepared_free(p);
+		return NULL;
+	}
+	p->cfg_read = true;
+	return s;
 }
 
 store *open_local_store(const args *a)

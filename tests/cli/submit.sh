@@ -333,6 +333,17 @@ expect_code 0 "audit verify passes after all of it"
 served_events=$(q "SELECT count(*) FROM audit WHERE event GLOB 'server.*'")
 expect_out "verified $((n + 6 + served_events)) events" "the chain holds store.init, reviewer.add, two policy.tamper and policy.pin pairs, and every submission"
 
+# --- an error in config.yaml: named at its place, and nothing stored ---
+"$ARBITER" init "$T/cfg" > /dev/null || fail "init of a second store"
+chmod u+w "$T/cfg/.arbiter/config.yaml"
+printf 'enforcement:\n  enabled: [\n' >> "$T/cfg/.arbiter/config.yaml"
+arbiter --home "$T/cfg" submit "$T/allowed.yaml"
+expect_code 1 "submit with an error in config.yaml exits 1"
+expect_err "config.yaml:[0-9]+:[0-9]+: " "naming config.yaml at its line and column"
+expect_err "have errors; nothing was stored" "and saying that nothing was stored"
+[ "$(sqlite3 "$T/cfg/.arbiter/arbiter.db" "SELECT count(*) FROM submissions")" = 0 ] &&
+	pass "nothing is stored" || fail "a submission was stored despite config.yaml's error"
+
 # --- no store ---
 mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1
 arbiter submit "$T/allowed.yaml"

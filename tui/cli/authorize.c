@@ -69,12 +69,9 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 bool guard_open(const args *a, guard *g, bool policies)
 {
 	memset(g, 0, sizeof *g);
-	prepare_begin(a, &g->p, policies);
-	g->s = open_store(a);
-	if (g->s == NULL) {
-		prepared_free(&g->p);
+	g->s = open_store_prepared(a, &g->p, policies);
+	if (g->s == NULL)
 		return false;
-	}
 	g->actor = actor_of(a, g->s);
 	op_reply r;
 	outcome o = op_prepare(g->s, policies, &g->p, &r);

@@ -167,12 +167,9 @@ static int cmd_submit(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	prepared p;
-	prepare_begin(a, &p, true);
-	store *s = open_store(a);
-	if (s == NULL) {
-		prepared_free(&p);
+	store *s = open_store_prepared(a, &p, true);
+	if (s == NULL)
 		return EXIT_ERROR;
-	}
 	op_reply rep;
 	outcome o = op_prepare(s, true, &p, &rep);
 	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one, .idle = submit_idle };
