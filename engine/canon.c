@@ -265,6 +265,18 @@ static int member_order(const void *x, const void *y)
 
 static bool put_node(strbuf *b, const node *n);
 
+/* A string node: one whose bytes JSON holds as they are (verbatim, the
+ * strings of a JSON document without escapes: nearly all) is copied whole. */
+static bool put_string_node(strbuf *b, const node *n)
+{
+	if (!n->verbatim)
+		return put_string(b, n->u.str.s, n->u.str.len);
+	put1(b, '"');
+	sb_put(b, n->u.str.s, n->u.str.len);
+	put1(b, '"');
+	return true;
+}
+
 static bool is_omitted(const node *key, const char *const *omit)
 {
 	for (; omit != NULL && *omit != NULL; omit++)
@@ -302,8 +314,7 @@ static bool put_map(strbuf *b, const node *m, const char *const *omit)
 	for (size_t i = 0; ok && i < k; i++) {
 		if (i > 0)
 			put1(b, ',');
-		ok = order[i].key->type == NODE_STRING &&
-		    put_string(b, order[i].key->u.str.s, order[i].key->u.str.len);
+		ok = order[i].key->type == NODE_STRING && put_string_node(b, order[i].key);
 		put1(b, ':');
 		ok = ok && put_node(b, order[i].val);
 	}
@@ -328,7 +339,7 @@ static bool put_node(strbuf *b, const node *n)
 	case NODE_FLOAT:
 		return put_number(b, n->u.d);
 	case NODE_STRING:
-		return put_string(b, n->u.str.s, n->u.str.len);
+		return put_string_node(b, n);
 	case NODE_LIST: {
 		bool ok = true;
 		put1(b, '[');

@@ -86,6 +86,9 @@ typedef struct node node;
 struct node {
 	uint8_t type;           /* NODE_* */
 	uint8_t style;          /* for strings: how the scalar was written */
+	uint8_t verbatim;       /* strings: 1 when JSON holds the bytes as they are
+	                         * (read from JSON without an escape: valid UTF-8,
+	                         * no quote, backslash or control character) */
 	uint32_t line, col;     /* 1-based position in its file */
 	uint32_t hash;          /* map keys: key_hash() of the text, for lookups */
 	union {

@@ -132,6 +132,7 @@ static node *new_node(struct jbuilder *b, int type, size_t off)
 	node *n = arena_alloc(b->a, sizeof *n);
 	n->type = (uint8_t)type;
 	n->style = 0;
+	n->verbatim = 0;
 	n->hash = 0;
 	uint32_t line, col;
 	locate(b, off, &line, &col);
@@ -344,6 +345,7 @@ static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len,
 		return NULL;
 	n->style = STYLE_QUOTED;
 	if (in_text) {
+		n->verbatim = 1;        /* checked above, without an escape */
 		/* the arena's copy of the text, ended where its closing quote was:
 		 * no copy of its own for each string */
 		if (b->copy == NULL) {

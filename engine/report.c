@@ -209,8 +209,8 @@ static bool is_encodable(const node *n)
 {
 	if (n->type == NODE_FLOAT)
 		return isfinite(n->u.d);
-	if (n->type != NODE_STRING)
-		return true;
+	if (n->type != NODE_STRING || n->verbatim)
+		return true;            /* a verbatim string's UTF-8 was checked */
 	size_t ascii = 0;
 	while (ascii < n->u.str.len && (unsigned char)n->u.str.s[ascii] < 0x80)
 		ascii++;
@@ -264,6 +264,19 @@ static void put_int(strbuf *b, int64_t v)
 	sb_put(b, p, (size_t)(num + sizeof num - p));
 }
 
+/* A string node; a verbatim one (JSON's bytes, checked: no escape needed)
+ * as it is, which is what jansson writes for it. */
+static void put_string_node(strbuf *b, const node *n)
+{
+	if (!n->verbatim) {
+		put_string(b, n->u.str.s, n->u.str.len);
+		return;
+	}
+	sb_put(b, "\"", 1);
+	sb_put(b, n->u.str.s, n->u.str.len);
+	sb_put(b, "\"", 1);
+}
+
 static void put_canonical(strbuf *b, const node *n)
 {
 	switch (n->type) {
@@ -277,7 +290,7 @@ static void put_canonical(strbuf *b, const node *n)
 		put_real(b, n->u.d);
 		break;
 	case NODE_STRING:
-		put_string(b, n->u.str.s, n->u.str.len);
+		put_string_node(b, n);
 		break;
 	case NODE_LIST: {
 		bool first = true;
@@ -310,7 +323,7 @@ static void put_canonical(strbuf *b, const node *n)
 		for (size_t i = 0; i < m; i++) {
 			if (i > 0)
 				sb_put(b, ",", 1);
-			put_string(b, order[i].key->u.str.s, order[i].key->u.str.len);
+			put_string_node(b, order[i].key);
 			sb_put(b, ":", 1);
 			put_canonical(b, order[i].val);
 		}

@@ -362,6 +362,67 @@ static void test_same_tree_as_yaml(void **state)
 }
 
 /* Every document of the fuzz corpora through both readers. */
+/* Strings read from JSON without an escape are written whole (verbatim);
+ * the same tree with the flag cleared takes the escaping path: the two must
+ * write the same bytes, canonical (the digest's) and stored alike. */
+static void clear_verbatim(node *n)
+{
+	n->verbatim = 0;
+	if (n->type == NODE_LIST)
+		for (size_t i = 0; i < n->u.list.n; i++)
+			clear_verbatim(n->u.list.items[i]);
+	if (n->type == NODE_MAP)
+		for (size_t i = 0; i < n->u.map.n; i++) {
+			clear_verbatim(n->u.map.keys[i]);
+			clear_verbatim(n->u.map.vals[i]);
+		}
+}
+
+static size_t count_verbatim(const node *n)
+{
+	size_t k = n->verbatim;
+	if (n->type == NODE_LIST)
+		for (size_t i = 0; i < n->u.list.n; i++)
+			k += count_verbatim(n->u.list.items[i]);
+	if (n->type == NODE_MAP)
+		for (size_t i = 0; i < n->u.map.n; i++)
+			k += count_verbatim(n->u.map.keys[i]) + count_verbatim(n->u.map.vals[i]);
+	return k;
+}
+
+static void assert_verbatim_writes_alike(const char *what, node *n)
+{
+	strbuf fast = { 0 }, slow = { 0 }, fast_stored = { 0 }, slow_stored = { 0 };
+	bool fast_ok = canon_write(&fast, n);
+	node_write_canonical(&fast_stored, n);
+	clear_verbatim(n);
+	bool slow_ok = canon_write(&slow, n);
+	node_write_canonical(&slow_stored, n);
+	if (fast_ok != slow_ok || (fast_ok && (fast.n != slow.n || memcmp(fast.s, slow.s, fast.n))))
+		fail_msg("%s: the canonical text differs when strings are written whole", what);
+	if (fast_stored.n != slow_stored.n || memcmp(fast_stored.s, slow_stored.s, fast_stored.n))
+		fail_msg("%s: the stored text differs when strings are written whole", what);
+	free(fast.s);
+	free(slow.s);
+	free(fast_stored.s);
+	free(slow_stored.s);
+}
+
+static void test_verbatim_strings_write_as_escaped_ones(void **state)
+{
+	(void)state;
+	const char *docs[] = {
+		"{\"plain\": \"abc\", \"q\": \"a\\\"b\", \"bs\": \"a\\\\b\", \"nl\": \"a\\nb\"}",
+		"[\"\xC3\xA9t\xC3\xA9\", \"\\u00e9\", \"\xF0\x9F\x98\x80\", \"\\ud83d\\ude00\", \"\x7F\"]",
+		"{\"\xE2\x80\xA8\": \"\\u0000\", \"\\u001f\": \"/\", \"k\\/\": \"\\/\"}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+		node *n = json(docs[i], strlen(docs[i]));
+		assert_true(count_verbatim(n) >= 2);    /* keys and values without escapes */
+		assert_verbatim_writes_alike(docs[i], n);
+	}
+}
+
 static void test_corpora_read_alike(void **state)
 {
 	(void)state;
@@ -385,6 +446,8 @@ static void test_corpora_read_alike(void **state)
 			bool yempty, jempty;
 			node *y = doc_parse(T.a, "f", text, len, 1, &yempty, &ye);
 			node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &jempty, &je);
+			if (j != NULL)
+				assert_verbatim_writes_alike(path, j);
 			if (y != NULL && j != NULL) {
 				both++;
 				if (!doc_same_tree(j, y, why, sizeof why))
@@ -425,6 +488,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T_(test_values_and_types),
 		T_(test_decimals_read_as_strtod_reads_them),
+		T_(test_verbatim_strings_write_as_escaped_ones),
 		T_(test_escaped_surrogate_pair_is_one_character),
 		T_(test_characters_json_allows),
 		T_(test_blank_text_is_empty),
