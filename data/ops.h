@@ -129,7 +129,6 @@ bool op_submit_result(submit_batch *b, const submission *sub, const eval_result 
     const stored *out, strbuf *json, const char **status);
 
 /* ---- ops_prepare.c: what a change needs before it runs ---- */
-typedef struct prepared_loading prepared_loading;
 typedef struct prepared {
 	settings cfg;           /* config.yaml, clamped while tampered */
 	integrity integ;        /* the policy files against the pin */
@@ -138,18 +137,15 @@ typedef struct prepared {
 	diags cfg_errs;         /* what is wrong with config.yaml */
 	diags policy_errs;      /* and with the policies */
 	int version;            /* the pinned policy version that evaluates */
-	prepared_loading *loading;      /* the policy set being read ahead */
 	/* config.yaml as the front end read it when it opened the store
 	 * (cfg_read; cfg_ok: without errors, cfg_errs else): op_prepare uses
 	 * those bytes and does not read the file again */
 	bool cfg_read, cfg_ok;
 } prepared;
-/* Starts p: with a store directory, reads its policy set ahead, on a second
- * thread, while the front end opens the store (NULL: nothing ahead). Every
- * op_prepare follows one; prepared_free also ends what is not taken. */
-void op_prepare_begin(prepared *p, const char *store_dir);
-/* Reads config.yaml (and, with policies, the policy set, on a second
- * thread meanwhile unless it was begun ahead for this store), loads the
+/* Starts p empty, with the default settings; every op_prepare follows one. */
+void op_prepare_begin(prepared *p);
+/* Reads config.yaml unless the front end handed it over (cfg_read) and,
+ * with policies, the policy set (on a second thread meanwhile), loads the
  * signing key and compares what was read with the pinned version (p->integ:
  * warn when tampered). OUT_BAD_INPUT when config.yaml or the policies have
  * errors (in p's diags); OUT_IO_ERROR when the key or the pin cannot be

@@ -59,12 +59,11 @@ const char *store_policies_tampered(const args *a);
  * own socket (its operations then run there), else the one find_store finds,
  * opened here. Prints the error and returns NULL. */
 store *open_store(const args *a);
-/* open_store for a command that changes the store (op_prepare next): when
- * it evaluates (policies), the store's policy set is read ahead on a second
- * thread while this one opens the store, and config.yaml, read as the store
- * opens, is kept in p for op_prepare. NULL (said, p freed) when the store
- * cannot be opened. */
-store *open_store_prepared(const args *a, prepared *p, bool policies);
+/* open_store for a command that changes the store (op_prepare next): p is
+ * begun, and config.yaml, read as the store opens, kept in it for
+ * op_prepare, which then does not read the file again. NULL (said, p
+ * freed) when the store cannot be opened. */
+store *open_store_prepared(const args *a, prepared *p);
 /* The same, also giving the settings it read from config.yaml (settings_ok:
  * without errors, which are added to errs), so that a command uses the very
  * bytes open_store checked instead of reading the file again; through a

@@ -337,10 +337,9 @@ store *open_store(const args *a)
 	return s;
 }
 
-store *open_store_prepared(const args *a, prepared *p, bool policies)
+store *open_store_prepared(const args *a, prepared *p)
 {
-	char dir[PATH_MAX];
-	op_prepare_begin(p, policies && find_store(a, dir, sizeof dir) ? dir : NULL);
+	op_prepare_begin(p);
 	store *s = open_store_settings(a, &p->cfg, &p->cfg_errs, &p->cfg_ok);
 	if (s == NULL) {
 		prepared_free(p);

@@ -69,7 +69,7 @@ bool read_code(const args *a, const char *who, char *out, size_t len)
 bool guard_open(const args *a, guard *g, bool policies)
 {
 	memset(g, 0, sizeof *g);
-	g->s = open_store_prepared(a, &g->p, policies);
+	g->s = open_store_prepared(a, &g->p);
 	if (g->s == NULL)
 		return false;
 	g->actor = actor_of(a, g->s);

@@ -167,7 +167,7 @@ static int cmd_submit(const command *c, args *a)
 		return EXIT_USAGE;
 	}
 	prepared p;
-	store *s = open_store_prepared(a, &p, true);
+	store *s = open_store_prepared(a, &p);
 	if (s == NULL)
 		return EXIT_ERROR;
 	op_reply rep;
