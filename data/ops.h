@@ -145,7 +145,7 @@ typedef struct prepared {
 /* Starts p empty, with the default settings; every op_prepare follows one. */
 void op_prepare_begin(prepared *p);
 /* Reads config.yaml unless the front end handed it over (cfg_read) and,
- * with policies, the policy set (on a second thread meanwhile), loads the
+ * with policies, the policy set, loads the
  * signing key and compares what was read with the pinned version (p->integ:
  * warn when tampered). OUT_BAD_INPUT when config.yaml or the policies have
  * errors (in p's diags); OUT_IO_ERROR when the key or the pin cannot be

@@ -4,10 +4,9 @@
  * config.yaml's settings, the signing key and, for the changes that
  * evaluate (submit, reevaluate, policy pin), the policy set, each checked
  * against the pinned version as the bytes that were read, so that nothing can
- * be swapped between the check and the use. The policy set is read on a
- * second thread while the key is read. config.yaml is read once: the front
- * end that opened the store with its settings hands them over (cfg_read),
- * and they are the bytes whose hash is compared with the pin.
+ * be swapped between the check and the use. config.yaml is read once: the
+ * front end that opened the store with its settings hands them over
+ * (cfg_read), and they are the bytes whose hash is compared with the pin.
  *
  * The policy files are read only once the store is open, after its files'
  * modes and owner were checked: a store that is not its owner's alone is
@@ -18,24 +17,10 @@
  * with what it holds. The settings stay the defaults, which nothing reads
  * there: every operation on such a store goes to the server.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "remote.h"
-
-typedef struct loading {
-	char dir[PATH_MAX + 16];
-	diags errs;
-	policy_set *ps;
-} loading;
-
-static void *load_set(void *ctx)
-{
-	loading *l = ctx;
-	l->ps = policy_set_load(l->dir, "policies", &l->errs);
-	return NULL;
-}
 
 void op_prepare_begin(prepared *p)
 {
@@ -55,24 +40,15 @@ outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
 		store_settings(s, &p->cfg, &p->cfg_errs);
 		return OUT_OK;
 	}
-	loading l = { 0 };
-	pthread_t loader;
-	bool threaded = false;
-	if (policies) {
-		snprintf(l.dir, sizeof l.dir, "%s/policies", s->dir);
-		threaded = pthread_create(&loader, NULL, load_set, &l) == 0;
-		if (!threaded)
-			load_set(&l);
-	}
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof dir, "%s/policies", s->dir);
+	if (policies)
+		p->ps = policy_set_load(dir, "policies", &p->policy_errs);
 	bool cfg_ok = p->cfg_read ? p->cfg_ok : store_settings(s, &p->cfg, &p->cfg_errs);
-	bool have_key = store_load_signing_key(s);    /* while the policies are read */
-	if (threaded)
-		pthread_join(loader, NULL);
-	p->ps = l.ps;
-	p->policy_errs = l.errs;
+	bool have_key = store_load_signing_key(s);
 	if ((policies && (p->ps == NULL || p->policy_errs.n > 0)) || !cfg_ok) {
 		if (policies && p->ps == NULL && p->policy_errs.n == 0)
-			diags_add(&p->policy_errs, l.dir, 0, 0, "cannot read the policy directory");
+			diags_add(&p->policy_errs, dir, 0, 0, "cannot read the policy directory");
 		return op_say(r, OUT_BAD_INPUT, "%s", policies ? "the store's policies or config have "
 		    "errors" : "config.yaml has errors");
 	}
