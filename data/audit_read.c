@@ -258,6 +258,73 @@ json_t *audit_event_json(const audit_event *e)
 	return o;
 }
 
+/* Whether text is valid UTF-8, and (controls false) holds no control
+ * character. */
+static bool utf8_text(const char *d, size_t n, bool controls)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)d[i];
+		if (!controls && (c < 0x20 || c == 0x7F))
+			return false;
+		size_t len = c < 0x80 ? 1 : utf8_char_len(d + i, n - i);
+		if (len == 0)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* Whether an event can be written straight (audit_event_text): its texts
+ * in valid UTF-8, as jansson takes them, and its details the text arbiter's
+ * writers make (jansson's compact JSON, or the same from the one string
+ * escaper): an object without a control character. Anything else, only in a
+ * log written around arbiter, goes through jansson (audit_event_json), which
+ * reads the details or keeps them as a string. */
+static bool as_written(const audit_event *e)
+{
+	const char *texts[] = { e->ts, e->actor, e->event, e->subject, e->prev, e->hash, e->sig };
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (!utf8_text(texts[i], strlen(texts[i]), true))
+			return false;
+	size_t n = strlen(e->details);
+	return n >= 2 && e->details[0] == '{' && e->details[n - 1] == '}' &&
+	    utf8_text(e->details, n, false);
+}
+
+/* The event as audit_event_json gives it, written straight into a buffer
+ * (audit list and tail --json, the API's listings and stream): the same
+ * bytes as jansson's compact text of that object, which a unit test holds
+ * it to (test_store_audit.c). */
+char *audit_event_text(const audit_event *e)
+{
+	if (!as_written(e)) {
+		json_t *o = audit_event_json(e);
+		char *text = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		return text;
+	}
+	strbuf b = { 0 };
+	char num[48];
+	snprintf(num, sizeof num, "{\"seq\":%lld,\"ts\":", (long long)e->seq);
+	sb_puts(&b, num);
+	const char *texts[] = { e->ts, e->actor, e->event, e->subject };
+	static const char *const after[] = { ",\"actor\":", ",\"event\":", ",\"subject\":",
+		",\"details\":" };
+	for (int i = 0; i < 4; i++) {
+		sb_put_json_string(&b, texts[i]);
+		sb_puts(&b, after[i]);
+	}
+	sb_puts(&b, e->details);
+	sb_puts(&b, ",\"prev\":");
+	sb_put_json_string(&b, e->prev);
+	sb_puts(&b, ",\"hash\":");
+	sb_put_json_string(&b, e->hash);
+	sb_puts(&b, ",\"sig\":");
+	sb_put_json_string(&b, e->sig);
+	sb_puts(&b, "}");
+	return b.s;
+}
+
 json_t *audit_summary(store *s, int64_t events)
 {
 	sqlite3_stmt *st;

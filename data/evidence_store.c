@@ -97,9 +97,7 @@ static int event_about(store *s, const char *subject, const char *names, bool ol
 
 static void put_event(strbuf *b, const audit_event *e)
 {
-	json_t *o = audit_event_json(e);
-	char *text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	char *text = audit_event_text(e);
 	if (text == NULL)
 		abort();
 	sb_puts(b, text);
