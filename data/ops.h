@@ -145,12 +145,12 @@ typedef struct prepared {
 /* Starts p empty, with the default settings; every op_prepare follows one. */
 void op_prepare_begin(prepared *p);
 /* Reads config.yaml unless the front end handed it over (cfg_read) and,
- * with policies, the policy set, loads the
- * signing key and compares what was read with the pinned version (p->integ:
- * warn when tampered). OUT_BAD_INPUT when config.yaml or the policies have
- * errors (in p's diags); OUT_IO_ERROR when the key or the pin cannot be
- * read. A store reached through a server holds none of this: the server
- * checks it all, and p keeps the defaults. Free with prepared_free. */
+ * with policies, the policy set; loads the signing key and compares what
+ * was read with the pinned version (p->integ: warn when tampered).
+ * OUT_BAD_INPUT when config.yaml or the policies have errors (in p's
+ * diags); OUT_IO_ERROR when the key or the pin cannot be read. A store
+ * reached through a server holds none of this: the server checks it all,
+ * and p keeps the defaults. Free with prepared_free. */
 outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r);
 void prepared_free(prepared *p);
 
