@@ -124,19 +124,67 @@ static void sb_put_json(strbuf *b, json_t *j)
 /* s (n bytes) as a JSON string (null for NULL). Text of printable ASCII
  * without a quote or backslash reads the same inside quotes and is copied;
  * anything else is encoded by jansson. */
-void sb_put_json_stringn(strbuf *b, const char *s, size_t n)
+/* s (n bytes) as jansson writes a string, without building one: '"', '\\'
+ * and the controls below U+0020 escaped (\b \f \n \r \t, the others
+ * \u00XX in capitals), everything else as its UTF-8 bytes. False, with
+ * nothing written, when s is not valid UTF-8 (which jansson refuses). */
+static bool put_string(strbuf *b, const char *s, size_t n)
 {
-	size_t plain = 0;
-	while (s != NULL && plain < n && s[plain] >= 0x20 && s[plain] < 0x7F && s[plain] != '"' &&
-	    s[plain] != '\\')
-		plain++;
-	if (s != NULL && plain == n) {
-		sb_put(b, "\"", 1);
+	bool plain = true;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			size_t k = utf8_char_len(s + i, n - i);
+			if (k == 0)
+				return false;
+			i += k;
+			continue;
+		}
+		if (c < 0x20 || c == '"' || c == '\\')
+			plain = false;
+		i++;
+	}
+	sb_put(b, "\"", 1);
+	if (plain) {
 		sb_put(b, s, n);
 		sb_put(b, "\"", 1);
-		return;
+		return true;
 	}
-	json_t *j = json_string_lossy(s, n);
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sb_put(b, s + start, i - start);
+		char esc[6] = { '\\', (char)c, 0 };
+		size_t len = 2;
+		switch (c) {
+		case '"': case '\\': break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xF];
+			len = 6;
+		}
+		sb_put(b, esc, len);
+		start = i + 1;
+	}
+	sb_put(b, s + start, n - start);
+	sb_put(b, "\"", 1);
+	return true;
+}
+
+void sb_put_json_stringn(strbuf *b, const char *s, size_t n)
+{
+	if (s != NULL && put_string(b, s, n))
+		return;
+	json_t *j = json_string_lossy(s, n);    /* null, or bad bytes as U+FFFD */
 	sb_put_json(b, j);
 	json_decref(j);
 }
@@ -155,26 +203,6 @@ void sb_put_json_string(strbuf *b, const char *s)
  * jansson unless plain, and whatever jansson refuses to hold (a non-finite
  * number, a string that is not UTF-8) left out, as there. The fuzzer
  * fuzz_doc checks the two agree. */
-
-/* A string as jansson encodes it, false when jansson would refuse it. */
-static bool put_string(strbuf *b, const char *s, size_t len)
-{
-	size_t n = 0;
-	while (n < len && s[n] >= 0x20 && s[n] < 0x7F && s[n] != '"' && s[n] != '\\')
-		n++;
-	if (n == len) {
-		sb_put(b, "\"", 1);
-		sb_put(b, s, n);
-		sb_put(b, "\"", 1);
-		return true;
-	}
-	json_t *j = json_stringn(s, len);
-	if (j == NULL)
-		return false;
-	sb_put_json(b, j);
-	json_decref(j);
-	return true;
-}
 
 /* jansson's real: %.17g, a '.' for the locale's point, ".0" when it would
  * read as an integer, and the exponent without '+' or leading zeros. */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,43 @@ static void test_strings_escape_what_json_stringify_escapes(void **state)
 	free(b.s);
 }
 
+/* The JSON string writer (results, stored documents, findings) writes what
+ * jansson writes for the same bytes, without asking jansson unless they are
+ * not UTF-8: strings drawn from pieces of every kind (controls, quotes,
+ * backslashes, DEL, characters of two to four bytes, and bytes that are no
+ * UTF-8: a lone continuation, an overlong form, a surrogate, 0xFF). */
+static void test_json_strings_are_written_as_jansson_writes_them(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = { "a", "Z09", " ", "\"", "\\", "/", "\x7F", "\x01",
+		"\x1F", "\n", "\t", "\r", "\b", "\f", "\xC3\xA9", "\xE2\x80\xA8", "\xF0\x9F\x98\x80",
+		"\xEF\xBF\xBF", "\x80", "\xC0\x80", "\xED\xA0\x80", "\xFF", "\xE2\x82" };
+	uint64_t x = 0x2545F4914F6CDD1Du;
+	for (int i = 0; i < 20000; i++) {
+		char text[128];
+		size_t n = 0;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		for (int k = 0; k < (int)(x % 12); k++) {
+			const char *p = pieces[(x >> (4 + k * 5)) % (sizeof pieces / sizeof *pieces)];
+			memcpy(text + n, p, strlen(p));
+			n += strlen(p);
+		}
+		if (x & 1 << 30)        /* a NUL inside */
+			text[n++] = '\0';
+		strbuf got = { 0 };
+		sb_put_json_stringn(&got, text, n);
+		json_t *j = json_string_lossy(text, n);
+		char *want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+		if (got.s == NULL || strcmp(got.s, want) != 0)
+			fail_msg("%zu bytes written as %s, jansson writes %s", n, got.s, want);
+		free(want);
+		free(got.s);
+	}
+}
+
 static void test_integers_are_the_doubles_they_read_as(void **state)
 {
 	(void)state;
@@ -323,6 +361,7 @@ int main(void)
 		T_(test_rfc8785_example),
 		T_(test_rfc8785_sorting),
 		T_(test_strings_escape_what_json_stringify_escapes),
+		T_(test_json_strings_are_written_as_jansson_writes_them),
 		T_(test_integers_are_the_doubles_they_read_as),
 		T_(test_digest_leaves_out_ref_title_and_meta),
 		T_(test_content_hash_and_digest_differ_in_purpose),
