@@ -11,6 +11,8 @@
  *   of arbiter's own rules (nesting, an integer beyond 2^53, a number
  *   beyond a double), never a valid document lost.
  * - Every refusal is one error at a place inside the input.
+ * - The strings it read without an escape, written whole (verbatim), give
+ *   the bytes the escaping writers give: canonical and stored JSON alike.
  * (jansson stops at a NUL byte in the text and holds no NUL in a key; those
  * inputs are judged without it.)
  * The input is also read as JSON Lines, each line through the JSON reader.
@@ -51,6 +53,39 @@ static void check_error(const diags *errs, const char *text, size_t size, int fi
 	}
 }
 
+/* Strings read without an escape are written whole (node.verbatim): with
+ * the mark cleared, the writers' escaping path must write the same bytes. */
+static void clear_verbatim(node *n)
+{
+	n->verbatim = 0;
+	for (size_t i = 0; n->type == NODE_LIST && i < n->u.list.n; i++)
+		clear_verbatim(n->u.list.items[i]);
+	for (size_t i = 0; n->type == NODE_MAP && i < n->u.map.n; i++) {
+		clear_verbatim(n->u.map.keys[i]);
+		clear_verbatim(n->u.map.vals[i]);
+	}
+}
+
+static void check_verbatim(node *n)
+{
+	strbuf fast = { 0 }, slow = { 0 }, fast_stored = { 0 }, slow_stored = { 0 };
+	bool fast_ok = canon_write(&fast, n);
+	node_write_canonical(&fast_stored, n);
+	clear_verbatim(n);
+	bool slow_ok = canon_write(&slow, n);
+	node_write_canonical(&slow_stored, n);
+	if (fast_ok != slow_ok || fast.n != slow.n || (fast.n && memcmp(fast.s, slow.s, fast.n)) ||
+	    fast_stored.n != slow_stored.n ||
+	    (fast_stored.n && memcmp(fast_stored.s, slow_stored.s, fast_stored.n))) {
+		fprintf(stderr, "a string written whole differs from its escaped form\n");
+		abort();
+	}
+	free(fast.s);
+	free(slow.s);
+	free(fast_stored.s);
+	free(slow_stored.s);
+}
+
 static void whole(arena *a, const char *text, size_t size)
 {
 	diags je = { 0 }, ye = { 0 };
@@ -62,6 +97,8 @@ static void whole(arena *a, const char *text, size_t size)
 		fprintf(stderr, "the JSON and YAML readers disagree: %s\n", why);
 		abort();
 	}
+	if (j != NULL)
+		check_verbatim(j);
 	json_error_t err;
 	json_t *ref = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL |
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);
