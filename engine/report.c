@@ -239,14 +239,15 @@ static bool is_encodable(const node *n)
 		return isfinite(n->u.d);
 	if (n->type != NODE_STRING || n->verbatim)
 		return true;            /* a verbatim string's UTF-8 was checked */
-	size_t ascii = 0;
-	while (ascii < n->u.str.len && (unsigned char)n->u.str.s[ascii] < 0x80)
-		ascii++;
-	if (ascii == n->u.str.len)
-		return true;
-	json_t *j = json_stringn(n->u.str.s, n->u.str.len);     /* checks the UTF-8 */
-	json_decref(j);
-	return j != NULL;
+	/* valid UTF-8, as jansson checks it (no overlong form, no surrogate,
+	 * nothing past U+10FFFF) */
+	for (size_t i = 0; i < n->u.str.len;) {
+		size_t k = utf8_char_len(n->u.str.s + i, n->u.str.len - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
 }
 
 typedef struct member {
