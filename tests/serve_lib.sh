@@ -67,4 +67,18 @@ serve_settings() {
 # descriptors and resident memory.
 PEER=$(dirname "$ARBITER")/tests/helpers/peer
 fd_count() { ls "/proc/$SERVE_PID/fd" | wc -l; }
+# fd_settled: the server's descriptors once they hold still (the same count
+# twice, 0.1 s apart, within 2 s): a client that just hung up may still
+# have its connection open on the server's side for a moment
+fd_settled() {
+	local before now
+	before=$(fd_count)
+	for _ in $(seq 1 20); do
+		sleep 0.1
+		now=$(fd_count)
+		[ "$now" = "$before" ] && break
+		before=$now
+	done
+	echo "$before"
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status"; }

@@ -24,7 +24,7 @@ serve_start
 api POST /v1/submissions -H 'Content-Type: application/json' \
 	--data-binary '{"action":"rom.patch","ref":"w","changes":[{"offset":65458,"length":4}]}'
 expect_status 201 "a submission to wait on"
-base=$(fd_count)
+base=$(fd_settled)
 run "$PEER" cycles "$SOCK" 10000
 expect_code 0 "10,000 connect/disconnect cycles"
 back_to "$base" && pass "after them the server holds its $base descriptors again" ||
@@ -53,7 +53,7 @@ ARBITER=$PLAIN serve_start
 "$PEER" cycles "$SOCK" 1000 > /dev/null && "$PEER" waiters "$SOCK" 1000 "$WAIT" "$SERVE_PID" > /dev/null ||
 	fail "the first round"
 sleep 2.5
-base=$(fd_count) rss0=$(rss_kb)
+base=$(fd_settled) rss0=$(rss_kb)
 run "$PEER" cycles "$SOCK" 10000
 expect_code 0 "10,000 cycles on the plain build"
 run "$PEER" waiters "$SOCK" 1000 "$WAIT" "$SERVE_PID"

@@ -14,7 +14,7 @@ api POST /v1/submissions -H 'Content-Type: application/json' \
 	--data-binary '{"action":"rom.patch","ref":"w","changes":[{"offset":65458,"length":4}]}'
 expect_status 201 "a submission to wait on"
 ms_field() { sed -n "s/.*$1 \([0-9.]*\) ms.*/\1/p" "$OUT" | cut -d. -f1; }
-base=$(fd_count)
+base=$(fd_settled)
 
 run "$PEER" time "$SOCK" /v1/status 10 20
 expect_code 0 "requests are answered before the slow clients come"
