@@ -190,12 +190,10 @@ static void put_int(strbuf *b, int64_t v)
 	sb_put(b, num, (size_t)len);
 }
 
-static bool put_string(strbuf *b, const char *s, size_t n)
+bool json_string_write(strbuf *b, const char *s, size_t n, bool capitals)
 {
-	static const char hex[] = "0123456789abcdef";
-	put1(b, '"');
-	size_t start = 0, i = 0;
-	while (i < n) {
+	bool plain = true;
+	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			size_t k = utf8_char_len(s + i, n - i);
@@ -204,21 +202,32 @@ static bool put_string(strbuf *b, const char *s, size_t n)
 			i += k;
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			i++;
+		if (c < 0x20 || c == '"' || c == '\\')
+			plain = false;
+		i++;
+	}
+	put1(b, '"');
+	if (plain) {
+		sb_put(b, s, n);
+		put1(b, '"');
+		return true;
+	}
+	const char *hex = capitals ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		}
 		sb_put(b, s + start, i - start);
-		char esc[6] = { '\\', 0 };
+		char esc[6] = { '\\', (char)c, 0 };
 		size_t len = 2;
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
+		case '"': case '\\': break;
 		case '\b': esc[1] = 'b'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\n': esc[1] = 'n'; break;
 		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
 		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
 		default:
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[c >> 4];
@@ -226,11 +235,17 @@ static bool put_string(strbuf *b, const char *s, size_t n)
 			len = 6;
 		}
 		sb_put(b, esc, len);
-		start = ++i;
+		start = i + 1;
 	}
 	sb_put(b, s + start, n - start);
 	put1(b, '"');
 	return true;
+}
+
+/* RFC 8785's form of a string: JSON.stringify's, \u00xx in small letters. */
+static bool put_string(strbuf *b, const char *s, size_t n)
+{
+	return json_string_write(b, s, n, false);
 }
 
 /* -1, 0 or 1 as name a sorts before, with or after name b in UTF-16 code

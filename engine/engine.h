@@ -629,6 +629,12 @@ void sb_printf(strbuf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* ---- canon.c: RFC 8785, the JSON Canonicalization Scheme ---- */
 /* Appends n's canonical text; false (b then holds part of it) when n holds
  * what JSON cannot: a number that is not finite, a string not UTF-8. */
+/* s (n bytes) as a JSON string: the quote, the backslash and the controls
+ * below U+0020 escaped (\b \f \n \r \t, the others \u00XX: in capitals as
+ * jansson writes them, else in small letters as RFC 8785 does), everything
+ * else as its UTF-8 bytes. False, with nothing written, when s is not valid
+ * UTF-8 (no overlong form, no surrogate, nothing past U+10FFFF). */
+bool json_string_write(strbuf *b, const char *s, size_t n, bool capitals);
 bool canon_write(strbuf *b, const node *n);
 /* The same for map m without its top-level members named in omit (a
  * NULL-ended list); any other node as canon_write. */

@@ -101,9 +101,9 @@ json_t *node_to_json(const node *n)
  *
  * One result per submission is the hot path of `eval --jsonl --json`, so
  * results are not built as jansson trees: the framing is written here, and
- * every string is still encoded by jansson (json_quote), those of policies
- * once, when the set loads. result_to_json parses this same text, so there
- * is one serializer. */
+ * every string as jansson would encode it (json_string_write), those of
+ * policies once, when the set loads (json_quote). result_to_json parses this
+ * same text, so there is one serializer. */
 
 static void sb_put_json(strbuf *b, json_t *j)
 {
@@ -121,68 +121,12 @@ static void sb_put_json(strbuf *b, json_t *j)
 	free(big);
 }
 
-/* s (n bytes) as a JSON string (null for NULL). Text of printable ASCII
- * without a quote or backslash reads the same inside quotes and is copied;
- * anything else is encoded by jansson. */
-/* s (n bytes) as jansson writes a string, without building one: '"', '\\'
- * and the controls below U+0020 escaped (\b \f \n \r \t, the others
- * \u00XX in capitals), everything else as its UTF-8 bytes. False, with
- * nothing written, when s is not valid UTF-8 (which jansson refuses). */
-static bool put_string(strbuf *b, const char *s, size_t n)
-{
-	bool plain = true;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80) {
-			size_t k = utf8_char_len(s + i, n - i);
-			if (k == 0)
-				return false;
-			i += k;
-			continue;
-		}
-		if (c < 0x20 || c == '"' || c == '\\')
-			plain = false;
-		i++;
-	}
-	sb_put(b, "\"", 1);
-	if (plain) {
-		sb_put(b, s, n);
-		sb_put(b, "\"", 1);
-		return true;
-	}
-	static const char hex[] = "0123456789ABCDEF";
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		sb_put(b, s + start, i - start);
-		char esc[6] = { '\\', (char)c, 0 };
-		size_t len = 2;
-		switch (c) {
-		case '"': case '\\': break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xF];
-			len = 6;
-		}
-		sb_put(b, esc, len);
-		start = i + 1;
-	}
-	sb_put(b, s + start, n - start);
-	sb_put(b, "\"", 1);
-	return true;
-}
-
+/* s (n bytes) as jansson writes a JSON string (null for NULL), without
+ * building one; jansson only for bytes that are not UTF-8, which it writes
+ * as U+FFFD. */
 void sb_put_json_stringn(strbuf *b, const char *s, size_t n)
 {
-	if (s != NULL && put_string(b, s, n))
+	if (s != NULL && json_string_write(b, s, n, true))
 		return;
 	json_t *j = json_string_lossy(s, n);    /* null, or bad bytes as U+FFFD */
 	sb_put_json(b, j);
@@ -298,7 +242,7 @@ static void put_int(strbuf *b, int64_t v)
 static void put_string_node(strbuf *b, const node *n)
 {
 	if (!n->verbatim) {
-		put_string(b, n->u.str.s, n->u.str.len);
+		json_string_write(b, n->u.str.s, n->u.str.len, true);
 		return;
 	}
 	sb_put(b, "\"", 1);
@@ -405,19 +349,6 @@ void result_write_modifications(strbuf *b, const eval_result *r)
 	json_decref(mods);
 }
 
-/* A count (not negative) in decimal: one per severity in every result. */
-static void sb_put_count(strbuf *b, int count)
-{
-	char digits[12];
-	int n = (int)sizeof digits;
-	unsigned v = count > 0 ? (unsigned)count : 0;
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	sb_put(b, digits + n, sizeof digits - (size_t)n);
-}
-
 void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
     const eval_result *r, const char *modifications)
 {
@@ -443,11 +374,11 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
 	sb_puts(b, "\",\"counts\":{\"info\":");
-	sb_put_count(b, r->counts[SEV_INFO]);
+	put_int(b, r->counts[SEV_INFO]);
 	sb_puts(b, ",\"warning\":");
-	sb_put_count(b, r->counts[SEV_WARNING]);
+	put_int(b, r->counts[SEV_WARNING]);
 	sb_puts(b, ",\"critical\":");
-	sb_put_count(b, r->counts[SEV_CRITICAL]);
+	put_int(b, r->counts[SEV_CRITICAL]);
 	sb_puts(b, "}");
 	sb_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
