@@ -110,7 +110,10 @@ served_start() {
 }
 served_stop() {
 	[ -n "$SERVED_PID" ] || return 0
-	kill -TERM "$SERVED_PID" 2>/dev/null
+	# a server gone before it was asked to stop has failed the suite, even
+	# when the commands after it ran on the store embedded
+	kill -TERM "$SERVED_PID" 2>/dev/null ||
+		echo "fail $SCRIPT: the suite's server stopped on its own: $(tail -3 "$T/served.log" | tr '\n' ' ')" >> "$RESULTS"
 	# until it is gone (a sanitizer's leak check at exit takes a while): a
 	# server still stopping would unlink the next one's socket
 	for _ in $(seq 1 1200); do
@@ -146,12 +149,16 @@ free_port() {
 # clock_now prints it (Unix seconds) and clock_advance SECONDS moves it on,
 # also for processes already running. now_s is clock_now, or the real time
 # when the clock was not started (the release build under valgrind).
+# clock_set TEXT puts TEXT in the file whole (a new file renamed over the
+# old): a server reading it at that moment must never find it empty, which
+# the test build takes for a broken clock and stops on.
+clock_set() { echo "$1" > "$T/now.new" && mv -f "$T/now.new" "$T/now"; }
 clock_start() {
-	echo "$(( ${1:-1893456000} * 1000 ))" > "$T/now"
+	clock_set "$(( ${1:-1893456000} * 1000 ))"
 	export ARBITER_TEST_NOW=$T/now
 }
 clock_now() { echo "$(( $(cat "$T/now") / 1000 ))"; }
-clock_advance() { echo "$(( $(cat "$T/now") + $1 * 1000 ))" > "$T/now"; }
+clock_advance() { clock_set "$(( $(cat "$T/now") + $1 * 1000 ))"; }
 now_s() { if [ -n "${ARBITER_TEST_NOW:-}" ]; then clock_now; else date +%s; fi; }
 
 # Reviewers and their codes. enrol NAME [ARGS...] runs arbiter reviewer add
@@ -167,7 +174,12 @@ now_s() { if [ -n "${ARBITER_TEST_NOW:-}" ]; then clock_now; else date +%s; fi; 
 enrol() {
 	local name=$1
 	shift
-	"$ARBITER" reviewer add "$name" "$@" > "$T/enrol.$name" 2>&1 || return 1
+	if ! "$ARBITER" reviewer add "$name" "$@" > "$T/enrol.$name" 2>&1; then
+		# what it said is what the suite's failure shows
+		: > "$OUT"
+		cp "$T/enrol.$name" "$ERR"
+		return 1
+	fi
 	sed -n 's/^secret (base32): //p' "$T/enrol.$name" > "$T/secret.$name"
 	[ -s "$T/secret.$name" ]
 }

@@ -15,12 +15,12 @@ ARBITER_TEST_NOW=1893456000123 arbiter init "$T/a"
 expect_code 0 "init with the test clock set"
 [ "$(first_ts "$T/a")" = 2030-01-01T00:00:00.123Z ] && pass "the test build stamps the time ARBITER_TEST_NOW sets" \
 	|| fail "store.init stamped $(first_ts "$T/a")"
-echo 1893459600000 > "$T/now"
+clock_set 1893459600000
 ARBITER_TEST_NOW=$T/now arbiter --home "$T/a" audit checkpoint --out "$T/cp.txt"
 expect_code 0 "a checkpoint with the clock in a file"
 grep -q '^time: 2030-01-01T01:00:00.000Z$' "$T/cp.txt" && [ "$(first_ts "$T/a")" = 2030-01-01T01:00:00.000Z ] \
 	&& pass "a file's clock is read: the checkpoint and its event carry its time" || fail "checkpoint time: $(grep time: "$T/cp.txt")"
-echo 1893463200000 > "$T/now"
+clock_set 1893463200000
 ARBITER_TEST_NOW=$T/now arbiter --home "$T/a" audit checkpoint --out "$T/cp2.txt"
 grep -q '^time: 2030-01-01T02:00:00.000Z$' "$T/cp2.txt" && pass "moving the file's clock moves now" \
 	|| fail "after the move: $(grep time: "$T/cp2.txt")"
@@ -29,7 +29,7 @@ for bad in soon 12x -5 "$T/no-such-file"; do
 	expect_code 70 "ARBITER_TEST_NOW=$bad stops the test build"
 	expect_err "ARBITER_TEST_NOW=$bad: " "the message names the bad setting $bad"
 done
-echo "not a time" > "$T/now"
+clock_set "not a time"
 ARBITER_TEST_NOW=$T/now arbiter --home "$T/a" list
 expect_code 70 "a clock file that holds no time stops the test build"
 ARBITER_TEST_NOW= arbiter --home "$T/a" audit checkpoint --out "$T/cp3.txt"

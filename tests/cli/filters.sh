@@ -33,7 +33,7 @@ new_store
 i=0
 while IFS= read -r line; do
 	i=$((i + 1))
-	[ $i -eq 8 ] || echo "$((1767225600000 + 1000 * i + 250))" > "$T/now"
+	[ $i -eq 8 ] || clock_set "$((1767225600000 + 1000 * i + 250))"
 	printf '%s\n' "$line" | "$ARBITER" submit --jsonl - > /dev/null 2>&1
 done < "$T/rows.jsonl"
 N=$(q "SELECT count(*) FROM submissions")
@@ -42,7 +42,7 @@ N=$(q "SELECT count(*) FROM submissions")
     "2026-01-01T00:00:01.250Z 2026-01-01T00:00:07.250Z 2026-01-01T00:00:07.250Z" ] &&
 	pass "the rows have known times" || fail "times: $(q "SELECT group_concat(created_at, ' ') FROM submissions")"
 # two hours on, a whole second: durations ago fall after every row
-echo "$((1767225600000 + 7200000))" > "$T/now"
+clock_set "$((1767225600000 + 7200000))"
 [ "$(q "SELECT count(DISTINCT policy) FROM findings")" -ge 3 ] && [ "$(q "SELECT count(*) FROM findings WHERE submission_id = 5 AND policy = 'protected_files'")" -eq 2 ] &&
 	pass "the rows have findings of several policies" || fail "findings: $(q "SELECT group_concat(policy) FROM findings")"
 

@@ -5,7 +5,8 @@
 # get exactly their events, many streams at the same place all get the new
 # one; headers of several KiB are read; and the log is copied into the
 # database while the server runs, then written again from its beginning
-# instead of growing.
+# instead of growing, and a copy a reader held back is finished once the
+# reader is gone.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../serve_lib.sh"
 trap 'serve_stop; rm -rf "$T"' EXIT
@@ -118,6 +119,33 @@ batch 4
 	fail "the log grew from $most to $(wal_size) bytes"
 [ "$(q "SELECT count(*) FROM submissions WHERE action = 'big.doc'")" = 800 ] &&
 	pass "every document of the four batches is stored" || fail "big.doc rows: $(q "SELECT count(*) FROM submissions WHERE action = 'big.doc'")"
+
+# A reader's snapshot taken before two more batches stops the copy short of
+# them; once the reader lets go, the server finishes the copy on its own,
+# with no request to start a round.
+before=$(db_size)
+mkfifo "$T/reader.in"
+sqlite3 "$DB" < "$T/reader.in" > "$T/reader.out" &
+reader=$!
+exec 7> "$T/reader.in"
+echo "BEGIN; SELECT count(*) FROM submissions;" >&7
+for _ in $(seq 1 100); do [ -s "$T/reader.out" ] && break; sleep 0.05; done
+batch 5
+batch 6
+sleep 0.5
+[ "$(db_size)" -lt $((before + 20000000)) ] &&
+	pass "a reader's snapshot holds the copy back ($(db_size) bytes)" ||
+	fail "the copy went past a reader's snapshot: $before -> $(db_size) bytes"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$reader"
+for _ in $(seq 1 200); do
+	[ "$(db_size)" -gt $((before + 20000000)) ] && break
+	sleep 0.1
+done
+[ "$(db_size)" -gt $((before + 20000000)) ] &&
+	pass "once the reader is gone the copy is finished without another request ($before -> $(db_size) bytes)" ||
+	fail "arbiter.db stayed at $(db_size) bytes (from $before) beside a log of $(wal_size)"
 
 serve_stop
 [ "$SERVE_CODE" = 0 ] && pass "the server stops with exit 0" || fail "serve exited $SERVE_CODE"

@@ -12,11 +12,14 @@
  * ends whole, since commits came meanwhile, and the log would grow for
  * ever; so the writer itself then copies the few pages left, between two
  * rounds (checkpoint_finish), and its next transaction writes the log again
- * from its beginning. The log file thus keeps its size, and a commit's sync
+ * from its beginning. When no round comes (the load stopped), this thread
+ * tries again itself until the copy is whole. The log file thus keeps its size, and a commit's sync
  * overwrites blocks the file already has, which costs a file system less
  * than making the file longer.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "serve.h"
 
@@ -24,6 +27,8 @@ enum {
 	CHECKPOINT_PAGES = 4096,        /* 16 MiB of log */
 	WRITER_CACHE_KIB = 8192,
 	CHECKPOINTER_CACHE_KIB = 1024,
+	RETRY_MIN_MS = 100,
+	RETRY_MAX_MS = 5000,
 };
 
 /* The writer's log hook (on the writer's thread, after a commit). */
@@ -36,13 +41,38 @@ static void checkpoint_due(void *ctx)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* Waits, under the lock, until a copy is due or the server stops. While a
+ * copy is left for the writer to finish and no round comes to finish it (a
+ * server gone quiet after a burst), this thread tries again itself after a
+ * pause that doubles up to RETRY_MAX_MS: a reader's snapshot that stopped
+ * the last copy short is soon gone, and the log must not stay long. */
+static void wait_due(server *srv)
+{
+	int64_t pause = RETRY_MIN_MS;
+	while (!srv->checkpoint_due && !srv->checkpoint_done) {
+		if (!srv->checkpoint_finish) {
+			pause = RETRY_MIN_MS;
+			pthread_cond_wait(&srv->checkpoint_wake, &srv->lock);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t ns = ts.tv_nsec + pause * 1000000;
+		ts.tv_sec += ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		if (pthread_cond_timedwait(&srv->checkpoint_wake, &srv->lock, &ts) == ETIMEDOUT &&
+		    srv->checkpoint_finish)
+			srv->checkpoint_due = true;
+		pause = pause * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : pause * 2;
+	}
+}
+
 static void *checkpoint_main(void *arg)
 {
 	server *srv = arg;
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
-		while (!srv->checkpoint_due && !srv->checkpoint_done)
-			pthread_cond_wait(&srv->checkpoint_wake, &srv->lock);
+		wait_due(srv);
 		if (srv->checkpoint_done)
 			break;
 		srv->checkpoint_due = false;
@@ -51,8 +81,7 @@ static void *checkpoint_main(void *arg)
 		if (!store_checkpoint(srv->checkpointer, &whole))
 			err_printf("arbiter serve: %s\n", store_errmsg(srv->checkpointer));
 		pthread_mutex_lock(&srv->lock);
-		if (!whole)
-			srv->checkpoint_finish = true;
+		srv->checkpoint_finish = !whole;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return NULL;
@@ -64,14 +93,26 @@ void checkpoint_finish(server *srv)
 	bool finish = srv->checkpoint_finish;
 	srv->checkpoint_finish = false;
 	pthread_mutex_unlock(&srv->lock);
-	bool whole;
-	if (finish && !store_checkpoint(srv->writer, &whole))
+	if (!finish)
+		return;
+	bool whole = false;
+	if (!store_checkpoint(srv->writer, &whole))
 		err_printf("arbiter serve: %s\n", store_errmsg(srv->writer));
+	if (whole)
+		return;
+	pthread_mutex_lock(&srv->lock);         /* still short: the checkpointer tries again */
+	srv->checkpoint_finish = true;
+	pthread_cond_signal(&srv->checkpoint_wake);
+	pthread_mutex_unlock(&srv->lock);
 }
 
 bool checkpointer_start(server *srv, char *err, size_t errlen)
 {
-	pthread_cond_init(&srv->checkpoint_wake, NULL);
+	pthread_condattr_t ca;          /* the retries' pauses count monotonic time */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->checkpoint_wake, &ca);
+	pthread_condattr_destroy(&ca);
 	srv->checkpointer = store_open(srv->home, err, errlen);
 	if (srv->checkpointer == NULL)
 		return false;
