@@ -3,7 +3,8 @@
  *
  * Submissions share one write transaction in batches (up to
  * SUBMIT_BATCH_MAX documents or SUBMIT_BATCH_MS of work, whichever comes
- * first): one commit, and one sync, per batch instead of per document. A
+ * first; a command's stream, SUBMIT_STREAM_MAX or SUBMIT_STREAM_MS): one
+ * commit, and one sync, per batch instead of per document. A
  * document that is refused (a ref reused with other content) is refused
  * before it writes anything, and the batch goes on. A failure while writing
  * (a full disk) rolls the whole batch back, in the database and in what the
@@ -75,8 +76,10 @@ bool op_submit_due(const submit_batch *b)
 {
 	if (b->s->remote)
 		return true;    /* each one was answered after the server's commit */
-	return !sqlite3_get_autocommit(b->s->db) && (b->handled >= SUBMIT_BATCH_MAX ||
-	    mono_ms() - b->started >= SUBMIT_BATCH_MS);
+	int most = b->stream ? SUBMIT_STREAM_MAX : SUBMIT_BATCH_MAX;
+	int64_t longest = b->stream ? SUBMIT_STREAM_MS : SUBMIT_BATCH_MS;
+	return !sqlite3_get_autocommit(b->s->db) && (b->handled >= most ||
+	    mono_ms() - b->started >= longest);
 }
 
 outcome op_submit_commit(submit_batch *b, submit_reply *rep)

@@ -192,7 +192,7 @@ static int cmd_submit(const command *c, args *a)
 			b.opts.tampered = p.integ.what;
 		}
 		submitting st = { .batch = { .s = s, .ps = p.ps, .opts = &b.opts,
-			.version = p.version, .actor = actor_name(a) },
+			.version = p.version, .actor = actor_name(a), .stream = true },
 			.evaluate_ahead = !store_remote(s) && p.ps != NULL };
 		pending_open(&st);
 		store_bulk(s);
