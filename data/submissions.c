@@ -261,10 +261,12 @@ outcome store_submit(store *s, const policy_set *ps, int policy_version, const s
 		 * have changed a thing */
 		*r = *sub.ahead;
 	} else {
+		/* the quota rules again, with history; the others as ahead */
 		eval_options opts = *o;
 		history_source hist;
 		store_history(s, &hist);
 		opts.history = &hist;
+		opts.ahead = sub.ahead;
 		evaluate(ps, &sub, &opts, scratch, r);
 	}
 	return insert(s, policy_version, &sub, r, actor, out) ? OUT_OK : OUT_IO_ERROR;

@@ -486,7 +486,8 @@ typedef struct submission {
 	/* set by a caller that evaluated it ahead, on another thread, without a
 	 * history source (NULL: not evaluated): the result stands as long as no
 	 * quota rule asked for history (its nuses is 0), which evaluation with
-	 * the store's history would answer otherwise */
+	 * the store's history would answer otherwise; then only the quota rules
+	 * run again (eval_options.ahead) */
 	const struct eval_result *ahead;
 } submission;
 
@@ -575,6 +576,13 @@ typedef struct eval_options {
 	const char *tampered;
 	int64_t now;            /* Unix seconds */
 	const history_source *history;
+	/* An evaluation of the same submission by the same policy set with the
+	 * same options but no history (a worker's, ahead of the store): only
+	 * the quota rules, the ones that read history, run again; every other
+	 * rule's findings and modifications are taken from it, in their
+	 * places. Ignored when a quota rule modifies the document. NULL: every
+	 * rule runs. */
+	const eval_result *ahead;
 } eval_options;
 
 void eval_options_default(eval_options *o);

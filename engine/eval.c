@@ -647,6 +647,28 @@ static bool selects(run *u, const policy *p)
 	return true;
 }
 
+/* Whether an evaluation ahead may stand for every rule but the quotas:
+ * not when a quota rule modifies the document, since its modifications
+ * would then fall among the others' in an order the one ahead cannot tell. */
+static bool reusable(const policy_set *ps, const eval_result *ahead)
+{
+	if (ahead == NULL)
+		return false;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->items[i].type == RULE_QUOTA && ps->items[i].effect == EFF_MODIFY)
+			return false;
+	return true;
+}
+
+/* The findings ahead of policy p (NULL: the built-in checks'), from *at,
+ * where they run together: copied into the result when keep, else passed. */
+static void take_ahead(run *u, const eval_result *ahead, size_t *at, const policy *p, bool keep)
+{
+	for (; *at < ahead->n && ahead->findings[*at].policy == p; (*at)++)
+		if (keep)
+			*result_add(u->r, u->a) = ahead->findings[*at];
+}
+
 void evaluate(const policy_set *ps, const submission *sub, const eval_options *o,
     arena *scratch, eval_result *out)
 {
@@ -660,11 +682,25 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 	u.action_len = strlen(sub->action);
 	u.glob_memo = arena_alloc(scratch, ps->nglobs + 1);
 	memset(u.glob_memo, -1, ps->nglobs + 1);
-	self_protection(&u);
-	if (o->tampered != NULL)
-		policy_integrity(&u);
+	const eval_result *ahead = reusable(ps, o->ahead) ? o->ahead : NULL;
+	size_t at = 0;
+	if (ahead != NULL) {
+		take_ahead(&u, ahead, &at, NULL, true);
+		/* every modification ahead is a rule's that is not a quota */
+		out->mods = ahead->mods;
+		out->nmods = out->modcap = ahead->nmods;
+	} else {
+		self_protection(&u);
+		if (o->tampered != NULL)
+			policy_integrity(&u);
+	}
 	for (size_t i = 0; i < ps->n; i++) {
 		const policy *p = &ps->items[i];
+		if (ahead != NULL) {
+			take_ahead(&u, ahead, &at, p, p->type != RULE_QUOTA);
+			if (p->type != RULE_QUOTA)
+				continue;
+		}
 		if (!selects(&u, p))
 			continue;
 		size_t before = out->n;

@@ -29,8 +29,9 @@ typedef struct submitting {
 
 /* On a worker: the canonical JSON the store keeps, its content hash (what
  * a retried ref is compared by) and the digest; and, for a store of files,
- * the evaluation without history (sub->ahead), which the writing thread then
- * repeats only for a document a quota rule counts. */
+ * the evaluation without history (sub->ahead), of which the writing thread
+ * then runs again only the quota rules, and only for a document a quota
+ * rule counts. */
 static bool canonical(const batch *b, submission *sub, arena *a, diags *errs)
 {
 	if (!submission_canonical(sub, a) || !submission_digest(sub)) {
