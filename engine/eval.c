@@ -486,6 +486,42 @@ static void rule_list(run *u, const policy *p)
 	each_element(u, p, v, expr_first_field(p->field), check_listed, NULL);
 }
 
+/* Quota amounts count to the millionth. The store's sums of decimal amounts
+ * carry binary rounding errors that depend on the order and grouping in
+ * which they were added (per second, minute, hour and day, per commit), so
+ * the amount, its history and the limit are each rounded to whole
+ * millionths and added and compared as integers: 250 uses of 0.1 make
+ * exactly 25, within a limit of 25, however the store grouped them, and the
+ * words of the finding are the same each time. Amounts beyond 9e12, which
+ * millionths would not hold, are added as they are. */
+enum { MILLION = 1000000 };
+static const double MILLIONTHS_MAX = 9e12;
+
+static bool in_millionths(double v, int64_t *out)
+{
+	if (!(v < MILLIONTHS_MAX && v > -MILLIONTHS_MAX))
+		return false;   /* NaN too */
+	double m = v * MILLION;
+	*out = (int64_t)(m < 0 ? m - 0.5 : m + 0.5);    /* halves away from zero */
+	return true;
+}
+
+/* total = current + history, and whether it is over limit, in millionths
+ * when the three fit. */
+static bool quota_over(double current, double history, double limit, double *total,
+    double *before)
+{
+	int64_t c, h, l;
+	if (in_millionths(current, &c) && in_millionths(history, &h) && in_millionths(limit, &l)) {
+		*total = (double)(c + h) / MILLION;
+		*before = (double)h / MILLION;
+		return c + h > l;
+	}
+	*total = current + history;
+	*before = history;
+	return *total > limit;
+}
+
 static void rule_quota(run *u, const policy *p)
 {
 	double current = 1;
@@ -526,15 +562,16 @@ static void rule_quota(run *u, const policy *p)
 	eval_result *r = u->r;
 	r->uses = arena_grow(u->a, r->uses, r->nuses, &r->usecap, sizeof *r->uses, 4);
 	r->uses[r->nuses++] = (quota_use){ p, q.per_value, current };
-	double total = current + history;
+	double total, before;
+	bool over = quota_over(current, history, p->u.quota.limit, &total, &before);
 	if (p->field == NULL && total == 1)
 		what = "submission";
-	if (total <= p->u.quota.limit)
+	if (!over)
 		return;
 	const char *scope = p->u.quota.per == NULL ? "" : arena_printf(u->a, " for %s %s",
 	    expr_first_field(p->u.quota.per), shown(u, per));
 	add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
-	    total, what, scope, duration_format(u->a, p->u.quota.window), history,
+	    total, what, scope, duration_format(u->a, p->u.quota.window), before,
 	    p->u.quota.limit), path);
 }
 

@@ -333,6 +333,32 @@ expect_code 0 "audit verify passes after all of it"
 served_events=$(q "SELECT count(*) FROM audit WHERE event GLOB 'server.*'")
 expect_out "verified $((n + 6 + served_events)) events" "the chain holds store.init, reviewer.add, two policy.tamper and policy.pin pairs, and every submission"
 
+# --- a quota of decimal amounts reaches its limit exactly, however it is grouped ---
+# tenant_run_cost_quota (the example set): at most $25 per tenant per day.
+# 250 uses of 0.1 make 25, within it; the 251st is over. Once in one run
+# (its sum partly kept in memory), once in three runs (partly stored).
+"$ARBITER" init "$T/dimes" > /dev/null || fail "init of the quota store"
+"$ARBITER" init "$T/dimes3" > /dev/null || fail "init of the second quota store"
+for i in $(seq 1 251); do
+	printf '{"action":"tool.call","ref":"d/%d","submitter":"ci","tenant":"dimes","cost_usd":0.1}\n' "$i"
+done > "$T/dimes.jsonl"
+arbiter --home "$T/dimes" submit --jsonl --json "$T/dimes.jsonl"
+cp "$OUT" "$T/dimes.out"
+sed -n 250p "$T/dimes.out" | grep -q tenant_run_cost_quota &&
+	fail "the 250th use of 0.1 (25 in all) is over a limit of 25: $(sed -n 250p "$T/dimes.out" | cut -c1-600)" ||
+	pass "250 uses of 0.1 make exactly 25, within the limit of 25"
+sed -n 251p "$T/dimes.out" | grep -q '25.1 cost_usd for tenant \\"dimes\\" in 1d (25 before this one), over the limit of 25' &&
+	pass "the 251st is over it, and the finding says 25 before it" ||
+	fail "the 251st: $(sed -n 251p "$T/dimes.out" | cut -c1-400)"
+: > "$T/dimes3.out"
+for part in 1,70p 71,180p 181,251p; do
+	sed -n "$part" "$T/dimes.jsonl" > "$T/part.jsonl"
+	arbiter --home "$T/dimes3" submit --jsonl --json "$T/part.jsonl"
+	cat "$OUT" >> "$T/dimes3.out"
+done
+cmp -s "$T/dimes.out" "$T/dimes3.out" && pass "three runs give the same results as one, byte for byte" ||
+	fail "one run and three differ: $(diff "$T/dimes.out" "$T/dimes3.out" | head -4 | cut -c1-300)"
+
 # --- an error in config.yaml: named at its place, and nothing stored ---
 "$ARBITER" init "$T/cfg" > /dev/null || fail "init of a second store"
 chmod u+w "$T/cfg/.arbiter/config.yaml"

@@ -952,6 +952,64 @@ static void test_quota_sum_with_field(void **state)
 	EXPECT_N(eval_history("action: llm.request\ntenant: acme\ncost_usd: 30.5\n", &h), 0);
 }
 
+/* Amounts count to the millionth: a history of 249 uses of 0.1, summed in
+ * binary floating point in any order, and one more make exactly the limit
+ * of 25; the same history summed in another order gives the same finding,
+ * word for word. */
+static const char *const DIMES =
+    "  - {name: dimes, type: quota, limit: 25, window: 1d, field: cost, severity: critical,\n"
+    "     message: Spent}\n";
+
+static void test_quota_decimal_amounts_reach_the_limit_exactly(void **state)
+{
+	(void)state;
+	load(DIMES);
+	double up = 0, down = 0;
+	for (int i = 0; i < 249; i++)
+		up += 0.1;
+	for (int i = 0; i < 249; i++)
+		down = 0.1 + down * 1.0;
+	fake_history h = { .answer = up };
+	assert_true(up + 0.1 != 25.0);        /* what the store's sums are like */
+	EXPECT_N(eval_history("action: a.b\ncost: 0.1\n", &h), 0);
+	h.answer = up + 0.1;
+	const eval_result *r = eval_history("action: a.b\ncost: 0.1\n", &h);
+	EXPECT_N(r, 1);
+	assert_string_equal(r->findings[0].detail,
+	    "25.1 cost in 1d (25 before this one), over the limit of 25");
+	/* sums of 0.1, 0.2 and 0.3 grouped two ways differ in binary, not here */
+	double a = (0.1 + 0.2) + 0.3, b = 0.1 + (0.2 + 0.3);
+	assert_true(a != b);
+	h.answer = a;
+	char first[200];
+	r = eval_history("action: a.b\ncost: 24.5\n", &h);
+	EXPECT_N(r, 1);
+	snprintf(first, sizeof first, "%s", r->findings[0].detail);
+	h.answer = b;
+	r = eval_history("action: a.b\ncost: 24.5\n", &h);
+	assert_string_equal(r->findings[0].detail, first);
+	assert_string_equal(first, "25.1 cost in 1d (0.6 before this one), over the limit of 25");
+	h.answer = a;
+	EXPECT_N(eval_history("action: a.b\ncost: 24.4\n", &h), 0);
+	h.answer = b;
+	EXPECT_N(eval_history("action: a.b\ncost: 24.4\n", &h), 0);
+}
+
+/* Amounts too large for millionths are added as they are. */
+static void test_quota_huge_amounts(void **state)
+{
+	(void)state;
+	load("  - {name: tokens, type: quota, limit: 1e13, window: 1d, field: n, severity: info,\n"
+	     "     message: Many}\n");
+	fake_history h = { .answer = 9.5e12 };
+	const eval_result *r = eval_history("action: a.b\nn: 1e12\n", &h);
+	EXPECT_N(r, 1);
+	assert_string_equal(r->findings[0].detail,
+	    "1.05e+13 n in 1d (9.5e+12 before this one), over the limit of 1e+13");
+	h.answer = 8.5e12;
+	EXPECT_N(eval_history("action: a.b\nn: 1e12\n", &h), 0);
+}
+
 static void test_quota_window_shown_in_days(void **state)
 {
 	(void)state;
@@ -1480,6 +1538,8 @@ int main(void)
 		T_(test_quota_count_at_limit_passes),
 		T_(test_quota_per_value_follows_the_submission),
 		T_(test_quota_sum_with_field),
+		T_(test_quota_decimal_amounts_reach_the_limit_exactly),
+		T_(test_quota_huge_amounts),
 		T_(test_quota_window_shown_in_days),
 		T_(test_quota_global_count),
 		T_(test_quota_history_failure_is_error),
