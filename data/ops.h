@@ -91,9 +91,9 @@ typedef struct stored {
 /* A writer of many submissions: they share transactions of up to
  * SUBMIT_BATCH_MAX documents or SUBMIT_BATCH_MS of work, so that a batch
  * commits once; a refused document writes nothing and the batch goes on.
- * Nothing is reported stored before its commit. A command's stream of
- * documents (submit --jsonl, stream set) takes up to SUBMIT_STREAM_MAX or
- * SUBMIT_STREAM_MS: each commit writes every index page its documents
+ * Nothing is reported stored before its commit. A command's submit (its
+ * files, directories and JSON Lines; stream set) takes up to
+ * SUBMIT_STREAM_MAX or SUBMIT_STREAM_MS: each commit writes every index page its documents
  * touched, and a random digest lands on a page of its own, so five times
  * the documents per commit write a little over half the log (measured:
  * 137,700 frames for 100,000 documents in batches of 1,000, 78,500 in

@@ -492,10 +492,10 @@ static void rule_list(run *u, const policy *p)
  * the amount, its history and the limit are each rounded to whole
  * millionths and added and compared as integers: 250 uses of 0.1 make
  * exactly 25, within a limit of 25, however the store grouped them, and the
- * words of the finding are the same each time. Amounts beyond 9e12, which
- * millionths would not hold, are added as they are. */
+ * words of the finding are the same each time. Amounts of 4e12 or more,
+ * whose millionths would not add up within 64 bits, are added as they are. */
 enum { MILLION = 1000000 };
-static const double MILLIONTHS_MAX = 9e12;
+static const double MILLIONTHS_MAX = 4e12;
 
 static bool in_millionths(double v, int64_t *out)
 {
@@ -519,7 +519,7 @@ static bool quota_over(double current, double history, double limit, double *tot
 	}
 	*total = current + history;
 	*before = history;
-	return *total > limit;
+	return !(*total <= limit);      /* not a number: over, failing closed */
 }
 
 static void rule_quota(run *u, const policy *p)
@@ -536,6 +536,11 @@ static void rule_quota(run *u, const policy *p)
 		} else if (!value_is_number(v)) {
 			rule_error(u, p, what, "%s must be a number for the quota, not %s %s", what,
 			    node_type_name(v.type), shown(u, v));
+			return;
+		} else if (value_number(v) < 0) {
+			/* a negative amount would take back what others used */
+			rule_error(u, p, what, "%s must not be negative for the quota, not %s", what,
+			    shown(u, v));
 			return;
 		} else {
 			current = value_number(v);
@@ -757,6 +762,15 @@ void evaluate(const policy_set *ps, const submission *sub, const eval_options *o
 			fired = fired || strcmp(out->findings[j].type, "error") != 0;
 		if (fired && p->effect == EFF_MODIFY && p->set != NULL)
 			apply_modify(&u, p);
+	}
+	if (ahead != NULL && at != ahead->n) {
+		/* findings ahead that no rule of this set claimed (an evaluation of
+		 * another set, a finding without its rule): they cannot stand in for
+		 * anything, so the whole set runs instead of dropping them */
+		eval_options whole = *o;
+		whole.ahead = NULL;
+		evaluate(ps, sub, &whole, scratch, out);
+		return;
 	}
 	result_finish(out);
 	if (!o->enforcement && o->tampered == NULL)

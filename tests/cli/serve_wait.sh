@@ -122,8 +122,14 @@ batch 4
 
 # A reader's snapshot taken before two more batches stops the copy short of
 # them; once the reader lets go, the server finishes the copy on its own,
-# with no request to start a round.
+# with no request to start a round. The database's size is taken once the
+# copy of the batches before has ended (the same size twice, 0.2 s apart).
 before=$(db_size)
+for _ in $(seq 1 100); do
+	sleep 0.2
+	[ "$(db_size)" = "$before" ] && break
+	before=$(db_size)
+done
 mkfifo "$T/reader.in"
 sqlite3 "$DB" < "$T/reader.in" > "$T/reader.out" &
 reader=$!

@@ -344,6 +344,8 @@ for i in $(seq 1 251); do
 done > "$T/dimes.jsonl"
 arbiter --home "$T/dimes" submit --jsonl --json "$T/dimes.jsonl"
 cp "$OUT" "$T/dimes.out"
+[ "$(wc -l < "$T/dimes.out")" -eq 251 ] && pass "a result for each of the 251 uses" ||
+	fail "$(wc -l < "$T/dimes.out") results for 251 uses"
 sed -n 250p "$T/dimes.out" | grep -q tenant_run_cost_quota &&
 	fail "the 250th use of 0.1 (25 in all) is over a limit of 25: $(sed -n 250p "$T/dimes.out" | cut -c1-600)" ||
 	pass "250 uses of 0.1 make exactly 25, within the limit of 25"

@@ -6,7 +6,8 @@
  * for the example policy set and documents of every action it selects, with
  * histories that put quotas over and under their limits, failing closed and
  * open, with tampered policies, with expression errors, and when a quota
- * rule modifies the document (then nothing is taken from ahead).
+ * rule modifies the document or the evaluation ahead is another set's (then
+ * nothing is taken from ahead).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -173,6 +174,37 @@ static void test_quota_that_modifies_takes_nothing_ahead(void **state)
 	assert_string_equal(r->mods[1].key, "capped");
 }
 
+/* An evaluation ahead made with another policy set: none of its findings
+ * belongs to a rule of this one, so the whole set runs; nothing ahead is
+ * dropped or taken. */
+static void test_ahead_of_another_set_is_not_taken(void **state)
+{
+	(void)state;
+	policy_set *other = add_file(NULL, "policies/other.yaml", "version: 1\npolicies:\n"
+	    "  - {name: loud, type: expression, condition: 'cost > 0', severity: critical,\n"
+	    "     effect: deny, message: loud}\n");
+	load(MIXED);
+	const char *yaml = "{action: a.b, submitter: s, cost: 4}";
+	const submission *s = sub(yaml);
+	history_source h = { .quota = spread_history };
+	eval_options first = opts(), o = opts();
+	eval_result ahead, whole, taken;
+	evaluate(other, s, &first, T.a, &ahead);
+	assert_int_equal(ahead.n, 1);
+	o.history = &h;
+	evaluate(T.ps, s, &o, T.a, &whole);
+	o.ahead = &ahead;
+	evaluate(T.ps, s, &o, T.a, &taken);
+	strbuf a = { 0 }, b = { 0 };
+	result_write_json(&a, "", s, &whole);
+	result_write_json(&b, "", s, &taken);
+	assert_string_equal(a.s, b.s);
+	assert_null(strstr(b.s, "loud"));
+	free(a.s);
+	free(b.s);
+	policy_set_free(other);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -181,6 +213,7 @@ int main(void)
 		T_(test_history_makes_quota_findings),
 		T_(test_errors_and_modifications_between_quotas),
 		T_(test_quota_that_modifies_takes_nothing_ahead),
+		T_(test_ahead_of_another_set_is_not_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

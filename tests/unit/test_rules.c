@@ -995,7 +995,8 @@ static void test_quota_decimal_amounts_reach_the_limit_exactly(void **state)
 	EXPECT_N(eval_history("action: a.b\ncost: 24.4\n", &h), 0);
 }
 
-/* Amounts too large for millionths are added as they are. */
+/* Amounts too large for millionths are added as they are; the largest that
+ * are counted in millionths add up without overflow. */
 static void test_quota_huge_amounts(void **state)
 {
 	(void)state;
@@ -1008,6 +1009,44 @@ static void test_quota_huge_amounts(void **state)
 	    "1.05e+13 n in 1d (9.5e+12 before this one), over the limit of 1e+13");
 	h.answer = 8.5e12;
 	EXPECT_N(eval_history("action: a.b\nn: 1e12\n", &h), 0);
+}
+
+static void test_quota_millionths_add_without_overflow(void **state)
+{
+	(void)state;
+	load("  - {name: small, type: quota, limit: 1e12, window: 1d, field: m, severity: info,\n"
+	     "     message: Some}\n");
+	/* each just under the bound of millionths: their sum still over 1e12 */
+	fake_history h = { .answer = 3.9e12 };
+	const eval_result *r;
+	h.answer = 3.9e12;
+	r = eval_history("action: a.b\nm: 3.9e12\n", &h);
+	EXPECT_N(r, 1);
+	assert_string_equal(r->findings[0].detail,
+	    "7.8e+12 m in 1d (3.9e+12 before this one), over the limit of 1e+12");
+	/* one over it, the other under: added as they are, still over */
+	h.answer = 5e11;
+	r = eval_history("action: a.b\nm: 8.9e12\n", &h);
+	EXPECT_N(r, 1);
+	assert_string_equal(r->findings[0].detail,
+	    "9.4e+12 m in 1d (5e+11 before this one), over the limit of 1e+12");
+}
+
+/* A negative amount would take back what others used: it is an error of
+ * the rule (denying, failing closed), and counts nothing. */
+static void test_quota_negative_amount_is_an_error(void **state)
+{
+	(void)state;
+	load(DIMES);
+	fake_history h = { .answer = 24.9 };
+	const eval_result *r = eval_history("action: a.b\ncost: -1000\n", &h);
+	EXPECT_N(r, 1);
+	assert_string_equal(r->findings[0].type, "error");
+	assert_int_equal(r->findings[0].effect, EFF_DENY);
+	assert_string_equal(r->findings[0].detail,
+	    SRC ":3:5: cost must not be negative for the quota, not -1000");
+	assert_int_equal(r->nuses, 0);
+	assert_int_equal(r->status, ST_BLOCKED);
 }
 
 static void test_quota_window_shown_in_days(void **state)
@@ -1540,6 +1579,8 @@ int main(void)
 		T_(test_quota_sum_with_field),
 		T_(test_quota_decimal_amounts_reach_the_limit_exactly),
 		T_(test_quota_huge_amounts),
+		T_(test_quota_millionths_add_without_overflow),
+		T_(test_quota_negative_amount_is_an_error),
 		T_(test_quota_window_shown_in_days),
 		T_(test_quota_global_count),
 		T_(test_quota_history_failure_is_error),

@@ -43,36 +43,40 @@ static void checkpoint_due(void *ctx)
 
 /* Waits, under the lock, until a copy is due or the server stops. While a
  * copy is left for the writer to finish and no round comes to finish it (a
- * server gone quiet after a burst), this thread tries again itself after a
- * pause that doubles up to RETRY_MAX_MS: a reader's snapshot that stopped
- * the last copy short is soon gone, and the log must not stay long. */
-static void wait_due(server *srv)
+ * server gone quiet after a burst), this thread tries again itself after
+ * *pause, which doubles with each try up to RETRY_MAX_MS (a reader's
+ * snapshot that stopped the last copy short is soon gone, and the log must
+ * not stay long; one that stays, or a copy that keeps failing, is tried
+ * every few seconds, not ten times a second) and starts again at
+ * RETRY_MIN_MS once a copy is whole. */
+static void wait_due(server *srv, int64_t *pause)
 {
-	int64_t pause = RETRY_MIN_MS;
 	while (!srv->checkpoint_due && !srv->checkpoint_done) {
 		if (!srv->checkpoint_finish) {
-			pause = RETRY_MIN_MS;
+			*pause = RETRY_MIN_MS;
 			pthread_cond_wait(&srv->checkpoint_wake, &srv->lock);
 			continue;
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t ns = ts.tv_nsec + pause * 1000000;
+		int64_t ns = ts.tv_nsec + *pause * 1000000;
 		ts.tv_sec += ns / 1000000000;
 		ts.tv_nsec = ns % 1000000000;
 		if (pthread_cond_timedwait(&srv->checkpoint_wake, &srv->lock, &ts) == ETIMEDOUT &&
-		    srv->checkpoint_finish)
+		    srv->checkpoint_finish) {
 			srv->checkpoint_due = true;
-		pause = pause * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : pause * 2;
+			*pause = *pause * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : *pause * 2;
+		}
 	}
 }
 
 static void *checkpoint_main(void *arg)
 {
 	server *srv = arg;
+	int64_t pause = RETRY_MIN_MS;
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
-		wait_due(srv);
+		wait_due(srv, &pause);
 		if (srv->checkpoint_done)
 			break;
 		srv->checkpoint_due = false;
