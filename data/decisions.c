@@ -289,6 +289,11 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 		sqlite3_finalize(st);
 		if (!ok)
 			return store_fail(s, "cannot record the decision");
+		/* an override makes a refused submission count towards its quotas,
+		 * a rejection of a pending one takes its uses back */
+		if (quota_status_counts(p->status) != quota_status_counts(status) &&
+		    !quota_recount(s, p->id, quota_status_counts(status)))
+			return false;
 	}
 	if (!ok)
 		return false;

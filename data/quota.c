@@ -12,6 +12,13 @@
  * could change it. What is kept is the transaction's slot KEEP_QUOTA_SUMS
  * (store_keep): written at commit (quota_flush), forgotten by a rollback or
  * a new transaction (quota_drop).
+ *
+ * Only submissions that were not refused count (PRODUCT.md section 3:
+ * allowed, pending, approved, overridden, expired; not blocked or
+ * rejected). A refused one's uses are kept as rows, out of the sums; when
+ * its status moves across that line (an override of a blocked submission,
+ * a rejection, an evaluation again) quota_recount adds its uses to the sums
+ * or takes them out, at the times they were made.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +152,13 @@ void store_history(store *s, history_source *h)
 	h->ctx = s;
 }
 
+bool quota_status_counts(const char *status)
+{
+	return strcmp(status, "blocked") != 0 && strcmp(status, "rejected") != 0;
+}
+
 bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
-    double amount, int64_t at_ms)
+    double amount, int64_t at_ms, bool counted)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_INSERT, "INSERT INTO quota_usage (policy, "
 	    "per_value, amount, at_ms, submission_id) VALUES (?, ?, ?, ?, ?)");
@@ -162,6 +174,8 @@ bool quota_record(store *s, int64_t submission_id, const char *name, const char 
 	sqlite3_bind_int64(st, 5, submission_id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_fail(s, "cannot store quota usage");
+	if (!counted)
+		return true;
 	quota_key *k = key_of(s, name, per);
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 16;
@@ -173,7 +187,8 @@ bool quota_record(store *s, int64_t submission_id, const char *name, const char 
 	return true;
 }
 
-static bool add_total(store *s, const quota_key *k, int unit, int64_t start, double amount)
+static bool add_total(store *s, const char *name, const char *per, int unit, int64_t start,
+    double amount)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_QUOTA_TOTAL, "INSERT INTO quota_totals (policy, "
 	    "has_per, per, unit, start, amount) VALUES (?, ?, ?, ?, ?, ?) "
@@ -181,9 +196,9 @@ static bool add_total(store *s, const quota_key *k, int unit, int64_t start, dou
 	    "SET amount = amount + excluded.amount");
 	if (st == NULL)
 		return false;
-	sqlite3_bind_text(st, 1, k->policy, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, k->per != NULL);
-	sqlite3_bind_text(st, 3, k->per ? k->per : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, per != NULL);
+	sqlite3_bind_text(st, 3, per ? per : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, unit);
 	sqlite3_bind_int64(st, 5, start);
 	sqlite3_bind_double(st, 6, amount);
@@ -203,7 +218,7 @@ static bool quota_flush(store *s, void *ctx)
 				double sum = 0;
 				for (; i < k->n && k->uses[i].at_ms / 1000 / units[u] == start; i++)
 					sum += k->uses[i].amount;
-				if (!add_total(s, k, units[u], start, sum))
+				if (!add_total(s, k->policy, k->per, units[u], start, sum))
 					return false;
 			}
 		}
@@ -221,4 +236,31 @@ static void quota_drop(store *s, void *ctx)
 	strmap_free(&q->keys);
 	arena_free(q->a);
 	free(q);
+}
+
+bool quota_recount(store *s, int64_t submission_id, bool add)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT policy, per_value, amount, at_ms FROM quota_usage "
+	    "WHERE submission_id = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the quota usage");
+	sqlite3_bind_int64(st, 1, submission_id);
+	bool ok = true;
+	int rc;
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *per = (const char *)sqlite3_column_text(st, 1);
+		double amount = sqlite3_column_double(st, 2);
+		int64_t at = sqlite3_column_int64(st, 3) / 1000;
+		for (size_t u = 0; ok && u < sizeof units / sizeof units[0]; u++)
+			ok = add_total(s, name, per, units[u], at / units[u], add ? amount : -amount);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = store_fail(s, "cannot read the quota usage");
+	sqlite3_finalize(st);
+	/* the stored sums read earlier in this transaction are stale now */
+	quota_pending *q = store_kept(s, KEEP_QUOTA_SUMS);
+	for (quota_key *k = q ? q->all : NULL; k != NULL; k = k->next)
+		k->stored_known = false;
+	return ok;
 }

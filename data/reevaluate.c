@@ -25,6 +25,7 @@ typedef struct own_history {
 	history_source store_history;
 	store *s;
 	int64_t id;
+	bool counted;           /* its uses are in the sums (its status counts) */
 } own_history;
 
 static bool quota_without_own(void *ctx, const quota_query *q, double *out, char *err,
@@ -34,6 +35,10 @@ static bool quota_without_own(void *ctx, const quota_query *q, double *out, char
 	double total = 0;
 	if (!h->store_history.quota(h->store_history.ctx, q, &total, err, errlen))
 		return false;
+	if (!h->counted) {
+		*out += total;
+		return true;
+	}
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(h->s->db, "SELECT total(amount) FROM quota_usage WHERE "
 	    "submission_id = ? AND policy = ? AND per_value IS ? AND at_ms >= ?", -1, &st,
@@ -155,13 +160,17 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		snprintf(s->err, sizeof s->err, "submission %lld: the stored document cannot be read "
 		    "again: %s", (long long)id, errs.n ? errs.items[0].msg : "empty");
 	} else {
-		own_history h = { .s = s, .id = id };
+		own_history h = { .s = s, .id = id, .counted = quota_status_counts(before) };
 		store_history(s, &h.store_history);
 		history_source mine = { .quota = quota_without_own, .ctx = &h };
 		eval_options opts = *o;
 		opts.history = &mine;
 		evaluate(ps, &sub, &opts, a, r);
 		ok = update_row(s, id, version, r, findings);
+		/* moved between counting and refused: its uses follow */
+		bool counts = quota_status_counts(status_name(r->status));
+		if (ok && counts != h.counted)
+			ok = quota_recount(s, id, counts);
 	}
 	if (ok) {
 		json_t *d = json_pack("{s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "before", before, "status",

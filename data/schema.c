@@ -24,7 +24,9 @@
  * version 12 makes a ref unique per submitter and keeps each submission's
  * digest, see schema_v12; version 13 counts failed codes and keeps lockouts
  * per origin, see schema_v13; version 14 keeps the signed head record and
- * the claim of the automatic checkpoints, see schema_v14.
+ * the claim of the automatic checkpoints, see schema_v14; version 15 keeps
+ * a submission's findings in its row, see schema_v15; version 16 leaves
+ * refused submissions out of the quota sums, see schema_v16.
  *
  * A new store is made by version 1's schema and then every step in turn, so
  * each step is run by every arbiter init. A step is SQL, which may call a
@@ -344,6 +346,19 @@ static const char *const schema_v15 =
     "DROP INDEX quota_usage_key;\n"
     "CREATE INDEX quota_usage_submission ON quota_usage (submission_id);\n";
 
+/* Version 16: the quota sums hold only the uses of submissions that were
+ * not refused (PRODUCT.md section 3: not blocked, not rejected; quota.c);
+ * a refused one's uses stay rows. The sums are made again from the rows. */
+static const char *const schema_v16 =
+    "DELETE FROM quota_totals;\n"
+    "INSERT INTO quota_totals (policy, has_per, per, unit, start, amount)\n"
+    "  SELECT u.policy, u.per_value IS NOT NULL, ifnull(u.per_value, ''), n.unit,\n"
+    "    u.at_ms / 1000 / n.unit, total(u.amount)\n"
+    "  FROM quota_usage u JOIN submissions s ON s.id = u.submission_id,\n"
+    "    (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600 UNION ALL SELECT 86400) n\n"
+    "  WHERE s.status NOT IN ('blocked', 'rejected')\n"
+    "  GROUP BY 1, 2, 3, 4, 5;\n";
+
 /* arbiter_digest(document): the digest (engine/submission.c) of a document
  * the store kept, its canonical JSON as submitted, read back as it was
  * accepted (64-bit integers included); NULL for one that does not read as a
@@ -382,7 +397,7 @@ typedef struct step {
 static const step steps[] = { { NULL }, { schema_v2 }, { schema_v3 }, { schema_v4 },
 	{ schema_v5 }, { schema_v6 }, { schema_v7 }, { schema_v8 }, { schema_v9 }, { schema_v10 },
 	{ schema_v11 }, { schema_v12, "arbiter_digest", digest_function, true }, { schema_v13 },
-	{ schema_v14, NULL, NULL, false, audit_head_migrate }, { schema_v15 } };
+	{ schema_v14, NULL, NULL, false, audit_head_migrate }, { schema_v15 }, { schema_v16 } };
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION, "a step per version");
 
 /* Whether every foreign key holds (after a rebuild, with them off). */

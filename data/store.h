@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 struct json_t;
 
@@ -320,9 +320,16 @@ int keyring_load(store *s, const unsigned char *pk, const unsigned char *keyid, 
 int store_keyring(store *s, const keyring **k, char *why, size_t len);
 
 /* ---- quota.c: quota usage and history ---- */
-/* Stores one use of a quota by submission_id, at at_ms. */
+/* Stores one use of a quota by submission_id, at at_ms; in the sums that
+ * history reads only when counted (the submission's status counts). */
 bool quota_record(store *s, int64_t submission_id, const char *name, const char *per,
-    double amount, int64_t at_ms);
+    double amount, int64_t at_ms, bool counted);
+/* Whether a submission with this status counts towards quotas: not when
+ * refused (blocked, rejected). */
+bool quota_status_counts(const char *status);
+/* A submission whose status moved into counting (add) or out of it: its
+ * uses added to the sums, or taken out of them. */
+bool quota_recount(store *s, int64_t submission_id, bool add);
 
 typedef struct verify_result {
 	bool ok;

@@ -131,9 +131,10 @@ static bool insert_beside(store *s, int64_t id, const eval_result *r)
 	if (!findings_policies_insert(s, id, r))
 		return false;
 	int64_t at = now_ms();
+	bool counted = quota_status_counts(status_name(r->status));
 	for (size_t i = 0; i < r->nuses; i++)
 		if (!quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
-		    r->uses[i].amount, at))
+		    r->uses[i].amount, at, counted))
 			return false;
 	return true;
 }

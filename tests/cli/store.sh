@@ -352,7 +352,7 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 15 ]; then pass "a new store is at schema version 15"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 16 ]; then pass "a new store is at schema version 16"; else fail "schema version $(q 'PRAGMA user_version')"; fi
 # undo_v15: version 15's findings in their submission's row undone: a
 # findings row each again (in the order found), with its two indexes, and
 # the quota uses indexed by key
@@ -433,8 +433,8 @@ fi
 served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 15, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 16, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -481,13 +481,13 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 served_restart
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 15 ] &&
+if [ "$(q 'PRAGMA user_version')" = 16 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT count(*) FROM finding_policies")" -ge 1 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 15 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 16 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -513,8 +513,8 @@ served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 15 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 16 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -541,11 +541,11 @@ served_restart
 arbiter reviewer list
 expect_code 0 "a version 12 store opens"
 expect_out '^bob .* 2099-01-01T00:00:00\.000Z' "its lockout in force is still listed"
-if [ "$(q 'PRAGMA user_version')" = 15 ] &&
+if [ "$(q 'PRAGMA user_version')" = 16 ] &&
     [ "$(q "SELECT reviewer || '|' || origin || '|' || until FROM code_lockouts")" = "bob||2099-01-01T00:00:00.000Z" ] &&
     [ "$(q "SELECT reviewer || '|' || origin FROM code_failures")" = "bob|" ] &&
     [ "$(q "SELECT count(*) FROM pragma_table_info('reviewers') WHERE name = 'locked_until'")" = 0 ]; then
-	pass "opening a version 12 store upgraded it to version 15: lockouts and failures per origin"
+	pass "opening a version 12 store upgraded it to version 16: lockouts and failures per origin"
 else
 	fail "the version 12 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT * FROM code_lockouts")"
 fi
@@ -569,7 +569,7 @@ q "PRAGMA user_version = 13"
 served_restart
 arbiter audit verify
 expect_code 0 "a version 13 store opens, is upgraded and verifies"
-if [ "$(q 'PRAGMA user_version')" = 15 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
+if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
     [ "$(q "SELECT count(*) FROM checkpoint_claim")" = 0 ]; then
 	pass "the upgrade signed a head record of the log as it was"
 else
@@ -614,7 +614,7 @@ q "PRAGMA user_version = 14"
 served_restart
 # the first opener says that it upgrades (the suite's server in its log),
 # and nothing says it again
-notice="upgrading the store's database from schema version 14 to 15: a large store takes a while"
+notice="upgrading the store's database from schema version 14 to 16: a large store takes a while"
 if served; then
 	grep -qF "arbiter: $notice" "$T/served.log" && pass "the server says that it upgrades the store" ||
 		fail "no upgrade notice in the server's log: $(tail -3 "$T/served.log")"
@@ -627,7 +627,7 @@ fi
 arbiter list
 expect_no_err "upgrading" "the next command, on the upgraded store, says nothing of it"
 before > "$T/v14.txt"
-if [ "$(q 'PRAGMA user_version')" = 15 ] &&
+if [ "$(q 'PRAGMA user_version')" = 16 ] &&
     [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = view ] &&
     [ "$(q "SELECT count(*) FROM findings")" = "$rows14" ] &&
     [ "$(q "SELECT count(*) FROM submissions WHERE findings IS NOT NULL")" = "$(q "SELECT count(*) FROM submissions WHERE info + warning + critical > 0")" ] &&
@@ -647,3 +647,31 @@ expect_code 0 "an override reads the terms of the upgraded findings"
 arbiter submit "$EXS"/*.yaml
 arbiter audit verify
 expect_code 0 "the upgraded store takes new findings and verifies"
+
+# Version 16 leaves refused submissions out of the quota sums. A version 15
+# store counted a blocked submission's uses: they leave the sums when it is
+# first opened, and stay as rows.
+rm -rf "$T/s"
+new_store
+arbiter submit --jsonl --json <(printf '%s\n' '{"action":"tool.call","ref":"q16/1","submitter":"ci","tenant":"v16","cost_usd":30}' \
+	'{"action":"tool.call","ref":"q16/2","submitter":"ci","tenant":"v16","cost_usd":1}')
+daily() { q "SELECT total(amount) FROM quota_totals WHERE policy = 'tenant_run_cost_quota' AND per = 'v16' AND unit = 86400"; }
+[ "$(daily)" = 1.0 ] && pass "a new store sums only what was not refused" || fail "the day's sum: $(daily)"
+q "DELETE FROM quota_totals;
+   INSERT INTO quota_totals (policy, has_per, per, unit, start, amount)
+     SELECT policy, per_value IS NOT NULL, ifnull(per_value, ''), n.unit, at_ms / 1000 / n.unit,
+       total(amount) FROM quota_usage, (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL
+       SELECT 3600 UNION ALL SELECT 86400) n GROUP BY 1, 2, 3, 4, 5;
+   PRAGMA user_version = 15;" || fail "making a version 15 store"
+[ "$(daily)" = 31.0 ] || fail "the version 15 sum: $(daily)"
+served_restart
+arbiter list
+expect_code 0 "a version 15 store opens"
+if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(daily)" = 1.0 ] &&
+    [ "$(q "SELECT count(*) FROM quota_usage WHERE per_value = 'v16'")" = 2 ]; then
+	pass "opening a version 15 store took the blocked submission's uses out of the sums"
+else
+	fail "after the upgrade: version $(q 'PRAGMA user_version'), the day's sum $(daily)"
+fi
+arbiter audit verify
+expect_code 0 "the store upgraded from version 15 verifies"

@@ -225,7 +225,7 @@ clock_advance 3599
 printf '{"action":"test.count","ref":"count/5","submitter":"counter"}\n' > "$T/count5.jsonl"
 arbiter submit --json "$T/count5.jsonl"
 expect_code 3 "within the hour the count quota still fires"
-expect_out '5 submissions for submitter \\"counter\\" in 1h \(4 before this one\)' "all four earlier submissions are still in the window"
+expect_out '4 submissions for submitter \\"counter\\" in 1h \(3 before this one\)' "the three counted earlier are still in the window (the blocked fourth counts nothing)"
 clock_advance 2
 printf '{"action":"test.count","ref":"count/6","submitter":"counter"}\n' > "$T/count6.jsonl"
 arbiter submit --json "$T/count6.jsonl"
@@ -301,11 +301,13 @@ first=$(grep -o '^{"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
 last=$(grep -o '^{"id":[0-9]*' "$OUT" | tail -1 | cut -d: -f2)
 [ $((last - first)) -eq 2499 ] && pass "the batch's ids are printed in order" || fail "ids $first..$last"
 # the per second, minute, hour and day sums the writer keeps are the sums of
-# the uses stored, to the unit (the window rows above were summed by hand)
+# the uses stored of the submissions not refused, to the unit (the window
+# rows above were summed by hand)
 diff=$(q "WITH usage AS (SELECT policy, per_value IS NOT NULL AS has_per, ifnull(per_value, '') AS per,
 	  unit, at_ms / 1000 / unit AS start, total(amount) AS amount
-	  FROM quota_usage, (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600
-	    UNION ALL SELECT 86400) GROUP BY 1, 2, 3, 4, 5)
+	  FROM quota_usage u JOIN submissions s ON s.id = u.submission_id,
+	    (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600 UNION ALL SELECT 86400)
+	  WHERE s.status NOT IN ('blocked', 'rejected') GROUP BY 1, 2, 3, 4, 5)
 	SELECT (SELECT count(*) FROM (SELECT * FROM usage EXCEPT SELECT * FROM quota_totals)) +
 	  (SELECT count(*) FROM (SELECT * FROM quota_totals EXCEPT SELECT * FROM usage))")
 uses=$(q "SELECT count(*) FROM quota_usage WHERE policy NOT LIKE 'test_window_%'")
@@ -371,6 +373,22 @@ expect_err "config.yaml:[0-9]+:[0-9]+: " "naming config.yaml at its line and col
 expect_err "have errors; nothing was stored" "and saying that nothing was stored"
 [ "$(sqlite3 "$T/cfg/.arbiter/arbiter.db" "SELECT count(*) FROM submissions")" = 0 ] &&
 	pass "nothing is stored" || fail "a submission was stored despite config.yaml's error"
+
+# --- refused submissions do not count towards quotas (PRODUCT.md section 3) ---
+# tenant_run_cost_quota: $25 per tenant per day, critical deny, an admin may
+# override. A blocked call spends nothing; once overridden it counts.
+over='{"action":"tool.call","ref":"qt/1","submitter":"ci","tenant":"refusals","cost_usd":30}'
+arbiter submit --json <(printf '%s\n' "$over")
+expect_out '"status":"blocked".*30 cost_usd for tenant' "30 over a \$25 quota is blocked"
+QB=$(sed 's/^{"id":\([0-9]*\).*/\1/' "$OUT")
+arbiter submit --json <(printf '{"action":"tool.call","ref":"qt/2","submitter":"ci","tenant":"refusals","cost_usd":1}\n')
+expect_no_out 'tenant_run_cost_quota' "the blocked one spent nothing of the tenant's quota"
+arbiter --as alice override "$QB" --justification "the tenant's budget was raised for this run" \
+	--code "$(code alice)"
+expect_code 0 "the blocked one is overridden"
+arbiter submit --json <(printf '{"action":"tool.call","ref":"qt/3","submitter":"ci","tenant":"refusals","cost_usd":1}\n')
+expect_out '32 cost_usd for tenant \\"refusals\\" in 1d \(31 before this one\)' \
+	"overridden, it counts: 30 and 1 before the next"
 
 # --- no store ---
 mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1

@@ -40,7 +40,18 @@ const char fixture_policy[] =
     "    severity: critical\n"
     "    effect: deny\n"
     "    override: {allowed: true, approvals: 1, role: reviewer, max_duration: 8h}\n"
-    "    message: a test submission that is blocked\n";
+    "    message: a test submission that is blocked\n"
+    "  - name: spend\n"
+    "    enabled: true\n"
+    "    actions: [\"test.*\"]\n"
+    "    when: 'has(cost)'\n"
+    "    type: quota\n"
+    "    limit: 1000\n"
+    "    window: 1d\n"
+    "    field: cost\n"
+    "    severity: info\n"
+    "    effect: log\n"
+    "    message: a test quota that sums cost\n";
 
 enum { MAX_REVIEWERS = 16 };
 static struct {

@@ -5,8 +5,9 @@
  * acknowledged; a blocked one overridden or rejected), what is refused with
  * its reason (one's own submission, one already decided, the wrong status,
  * a short justification, an expiry beyond max_duration), what is recorded
- * (the decision, the status, the audit event) and an override's expiry,
- * reached by moving the test clock.
+ * (the decision, the status, the audit event), an override's expiry,
+ * reached by moving the test clock, and the quota sums that follow a
+ * rejection and an override.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +174,48 @@ static void test_an_override_lasts_until_it_expires(void **state)
 	assert_non_null(strstr(why, "already overridden by bob (expired)"));
 }
 
+/* What the quota "spend" (the fixture's, summing cost) reads as history. */
+static double spent(void)
+{
+	const policy *p = NULL;
+	for (size_t i = 0; i < S.ps->n; i++)
+		if (strcmp(S.ps->items[i].name, "spend") == 0)
+			p = &S.ps->items[i];
+	assert_non_null(p);
+	history_source h;
+	store_history(S.s, &h);
+	quota_query q = { .policy = p, .since = 0 };
+	double out = 0;
+	char err[128];
+	assert_true(h.quota(h.ctx, &q, &out, err, sizeof err));
+	return out;
+}
+
+/* Refused submissions do not count towards quotas (PRODUCT.md section 3):
+ * a pending one counts until it is rejected, a blocked one from when it is
+ * overridden. */
+static void test_quotas_count_what_is_not_refused(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t waiting = submit_yaml("action: test.review\nsubmitter: agent-a\nref: q/1\ncost: 10\n");
+	assert_string_equal(status_of(waiting), "pending");
+	assert_true(spent() == 10);
+	int64_t blocked = submit_yaml("action: test.block\nsubmitter: agent-a\nref: q/2\ncost: 7\n");
+	assert_string_equal(status_of(blocked), "blocked");
+	assert_true(spent() == 10);
+	decision_plan p;
+	decision_req q = { .kind = "reject", .reviewer = "bob", .text = "not this one" };
+	assert_int_equal(decide(waiting, &q, &p), OUT_OK);
+	assert_true(spent() == 0);
+	q = (decision_req){ .kind = "override", .reviewer = "bob",
+		.text = "the budget allows this run after all" };
+	assert_int_equal(decide(blocked, &q, &p), OUT_OK);
+	assert_string_equal(status_of(blocked), "overridden");
+	assert_true(spent() == 7);
+	assert_int_equal(db_int("SELECT count(*) FROM quota_usage"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +224,7 @@ int main(void)
 		store_test(test_a_decided_submission_is_not_decided_again),
 		store_test(test_each_decision_takes_its_statuses),
 		store_test(test_an_override_lasts_until_it_expires),
+		store_test(test_quotas_count_what_is_not_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
