@@ -276,15 +276,19 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot record the decision");
 	sqlite3_finalize(st);
 	if (ok && !partial) {
+		/* from the status it was checked in, once: a submission no longer
+		 * in it (the same one twice in a transaction) fails the decision,
+		 * and its quotas are not counted or given back twice */
 		ok = sqlite3_prepare_v2(s->db, "UPDATE submissions SET status = ?, decided_at = ?, "
-		    "expires_at = ? WHERE id = ?", -1, &st, NULL) == SQLITE_OK;
+		    "expires_at = ? WHERE id = ? AND status = ?", -1, &st, NULL) == SQLITE_OK;
 		if (ok) {
 			sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 			if (overriding)
 				sqlite3_bind_text(st, 3, expires, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 4, p->id);
-			ok = sqlite3_step(st) == SQLITE_DONE;
+			sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 		}
 		sqlite3_finalize(st);
 		if (!ok)

@@ -279,6 +279,14 @@ EOF
 	expect_out '"status":"blocked"' "blocked by the spend quota"
 	expect_out '11 cost_usd for submitter \\"ci\\" in 1d \(10 before this one\)' \
 		"counting the actual \$9, not the estimated \$4 (max of the two)"
+	BLOCKED=$(id_of)
+	spent_ci() { q "SELECT total(amount) FROM quota_totals WHERE policy = 'daily_spend' AND per = 'ci' AND unit = 86400"; }
+	before=$(spent_ci)
+	report $AGENT "$BLOCKED" '{"actual_cost_usd": 50}'
+	expect_status 200 "the blocked run's outcome is reported"
+	[ "$before" = 10.0 ] && [ "$(spent_ci)" = "$before" ] &&
+		pass "a refused run's actual cost spends nothing of the quota (\$$before)" ||
+		fail "the spend quota's sum went from $before to $(spent_ci)"
 	as $OTHER_AGENT POST /v1/submissions "${JSON[@]}" --data-binary '{"action":"agent.run","ref":"r3","cost_usd":1}'
 	expect_out '"status":"allowed"' "another submitter's spend is its own"
 	api GET "/v1/audit?event=submission.outcome"
