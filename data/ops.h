@@ -93,8 +93,9 @@ typedef struct stored {
  * commits once; a refused document writes nothing and the batch goes on.
  * Nothing is reported stored before its commit. A command's submit (its
  * files, directories and JSON Lines; stream set) takes up to
- * SUBMIT_STREAM_MAX or SUBMIT_STREAM_MS: each commit writes every index page its documents
- * touched, and a random digest lands on a page of its own, so five times
+ * SUBMIT_STREAM_MAX or SUBMIT_STREAM_MS: each commit writes every index
+ * page its documents touched, and a random digest lands on a page of its
+ * own, so five times
  * the documents per commit write a little over half the log (measured:
  * 137,700 frames for 100,000 documents in batches of 1,000, 78,500 in
  * batches of 5,000) and sync a fifth as often; another writer waits for

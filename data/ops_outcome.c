@@ -124,21 +124,6 @@ static double actual_for(const policy_set *ps, const char *name, const json_t *o
 	return -1;
 }
 
-/* Whether submission id's status counts towards quotas (quota.c). */
-static bool submission_counts(store *s, int64_t id, bool *counts)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT status FROM submissions WHERE id = ?", -1, &st,
-	    NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the submission");
-	sqlite3_bind_int64(st, 1, id);
-	bool ok = sqlite3_step(st) == SQLITE_ROW;
-	if (ok)
-		*counts = quota_status_counts((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return ok || store_fail(s, "cannot read the submission");
-}
-
 typedef struct use {
 	char *policy, *per;
 	double amount;
@@ -177,9 +162,11 @@ static bool count_actuals(store *s, const policy_set *ps, int64_t id, const json
 	}
 	sqlite3_finalize(st);
 	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot read the quota usage");
-	bool counted = false;
+	/* a refused submission's raise is kept, out of the sums (quota.c) */
+	char status[16] = "";
 	if (ok && n > 0)
-		ok = submission_counts(s, id, &counted);
+		ok = query_status(s, id, status) == 1 || store_fail(s, "cannot read the submission");
+	bool counted = quota_status_counts(status);
 	for (size_t i = 0; ok && i < n; i++) {
 		double actual = actual_for(ps, uses[i].policy, o);
 		if (actual > uses[i].amount) {

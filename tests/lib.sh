@@ -127,6 +127,18 @@ served_stop() {
 	fi
 }
 q() { sqlite3 "$DB" "$1"; }
+# quota_sums_off: how many of the quota sums the store keeps (per policy,
+# per value, unit and start) differ from the sums of the uses stored of the
+# submissions that count (not blocked, not rejected): 0 when they agree
+quota_sums_off() {
+	q "WITH usage AS (SELECT policy, per_value IS NOT NULL AS has_per, ifnull(per_value, '') AS per,
+	    unit, at_ms / 1000 / unit AS start, total(amount) AS amount
+	    FROM quota_usage u JOIN submissions s ON s.id = u.submission_id,
+	      (SELECT 1 AS unit UNION ALL SELECT 60 UNION ALL SELECT 3600 UNION ALL SELECT 86400)
+	    WHERE s.status NOT IN ('blocked', 'rejected') GROUP BY 1, 2, 3, 4, 5)
+	  SELECT (SELECT count(*) FROM (SELECT * FROM usage EXCEPT SELECT * FROM quota_totals)) +
+	    (SELECT count(*) FROM (SELECT * FROM quota_totals EXCEPT SELECT * FROM usage))"
+}
 # free_port: a TCP port for a test's server on 127.0.0.1 that nothing holds:
 # below the kernel's ephemeral range (where the clients of the suites that
 # run beside this one take their ports, and keep them in TIME_WAIT) and in

@@ -13,9 +13,9 @@
  * ever; so the writer itself then copies the few pages left, between two
  * rounds (checkpoint_finish), and its next transaction writes the log again
  * from its beginning. When no round comes (the load stopped), this thread
- * tries again itself until the copy is whole. The log file thus keeps its size, and a commit's sync
- * overwrites blocks the file already has, which costs a file system less
- * than making the file longer.
+ * tries again itself until the copy is whole. The log file thus keeps its
+ * size, and a commit's sync overwrites blocks the file already has, which
+ * costs a file system less than making the file longer.
  */
 #include <errno.h>
 #include <stdio.h>
