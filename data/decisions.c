@@ -288,11 +288,16 @@ bool decision_record(store *s, const decision_req *q, const decision_plan *p)
 				sqlite3_bind_text(st, 3, expires, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 4, p->id);
 			sqlite3_bind_text(st, 5, p->status, -1, SQLITE_STATIC);
-			ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1;
+			ok = sqlite3_step(st) == SQLITE_DONE;
 		}
 		sqlite3_finalize(st);
 		if (!ok)
 			return store_fail(s, "cannot record the decision");
+		if (sqlite3_changes(s->db) != 1) {
+			snprintf(s->err, sizeof s->err, "submission %lld is no longer %s: it was decided "
+			    "meanwhile", (long long)p->id, p->status);
+			return false;
+		}
 		/* an override makes a refused submission count towards its quotas,
 		 * a rejection of a pending one takes its uses back */
 		if (quota_status_counts(p->status) != quota_status_counts(status) &&

@@ -216,6 +216,28 @@ static void test_quotas_count_what_is_not_refused(void **state)
 	assert_int_equal(db_int("SELECT count(*) FROM quota_usage"), 2);
 }
 
+/* Two records of one checked decision in a transaction (the same id twice):
+ * the second fails, and the quota given back once is not given back again. */
+static void test_a_decision_is_recorded_once(void **state)
+{
+	(void)state;
+	enrol("bob", false);
+	int64_t id = submit_yaml("action: test.review\nsubmitter: agent-a\nref: once/1\ncost: 10\n");
+	assert_true(spent() == 10);
+	decision_req q = { .kind = "reject", .reviewer = "bob", .text = "not this one" };
+	decision_plan first, second;
+	assert_true(store_begin(S.s));
+	assert_int_equal(decision_check(S.s, &S.cfg, id, &q, &first, why, sizeof why), OUT_OK);
+	assert_int_equal(decision_check(S.s, &S.cfg, id, &q, &second, why, sizeof why), OUT_OK);
+	assert_true(decision_record(S.s, &q, &first));
+	assert_false(decision_record(S.s, &q, &second));
+	assert_non_null(strstr(store_errmsg(S.s), "is no longer pending"));
+	assert_true(spent() == 0);
+	store_rollback(S.s);
+	assert_string_equal(status_of(id), "pending");
+	assert_true(spent() == 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +247,7 @@ int main(void)
 		store_test(test_each_decision_takes_its_statuses),
 		store_test(test_an_override_lasts_until_it_expires),
 		store_test(test_quotas_count_what_is_not_refused),
+		store_test(test_a_decision_is_recorded_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
