@@ -192,19 +192,22 @@ static void put_int(strbuf *b, int64_t v)
 
 bool json_string_write(strbuf *b, const char *s, size_t n, bool capitals)
 {
-	bool plain = true;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80) {
-			size_t k = utf8_char_len(s + i, n - i);
-			if (k == 0)
-				return false;
-			i += k;
-			continue;
+	/* nearly every string is plain ASCII, found a word at a time; any
+	 * other is checked byte by byte: its UTF-8, and whether it needs escapes */
+	bool plain = json_plain(s, n);
+	if (!plain) {
+		plain = true;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c >= 0x80) {
+				size_t k = utf8_char_len(s + i, n - i);
+				if (k == 0)
+					return false;
+				i += k - 1;
+			} else if (c < 0x20 || c == '"' || c == '\\') {
+				plain = false;
+			}
 		}
-		if (c < 0x20 || c == '"' || c == '\\')
-			plain = false;
-		i++;
 	}
 	put1(b, '"');
 	if (plain) {
@@ -278,6 +281,79 @@ static int member_order(const void *x, const void *y)
 	return utf16_order(a->u.str.s, a->u.str.len, b->u.str.s, b->u.str.len);
 }
 
+/* A document's maps are small: an insertion sort, without qsort's call per
+ * comparison; names are unique, so no order is unstable. */
+static void insertion_sort(member *order, size_t k)
+{
+	for (size_t i = 1; i < k; i++) {
+		member x = order[i];
+		size_t j = i;
+		while (j > 0 && member_order(&order[j - 1], &x) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = x;
+	}
+}
+
+/* Documents of one stream mostly repeat their maps' names in one order, so
+ * each thread keeps the last few orders it sorted, by the sequence of the
+ * names' hashes. A hit reorders the members as then and checks that each
+ * name now sorts after the one before it: k - 1 comparisons instead of the
+ * sort's k * k / 4. A check that fails (names that only hash alike) leaves
+ * the members to the sort, so an order kept never decides the output. */
+enum { ORDERS_KEPT = 8 };
+
+struct kept_order {
+	uint64_t names;         /* the hashes of the names, in their order */
+	uint8_t k;
+	uint8_t from[32];       /* sorted position i takes member from[i] */
+};
+
+static _Thread_local struct kept_order kept_orders[ORDERS_KEPT];
+static _Thread_local unsigned kept_next;
+
+static uint64_t names_signature(const member *order, size_t k)
+{
+	uint64_t h = k;
+	for (size_t i = 0; i < k; i++)
+		h = (h ^ order[i].key->hash) * 0x100000001B3u + i;
+	return h;
+}
+
+static bool sort_as_before(member *order, size_t k)
+{
+	if (k < 3)
+		return false;
+	uint64_t names = names_signature(order, k);
+	struct kept_order *kept = NULL;
+	for (int i = 0; i < ORDERS_KEPT && kept == NULL; i++)
+		if (kept_orders[i].k == k && kept_orders[i].names == names)
+			kept = &kept_orders[i];
+	member was[32];
+	memcpy(was, order, k * sizeof *order);
+	if (kept != NULL) {
+		for (size_t i = 0; i < k; i++)
+			order[i] = was[kept->from[i]];
+		bool sorted = true;
+		for (size_t i = 1; i < k && sorted; i++)
+			sorted = member_order(&order[i - 1], &order[i]) < 0;
+		if (sorted)
+			return true;
+		memcpy(order, was, k * sizeof *order);
+		return false;
+	}
+	insertion_sort(order, k);
+	kept = &kept_orders[kept_next++ % ORDERS_KEPT];
+	kept->names = names;
+	kept->k = (uint8_t)k;
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = 0; j < k; j++)
+			if (order[i].key == was[j].key)
+				kept->from[i] = (uint8_t)j;
+	return true;
+}
+
 static bool put_node(strbuf *b, const node *n);
 
 /* A string node: one whose bytes JSON holds as they are (verbatim, the
@@ -310,17 +386,8 @@ static bool put_map(strbuf *b, const node *m, const char *const *omit)
 		if (!is_omitted(m->u.map.keys[i], omit))
 			order[k++] = (member){ m->u.map.keys[i], m->u.map.vals[i] };
 	if (k <= 32) {
-		/* a document's maps are small: an insertion sort, without qsort's
-		 * call per comparison; names are unique, so no order is unstable */
-		for (size_t i = 1; i < k; i++) {
-			member x = order[i];
-			size_t j = i;
-			while (j > 0 && member_order(&order[j - 1], &x) > 0) {
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = x;
-		}
+		if (!sort_as_before(order, k))
+			insertion_sort(order, k);
 	} else {
 		qsort(order, k, sizeof *order, member_order);
 	}

@@ -101,14 +101,101 @@ struct node {
 	} u;
 };
 
-/* FNV-1a over a map key: keys carry it from parsing, expressions from
- * compiling, so a field lookup compares one integer per key. */
+/* Eight bytes of s as one word, in memory order, wherever s is aligned. */
+static inline uint64_t word_at(const char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+#define BYTES_01 0x0101010101010101u
+#define BYTES_80 0x8080808080808080u
+
+/* The hash of a map key: keys carry it from parsing, expressions from
+ * compiling, so a field lookup compares one integer per key. Eight bytes
+ * are mixed in at a time (keys are short: one to three words), then the
+ * bits are spread (MurmurHash3's finalizer) for hash tables' low bits. It
+ * lives only in memory: nothing stores it. */
 static inline uint32_t key_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	uint64_t h = 0x9E3779B97F4A7C15u ^ len, tail;
+	size_t i = 0;
+	for (; i + 8 < len; i += 8)
+		h = (h ^ word_at(s + i)) * 0xFF51AFD7ED558CCDu;
+	size_t rest = len - i;          /* 1 to 8 bytes, or none */
+	if (rest >= 4) {                /* two words of four, overlapping */
+		uint32_t lo, hi;
+		memcpy(&lo, s + i, 4);
+		memcpy(&hi, s + i + rest - 4, 4);
+		tail = (uint64_t)hi << 32 | lo;
+	} else if (rest > 0) {
+		tail = (uint64_t)(unsigned char)s[i] << 16 |
+		    (uint64_t)(unsigned char)s[i + rest / 2] << 8 | (unsigned char)s[i + rest - 1];
+	} else {
+		tail = 0;
+	}
+	h = (h ^ tail) * 0xFF51AFD7ED558CCDu;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53u;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* Whether the n bytes at s are all ASCII: a word at a time, the last word
+ * overlapping the one before it (a short string: two halves of four). */
+static inline bool all_ascii(const char *s, size_t n)
+{
+	uint64_t seen = 0;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8)
+			seen |= word_at(s + i);
+		seen |= word_at(s + n - 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		seen = lo | hi;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			seen |= (unsigned char)s[i];
+	}
+	return (seen & BYTES_80) == 0;
+}
+
+/* The bytes of word w that a JSON string cannot hold as they are, each
+ * flagged in its high bit: a byte of 0x80 or more (UTF-8 to check), below
+ * the space, the quote or the backslash. It may flag more bytes than those
+ * (a borrow runs on past the first flagged byte) but never misses one. */
+static inline uint64_t json_special(uint64_t w)
+{
+	uint64_t q = w ^ (BYTES_01 * '"'), bs = w ^ (BYTES_01 * '\\');
+	return (w | ((w - BYTES_01 * 0x20) & ~w) | ((q - BYTES_01) & ~q) |
+	    ((bs - BYTES_01) & ~bs)) & BYTES_80;
+}
+
+/* Whether JSON holds the n bytes at s as they are, inside quotes: ASCII
+ * from the space up, neither the quote nor the backslash. */
+static inline bool json_plain(const char *s, size_t n)
+{
+	uint64_t special = 0;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8)
+			special |= json_special(word_at(s + i));
+		special |= json_special(word_at(s + n - 8));
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		special = json_special((uint64_t)hi << 32 | lo);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+				return false;
+		}
+	}
+	return special == 0;
 }
 
 const char *node_type_name(int type);

@@ -303,14 +303,6 @@ static size_t opening_quote(const struct jbuilder *b, size_t close)
 	return 0;
 }
 
-static bool ascii(const char *p, size_t len)
-{
-	unsigned char high = 0;
-	for (size_t i = 0; i < len; i++)
-		high |= (unsigned char)p[i];
-	return high < 0x80;
-}
-
 /* The string node of a value or key yajl decoded into s, len. */
 static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len, size_t *at)
 {
@@ -331,7 +323,7 @@ static node *string_node(struct jbuilder *b, const unsigned char *s, size_t len,
 	}
 	/* a string yajl did not copy has no escape, and yajl refused control
 	 * characters in it: when it is ASCII there is nothing left to check */
-	if (!in_text || !ascii(p, len)) {
+	if (!in_text || !all_ascii(p, len)) {
 		const char *why;
 		size_t fault = string_fault(b, start + 1, &why);
 		if (why != NULL) {
@@ -616,7 +608,7 @@ node *doc_parse_json(arena *a, const char *file, const char *text, size_t len, i
 		fail_at(&b, 0, "%s", "a byte-order mark before the JSON text (RFC 8259 forbids it)");
 		return NULL;
 	}
-	b.flat = ascii(text, len) && memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
+	b.flat = all_ascii(text, len) && memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
 	size_t first = skip_blanks(&b, 0);
 	if (first == len) {
 		*empty = true;

@@ -350,6 +350,68 @@ static void test_content_hash_and_digest_differ_in_purpose(void **state)
 	diags_free(&errs);
 }
 
+/* The scans a word at a time (engine.h) say what a byte at a time says, for
+ * every length up to five words and each kind of byte at every position,
+ * the words around it plain. */
+static void test_word_scans_agree_with_bytes(void **state)
+{
+	(void)state;
+	static const unsigned char kinds[] = { 'a', ' ', '~', 0x7F, 0x1F, 0x00, '"', '\\', 0x80,
+		0xC3, 0xFF, '!', '#', '[', ']', 0x21, 0x5B, 0x5D, 0x22 ^ 0x80, 0x5C ^ 0x80 };
+	char text[48];
+	for (size_t n = 0; n <= 40; n++)
+		for (size_t at = 0; at < (n ? n : 1); at++)
+			for (size_t k = 0; k < sizeof kinds; k++) {
+				memset(text, 'x', sizeof text);
+				if (n > 0)
+					text[at] = (char)kinds[k];
+				bool ascii = true, plain = true;
+				for (size_t i = 0; i < n; i++) {
+					unsigned char c = (unsigned char)text[i];
+					ascii = ascii && c < 0x80;
+					plain = plain && c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+				}
+				if (all_ascii(text, n) != ascii || json_plain(text, n) != plain)
+					fail_msg("length %zu, byte 0x%02x at %zu: ascii %d plain %d", n,
+					    kinds[k], at, all_ascii(text, n), json_plain(text, n));
+			}
+	/* a quote or a backslash next to a byte that borrows */
+	assert_false(json_plain("abc\x01\"defgh", 9));
+	assert_false(json_plain("\x01\x01\x01\x01\x01\x01\x01\\", 8));
+}
+
+/* A map whose names only hash alike (as the names of nodes built in code,
+ * which carry no hash, all do) is sorted by its names, whatever order a map
+ * before it left for that hash: the order kept for it is checked, not
+ * trusted. */
+static void test_kept_member_order_is_checked(void **state)
+{
+	(void)state;
+	static const char *const orders[][4] = {
+		{ "b", "a", "d", "c" }, { "a", "c", "b", "d" }, { "d", "c", "b", "a" },
+		{ "x", "a", "c", "b" }, { "b", "a", "d", "c" },
+	};
+	static const char *const want[] = {
+		"{\"a\":1,\"b\":0,\"c\":3,\"d\":2}", "{\"a\":0,\"b\":2,\"c\":1,\"d\":3}",
+		"{\"a\":3,\"b\":2,\"c\":1,\"d\":0}", "{\"a\":1,\"b\":3,\"c\":2,\"x\":0}",
+		"{\"a\":1,\"b\":0,\"c\":3,\"d\":2}",
+	};
+	for (size_t m = 0; m < sizeof orders / sizeof orders[0]; m++) {
+		node *map = parse("{\"p\": 0, \"q\": 1, \"r\": 2, \"s\": 3}");
+		for (size_t i = 0; i < 4; i++) {
+			node *k = map->u.map.keys[i];
+			k->u.str.s = orders[m][i];
+			k->u.str.len = 1;
+			k->verbatim = 1;
+			k->hash = 0;            /* every name hashes alike */
+		}
+		strbuf b = { 0 };
+		assert_true(canon_write(&b, map));
+		assert_string_equal(b.s, want[m]);
+		free(b.s);
+	}
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -365,6 +427,8 @@ int main(void)
 		T_(test_integers_are_the_doubles_they_read_as),
 		T_(test_digest_leaves_out_ref_title_and_meta),
 		T_(test_content_hash_and_digest_differ_in_purpose),
+		T_(test_word_scans_agree_with_bytes),
+		T_(test_kept_member_order_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
