@@ -43,3 +43,23 @@ char *arena_printf(arena *a, const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+char *arena_concat(arena *a, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	va_start(ap, a);
+	for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	char *p = arena_alloc(a, len + 1), *at = p;
+	va_start(ap, a);
+	for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+		memcpy(at, s, n);
+		at += n;
+	}
+	va_end(ap);
+	*at = '\0';
+	return p;
+}

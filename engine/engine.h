@@ -45,6 +45,9 @@ void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size, size
 char *arena_strndup(arena *a, const char *s, size_t len);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* The strings given, up to a NULL, one after another: the texts written for
+ * each finding, without printf's reading of a format. */
+char *arena_concat(arena *a, ...) __attribute__((sentinel));
 char *arena_vprintf(arena *a, const char *fmt, va_list ap);
 /* Runs fn(p) when the arena is freed (for resources such as compiled regexes). */
 void arena_on_free(arena *a, void (*fn)(void *), void *p);
@@ -308,6 +311,11 @@ bool value_equal(value a, value b, bool *comparable);
 bool value_equal_within(value a, value b, bool *comparable, size_t *budget);
 /* Writes v for messages: strings quoted, lists and maps abbreviated. */
 size_t value_format(value v, char *buf, size_t len);
+/* v as printf's %lld writes it; the length (out holds 21 bytes and the NUL). */
+int format_int(int64_t v, char out[24]);
+/* d as printf's %g writes it (a whole number below a million without
+ * printf: the limits and amounts of most details); out is returned. */
+const char *format_g(double d, char out[32]);
 char *value_describe(arena *a, value v);
 bool value_is_number(value v);
 /* The length of UTF-8 text in characters, as size() and max_F count it. */

@@ -109,7 +109,9 @@ static bool field_value(run *u, const policy *p, const expr *e, value *out)
 
 static const char *item_path(run *u, const char *base, size_t i)
 {
-	return arena_printf(u->a, "%s[%zu]", base, i);
+	char index[24];
+	format_int((int64_t)i, index);
+	return arena_concat(u->a, base, "[", index, "]", (char *)NULL);
 }
 
 /* "0x%04llX" without printf: offsets are formatted several times per finding. */
@@ -241,8 +243,8 @@ static bool is_identifier(const char *s)
 
 static const char *key_path(run *u, const char *base, const char *key)
 {
-	return is_identifier(key) ? arena_printf(u->a, "%s.%s", base, key)
-	    : arena_printf(u->a, "%s[\"%s\"]", base, key);
+	return is_identifier(key) ? arena_concat(u->a, base, ".", key, (char *)NULL)
+	    : arena_concat(u->a, base, "[\"", key, "\"]", (char *)NULL);
 }
 
 static void rule_test_requirement(run *u, const policy *p)
@@ -320,10 +322,11 @@ static void check_membership(run *u, const policy *p, const void *arg, value x, 
 		return;
 	const char *path = where_text(u, w), *list = shown(u, value_of_node(ls->values->list));
 	if (ls->kind == LIMIT_ALLOWED)
-		add(u, p, arena_printf(u->a, "%s = %s is not among the allowed %s", path, shown(u, x),
-		    list), path);
+		add(u, p, arena_concat(u->a, path, " = ", shown(u, x), " is not among the allowed ",
+		    list, (char *)NULL), path);
 	else
-		add(u, p, arena_printf(u->a, "%s = %s is forbidden (%s)", path, shown(u, x), list), path);
+		add(u, p, arena_concat(u->a, path, " = ", shown(u, x), " is forbidden (", list, ")",
+		    (char *)NULL), path);
 }
 
 static void rule_change_constraint(run *u, const policy *p)
@@ -365,10 +368,11 @@ static void rule_change_constraint(run *u, const policy *p)
 			return;
 		}
 		bool over = ls->kind == LIMIT_MAX ? x > ls->number : x < ls->number;
+		char xs[32], limit[32];
 		if (over)
-			add(u, p, arena_printf(u->a, "%s%s is %g, %s the %s of %g", what, path, x,
-			    ls->kind == LIMIT_MAX ? "over" : "under",
-			    ls->kind == LIMIT_MAX ? "maximum" : "minimum", ls->number), path);
+			add(u, p, arena_concat(u->a, what, path, " is ", format_g(x, xs),
+			    ls->kind == LIMIT_MAX ? ", over the maximum of " : ", under the minimum of ",
+			    format_g(ls->number, limit), (char *)NULL), path);
 	}
 }
 
@@ -464,10 +468,11 @@ static void check_listed(run *u, const policy *p, const void *arg, value x, wher
 		return;
 	const char *path = where_text(u, w);
 	if (p->type == RULE_ALLOWLIST)
-		add(u, p, arena_printf(u->a, "%s = %s is not in the allowlist %s", path, shown(u, x),
-		    shown(u, value_of_node(p->u.values->list))), path);
+		add(u, p, arena_concat(u->a, path, " = ", shown(u, x), " is not in the allowlist ",
+		    shown(u, value_of_node(p->u.values->list)), (char *)NULL), path);
 	else
-		add(u, p, arena_printf(u->a, "%s = %s is in the denylist", path, shown(u, x)), path);
+		add(u, p, arena_concat(u->a, path, " = ", shown(u, x), " is in the denylist",
+		    (char *)NULL), path);
 }
 
 static void rule_list(run *u, const policy *p)

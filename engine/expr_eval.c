@@ -806,11 +806,15 @@ char *expr_describe_fields(const expr *e, eval_ctx *ctx)
 			continue;
 		char val[160];
 		value_format(v, val, sizeof val);
-		int n = snprintf(buf + off, sizeof buf - off, "%s%s = %s", off ? ", " : "",
-		    e->fields[i]->path, val);
-		if (n < 0)
-			break;
-		off += (size_t)n;
+		const char *parts[] = { off ? ", " : "", e->fields[i]->path, " = ", val };
+		for (size_t k = 0; k < 4; k++) {
+			size_t n = strlen(parts[k]);
+			if (off + n >= sizeof buf)
+				n = sizeof buf - 1 - off;      /* cut as snprintf cut it */
+			memcpy(buf + off, parts[k], n);
+			off += n;
+		}
+		buf[off] = '\0';
 	}
 	if (off >= sizeof buf)
 		off = sizeof buf - 1;

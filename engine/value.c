@@ -143,6 +143,34 @@ static void put(char *buf, size_t len, size_t *off, const char *s, size_t n)
 	buf[*off] = '\0';
 }
 
+int format_int(int64_t v, char out[24])
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int n = 0, k = 0;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		out[k++] = '-';
+	while (n > 0)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+	return k;
+}
+
+const char *format_g(double d, char out[32])
+{
+	/* %g writes a whole number of at most six digits as its digits (its
+	 * precision is six); -0 keeps its sign there, and is left to printf */
+	if (d > -1e6 && d < 1e6 && d == (double)(int64_t)d && !(d == 0 && signbit(d)))
+		format_int((int64_t)d, out);
+	else
+		snprintf(out, 32, "%g", d);
+	return out;
+}
+
 static void format_into(value v, char *buf, size_t len, size_t *off, int depth)
 {
 	char tmp[64];
@@ -150,7 +178,7 @@ static void format_into(value v, char *buf, size_t len, size_t *off, int depth)
 	case NODE_NULL: put(buf, len, off, "null", 4); break;
 	case NODE_BOOL: put(buf, len, off, v.u.b ? "true" : "false", v.u.b ? 4 : 5); break;
 	case NODE_INT:
-		put(buf, len, off, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i));
+		put(buf, len, off, tmp, (size_t)format_int(v.u.i, tmp));
 		break;
 	case NODE_FLOAT: {
 		int n = snprintf(tmp, sizeof tmp, "%.15g", v.u.d);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1632,12 +1634,41 @@ static void test_is_path_and_source(void **state)
 	assert_string_equal(expr_source(compile("a  >  1")), "a  >  1");
 }
 
+/* format_int and format_g write what printf's %lld and %g write, which the
+ * details wrote before them: every integer at the edges, whole numbers on
+ * both sides of a million, -0, fractions, huge and tiny values, NaN. */
+static void test_number_formats_match_printf(void **state)
+{
+	(void)state;
+	static const int64_t ints[] = { 0, 1, -1, 9, 10, -10, 13888, 999999, 1000000, -1000000,
+		INT64_MAX, INT64_MIN, INT64_MIN + 1, 9007199254740993LL };
+	char mine[32], theirs[32];
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		int n = format_int(ints[i], mine);
+		snprintf(theirs, sizeof theirs, "%lld", (long long)ints[i]);
+		assert_string_equal(mine, theirs);
+		assert_int_equal(n, (int)strlen(theirs));
+	}
+	static const double reals[] = { 0.0, -0.0, 1.0, -1.0, 5.0, 13888.0, 999999.0, -999999.0,
+		1e6, -1e6, 1e6 - 0.5, 123456.5, 0.38, 2.75, 1e-5, 1e21, 9.2e18, -9.3e18, 1e300,
+		4.9e-324, 1.0 / 3, 0.1 + 0.2, NAN, INFINITY, -INFINITY };
+	for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+		snprintf(theirs, sizeof theirs, "%g", reals[i]);
+		assert_string_equal(format_g(reals[i], mine), theirs);
+	}
+	for (int64_t v = -2000000; v <= 2000000; v += 997) {
+		snprintf(theirs, sizeof theirs, "%g", (double)v);
+		assert_string_equal(format_g((double)v, mine), theirs);
+	}
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_(test_literal_int),
+		T_(test_number_formats_match_printf),
 		T_(test_literal_int_too_large),
 		T_(test_literal_hex_too_large),
 		T_(test_literal_malformed_number),
