@@ -17,11 +17,11 @@
 
 #define CHUNK_SIZE (64 * 1024)
 #define KEEP_BYTES (8 * 1024 * 1024)    /* the chunks a reset arena keeps */
-#define ALIGN 16
+#define ALIGN ARENA_ALIGN
 
 struct chunk {
 	struct chunk *next;
-	size_t size, used;
+	size_t size;
 	_Alignas(ALIGN) unsigned char data[];
 };
 
@@ -32,6 +32,7 @@ struct cleanup {
 };
 
 struct arena {
+	struct arena_space space;       /* of head: first, as engine.h reads it */
 	struct chunk *head;
 	struct chunk *spare;    /* kept by arena_reset, taken before malloc */
 	size_t spare_bytes;
@@ -45,7 +46,6 @@ static struct chunk *chunk_new(size_t size)
 		abort();
 	c->next = NULL;
 	c->size = size;
-	c->used = 0;
 	return c;
 }
 
@@ -55,6 +55,7 @@ arena *arena_new(void)
 	if (a == NULL)
 		abort();
 	a->head = chunk_new(CHUNK_SIZE);
+	a->space = (struct arena_space){ a->head->data, a->head->data + CHUNK_SIZE };
 	a->spare = NULL;
 	a->spare_bytes = 0;
 	a->cleanups = NULL;
@@ -108,41 +109,41 @@ void arena_reset(arena *a)
 		c = next;
 	}
 	/* keep the last one: the original first chunk, the list grows at the head */
-	c->used = 0;
 	a->head = c;
+	a->space = (struct arena_space){ c->data, c->data + c->size };
 }
 
-void *arena_alloc(arena *a, size_t size)
+/* The current chunk has less than size (aligned) left: a block of its own
+ * for a big one, else the next chunk, a spare one first. */
+void *arena_alloc_more(arena *a, size_t size)
 {
-	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-	if (size == 0)
-		size = ALIGN;
 	struct chunk *c = a->head;
-	if (c->size - c->used < size) {
-		size_t want = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
-		struct chunk *n;
-		if (want == CHUNK_SIZE && a->spare != NULL) {
-			n = a->spare;
-			a->spare = n->next;
-			a->spare_bytes -= CHUNK_SIZE;
-			n->used = 0;
-			n->next = NULL;
-		} else {
-			n = chunk_new(want);
-		}
-		if (size > CHUNK_SIZE / 4 && c->size - c->used > 0) {
-			/* a big block gets its own chunk behind the current one */
+	if (size > CHUNK_SIZE / 4) {
+		struct chunk *n = chunk_new(size);
+		if (a->space.next < a->space.end) {
+			/* behind the current chunk, whose space is kept */
 			n->next = c->next;
 			c->next = n;
-			n->used = size;
-			return n->data;
+		} else {
+			n->next = c;
+			a->head = n;
+			a->space = (struct arena_space){ n->data + size, n->data + size };
 		}
-		n->next = c;
-		a->head = c = n;
+		return n->data;
 	}
-	void *p = c->data + c->used;
-	c->used += size;
-	return p;
+	struct chunk *n;
+	if (a->spare != NULL) {
+		n = a->spare;
+		a->spare = n->next;
+		a->spare_bytes -= CHUNK_SIZE;
+		n->next = NULL;
+	} else {
+		n = chunk_new(CHUNK_SIZE);
+	}
+	n->next = c;
+	a->head = n;
+	a->space = (struct arena_space){ n->data + size, n->data + CHUNK_SIZE };
+	return n->data;
 }
 
 void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size, size_t first)

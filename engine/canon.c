@@ -371,7 +371,8 @@ static bool put_string_node(strbuf *b, const node *n)
 static bool is_omitted(const node *key, const char *const *omit)
 {
 	for (; omit != NULL && *omit != NULL; omit++)
-		if (node_str_eq(key, *omit))
+		if (key->type == NODE_STRING && key->u.str.len > 0 && key->u.str.s[0] == (*omit)[0] &&
+		    node_str_eq(key, *omit))
 			return true;
 	return false;
 }

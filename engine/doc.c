@@ -73,6 +73,17 @@ const node *node_get(const node *m, const char *key)
 	if (m == NULL || m->type != NODE_MAP)
 		return NULL;
 	size_t len = strlen(key);
+	if (m->u.map.n <= 8) {
+		/* a small map's names are compared as they are: cheaper than
+		 * hashing the one asked for */
+		for (size_t i = 0; i < m->u.map.n; i++) {
+			const node *k = m->u.map.keys[i];
+			if (k->type == NODE_STRING && k->u.str.len == len &&
+			    memcmp(k->u.str.s, key, len) == 0)
+				return m->u.map.vals[i];
+		}
+		return NULL;
+	}
 	uint32_t h = key_hash(key, len);
 	for (size_t i = 0; i < m->u.map.n; i++) {
 		const node *k = m->u.map.keys[i];

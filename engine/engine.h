@@ -37,7 +37,24 @@ typedef struct arena arena;
 arena *arena_new(void);
 void arena_free(arena *a);
 void arena_reset(arena *a);
-void *arena_alloc(arena *a, size_t size);
+/* The free space of an arena's current chunk, the first member of every
+ * arena: arena_alloc carves from it inline, and calls arena.c only when it
+ * is used up. Nothing else reads it. */
+struct arena_space {
+	unsigned char *next, *end;
+};
+#define ARENA_ALIGN 16
+void *arena_alloc_more(arena *a, size_t size);
+static inline void *arena_alloc(arena *a, size_t size)
+{
+	struct arena_space *sp = (struct arena_space *)a;
+	size = size == 0 ? ARENA_ALIGN : (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if ((size_t)(sp->end - sp->next) < size)
+		return arena_alloc_more(a, size);
+	void *p = sp->next;
+	sp->next += size;
+	return p;
+}
 /* Room for one more in an array of n items of size bytes kept in the arena:
  * items itself while n < *cap, else a copy twice as long (first items long
  * when there was none). The old array stays until the arena goes. */
