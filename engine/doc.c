@@ -32,7 +32,7 @@ struct frame {
 	node *n;                /* the container being built */
 	node **items;           /* list items, or map keys and values interleaved */
 	size_t count, cap;
-	strmap keys;            /* a big map's keys, for duplicates (doc_map_has_key) */
+	map_keys keys;          /* for duplicates (doc_map_has_key) */
 	const char *anchor;
 	uint64_t weight;        /* expanded node count of the subtree so far */
 	bool want_value;        /* a map whose next node is a value */
@@ -348,11 +348,14 @@ static void frame_push_item(struct frame *f, node *n)
  * which a hostile document may hold by the thousand, is looked up in big,
  * filled with the keys so far when it gets there. */
 enum { SMALL_MAP = 32 };
-bool doc_map_has_key(node *const *items, size_t count, strmap *big, const node *n)
+bool doc_map_has_key(node *const *items, size_t count, map_keys *keys, const node *n)
 {
-	size_t keys = count / 2;
-	if (keys < SMALL_MAP) {
-		for (size_t i = 0; i < keys; i++) {
+	size_t have = count / 2;
+	if (have < SMALL_MAP) {
+		uint64_t bit = UINT64_C(1) << (n->hash & 63);
+		bool maybe = (keys->seen & bit) != 0;
+		keys->seen |= bit;
+		for (size_t i = 0; maybe && i < have; i++) {
 			const node *k = items[2 * i];
 			if (k->hash == n->hash && k->u.str.len == n->u.str.len &&
 			    memcmp(k->u.str.s, n->u.str.s, n->u.str.len) == 0)
@@ -360,10 +363,11 @@ bool doc_map_has_key(node *const *items, size_t count, strmap *big, const node *
 		}
 		return false;
 	}
-	if (keys == SMALL_MAP)          /* the map outgrows the scan */
-		for (size_t i = 0; i < keys; i++)
-			strmap_put(big, items[2 * i]->u.str.s, items[2 * i]->u.str.len, items[2 * i]);
-	return strmap_put(big, n->u.str.s, n->u.str.len, (void *)n) != NULL;
+	if (have == SMALL_MAP)          /* the map outgrows the scan */
+		for (size_t i = 0; i < have; i++)
+			strmap_put(&keys->big, items[2 * i]->u.str.s, items[2 * i]->u.str.len,
+			    items[2 * i]);
+	return strmap_put(&keys->big, n->u.str.s, n->u.str.len, (void *)n) != NULL;
 }
 
 void doc_container_fill(arena *a, node *n, node *const *items, size_t count)
@@ -457,7 +461,7 @@ static void close_container(struct builder *b, yaml_mark_t m)
 	uint64_t weight = f->weight;
 	const char *anchor = f->anchor;
 	free(f->items);
-	strmap_free(&f->keys);
+	strmap_free(&f->keys.big);
 	remember_anchor(b, anchor, n, weight);
 	add_node(b, n, weight, m);
 }
@@ -489,7 +493,7 @@ static void free_builder(struct builder *b)
 	while (b->depth > 0) {
 		struct frame *f = &b->stack[--b->depth];
 		free(f->items);
-		strmap_free(&f->keys);
+		strmap_free(&f->keys.big);
 	}
 	strmap_free(&b->anchors);
 }

@@ -12,11 +12,18 @@
 #define DOC_BEYOND_MAX_INT "integer %s is beyond +-9007199254740991 (2^53 - 1), the integers " \
 	"JSON holds exactly (I-JSON): quote it to keep it as text"
 
+/* What a map being read knows of its keys so far: one bit per key's hash
+ * (a key whose bit is not set yet is new, without a scan), and a map past a
+ * few keys its table, filled on first use and freed by the caller
+ * (strmap_free of big). Zeroed, it knows of none. */
+typedef struct map_keys {
+	uint64_t seen;
+	strmap big;
+} map_keys;
 /* Whether the map whose items so far are items[0, count) (keys and values
- * interleaved, keys at the even places) already has key k. A map past a
- * few keys is looked up in *big, filled on first use and freed by the
- * caller (strmap_free). */
-bool doc_map_has_key(node *const *items, size_t count, strmap *big, const node *k);
+ * interleaved, keys at the even places) already has key k; k is then
+ * counted in keys. */
+bool doc_map_has_key(node *const *items, size_t count, map_keys *keys, const node *k);
 /* Gives the list or map n its count items (a map's keys and values
  * interleaved), copied into the arena. */
 void doc_container_fill(arena *a, node *n, node *const *items, size_t count);

@@ -39,7 +39,7 @@
 struct jframe {
 	node *n;
 	size_t base;            /* its first item in builder.items */
-	strmap keys;            /* a big map's keys (doc_map_has_key) */
+	map_keys keys;          /* for duplicates (doc_map_has_key) */
 };
 
 struct jbuilder {
@@ -410,7 +410,9 @@ static int on_number(void *ctx, const char *s, size_t len)
 	struct jbuilder *b = ctx;
 	size_t start = s >= b->text && s + len <= b->text + b->len ? (size_t)(s - b->text)
 	    : skip_blanks(b, 0);
-	bool real = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
+	bool real = false;
+	for (size_t i = 0; i < len && !real; i++)
+		real = s[i] == '.' || (s[i] | 0x20) == 'e';
 	node *n = new_node(b, real ? NODE_FLOAT : NODE_INT, start);
 	if (n == NULL)
 		return 0;
@@ -507,7 +509,7 @@ static int close_container(void *ctx)
 	struct jframe *f = &b->stack[--b->depth];
 	doc_container_fill(b->a, f->n, open_items(b, f), b->count - f->base);
 	b->count = f->base;
-	strmap_free(&f->keys);
+	strmap_free(&f->keys.big);
 	return add_value(b, f->n, consumed(b));
 }
 
@@ -648,7 +650,7 @@ node *doc_parse_json(arena *a, const char *file, const char *text, size_t len, i
 	}
 	yajl_free(b.h);
 	while (b.depth > 0)
-		strmap_free(&b.stack[--b.depth].keys);
+		strmap_free(&b.stack[--b.depth].keys.big);
 	free(b.items);
 	return b.failed ? NULL : b.root;
 }
