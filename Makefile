@@ -5,7 +5,10 @@ LIBS_PKG  = yaml-0.1 yajl libcrypto jansson libsodium sqlite3 liboath libqrencod
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CSTD      = -std=c11 -D_GNU_SOURCE
-OPT       = -O2 -g
+# -O3: 3.5% fewer instructions than -O2 for eval of the bench set (the
+# parsing and digest loops unrolled and inlined), 3-4% less time for eval
+# and submit (make bench); the binary 5% larger.
+OPT       = -O3 -g
 BUILD    ?= build/release
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -249,7 +249,9 @@ static void arm(conn *c, const char *wait_id)
 		curl_easy_setopt(c->e, CURLOPT_WRITEDATA, c);
 	} else {
 		char url[128];
-		snprintf(url, sizeof url, "http://arbiter/v1/submissions/%s?wait=60", wait_id);
+		/* a long-poll is armed with the id it waits on, never NULL */
+		snprintf(url, sizeof url, "http://arbiter/v1/submissions/%s?wait=60",
+		    wait_id ? wait_id : "");
 		curl_easy_setopt(c->e, CURLOPT_URL, url);
 		curl_easy_setopt(c->e, CURLOPT_WRITEFUNCTION, keep_answer);
 		curl_easy_setopt(c->e, CURLOPT_WRITEDATA, c);
