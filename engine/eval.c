@@ -262,8 +262,10 @@ static void rule_test_requirement(run *u, const policy *p)
 		const suite_spec *s = &p->u.suites.items[i];
 		const node *rate = v.type == NODE_MAP ? node_get(v.u.n, s->suite) : NULL;
 		if (rate == NULL || rate->type == NODE_NULL) {
-			add(u, p, arena_printf(u->a, "test suite %s is missing (needs a pass rate of %g)",
-			    s->suite, s->min_rate), key_path(u, base, s->suite));
+			char need[32];
+			add(u, p, arena_concat(u->a, "test suite ", s->suite,
+			    " is missing (needs a pass rate of ", format_g(s->min_rate, need), ")",
+			    (char *)NULL), key_path(u, base, s->suite));
 			continue;
 		}
 		value r = value_of_node(rate);
@@ -273,9 +275,11 @@ static void rule_test_requirement(run *u, const policy *p)
 			    node_type_name(r.type), shown(u, r));
 			return;
 		}
+		char passed[32], need[32];
 		if (value_number(r) < s->min_rate)
-			add(u, p, arena_printf(u->a, "test suite %s passed %g, below the required %g",
-			    s->suite, value_number(r), s->min_rate), key_path(u, base, s->suite));
+			add(u, p, arena_concat(u->a, "test suite ", s->suite, " passed ",
+			    format_g(value_number(r), passed), ", below the required ",
+			    format_g(s->min_rate, need), (char *)NULL), key_path(u, base, s->suite));
 	}
 }
 
@@ -388,8 +392,8 @@ static void rule_review_requirement(run *u, const policy *p)
 		if (!hit)
 			continue;
 		const char *fields = expr_describe_fields(c->cond, &u->ctx);
-		finding *f = add(u, p, *fields ? arena_printf(u->a, "%s: %s", c->then, fields)
-		    : arena_printf(u->a, "%s: %s", c->then, expr_source(c->cond)),
+		finding *f = add(u, p, arena_concat(u->a, c->then, ": ",
+		    *fields ? fields : expr_source(c->cond), (char *)NULL),
 		    expr_first_field(c->cond));
 		if (c->message)
 			f->message = c->message;

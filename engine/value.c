@@ -160,14 +160,56 @@ int format_int(int64_t v, char out[24])
 	return k;
 }
 
+/* %g's six significant digits, without printf, for the numbers details
+ * mostly hold. A whole number of at most six digits is its digits. A short
+ * decimal from 0.0001 up to a million is m / 10^k for the fewest fraction
+ * digits k whose m (at most six digits) gives back d exactly: IEEE division
+ * is correctly rounded, so that decimal is the one that reads back as d, and
+ * d lies within half a unit in its last binary place of it, far closer than
+ * half a step of six significant digits: rounded to six, d is that decimal,
+ * which %g writes in fixed notation (its exponent, -4 to 5, is below the
+ * precision) without trailing zeros, as m's digits with k after the point.
+ * Anything else (-0, more digits, further out, not finite) is printf's. */
 const char *format_g(double d, char out[32])
 {
-	/* %g writes a whole number of at most six digits as its digits (its
-	 * precision is six); -0 keeps its sign there, and is left to printf */
-	if (d > -1e6 && d < 1e6 && d == (double)(int64_t)d && !(d == 0 && signbit(d)))
+	double a = fabs(d);
+	if (a < 1e6 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
 		format_int((int64_t)d, out);
-	else
-		snprintf(out, 32, "%g", d);
+		return out;
+	}
+	if (a >= 1e-4 && a < 1e6) {
+		double scale = 1;
+		for (int k = 1; k <= 10; k++) {
+			scale *= 10;
+			double x = a * scale;
+			if (x >= 1e6)
+				break;
+			int64_t m = (int64_t)(x + 0.5);
+			if ((double)m / scale != a)
+				continue;
+			char digits[24];
+			int n = format_int(m, digits), at = 0;
+			if (d < 0)
+				out[at++] = '-';
+			if (n <= k) {
+				out[at++] = '0';
+				out[at++] = '.';
+				for (int z = n; z < k; z++)
+					out[at++] = '0';
+				memcpy(out + at, digits, (size_t)n);
+				at += n;
+			} else {
+				memcpy(out + at, digits, (size_t)(n - k));
+				at += n - k;
+				out[at++] = '.';
+				memcpy(out + at, digits + n - k, (size_t)k);
+				at += k;
+			}
+			out[at] = '\0';
+			return out;
+		}
+	}
+	snprintf(out, 32, "%g", d);
 	return out;
 }
 

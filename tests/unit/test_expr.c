@@ -1660,6 +1660,30 @@ static void test_number_formats_match_printf(void **state)
 		snprintf(theirs, sizeof theirs, "%g", (double)v);
 		assert_string_equal(format_g((double)v, mine), theirs);
 	}
+	/* short decimals m / 10^k on both sides of six digits and of the
+	 * fixed notation's range, and doubles of every magnitude and bit
+	 * pattern near them */
+	static const double tens[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11 };
+	for (int k = 0; k < 12; k++)
+		for (int64_t m = -1234567; m <= 1234567; m += 7919) {
+			double d = (double)m / tens[k];
+			uint64_t bits;
+			memcpy(&bits, &d, sizeof bits);
+			for (int step = -1; step <= 1; step++) {
+				uint64_t b = bits + (uint64_t)step;
+				double near;
+				memcpy(&near, &b, sizeof near);
+				snprintf(theirs, sizeof theirs, "%g", near);
+				if (strcmp(format_g(near, mine), theirs) != 0)
+					fail_msg("%.17g: %s, printf %s", near, mine, theirs);
+			}
+		}
+	static const double edges[] = { 1e-4, 9.99999e-5, 0.000123456, 0.0001234567, 999999.4,
+		999999.5, 999999.6, 123456.7, 12345.67, 0.98, 0.99, 0.5, 0.1 + 0.2, 1.0 / 3, -0.75 };
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+		snprintf(theirs, sizeof theirs, "%g", edges[i]);
+		assert_string_equal(format_g(edges[i], mine), theirs);
+	}
 }
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
