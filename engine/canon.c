@@ -67,6 +67,23 @@ static int decimal(uint64_t u, char *out)
 	return n;
 }
 
+bool short_decimal(double a, double below, int64_t *m, int *places)
+{
+	double scale = 1;
+	for (int k = 1; k <= 21; k++) {
+		scale *= 10;
+		double x = a * scale;
+		if (x >= below)
+			return false;
+		*m = (int64_t)(x + 0.5);
+		if ((double)*m / scale == a) {
+			*places = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The digits of the shortest decimal that reads back as d (finite, not 0),
  * without sign, leading or trailing zeros, into digits: their count, and
  * *n, the exponent of ECMAScript's digits x 10^(n - count). */
@@ -81,20 +98,12 @@ static int shortest(double d, char digits[24], int *n)
 			k--;
 		return k;
 	}
-	if (a >= 1e-7 && a < 1e14) {
-		double scale = 1;
-		for (int places = 1; places <= 21; places++) {
-			scale *= 10;
-			double x = a * scale;
-			if (x >= 1e15)
-				break;
-			int64_t m = (int64_t)(x + 0.5);
-			if ((double)m / scale != a)
-				continue;
-			k = decimal((uint64_t)m, digits);
-			*n = k - places;
-			return k;
-		}
+	int64_t m;
+	int places;
+	if (a >= 1e-7 && a < 1e14 && short_decimal(a, 1e15, &m, &places)) {
+		k = decimal((uint64_t)m, digits);
+		*n = k - places;
+		return k;
 	}
 	char text[40];
 	for (int p = a >= DBL_MIN ? 15 : 1; p <= 17; p++) {

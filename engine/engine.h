@@ -763,6 +763,12 @@ bool canon_write_without(strbuf *b, const node *m, const char *const *omit);
  * into out, CANON_NUMBER_MAX bytes; false when d is not finite. */
 enum { CANON_NUMBER_MAX = 32 };
 bool canon_number(double d, char *out);
+/* The fewest fraction digits *places (1 to 21) and the integer *m, below
+ * `below` (at most 10^15), such that m / 10^places is a exactly (a > 0, not
+ * whole): a short decimal's digits, as the comment atop canon.c explains
+ * (IEEE division is correctly rounded, so this is the decimal that reads
+ * back as a). False when m would reach `below` first. */
+bool short_decimal(double a, double below, int64_t *m, int *places);
 
 /* ---- report.c: results as JSON and as text ---- */
 /* s as a JSON string literal (jansson's encoding), in a: for constants. */

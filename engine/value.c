@@ -163,8 +163,8 @@ int format_int(int64_t v, char out[24])
 /* %g's six significant digits, without printf, for the numbers details
  * mostly hold. A whole number of at most six digits is its digits. A short
  * decimal from 0.0001 up to a million is m / 10^k for the fewest fraction
- * digits k whose m (at most six digits) gives back d exactly: IEEE division
- * is correctly rounded, so that decimal is the one that reads back as d, and
+ * digits k whose m (at most six digits) gives back d exactly (short_decimal:
+ * the decimal that reads back as d), and
  * d lies within half a unit in its last binary place of it, far closer than
  * half a step of six significant digits: rounded to six, d is that decimal,
  * which %g writes in fixed notation (its exponent, -4 to 5, is below the
@@ -177,39 +177,31 @@ const char *format_g(double d, char out[32])
 		format_int((int64_t)d, out);
 		return out;
 	}
-	if (a >= 1e-4 && a < 1e6) {
-		double scale = 1;
-		for (int k = 1; k <= 10; k++) {
-			scale *= 10;
-			double x = a * scale;
-			if (x >= 1e6)
-				break;
-			int64_t m = (int64_t)(x + 0.5);
-			if ((double)m / scale != a)
-				continue;
-			char digits[24];
-			int n = format_int(m, digits), at = 0;
-			if (d < 0)
-				out[at++] = '-';
-			if (n <= k) {
-				out[at++] = '0';
-				out[at++] = '.';
-				for (int z = n; z < k; z++)
-					out[at++] = '0';
-				memcpy(out + at, digits, (size_t)n);
-				at += n;
-			} else {
-				memcpy(out + at, digits, (size_t)(n - k));
-				at += n - k;
-				out[at++] = '.';
-				memcpy(out + at, digits + n - k, (size_t)k);
-				at += k;
-			}
-			out[at] = '\0';
-			return out;
-		}
+	int64_t m;
+	int k;
+	if (!(a >= 1e-4 && a < 1e6 && short_decimal(a, 1e6, &m, &k))) {
+		snprintf(out, 32, "%g", d);
+		return out;
 	}
-	snprintf(out, 32, "%g", d);
+	char digits[24];
+	int n = format_int(m, digits), at = 0;
+	if (d < 0)
+		out[at++] = '-';
+	if (n <= k) {
+		out[at++] = '0';
+		out[at++] = '.';
+		for (int z = n; z < k; z++)
+			out[at++] = '0';
+		memcpy(out + at, digits, (size_t)n);
+		at += n;
+	} else {
+		memcpy(out + at, digits, (size_t)(n - k));
+		at += n - k;
+		out[at++] = '.';
+		memcpy(out + at, digits + n - k, (size_t)k);
+		at += k;
+	}
+	out[at] = '\0';
 	return out;
 }
 
