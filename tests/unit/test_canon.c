@@ -380,8 +380,8 @@ static void test_word_scans_agree_with_bytes(void **state)
 	assert_false(json_plain("\x01\x01\x01\x01\x01\x01\x01\\", 8));
 }
 
-/* A map whose names only hash alike (as the names of nodes built in code,
- * which carry no hash, all do) is sorted by its names, whatever order a map
+/* A map whose names only hash alike (forced here: different names whose
+ * 32-bit hashes collide) is sorted by its names, whatever order a map
  * before it left for that hash: the order kept for it is checked, not
  * trusted. */
 static void test_kept_member_order_is_checked(void **state)
