@@ -67,23 +67,6 @@ static int decimal(uint64_t u, char *out)
 	return n;
 }
 
-bool short_decimal(double a, double below, int64_t *m, int *places)
-{
-	double scale = 1;
-	for (int k = 1; k <= 21; k++) {
-		scale *= 10;
-		double x = a * scale;
-		if (x >= below)
-			return false;
-		*m = (int64_t)(x + 0.5);
-		if ((double)*m / scale == a) {
-			*places = k;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The digits of the shortest decimal that reads back as d (finite, not 0),
  * without sign, leading or trailing zeros, into digits: their count, and
  * *n, the exponent of ECMAScript's digits x 10^(n - count). */

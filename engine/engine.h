@@ -767,7 +767,8 @@ bool canon_number(double d, char *out);
  * `below` (at most 10^15), such that m / 10^places is a exactly (a > 0, not
  * whole): a short decimal's digits, as the comment atop canon.c explains
  * (IEEE division is correctly rounded, so this is the decimal that reads
- * back as a). False when m would reach `below` first. */
+ * back as a). False when m would reach `below` first. In value.c, which
+ * both canon.c and format_g call. */
 bool short_decimal(double a, double below, int64_t *m, int *places);
 
 /* ---- report.c: results as JSON and as text ---- */

@@ -160,6 +160,23 @@ int format_int(int64_t v, char out[24])
 	return k;
 }
 
+bool short_decimal(double a, double below, int64_t *m, int *places)
+{
+	double scale = 1;
+	for (int k = 1; k <= 21; k++) {
+		scale *= 10;
+		double x = a * scale;
+		if (x >= below)
+			return false;
+		*m = (int64_t)(x + 0.5);
+		if ((double)*m / scale == a) {
+			*places = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* %g's six significant digits, without printf, for the numbers details
  * mostly hold. A whole number of at most six digits is its digits. A short
  * decimal from 0.0001 up to a million is m / 10^k for the fewest fraction

@@ -126,7 +126,9 @@ served_stop() {
 		echo "fail $SCRIPT: sanitizer report from the suite's server: $(grep -m1 -E 'ERROR|runtime error' "$T/served.log")" >> "$RESULTS"
 	fi
 }
-q() { sqlite3 "$DB" "$1"; }
+# q SQL: the test's own reads and writes of the store, beside a server that
+# may hold a lock a moment (its checkpoints): waited for, not failed
+q() { sqlite3 -cmd ".timeout 10000" "$DB" "$1"; }
 # quota_sums_off: how many of the quota sums the store keeps (per policy,
 # per value, unit and start) differ from the sums of the uses stored of the
 # submissions that count (not blocked, not rejected): 0 when they agree
