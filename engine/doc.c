@@ -26,6 +26,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include <sodium.h>
+
 #include "doc_impl.h"
 
 struct frame {
@@ -61,6 +63,17 @@ struct anchor {
 	node *n;
 	uint64_t weight;
 };
+
+/* key_hash's seed: drawn once before main, so every thread of the process
+ * hashes a key alike (engine.h). */
+uint64_t key_hash_seed = 0x9E3779B97F4A7C15u;
+
+__attribute__((constructor)) static void draw_key_hash_seed(void)
+{
+	uint64_t seed;
+	randombytes_buf(&seed, sizeof seed);
+	key_hash_seed ^= seed;
+}
 
 const char *node_type_name(int type)
 {

@@ -136,10 +136,13 @@ static inline uint64_t word_at(const char *s)
  * compiling, so a field lookup compares one integer per key. Eight bytes
  * are mixed in at a time (keys are short: one to three words), then the
  * bits are spread (MurmurHash3's finalizer) for hash tables' low bits. It
- * lives only in memory: nothing stores it. */
+ * lives only in memory: nothing stores it, so it starts from a seed drawn
+ * for each process (doc.c), and a document's keys cannot be chosen in
+ * advance to fall into one slot of a lookup table. */
+extern uint64_t key_hash_seed;
 static inline uint32_t key_hash(const char *s, size_t len)
 {
-	uint64_t h = 0x9E3779B97F4A7C15u ^ len, tail;
+	uint64_t h = key_hash_seed ^ len, tail;
 	size_t i = 0;
 	for (; i + 8 < len; i += 8)
 		h = (h ^ word_at(s + i)) * 0xFF51AFD7ED558CCDu;
