@@ -160,6 +160,16 @@ static inline void put1(strbuf *b, char c)
 	b->s[b->n] = '\0';
 }
 
+/* put1 without the NUL after it: the document's writer below ends its text
+ * once, when it is done (canon_write, canon_write_without). There is always
+ * room left for that NUL. */
+static inline void put1_open(strbuf *b, char c)
+{
+	if (b->n + 2 > b->cap)
+		sb_grow(b, 1);
+	b->s[b->n++] = c;
+}
+
 static bool put_number(strbuf *b, double d)
 {
 	char num[CANON_NUMBER_MAX];
@@ -354,9 +364,14 @@ static bool put_string_node(strbuf *b, const node *n)
 {
 	if (!n->verbatim)
 		return put_string(b, n->u.str.s, n->u.str.len);
-	put1(b, '"');
-	sb_put(b, n->u.str.s, n->u.str.len);
-	put1(b, '"');
+	size_t len = n->u.str.len;
+	if (b->n + len + 3 > b->cap)
+		sb_grow(b, len + 2);
+	char *at = b->s + b->n;
+	at[0] = '"';
+	memcpy(at + 1, n->u.str.s, len);
+	at[len + 1] = '"';
+	b->n += len + 2;
 	return true;
 }
 
@@ -385,15 +400,15 @@ static bool put_map(strbuf *b, const node *m, const char *const *omit)
 		qsort(order, k, sizeof *order, member_order);
 	}
 	bool ok = true;
-	put1(b, '{');
+	put1_open(b, '{');
 	for (size_t i = 0; ok && i < k; i++) {
 		if (i > 0)
-			put1(b, ',');
+			put1_open(b, ',');
 		ok = order[i].key->type == NODE_STRING && put_string_node(b, order[i].key);
-		put1(b, ':');
+		put1_open(b, ':');
 		ok = ok && put_node(b, order[i].val);
 	}
-	put1(b, '}');
+	put1_open(b, '}');
 	if (order != small)
 		free(order);
 	return ok;
@@ -417,13 +432,13 @@ static bool put_node(strbuf *b, const node *n)
 		return put_string_node(b, n);
 	case NODE_LIST: {
 		bool ok = true;
-		put1(b, '[');
+		put1_open(b, '[');
 		for (size_t i = 0; ok && i < n->u.list.n; i++) {
 			if (i > 0)
-				put1(b, ',');
+				put1_open(b, ',');
 			ok = put_node(b, n->u.list.items[i]);
 		}
-		put1(b, ']');
+		put1_open(b, ']');
 		return ok;
 	}
 	case NODE_MAP:
@@ -433,12 +448,20 @@ static bool put_node(strbuf *b, const node *n)
 	}
 }
 
+/* The text written by put_node ends with its NUL. */
+static bool ended(strbuf *b, bool ok)
+{
+	if (b->s != NULL)
+		b->s[b->n] = '\0';
+	return ok;
+}
+
 bool canon_write(strbuf *b, const node *n)
 {
-	return put_node(b, n);
+	return ended(b, put_node(b, n));
 }
 
 bool canon_write_without(strbuf *b, const node *m, const char *const *omit)
 {
-	return m->type == NODE_MAP ? put_map(b, m, omit) : put_node(b, m);
+	return ended(b, m->type == NODE_MAP ? put_map(b, m, omit) : put_node(b, m));
 }
