@@ -154,7 +154,10 @@ static void check_canonical(const node *root)
 }
 
 /* A parsed document holds nothing JSON cannot (no NaN or infinity, only
- * UTF-8), so its RFC 8785 form always exists, and is JSON. */
+ * UTF-8), so its RFC 8785 form always exists, and is JSON. jansson, which
+ * judges that, keeps no NUL in a key (a name written \u0000 is JSON all
+ * the same): such a text is judged only by canon_write's own success, as
+ * fuzz_json judges it. */
 static void check_jcs(const node *root)
 {
 	strbuf b = { 0 };
@@ -165,7 +168,7 @@ static void check_jcs(const node *root)
 	json_error_t err;
 	json_t *j = json_loadb(b.s, b.n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
 	    &err);
-	if (j == NULL) {
+	if (j == NULL && strstr(err.text, "NUL byte in object key") == NULL) {
 		fprintf(stderr, "RFC 8785 form is not JSON (%s): %s\n", err.text, b.s);
 		abort();
 	}
