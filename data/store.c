@@ -380,6 +380,16 @@ bool store_begin(store *s)
 	return store_fail(s, "cannot start a transaction");
 }
 
+bool store_read_begin(store *s)
+{
+	return sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void store_read_end(store *s)
+{
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
 bool store_commit(store *s)
 {
 	/* slot by slot; a slot that fails stays, for the rollback to drop */

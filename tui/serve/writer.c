@@ -126,6 +126,8 @@ static void prove(store *w, job *j)
 
 static void answer_open(round *rd, const submit_reply *rep, bool ok)
 {
+	/* the round's events are read back in one read transaction */
+	bool reading = ok && store_read_begin(rd->batch.s);
 	for (job *j = rd->open; j != NULL; j = j->next_open) {
 		request *rq = j->rq;
 		if (ok) {
@@ -139,6 +141,8 @@ static void answer_open(round *rd, const submit_reply *rep, bool ok)
 			    rep->reply.message, 0, 0);
 		}
 	}
+	if (reading)
+		store_read_end(rd->batch.s);
 	rd->open = NULL;
 	rd->open_tail = &rd->open;
 }
