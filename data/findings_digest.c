@@ -54,17 +54,10 @@ static void put_text(findings_digest *d, const char *text)
 /* v in decimal, as the column's text was */
 static void put_int(findings_digest *d, int64_t v)
 {
-	char text[24], *p = text + sizeof text;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		*--p = '-';
-	size_t len = (size_t)(text + sizeof text - p);
+	char text[24];
+	size_t len = (size_t)format_int(v, text);
 	put_len(d, len);
-	put_bytes(d, p, len);
+	put_bytes(d, text, len);
 }
 
 void findings_digest_init(findings_digest *d)

@@ -52,21 +52,6 @@
 /* 2^53: every integer of at most this magnitude is a double exactly. */
 #define EXACT_INT 9007199254740992LL
 
-/* The decimal digits of u into out (24 bytes): their count. */
-static int decimal(uint64_t u, char *out)
-{
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	for (int i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '\0';
-	return n;
-}
-
 /* The digits of the shortest decimal that reads back as d (finite, not 0),
  * without sign, leading or trailing zeros, into digits: their count, and
  * *n, the exponent of ECMAScript's digits x 10^(n - count). */
@@ -75,7 +60,7 @@ static int shortest(double d, char digits[24], int *n)
 	double a = fabs(d);
 	int k = 0;
 	if (a < (double)EXACT_INT && (double)(int64_t)a == a) {
-		k = decimal((uint64_t)a, digits);
+		k = format_int((int64_t)a, digits);
 		*n = k;
 		while (k > 1 && digits[k - 1] == '0')
 			k--;
@@ -84,7 +69,7 @@ static int shortest(double d, char digits[24], int *n)
 	int64_t m;
 	int places;
 	if (a >= 1e-7 && a < 1e14 && short_decimal(a, 1e15, &m, &places)) {
-		k = decimal((uint64_t)m, digits);
+		k = format_int(m, digits);
 		*n = k - places;
 		return k;
 	}
@@ -186,10 +171,7 @@ static void put_int(strbuf *b, int64_t v)
 		return;
 	}
 	char num[24];
-	if (v < 0)
-		put1(b, '-');
-	int len = decimal(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, num);
-	sb_put(b, num, (size_t)len);
+	sb_put(b, num, (size_t)format_int(v, num));
 }
 
 bool json_string_write(strbuf *b, const char *s, size_t n, bool capitals)
@@ -273,29 +255,12 @@ static int utf16_order(const char *a, size_t an, const char *b, size_t bn)
 	return x < y ? -1 : 1;
 }
 
-typedef struct member {
-	const node *key, *val;
-} member;
+typedef map_member member;
 
 static int member_order(const void *x, const void *y)
 {
 	const node *a = ((const member *)x)->key, *b = ((const member *)y)->key;
 	return utf16_order(a->u.str.s, a->u.str.len, b->u.str.s, b->u.str.len);
-}
-
-/* A document's maps are small: an insertion sort, without qsort's call per
- * comparison; names are unique, so no order is unstable. */
-static void insertion_sort(member *order, size_t k)
-{
-	for (size_t i = 1; i < k; i++) {
-		member x = order[i];
-		size_t j = i;
-		while (j > 0 && member_order(&order[j - 1], &x) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = x;
-	}
 }
 
 /* Documents of one stream mostly repeat their maps' names in one order, so
@@ -323,37 +288,37 @@ static uint64_t names_signature(const member *order, size_t k)
 	return h;
 }
 
-static bool sort_as_before(member *order, size_t k)
+static void sort_members(member *order, size_t k)
 {
-	if (k < 3)
-		return false;
+	if (k < 3) {
+		members_sort(order, k, member_order);
+		return;
+	}
 	uint64_t names = names_signature(order, k);
-	struct kept_order *kept = NULL;
-	for (int i = 0; i < ORDERS_KEPT && kept == NULL; i++)
-		if (kept_orders[i].k == k && kept_orders[i].names == names)
-			kept = &kept_orders[i];
 	member was[32];
 	memcpy(was, order, k * sizeof *order);
-	if (kept != NULL) {
-		for (size_t i = 0; i < k; i++)
-			order[i] = was[kept->from[i]];
+	for (int i = 0; i < ORDERS_KEPT; i++) {
+		const struct kept_order *kept = &kept_orders[i];
+		if (kept->k != k || kept->names != names)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			order[j] = was[kept->from[j]];
 		bool sorted = true;
-		for (size_t i = 1; i < k && sorted; i++)
-			sorted = member_order(&order[i - 1], &order[i]) < 0;
+		for (size_t j = 1; j < k && sorted; j++)
+			sorted = member_order(&order[j - 1], &order[j]) < 0;
 		if (sorted)
-			return true;
+			return;
 		memcpy(order, was, k * sizeof *order);
-		return false;
+		break;
 	}
-	insertion_sort(order, k);
-	kept = &kept_orders[kept_next++ % ORDERS_KEPT];
+	members_sort(order, k, member_order);
+	struct kept_order *kept = &kept_orders[kept_next++ % ORDERS_KEPT];
 	kept->names = names;
 	kept->k = (uint8_t)k;
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = 0; j < k; j++)
 			if (order[i].key == was[j].key)
 				kept->from[i] = (uint8_t)j;
-	return true;
 }
 
 static bool put_node(strbuf *b, const node *n);
@@ -378,8 +343,7 @@ static bool put_string_node(strbuf *b, const node *n)
 static bool is_omitted(const node *key, const char *const *omit)
 {
 	for (; omit != NULL && *omit != NULL; omit++)
-		if (key->type == NODE_STRING && key->u.str.len > 0 && key->u.str.s[0] == (*omit)[0] &&
-		    node_str_eq(key, *omit))
+		if (node_str_eq(key, *omit))
 			return true;
 	return false;
 }
@@ -394,8 +358,7 @@ static bool put_map(strbuf *b, const node *m, const char *const *omit)
 		if (!is_omitted(m->u.map.keys[i], omit))
 			order[k++] = (member){ m->u.map.keys[i], m->u.map.vals[i] };
 	if (k <= 32) {
-		if (!sort_as_before(order, k))
-			insertion_sort(order, k);
+		sort_members(order, k);
 	} else {
 		qsort(order, k, sizeof *order, member_order);
 	}

@@ -106,16 +106,6 @@ const node *node_get(const node *m, const char *key)
 	return NULL;
 }
 
-bool node_str_eq(const node *n, const char *s)
-{
-	if (n == NULL || n->type != NODE_STRING)
-		return false;
-	/* most names differ in their first byte: those need no strlen */
-	if (n->u.str.len > 0 && s[0] != n->u.str.s[0])
-		return false;
-	return strlen(s) == n->u.str.len && memcmp(n->u.str.s, s, n->u.str.len) == 0;
-}
-
 static void fail(struct builder *b, yaml_mark_t m, const char *fmt, const char *arg)
 {
 	if (b->failed)

@@ -165,25 +165,10 @@ static inline uint32_t key_hash(const char *s, size_t len)
 	return (uint32_t)h;
 }
 
-/* Whether the n bytes at s are all ASCII: a word at a time, the last word
- * overlapping the one before it (a short string: two halves of four). */
-static inline bool all_ascii(const char *s, size_t n)
+/* The high bit of every byte of w. */
+static inline uint64_t high_bytes(uint64_t w)
 {
-	uint64_t seen = 0;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 <= n; i += 8)
-			seen |= word_at(s + i);
-		seen |= word_at(s + n - 8);
-	} else if (n >= 4) {
-		uint32_t lo, hi;
-		memcpy(&lo, s, 4);
-		memcpy(&hi, s + n - 4, 4);
-		seen = lo | hi;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			seen |= (unsigned char)s[i];
-	}
-	return (seen & BYTES_80) == 0;
+	return w & BYTES_80;
 }
 
 /* The bytes of word w that a JSON string cannot hold as they are, each
@@ -197,34 +182,79 @@ static inline uint64_t json_special(uint64_t w)
 	    ((bs - BYTES_01) & ~bs)) & BYTES_80;
 }
 
-/* Whether JSON holds the n bytes at s as they are, inside quotes: ASCII
- * from the space up, neither the quote nor the backslash. */
-static inline bool json_plain(const char *s, size_t n)
+/* Whether flag finds nothing in the n bytes at s, a word at a time: the
+ * last word overlapping the one before it, a string of four to seven bytes
+ * as two overlapping halves, a shorter one in a word filled out with 'a'
+ * (which neither flag marks). */
+static inline bool words_clear(const char *s, size_t n, uint64_t (*flag)(uint64_t))
 {
-	uint64_t special = 0;
+	uint64_t found = 0;
 	if (n >= 8) {
 		for (size_t i = 0; i + 8 <= n; i += 8)
-			special |= json_special(word_at(s + i));
-		special |= json_special(word_at(s + n - 8));
+			found |= flag(word_at(s + i));
+		found |= flag(word_at(s + n - 8));
 	} else if (n >= 4) {
 		uint32_t lo, hi;
 		memcpy(&lo, s, 4);
 		memcpy(&hi, s + n - 4, 4);
-		special = json_special((uint64_t)hi << 32 | lo);
+		found = flag((uint64_t)hi << 32 | lo);
 	} else {
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-				return false;
-		}
+		uint64_t w = BYTES_01 * 'a';
+		for (size_t i = 0; i < n; i++)
+			w = (w & ~((uint64_t)0xFF << (8 * i))) | (uint64_t)(unsigned char)s[i] << (8 * i);
+		found = flag(w);
 	}
-	return special == 0;
+	return found == 0;
+}
+
+/* Whether the n bytes at s are all ASCII. */
+static inline bool all_ascii(const char *s, size_t n)
+{
+	return words_clear(s, n, high_bytes);
+}
+
+/* Whether JSON holds the n bytes at s as they are, inside quotes: ASCII
+ * from the space up, neither the quote nor the backslash. */
+static inline bool json_plain(const char *s, size_t n)
+{
+	return words_clear(s, n, json_special);
+}
+
+/* A map's member, as the JSON writers order them (canon.c, report.c). */
+typedef struct map_member {
+	const node *key, *val;
+} map_member;
+
+/* Sorts a map's members in place by order: an insertion sort, a
+ * document's maps being small, inline so that a constant order is called
+ * directly rather than through the pointer as qsort does. Names are unique,
+ * so no order is unstable. */
+static inline void members_sort(map_member *m, size_t k,
+    int (*order)(const void *, const void *))
+{
+	for (size_t i = 1; i < k; i++) {
+		map_member x = m[i];
+		size_t j = i;
+		while (j > 0 && order(&m[j - 1], &x) > 0) {
+			m[j] = m[j - 1];
+			j--;
+		}
+		m[j] = x;
+	}
 }
 
 const char *node_type_name(int type);
 /* The value under key in a map node, or NULL (also when m is not a map). */
 const node *node_get(const node *m, const char *key);
-bool node_str_eq(const node *n, const char *s);
+static inline bool node_str_eq(const node *n, const char *s)
+{
+	if (n == NULL || n->type != NODE_STRING)
+		return false;
+	/* most names differ in their first byte: those need no strlen */
+	if (n->u.str.len > 0 && s[0] != n->u.str.s[0])
+		return false;
+	return strlen(s) == n->u.str.len && memcmp(n->u.str.s, s, n->u.str.len) == 0;
+}
 /* Reads one YAML (or JSON) document from text. first_line is the line of
  * text's first byte in file. Returns the root, or NULL: *empty is set when the
  * text holds no document, else one error was added to errs. An integer

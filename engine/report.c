@@ -194,9 +194,7 @@ static bool is_encodable(const node *n)
 	return true;
 }
 
-typedef struct member {
-	const node *key, *val;
-} member;
+typedef map_member member;
 
 static int key_order(const void *x, const void *y)
 {
@@ -206,35 +204,11 @@ static int key_order(const void *x, const void *y)
 	return c != 0 ? c : (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
 }
 
-/* A document's maps are small: an insertion sort, in place, without qsort's
- * buffer and a call per comparison. Keys are unique, so it is as stable as
- * it needs to be. */
-static void sort_small(member *order, size_t m)
-{
-	for (size_t i = 1; i < m; i++) {
-		member x = order[i];
-		size_t j = i;
-		while (j > 0 && key_order(&order[j - 1], &x) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = x;
-	}
-}
-
 /* An integer in decimal, as %lld writes it. */
 static void put_int(strbuf *b, int64_t v)
 {
 	char num[24];
-	char *p = num + sizeof num;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		*--p = '-';
-	sb_put(b, p, (size_t)(num + sizeof num - p));
+	sb_put(b, num, (size_t)format_int(v, num));
 }
 
 /* A string node; a verbatim one (JSON's bytes, checked: no escape needed)
@@ -289,7 +263,7 @@ static void put_canonical(strbuf *b, const node *n)
 			if (is_encodable(n->u.map.keys[i]) && is_encodable(n->u.map.vals[i]))
 				order[m++] = (member){ n->u.map.keys[i], n->u.map.vals[i] };
 		if (m <= 32)
-			sort_small(order, m);
+			members_sort(order, m, key_order);
 		else
 			qsort(order, m, sizeof *order, key_order);
 		sb_put(b, "{", 1);

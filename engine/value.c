@@ -145,19 +145,18 @@ static void put(char *buf, size_t len, size_t *off, const char *s, size_t n)
 
 int format_int(int64_t v, char out[24])
 {
-	char tmp[24];
+	char tmp[24], *p = tmp + sizeof tmp;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	int n = 0, k = 0;
 	do {
-		tmp[n++] = (char)('0' + u % 10);
+		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u > 0);
 	if (v < 0)
-		out[k++] = '-';
-	while (n > 0)
-		out[k++] = tmp[--n];
-	out[k] = '\0';
-	return k;
+		*--p = '-';
+	int n = (int)(tmp + sizeof tmp - p);
+	memcpy(out, p, (size_t)n);
+	out[n] = '\0';
+	return n;
 }
 
 bool short_decimal(double a, double below, int64_t *m, int *places)
