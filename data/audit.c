@@ -84,9 +84,9 @@ bool audit_insert(store *s, int64_t seq, const char *ts, const char *actor, cons
     const unsigned char hash[32], const unsigned char sig[64])
 {
 	char prevhex[65], hashhex[65], sighex[129];
-	sodium_bin2hex(prevhex, sizeof prevhex, prev, 32);
-	sodium_bin2hex(hashhex, sizeof hashhex, hash, 32);
-	sodium_bin2hex(sighex, sizeof sighex, sig, 64);
+	public_hex(prevhex, prev, 32);
+	public_hex(hashhex, hash, 32);
+	public_hex(sighex, sig, 64);
 	sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_INSERT, "INSERT INTO audit (seq, ts, actor, event, "
 	    "subject, details, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)

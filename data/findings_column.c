@@ -54,7 +54,7 @@ bool findings_column_write(store *s, strbuf *b, const eval_result *r, char diges
 		sb_puts(b, "]");
 	unsigned char h[32];
 	findings_digest_final(&fd, h);
-	sodium_bin2hex(digest, 65, h, 32);
+	public_hex(digest, h, 32);
 	return true;
 }
 

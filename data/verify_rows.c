@@ -364,7 +364,7 @@ static bool check_submission(table_check *t, verify_result *r, int64_t id, sqlit
 		unsigned char h[32];
 		char hex[65];
 		sha256(doc.p ? doc.p : "", doc.n, h);
-		sodium_bin2hex(hex, sizeof hex, h, 32);
+		public_hex(hex, h, 32);
 		if (!same_str(f[5], hex)) {
 			details d = { 0 };
 			int64_t created = event_again(t, 0, "submission.create", id, &d);
@@ -495,7 +495,7 @@ static bool group_check(table_check *t, verify_result *r, group *g)
 		unsigned char h[32];
 		char hex[65];
 		findings_digest_final(&g->fd, h);
-		sodium_bin2hex(hex, sizeof hex, h, 32);
+		public_hex(hex, h, 32);
 		text_span s = { hex, 64 };
 		if (fingerprint(t, &s, 1) != x->findings)
 			return mismatch(r, evaluated_seq(t, g->id), "submissions row %lld findings differ "

@@ -294,6 +294,10 @@ typedef struct sha256_ctx {
 void sha256_init(sha256_ctx *c);
 void sha256_update(sha256_ctx *c, const void *data, size_t len);
 void sha256_final(sha256_ctx *c, unsigned char out[32]);
+/* Public bytes (a hash, a signature) in lower-case hex, with a NUL: out
+ * holds 2 * n + 1. A table does it, not libsodium's constant-time loop,
+ * which costs ten times as much and is for secrets. */
+void public_hex(char *out, const unsigned char *in, size_t n);
 
 /* ---- json.c: one JSON document (RFC 8259), read with yajl ---- */
 /* Reads one JSON document into the same tree as doc_parse_flags would for

@@ -43,3 +43,13 @@ void sha256_final(sha256_ctx *c, unsigned char out[32])
 {
 	SHA256_Final(out, (SHA256_CTX *)c->state);
 }
+
+void public_hex(char *out, const unsigned char *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xF];
+	}
+	out[2 * n] = '\0';
+}

@@ -166,25 +166,13 @@ bool submission_from_stored(const node *root, const char *file, submission *out,
 	return read_submission(root, file, out, false, errs);
 }
 
-/* A hash in lower-case hex (65 bytes with the NUL): a digest is public, so
- * a table does it, not libsodium's constant-time loop. */
-static void hash_hex(const unsigned char h[32], char out[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 0xF];
-	}
-	out[64] = '\0';
-}
-
 bool submission_canonical(submission *sub, arena *a)
 {
 	strbuf b = { 0 };
 	node_write_canonical(&b, sub->doc);
 	unsigned char h[32];
 	sha256(b.s, b.n, h);
-	hash_hex(h, sub->content_hash);
+	public_hex(sub->content_hash, h, 32);
 	sub->canonical = arena_strndup(a, b.s, b.n);
 	free(b.s);
 	return true;
@@ -201,7 +189,7 @@ bool document_digest(const node *doc, char out[65])
 	if (ok) {
 		unsigned char h[32];
 		sha256(b.s, b.n, h);
-		hash_hex(h, out);
+		public_hex(out, h, 32);
 	}
 	free(b.s);
 	return ok;

@@ -58,13 +58,13 @@ static void pending_open(submitting *st)
 }
 
 /* Output held back until its batch commits is dropped: those submissions
- * were not stored. */
+ * were not stored, or their results are out. The stream's buffer is kept
+ * for the next batch (a memory stream's length is its position at a
+ * flush), not grown again from nothing for each one. */
 static void pending_drop(submitting *st)
 {
-	fclose(st->out);
-	free(st->text);
-	st->text = NULL;
-	pending_open(st);
+	fflush(st->out);
+	fseek(st->out, 0, SEEK_SET);
 }
 
 static void report_lost(batch *b, const submit_reply *rep)
