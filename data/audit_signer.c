@@ -18,9 +18,16 @@
  * writer would only wait for the signer, so it signs too, from the back
  * (`stolen` events below `count`), until the two meet: a transaction's
  * events are signed by both threads when the signer has fallen behind.
+ *
+ * The events written stay in memory until the next transaction begins,
+ * and once their transaction has committed (store_on_settle) they are
+ * what audit_signer_committed answers with: a server puts each stored
+ * submission's signed event in its answer (evidence_store.c), and reads it
+ * here instead of back from the table.
  */
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +52,8 @@ typedef struct audit_signer {
 	size_t stolen;          /* events below count taken by the writer at commit */
 	size_t signed_n;        /* signatures made */
 	bool stop;
+	size_t written;         /* events the last flush wrote, kept (events[0..written)) */
+	bool committed;         /* ... whose transaction then committed */
 	arena *strings;
 	audit_writer write;
 } audit_signer;
@@ -85,6 +94,7 @@ static void *sign_loop(void *ctx)
 }
 
 static void stop(store *s, void *ctx);
+static void settle(store *s, bool committed);
 
 bool audit_signer_start(store *s, audit_writer write)
 {
@@ -109,6 +119,7 @@ bool audit_signer_start(store *s, audit_writer write)
 	}
 	s->signer = g;
 	store_on_close(s, stop, g);
+	store_on_settle(s, settle);
 	return true;
 }
 
@@ -123,6 +134,29 @@ static void drop_all(audit_signer *g)
 	g->count = g->next = g->stolen = g->signed_n = 0;
 	pthread_mutex_unlock(&g->mu);
 	arena_reset(g->strings);
+	g->written = 0;
+	g->committed = false;
+}
+
+/* The events of an earlier transaction, no longer needed. */
+static void forget_written(audit_signer *g)
+{
+	if (g->written == 0)
+		return;
+	g->written = 0;
+	g->committed = false;
+	arena_reset(g->strings);
+}
+
+static void settle(store *s, bool committed)
+{
+	audit_signer *g = s->signer;
+	if (g == NULL)
+		return;
+	if (committed)
+		g->committed = g->written > 0;
+	else
+		forget_written(g);
 }
 
 static void drop(store *s, void *ctx)
@@ -168,8 +202,46 @@ static bool flush(store *s, void *ctx)
 		ok = g->write(s, e->seq, e->ts, e->actor, e->event, e->subject, e->details, e->prev,
 		    e->hash, e->sig);
 	}
-	drop_all(g);
-	return ok;
+	if (!ok) {
+		drop_all(g);
+		return false;
+	}
+	/* all signed, none taken: the signer is idle until the next add */
+	pthread_mutex_lock(&g->mu);
+	g->count = g->next = g->stolen = g->signed_n = 0;
+	pthread_mutex_unlock(&g->mu);
+	g->written = n;
+	g->committed = false;
+	return true;
+}
+
+bool audit_signer_committed(const store *s, int64_t seq, audit_event *e)
+{
+	const audit_signer *g = s->signer;
+	if (g == NULL || !g->committed)
+		return false;
+	size_t lo = 0, hi = g->written;         /* the events are in seq order */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->events[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == g->written || g->events[lo].seq != seq)
+		return false;
+	const kept_event *k = &g->events[lo];
+	memset(e, 0, sizeof *e);
+	e->seq = k->seq;
+	snprintf(e->ts, sizeof e->ts, "%s", k->ts);
+	e->actor = k->actor;
+	e->event = k->event;
+	e->subject = k->subject;
+	e->details = k->details;
+	public_hex(e->prev, k->prev, 32);
+	public_hex(e->hash, k->hash, 32);
+	public_hex(e->sig, k->sig, 64);
+	return true;
 }
 
 static const store_keeper keeper = { flush, drop };
@@ -179,6 +251,7 @@ void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
     const unsigned char hash[32])
 {
 	audit_signer *g = s->signer;
+	forget_written(g);      /* an earlier transaction's; count is 0 then */
 	pthread_mutex_lock(&g->mu);
 	if (g->count == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 1024;

@@ -45,8 +45,9 @@ static struct finding_kinds *kinds_of(store *s)
 		if (s->kinds == NULL)
 			abort();
 		s->kinds->ids.a = arena_new();
-		if (s->settle == NULL) {
-			s->settle = settle;
+		if (!s->kinds_closes) {
+			s->kinds_closes = true;
+			store_on_settle(s, settle);
 			store_on_close(s, kinds_free, NULL);
 		}
 	}

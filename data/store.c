@@ -291,6 +291,19 @@ void *store_kept(const store *s, int slot)
 	return s->kept[slot].ctx;
 }
 
+void store_on_settle(store *s, void (*fn)(store *s, bool committed))
+{
+	for (size_t i = 0; i < sizeof s->settlers / sizeof s->settlers[0]; i++) {
+		if (s->settlers[i] == fn)
+			return;
+		if (s->settlers[i] == NULL) {
+			s->settlers[i] = fn;
+			return;
+		}
+	}
+	abort();        /* more kinds of settler than slots: a programming error */
+}
+
 void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < sizeof s->closers / sizeof s->closers[0]; i++)
@@ -305,10 +318,16 @@ void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx)
 /* What the writers keep for the open transaction is written by
  * store_commit, or forgotten here: on a rollback, when a new transaction
  * begins (what a failed commit or a close left), and at close. */
+static void settle(store *s, bool committed)
+{
+	for (size_t i = 0; i < sizeof s->settlers / sizeof s->settlers[0]; i++)
+		if (s->settlers[i] != NULL)
+			s->settlers[i](s, committed);
+}
+
 static void store_forget(store *s)
 {
-	if (s->settle != NULL)
-		s->settle(s, false);
+	settle(s, false);
 	for (int i = 0; i < KEEP__COUNT; i++) {
 		const store_keeper *k = s->kept[i].keeper;
 		void *ctx = s->kept[i].ctx;
@@ -405,8 +424,7 @@ bool store_commit(store *s)
 		s->kept[i].ctx = NULL;
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-		if (s->settle != NULL)
-			s->settle(s, true);
+		settle(s, true);
 		return true;
 	}
 	store_fail(s, "cannot commit");

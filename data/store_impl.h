@@ -61,9 +61,10 @@ struct store {
 	char err[512];          /* the last error, for the caller to print */
 	strbuf findings_text;   /* submissions.c: a row's findings column, reused */
 	struct finding_kinds *kinds;    /* finding_kinds.c: the kinds met */
-	/* finding_kinds.c: told after each transaction whether it committed
-	 * (NULL until kinds are kept) */
-	void (*settle)(store *s, bool committed);
+	bool kinds_closes;              /* ... and its settler and closer are registered */
+	/* told after each transaction whether it committed (store_on_settle):
+	 * finding_kinds.c's kinds met, audit_signer.c's events written */
+	void (*settlers[2])(store *s, bool committed);
 	strbuf kind_key;        /* finding_kinds.c: a kind's key, reused */
 	sqlite3_stmt *stmts[20];        /* prepared once, see store_stmt */
 	struct {
@@ -119,6 +120,10 @@ void *store_kept(const store *s, int slot);
  * what lives as long as the connection (the signing thread, the keyring,
  * a server's connection). */
 void store_on_close(store *s, void (*fn)(store *s, void *ctx), void *ctx);
+/* fn(s, committed) runs after each write transaction: true once its COMMIT
+ * succeeded, false when it rolled back or a new one begins (for what a
+ * transaction left in memory). Registering fn again changes nothing. */
+void store_on_settle(store *s, void (*fn)(store *s, bool committed));
 
 /* dir/name into out; false (with a message in err) when it does not fit. */
 bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
@@ -191,6 +196,10 @@ bool audit_signer_start(store *s, audit_writer write);
 void audit_signer_add(store *s, int64_t seq, const char *ts, const char *actor,
     const char *event, const char *subject, const char *details, const unsigned char prev[32],
     const unsigned char hash[32]);
+/* The event seq as the last transaction committed it, when the signer
+ * wrote it there and no transaction has begun since: its strings stay the
+ * signer's until then. false otherwise (read it from the table). */
+bool audit_signer_committed(const store *s, int64_t seq, audit_event *e);
 
 /* ---- queries.c: what every reading of submissions shares ---- */
 /* The columns query_read_row reads, in its order. */

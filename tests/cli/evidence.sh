@@ -231,6 +231,20 @@ expect_status 409 "resubmitting the forged approval through the API answers 409"
 expect_out '"code": "tampered"' "as tampered"
 api POST /v1/submissions -H 'Content-Type: application/json' --data-binary '{"action":"test.review","ref":"ev/pending"}'
 expect_no_out '"evidence"' "a pending result carries no evidence"
+# past its first events (signed at once), the server signs on a second
+# thread and builds a new submission's evidence from the event it has just
+# committed, kept in memory: byte for byte the event as the table holds it
+api POST /v1/submissions -H 'Content-Type: application/x-ndjson' \
+	--data-binary "$(for i in $(seq 20); do printf '{"action":"test.allowed","ref":"ev/warm/%d"}\n' "$i"; done)"
+expect_status 200 "twenty more submissions in one JSON Lines body"
+api POST /v1/submissions -H 'Content-Type: application/json' --data-binary '{"action":"test.allowed","ref":"ev/kept"}'
+expect_status 201 "and one more, allowed"
+given=$(sed -n 's/.*"evidence":\[\(.*\)\]}$/\1/p' "$OUT")
+seq=$(printf '%s' "$given" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')
+api GET "/v1/audit?limit=1&newer=$((seq - 1))"
+stored=$(sed -n "s/^ *\\({\"seq\":$seq,.*}\\),*\$/\\1/p" "$OUT")
+[ -n "$given" ] && [ "$given" = "$stored" ] && pass "its evidence is the event as the audit table holds it" ||
+	fail "evidence and audit row differ: '$given' against '$stored' ($(head -c 300 "$OUT"))"
 if ! served; then serve_stop; fi
 
 # --- a server that lies: a client holding the public key checks ---
