@@ -41,7 +41,7 @@ struct arena {
 
 static struct chunk *chunk_new(size_t size)
 {
-	struct chunk *c = malloc(sizeof *c + size);
+	struct chunk *c = size <= SIZE_MAX - sizeof *c ? malloc(sizeof *c + size) : NULL;
 	if (c == NULL)
 		abort();
 	c->next = NULL;
@@ -151,6 +151,8 @@ void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size, size
 	if (n < *cap)
 		return items;
 	size_t bigger = *cap ? *cap * 2 : first;
+	if (bigger < n || (size != 0 && bigger > SIZE_MAX / size))
+		abort();        /* more than memory holds */
 	void *copy = arena_alloc(a, bigger * size);
 	if (n > 0)
 		memcpy(copy, items, n * size);

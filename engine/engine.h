@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ARBITER_VERSION "0.1.0"
@@ -48,7 +49,10 @@ void *arena_alloc_more(arena *a, size_t size);
 static inline void *arena_alloc(arena *a, size_t size)
 {
 	struct arena_space *sp = (struct arena_space *)a;
-	size = size == 0 ? ARENA_ALIGN : (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t want = size == 0 ? ARENA_ALIGN : (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (want < size)
+		abort();        /* no memory is that large: as malloc's failure */
+	size = want;
 	if ((size_t)(sp->end - sp->next) < size)
 		return arena_alloc_more(a, size);
 	void *p = sp->next;
