@@ -42,9 +42,9 @@ bool findings_column_write(store *s, strbuf *b, const eval_result *r, char diges
 		int64_t kind = finding_kind_id(s, &f);
 		if (kind == 0)
 			return false;
-		char num[32];
-		snprintf(num, sizeof num, "%s[%lld,", i == 0 ? "[" : ",", (long long)kind);
-		sb_puts(b, num);
+		sb_puts(b, i == 0 ? "[[" : ",[");
+		sb_put_int(b, kind);
+		sb_puts(b, ",");
 		put_text(b, f.detail);
 		sb_puts(b, ",");
 		put_text(b, f.path);

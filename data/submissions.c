@@ -190,20 +190,26 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	if (!insert_beside(s, out->id, r))
 		return false;
 	char subject[24];
-	snprintf(subject, sizeof subject, "%lld", (long long)out->id);
+	format_int(out->id, subject);
 	/* the details, keys in order, as audit_append would write them; what
 	 * audit verify checks the row and its findings against (verify_tables.c):
 	 * the findings' digest is left out when there are none */
 	strbuf *d = &out->details;
-	char num[256];
 	d->n = 0;
 	sb_puts(d, "{\"action\":");
 	sb_put_json_string(d, sub->action);
-	snprintf(num, sizeof num, ",\"content_hash\":\"%s\",\"counts\":{\"critical\":%d,\"info\":%d,"
-	    "\"warning\":%d},\"digest\":\"%s\",\"findings\":%d", sub->content_hash,
-	    r->counts[SEV_CRITICAL], r->counts[SEV_INFO], r->counts[SEV_WARNING], sub->digest,
-	    (int)r->n);
-	sb_puts(d, num);
+	sb_puts(d, ",\"content_hash\":\"");
+	sb_puts(d, sub->content_hash);
+	sb_puts(d, "\",\"counts\":{\"critical\":");
+	sb_put_int(d, r->counts[SEV_CRITICAL]);
+	sb_puts(d, ",\"info\":");
+	sb_put_int(d, r->counts[SEV_INFO]);
+	sb_puts(d, ",\"warning\":");
+	sb_put_int(d, r->counts[SEV_WARNING]);
+	sb_puts(d, "},\"digest\":\"");
+	sb_puts(d, sub->digest);
+	sb_puts(d, "\",\"findings\":");
+	sb_put_int(d, (int)r->n);
 	if (r->n > 0) {
 		sb_puts(d, ",\"findings_digest\":\"");
 		sb_puts(d, findings);
@@ -211,8 +217,9 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	}
 	sb_puts(d, ",\"kind\":");
 	sb_put_json_string(d, sub->kind);
-	snprintf(num, sizeof num, ",\"policy_version\":%d,\"ref\":", policy_version);
-	sb_puts(d, num);
+	sb_puts(d, ",\"policy_version\":");
+	sb_put_int(d, policy_version);
+	sb_puts(d, ",\"ref\":");
 	sb_put_json_stringn(d, sub->ref, sub->ref && !sub->ref_len ? strlen(sub->ref) :
 	    sub->ref_len);
 	sb_puts(d, ",\"status\":");
@@ -316,9 +323,12 @@ static bool read_findings(store *s, int64_t id, const char *text, size_t len, ar
 void stored_result_write(strbuf *b, int64_t id, int policy_version, const submission *sub,
     const eval_result *r, const char *modifications)
 {
-	char prefix[64];
-	snprintf(prefix, sizeof prefix, "\"id\":%lld,\"policy_version\":%d,", (long long)id,
-	    policy_version);
+	char prefix[96], *p = prefix;  /* '"id":ID,"policy_version":V,' */
+	p = stpcpy(p, "\"id\":");
+	p += format_int(id, p);
+	p = stpcpy(p, ",\"policy_version\":");
+	p += format_int(policy_version, p);
+	strcpy(p, ",");
 	result_write_stored(b, prefix, sub, r, modifications);
 }
 

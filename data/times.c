@@ -7,6 +7,7 @@
  * transaction code does not tell time: what is stamped, and when, is for
  * the writers above it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,18 +19,26 @@
  * milliseconds written anew. */
 void format_time(int64_t ms, char out[32])
 {
-	static _Thread_local int64_t last_second = -1;
+	static _Thread_local int64_t last_second = INT64_MIN;
 	static _Thread_local char last[32];
 	static _Thread_local size_t last_len;
-	if (ms < 0 || ms / 1000 != last_second) {
-		time_t t = (time_t)(ms / 1000);
+	int64_t second = ms / 1000 - (ms % 1000 < 0);  /* rounded down, before 1970 too */
+	int frac = (int)(ms - second * 1000);
+	if (second != last_second) {
+		time_t t = (time_t)second;
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		last_len = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
-		last_second = ms < 0 ? -1 : ms / 1000;
+		last_second = second;
 	}
 	memcpy(out, last, last_len);
-	snprintf(out + last_len, 32 - last_len, ".%03dZ", (int)(ms % 1000));
+	char *p = out + last_len;       /* ".mmmZ" */
+	p[0] = '.';
+	p[1] = (char)('0' + frac / 100);
+	p[2] = (char)('0' + frac / 10 % 10);
+	p[3] = (char)('0' + frac % 10);
+	p[4] = 'Z';
+	p[5] = '\0';
 }
 
 bool parse_time(const char *s, int64_t *ms)

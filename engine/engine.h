@@ -783,6 +783,12 @@ static inline void sb_puts(strbuf *b, const char *s)
 {
 	sb_put(b, s, strlen(s));
 }
+/* An integer in decimal, as %lld writes it. */
+static inline void sb_put_int(strbuf *b, int64_t v)
+{
+	char num[24];
+	sb_put(b, num, (size_t)format_int(v, num));
+}
 /* printf appended; the format is the caller's own, its arguments written as
  * they are (escape outside text first). */
 void sb_printf(strbuf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);

@@ -204,13 +204,6 @@ static int key_order(const void *x, const void *y)
 	return c != 0 ? c : (a->u.str.len > b->u.str.len) - (a->u.str.len < b->u.str.len);
 }
 
-/* An integer in decimal, as %lld writes it. */
-static void put_int(strbuf *b, int64_t v)
-{
-	char num[24];
-	sb_put(b, num, (size_t)format_int(v, num));
-}
-
 /* A string node; a verbatim one (JSON's bytes, checked: no escape needed)
  * as it is, which is what jansson writes for it. */
 static void put_string_node(strbuf *b, const node *n)
@@ -231,7 +224,7 @@ static void put_canonical(strbuf *b, const node *n)
 		sb_puts(b, n->u.b ? "true" : "false");
 		break;
 	case NODE_INT:
-		put_int(b, n->u.i);
+		sb_put_int(b, n->u.i);
 		break;
 	case NODE_FLOAT:
 		put_real(b, n->u.d);
@@ -348,11 +341,11 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
 	sb_puts(b, "\",\"counts\":{\"info\":");
-	put_int(b, r->counts[SEV_INFO]);
+	sb_put_int(b, r->counts[SEV_INFO]);
 	sb_puts(b, ",\"warning\":");
-	put_int(b, r->counts[SEV_WARNING]);
+	sb_put_int(b, r->counts[SEV_WARNING]);
 	sb_puts(b, ",\"critical\":");
-	put_int(b, r->counts[SEV_CRITICAL]);
+	sb_put_int(b, r->counts[SEV_CRITICAL]);
 	sb_puts(b, "}");
 	sb_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {

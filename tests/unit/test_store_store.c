@@ -214,6 +214,16 @@ static void test_time_formats_and_the_clock(void **state)
 	assert_string_equal(ts, "2030-01-01T00:00:00.000Z");
 	format_time(START_MS + 86400123, ts);
 	assert_string_equal(ts, "2030-01-02T00:00:00.123Z");
+	format_time(START_MS + 86400007, ts);   /* the same second again: only the ms anew */
+	assert_string_equal(ts, "2030-01-02T00:00:00.007Z");
+	format_time(START_MS + 86400999 + 1000, ts);
+	assert_string_equal(ts, "2030-01-02T00:00:01.999Z");
+	format_time(-1, ts);                    /* before 1970: the second rounds down */
+	assert_string_equal(ts, "1969-12-31T23:59:59.999Z");
+	format_time(-1000, ts);
+	assert_string_equal(ts, "1969-12-31T23:59:59.000Z");
+	format_time(0, ts);
+	assert_string_equal(ts, "1970-01-01T00:00:00.000Z");
 	int64_t ms;
 	assert_true(parse_time("2030-01-02T00:00:00.123Z", &ms));
 	assert_int_equal(ms, START_MS + 86400123);
