@@ -200,13 +200,9 @@ static bool insert(store *s, int policy_version, const submission *sub, const ev
 	sb_put_json_string(d, sub->action);
 	sb_puts(d, ",\"content_hash\":\"");
 	sb_puts(d, sub->content_hash);
-	sb_puts(d, "\",\"counts\":{\"critical\":");
-	sb_put_int(d, r->counts[SEV_CRITICAL]);
-	sb_puts(d, ",\"info\":");
-	sb_put_int(d, r->counts[SEV_INFO]);
-	sb_puts(d, ",\"warning\":");
-	sb_put_int(d, r->counts[SEV_WARNING]);
-	sb_puts(d, "},\"digest\":\"");
+	sb_puts(d, "\",\"counts\":");
+	result_write_counts(d, r->counts, true);
+	sb_puts(d, ",\"digest\":\"");
 	sb_puts(d, sub->digest);
 	sb_puts(d, "\",\"findings\":");
 	sb_put_int(d, (int)r->n);

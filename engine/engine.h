@@ -828,6 +828,10 @@ void result_write_json(strbuf *b, const char *prefix, const submission *sub, con
  * text result_write_modifications wrote (NULL: none), not as nodes. */
 void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
     const eval_result *r, const char *modifications);
+/* The counts by severity as a JSON object: {"info","warning","critical"}
+ * as results have them, or with keys_sorted {"critical","info","warning"}
+ * as the audit details have them. */
+void result_write_counts(strbuf *b, const int counts[3], bool keys_sorted);
 /* r's modifications as one JSON object (r->nmods > 0). */
 void result_write_modifications(strbuf *b, const eval_result *r);
 struct json_t;

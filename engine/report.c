@@ -316,6 +316,20 @@ void result_write_modifications(strbuf *b, const eval_result *r)
 	json_decref(mods);
 }
 
+void result_write_counts(strbuf *b, const int counts[3], bool keys_sorted)
+{
+	static const int results[] = { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+	static const int sorted[] = { SEV_CRITICAL, SEV_INFO, SEV_WARNING };
+	const int *order = keys_sorted ? sorted : results;
+	for (int i = 0; i < 3; i++) {
+		sb_puts(b, i == 0 ? "{\"" : ",\"");
+		sb_puts(b, severity_name(order[i]));
+		sb_puts(b, "\":");
+		sb_put_int(b, counts[order[i]]);
+	}
+	sb_puts(b, "}");
+}
+
 void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
     const eval_result *r, const char *modifications)
 {
@@ -340,13 +354,8 @@ void result_write_stored(strbuf *b, const char *prefix, const submission *sub,
 	}
 	sb_puts(b, ",\"status\":\"");
 	sb_puts(b, status_name(r->status));
-	sb_puts(b, "\",\"counts\":{\"info\":");
-	sb_put_int(b, r->counts[SEV_INFO]);
-	sb_puts(b, ",\"warning\":");
-	sb_put_int(b, r->counts[SEV_WARNING]);
-	sb_puts(b, ",\"critical\":");
-	sb_put_int(b, r->counts[SEV_CRITICAL]);
-	sb_puts(b, "}");
+	sb_puts(b, "\",\"counts\":");
+	result_write_counts(b, r->counts, false);
 	sb_puts(b, ",\"findings\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		const finding *f = &r->findings[i];
