@@ -82,15 +82,6 @@ new_store
 coproc SU { "$ARBITER" submit --jsonl --json - 2> "$T/su.err"; }
 ask "${SU[1]}" "${SU[0]}" '{"action":"a.b","ref":"p/1"}' p/1 "submit: the first line is stored and answered while the pipe stays open"
 ask "${SU[1]}" "${SU[0]}" '{"action":"a.b","ref":"p/2"}' p/2 "submit: the second line after the first answer"
-# the workers parsing ahead of the writing thread run 10 steps nicer than it
-apid=$SU_PID
-[ "$(cat "/proc/$apid/comm" 2> /dev/null)" = arbiter ] || apid=$(pgrep -P "$SU_PID" | head -1)
-own=$(awk '{ print $19 }' "/proc/$apid/stat")
-want=$(( own + 10 > 19 ? 19 : own + 10 ))
-nicer=$(cat /proc/"$apid"/task/*/stat | awk -v w="$want" '$19 == w' | wc -l)
-[ "$own" = "$(nice)" ] && [ "$nicer" -ge 1 ] &&
-	pass "submit: its workers run nicer ($want) than its writing thread ($own)" ||
-	fail "submit: nice values $(cat /proc/"$apid"/task/*/stat | awk '{ print $19 }' | tr '\n' ' ') (main $own)"
 exec {SU[1]}>&-
 wait "$SU_PID"
 n=$(q "SELECT count(*) FROM submissions WHERE ref IN ('p/1','p/2')")

@@ -105,11 +105,6 @@ struct batch {
 	 * (may be NULL): finish what is held back, so that nothing waits on
 	 * input that has not come */
 	void (*idle)(batch *b);
-	/* handle sets the pace (submit's writing): the workers, which only need
-	 * to stay ahead of it, run at a lower priority (WORKER_NICE), so that on
-	 * two cores shared by four threads the scheduler favours the calling
-	 * thread and the signing thread */
-	bool handle_paces;
 	void *ctx;              /* the command's own state */
 };
 int batch_run(const command *c, args *a, batch *b);

@@ -173,8 +173,7 @@ static int cmd_submit(const command *c, args *a)
 		return EXIT_ERROR;
 	op_reply rep;
 	outcome o = op_prepare(s, true, &p, &rep);
-	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one, .idle = submit_idle,
-		.handle_paces = true };
+	batch b = { .ps = p.ps, .prepare = canonical, .handle = submit_one, .idle = submit_idle };
 	eval_options_default(&b.opts);
 	b.opts.now = now_ms() / 1000;
 	int rc = EXIT_ERROR;

@@ -25,11 +25,6 @@
  *   stores them: the store stays on one thread). Before it waits for the
  *   next chunk it flushes standard output and calls the command's idle, so
  *   an answer never waits for input that has not come.
- * When the calling thread sets the pace (b->handle_paces: submit, whose
- * writing is the longest part), the workers run WORKER_NICE steps nicer:
- * they only need to stay ahead of it, and on a machine with fewer cores
- * than threads the scheduler then gives the calling thread and the signing
- * thread their turn first (paired, 100,000 submissions: 0.96 of the time).
  * At most IN_FLIGHT chunks exist at once, whatever the length of the input:
  * memory stays flat over an endless stream. A line longer than a document
  * may be is refused at its line and skipped without being kept.
@@ -42,7 +37,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,8 +47,7 @@ enum {
 	CHUNK_BYTES = 64 * 1024,        /* JSON Lines handed over at a time */
 	MAX_WORKERS = 16,
 	IN_FLIGHT = 4 * MAX_WORKERS,    /* chunks read ahead, at most */
-	LINE_MAX_BYTES = DOC_MAX_BYTES + 4096,  /* a longer line is refused unread */
-	WORKER_NICE = 10,               /* the workers' lower priority when handle paces */
+	LINE_MAX_BYTES = DOC_MAX_BYTES + 4096   /* a longer line is refused unread */
 };
 
 /* One document of a chunk, as the worker left it. */
@@ -230,23 +223,9 @@ static void work_chunk(const batch *b, chunk *c)
 		doc_split_yaml(c->text, c->len, one_document, &w);
 }
 
-/* Lowers the calling thread's priority by WORKER_NICE (Linux gives each
- * thread its own nice value); a failure leaves it as it was. */
-static void yield_priority(void)
-{
-	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, 0);
-	if (errno != 0)
-		return;
-	nice = nice + WORKER_NICE > 19 ? 19 : nice + WORKER_NICE;
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
-}
-
 static void *worker(void *ctx)
 {
 	reader *r = ctx;
-	if (r->b->handle_paces)
-		yield_priority();
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		while (r->next_work == r->count && !r->reading_done)
