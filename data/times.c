@@ -23,7 +23,9 @@ void format_time(int64_t ms, char out[32])
 	static _Thread_local char last[32];
 	static _Thread_local size_t last_len;
 	int64_t second = ms / 1000 - (ms % 1000 < 0);  /* rounded down, before 1970 too */
-	int frac = (int)(ms - second * 1000);
+	int frac = (int)(ms % 1000);
+	if (frac < 0)
+		frac += 1000;
 	if (second != last_second) {
 		time_t t = (time_t)second;
 		struct tm tm;

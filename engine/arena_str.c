@@ -7,6 +7,8 @@
 
 char *arena_strndup(arena *a, const char *s, size_t len)
 {
+	if (len == SIZE_MAX)
+		abort();        /* no string is that long: as a failed malloc */
 	char *p = arena_alloc(a, len + 1);
 	memcpy(p, s, len);
 	p[len] = '\0';

@@ -241,6 +241,10 @@ api POST /v1/submissions -H 'Content-Type: application/json' --data-binary '{"ac
 expect_status 201 "and one more, allowed"
 given=$(sed -n 's/.*"evidence":\[\(.*\)\]}$/\1/p' "$OUT")
 seq=$(printf '%s' "$given" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')
+kept=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$OUT")
+printf '%s' "$given" | grep -q "\"event\":\"submission.create\",\"subject\":\"$kept\"," &&
+	pass "its evidence is the submission.create of that submission ($kept)" ||
+	fail "evidence of submission $kept: $given"
 api GET "/v1/audit?limit=1&newer=$((seq - 1))"
 stored=$(sed -n "s/^ *\\({\"seq\":$seq,.*}\\),*\$/\\1/p" "$OUT")
 [ -n "$given" ] && [ "$given" = "$stored" ] && pass "its evidence is the event as the audit table holds it" ||

@@ -1,7 +1,8 @@
 /*
  * test_arena.c: arena.c's limits. A request no memory can hold (a size
- * whose rounding up to the alignment, a chunk's header added to it, or an
- * array's doubling, would wrap around) stops the process as malloc's
+ * whose rounding up to the alignment, a chunk's header added to it, an
+ * array's doubling or its length in bytes, or a string's NUL, would wrap
+ * around) stops the process as malloc's
  * failure does everywhere in arbiter, instead of handing back a short
  * block; ordinary sizes around the chunk size still come back usable.
  */
@@ -53,12 +54,27 @@ static void grow_wrapping(void)
 	arena_grow(a, NULL, cap, &cap, 16, 4);  /* twice cap items of 16 bytes */
 }
 
+static void grow_doubling_wraps(void)
+{
+	arena *a = arena_new();
+	size_t cap = SIZE_MAX / 2 + 1;
+	arena_grow(a, NULL, cap, &cap, 1, 4);   /* twice cap is 0 */
+}
+
+static void strndup_wrapping(void)
+{
+	arena *a = arena_new();
+	arena_strndup(a, "", SIZE_MAX);         /* the NUL on top wraps */
+}
+
 static void test_sizes_that_wrap_abort(void **state)
 {
 	(void)state;
 	assert_true(aborts(alloc_wrapping));
 	assert_true(aborts(alloc_past_header));
 	assert_true(aborts(grow_wrapping));
+	assert_true(aborts(grow_doubling_wraps));
+	assert_true(aborts(strndup_wrapping));
 }
 
 static void test_ordinary_sizes_are_usable(void **state)

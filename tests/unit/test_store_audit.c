@@ -245,6 +245,47 @@ static void test_an_event_is_written_as_jansson_would(void **state)
 	}
 }
 
+/* A bulk write signs its events on a second thread past its first few and
+ * writes them at the commit; once that committed, the signer answers for
+ * them from memory (audit_signer_committed, which a server's evidence
+ * reads) with what the table holds, until the next transaction begins. An
+ * event signed inline, or one not committed, is not answered from memory. */
+static void test_committed_events_are_answered_until_the_next_transaction(void **state)
+{
+	(void)state;
+	store_bulk(S.s);
+	assert_true(store_begin(S.s));
+	for (int i = 0; i < 40; i++)
+		assert_true(audit_append_text(S.s, "tester", "test.event", "subject", "{\"n\":1}"));
+	int64_t last = S.s->head_seq;
+	audit_event e;
+	assert_false(audit_signer_committed(S.s, last, &e));   /* not committed yet */
+	assert_true(store_commit(S.s));
+	for (int64_t seq = last - 20; seq <= last; seq++) {
+		assert_true(audit_signer_committed(S.s, seq, &e));
+		assert_int_equal(e.seq, seq);
+		const char *where = arena_printf(T.a, "FROM audit WHERE seq = %lld", (long long)seq);
+		assert_string_equal(e.ts, db_text(arena_printf(T.a, "SELECT ts %s", where)));
+		assert_string_equal(e.actor, db_text(arena_printf(T.a, "SELECT actor %s", where)));
+		assert_string_equal(e.event, db_text(arena_printf(T.a, "SELECT event %s", where)));
+		assert_string_equal(e.subject, db_text(arena_printf(T.a, "SELECT subject %s", where)));
+		assert_string_equal(e.details, db_text(arena_printf(T.a, "SELECT details %s", where)));
+		assert_string_equal(e.prev, db_text(arena_printf(T.a, "SELECT prev %s", where)));
+		assert_string_equal(e.hash, db_text(arena_printf(T.a, "SELECT hash %s", where)));
+		assert_string_equal(e.sig, db_text(arena_printf(T.a, "SELECT sig %s", where)));
+	}
+	assert_false(audit_signer_committed(S.s, 2, &e));      /* signed inline */
+	assert_false(audit_signer_committed(S.s, last + 1, &e));
+	assert_true(store_begin(S.s));                         /* a new transaction */
+	assert_false(audit_signer_committed(S.s, last, &e));
+	for (int i = 0; i < 40; i++)
+		assert_true(audit_append_text(S.s, "tester", "test.event", "subject", "{\"n\":2}"));
+	store_rollback(S.s);                                    /* its events go back */
+	assert_false(audit_signer_committed(S.s, last + 1, &e));
+	assert_false(audit_signer_committed(S.s, last, &e));
+	assert_int_equal(db_int("SELECT max(seq) FROM audit"), last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +298,7 @@ int main(void)
 		store_test(test_a_rehashed_rewrite_is_found_by_its_signature),
 		store_test(test_another_key_fails_at_the_first_event),
 		store_test(test_an_event_is_written_as_jansson_would),
+		store_test(test_committed_events_are_answered_until_the_next_transaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
