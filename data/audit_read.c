@@ -292,36 +292,49 @@ static bool as_written(const audit_event *e)
 }
 
 /* The event as audit_event_json gives it, written straight into a buffer
- * (audit list and tail --json, the API's listings and stream): the same
- * bytes as jansson's compact text of that object, which a unit test holds
- * it to (test_store_audit.c). */
-char *audit_event_text(const audit_event *e)
+ * (audit list and tail --json, the API's listings and stream, an answer's
+ * evidence): the same bytes as jansson's compact text of that object, which
+ * a unit test holds it to (test_store_audit.c). */
+bool audit_event_write(strbuf *b, const audit_event *e)
 {
 	if (!as_written(e)) {
 		json_t *o = audit_event_json(e);
 		char *text = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
-		return text;
+		if (text == NULL)
+			return false;
+		sb_puts(b, text);
+		free(text);
+		return true;
 	}
-	strbuf b = { 0 };
-	char num[48];
-	snprintf(num, sizeof num, "{\"seq\":%lld,\"ts\":", (long long)e->seq);
-	sb_puts(&b, num);
+	sb_puts(b, "{\"seq\":");
+	sb_put_int(b, e->seq);
+	sb_puts(b, ",\"ts\":");
 	const char *texts[] = { e->ts, e->actor, e->event, e->subject };
 	static const char *const after[] = { ",\"actor\":", ",\"event\":", ",\"subject\":",
 		",\"details\":" };
 	for (int i = 0; i < 4; i++) {
-		sb_put_json_string(&b, texts[i]);
-		sb_puts(&b, after[i]);
+		sb_put_json_string(b, texts[i]);
+		sb_puts(b, after[i]);
 	}
-	sb_puts(&b, e->details);
-	sb_puts(&b, ",\"prev\":");
-	sb_put_json_string(&b, e->prev);
-	sb_puts(&b, ",\"hash\":");
-	sb_put_json_string(&b, e->hash);
-	sb_puts(&b, ",\"sig\":");
-	sb_put_json_string(&b, e->sig);
-	sb_puts(&b, "}");
+	sb_puts(b, e->details);
+	sb_puts(b, ",\"prev\":");
+	sb_put_json_string(b, e->prev);
+	sb_puts(b, ",\"hash\":");
+	sb_put_json_string(b, e->hash);
+	sb_puts(b, ",\"sig\":");
+	sb_put_json_string(b, e->sig);
+	sb_puts(b, "}");
+	return true;
+}
+
+char *audit_event_text(const audit_event *e)
+{
+	strbuf b = { 0 };
+	if (!audit_event_write(&b, e)) {
+		free(b.s);
+		return NULL;
+	}
 	return b.s;
 }
 

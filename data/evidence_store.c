@@ -97,11 +97,8 @@ static int event_about(store *s, const char *subject, const char *names, bool ol
 
 static void put_event(strbuf *b, const audit_event *e)
 {
-	char *text = audit_event_text(e);
-	if (text == NULL)
+	if (!audit_event_write(b, e))
 		abort();
-	sb_puts(b, text);
-	free(text);
 }
 
 int evidence_check(store *s, const evidence_want *want, strbuf *events, char *why, size_t len)

@@ -564,6 +564,9 @@ void audit_events_free(audit_events *v);
 /* One event as audit list --json prints it: seq, ts, actor, event, subject,
  * details (the object itself), prev, hash, sig. malloc'd. */
 char *audit_event_text(const audit_event *e);
+/* The same appended to b; false (b as it was, or longer) when jansson
+ * cannot write it. */
+bool audit_event_write(strbuf *b, const audit_event *e);
 
 /* The head of the audit chain: its last seq (0: empty) and hash. */
 outcome op_chain_head(store *s, int64_t *seq, char hash[65], op_reply *r);

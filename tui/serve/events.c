@@ -62,12 +62,19 @@ static bool add_event(const audit_event *e, void *ctx)
 	st->after = e->seq;
 	if (st->rq->who.kind == WHO_AGENT && !agent_sees(st, e))
 		return true;
-	char *json = audit_event_text(e);
-	if (json == NULL)
+	strbuf *b = &st->pending;
+	size_t before = b->n;
+	sb_puts(b, "id: ");
+	sb_put_int(b, e->seq);
+	sb_puts(b, "\nevent: ");
+	sb_puts(b, e->event);
+	sb_puts(b, "\ndata: ");
+	if (!audit_event_write(b, e)) {
+		b->n = before;          /* none of it */
+		b->s[before] = '\0';
 		return false;
-	sb_printf(&st->pending, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->event,
-	    json);
-	free(json);
+	}
+	sb_puts(b, "\n\n");
 	return true;
 }
 

@@ -40,14 +40,11 @@ static bool page_event(const audit_event *e, void *ctx)
 		p->more = true;         /* the one read beyond the page */
 		return false;
 	}
-	char *json = audit_event_text(e);
-	if (json == NULL) {
+	sb_puts(&p->b, p->n++ ? ",\n  " : "\n  ");
+	if (!audit_event_write(&p->b, e)) {
 		p->failed = true;
 		return false;
 	}
-	sb_puts(&p->b, p->n++ ? ",\n  " : "\n  ");
-	sb_puts(&p->b, json);
-	free(json);
 	p->last_seq = e->seq;
 	return true;
 }
