@@ -96,21 +96,31 @@ void arena_reset(arena *a)
 	for (struct cleanup *k = a->cleanups; k != NULL; k = k->next)
 		k->fn(k->p);
 	a->cleanups = NULL;
-	struct chunk *c = a->head;
-	while (c->next != NULL) {
-		struct chunk *next = c->next;
-		if (c->size == CHUNK_SIZE && a->spare_bytes < KEEP_BYTES) {
+	/* one chunk of CHUNK_SIZE stays, the next to carve from; a big
+	 * allocation's block of its own goes, wherever it sits in the list (one
+	 * placed behind the first chunk used to stay as the head, holding its
+	 * memory for as long as the arena lived); the other chunks are kept as
+	 * spares up to KEEP_BYTES */
+	struct chunk *keep = NULL;
+	for (struct chunk *c = a->head, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->size != CHUNK_SIZE) {
+			free(c);
+		} else if (keep == NULL) {
+			keep = c;
+		} else if (a->spare_bytes < KEEP_BYTES) {
 			c->next = a->spare;
 			a->spare = c;
 			a->spare_bytes += CHUNK_SIZE;
 		} else {
 			free(c);
 		}
-		c = next;
 	}
-	/* keep the last one: the original first chunk, the list grows at the head */
-	a->head = c;
-	a->space = (struct arena_space){ c->data, c->data + c->size };
+	if (keep == NULL)
+		keep = chunk_new(CHUNK_SIZE);  /* not reached: a chunk of that size stays */
+	keep->next = NULL;
+	a->head = keep;
+	a->space = (struct arena_space){ keep->data, keep->data + CHUNK_SIZE };
 }
 
 /* The current chunk has less than size (aligned) left: a block of its own

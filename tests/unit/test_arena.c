@@ -99,11 +99,34 @@ static void test_ordinary_sizes_are_usable(void **state)
 	arena_free(a);
 }
 
+/* A big allocation gets a block of its own; placed behind the first chunk
+ * while that one still had room, it used to become the head at a reset and
+ * stay for the arena's life. After a reset the arena carves from a chunk of
+ * its own size again. */
+static void test_a_reset_frees_a_big_block(void **state)
+{
+	(void)state;
+	arena *a = arena_new();
+	unsigned char *first = arena_alloc(a, 16);
+	unsigned char *big = arena_alloc(a, 1 << 20);
+	memset(big, 0x5A, 1 << 20);
+	arena_reset(a);
+	unsigned char *again = arena_alloc(a, 16);
+	assert_ptr_equal(again, first);
+	assert_ptr_not_equal(again, big);
+	big = arena_alloc(a, 1 << 20);          /* and big blocks still come */
+	memset(big, 0x5A, 1 << 20);
+	arena_reset(a);
+	assert_ptr_equal(arena_alloc(a, 16), first);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes_that_wrap_abort),
 		cmocka_unit_test(test_ordinary_sizes_are_usable),
+		cmocka_unit_test(test_a_reset_frees_a_big_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
