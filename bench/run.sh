@@ -97,6 +97,17 @@ echo "building the large store: $n submissions, $((n - 50)) by submit --jsonl in
 rss_pipe=$(cd "$tmp/p" && cat "$tmp/gen1m.jsonl" | /usr/bin/time -f %M "$A" submit --jsonl - 2>&1 > /dev/null | tail -1)
 echo "submit --jsonl of 1,000,000 from a pipe: $((rss_pipe / 1024)) MB resident (target < 64 MB)"
 rm -rf "$tmp/p" "$tmp/gen1m.jsonl"
+# documents near the 1 MiB limit: 40 of 880 KB (23,500 files each), whose
+# trees take about ten times their text, streamed through eval and submit
+files=$(awk 'BEGIN { for (j = 0; j < 23500; j++) printf "%s{\"path\":\"src/f%d.c\",\"op\":\"modify\"}", j ? "," : "", j }')
+for i in $(seq 1 40); do
+	printf '{"action":"code.modify","ref":"big/%d","submitter":"bench","files":[%s]}\n' "$i" "$files"
+done > "$tmp/big.jsonl"
+rss_big_eval=$(/usr/bin/time -f %M "$A" eval --policies "$EX/policies" --jsonl --json "$tmp/big.jsonl" 2>&1 > /dev/null | tail -1)
+"$A" init "$tmp/big" > /dev/null
+rss_big_submit=$(cd "$tmp/big" && /usr/bin/time -f %M "$A" submit --jsonl "$tmp/big.jsonl" 2>&1 > /dev/null | tail -1)
+echo "40 documents of 880 KB streamed: eval $((rss_big_eval / 1024)) MB, submit $((rss_big_submit / 1024)) MB resident (target < 64 MB)"
+rm -rf "$tmp/big" "$tmp/big.jsonl"
 
 # (c) audit verify against its floor: reading every audit row and every row
 # of the tables verify checks against the events, and hashing the chain
