@@ -299,7 +299,7 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 		return false;
 	}
 	bool read_ok = rc == SQLITE_DONE || chain_bad != 0;
-	sodium_bin2hex(r->head, sizeof r->head, prev, 32);
+	public_hex(r->head, prev, 32);
 	/* the first bad event, of a broken link, a rotation made without the
 	 * key in force, or a signature that does not hold */
 	char id[24];

@@ -58,7 +58,7 @@ bool audit_write_checkpoint(store *s, const char *actor, const char *path, int64
 	    "audit.checkpoint", details, err, errlen);
 	if (ok) {
 		*seq = s->head_seq;
-		sodium_bin2hex(hash, 65, s->head_hash, 32);
+		public_hex(hash, s->head_hash, 32);
 		ok = checkpoint_write_file(&kp, s->id, path, *seq, hash, now_ms(), err, errlen);
 	}
 	sodium_memzero(&kp, sizeof kp);

@@ -37,7 +37,7 @@ static bool write_record(store *s, void *ctx)
 {
 	(void)ctx;
 	char hash[65], sig[129];
-	sodium_bin2hex(hash, sizeof hash, s->head_hash, 32);
+	public_hex(hash, s->head_hash, 32);
 	audit_head_sign(s->sk, s->id, s->head_seq, hash, sig);
 	sqlite3_stmt *st = store_stmt(s, SQL_HEAD_RECORD, "INSERT INTO audit_head (id, seq, hash, "
 	    "sig) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "

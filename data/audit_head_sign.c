@@ -31,7 +31,7 @@ void audit_head_sign(const unsigned char sk[64], const char *store_id, int64_t s
 	unsigned char sig[64];
 	size_t n = audit_head_text(store_id, seq, hash, text, sizeof text);
 	crypto_sign_detached(sig, NULL, (const unsigned char *)text, n, sk);
-	sodium_bin2hex(sighex, 129, sig, 64);
+	public_hex(sighex, sig, 64);
 }
 
 bool audit_head_migrate(sqlite3 *db, const char *dir, char *err, size_t errlen)

@@ -123,9 +123,9 @@ bool audit_signer_start(store *s, audit_writer write)
 	return true;
 }
 
-/* Drops the events kept and not yet written; the signer finishes the
- * signature it is making, if any, before they go. */
-static void drop_all(audit_signer *g)
+/* Lets the signature being made, if any, finish, and leaves the signer
+ * nothing to take until the next add (the events stay in the array). */
+static void leave_nothing_to_sign(audit_signer *g)
 {
 	pthread_mutex_lock(&g->mu);
 	g->count = g->next + g->stolen;         /* nothing more to take */
@@ -133,6 +133,13 @@ static void drop_all(audit_signer *g)
 		pthread_cond_wait(&g->signed_all, &g->mu);
 	g->count = g->next = g->stolen = g->signed_n = 0;
 	pthread_mutex_unlock(&g->mu);
+}
+
+/* Drops the events kept and not yet written; the signer finishes the
+ * signature it is making, if any, before they go. */
+static void drop_all(audit_signer *g)
+{
+	leave_nothing_to_sign(g);
 	arena_reset(g->strings);
 	g->written = 0;
 	g->committed = false;
@@ -206,10 +213,7 @@ static bool flush(store *s, void *ctx)
 		drop_all(g);
 		return false;
 	}
-	/* all signed, none taken: the signer is idle until the next add */
-	pthread_mutex_lock(&g->mu);
-	g->count = g->next = g->stolen = g->signed_n = 0;
-	pthread_mutex_unlock(&g->mu);
+	leave_nothing_to_sign(g);       /* all signed already: no wait */
 	g->written = n;
 	g->committed = false;
 	return true;

@@ -371,7 +371,7 @@ static bool pin_ok(client *c)
 	free(der);
 	if (sodium_memcmp(hash, c->pin, 32) != 0) {
 		char hex[65];
-		sodium_bin2hex(hex, sizeof hex, hash, 32);
+		public_hex(hex, hash, 32);
 		snprintf(c->refused, sizeof c->refused, "the server's certificate (SHA-256 %s) is not "
 		    "the one tls_pin names: not sending it anything", hex);
 		return false;

@@ -38,7 +38,7 @@ static bool hash_file(const char *path, char hex[65], char *err, size_t errlen)
 	}
 	unsigned char h[32];
 	sha256(text, len, h);
-	sodium_bin2hex(hex, 65, h, sizeof h);
+	public_hex(hex, h, sizeof h);
 	free(text);
 	return true;
 }
@@ -143,7 +143,7 @@ static bool compare(store *s, json_t *now, integrity *out)
 	char *text = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char h[32];
 	sha256(text, strlen(text), h);
-	sodium_bin2hex(out->digest, sizeof out->digest, h, sizeof h);
+	public_hex(out->digest, h, sizeof h);
 	free(text);
 	/* the pin is the newest store.init or policy.pin event: signed, in the
 	 * chain; the policy_versions row must agree with it */
@@ -196,10 +196,10 @@ bool integrity_check_loaded(store *s, const policy_set *ps, const settings *c, i
 		return false;
 	char hex[65];
 	for (size_t i = 0; ps && i < ps->nfiles; i++) {
-		sodium_bin2hex(hex, sizeof hex, ps->files[i].sha256, 32);
+		public_hex(hex, ps->files[i].sha256, 32);
 		json_object_set_new(now, ps->files[i].shown, json_string(hex));
 	}
-	sodium_bin2hex(hex, sizeof hex, c->sha256, 32);
+	public_hex(hex, c->sha256, 32);
 	json_object_set_new(now, "config.yaml", json_string(hex));
 	return compare(s, now, out);
 }

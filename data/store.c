@@ -116,7 +116,7 @@ bool store_create_db(const char *path, char *err, size_t errlen)
 	unsigned char raw[16];
 	char id[33];
 	randombytes_buf(raw, sizeof raw);
-	sodium_bin2hex(id, sizeof id, raw, sizeof raw);
+	public_hex(id, raw, sizeof raw);
 	char sql[256];
 	snprintf(sql, sizeof sql, "INSERT INTO meta VALUES ('store_id', '%s');", id);
 	char *msg = NULL;
@@ -397,16 +397,6 @@ bool store_begin(store *s)
 		usleep(5000 + (useconds_t)randombytes_uniform(20000));
 	}
 	return store_fail(s, "cannot start a transaction");
-}
-
-bool store_read_begin(store *s)
-{
-	return sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-}
-
-void store_read_end(store *s)
-{
-	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 bool store_commit(store *s)

@@ -96,11 +96,6 @@ bool store_load_signing_key(store *s);
 bool store_begin(store *s);
 bool store_commit(store *s);
 void store_rollback(store *s);
-/* A read transaction (BEGIN ... COMMIT without a write): the reads between
- * see one snapshot and take SQLite's read lock once, not once a statement
- * (a server's writer reading back the events it has just committed). */
-bool store_read_begin(store *s);
-void store_read_end(store *s);
 /* The last failure's message, for the caller to print ("" when none): one
  * error style, as sqlite3_errmsg. */
 const char *store_errmsg(const store *s);

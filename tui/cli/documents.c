@@ -28,8 +28,9 @@
  * At most IN_FLIGHT chunks exist at once, whatever the length of the input,
  * and past the first no more than IN_FLIGHT_BYTES of text (a document's
  * tree takes about ten times its text: eight documents near the 1 MiB limit
- * in flight took 80 MB, now 39): memory stays flat over an endless stream. A line longer than a document
- * may be is refused at its line and skipped without being kept.
+ * in flight took 80 MB, now 39): memory stays flat over an endless stream.
+ * A line longer than a document may be is refused at its line and skipped
+ * without being kept.
  *
  * One small file is handled on the calling thread alone: threads would
  * cost more to start than they save.

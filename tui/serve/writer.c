@@ -92,9 +92,10 @@ static void add_proof(job *j, size_t at, int64_t seq)
 /* Every allowing answer carries the signed event behind it (PRODUCT.md
  * section 9). A new submission's event is signed alongside and written at
  * the commit (store_bulk), so its answer gets it once the job's items are
- * committed: read back by seq and put in place. One that cannot be read
- * leaves the result without it, which a client holding the public key
- * refuses. */
+ * committed: by seq, from the events that commit wrote, which the signing
+ * thread keeps until the next transaction (op_evidence_event; the table
+ * for one signed inline), and put in place. One that cannot be had leaves
+ * the result without it, which a client holding the public key refuses. */
 static void prove(store *w, job *j)
 {
 	request *rq = j->rq;
@@ -126,8 +127,6 @@ static void prove(store *w, job *j)
 
 static void answer_open(round *rd, const submit_reply *rep, bool ok)
 {
-	/* the round's events are read back in one read transaction */
-	bool reading = ok && store_read_begin(rd->batch.s);
 	for (job *j = rd->open; j != NULL; j = j->next_open) {
 		request *rq = j->rq;
 		if (ok) {
@@ -141,8 +140,6 @@ static void answer_open(round *rd, const submit_reply *rep, bool ok)
 			    rep->reply.message, 0, 0);
 		}
 	}
-	if (reading)
-		store_read_end(rd->batch.s);
 	rd->open = NULL;
 	rd->open_tail = &rd->open;
 }
