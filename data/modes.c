@@ -79,6 +79,7 @@ static const struct {
 	{ "keys/audit.pub.new", PUBLIC_KEY },
 	{ "users.oath", PRIVATE_FILE },
 	{ "store.url", PRIVATE_FILE },
+	{ "policies.cache", PRIVATE_FILE },
 	{ "config.yaml", READ_ONLY },
 };
 

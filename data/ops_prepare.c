@@ -42,10 +42,10 @@ outcome op_prepare(store *s, bool policies, prepared *p, op_reply *r)
 	}
 	char dir[PATH_MAX + 16];
 	snprintf(dir, sizeof dir, "%s/policies", s->dir);
+	bool have_key = store_load_signing_key(s);      /* before the policies: it tags their trees */
 	if (policies)
-		p->ps = policy_set_load(dir, "policies", &p->policy_errs);
+		p->ps = store_policies_load(s, &p->policy_errs);
 	bool cfg_ok = p->cfg_read ? p->cfg_ok : store_settings(s, &p->cfg, &p->cfg_errs);
-	bool have_key = store_load_signing_key(s);
 	if ((policies && (p->ps == NULL || p->policy_errs.n > 0)) || !cfg_ok) {
 		if (policies && p->ps == NULL && p->policy_errs.n == 0)
 			diags_add(&p->policy_errs, dir, 0, 0, "cannot read the policy directory");

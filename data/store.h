@@ -151,6 +151,13 @@ typedef struct integrity {
 	char what[768];         /* "policies/x.yaml edited, config.yaml edited" */
 	char digest[65];        /* SHA-256 of the files as they are now */
 } integrity;
+/* ---- policy_trees.c: the policy set, its files' trees kept ---- */
+/* The store's policies/ as policy_set_load reads it, each file's tree read
+ * back from the store's policies.cache when that holds one for the file's
+ * bytes under a tag of the signing key (loaded first; without it every file
+ * is parsed), and the cache written again when a file had to be parsed. */
+policy_set *store_policies_load(store *s, diags *errs);
+
 /* Compares config.yaml and policies/ with the newest pinned version. */
 bool integrity_check(store *s, integrity *out);
 /* The same for what a command actually loaded: the bytes of config.yaml its

@@ -316,6 +316,12 @@ node *doc_parse_json(arena *a, const char *file, const char *text, size_t len, i
  * reader; 64-bit integers, as stores kept them before the 2^53 limit. */
 node *doc_parse_kept(arena *a, const char *file, const char *text, size_t len, bool *empty,
     diags *errs);
+/* doc_tree.c: a tree as bytes (appended to b), and such bytes back as the
+ * same tree (doc_same_tree holds) in a, or NULL for bytes that are not one
+ * tree's whole record. */
+struct strbuf;
+void doc_tree_write(struct strbuf *b, const node *root);
+node *doc_tree_read(arena *a, const void *bytes, size_t len);
 /* doc_compare.c: whether trees x and y are the same (types, values, order,
  * key hashes, positions); false with where they differ in why. */
 bool doc_same_tree(const node *x, const node *y, char *why, size_t len);
@@ -588,6 +594,19 @@ typedef struct policy_set {
  * added to errs; the set is returned even then, but must not be used to
  * evaluate unless errs is empty. NULL only when dir cannot be read. */
 policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *errs);
+/* Where policy_set_load_trees gets the files' trees from (a store keeps
+ * them: data/policy_trees.c): find answers the tree kept for a file whose
+ * bytes have that SHA-256, read into a (NULL: none); keep is given each tree
+ * parsed without an error, and may keep it until the set is freed. */
+typedef struct policy_trees {
+	const node *(*find)(void *ctx, arena *a, const unsigned char sha256[32]);
+	void (*keep)(void *ctx, const unsigned char sha256[32], const node *root);
+	void *ctx;
+} policy_trees;
+/* policy_set_load, each file's tree from trees when they have it (NULL:
+ * every file parsed). The files are read and hashed either way. */
+policy_set *policy_set_load_trees(const char *dir, const char *shown_prefix,
+    const policy_trees *trees, diags *errs);
 /* Whether a file of that name in a policy directory is a policy file (ends in
  * .yaml or .yml and does not start with a dot). */
 bool policy_file_name(const char *name);

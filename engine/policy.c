@@ -628,8 +628,8 @@ static void load_policy(loader *l, const node *m, bool file_enabled)
 	p->json_source = json_quote(l->a, p->source);
 }
 
-static void add_file(policy_set *ps, const char *path, const char *shown, const char *text,
-    size_t len, bool enabled)
+static void add_file(policy_set *ps, const char *path, const char *shown,
+    const unsigned char sha256_of_text[32], bool enabled)
 {
 	if (ps->nfiles == ps->filecap) {
 		ps->filecap = ps->filecap ? ps->filecap * 2 : 8;
@@ -641,25 +641,43 @@ static void add_file(policy_set *ps, const char *path, const char *shown, const 
 	f->path = arena_strdup(ps->arena, path);
 	f->shown = arena_strdup(ps->arena, shown);
 	f->enabled = enabled;
-	sha256(text, len, f->sha256);
+	memcpy(f->sha256, sha256_of_text, 32);
+}
+
+/* The file's tree: the one trees kept for these bytes, else parsed (and
+ * handed to trees to keep when it parsed without an error). */
+static const node *file_tree(policy_set *ps, const char *file, const char *text, size_t len,
+    const unsigned char sha[32], const policy_trees *trees, bool *empty, diags *errs)
+{
+	*empty = false;
+	const node *root = trees ? trees->find(trees->ctx, ps->arena, sha) : NULL;
+	if (root != NULL)
+		return root;
+	size_t errors_before = errs->n;
+	root = doc_parse(ps->arena, file, text, len, 1, empty, errs);
+	if (root != NULL && trees != NULL && errs->n == errors_before)
+		trees->keep(trees->ctx, sha, root);
+	return root;
 }
 
 static void load_text(policy_set *ps, const char *path, const char *shown, const char *text,
-    size_t len, diags *errs)
+    size_t len, const policy_trees *trees, diags *errs)
 {
 	loader l = { .ps = ps, .a = ps->arena, .file = arena_strdup(ps->arena, shown), .errs = errs };
+	unsigned char sha[32];
+	sha256(text, len, sha);
 	bool empty;
-	const node *root = doc_parse(ps->arena, l.file, text, len, 1, &empty, errs);
+	const node *root = file_tree(ps, l.file, text, len, sha, trees, &empty, errs);
 	bool enabled = true;
 	if (root == NULL) {
 		if (empty)
 			err(&l, NULL, "%s", "empty policy file (expected version, enabled and policies)");
-		add_file(ps, path, shown, text, len, false);
+		add_file(ps, path, shown, sha, false);
 		return;
 	}
 	static const char *const keys[] = { "version", "enabled", "policies", NULL };
 	if (!want(&l, root, NODE_MAP, "a policy file")) {
-		add_file(ps, path, shown, text, len, false);
+		add_file(ps, path, shown, sha, false);
 		return;
 	}
 	check_keys(&l, root, keys, "a policy file");
@@ -675,7 +693,7 @@ static void load_text(policy_set *ps, const char *path, const char *shown, const
 	}
 	if (on != NULL)
 		get_bool(&l, on, "enabled", &enabled);
-	add_file(ps, path, shown, text, len, enabled);
+	add_file(ps, path, shown, sha, enabled);
 	if (list == NULL) {
 		err(&l, root, "%s", "missing policies: a list of policies");
 		return;
@@ -689,7 +707,7 @@ static void load_text(policy_set *ps, const char *path, const char *shown, const
 void policy_set_add_text(policy_set *ps, const char *shown, const char *text, size_t len,
     diags *errs)
 {
-	load_text(ps, shown, shown, text, len, errs);
+	load_text(ps, shown, shown, text, len, NULL, errs);
 }
 
 policy_set *policy_set_new(void)
@@ -728,7 +746,8 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *errs)
+policy_set *policy_set_load_trees(const char *dir, const char *shown_prefix,
+    const policy_trees *trees, diags *errs)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -766,7 +785,7 @@ policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *er
 		if (text == NULL) {
 			diags_add(errs, shown, 0, 0, "%s", why);
 		} else {
-			load_text(ps, path, shown, text, len, errs);
+			load_text(ps, path, shown, text, len, trees, errs);
 			free(text);
 		}
 		free(names[i]);
@@ -775,4 +794,9 @@ policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *er
 	if (n == 0)
 		diags_add(errs, prefix, 0, 0, "no policy files (*.yaml) in %s", dir);
 	return ps;
+}
+
+policy_set *policy_set_load(const char *dir, const char *shown_prefix, diags *errs)
+{
+	return policy_set_load_trees(dir, shown_prefix, NULL, errs);
 }

@@ -384,6 +384,34 @@ arbiter submit --json <(printf '{"action":"tool.call","ref":"qt/3","submitter":"
 expect_out '32 cost_usd for tenant \\"refusals\\" in 1d \(31 before this one\)' \
 	"overridden, it counts: 30 and 1 before the next"
 
+# --- the policy files' kept trees (data/policy_trees.c) ---
+# Three stores alike, each given one submission (which keeps the trees),
+# then every example submission: the same results whether the trees come
+# from policies.cache, from the files (the cache removed) or from the files
+# again because the cache was damaged.
+results() {     # STORE
+	"$ARBITER" --home "$1" submit --json "$EX"/submissions/*.yaml 2>&1
+}
+for s in kept parsed damaged; do
+	"$ARBITER" init "$T/trees-$s" > /dev/null &&
+		"$ARBITER" --home "$T/trees-$s" submit "$T/allowed.yaml" > /dev/null ||
+		fail "a store for the kept trees ($s)"
+done
+C=.arbiter/policies.cache
+[ -s "$T/trees-kept/$C" ] && [ "$(stat -c %a "$T/trees-kept/$C")" = 600 ] &&
+	pass "submit keeps the policy files' trees in policies.cache, 0600" || fail "no policies.cache"
+rm "$T/trees-parsed/$C"
+printf '\001' | dd of="$T/trees-damaged/$C" bs=1 seek=100 conv=notrunc 2> /dev/null
+damaged=$(cksum < "$T/trees-damaged/$C")
+kept=$(results "$T/trees-kept")
+[ "$(grep -c '"findings":\[{' <<< "$kept")" -ge 5 ] && [ "$kept" = "$(results "$T/trees-parsed")" ] &&
+	[ -s "$T/trees-parsed/$C" ] &&
+	pass "the same results from the kept trees as from the files, and the cache is written again" ||
+	fail "kept and parsed trees give different results"
+[ "$(results "$T/trees-damaged")" = "$kept" ] && [ "$(cksum < "$T/trees-damaged/$C")" != "$damaged" ] &&
+	pass "a damaged cache is ignored: the same results, and the cache written anew" ||
+	fail "after the cache was damaged"
+
 # --- no store ---
 mkdir -p "$T/nowhere" && cd "$T/nowhere" || exit 1
 arbiter submit "$T/allowed.yaml"

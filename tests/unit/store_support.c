@@ -103,7 +103,7 @@ int store_fixture_setup(void **state)
 		diags_print(&T.errs, stderr);
 		fail_msg("the fixture's config.yaml does not read");
 	}
-	S.ps = policy_set_load(in_store("policies"), "policies", &T.errs);
+	S.ps = store_policies_load(S.s, &T.errs);
 	diags_print(&T.errs, stderr);
 	assert_non_null(S.ps);
 	assert_int_equal(T.errs.n, 0);

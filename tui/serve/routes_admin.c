@@ -117,7 +117,7 @@ static void run_pin(server *srv, store *w, job *j)
 	char dir[4200];
 	snprintf(dir, sizeof dir, "%s/policies", srv->home);
 	diags errs = { 0 };
-	policy_set *ps = policy_set_load(dir, "policies", &errs);
+	policy_set *ps = store_policies_load(w, &errs);
 	if (ps == NULL || errs.n > 0) {
 		char why[600];
 		if (errs.n > 0)

@@ -26,9 +26,7 @@ bool writer_load(server *srv, char *err, size_t errlen)
 	settings cfg;
 	diags errs = { 0 };
 	bool cfg_ok = store_settings(srv->writer, &cfg, &errs);
-	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/policies", srv->home);
-	policy_set *ps = policy_set_load(dir, "policies", &errs);
+	policy_set *ps = store_policies_load(srv->writer, &errs);
 	if (!cfg_ok || ps == NULL || errs.n > 0) {
 		diags_print(&errs, stderr);
 		diags_free(&errs);
