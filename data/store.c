@@ -74,7 +74,7 @@ static int open_db(const char *path, int flags, sqlite3 **db)
 		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 		configured = true;
 	}
-	return sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	return sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, store_vfs_name());
 }
 
 static bool configure(sqlite3 *db, char *err, size_t errlen)

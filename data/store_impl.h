@@ -129,6 +129,10 @@ void store_on_settle(store *s, void (*fn)(store *s, bool committed));
 bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
 /* Creates the database at path: its schema and a new random store id. */
 bool store_create_db(const char *path, char *err, size_t errlen);
+/* store_vfs.c: the name of the VFS every connection opens the database
+ * with (SQLite's unix files, a kept log not synced as new; NULL: the
+ * default, when it cannot be registered). */
+const char *store_vfs_name(void);
 /* At open: keys_settle_leftovers (keys_settle.c) in a write transaction of
  * its own, when keys/ holds new key files. false with err. */
 bool store_settle_keys(store *s, char *err, size_t errlen);
