@@ -46,8 +46,9 @@ char *duration_format(arena *a, int64_t s)
 	size_t off = 0;
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (s >= units[i].unit) {
-			off += (size_t)snprintf(buf + off, sizeof buf - off, "%lld%c",
-			    (long long)(s / units[i].unit), units[i].c);
+			/* days in at most 16 digits, the rest in 2 each: within buf */
+			off += (size_t)format_int(s / units[i].unit, buf + off);
+			buf[off++] = units[i].c;
 			s %= units[i].unit;
 		}
 	return arena_strndup(a, buf, off);

@@ -582,11 +582,13 @@ static void rule_quota(run *u, const policy *p)
 		what = "submission";
 	if (!over)
 		return;
-	const char *scope = p->u.quota.per == NULL ? "" : arena_printf(u->a, " for %s %s",
-	    expr_first_field(p->u.quota.per), shown(u, per));
-	add(u, p, arena_printf(u->a, "%g %s%s in %s (%g before this one), over the limit of %g",
-	    total, what, scope, duration_format(u->a, p->u.quota.window), before,
-	    p->u.quota.limit), path);
+	const char *scope = p->u.quota.per == NULL ? "" : arena_concat(u->a, " for ",
+	    expr_first_field(p->u.quota.per), " ", shown(u, per), (char *)NULL);
+	char t[32], b[32], l[32];       /* %g's text, by format_g: no printf on the writer */
+	add(u, p, arena_concat(u->a, format_g(total, t), " ", what, scope, " in ",
+	    duration_format(u->a, p->u.quota.window), " (", format_g(before, b),
+	    " before this one), over the limit of ", format_g(p->u.quota.limit, l), (char *)NULL),
+	    path);
 }
 
 /* ---- modifications ---- */
