@@ -133,6 +133,9 @@ bool store_create_db(const char *path, char *err, size_t errlen);
  * with (SQLite's unix files, a kept log not synced as new; NULL: the
  * default, when it cannot be registered). */
 const char *store_vfs_name(void);
+/* policy_trees.c: the key policies.cache is tagged with, of the signing key
+ * and the trees' format (doc_tree_format). */
+void policy_trees_key(const store *s, const char *format, unsigned char key[32]);
 /* At open: keys_settle_leftovers (keys_settle.c) in a write transaction of
  * its own, when keys/ holds new key files. false with err. */
 bool store_settle_keys(store *s, char *err, size_t errlen);

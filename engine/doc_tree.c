@@ -17,17 +17,35 @@
  * ones are LEB128.
  *
  * doc_tree_read trusts nothing: it is given bytes that a MAC vouches for, but
- * it checks every length against what is left, every back reference against
- * the nodes finished so far (so none makes a cycle), map keys as strings and
- * the depth as doc_parse limits it, and answers NULL for anything else
+ * it refuses what doc_parse refuses, and answers NULL for it: every length
+ * and count is checked against what is left (a count against the smallest
+ * records it could take, so no allocation outgrows the input), every back
+ * reference against the nodes finished so far (so none makes a cycle), and
+ * as doc.c does, the expanded size of what back references share
+ * (DOC_MAX_ALIAS_NODES), nesting (DOC_MAX_DEPTH containers), map keys as
+ * strings without a duplicate, and integers within +-DOC_MAX_INT
  * (tests/fuzz/fuzz_tree.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
-#include "engine.h"
+#include "doc_impl.h"
 
-enum { TREE_SEEN = 7 };
+/* TREE_SEEN: a back reference. The smallest records: a back reference is
+ * two bytes, a node five; a map's key and value four together. */
+enum { TREE_SEEN = 7, LEAST_ITEM = 2, LEAST_PAIR = 4 };
+
+/* The record's format: bumped with any change of it, or of what doc.c and
+ * json.c make of a text (a type, a limit, a position). */
+#define DOC_TREE_FORMAT 1
+
+void doc_tree_format(char out[128])
+{
+	snprintf(out, 128, "doc-tree %d, arbiter %s, libyaml %s", DOC_TREE_FORMAT, ARBITER_VERSION,
+	    yaml_get_version_string());
+}
 
 /* ---- writing ---- */
 
@@ -151,8 +169,9 @@ typedef struct tree_reader {
 	arena *a;
 	const unsigned char *p, *end;
 	node **nodes;           /* by number, in the order they were begun */
-	bool *done;             /* finished: a back reference may name it */
+	uint64_t *weight;       /* each finished node's expanded size; 0 until then */
 	size_t n, cap;
+	uint64_t shared;        /* the expanded size of the back references so far */
 } tree_reader;
 
 static bool get_varint(tree_reader *r, uint64_t *out)
@@ -193,11 +212,11 @@ static bool get_count(tree_reader *r, size_t least, size_t *out)
 	return true;
 }
 
-static node *read_node(tree_reader *r, int depth);
+static node *read_node(tree_reader *r, int depth, uint64_t *weight);
 
-static bool read_value(tree_reader *r, node *n, int depth)
+static bool read_value(tree_reader *r, node *n, int depth, uint64_t *weight)
 {
-	uint64_t v;
+	uint64_t v, w;
 	size_t count;
 	switch (n->type) {
 	case NODE_NULL:
@@ -211,7 +230,7 @@ static bool read_value(tree_reader *r, node *n, int depth)
 		if (!get_u64(r, &v))
 			return false;
 		n->u.i = (int64_t)v;
-		return true;
+		return n->u.i <= DOC_MAX_INT && n->u.i >= -DOC_MAX_INT;
 	case NODE_FLOAT:
 		if (!get_u64(r, &v))
 			return false;
@@ -225,45 +244,60 @@ static bool read_value(tree_reader *r, node *n, int depth)
 		r->p += count;
 		return true;
 	case NODE_LIST:
-		if (!get_count(r, 1, &count))
+		if (depth >= DOC_MAX_DEPTH || !get_count(r, LEAST_ITEM, &count))
 			return false;
 		n->u.list.items = arena_alloc(r->a, count ? count * sizeof(node *) : 1);
 		n->u.list.n = count;
-		for (size_t i = 0; i < count; i++)
-			if ((n->u.list.items[i] = read_node(r, depth + 1)) == NULL)
-				return false;
-		return true;
-	case NODE_MAP:
-		if (!get_count(r, 2, &count))
-			return false;
-		n->u.map.keys = arena_alloc(r->a, count ? count * sizeof(node *) : 1);
-		n->u.map.vals = arena_alloc(r->a, count ? count * sizeof(node *) : 1);
-		n->u.map.n = count;
 		for (size_t i = 0; i < count; i++) {
-			node *k = read_node(r, depth + 1);
-			if (k == NULL || k->type != NODE_STRING)
+			if ((n->u.list.items[i] = read_node(r, depth + 1, &w)) == NULL)
 				return false;
-			k->hash = key_hash(k->u.str.s, k->u.str.len);
-			n->u.map.keys[i] = k;
-			if ((n->u.map.vals[i] = read_node(r, depth + 1)) == NULL)
-				return false;
+			*weight += w;
 		}
 		return true;
+	case NODE_MAP: {
+		if (depth >= DOC_MAX_DEPTH || !get_count(r, LEAST_PAIR, &count))
+			return false;
+		/* keys and values interleaved, for doc_map_has_key */
+		node **items = arena_alloc(r->a, count ? 2 * count * sizeof(node *) : 1);
+		map_keys keys = { 0 };
+		bool ok = true;
+		for (size_t i = 0; ok && i < count; i++) {
+			node *k = read_node(r, depth + 1, &w);
+			ok = k != NULL && k->type == NODE_STRING;
+			if (ok) {
+				k->hash = key_hash(k->u.str.s, k->u.str.len);
+				ok = !doc_map_has_key(items, 2 * i, &keys, k);
+			}
+			*weight += w;
+			items[2 * i] = k;
+			ok = ok && (items[2 * i + 1] = read_node(r, depth + 1, &w)) != NULL;
+			*weight += w;
+		}
+		strmap_free(&keys.big);
+		if (ok)
+			doc_container_fill(r->a, n, items, 2 * count);
+		return ok;
+	}
 	default:
 		return false;
 	}
 }
 
-static node *read_node(tree_reader *r, int depth)
+/* The next record's node, *weight its expanded size (doc.c's weight). */
+static node *read_node(tree_reader *r, int depth, uint64_t *weight)
 {
-	if (depth > DOC_MAX_DEPTH || r->p == r->end)
+	*weight = 0;
+	if (r->p == r->end)
 		return NULL;
 	unsigned char type = *r->p++;
 	uint64_t v;
 	if (type == TREE_SEEN) {
-		if (!get_varint(r, &v) || v >= r->n || !r->done[v])
+		/* as an alias in doc.c: the shared node counts its size again */
+		if (!get_varint(r, &v) || v >= r->n || r->weight[v] == 0)
 			return NULL;
-		return r->nodes[v];
+		*weight = r->weight[v];
+		r->shared += *weight;
+		return r->shared <= DOC_MAX_ALIAS_NODES ? r->nodes[v] : NULL;
 	}
 	if (type > NODE_MAP || r->end - r->p < 2 || r->p[0] > STYLE_BLOCK || r->p[1] > 1)
 		return NULL;
@@ -280,24 +314,27 @@ static node *read_node(tree_reader *r, int depth)
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
 		r->nodes = realloc(r->nodes, r->cap * sizeof *r->nodes);
-		r->done = realloc(r->done, r->cap * sizeof *r->done);
-		if (r->nodes == NULL || r->done == NULL)
+		r->weight = realloc(r->weight, r->cap * sizeof *r->weight);
+		if (r->nodes == NULL || r->weight == NULL)
 			abort();
 	}
 	size_t id = r->n++;
 	r->nodes[id] = n;
-	r->done[id] = false;
-	if (!read_value(r, n, depth))
+	r->weight[id] = 0;
+	uint64_t size = 1;
+	if (!read_value(r, n, depth, &size))
 		return NULL;
-	r->done[id] = true;
+	r->weight[id] = size;
+	*weight = size;
 	return n;
 }
 
 node *doc_tree_read(arena *a, const void *bytes, size_t len)
 {
 	tree_reader r = { .a = a, .p = bytes, .end = (const unsigned char *)bytes + len };
-	node *root = read_node(&r, 0);
+	uint64_t weight;
+	node *root = read_node(&r, 0, &weight);
 	free(r.nodes);
-	free(r.done);
+	free(r.weight);
 	return root != NULL && r.p == r.end ? root : NULL;
 }

@@ -46,7 +46,7 @@ char *duration_format(arena *a, int64_t s)
 	size_t off = 0;
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (s >= units[i].unit) {
-			/* days in at most 16 digits, the rest in 2 each: within buf */
+			/* days in at most 15 digits, the rest in 2 each: within buf */
 			off += (size_t)format_int(s / units[i].unit, buf + off);
 			buf[off++] = units[i].c;
 			s %= units[i].unit;

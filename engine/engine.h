@@ -322,9 +322,16 @@ node *doc_parse_kept(arena *a, const char *file, const char *text, size_t len, b
 struct strbuf;
 void doc_tree_write(struct strbuf *b, const node *root);
 node *doc_tree_read(arena *a, const void *bytes, size_t len);
+/* What a record depends on, as text into out: its format, arbiter's version
+ * and libyaml's, which made the trees. A record kept under another is not
+ * used. */
+void doc_tree_format(char out[128]);
 /* doc_compare.c: whether trees x and y are the same (types, values, order,
  * key hashes, positions); false with where they differ in why. */
 bool doc_same_tree(const node *x, const node *y, char *why, size_t len);
+/* The same, and each scalar written alike (its style and verbatim flag,
+ * which the YAML and JSON readers set differently). */
+bool doc_same_tree_as_written(const node *x, const node *y, char *why, size_t len);
 /* Calls fn for each YAML document of a stream, split at document markers so
  * that an error in one document leaves the others readable. */
 typedef void (*doc_chunk_fn)(void *ctx, const char *text, size_t len, int line);

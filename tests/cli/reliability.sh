@@ -160,28 +160,40 @@ n=$("$ARBITER" --home "$W" list --json --limit 100 | grep -c '^{')
 
 # --- syncs: a commit syncs the log; a log made anew, its directory too ---
 # (store_vfs.c: the log is kept between processes, so only the process that
-# creates it syncs the directory its name is in)
-syncs() {       # the log's and the directory's syncs of one submit, "LOG DIR"
-	printf 'action: code.modify\nref: sync/%s\nsubmitter: agent\nbytes_changed: 10\n' "$1" > "$T/sync.yaml"
+# creates it syncs the directory its name is in, at once, even one that only
+# reads)
+syncs() {       # ARGS...: the log's and the directory's syncs of arbiter ARGS, "LOG DIR"
 	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,fsync,fdatasync -o "$T/sync.trace" \
-		"$ARBITER" --home "$W" submit "$T/sync.yaml" > /dev/null 2>&1
+		"$ARBITER" --home "$W" "$@" > /dev/null 2>&1
 	# the descriptors of the log and of the store directory, then their syncs
 	awk -v dir="$W\"" '
 		/openat\(.*arbiter\.db-wal"/ { n = $NF; log_fd[n] = 1 }
-		/openat\(/ && index($0, "\"" dir) && /O_RDONLY\|O_CLOEXEC\)/ && !/O_PATH/ { n = $NF; dir_fd[n] = 1 }
+		/openat\(/ && index($0, "\"" dir) && /O_RDONLY\|O_CLOEXEC/ && !/O_PATH/ { n = $NF; dir_fd[n] = 1 }
 		/f(data)?sync\(/ { fd = $0; sub(/.*sync\(/, "", fd); sub(/\).*/, "", fd)
 			if (fd in log_fd) l++; else if (fd in dir_fd) d++ }
 		END { printf "%d %d", l, d }' "$T/sync.trace"
 }
-if command -v strace > /dev/null; then
+sync_doc() {    # N: a submission to trace
+	printf 'action: code.modify\nref: sync/%s\nsubmitter: agent\nbytes_changed: 10\n' "$1" > "$T/sync.yaml"
+}
+no_log() {
 	sqlite3 "$W/arbiter.db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
 	rm -f "$W/arbiter.db-wal" "$W/arbiter.db-shm"
-	got=$(syncs 1)
-	# (a new log's header is synced before its first frames: two syncs of it)
-	[ "${got% *}" -ge 1 ] && [ "${got#* }" = 1 ] &&
+}
+if command -v strace > /dev/null; then
+	no_log
+	got=$(syncs list)
+	[ -e "$W/arbiter.db-wal" ] && [ "${got#* }" -ge 1 ] &&
+		pass "a command that only reads, making the log anew, syncs its directory" ||
+		fail "list with the log made anew: log and directory syncs $got"
+	no_log
+	sync_doc 1
+	got=$(syncs submit "$T/sync.yaml")
+	[ "${got% *}" -ge 1 ] && [ "${got#* }" -ge 1 ] &&
 		pass "a submit that makes the log anew syncs it and its directory" ||
 		fail "with the log made anew: log and directory syncs $got"
-	got=$(syncs 2)
+	sync_doc 2
+	got=$(syncs submit "$T/sync.yaml")
 	[ "$got" = "1 0" ] && pass "a submit into the kept log syncs the log alone" ||
 		fail "with the log kept: log and directory syncs $got"
 	[ "$(sqlite3 "$W/arbiter.db" "SELECT count(*) FROM submissions WHERE ref LIKE 'sync/%'")" = 2 ] &&

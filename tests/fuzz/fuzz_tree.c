@@ -3,7 +3,8 @@
  * a store keeps of its policy files (data/policy_trees.c).
  *
  * The input is read as a record: refused, or read as a tree that, written
- * again and read back, is the same tree (doc_same_tree). The input is also
+ * again and read back, is the same tree, each scalar written alike
+ * (doc_same_tree_as_written). The input is also
  * read as a YAML document and as JSON: every tree either reader gives comes
  * back alike through its record, aliases (shared nodes) included. The
  * corpus holds records of the policy corpus's files and documents of the
@@ -28,7 +29,7 @@ static void must_come_back(arena *a, const node *root, const char *what)
 		fprintf(stderr, "%s: the record of a tree was refused\n", what);
 		abort();
 	}
-	if (!doc_same_tree(root, back, why, sizeof why)) {
+	if (!doc_same_tree_as_written(root, back, why, sizeof why)) {
 		fprintf(stderr, "%s: the tree read back differs: %s\n", what, why);
 		abort();
 	}

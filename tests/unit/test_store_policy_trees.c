@@ -4,10 +4,11 @@
  * next load reads them back without writing again; a tree kept under the
  * signing key's tag is what loads, even one that is not its file's (which
  * shows the cache is used); a cache tagged under any other key (forged, or
- * from before a key rotation), damaged, cut short, of another format or not
- * a regular file is ignored, the files parsed, and the cache written anew;
- * a file that does not parse is never kept; without the signing key nothing
- * is read or written.
+ * from before a key rotation) or for another format of trees (another
+ * arbiter or libyaml), damaged, cut short, of another file format or not a
+ * regular file is ignored, the files parsed, and the cache written anew
+ * under the store's tag; a kept tree with a policy's error gives the error
+ * where the file has it; without the signing key nothing is read or written.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,10 +80,25 @@ static strbuf forged_cache(const char *text, const unsigned char key[32])
 	return b;
 }
 
-/* The key the store tags its cache with, as policy_trees.c derives it. */
+/* The key the store tags its cache with. */
 static void store_key(unsigned char key[32])
 {
-	crypto_kdf_derive_from_key(key, 32, 1, "polcache", S.s->sk);
+	char format[128];
+	doc_tree_format(format);
+	policy_trees_key(S.s, format, key);
+}
+
+/* Whether the cache file carries the store's tag. */
+static bool tag_holds(void)
+{
+	size_t len, head = strlen(MAGIC) + 32;
+	const char *bytes = cache_bytes(&len);
+	if (bytes == NULL || len < head || memcmp(bytes, MAGIC, strlen(MAGIC)) != 0)
+		return false;
+	unsigned char key[32], tag[32];
+	store_key(key);
+	crypto_generichash(tag, 32, (const unsigned char *)bytes + head, len - head, key, 32);
+	return memcmp(tag, bytes + strlen(MAGIC), 32) == 0;
 }
 
 /* The fixture's policy file with its first policy renamed. */
@@ -172,6 +188,19 @@ static void test_a_tree_under_another_key_is_ignored(void **state)
 	free(b.s);
 }
 
+static void test_a_tree_for_another_format_is_ignored(void **state)
+{
+	(void)state;
+	/* the store's own key, but for trees another reader made */
+	unsigned char key[32];
+	policy_trees_key(S.s, "doc-tree 0, arbiter 0.0.1, libyaml 0.1.0", key);
+	strbuf b = forged_cache(renamed_policy(), key);
+	write_cache(b.s, b.n);
+	assert_string_equal(first_name(), "needs_review");
+	assert_true(tag_holds());
+	free(b.s);
+}
+
 static void test_damaged_caches_are_ignored(void **state)
 {
 	(void)state;
@@ -191,11 +220,9 @@ static void test_damaged_caches_are_ignored(void **state)
 		if (damage == 3)
 			b.n = 0;
 		write_cache(b.s, b.n);
+		assert_false(tag_holds());
 		assert_string_equal(first_name(), "needs_review");
-		size_t len;
-		const char *now = cache_bytes(&len);
-		assert_non_null(now);
-		assert_memory_equal(now, MAGIC, strlen(MAGIC));
+		assert_true(tag_holds());       /* written anew */
 		free(b.s);
 	}
 	/* a link to a good cache is not followed */
@@ -215,25 +242,42 @@ static void test_damaged_caches_are_ignored(void **state)
 	free(good.s);
 }
 
-static void test_a_file_that_does_not_parse_is_not_kept(void **state)
+/* The errors of a set, as "FILE:LINE:COL: message" lines, in T.a. */
+static const char *load_errors(void)
 {
-	(void)state;
-	size_t len;
-	const char *before = cache_bytes(&len);
-	assert_non_null(before);
-	const char *bad = in_store("policies/20-bad.yaml");
-	FILE *f = fopen(bad, "w");
-	assert_non_null(f);
-	fputs("version: 1\npolicies: [unclosed\n", f);
-	assert_int_equal(fclose(f), 0);
-	chmod(bad, 0444);
 	diags errs = { 0 };
 	policy_set *ps = store_policies_load(S.s, &errs);
 	assert_non_null(ps);
-	assert_int_equal(errs.n, 1);
-	assert_string_equal(errs.items[0].file, "policies/20-bad.yaml");
-	diags_free(&errs);
 	policy_set_free(ps);
+	strbuf b = { 0 };
+	for (size_t i = 0; i < errs.n; i++)
+		sb_printf(&b, "%s:%d:%d: %s\n", errs.items[i].file, errs.items[i].line,
+		    errs.items[i].col, errs.items[i].msg);
+	diags_free(&errs);
+	const char *text = arena_strdup(T.a, b.s ? b.s : "");
+	free(b.s);
+	return text;
+}
+
+static void test_a_kept_trees_errors_are_where_the_file_has_them(void **state)
+{
+	(void)state;
+	const char *bad = in_store("policies/20-bad.yaml");
+	FILE *f = fopen(bad, "w");
+	assert_non_null(f);
+	fputs("version: 1\npolicies:\n  - name: odd\n    type: expression\n"
+	    "    condition: 'true'\n    severity: loud\n    colour: red\n", f);
+	assert_int_equal(fclose(f), 0);
+	chmod(bad, 0444);
+	unlink(cache_path());
+	const char *parsed = load_errors();     /* the file parsed, its tree kept */
+	assert_true(tag_holds());
+	assert_non_null(strstr(parsed, "policies/20-bad.yaml:6:15: "));
+	assert_non_null(strstr(parsed, "policies/20-bad.yaml:7:5: "));
+	size_t len;
+	const char *before = cache_bytes(&len);
+	const char *kept = load_errors();       /* its tree read back */
+	assert_string_equal(kept, parsed);
 	size_t after_len;
 	const char *after = cache_bytes(&after_len);
 	assert_int_equal(after_len, len);
@@ -264,7 +308,8 @@ int main(void)
 		store_test(test_a_tree_under_the_stores_tag_is_what_loads),
 		store_test(test_a_tree_under_another_key_is_ignored),
 		store_test(test_damaged_caches_are_ignored),
-		store_test(test_a_file_that_does_not_parse_is_not_kept),
+		store_test(test_a_tree_for_another_format_is_ignored),
+		store_test(test_a_kept_trees_errors_are_where_the_file_has_them),
 		store_test(test_without_the_key_nothing_is_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

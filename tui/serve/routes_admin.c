@@ -114,8 +114,6 @@ static void run_pin(server *srv, store *w, job *j)
 	request *rq = j->rq;
 	/* as the command: the files must load without errors before they are
 	 * pinned */
-	char dir[4200];
-	snprintf(dir, sizeof dir, "%s/policies", srv->home);
 	diags errs = { 0 };
 	policy_set *ps = store_policies_load(w, &errs);
 	if (ps == NULL || errs.n > 0) {
@@ -125,7 +123,7 @@ static void run_pin(server *srv, store *w, job *j)
 			    errs.items[0].col, errs.items[0].msg, errs.n > 1 ? " (and more: arbiter "
 			    "policy check)" : "");
 		else
-			snprintf(why, sizeof why, "cannot read %.400s", dir);
+			snprintf(why, sizeof why, "cannot read %.400s/policies", store_dir(w));
 		answer_error(rq, OUT_BAD_INPUT, why, 0, 0);
 		rq->status = 422;
 		diags_free(&errs);
