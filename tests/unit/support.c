@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,4 +176,27 @@ double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void each_corpus_file(const char *const *dirs, size_t n, corpus_fn fn, void *ctx)
+{
+	for (size_t d = 0; d < n; d++) {
+		DIR *dir = opendir(dirs[d]);
+		if (dir == NULL)
+			fail_msg("%s: cannot be listed", dirs[d]);
+		struct dirent *e;
+		while ((e = readdir(dir)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			char path[512], why[256];
+			snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
+			size_t len;
+			char *text = read_file(path, &len, why, sizeof why);
+			if (text == NULL)
+				fail_msg("%s: %s", path, why);
+			fn(path, text, len, ctx);
+			free(text);
+		}
+		closedir(dir);
+	}
 }

@@ -83,6 +83,11 @@ const char *fmt(value v);
 
 /* n opening strings, the middle, n closing strings, in T.a. */
 char *nest(int n, const char *open, const char *middle, const char *close);
+/* Calls fn with the path and whole text (len bytes) of every file but dot
+ * files in each of the n directories dirs; fails the test when one cannot
+ * be read. */
+typedef void (*corpus_fn)(const char *path, const char *text, size_t len, void *ctx);
+void each_corpus_file(const char *const *dirs, size_t n, corpus_fn fn, void *ctx);
 
 /* A monotonic clock in seconds, for tests that bound the time taken. */
 double now_seconds(void);

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,45 +38,38 @@ static void assert_comes_back(const char *what, const node *root, strbuf *b)
 		fail_msg("%s: the tree read back differs: %s", what, why);
 }
 
+struct trees {
+	strbuf b;
+	int n;
+};
+
+static void come_back(const char *path, const char *text, size_t len, void *ctx)
+{
+	struct trees *t = ctx;
+	diags errs = { 0 };
+	bool empty;
+	node *y = doc_parse(T.a, "f", text, len, 1, &empty, &errs);
+	node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &empty, &errs);
+	if (y != NULL) {
+		assert_comes_back(path, y, &t->b);
+		t->n++;
+	}
+	if (j != NULL) {
+		assert_comes_back(path, j, &t->b);
+		t->n++;
+	}
+	diags_free(&errs);
+}
+
 static void test_corpora_come_back_alike(void **state)
 {
 	(void)state;
-	const char *dirs[] = { "tests/fuzz/corpus/doc", "tests/fuzz/corpus/policy",
+	const char *const dirs[] = { "tests/fuzz/corpus/doc", "tests/fuzz/corpus/policy",
 		"tests/fuzz/corpus/json", "docs/examples/policies" };
-	strbuf b = { 0 };
-	int trees = 0;
-	for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {
-		DIR *dir = opendir(dirs[d]);
-		assert_non_null(dir);
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			char path[512], why[256];
-			snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
-			size_t len;
-			char *text = read_file(path, &len, why, sizeof why);
-			if (text == NULL)
-				fail_msg("%s: %s", path, why);
-			diags errs = { 0 };
-			bool empty;
-			node *y = doc_parse(T.a, "f", text, len, 1, &empty, &errs);
-			node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &empty, &errs);
-			if (y != NULL) {
-				assert_comes_back(path, y, &b);
-				trees++;
-			}
-			if (j != NULL) {
-				assert_comes_back(path, j, &b);
-				trees++;
-			}
-			diags_free(&errs);
-			free(text);
-		}
-		closedir(dir);
-	}
-	assert_true(trees > 150);
-	free(b.s);
+	struct trees t = { { 0 }, 0 };
+	each_corpus_file(dirs, sizeof dirs / sizeof *dirs, come_back, &t);
+	assert_true(t.n > 150);
+	free(t.b.s);
 }
 
 static void test_shared_nodes_stay_shared(void **state)

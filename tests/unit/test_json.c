@@ -6,7 +6,6 @@
  * included, and a document both refuse for the same reason is refused at
  * the same place.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -286,56 +285,52 @@ static void test_positions(void **state)
  * and the i_ documents, where RFC 8259 lets a reader choose, as docs/
  * policies.md says: a number beyond a double, an integer beyond 2^53,
  * a byte-order mark and a lone surrogate refused, an underflow read as 0. */
+struct suite {
+	int y, n, i_refused, i_accepted, dup;
+};
+
+static void suite_case(const char *path, const char *text, size_t len, void *ctx)
+{
+	struct suite *c = ctx;
+	const char *name = strrchr(path, '/') + 1;
+	bool empty = false;
+	diags errs = { 0 };
+	node *root = doc_parse_json(T.a, name, text, len, 1, 0, &empty, &errs);
+	if (strstr(name, "duplicated_key") != NULL) {
+		/* valid JSON that arbiter refuses by design (docs/policies.md) */
+		if (root != NULL || strstr(errs.items[0].msg, "duplicate key") == NULL)
+			fail_msg("%s: a duplicate key not refused", name);
+		c->dup++;
+	} else if (name[0] == 'y') {
+		c->y++;
+		if (root == NULL)
+			fail_msg("%s refused: %s", name, errs.n ? errs.items[0].msg : "empty");
+	} else if (name[0] == 'n') {
+		c->n++;
+		if (root != NULL || (errs.n != 1 && !empty))
+			fail_msg("%s accepted", name);
+	} else if (root != NULL) {
+		c->i_accepted++;
+		if (strstr(name, "surrogate") || strstr(name, "BOM") || strstr(name, "huge_exp") ||
+		    strstr(name, "overflow") || strstr(name, "too_big"))
+			fail_msg("%s accepted", name);
+	} else {
+		c->i_refused++;
+	}
+	diags_free(&errs);
+}
+
 static void test_json_test_suite(void **state)
 {
 	(void)state;
-	const char *dir = "tests/fuzz/corpus/json";
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	int y = 0, n = 0, i_refused = 0, i_accepted = 0, dup = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[512], why[256];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		size_t len;
-		char *text = read_file(path, &len, why, sizeof why);
-		assert_non_null(text);
-		bool empty = false;
-		diags errs = { 0 };
-		node *root = doc_parse_json(T.a, e->d_name, text, len, 1, 0, &empty, &errs);
-		if (strstr(e->d_name, "duplicated_key") != NULL) {
-			/* valid JSON that arbiter refuses by design (docs/policies.md) */
-			if (root != NULL || strstr(errs.items[0].msg, "duplicate key") == NULL)
-				fail_msg("%s: a duplicate key not refused", e->d_name);
-			dup++;
-		} else if (e->d_name[0] == 'y') {
-			y++;
-			if (root == NULL)
-				fail_msg("%s refused: %s", e->d_name, errs.n ? errs.items[0].msg : "empty");
-		} else if (e->d_name[0] == 'n') {
-			n++;
-			if (root != NULL || (errs.n != 1 && !empty))
-				fail_msg("%s accepted", e->d_name);
-		} else if (root != NULL) {
-			i_accepted++;
-			if (strstr(e->d_name, "surrogate") || strstr(e->d_name, "BOM") ||
-			    strstr(e->d_name, "huge_exp") || strstr(e->d_name, "overflow") ||
-			    strstr(e->d_name, "too_big"))
-				fail_msg("%s accepted", e->d_name);
-		} else {
-			i_refused++;
-		}
-		diags_free(&errs);
-		free(text);
-	}
-	closedir(d);
+	const char *const dirs[] = { "tests/fuzz/corpus/json" };
+	struct suite c = { 0 };
+	each_corpus_file(dirs, 1, suite_case, &c);
 	print_message("JSONTestSuite: %d valid accepted (and %d with duplicate keys refused), %d "
-	    "invalid refused, of the %d left to the reader %d accepted and %d refused\n", y, dup, n,
-	    i_accepted + i_refused, i_accepted, i_refused);
-	assert_int_equal(y + dup, 95);
-	assert_int_equal(n, 188);
+	    "invalid refused, of the %d left to the reader %d accepted and %d refused\n", c.y, c.dup,
+	    c.n, c.i_accepted + c.i_refused, c.i_accepted, c.i_refused);
+	assert_int_equal(c.y + c.dup, 95);
+	assert_int_equal(c.n, 188);
 }
 
 /* ---- one tree for one document ---- */
@@ -423,62 +418,55 @@ static void test_verbatim_strings_write_as_escaped_ones(void **state)
 	}
 }
 
+struct alike {
+	int both, json_only, yaml_only, neither, same_place;
+};
+
+static void read_alike(const char *path, const char *text, size_t len, void *ctx)
+{
+	struct alike *n = ctx;
+	char why[256];
+	diags ye = { 0 }, je = { 0 };
+	bool yempty, jempty;
+	node *y = doc_parse(T.a, "f", text, len, 1, &yempty, &ye);
+	node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &jempty, &je);
+	if (j != NULL)
+		assert_verbatim_writes_alike(path, j);
+	if (y != NULL && j != NULL) {
+		n->both++;
+		if (!doc_same_tree(j, y, why, sizeof why))
+			fail_msg("%s: the readers disagree: %s", path, why);
+	} else if (j != NULL) {
+		n->json_only++;
+		print_message("  JSON only: %s (YAML: %s)\n", path, ye.n ? ye.items[0].msg : "");
+	} else if (y != NULL) {
+		n->yaml_only++;
+	} else if (ye.n == 1 && je.n == 1) {
+		n->neither++;
+		if (strcmp(ye.items[0].msg, je.items[0].msg) == 0) {
+			n->same_place++;
+			if (ye.items[0].line != je.items[0].line || ye.items[0].col != je.items[0].col)
+				fail_msg("%s: \"%s\" at %d:%d by YAML, %d:%d by JSON", path,
+				    ye.items[0].msg, ye.items[0].line, ye.items[0].col,
+				    je.items[0].line, je.items[0].col);
+		}
+	}
+	diags_free(&ye);
+	diags_free(&je);
+}
+
 static void test_corpora_read_alike(void **state)
 {
 	(void)state;
-	const char *dirs[] = { "tests/fuzz/corpus/doc", "tests/fuzz/corpus/policy",
+	const char *const dirs[] = { "tests/fuzz/corpus/doc", "tests/fuzz/corpus/policy",
 		"tests/fuzz/corpus/hook", "tests/fuzz/corpus/http", "tests/fuzz/corpus/json" };
-	int both = 0, json_only = 0, yaml_only = 0, neither = 0, same_place = 0;
-	for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {
-		DIR *dir = opendir(dirs[d]);
-		assert_non_null(dir);
-		struct dirent *e;
-		while ((e = readdir(dir)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			char path[512], why[256];
-			snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
-			size_t len;
-			char *text = read_file(path, &len, why, sizeof why);
-			if (text == NULL)
-				fail_msg("%s: %s", path, why);
-			diags ye = { 0 }, je = { 0 };
-			bool yempty, jempty;
-			node *y = doc_parse(T.a, "f", text, len, 1, &yempty, &ye);
-			node *j = doc_parse_json(T.a, "f", text, len, 1, 0, &jempty, &je);
-			if (j != NULL)
-				assert_verbatim_writes_alike(path, j);
-			if (y != NULL && j != NULL) {
-				both++;
-				if (!doc_same_tree(j, y, why, sizeof why))
-					fail_msg("%s: the readers disagree: %s", path, why);
-			} else if (j != NULL) {
-				json_only++;
-				print_message("  JSON only: %s (YAML: %s)\n", path, ye.n ? ye.items[0].msg : "");
-			} else if (y != NULL) {
-				yaml_only++;
-			} else if (ye.n == 1 && je.n == 1) {
-				neither++;
-				if (strcmp(ye.items[0].msg, je.items[0].msg) == 0) {
-					same_place++;
-					if (ye.items[0].line != je.items[0].line ||
-					    ye.items[0].col != je.items[0].col)
-						fail_msg("%s: \"%s\" at %d:%d by YAML, %d:%d by JSON", path,
-						    ye.items[0].msg, ye.items[0].line, ye.items[0].col,
-						    je.items[0].line, je.items[0].col);
-				}
-			}
-			diags_free(&ye);
-			diags_free(&je);
-			free(text);
-		}
-		closedir(dir);
-	}
+	struct alike n = { 0 };
+	each_corpus_file(dirs, sizeof dirs / sizeof *dirs, read_alike, &n);
 	print_message("corpora: %d read alike by both, %d JSON only, %d YAML only, %d refused by "
-	    "both (%d for the same reason, at the same place)\n", both, json_only, yaml_only,
-	    neither, same_place);
-	assert_true(both > 90);
-	assert_true(same_place > 0);
+	    "both (%d for the same reason, at the same place)\n", n.both, n.json_only, n.yaml_only,
+	    n.neither, n.same_place);
+	assert_true(n.both > 90);
+	assert_true(n.same_place > 0);
 }
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
