@@ -104,83 +104,17 @@ static int64_t reported_before(store *s, const char *subject)
 	return seq;
 }
 
-/* The quota policy of ps named name that sums a top-level field, and that
- * field's actual_ member of o: its value, or -1 when none counts. */
-static double actual_for(const policy_set *ps, const char *name, const json_t *o)
-{
-	for (size_t i = 0; ps != NULL && i < ps->n; i++) {
-		const policy *p = &ps->items[i];
-		if (p->name == NULL || strcmp(p->name, name) != 0)
-			continue;
-		const char *field = p->type == RULE_QUOTA && p->field != NULL &&
-		    expr_is_path(p->field) ? expr_first_field(p->field) : NULL;
-		if (field == NULL || field[strcspn(field, ".[")] != '\0')
-			return -1;
-		char key[160];
-		snprintf(key, sizeof key, "actual_%s", field);
-		const json_t *v = json_object_get(o, key);
-		return json_is_number(v) ? json_number_value(v) : -1;
-	}
-	return -1;
-}
-
-typedef struct use {
-	char *policy, *per;
-	double amount;
-	int64_t at_ms;
-} use;
-
-/* Raises the submission's quota uses to the actual amounts of o; *raised
+/* Raises the submission's quota uses to the actual amounts of o (a
+ * refused submission's raise is kept out of the sums, quota.c); *raised
  * counts them. false with s->err. */
 static bool count_actuals(store *s, const policy_set *ps, int64_t id, const json_t *o,
     int *raised)
 {
 	*raised = 0;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT policy, per_value, amount, at_ms FROM quota_usage "
-	    "WHERE submission_id = ? ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the quota usage");
-	sqlite3_bind_int64(st, 1, id);
-	use *uses = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			uses = realloc(uses, cap * sizeof *uses);
-			if (uses == NULL)
-				abort();
-		}
-		const char *per = (const char *)sqlite3_column_text(st, 1);
-		uses[n].policy = strdup((const char *)sqlite3_column_text(st, 0));
-		uses[n].per = per ? strdup(per) : NULL;
-		uses[n].amount = sqlite3_column_double(st, 2);
-		uses[n].at_ms = sqlite3_column_int64(st, 3);
-		if (uses[n].policy == NULL || (per != NULL && uses[n].per == NULL))
-			abort();
-		n++;
-	}
-	sqlite3_finalize(st);
-	bool ok = rc == SQLITE_DONE || store_fail(s, "cannot read the quota usage");
-	/* a refused submission's raise is kept, out of the sums (quota.c) */
 	char status[16] = "";
-	if (ok && n > 0)
-		ok = query_status(s, id, status) == 1 || store_fail(s, "cannot read the submission");
-	bool counted = quota_status_counts(status);
-	for (size_t i = 0; ok && i < n; i++) {
-		double actual = actual_for(ps, uses[i].policy, o);
-		if (actual > uses[i].amount) {
-			ok = quota_record(s, id, uses[i].policy, uses[i].per, actual - uses[i].amount,
-			    uses[i].at_ms, counted);
-			*raised += ok;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		free(uses[i].policy);
-		free(uses[i].per);
-	}
-	free(uses);
-	return ok;
+	if (query_status(s, id, status) < 0)
+		return store_fail(s, "cannot read the submission");
+	return quota_raise_to_actuals(s, ps, id, o, quota_status_counts(status), raised);
 }
 
 outcome op_submission_outcome(store *s, const outcome_report *q, outcome_reported *r)

@@ -12,7 +12,12 @@
  * overrides given before it no longer count (evidence_store.c counts those
  * signed after the last evaluation's event). The submission's
  * own quota usage, recorded when it was created, is taken out of the history
- * it is evaluated against, so that it is not counted twice.
+ * it is evaluated against, so that it is not counted twice, and is then
+ * replaced by the uses of this evaluation, at the time of the first ones: a
+ * quota rule added since counts the submission from now on, one removed no
+ * longer does. A reported outcome (its submission.outcome event, the only
+ * record of it) raises the new uses to its actual amounts again, as when it
+ * was reported, so the submission still counts max(estimate, actual).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -95,6 +100,68 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r,
 	return ok && findings_policies_insert(s, id, r);
 }
 
+/* The outcome reported for submission key: its event's details, or NULL
+ * (*failed on a failure). */
+static json_t *reported_outcome(store *s, const char *key, bool *failed)
+{
+	sqlite3_stmt *st;
+	*failed = true;
+	if (sqlite3_prepare_v2(s->db, "SELECT details FROM audit WHERE subject = ? AND event = "
+	    "'submission.outcome' ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log"), NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	json_t *o = rc == SQLITE_ROW ? json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)
+	    : NULL;
+	*failed = rc != SQLITE_DONE && !(rc == SQLITE_ROW && o != NULL);
+	sqlite3_finalize(st);
+	if (*failed)
+		store_fail(s, "cannot read the submission's outcome");
+	return o;
+}
+
+/* Submission id's quota uses replaced by r's, at at_ms (in the sums when
+ * counts), raised again to the actual amounts of its reported outcome.
+ * Its earlier uses were in the sums when counted. */
+static bool replace_uses(store *s, const policy_set *ps, int64_t id, const char *key,
+    int64_t at_ms, bool counted, bool counts, const eval_result *r)
+{
+	if (counted && !quota_recount(s, id, false))
+		return false;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM quota_usage WHERE submission_id = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_fail(s, "cannot replace the quota usage");
+	sqlite3_bind_int64(st, 1, id);
+	bool ok = sqlite3_step(st) == SQLITE_DONE || store_fail(s, "cannot replace the quota usage");
+	sqlite3_finalize(st);
+	for (size_t i = 0; ok && i < r->nuses; i++)
+		ok = quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
+		    r->uses[i].amount, at_ms, counts);
+	bool failed = false;
+	json_t *o = ok ? reported_outcome(s, key, &failed) : NULL;
+	int raised;
+	ok = ok && !failed && (o == NULL || quota_raise_to_actuals(s, ps, id, o, counts, &raised));
+	json_decref(o);
+	return ok;
+}
+
+/* When submission id's uses were made: its first use's time, or its
+ * creation's when it made none. */
+static int64_t uses_made_at(store *s, int64_t id, int64_t created_ms)
+{
+	sqlite3_stmt *st;
+	int64_t at = created_ms;
+	if (sqlite3_prepare_v2(s->db, "SELECT min(at_ms) FROM quota_usage WHERE submission_id = ?",
+	    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			at = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return at;
+}
+
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
     const eval_options *o, const char *actor, char before[16], eval_result *r)
 {
@@ -111,6 +178,7 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 	char digest[65], findings[65];
 	snprintf(digest, sizeof digest, "%s", row.digest ? row.digest : "");
 	int old_version = row.policy_version;
+	int64_t created_ms = row.created_ms;
 	bool waiting = strcmp(row.status, "pending") == 0 || strcmp(row.status, "blocked") == 0;
 	if (!waiting) {
 		snprintf(s->err, sizeof s->err, "submission %lld is %s: only a waiting (pending or "
@@ -166,11 +234,10 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		eval_options opts = *o;
 		opts.history = &mine;
 		evaluate(ps, &sub, &opts, a, r);
-		ok = update_row(s, id, version, r, findings);
-		/* moved between counting and refused: its uses follow */
-		bool counts = quota_status_counts(status_name(r->status));
-		if (ok && counts != h.counted)
-			ok = quota_recount(s, id, counts);
+		int64_t at_ms = uses_made_at(s, id, created_ms);
+		ok = update_row(s, id, version, r, findings) &&
+		    replace_uses(s, ps, id, key, at_ms, h.counted,
+		    quota_status_counts(status_name(r->status)), r);
 	}
 	if (ok) {
 		json_t *d = json_pack("{s:s,s:s,s:i,s:i,s:{s:i,s:i,s:i}}", "before", before, "status",

@@ -337,6 +337,13 @@ bool quota_status_counts(const char *status);
 /* A submission whose status moved into counting (add) or out of it: its
  * uses added to the sums, or taken out of them. */
 bool quota_recount(store *s, int64_t submission_id, bool add);
+/* Raises submission id's quota uses to the actual amounts a reported
+ * outcome o gives (a member actual_F, for each policy of ps that sums the
+ * top-level field F), where that is more: a use of the difference at the
+ * use's time, in the sums when counted. *raised counts them. The
+ * submission then counts max(estimate, actual) (PRODUCT.md section 3). */
+bool quota_raise_to_actuals(store *s, const policy_set *ps, int64_t id,
+    const struct json_t *o, bool counted, int *raised);
 
 typedef struct verify_result {
 	bool ok;

@@ -262,6 +262,82 @@ static void test_pin_and_reevaluate(void **state)
 	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", 999, &rv), OUT_NOT_FOUND);
 }
 
+/* Pins the policy files as they are now, as root with a fresh code, and
+ * loads them into S.ps. */
+static void pin_now(const char *why)
+{
+	op_auth root = { .actor = "root" };
+	char code[7];
+	clock_advance(30);
+	root.code = code_now("root", code);
+	policy_pinned p;
+	if (op_policy_pin(S.s, &S.cfg, &root, why, &p) != OUT_OK)
+		fail_msg("op_policy_pin: %s", p.reply.message);
+	policy_set_free(S.ps);
+	diags errs = { 0 };
+	S.ps = store_policies_load(S.s, &errs);
+	assert_non_null(S.ps);
+	assert_int_equal(errs.n, 0);
+}
+
+static double uses_of(int64_t id)
+{
+	return (double)db_int(arena_printf(T.a, "SELECT total(amount) * 10 FROM quota_usage WHERE "
+	    "submission_id = %lld AND policy = 'tenant_cost'", (long long)id)) / 10;
+}
+
+/* The day's sum of tenant_cost, as quota history reads it. */
+static double day_sum(void)
+{
+	return (double)db_int("SELECT total(amount) * 10 FROM quota_totals WHERE "
+	    "policy = 'tenant_cost' AND unit = 86400") / 10;
+}
+
+/* A waiting submission evaluated again under a quota added since counts
+ * for it from then on, raised to the actual amount its reported outcome
+ * gave; under a set without the quota, it counts no more. */
+static void test_reevaluate_replaces_quota_uses(void **state)
+{
+	(void)state;
+	enrol("root", true);
+	int64_t id = submit_yaml("action: test.review\nref: q/1\nsubmitter: agent-a\n"
+	    "tenant: t\ncost: 30\n");
+	assert_true(uses_of(id) == 0);
+	outcome_report q = { .key = arena_printf(T.a, "%lld", (long long)id), .actor = "agent-a",
+		.text = "{\"actual_cost\": 45}", .len = 19, .ps = S.ps };
+	outcome_reported rep;
+	assert_int_equal(op_submission_outcome(S.s, &q, &rep), OUT_OK);
+	const char *path = in_store("policies/20-quota.yaml");
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("version: 1\npolicies:\n  - name: tenant_cost\n    actions: [\"test.*\"]\n"
+	    "    type: quota\n    field: cost\n    per: tenant\n    limit: 50\n    window: 24h\n"
+	    "    severity: warning\n", f);
+	assert_int_equal(fclose(f), 0);
+	pin_now("a daily cost quota per tenant");
+	reevaluated rv;
+	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_WAITING);
+	/* its estimate, 30, raised to the actual 45 */
+	assert_true(uses_of(id) == 45);
+	assert_true(day_sum() == 45);
+	/* and the next one counts it */
+	int64_t next = submit_yaml("action: test.review\nref: q/2\nsubmitter: agent-a\n"
+	    "tenant: t\ncost: 10\n");
+	assert_string_equal(db_text(arena_printf(T.a, "SELECT detail FROM findings WHERE "
+	    "submission_id = %lld AND policy = 'tenant_cost'", (long long)next)),
+	    "55 cost for tenant \"t\" in 1d (45 before this one), over the limit of 50");
+	assert_true(day_sum() == 55);
+	/* evaluated again without the quota: it counts no more */
+	chmod(path, 0644);
+	unlink(path);
+	pin_now("the quota was dropped again");
+	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_WAITING);
+	assert_true(uses_of(id) == 0);
+	assert_true(day_sum() == 10);
+	verify_result v = verified();
+	assert_true(v.ok);
+}
+
 static void test_submit_batch(void **state)
 {
 	(void)state;
@@ -381,6 +457,7 @@ int main(void)
 		store_test(test_no_decision_while_tampered),
 		store_test(test_reviewers),
 		store_test(test_pin_and_reevaluate),
+		store_test(test_reevaluate_replaces_quota_uses),
 		store_test(test_submit_batch),
 		store_test(test_list_results_written_directly),
 		store_test(test_audit_files),
