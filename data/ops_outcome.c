@@ -112,7 +112,7 @@ static bool count_actuals(store *s, const policy_set *ps, int64_t id, const json
 {
 	*raised = 0;
 	char status[16] = "";
-	if (query_status(s, id, status) < 0)
+	if (query_status(s, id, status) != 1)
 		return store_fail(s, "cannot read the submission");
 	return quota_raise_to_actuals(s, ps, id, o, quota_status_counts(status), raised);
 }

@@ -13,11 +13,12 @@
  * signed after the last evaluation's event). The submission's
  * own quota usage, recorded when it was created, is taken out of the history
  * it is evaluated against, so that it is not counted twice, and is then
- * replaced by the uses of this evaluation, at the time of the first ones: a
- * quota rule added since counts the submission from now on, one removed no
- * longer does. A reported outcome (its submission.outcome event, the only
- * record of it) raises the new uses to its actual amounts again, as when it
- * was reported, so the submission still counts max(estimate, actual).
+ * replaced by the uses of this evaluation, at the submission's time (so in
+ * the windows of its submission): a quota rule added since counts it, one
+ * removed no longer does. A reported outcome (its submission.outcome event,
+ * the only record of it) raises the new uses to its actual amounts again,
+ * as when it was reported, so the submission still counts max(estimate,
+ * actual).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -115,13 +116,17 @@ static json_t *reported_outcome(store *s, const char *key, bool *failed)
 	    : NULL;
 	*failed = rc != SQLITE_DONE && !(rc == SQLITE_ROW && o != NULL);
 	sqlite3_finalize(st);
-	if (*failed)
+	if (rc == SQLITE_ROW && o == NULL)
+		snprintf(s->err, sizeof s->err, "submission %s: the details of its submission.outcome "
+		    "event do not read as JSON (arbiter audit verify checks the chain)", key);
+	else if (*failed)
 		store_fail(s, "cannot read the submission's outcome");
 	return o;
 }
 
 /* Submission id's quota uses replaced by r's, at at_ms (in the sums when
- * counts), raised again to the actual amounts of its reported outcome.
+ * counts), raised again to the actual amounts of its reported outcome (the
+ * rows are new: none was raised yet).
  * Its earlier uses were in the sums when counted. */
 static bool replace_uses(store *s, const policy_set *ps, int64_t id, const char *key,
     int64_t at_ms, bool counted, bool counts, const eval_result *r)
@@ -144,22 +149,6 @@ static bool replace_uses(store *s, const policy_set *ps, int64_t id, const char 
 	ok = ok && !failed && (o == NULL || quota_raise_to_actuals(s, ps, id, o, counts, &raised));
 	json_decref(o);
 	return ok;
-}
-
-/* When submission id's uses were made: its first use's time, or its
- * creation's when it made none. */
-static int64_t uses_made_at(store *s, int64_t id, int64_t created_ms)
-{
-	sqlite3_stmt *st;
-	int64_t at = created_ms;
-	if (sqlite3_prepare_v2(s->db, "SELECT min(at_ms) FROM quota_usage WHERE submission_id = ?",
-	    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-			at = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	return at;
 }
 
 outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id,
@@ -234,9 +223,8 @@ outcome store_reevaluate(store *s, const policy_set *ps, int version, int64_t id
 		eval_options opts = *o;
 		opts.history = &mine;
 		evaluate(ps, &sub, &opts, a, r);
-		int64_t at_ms = uses_made_at(s, id, created_ms);
 		ok = update_row(s, id, version, r, findings) &&
-		    replace_uses(s, ps, id, key, at_ms, h.counted,
+		    replace_uses(s, ps, id, key, created_ms, h.counted,
 		    quota_status_counts(status_name(r->status)), r);
 	}
 	if (ok) {

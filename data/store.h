@@ -341,7 +341,9 @@ bool quota_recount(store *s, int64_t submission_id, bool add);
  * outcome o gives (a member actual_F, for each policy of ps that sums the
  * top-level field F), where that is more: a use of the difference at the
  * use's time, in the sums when counted. *raised counts them. The
- * submission then counts max(estimate, actual) (PRODUCT.md section 3). */
+ * submission then counts max(estimate, actual) (PRODUCT.md section 3), so
+ * its uses must not have been raised already (an outcome is reported once;
+ * reevaluate.c raises uses it has just written). */
 bool quota_raise_to_actuals(store *s, const policy_set *ps, int64_t id,
     const struct json_t *o, bool counted, int *raised);
 

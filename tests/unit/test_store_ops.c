@@ -286,6 +286,22 @@ static double uses_of(int64_t id)
 	    "submission_id = %lld AND policy = 'tenant_cost'", (long long)id)) / 10;
 }
 
+/* How many quota sums the store keeps (per policy, value, unit and start)
+ * differ from the sums of the stored uses of the submissions that count:
+ * 0 when they agree (tests/lib.sh's quota_sums_off; a sum whose uses were
+ * all taken out again is kept as 0, which is no difference). */
+static int64_t quota_sums_off(void)
+{
+	return db_int("WITH usage AS (SELECT policy, per_value IS NOT NULL AS has_per, "
+	    "ifnull(per_value, '') AS per, unit, at_ms / 1000 / unit AS start, total(amount) AS amount "
+	    "FROM quota_usage u JOIN submissions s ON s.id = u.submission_id, (SELECT 1 AS unit "
+	    "UNION ALL SELECT 60 UNION ALL SELECT 3600 UNION ALL SELECT 86400) "
+	    "WHERE s.status NOT IN ('blocked', 'rejected') GROUP BY 1, 2, 3, 4, 5) "
+	    "SELECT (SELECT count(*) FROM (SELECT * FROM usage EXCEPT SELECT * FROM quota_totals)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM quota_totals WHERE amount <> 0 EXCEPT "
+	    "SELECT * FROM usage))");
+}
+
 /* The day's sum of tenant_cost, as quota history reads it. */
 static double day_sum(void)
 {
@@ -317,9 +333,16 @@ static void test_reevaluate_replaces_quota_uses(void **state)
 	pin_now("a daily cost quota per tenant");
 	reevaluated rv;
 	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_WAITING);
-	/* its estimate, 30, raised to the actual 45 */
+	/* its estimate, 30, raised to the actual 45, at the submission's time,
+	 * in every unit's sums */
 	assert_true(uses_of(id) == 45);
 	assert_true(day_sum() == 45);
+	assert_int_equal(db_int(arena_printf(T.a, "SELECT count(DISTINCT at_ms) FROM quota_usage "
+	    "WHERE submission_id = %lld", (long long)id)), 1);
+	assert_int_equal(db_int(arena_printf(T.a, "SELECT min(u.at_ms) = s.created_ms FROM "
+	    "quota_usage u, submissions s WHERE u.submission_id = s.id AND s.id = %lld",
+	    (long long)id)), 1);
+	assert_int_equal(quota_sums_off(), 0);
 	/* and the next one counts it */
 	int64_t next = submit_yaml("action: test.review\nref: q/2\nsubmitter: agent-a\n"
 	    "tenant: t\ncost: 10\n");
@@ -328,12 +351,12 @@ static void test_reevaluate_replaces_quota_uses(void **state)
 	    "55 cost for tenant \"t\" in 1d (45 before this one), over the limit of 50");
 	assert_true(day_sum() == 55);
 	/* evaluated again without the quota: it counts no more */
-	chmod(path, 0644);
-	unlink(path);
+	assert_int_equal(unlink(path), 0);
 	pin_now("the quota was dropped again");
 	assert_int_equal(op_reevaluate(S.s, &S.cfg, S.ps, "root", id, &rv), OUT_WAITING);
 	assert_true(uses_of(id) == 0);
 	assert_true(day_sum() == 10);
+	assert_int_equal(quota_sums_off(), 0);
 	verify_result v = verified();
 	assert_true(v.ok);
 }
