@@ -88,21 +88,6 @@ static int find(store *s, const outcome_report *q, outcome_reported *r)
 	return 0;
 }
 
-/* The seq of the outcome reported of subject before: > 0, 0 none, -1 error. */
-static int64_t reported_before(store *s, const char *subject)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM audit WHERE subject = ? AND event = "
-	    "'submission.outcome' ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the audit log"), -1;
-	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-	if (seq < 0)
-		store_fail(s, "cannot read the audit log");
-	sqlite3_finalize(st);
-	return seq;
-}
 
 /* Raises the submission's quota uses to the actual amounts of o (a
  * refused submission's raise is kept out of the sums, quota.c); *raised
@@ -141,7 +126,7 @@ outcome op_submission_outcome(store *s, const outcome_report *q, outcome_reporte
 	int found = find(s, q, r);
 	char subject[24];
 	snprintf(subject, sizeof subject, "%lld", (long long)r->id);
-	int64_t before = found == 1 ? reported_before(s, subject) : 0;
+	int64_t before = found == 1 ? outcome_event(s, subject, NULL) : 0;
 	int raised = 0;
 	bool ok = found >= 0 && before >= 0;
 	if (ok && found == 1 && before == 0)

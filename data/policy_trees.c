@@ -20,12 +20,11 @@
  * cache at all fails the check in constant time and is ignored: every file
  * is parsed and the cache written again by the next process that holds the
  * key. Nothing here is an error a command reports; at worst the set loads at
- * libyaml's speed. A process killed while it writes may leave its temporary
- * file (policies.cache.HEX.tmp), as users.oath's writer may.
+ * libyaml's speed.
  *
  * The file: "arbiter-policy-trees 1\n", the 32-byte tag, then per file its
  * SHA-256, the tree's length (4 bytes, little-endian) and the tree. Written
- * 0600 to a temporary name and renamed, like the store's other files.
+ * as users.oath is (private_file_replace).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,27 +180,8 @@ static void write_trees(const trees_cache *c, const char *path)
 		return;
 	}
 	tag_of(c->key, b.s + HEAD_LEN, b.n - HEAD_LEN, (unsigned char *)b.s + MAGIC_LEN);
-	char tmp[PATH_MAX + 64];
-	unsigned char nonce[8];
-	char hex[17];
-	randombytes_buf(nonce, sizeof nonce);
-	public_hex(hex, nonce, sizeof nonce);
-	snprintf(tmp, sizeof tmp, "%s.%s.tmp", path, hex);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		size_t put = 0;
-		while (put < b.n) {
-			ssize_t w = write(fd, b.s + put, b.n - put);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			put += (size_t)w;
-		}
-		bool ok = close(fd) == 0 && put == b.n;
-		if (!ok || rename(tmp, path) != 0)
-			unlink(tmp);
-	}
+	char err[512];
+	(void)private_file_replace(path, b.s, b.n, err, sizeof err);    /* else parsed next time */
 	free(b.s);
 }
 

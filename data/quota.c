@@ -272,6 +272,29 @@ bool quota_recount(store *s, int64_t submission_id, bool add)
 
 /* ---- a reported outcome's actual amounts (ops_outcome.c, reevaluate.c) ---- */
 
+int64_t outcome_event(store *s, const char *subject, struct json_t **details)
+{
+	sqlite3_stmt *st;
+	if (details != NULL)
+		*details = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, details FROM audit WHERE subject = ? AND event = "
+	    "'submission.outcome' ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log"), -1;
+	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+	if (seq < 0)
+		store_fail(s, "cannot read the audit log");
+	if (seq > 0 && details != NULL &&
+	    (*details = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL)) == NULL) {
+		snprintf(s->err, sizeof s->err, "submission %s: the details of its submission.outcome "
+		    "event do not read as JSON (arbiter audit verify checks the chain)", subject);
+		seq = -1;
+	}
+	sqlite3_finalize(st);
+	return seq;
+}
+
 /* The quota policy of ps named name that sums a top-level field, and that
  * field's actual_ member of o: its value, or -1 when none counts. */
 static double actual_for(const policy_set *ps, const char *name, const json_t *o)

@@ -101,29 +101,6 @@ static bool update_row(store *s, int64_t id, int version, const eval_result *r,
 	return ok && findings_policies_insert(s, id, r);
 }
 
-/* The outcome reported for submission key: its event's details, or NULL
- * (*failed on a failure). */
-static json_t *reported_outcome(store *s, const char *key, bool *failed)
-{
-	sqlite3_stmt *st;
-	*failed = true;
-	if (sqlite3_prepare_v2(s->db, "SELECT details FROM audit WHERE subject = ? AND event = "
-	    "'submission.outcome' ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, "cannot read the audit log"), NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	json_t *o = rc == SQLITE_ROW ? json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL)
-	    : NULL;
-	*failed = rc != SQLITE_DONE && !(rc == SQLITE_ROW && o != NULL);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW && o == NULL)
-		snprintf(s->err, sizeof s->err, "submission %s: the details of its submission.outcome "
-		    "event do not read as JSON (arbiter audit verify checks the chain)", key);
-	else if (*failed)
-		store_fail(s, "cannot read the submission's outcome");
-	return o;
-}
-
 /* Submission id's quota uses replaced by r's, at at_ms (in the sums when
  * counts), raised again to the actual amounts of its reported outcome (the
  * rows are new: none was raised yet).
@@ -143,10 +120,10 @@ static bool replace_uses(store *s, const policy_set *ps, int64_t id, const char 
 	for (size_t i = 0; ok && i < r->nuses; i++)
 		ok = quota_record(s, id, r->uses[i].policy->name, r->uses[i].per_value,
 		    r->uses[i].amount, at_ms, counts);
-	bool failed = false;
-	json_t *o = ok ? reported_outcome(s, key, &failed) : NULL;
+	json_t *o = NULL;
 	int raised;
-	ok = ok && !failed && (o == NULL || quota_raise_to_actuals(s, ps, id, o, counts, &raised));
+	ok = ok && outcome_event(s, key, &o) >= 0 &&
+	    (o == NULL || quota_raise_to_actuals(s, ps, id, o, counts, &raised));
 	json_decref(o);
 	return ok;
 }

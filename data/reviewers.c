@@ -59,25 +59,12 @@ bool users_secret(store *s, const char *name, unsigned char key[REVIEWER_KEY_BYT
 	return ok;
 }
 
-/* Replaces users.oath with text: a temporary file, synced, renamed over it. */
+/* Replaces users.oath with text (private_file_replace). */
 static bool write_users(store *s, const char *text)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	char path[PATH_MAX + 16];
 	users_path(s, path, sizeof path);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	size_t len = strlen(text);
-	bool ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len &&
-	    fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	if (!ok) {
-		snprintf(s->err, sizeof s->err, "cannot write %.400s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	return ok;
+	return private_file_replace(path, text, strlen(text), s->err, sizeof s->err);
 }
 
 bool users_add(store *s, const char *name, const unsigned char key[REVIEWER_KEY_BYTES])

@@ -129,6 +129,10 @@ void store_on_settle(store *s, void (*fn)(store *s, bool committed));
 bool store_path(char *out, size_t n, const char *dir, const char *name, char *err, size_t errlen);
 /* Creates the database at path: its schema and a new random store id. */
 bool store_create_db(const char *path, char *err, size_t errlen);
+/* private_file.c: replaces the store's private file path with len bytes,
+ * 0600, through a synced temporary file renamed over it; false with err. */
+bool private_file_replace(const char *path, const void *bytes, size_t len, char *err,
+    size_t errlen);
 /* store_vfs.c: the name of the VFS every connection opens the database
  * with (SQLite's unix files, a kept log not synced as new; NULL: the
  * default, when it cannot be registered). */
@@ -136,6 +140,10 @@ const char *store_vfs_name(void);
 /* policy_trees.c: the key policies.cache is tagged with, of the signing key
  * and the trees' format (doc_tree_format). */
 void policy_trees_key(const store *s, const char *format, unsigned char key[32]);
+/* quota.c: the submission.outcome event about subject (a submission's id):
+ * its seq, 0 none, -1 a failure (s->err); with details, its details too,
+ * which must read as JSON. */
+int64_t outcome_event(store *s, const char *subject, struct json_t **details);
 /* At open: keys_settle_leftovers (keys_settle.c) in a write transaction of
  * its own, when keys/ holds new key files. false with err. */
 bool store_settle_keys(store *s, char *err, size_t errlen);
