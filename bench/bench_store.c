@@ -19,7 +19,7 @@
  *   bench_store rounds DIR N K   the store's own ceiling under the server:
  *       N single documents like bench_serve's, stored through op_submit
  *       as the server's writer does (tuned by store_serving), committed and
- *       synced K at a time, the log checkpointed when it passes 16 MiB;
+ *       synced K at a time, the log copied aside from 16 MiB on;
  *       prints the rate and the median commit
  *
  * DIR is a .arbiter directory. Figures are printed, never asserted.
@@ -248,11 +248,6 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void log_due(void *ctx)
-{
-	*(bool *)ctx = true;
-}
-
 static int rounds(const char *dir, long n, long k)
 {
 	char err[512], pdir[PATH_MAX + 16];
@@ -261,11 +256,13 @@ static int rounds(const char *dir, long n, long k)
 		fprintf(stderr, "%s\n", s ? store_errmsg(s) : err);
 		return 1;
 	}
-	/* as the server's writer, but checkpointing itself when the log is
-	 * long (the server copies it on another thread) */
-	bool due = false;
+	/* as the server's writer (server.c), its log copied aside */
 	store_bulk(s);
-	store_serving(s, 8192, 4096, log_due, &due);
+	store_serving(s, 8192);
+	if (!store_copy_log_aside(s, 4096, 0, NULL, NULL, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	settings cfg;
 	diags errs = { 0 };
 	snprintf(pdir, sizeof pdir, "%s/policies", dir);
@@ -311,12 +308,7 @@ static int rounds(const char *dir, long n, long k)
 			}
 			commits[ncommits++] = now_ms_mono() - c0;
 			arena_reset(a);
-			bool whole;
-			if (due && !store_checkpoint(s, &whole)) {
-				fprintf(stderr, "%s\n", store_errmsg(s));
-				return 1;
-			}
-			due = false;
+			store_log_finish(s);
 		}
 	}
 	double ms = now_ms_mono() - t0;

@@ -212,32 +212,6 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql)
 	return st;
 }
 
-/* Many submissions in a row: a checkpoint syncs the log and the database,
- * and truncating the log at each one makes the file system allocate it
- * anew, so while bulk writing the log may grow to 64 MiB between
- * checkpoints and is kept at its size; store_close truncates it again.
- * The writers read s->bulk too (audit.c then signs on a second thread). */
-void store_bulk(store *s)
-{
-	if (s->remote != NULL)
-		return;         /* the server's writer commits in groups of its own */
-	s->bulk_log = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -16384; "
-	    "PRAGMA journal_size_limit = -1;", NULL, NULL, NULL) == SQLITE_OK;
-	s->bulk = true;
-}
-
-/* The log hook of a server's writer: its commits no longer checkpoint, and
- * one that leaves the log long enough says so instead. */
-static int log_grew(void *ctx, sqlite3 *db, const char *name, int frames)
-{
-	(void)db;
-	(void)name;
-	store *s = ctx;
-	if (frames >= s->checkpoint_pages && s->checkpoint_due != NULL)
-		s->checkpoint_due(s->checkpoint_ctx);
-	return SQLITE_OK;
-}
-
 /* A connection a server keeps for its whole life. Its page cache is small:
  * a reader's is dropped whenever another connection has committed, and a
  * writer's commit walks the whole cache whenever the transaction split a
@@ -248,20 +222,13 @@ static int log_grew(void *ctx, sqlite3 *db, const char *name, int frames)
  * and give it back at once: glibc would hand it to the kernel each time and
  * fault it in again, so the server keeps up to 8 MiB of freed memory. Its
  * audit events go to the signing thread as soon as two wait (audit_signer.c). */
-void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(void *ctx),
-    void *ctx)
+void store_serving(store *s, int cache_kib)
 {
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d;", cache_kib);
 	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	s->sign_at_once = true;
-	if (checkpoint_pages > 0) {
-		s->checkpoint_pages = checkpoint_pages;
-		s->checkpoint_due = due;
-		s->checkpoint_ctx = ctx;
-		sqlite3_wal_hook(s->db, log_grew, s);
-	}
 }
 
 void store_bind_opt(sqlite3_stmt *st, int i, const char *text)
@@ -415,6 +382,8 @@ bool store_commit(store *s)
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
 		settle(s, true);
+		if (s->committed != NULL)
+			s->committed(s);
 		return true;
 	}
 	store_fail(s, "cannot commit");

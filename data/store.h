@@ -74,16 +74,27 @@ const char *store_caller(const store *s);
 /* Whether s is reached through a server (store_connect). */
 bool store_remote(const store *s);
 void store_close(store *s);
-/* Tunes checkpoints for many writes in a row (submit of a batch), and keeps
- * the page cache at 16 MiB so that a stream of any length is submitted in
- * flat memory under 64 MB. */
+/* Tunes s for many writes in a row (submit of a batch): once its log has
+ * reached 16 MiB it is copied into the database on a thread of its own
+ * (store_copy_log_aside, finished by s at 64 MiB), and the page cache stays
+ * at 16 MiB so that a stream of any length is submitted in flat memory
+ * under 64 MB. */
 void store_bulk(store *s);
-/* Tunes a connection that a server keeps open: a page cache of cache_kib;
- * with checkpoint_pages > 0, commits on s no longer checkpoint, and one
- * that leaves the log at checkpoint_pages frames or more calls due(ctx)
- * (on s's thread), for another connection's store_checkpoint. */
-void store_serving(store *s, int cache_kib, int checkpoint_pages, void (*due)(void *ctx),
-    void *ctx);
+/* Tunes a connection that a server keeps open: a page cache of cache_kib,
+ * and its audit events signed alongside as soon as two wait. */
+void store_serving(store *s, int cache_kib);
+/* Copies s's log into the database on a thread of its own, with a second
+ * connection (log_copier.c): s's commits no longer checkpoint, and one
+ * that leaves the log at wake_pages frames or more wakes that thread. The
+ * writer then calls store_log_finish between transactions, which copies
+ * what the last copy aside left (and, with finish_pages > 0, whatever is
+ * left once the log reaches finish_pages), so that its next transaction
+ * writes the log from its beginning. report(ctx, message), if not NULL,
+ * is told of a failed copy, on either thread. The thread stops when s
+ * closes. False with the reason in err. */
+bool store_copy_log_aside(store *s, int wake_pages, int finish_pages,
+    void (*report)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen);
+void store_log_finish(store *s);
 /* Copies the log into the database without waiting for the writer or the
  * readers (SQLite's passive checkpoint: what a reader still needs, or what
  * was committed meanwhile, waits for the next one); *whole says whether it

@@ -55,9 +55,12 @@ struct store {
 	bool bulk;              /* store_bulk: many writes in a row */
 	bool bulk_log;          /* store_bulk's checkpoint settings are in force */
 	bool sign_at_once;      /* store_serving: the signer is woken by a second waiting event */
-	int checkpoint_pages;   /* store_serving: the log length that calls for a checkpoint */
-	void (*checkpoint_due)(void *ctx);
-	void *checkpoint_ctx;
+	/* log_copier.c: the thread that copies the log aside, the log's length
+	 * at the last commit, and whether the copier could not start */
+	struct log_copier *copier;
+	int log_frames;
+	bool copier_failed;
+	void (*committed)(store *s);    /* called after each commit (store_bulk's) */
 	char err[512];          /* the last error, for the caller to print */
 	strbuf findings_text;   /* submissions.c: a row's findings column, reused */
 	struct finding_kinds *kinds;    /* finding_kinds.c: the kinds met */
@@ -74,7 +77,7 @@ struct store {
 	struct {
 		void (*fn)(store *s, void *ctx);
 		void *ctx;
-	} closers[4];                   /* store_on_close */
+	} closers[5];                   /* store_on_close */
 	/* audit.c: the chain head, and signing alongside while bulk writing */
 	bool head_known;
 	int64_t head_seq;
@@ -89,6 +92,8 @@ struct store {
 		bool checked;
 	} attempt;
 };
+
+typedef struct log_copier log_copier;
 
 /* Statements prepared once per connection and reset for each use. */
 enum { SQL_AUDIT_HEAD, SQL_AUDIT_INSERT, SQL_SUB_BY_REF, SQL_SUB_INSERT, SQL_FINDING_POLICY,

@@ -4,7 +4,8 @@
  * database is an error with a message, never a crash; a file open to other
  * users is refused, modes.c), closing and opening again, transactions
  * (the write lock taken at BEGIN, commit, rollback, a caller's transaction
- * around store_submit) and the time formats.
+ * around store_submit), a bulk writer's log copied aside and kept bounded
+ * (log_copier.c) and the time formats.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +207,43 @@ static void test_a_batch_is_whole_or_not_at_all(void **state)
 	assert_int_equal(db_int("SELECT count(*) FROM audit WHERE event = 'submission.create'"), 2);
 }
 
+/* A bulk writer (store_bulk) leaves its log to the copier once it holds
+ * 4,096 pages, and copies what is left itself at 16,384, after which the
+ * log is written from its beginning again: commits of 2,500 pages each
+ * (rows of a page, the previous commit's deleted) never leave it much past
+ * 16,384 pages, where 12 of them would make it 30,000 long. */
+static void test_a_bulk_log_is_copied_aside(void **state)
+{
+	(void)state;
+	enum { ROWS = 2500, COMMITS = 12 };
+	store_bulk(S.s);
+	assert_int_equal(sqlite3_exec(S.s->db, "CREATE TABLE filler (id INTEGER PRIMARY KEY, b BLOB)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	int most = 0, restarts = 0, last = 0;
+	bool copier_started = false;
+	for (int i = 0; i < COMMITS; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "DELETE FROM filler; WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
+		    "SELECT x + 1 FROM n WHERE x < %d) INSERT INTO filler (b) SELECT zeroblob(3900) "
+		    "FROM n", ROWS);
+		assert_true(store_begin(S.s));
+		assert_int_equal(sqlite3_exec(S.s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_true(store_commit(S.s));
+		if (S.s->log_frames > most)
+			most = S.s->log_frames;
+		if (S.s->log_frames < last)
+			restarts++;
+		last = S.s->log_frames;
+		if (last >= 4096)
+			copier_started |= S.s->copier != NULL;
+	}
+	assert_true(copier_started);
+	assert_true(restarts >= 1);
+	if (most > 16384 + 2 * ROWS + 100)
+		fail_msg("the log reached %d pages", most);
+	assert_int_equal(db_int("SELECT count(*) FROM filler"), ROWS);
+}
+
 static void test_time_formats_and_the_clock(void **state)
 {
 	(void)state;
@@ -250,6 +288,7 @@ int main(void)
 		store_test(test_begin_takes_the_write_lock),
 		store_test(test_commit_keeps_and_rollback_forgets),
 		store_test(test_a_batch_is_whole_or_not_at_all),
+		store_test(test_a_bulk_log_is_copied_aside),
 		store_test(test_time_formats_and_the_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

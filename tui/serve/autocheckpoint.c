@@ -1,6 +1,6 @@
 /*
  * autocheckpoint.c: the server's automatic audit checkpoints (not the WAL
- * checkpoints of checkpointer.c).
+ * checkpoints of data/log_copier.c).
  *
  * A thread of its own, with a store connection of its own, writes a signed
  * checkpoint into audit.checkpoint_dir when one is due (checkpoint_due,

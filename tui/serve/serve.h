@@ -7,8 +7,8 @@
  * owns the write connection, the signing key and the policy set, and runs
  * every change as a job (writer.c): concurrent submissions share one
  * transaction (group commit), and each request is answered only after its
- * commit. A checkpoint thread copies the log into the database beside it
- * (checkpointer.c). A ticker thread ends long-polls at their deadline and
+ * commit. A thread of the store copies the log into the database beside it
+ * (store_copy_log_aside). A ticker thread ends long-polls at their deadline and
  * sends the event streams' heartbeats. Another writes the automatic audit
  * checkpoints (autocheckpoint.c). The main thread waits for signals.
  *
@@ -170,12 +170,6 @@ struct server {
 	bool ticker_done;
 	int64_t ticker_next;            /* when the ticker looks at deadlines next, mono_ms() */
 	uint64_t wait_ids;              /* the last wait_id given */
-	/* checkpoints (checkpointer.c), under lock */
-	store *checkpointer;            /* its thread's connection */
-	pthread_t checkpoint_thread;
-	pthread_cond_t checkpoint_wake;
-	bool checkpoint_due, checkpoint_done;
-	bool checkpoint_finish;         /* the writer copies what the last one left */
 	/* automatic audit checkpoints (autocheckpoint.c), under lock */
 	store *autocp;                  /* its thread's connection */
 	pthread_t autocp_thread;
@@ -344,14 +338,6 @@ void writer_run(server *srv, request *rq, void (*run)(server *, store *, job *))
 void writer_reload(server *srv);
 /* Runs what is queued, then ends the thread. */
 void writer_stop(server *srv);
-
-/* checkpointer.c: checkpoints on their own thread; the writer's connection
- * is tuned to leave them to it */
-bool checkpointer_start(server *srv, char *err, size_t errlen);
-void checkpointer_stop(server *srv);
-/* On the writer's thread, between rounds: copies the rest of the log when
- * the checkpoint thread could not copy it whole. */
-void checkpoint_finish(server *srv);
 
 /* autocheckpoint.c: audit checkpoints written by the server itself */
 bool autocp_start(server *srv, char *err, size_t errlen);

@@ -41,7 +41,18 @@
 #include "mhd.h"
 #include "serve.h"
 
-enum { READER_CACHE_KIB = 4096 };
+/* The connections' page caches; the writer's commits leave the log, from
+ * 16 MiB of it, to a thread that copies it into the database beside them
+ * (store_copy_log_aside), and the writer copies what that thread left
+ * between two rounds (writer.c). */
+enum { READER_CACHE_KIB = 4096, WRITER_CACHE_KIB = 8192, COPY_LOG_PAGES = 4096 };
+
+/* A copy of the log that failed, on either thread. */
+static void log_copy_failed(void *ctx, const char *msg)
+{
+	(void)ctx;
+	err_printf("arbiter serve: %s\n", msg);
+}
 
 /* Whether a server answers on path. */
 static bool socket_live(const char *path)
@@ -362,14 +373,15 @@ int serve_run(const args *a)
 		diags_print(&errs, stderr);
 	} else {
 		store_bulk(srv->writer);
-		store_serving(srv->unix_lst.reader, READER_CACHE_KIB, 0, NULL, NULL);
+		store_serving(srv->writer, WRITER_CACHE_KIB);
+		store_serving(srv->unix_lst.reader, READER_CACHE_KIB);
 		if (srv->tcp_lst.reader != NULL)
-			store_serving(srv->tcp_lst.reader, READER_CACHE_KIB, 0, NULL, NULL);
-		if (checkpointer_start(srv, err, sizeof err))
+			store_serving(srv->tcp_lst.reader, READER_CACHE_KIB);
+		if (store_copy_log_aside(srv->writer, COPY_LOG_PAGES, 0, log_copy_failed, NULL, err,
+		    sizeof err))
 			rc = run(srv, a);
 		else
 			err_printf("arbiter serve: %s\n", err);
-		checkpointer_stop(srv);
 	}
 	diags_free(&errs);
 	events_free(&srv->unix_lst);

@@ -493,7 +493,7 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&srv->lock);
 		wake_after(srv, changed, before, seq);
-		checkpoint_finish(srv);
+		store_log_finish(srv->writer);  /* what the copier left of the log */
 		pthread_mutex_lock(&srv->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
