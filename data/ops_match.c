@@ -6,8 +6,9 @@
  * section 2); a policy version, to the rules it was reviewed under. An
  * allowed submission is no answer (an allowed call is evaluated and stored
  * again each time), so submissions_digest holds the others alone, by
- * (digest, submitter, policy_version, then the rowid): the newest of them is
- * one seek, its last entry. It is the answer only when it still says
+ * the digest's first 16 characters and then the rowid: the newest of them
+ * is found first, from the last entry of the prefix back, and is the only
+ * one read unless another digest shares the prefix. It is the answer only when it still says
  * something about the call: waiting, approved or rejected less than
  * hook.approval_ttl ago, or overridden and not expired. Only the newest
  * counts: a later one (a rejection, an expired override) stands for the
@@ -24,14 +25,15 @@ outcome op_submission_match(store *s, const char *submitter, size_t submitter_le
 	memset(r, 0, sizeof *r);
 	*id = 0;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT id, " EFFECTIVE_STATUS ", decided_at FROM submissions "
-	    "WHERE digest = :digest AND submitter IS :submitter AND policy_version = :version "
-	    "AND status <> 'allowed' ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, "SELECT id, " EFFECTIVE_STATUS ", decided_at " SUBMISSION_MATCH,
+	    -1, &st, NULL) != SQLITE_OK) {
 		store_fail(s, "cannot look up the digest");
 		return op_say(r, OUT_IO_ERROR, "%s", s->err);
 	}
 	store_bind_now(st);
 	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":digest"), digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":prefix"), digest,
+	    (int)strnlen(digest, 16), SQLITE_STATIC);
 	int who = sqlite3_bind_parameter_index(st, ":submitter");
 	if (submitter != NULL)
 		sqlite3_bind_text(st, who, submitter, submitter_len ? (int)submitter_len : -1,

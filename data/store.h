@@ -19,7 +19,7 @@
 
 #include "../engine/engine.h"
 
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 struct json_t;
 

@@ -109,6 +109,16 @@ sqlite3_stmt *store_stmt(store *s, int which, const char *sql);
 /* Binds :now, if st has it, to now as format_time writes it. */
 void store_bind_now(sqlite3_stmt *st);
 
+/* The newest submission that is not allowed of a submitter with a digest
+ * under a policy version (op_submission_match), by submissions_digest: a
+ * seek to the digest's first 16 characters, its newest entry first.
+ * +digest: a term digest = ... would have SQLite put the digest in place of
+ * the column in the prefix's term, which then no longer names the index's
+ * expression. */
+#define SUBMISSION_MATCH "FROM submissions INDEXED BY submissions_digest " \
+	"WHERE substr(digest, 1, 16) = :prefix AND +digest = :digest AND submitter IS :submitter " \
+	"AND policy_version = :version AND status <> 'allowed' ORDER BY id DESC LIMIT 1"
+
 /* Records an SQLite failure in s->err: "what: sqlite message". */
 bool store_fail(store *s, const char *what);
 /* Binds text (NUL-terminated, not copied) to parameter i, or NULL. */

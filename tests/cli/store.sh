@@ -352,7 +352,14 @@ if [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'r
 else
 	fail "the submissions table still stores the result"
 fi
-if [ "$(q 'PRAGMA user_version')" = 16 ]; then pass "a new store is at schema version 16"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+if [ "$(q 'PRAGMA user_version')" = 17 ]; then pass "a new store is at schema version 17"; else fail "schema version $(q 'PRAGMA user_version')"; fi
+# undo_v17: version 17's digest index by prefix undone: the whole digest,
+# the submitter and the policy version again
+undo_v17() {
+	q "DROP INDEX submissions_digest;
+	   CREATE INDEX submissions_digest ON submissions (digest, submitter, policy_version)
+	     WHERE status <> 'allowed';" || fail "undoing version 17"
+}
 # undo_v15: version 15's findings in their submission's row undone: a
 # findings row each again (in the order found), with its two indexes, and
 # the quota uses indexed by key
@@ -405,6 +412,7 @@ undo_v11() {
 	   ALTER TABLE reviewers DROP COLUMN uid; ALTER TABLE reviewers DROP COLUMN token_hash;" ||
 		fail "undoing version 11"
 }
+undo_v17
 undo_v15
 undo_v14
 undo_v13
@@ -433,8 +441,8 @@ fi
 served_restart
 arbiter submit --json "$EXS"/*.yaml "$EXS"/llm-requests.jsonl
 if cmp -s "$OUT" "$T/first.json"; then pass "after the upgrade a retry prints each result as submit did"; else fail "the upgrade changed results"; diff "$T/first.json" "$OUT" | head -5 >&2; fi
-if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
-	pass "opening it upgraded the store to version 16, without the result column"
+if [ "$(q 'PRAGMA user_version')" = 17 ] && [ "$(q "SELECT count(*) FROM pragma_table_info('submissions') WHERE name = 'result'")" = 0 ]; then
+	pass "opening it upgraded the store to version 17, without the result column"
 else
 	fail "the store was not upgraded"
 fi
@@ -470,6 +478,7 @@ filtered() {
 }
 filtered > "$T/v10.txt"
 [ "$(grep -c '^{' "$T/v10.txt")" -ge 4 ] && pass "the filters find the examples" || fail "the filters found $(grep -c '^{' "$T/v10.txt") rows"
+undo_v17
 undo_v15
 undo_v14
 undo_v13
@@ -481,13 +490,13 @@ q "DROP INDEX submissions_action; DROP INDEX submissions_submitter; DROP INDEX f
    CREATE INDEX submissions_kind ON submissions (kind, id); PRAGMA user_version = 9;" || fail "back to version 9"
 served_restart
 filtered > "$T/v9.txt"
-if [ "$(q 'PRAGMA user_version')" = 16 ] &&
+if [ "$(q 'PRAGMA user_version')" = 17 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_action')")" = action ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_submitter')")" = submitter ] &&
     [ "$(q "SELECT count(*) FROM finding_policies")" -ge 1 ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_status')")" = status ] &&
     [ "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('submissions_kind')")" = kind ]; then
-	pass "opening a version 9 store upgraded it to version 16 with the filters' indexes"
+	pass "opening a version 9 store upgraded it to version 17 with the filters' indexes"
 else
 	fail "the version 9 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -503,6 +512,7 @@ expect_code 0 "the store upgraded from version 9 verifies"
 rm -rf "$T/s"
 new_store
 enrol alice --as alice --role admin || fail "enrolling alice"
+undo_v17
 undo_v15
 undo_v14
 undo_v13
@@ -513,8 +523,8 @@ served_restart
 arbiter reviewer list --json
 expect_code 0 "a version 10 store opens"
 expect_out '"name":"alice",.*"login":"alice","uid":null,"token":false' "its reviewers are known by their name as login"
-if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
-	pass "opening a version 10 store upgraded it to version 16 with the agents table"
+if [ "$(q 'PRAGMA user_version')" = 17 ] && [ "$(q "SELECT count(*) FROM agents")" = 0 ]; then
+	pass "opening a version 10 store upgraded it to version 17 with the agents table"
 else
 	fail "the version 10 store was not upgraded: version $(q 'PRAGMA user_version')"
 fi
@@ -532,6 +542,7 @@ enrol alice --as alice --role admin || fail "enrolling alice"
 enrol bob --as alice --code "$(code alice)" || fail "enrolling bob"
 arbiter submit --json "$EXS/code-04-cleanup.yaml"
 W=$(grep -o '"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
+undo_v17
 undo_v15
 undo_v14
 undo_v13
@@ -541,11 +552,11 @@ served_restart
 arbiter reviewer list
 expect_code 0 "a version 12 store opens"
 expect_out '^bob .* 2099-01-01T00:00:00\.000Z' "its lockout in force is still listed"
-if [ "$(q 'PRAGMA user_version')" = 16 ] &&
+if [ "$(q 'PRAGMA user_version')" = 17 ] &&
     [ "$(q "SELECT reviewer || '|' || origin || '|' || until FROM code_lockouts")" = "bob||2099-01-01T00:00:00.000Z" ] &&
     [ "$(q "SELECT reviewer || '|' || origin FROM code_failures")" = "bob|" ] &&
     [ "$(q "SELECT count(*) FROM pragma_table_info('reviewers') WHERE name = 'locked_until'")" = 0 ]; then
-	pass "opening a version 12 store upgraded it to version 16: lockouts and failures per origin"
+	pass "opening a version 12 store upgraded it to version 17: lockouts and failures per origin"
 else
 	fail "the version 12 store was not upgraded: version $(q 'PRAGMA user_version'), $(q "SELECT * FROM code_lockouts")"
 fi
@@ -563,13 +574,14 @@ rm -rf "$T/s"
 new_store
 arbiter submit "$EXS/code-04-cleanup.yaml"
 head13=$(q "SELECT max(seq) FROM audit")
+undo_v17
 undo_v15
 undo_v14
 q "PRAGMA user_version = 13"
 served_restart
 arbiter audit verify
 expect_code 0 "a version 13 store opens, is upgraded and verifies"
-if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
+if [ "$(q 'PRAGMA user_version')" = 17 ] && [ "$(q "SELECT seq FROM audit_head")" -ge "$head13" ] &&
     [ "$(q "SELECT count(*) FROM checkpoint_claim")" = 0 ]; then
 	pass "the upgrade signed a head record of the log as it was"
 else
@@ -602,6 +614,7 @@ before() {
 	"$ARBITER" stats --json
 }
 before > "$T/v15.txt"
+undo_v17
 undo_v15
 if [ "$(q "SELECT count(*) FROM findings")" -ge 10 ] &&
     [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = table ]; then
@@ -614,7 +627,7 @@ q "PRAGMA user_version = 14"
 served_restart
 # the first opener says that it upgrades (the suite's server in its log),
 # and nothing says it again
-notice="upgrading the store's database from schema version 14 to 16: a large store takes a while"
+notice="upgrading the store's database from schema version 14 to 17: a large store takes a while"
 if served; then
 	grep -qF "arbiter: $notice" "$T/served.log" && pass "the server says that it upgrades the store" ||
 		fail "no upgrade notice in the server's log: $(tail -3 "$T/served.log")"
@@ -627,7 +640,7 @@ fi
 arbiter list
 expect_no_err "upgrading" "the next command, on the upgraded store, says nothing of it"
 before > "$T/v14.txt"
-if [ "$(q 'PRAGMA user_version')" = 16 ] &&
+if [ "$(q 'PRAGMA user_version')" = 17 ] &&
     [ "$(q "SELECT type FROM sqlite_schema WHERE name = 'findings'")" = view ] &&
     [ "$(q "SELECT count(*) FROM findings")" = "$rows14" ] &&
     [ "$(q "SELECT count(*) FROM submissions WHERE findings IS NOT NULL")" = "$(q "SELECT count(*) FROM submissions WHERE info + warning + critical > 0")" ] &&
@@ -667,7 +680,7 @@ q "DELETE FROM quota_totals;
 served_restart
 arbiter list
 expect_code 0 "a version 15 store opens"
-if [ "$(q 'PRAGMA user_version')" = 16 ] && [ "$(daily)" = 1.0 ] &&
+if [ "$(q 'PRAGMA user_version')" = 17 ] && [ "$(daily)" = 1.0 ] &&
     [ "$(q "SELECT count(*) FROM quota_usage WHERE per_value = 'v16'")" = 2 ]; then
 	pass "opening a version 15 store took the blocked submission's uses out of the sums"
 else
@@ -675,3 +688,27 @@ else
 fi
 arbiter audit verify
 expect_code 0 "the store upgraded from version 15 verifies"
+
+# Version 17 indexes the digests by their first 16 characters. A version 16
+# store's index of whole digests is replaced when it is first opened, and a
+# call's earlier answer (op_submission_match's query) is found through it.
+undo_v17
+q "PRAGMA user_version = 16" || fail "making a version 16 store"
+blocked=$(q "SELECT id FROM submissions WHERE ref = 'q16/1'")
+digest=$(q "SELECT digest FROM submissions WHERE id = $blocked")
+version=$(q "SELECT policy_version FROM submissions WHERE id = $blocked")
+served_restart
+arbiter list
+expect_code 0 "a version 16 store opens"
+found=$(q "SELECT id FROM submissions INDEXED BY submissions_digest
+  WHERE substr(digest, 1, 16) = substr('$digest', 1, 16) AND +digest = '$digest' AND
+  submitter IS 'ci' AND policy_version = $version AND status <> 'allowed' ORDER BY id DESC LIMIT 1")
+if [ "$(q 'PRAGMA user_version')" = 17 ] &&
+    q "SELECT sql FROM sqlite_schema WHERE name = 'submissions_digest'" | grep -qF 'substr(digest, 1, 16)' &&
+    [ -n "$blocked" ] && [ "$found" = "$blocked" ]; then
+	pass "opening a version 16 store indexed its digests by their first 16 characters"
+else
+	fail "after the upgrade: version $(q 'PRAGMA user_version'), the match found '$found' for '$blocked'"
+fi
+arbiter audit verify
+expect_code 0 "the store upgraded from version 16 verifies"
