@@ -198,6 +198,22 @@ if command -v strace > /dev/null; then
 		fail "with the log kept: log and directory syncs $got"
 	[ "$(sqlite3 "$W/arbiter.db" "SELECT count(*) FROM submissions WHERE ref LIKE 'sync/%'")" = 2 ] &&
 		pass "and both are stored" || fail "the traced submits were not stored"
+	# --- the log written in large writes (store_vfs.c), not two per frame ---
+	for i in $(seq 1 2000); do
+		printf '{"action":"code.modify","ref":"frames/%d","submitter":"agent","bytes_changed":10}\n' "$i"
+	done > "$T/frames.jsonl"
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,pwrite64 -o "$T/frames.trace" \
+		"$ARBITER" --home "$W" submit --jsonl "$T/frames.jsonl" > /dev/null 2>&1
+	got=$(awk '
+		/openat\(.*arbiter\.db-wal"/ { log_fd[$NF] = 1 }
+		/pwrite64\(/ { fd = $0; sub(/.*pwrite64\(/, "", fd); sub(/,.*/, "", fd)
+			if (fd in log_fd) { n++; bytes += $NF } }
+		END { printf "%d %d", n, bytes }' "$T/frames.trace")
+	[ "${got% *}" -ge 1 ] && [ "${got#* }" -ge $((32 * 1024 * ${got% *})) ] &&
+		pass "a submit of 2,000 writes its log 32 KiB or more at a time (writes, bytes: $got)" ||
+		fail "the log's writes and bytes: $got"
+	[ "$(sqlite3 "$W/arbiter.db" "SELECT count(*) FROM submissions WHERE ref LIKE 'frames/%'")" = 2000 ] &&
+		pass "and all 2,000 are stored" || fail "the traced bulk submit was not stored"
 else
 	fail "strace is missing (make test installs it)"
 fi
