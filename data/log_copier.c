@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -133,6 +134,7 @@ static void *copier_main(void *arg)
 static void copier_stop(store *s, void *ctx)
 {
 	log_copier *c = ctx;
+	sqlite3_wal_hook(s->db, NULL, NULL);    /* the hook's context goes below */
 	pthread_mutex_lock(&c->lock);
 	c->done = true;
 	pthread_cond_signal(&c->wake);
@@ -172,7 +174,14 @@ bool store_copy_log_aside(store *s, int wake_pages, int finish_pages,
 	pthread_cond_init(&c->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&c->lock, NULL);
-	if (pthread_create(&c->thread, NULL, copier_main, c) != 0) {
+	/* the thread takes none of the process's signals (a server waits for
+	 * its own in sigwait, and a signal taken here would end it outright) */
+	sigset_t all, before;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &before);
+	int started = pthread_create(&c->thread, NULL, copier_main, c);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	if (started != 0) {
 		snprintf(err, errlen, "cannot start the thread that copies the log");
 		store_close(c->conn);
 		pthread_cond_destroy(&c->wake);

@@ -7,8 +7,10 @@
  * allowed submission is no answer (an allowed call is evaluated and stored
  * again each time), so submissions_digest holds the others alone, by
  * the digest's first 16 characters and then the rowid: the newest of them
- * is found first, from the last entry of the prefix back, and is the only
- * one read unless another digest shares the prefix. It is the answer only when it still says
+ * is found first, from the last entry of the prefix back; a newer entry
+ * that is not the call's (another submitter's, another policy version's,
+ * or another digest that shares the prefix) costs the reading of its row.
+ * It is the answer only when it still says
  * something about the call: waiting, approved or rejected less than
  * hook.approval_ttl ago, or overridden and not expired. Only the newest
  * counts: a later one (a rejection, an expired override) stands for the

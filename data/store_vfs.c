@@ -23,13 +23,17 @@
  * begun and ended by the file system: 128,000 writes for a bulk submit of
  * 100,000 documents, a tenth of its writer's time. This VFS's log file
  * gathers writes that follow one another into LOG_BUFFER bytes and writes
- * them at once. Nothing is kept past a commit: the write of a commit
- * frame's page (its header names the database's size) writes what is
- * gathered, before SQLite publishes the frames to other connections in the
- * log's index, and so does every other use of the file (a read, a sync, its
- * size, a truncation, a close), so that the file is never read short of a
- * write SQLite made. A failed write is the error of the write that made it
- * (the commit frame's, whose transaction then fails) or of that use.
+ * them at once. What is gathered never outlives the write transaction that
+ * wrote it, nor is ever seen by another connection unwritten: it is
+ * written before any other use of the log file (a read, a sync, which a
+ * commit makes, its size, a truncation, a close), and by the database's
+ * file, which this VFS wraps too (db_file), before the log's index is
+ * published (xShmBarrier) and before the write lock is let go (xShmLock):
+ * the frames of a transaction rolled back after its pages spilled are
+ * written there, as SQLite would have written them at once, never later
+ * over frames another writer has since committed. A failed write is the
+ * error of the call that made it, or, when that call cannot fail (the
+ * barrier, the release of the lock), of the log's next use.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,25 +46,47 @@
 #include "store_impl.h"
 
 /* SQLite's unix files write at most 128 KiB - 1 bytes a call (a longer
- * write is cut, and taken for a full disk) */
-enum { LOG_BUFFER = 124 * 1024, FRAME_HEADER = 24 };
+ * write is cut, and taken for a full disk); WAL_WRITE_LOCK is the offset
+ * of the log's write lock among its index's locks (SQLite's wal.c) */
+enum { LOG_BUFFER = 124 * 1024, WAL_WRITE_LOCK = 0 };
 
 static sqlite3_vfs store_vfs;
 static sqlite3_vfs *platform;
 static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
-/* A log file: the platform's, after this struct, and the writes gathered
- * for it (len bytes from offset at). */
-typedef struct log_file {
+typedef struct log_file log_file;
+
+/* A database file: the platform's, after this struct, and its log while
+ * that is open. */
+typedef struct db_file {
 	sqlite3_file base;
 	sqlite3_file *real;
+	const char *name;       /* as SQLite named it, which its log's name points back to */
+	log_file *log;
+	struct db_file *next;   /* open_dbs */
+} db_file;
+
+/* A log file: the platform's, after this struct, and the writes gathered
+ * for it (len bytes from offset at). */
+struct log_file {
+	sqlite3_file base;
+	sqlite3_file *real;
+	db_file *db;            /* NULL: none found, and nothing is gathered */
 	char *buf;
 	size_t len;
 	sqlite3_int64 at;
-	bool commit_page;       /* the next write is a commit frame's page */
-} log_file;
+	int deferred;           /* a failed write that no call has returned yet */
+};
 
-#define LOG_FILE_SIZE ((sizeof(log_file) + 15) & ~(size_t)15)
+#define ROUND16(n) (((n) + 15) & ~(size_t)15)
+#define WRAPPER_SIZE ROUND16(sizeof(db_file) > sizeof(log_file) ? sizeof(db_file) : \
+	sizeof(log_file))
+
+/* The database files open in this process, for their logs to find. */
+static pthread_mutex_t open_dbs_lock = PTHREAD_MUTEX_INITIALIZER;
+static db_file *open_dbs;
+
+/* ---- the log ---- */
 
 static int log_flush(log_file *f)
 {
@@ -71,66 +97,82 @@ static int log_flush(log_file *f)
 	return rc;
 }
 
+/* What is gathered written, and an earlier failure returned once. */
+static int log_settle(log_file *f)
+{
+	int rc = log_flush(f);
+	if (rc == SQLITE_OK && f->deferred != SQLITE_OK) {
+		rc = f->deferred;
+		f->deferred = SQLITE_OK;
+	}
+	return rc;
+}
+
+/* The same from a call that cannot fail: the failure waits for the next. */
+static void log_settle_later(log_file *f)
+{
+	int rc = log_flush(f);
+	if (rc != SQLITE_OK && f->deferred == SQLITE_OK)
+		f->deferred = rc;
+}
+
 static int log_close(sqlite3_file *file)
 {
 	log_file *f = (log_file *)file;
-	int flushed = log_flush(f);
+	int settled = log_settle(f);
+	if (f->db != NULL)
+		f->db->log = NULL;
 	int rc = f->real->pMethods->xClose(f->real);
 	free(f->buf);
 	f->buf = NULL;
-	return flushed != SQLITE_OK ? flushed : rc;
+	return settled != SQLITE_OK ? settled : rc;
 }
 
 static int log_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, out, amt, off);
 }
 
 static int log_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
 {
 	log_file *f = (log_file *)file;
-	bool commit = f->commit_page;
-	f->commit_page = false;
-	if (amt == FRAME_HEADER) {      /* a frame's header: its bytes 4-7, the size after a commit */
-		const unsigned char *h = data;
-		f->commit_page = (h[4] | h[5] | h[6] | h[7]) != 0;
-	}
 	if (f->len > 0 && (off != f->at + (sqlite3_int64)f->len || f->len + (size_t)amt > LOG_BUFFER)) {
 		int rc = log_flush(f);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
-	if ((size_t)amt > LOG_BUFFER)
-		return f->real->pMethods->xWrite(f->real, data, amt, off);
-	if (f->buf == NULL && (f->buf = malloc(LOG_BUFFER)) == NULL)
+	if (f->deferred != SQLITE_OK)
+		return log_settle(f);
+	if (f->db == NULL || (size_t)amt > LOG_BUFFER ||
+	    (f->buf == NULL && (f->buf = malloc(LOG_BUFFER)) == NULL))
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
 	if (f->len == 0)
 		f->at = off;
 	memcpy(f->buf + f->len, data, (size_t)amt);
 	f->len += (size_t)amt;
-	return commit ? log_flush(f) : SQLITE_OK;
+	return SQLITE_OK;
 }
 
 static int log_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
 }
 
 static int log_sync(sqlite3_file *file, int flags)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
 static int log_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
 }
 
@@ -155,7 +197,7 @@ static int log_check_reserved(sqlite3_file *file, int *out)
 static int log_file_control(sqlite3_file *file, int op, void *arg)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
@@ -200,7 +242,7 @@ static int log_shm_unmap(sqlite3_file *file, int delete_flag)
 static int log_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **out)
 {
 	log_file *f = (log_file *)file;
-	int rc = log_flush(f);
+	int rc = log_settle(f);
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xFetch(f->real, off, amt, out);
 }
 
@@ -218,6 +260,144 @@ static const sqlite3_io_methods log_methods = {
 	.xDeviceCharacteristics = log_device, .xShmMap = log_shm_map, .xShmLock = log_shm_lock,
 	.xShmBarrier = log_shm_barrier, .xShmUnmap = log_shm_unmap, .xFetch = log_fetch,
 	.xUnfetch = log_unfetch,
+};
+
+/* ---- the database: the platform's, but for the log's two moments ---- */
+
+static int db_close(sqlite3_file *file)
+{
+	db_file *d = (db_file *)file;
+	pthread_mutex_lock(&open_dbs_lock);
+	for (db_file **p = &open_dbs; *p != NULL; p = &(*p)->next)
+		if (*p == d) {
+			*p = d->next;
+			break;
+		}
+	pthread_mutex_unlock(&open_dbs_lock);
+	if (d->log != NULL)
+		d->log->db = NULL;
+	return d->real->pMethods->xClose(d->real);
+}
+
+static int db_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xRead(d->real, out, amt, off);
+}
+
+static int db_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xWrite(d->real, data, amt, off);
+}
+
+static int db_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xTruncate(d->real, size);
+}
+
+static int db_sync(sqlite3_file *file, int flags)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xSync(d->real, flags);
+}
+
+static int db_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xFileSize(d->real, size);
+}
+
+static int db_lock(sqlite3_file *file, int level)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xLock(d->real, level);
+}
+
+static int db_unlock(sqlite3_file *file, int level)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xUnlock(d->real, level);
+}
+
+static int db_check_reserved(sqlite3_file *file, int *out)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xCheckReservedLock(d->real, out);
+}
+
+static int db_file_control(sqlite3_file *file, int op, void *arg)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xFileControl(d->real, op, arg);
+}
+
+static int db_sector_size(sqlite3_file *file)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xSectorSize(d->real);
+}
+
+static int db_device(sqlite3_file *file)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xDeviceCharacteristics(d->real);
+}
+
+static int db_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xShmMap(d->real, page, size, extend, out);
+}
+
+/* Letting go of the log's write lock: what the transaction wrote is
+ * written first (a rolled-back one's spilled frames, as SQLite wrote them
+ * before the lock went). */
+static int db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	db_file *d = (db_file *)file;
+	if (d->log != NULL && (flags & SQLITE_SHM_UNLOCK) && offset <= WAL_WRITE_LOCK &&
+	    offset + n > WAL_WRITE_LOCK)
+		log_settle_later(d->log);
+	return d->real->pMethods->xShmLock(d->real, offset, n, flags);
+}
+
+/* Before the log's index is published: its frames are in the file. */
+static void db_shm_barrier(sqlite3_file *file)
+{
+	db_file *d = (db_file *)file;
+	if (d->log != NULL)
+		log_settle_later(d->log);
+	d->real->pMethods->xShmBarrier(d->real);
+}
+
+static int db_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xShmUnmap(d->real, delete_flag);
+}
+
+static int db_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **out)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xFetch(d->real, off, amt, out);
+}
+
+static int db_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+	db_file *d = (db_file *)file;
+	return d->real->pMethods->xUnfetch(d->real, off, p);
+}
+
+static const sqlite3_io_methods db_methods = {
+	.iVersion = 3, .xClose = db_close, .xRead = db_read, .xWrite = db_write,
+	.xTruncate = db_truncate, .xSync = db_sync, .xFileSize = db_file_size,
+	.xLock = db_lock, .xUnlock = db_unlock, .xCheckReservedLock = db_check_reserved,
+	.xFileControl = db_file_control, .xSectorSize = db_sector_size,
+	.xDeviceCharacteristics = db_device, .xShmMap = db_shm_map, .xShmLock = db_shm_lock,
+	.xShmBarrier = db_shm_barrier, .xShmUnmap = db_shm_unmap, .xFetch = db_fetch,
+	.xUnfetch = db_unfetch,
 };
 
 /* Syncs the directory that holds path (a failure is SQLite's to meet: it
@@ -262,19 +442,44 @@ static int store_open_file(sqlite3_vfs *vfs, const char *name, sqlite3_file *fil
     int *out_flags)
 {
 	(void)vfs;
-	if (!(flags & SQLITE_OPEN_WAL))
+	bool db = (flags & SQLITE_OPEN_MAIN_DB) && name != NULL;
+	bool wal = (flags & SQLITE_OPEN_WAL) && name != NULL;
+	if (!db && !wal)
 		return open_platform(name, file, flags, out_flags);
-	log_file *f = (log_file *)file;
-	memset(f, 0, sizeof *f);
-	f->real = (sqlite3_file *)((char *)file + LOG_FILE_SIZE);
-	f->real->pMethods = NULL;
-	int rc = open_platform(name, f->real, flags, out_flags);
+	sqlite3_file *real = (sqlite3_file *)((char *)file + WRAPPER_SIZE);
+	memset(file, 0, WRAPPER_SIZE);
+	real->pMethods = NULL;
+	int rc = open_platform(name, real, flags, out_flags);
 	if (rc != SQLITE_OK) {
-		if (f->real->pMethods != NULL)
-			f->real->pMethods->xClose(f->real);
+		if (real->pMethods != NULL)
+			real->pMethods->xClose(real);
 		return rc;
 	}
-	f->base.pMethods = &log_methods;
+	if (real->pMethods->iVersion < 3) {     /* not the unix files this VFS knows */
+		real->pMethods->xClose(real);
+		return open_platform(name, file, flags, out_flags);
+	}
+	pthread_mutex_lock(&open_dbs_lock);
+	if (db) {
+		db_file *d = (db_file *)file;
+		d->real = real;
+		d->name = name;
+		d->next = open_dbs;
+		open_dbs = d;
+		d->base.pMethods = &db_methods;
+	} else {
+		log_file *f = (log_file *)file;
+		f->real = real;
+		const char *db_name = sqlite3_filename_database(name);
+		for (db_file *d = open_dbs; d != NULL; d = d->next)
+			if (d->name == db_name && d->log == NULL) {
+				d->log = f;
+				f->db = d;
+				break;
+			}
+		f->base.pMethods = &log_methods;
+	}
+	pthread_mutex_unlock(&open_dbs_lock);
 	return SQLITE_OK;
 }
 
@@ -289,7 +494,7 @@ static void register_vfs(void)
 	store_vfs.zName = "arbiter-unix";
 	store_vfs.pNext = NULL;
 	store_vfs.xOpen = store_open_file;
-	store_vfs.szOsFile = (int)LOG_FILE_SIZE + platform->szOsFile;
+	store_vfs.szOsFile = (int)WRAPPER_SIZE + platform->szOsFile;
 	if (sqlite3_vfs_register(&store_vfs, 0) != SQLITE_OK)
 		platform = NULL;
 }

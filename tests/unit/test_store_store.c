@@ -5,7 +5,8 @@
  * users is refused, modes.c), closing and opening again, transactions
  * (the write lock taken at BEGIN, commit, rollback, a caller's transaction
  * around store_submit), a bulk writer's log copied aside and kept bounded
- * (log_copier.c) and the time formats.
+ * (log_copier.c), the log's gathered writes never outliving their
+ * transaction (store_vfs.c) and the time formats.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,6 +245,41 @@ static void test_a_bulk_log_is_copied_aside(void **state)
 	assert_int_equal(db_int("SELECT count(*) FROM filler"), ROWS);
 }
 
+/* A bulk writer's batch so large that its pages spill into the log, then
+ * rolled back; another connection commits; the bulk writer begins its next
+ * batch. The spilled frames the log file gathered (store_vfs.c) were
+ * written before the write lock went, never over the other's commit. */
+static void test_a_rolled_back_spill_keeps_the_next_commit(void **state)
+{
+	(void)state;
+	static const int sizes[] = { 3560, 3800, 4100 };        /* rows of a page each */
+	char err[512], sql[256];
+	store *other = store_open(S.home, err, sizeof err);
+	assert_non_null(other);
+	store_bulk(S.s);
+	assert_int_equal(sqlite3_exec(S.s->db, "CREATE TABLE filler (id INTEGER PRIMARY KEY, "
+	    "who TEXT, b BLOB); PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		assert_true(store_begin(S.s));
+		snprintf(sql, sizeof sql, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM n WHERE x < %d) INSERT INTO filler (who, b) SELECT 'spilled', "
+		    "zeroblob(3900) FROM n", sizes[i]);
+		assert_int_equal(sqlite3_exec(S.s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+		store_rollback(S.s);
+		assert_true(store_begin(other));
+		assert_int_equal(sqlite3_exec(other->db, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL "
+		    "SELECT x + 1 FROM n WHERE x < 50) INSERT INTO filler (who, b) SELECT 'committed', "
+		    "zeroblob(100) FROM n", NULL, NULL, NULL), SQLITE_OK);
+		assert_true(store_commit(other));
+		assert_true(store_begin(S.s));
+		store_rollback(S.s);
+	}
+	store_close(other);
+	assert_int_equal(db_int("SELECT count(*) FROM filler WHERE who = 'committed'"), 150);
+	assert_int_equal(db_int("SELECT count(*) FROM filler WHERE who = 'spilled'"), 0);
+	assert_string_equal(db_text("PRAGMA integrity_check"), "ok");
+}
+
 static void test_time_formats_and_the_clock(void **state)
 {
 	(void)state;
@@ -289,6 +325,7 @@ int main(void)
 		store_test(test_commit_keeps_and_rollback_forgets),
 		store_test(test_a_batch_is_whole_or_not_at_all),
 		store_test(test_a_bulk_log_is_copied_aside),
+		store_test(test_a_rolled_back_spill_keeps_the_next_commit),
 		store_test(test_time_formats_and_the_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
