@@ -23,17 +23,23 @@
  * begun and ended by the file system: 128,000 writes for a bulk submit of
  * 100,000 documents, a tenth of its writer's time. This VFS's log file
  * gathers writes that follow one another into LOG_BUFFER bytes and writes
- * them at once. What is gathered never outlives the write transaction that
- * wrote it, nor is ever seen by another connection unwritten: it is
- * written before any other use of the log file (a read, a sync, which a
- * commit makes, its size, a truncation, a close), and by the database's
- * file, which this VFS wraps too (db_file), before the log's index is
- * published (xShmBarrier) and before the write lock is let go (xShmLock):
- * the frames of a transaction rolled back after its pages spilled are
- * written there, as SQLite would have written them at once, never later
- * over frames another writer has since committed. A failed write is the
- * error of the call that made it, or, when that call cannot fail (the
- * barrier, the release of the lock), of the log's next use.
+ * them at once, within one write transaction:
+ * - what is gathered is written before any other use of the log file (a
+ *   read, its size, a truncation) and at a sync, which every commit makes
+ *   (the store is synchronous FULL); a file system that cannot overwrite
+ *   part of a sector safely (no SQLITE_IOCAP_POWERSAFE_OVERWRITE), where
+ *   SQLite pads a commit past its sync, gets no gathering at all;
+ * - the database's file, which this VFS wraps too (db_file), makes sure no
+ *   frame is published unwritten: before the log's index is published
+ *   (xShmBarrier) what is left is written, and a failure there ends the
+ *   process rather than let readers take unwritten frames for committed;
+ * - when the write lock is let go (xShmLock) what is left belongs to no
+ *   commit (a transaction rolled back after its pages spilled): it is
+ *   dropped, never written later over frames that another writer has since
+ *   committed (in exclusive locking mode, which the store does not use, it
+ *   is written before the database's lock goes);
+ * - a failed write fails every later use of the log until the transaction
+ *   ends, so a transaction that lost frames can never commit.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -71,11 +77,11 @@ typedef struct db_file {
 struct log_file {
 	sqlite3_file base;
 	sqlite3_file *real;
-	db_file *db;            /* NULL: none found, and nothing is gathered */
+	db_file *db;            /* NULL: none found, or no safe overwrite: nothing is gathered */
 	char *buf;
 	size_t len;
 	sqlite3_int64 at;
-	int deferred;           /* a failed write that no call has returned yet */
+	int failed;             /* a write failed in this transaction: its error */
 };
 
 #define ROUND16(n) (((n) + 15) & ~(size_t)15)
@@ -94,38 +100,35 @@ static int log_flush(log_file *f)
 		return SQLITE_OK;
 	int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->at);
 	f->len = 0;
+	if (rc != SQLITE_OK)
+		f->failed = rc;
 	return rc;
 }
 
-/* What is gathered written, and an earlier failure returned once. */
+/* What is gathered written, before another use of the file. */
 static int log_settle(log_file *f)
 {
-	int rc = log_flush(f);
-	if (rc == SQLITE_OK && f->deferred != SQLITE_OK) {
-		rc = f->deferred;
-		f->deferred = SQLITE_OK;
-	}
-	return rc;
+	return f->failed != SQLITE_OK ? f->failed : log_flush(f);
 }
 
-/* The same from a call that cannot fail: the failure waits for the next. */
-static void log_settle_later(log_file *f)
+/* The transaction ended (its write lock let go): what is left is frames of
+ * no commit, dropped. */
+static void log_ended(log_file *f)
 {
-	int rc = log_flush(f);
-	if (rc != SQLITE_OK && f->deferred == SQLITE_OK)
-		f->deferred = rc;
+	f->len = 0;
+	f->failed = SQLITE_OK;
 }
 
 static int log_close(sqlite3_file *file)
 {
 	log_file *f = (log_file *)file;
-	int settled = log_settle(f);
+	log_ended(f);
 	if (f->db != NULL)
 		f->db->log = NULL;
 	int rc = f->real->pMethods->xClose(f->real);
 	free(f->buf);
 	f->buf = NULL;
-	return settled != SQLITE_OK ? settled : rc;
+	return rc;
 }
 
 static int log_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
@@ -143,8 +146,8 @@ static int log_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
 		if (rc != SQLITE_OK)
 			return rc;
 	}
-	if (f->deferred != SQLITE_OK)
-		return log_settle(f);
+	if (f->failed != SQLITE_OK)
+		return f->failed;
 	if (f->db == NULL || (size_t)amt > LOG_BUFFER ||
 	    (f->buf == NULL && (f->buf = malloc(LOG_BUFFER)) == NULL))
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
@@ -315,10 +318,15 @@ static int db_lock(sqlite3_file *file, int level)
 	return d->real->pMethods->xLock(d->real, level);
 }
 
+/* In exclusive locking mode the log's locks are not taken: its writes go
+ * out before the database's lock does, as they would have without
+ * gathering (the store never uses that mode). */
 static int db_unlock(sqlite3_file *file, int level)
 {
 	db_file *d = (db_file *)file;
-	return d->real->pMethods->xUnlock(d->real, level);
+	int rc = d->log != NULL && level < SQLITE_LOCK_RESERVED ? log_settle(d->log) : SQLITE_OK;
+	int unlocked = d->real->pMethods->xUnlock(d->real, level);
+	return rc != SQLITE_OK ? rc : unlocked;
 }
 
 static int db_check_reserved(sqlite3_file *file, int *out)
@@ -351,24 +359,26 @@ static int db_shm_map(sqlite3_file *file, int page, int size, int extend, void v
 	return d->real->pMethods->xShmMap(d->real, page, size, extend, out);
 }
 
-/* Letting go of the log's write lock: what the transaction wrote is
- * written first (a rolled-back one's spilled frames, as SQLite wrote them
- * before the lock went). */
+/* Letting go of the log's write lock ends its transaction. */
 static int db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	db_file *d = (db_file *)file;
 	if (d->log != NULL && (flags & SQLITE_SHM_UNLOCK) && offset <= WAL_WRITE_LOCK &&
 	    offset + n > WAL_WRITE_LOCK)
-		log_settle_later(d->log);
+		log_ended(d->log);
 	return d->real->pMethods->xShmLock(d->real, offset, n, flags);
 }
 
-/* Before the log's index is published: its frames are in the file. */
+/* Before the log's index is published, its frames are in the file: the
+ * commit's sync wrote them, and this writes whatever a connection that
+ * does not sync at commit left. One that cannot be written must not be
+ * published, and this call cannot fail: the process ends, and the next
+ * opener recovers the log from the file, without the frames. */
 static void db_shm_barrier(sqlite3_file *file)
 {
 	db_file *d = (db_file *)file;
-	if (d->log != NULL)
-		log_settle_later(d->log);
+	if (d->log != NULL && d->log->len > 0 && log_settle(d->log) != SQLITE_OK)
+		abort();
 	d->real->pMethods->xShmBarrier(d->real);
 }
 
@@ -473,6 +483,11 @@ static int store_open_file(sqlite3_vfs *vfs, const char *name, sqlite3_file *fil
 		const char *db_name = sqlite3_filename_database(name);
 		for (db_file *d = open_dbs; d != NULL; d = d->next)
 			if (d->name == db_name && d->log == NULL) {
+				/* SQLite pads a commit past its sync as its
+				 * database's file says */
+				if (!(d->real->pMethods->xDeviceCharacteristics(d->real) &
+				    SQLITE_IOCAP_POWERSAFE_OVERWRITE))
+					break;
 				d->log = f;
 				f->db = d;
 				break;

@@ -8,6 +8,7 @@
  * (log_copier.c), the log's gathered writes never outliving their
  * transaction (store_vfs.c) and the time formats.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "store_support.h"
 
@@ -280,6 +282,59 @@ static void test_a_rolled_back_spill_keeps_the_next_commit(void **state)
 	assert_string_equal(db_text("PRAGMA integrity_check"), "ok");
 }
 
+/* The log's next write fails once (a full disk), through the unix VFS's
+ * own system call table. */
+static sqlite3_syscall_ptr real_pwrite;
+static bool fail_next_write;
+
+static ssize_t failing_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	if (fail_next_write) {
+		fail_next_write = false;
+		errno = ENOSPC;
+		return -1;
+	}
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite)(fd, buf, n, off);
+}
+
+/* A write of gathered frames that fails when the transaction reads a
+ * spilled page back: SQLite takes it for a failed read, and a statement
+ * journal would let the transaction go on, but its commit fails, and no
+ * frame of it is ever read as committed. */
+static void test_a_lost_write_fails_its_transaction(void **state)
+{
+	(void)state;
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+	real_pwrite = unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
+	assert_non_null(real_pwrite);
+	assert_int_equal(sqlite3_exec(S.s->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, "
+	    "u INTEGER UNIQUE, v TEXT); WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+	    "FROM n WHERE x < 400) INSERT INTO t SELECT x, x, printf('%.3000c', 'z') FROM n; "
+	    "PRAGMA wal_checkpoint(PASSIVE); PRAGMA cache_size = 20;", NULL, NULL, NULL), SQLITE_OK);
+	assert_true(store_begin(S.s));
+	assert_int_equal(sqlite3_exec(S.s->db, "UPDATE t SET v = printf('%.3000c', 'n') "
+	    "WHERE id <= 200", NULL, NULL, NULL), SQLITE_OK);
+	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", (sqlite3_syscall_ptr)failing_pwrite);
+	fail_next_write = true;
+	int rc = sqlite3_exec(S.s->db, "UPDATE t SET u = u + 1000 WHERE id <= 60", NULL, NULL,
+	    NULL);
+	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite);
+	assert_false(fail_next_write);          /* the failure was met */
+	assert_int_not_equal(rc, SQLITE_OK);
+	if (store_in_transaction(S.s))
+		assert_false(store_commit(S.s));
+	assert_false(store_in_transaction(S.s));
+	assert_int_equal(db_int("SELECT count(*) FROM t WHERE v <> printf('%.3000c', 'z')"), 0);
+	assert_int_equal(db_int("SELECT count(*) FROM t WHERE u > 1000"), 0);
+	assert_string_equal(db_text("PRAGMA integrity_check"), "ok");
+	/* and the next transaction writes and commits */
+	assert_true(store_begin(S.s));
+	assert_int_equal(sqlite3_exec(S.s->db, "UPDATE t SET v = 'later' WHERE id = 1", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_true(store_commit(S.s));
+	assert_string_equal(db_text("SELECT v FROM t WHERE id = 1"), "later");
+}
+
 static void test_time_formats_and_the_clock(void **state)
 {
 	(void)state;
@@ -326,6 +381,7 @@ int main(void)
 		store_test(test_a_batch_is_whole_or_not_at_all),
 		store_test(test_a_bulk_log_is_copied_aside),
 		store_test(test_a_rolled_back_spill_keeps_the_next_commit),
+		store_test(test_a_lost_write_fails_its_transaction),
 		store_test(test_time_formats_and_the_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
