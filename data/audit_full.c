@@ -21,7 +21,11 @@
 
 #include "store_impl.h"
 
-enum { BATCH = 512, QUEUED_PER_WORKER = 4, MAX_WORKERS = 256 };
+/* The queue holds up to QUEUED_PER_WORKER batches a worker (64 K
+ * signatures, 7 MB, with two): enough to keep the workers busy while the
+ * reader, its chain read, reads the tables (verify_chain), a few seconds
+ * at a million events. */
+enum { BATCH = 512, QUEUED_PER_WORKER = 64, MAX_WORKERS = 256 };
 
 typedef struct sig_item {
 	int64_t seq;

@@ -133,6 +133,10 @@ tampered() {
 	arbiter audit verify
 	expect_code 4 "$3: verify exits 4"
 	expect_out "^audit: TAMPERED: $2" "$3: named"
+	# --full reads the tables while its workers check signatures: the same verdict
+	arbiter audit verify --full
+	expect_code 4 "$3: verify --full exits 4"
+	expect_out "^audit: TAMPERED: $2" "$3: named by --full"
 	q ".restore '$T/clean.db'"
 }
 tampered "UPDATE submissions SET status = 'approved' WHERE id = $WAITING" \
