@@ -135,6 +135,7 @@ static void copier_stop(store *s, void *ctx)
 {
 	log_copier *c = ctx;
 	sqlite3_wal_hook(s->db, NULL, NULL);    /* the hook's context goes below */
+	s->committed = NULL;                    /* and no commit starts another */
 	pthread_mutex_lock(&c->lock);
 	c->done = true;
 	pthread_cond_signal(&c->wake);

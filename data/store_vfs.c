@@ -62,11 +62,16 @@ static pthread_once_t registered = PTHREAD_ONCE_INIT;
 
 typedef struct log_file log_file;
 
+/* A file of this VFS: the platform's, after the struct that holds this. */
+typedef struct wrapped {
+	sqlite3_file base;
+	sqlite3_file *real;
+} wrapped;
+
 /* A database file: the platform's, after this struct, and its log while
  * that is open. */
 typedef struct db_file {
-	sqlite3_file base;
-	sqlite3_file *real;
+	wrapped w;
 	const char *name;       /* as SQLite named it, which its log's name points back to */
 	log_file *log;
 	struct db_file *next;   /* open_dbs */
@@ -75,8 +80,7 @@ typedef struct db_file {
 /* A log file: the platform's, after this struct, and the writes gathered
  * for it (len bytes from offset at). */
 struct log_file {
-	sqlite3_file base;
-	sqlite3_file *real;
+	wrapped w;
 	db_file *db;            /* NULL: none found, or no safe overwrite: nothing is gathered */
 	char *buf;
 	size_t len;
@@ -92,13 +96,105 @@ struct log_file {
 static pthread_mutex_t open_dbs_lock = PTHREAD_MUTEX_INITIALIZER;
 static db_file *open_dbs;
 
+/* ---- what both kinds of file pass on to the platform's ---- */
+
+static sqlite3_file *real_of(sqlite3_file *file)
+{
+	return ((wrapped *)file)->real;
+}
+
+static int pass_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
+{
+	return real_of(file)->pMethods->xRead(real_of(file), out, amt, off);
+}
+
+static int pass_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
+{
+	return real_of(file)->pMethods->xWrite(real_of(file), data, amt, off);
+}
+
+static int pass_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	return real_of(file)->pMethods->xTruncate(real_of(file), size);
+}
+
+static int pass_sync(sqlite3_file *file, int flags)
+{
+	return real_of(file)->pMethods->xSync(real_of(file), flags);
+}
+
+static int pass_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	return real_of(file)->pMethods->xFileSize(real_of(file), size);
+}
+
+static int pass_lock(sqlite3_file *file, int level)
+{
+	return real_of(file)->pMethods->xLock(real_of(file), level);
+}
+
+static int pass_unlock(sqlite3_file *file, int level)
+{
+	return real_of(file)->pMethods->xUnlock(real_of(file), level);
+}
+
+static int pass_check_reserved(sqlite3_file *file, int *out)
+{
+	return real_of(file)->pMethods->xCheckReservedLock(real_of(file), out);
+}
+
+static int pass_file_control(sqlite3_file *file, int op, void *arg)
+{
+	return real_of(file)->pMethods->xFileControl(real_of(file), op, arg);
+}
+
+static int pass_sector_size(sqlite3_file *file)
+{
+	return real_of(file)->pMethods->xSectorSize(real_of(file));
+}
+
+static int pass_device(sqlite3_file *file)
+{
+	return real_of(file)->pMethods->xDeviceCharacteristics(real_of(file));
+}
+
+static int pass_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out)
+{
+	return real_of(file)->pMethods->xShmMap(real_of(file), page, size, extend, out);
+}
+
+static int pass_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	return real_of(file)->pMethods->xShmLock(real_of(file), offset, n, flags);
+}
+
+static void pass_shm_barrier(sqlite3_file *file)
+{
+	real_of(file)->pMethods->xShmBarrier(real_of(file));
+}
+
+static int pass_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+	return real_of(file)->pMethods->xShmUnmap(real_of(file), delete_flag);
+}
+
+static int pass_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **out)
+{
+	return real_of(file)->pMethods->xFetch(real_of(file), off, amt, out);
+}
+
+static int pass_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+	return real_of(file)->pMethods->xUnfetch(real_of(file), off, p);
+}
+
 /* ---- the log ---- */
 
 static int log_flush(log_file *f)
 {
 	if (f->len == 0)
 		return SQLITE_OK;
-	int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->at);
+	int rc = pass_write(&f->w.base, f->buf, (int)f->len, f->at);
 	f->len = 0;
 	if (rc != SQLITE_OK)
 		f->failed = rc;
@@ -125,7 +221,7 @@ static int log_close(sqlite3_file *file)
 	log_ended(f);
 	if (f->db != NULL)
 		f->db->log = NULL;
-	int rc = f->real->pMethods->xClose(f->real);
+	int rc = f->w.real->pMethods->xClose(f->w.real);
 	free(f->buf);
 	f->buf = NULL;
 	return rc;
@@ -135,7 +231,7 @@ static int log_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, out, amt, off);
+	return rc != SQLITE_OK ? rc : pass_read(file, out, amt, off);
 }
 
 static int log_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
@@ -150,7 +246,7 @@ static int log_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
 		return f->failed;
 	if (f->db == NULL || (size_t)amt > LOG_BUFFER ||
 	    (f->buf == NULL && (f->buf = malloc(LOG_BUFFER)) == NULL))
-		return f->real->pMethods->xWrite(f->real, data, amt, off);
+		return pass_write(file, data, amt, off);
 	if (f->len == 0)
 		f->at = off;
 	memcpy(f->buf + f->len, data, (size_t)amt);
@@ -162,107 +258,55 @@ static int log_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
+	return rc != SQLITE_OK ? rc : pass_truncate(file, size);
 }
 
 static int log_sync(sqlite3_file *file, int flags)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+	return rc != SQLITE_OK ? rc : pass_sync(file, flags);
 }
 
 static int log_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
+	return rc != SQLITE_OK ? rc : pass_file_size(file, size);
 }
 
-static int log_lock(sqlite3_file *file, int level)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xLock(f->real, level);
-}
 
-static int log_unlock(sqlite3_file *file, int level)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xUnlock(f->real, level);
-}
 
-static int log_check_reserved(sqlite3_file *file, int *out)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xCheckReservedLock(f->real, out);
-}
 
 static int log_file_control(sqlite3_file *file, int op, void *arg)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
+	return rc != SQLITE_OK ? rc : pass_file_control(file, op, arg);
 }
 
-static int log_sector_size(sqlite3_file *file)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xSectorSize(f->real);
-}
 
-static int log_device(sqlite3_file *file)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xDeviceCharacteristics(f->real);
-}
 
-/* A log is never mapped, nor has a shared index of its own: SQLite asks
- * these of the database's file. They are the platform's all the same. */
-static int log_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xShmMap(f->real, page, size, extend, out);
-}
 
-static int log_shm_lock(sqlite3_file *file, int offset, int n, int flags)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
-}
 
-static void log_shm_barrier(sqlite3_file *file)
-{
-	log_file *f = (log_file *)file;
-	f->real->pMethods->xShmBarrier(f->real);
-}
 
-static int log_shm_unmap(sqlite3_file *file, int delete_flag)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xShmUnmap(f->real, delete_flag);
-}
 
 static int log_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **out)
 {
 	log_file *f = (log_file *)file;
 	int rc = log_settle(f);
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xFetch(f->real, off, amt, out);
+	return rc != SQLITE_OK ? rc : pass_fetch(file, off, amt, out);
 }
 
-static int log_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
-{
-	log_file *f = (log_file *)file;
-	return f->real->pMethods->xUnfetch(f->real, off, p);
-}
 
 static const sqlite3_io_methods log_methods = {
 	.iVersion = 3, .xClose = log_close, .xRead = log_read, .xWrite = log_write,
 	.xTruncate = log_truncate, .xSync = log_sync, .xFileSize = log_file_size,
-	.xLock = log_lock, .xUnlock = log_unlock, .xCheckReservedLock = log_check_reserved,
-	.xFileControl = log_file_control, .xSectorSize = log_sector_size,
-	.xDeviceCharacteristics = log_device, .xShmMap = log_shm_map, .xShmLock = log_shm_lock,
-	.xShmBarrier = log_shm_barrier, .xShmUnmap = log_shm_unmap, .xFetch = log_fetch,
-	.xUnfetch = log_unfetch,
+	.xLock = pass_lock, .xUnlock = pass_unlock, .xCheckReservedLock = pass_check_reserved,
+	.xFileControl = log_file_control, .xSectorSize = pass_sector_size,
+	.xDeviceCharacteristics = pass_device, .xShmMap = pass_shm_map, .xShmLock = pass_shm_lock,
+	.xShmBarrier = pass_shm_barrier, .xShmUnmap = pass_shm_unmap, .xFetch = log_fetch,
+	.xUnfetch = pass_unfetch,
 };
 
 /* ---- the database: the platform's, but for the log's two moments ---- */
@@ -279,44 +323,14 @@ static int db_close(sqlite3_file *file)
 	pthread_mutex_unlock(&open_dbs_lock);
 	if (d->log != NULL)
 		d->log->db = NULL;
-	return d->real->pMethods->xClose(d->real);
+	return d->w.real->pMethods->xClose(d->w.real);
 }
 
-static int db_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xRead(d->real, out, amt, off);
-}
 
-static int db_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xWrite(d->real, data, amt, off);
-}
 
-static int db_truncate(sqlite3_file *file, sqlite3_int64 size)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xTruncate(d->real, size);
-}
 
-static int db_sync(sqlite3_file *file, int flags)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xSync(d->real, flags);
-}
 
-static int db_file_size(sqlite3_file *file, sqlite3_int64 *size)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xFileSize(d->real, size);
-}
 
-static int db_lock(sqlite3_file *file, int level)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xLock(d->real, level);
-}
 
 /* In exclusive locking mode the log's locks are not taken: its writes go
  * out before the database's lock does, as they would have without
@@ -325,39 +339,14 @@ static int db_unlock(sqlite3_file *file, int level)
 {
 	db_file *d = (db_file *)file;
 	int rc = d->log != NULL && level < SQLITE_LOCK_RESERVED ? log_settle(d->log) : SQLITE_OK;
-	int unlocked = d->real->pMethods->xUnlock(d->real, level);
+	int unlocked = pass_unlock(file, level);
 	return rc != SQLITE_OK ? rc : unlocked;
 }
 
-static int db_check_reserved(sqlite3_file *file, int *out)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xCheckReservedLock(d->real, out);
-}
 
-static int db_file_control(sqlite3_file *file, int op, void *arg)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xFileControl(d->real, op, arg);
-}
 
-static int db_sector_size(sqlite3_file *file)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xSectorSize(d->real);
-}
 
-static int db_device(sqlite3_file *file)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xDeviceCharacteristics(d->real);
-}
 
-static int db_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xShmMap(d->real, page, size, extend, out);
-}
 
 /* Letting go of the log's write lock ends its transaction. */
 static int db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
@@ -366,7 +355,7 @@ static int db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 	if (d->log != NULL && (flags & SQLITE_SHM_UNLOCK) && offset <= WAL_WRITE_LOCK &&
 	    offset + n > WAL_WRITE_LOCK)
 		log_ended(d->log);
-	return d->real->pMethods->xShmLock(d->real, offset, n, flags);
+	return pass_shm_lock(file, offset, n, flags);
 }
 
 /* Before the log's index is published, its frames are in the file: the
@@ -379,35 +368,20 @@ static void db_shm_barrier(sqlite3_file *file)
 	db_file *d = (db_file *)file;
 	if (d->log != NULL && d->log->len > 0 && log_settle(d->log) != SQLITE_OK)
 		abort();
-	d->real->pMethods->xShmBarrier(d->real);
+	pass_shm_barrier(file);
 }
 
-static int db_shm_unmap(sqlite3_file *file, int delete_flag)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xShmUnmap(d->real, delete_flag);
-}
 
-static int db_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **out)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xFetch(d->real, off, amt, out);
-}
 
-static int db_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
-{
-	db_file *d = (db_file *)file;
-	return d->real->pMethods->xUnfetch(d->real, off, p);
-}
 
 static const sqlite3_io_methods db_methods = {
-	.iVersion = 3, .xClose = db_close, .xRead = db_read, .xWrite = db_write,
-	.xTruncate = db_truncate, .xSync = db_sync, .xFileSize = db_file_size,
-	.xLock = db_lock, .xUnlock = db_unlock, .xCheckReservedLock = db_check_reserved,
-	.xFileControl = db_file_control, .xSectorSize = db_sector_size,
-	.xDeviceCharacteristics = db_device, .xShmMap = db_shm_map, .xShmLock = db_shm_lock,
-	.xShmBarrier = db_shm_barrier, .xShmUnmap = db_shm_unmap, .xFetch = db_fetch,
-	.xUnfetch = db_unfetch,
+	.iVersion = 3, .xClose = db_close, .xRead = pass_read, .xWrite = pass_write,
+	.xTruncate = pass_truncate, .xSync = pass_sync, .xFileSize = pass_file_size,
+	.xLock = pass_lock, .xUnlock = db_unlock, .xCheckReservedLock = pass_check_reserved,
+	.xFileControl = pass_file_control, .xSectorSize = pass_sector_size,
+	.xDeviceCharacteristics = pass_device, .xShmMap = pass_shm_map, .xShmLock = db_shm_lock,
+	.xShmBarrier = db_shm_barrier, .xShmUnmap = pass_shm_unmap, .xFetch = pass_fetch,
+	.xUnfetch = pass_unfetch,
 };
 
 /* Syncs the directory that holds path (a failure is SQLite's to meet: it
@@ -472,27 +446,27 @@ static int store_open_file(sqlite3_vfs *vfs, const char *name, sqlite3_file *fil
 	pthread_mutex_lock(&open_dbs_lock);
 	if (db) {
 		db_file *d = (db_file *)file;
-		d->real = real;
+		d->w.real = real;
 		d->name = name;
 		d->next = open_dbs;
 		open_dbs = d;
-		d->base.pMethods = &db_methods;
+		d->w.base.pMethods = &db_methods;
 	} else {
 		log_file *f = (log_file *)file;
-		f->real = real;
+		f->w.real = real;
 		const char *db_name = sqlite3_filename_database(name);
 		for (db_file *d = open_dbs; d != NULL; d = d->next)
 			if (d->name == db_name && d->log == NULL) {
 				/* SQLite pads a commit past its sync as its
 				 * database's file says */
-				if (!(d->real->pMethods->xDeviceCharacteristics(d->real) &
+				if (!(pass_device(&d->w.base) &
 				    SQLITE_IOCAP_POWERSAFE_OVERWRITE))
 					break;
 				d->log = f;
 				f->db = d;
 				break;
 			}
-		f->base.pMethods = &log_methods;
+		f->w.base.pMethods = &log_methods;
 	}
 	pthread_mutex_unlock(&open_dbs_lock);
 	return SQLITE_OK;
