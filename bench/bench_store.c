@@ -14,7 +14,8 @@
  *       one crypto_sign_verify_detached per event on one core (timed over
  *       the first SAMPLE events, held in memory) times the online CPUs,
  *       then audit_verify_full on the whole store; prints both rates, and
- *       the CPU time per event beside the check's own (on a machine shared
+ *       the CPU time per event beside the check's own: their ratio is the
+ *       most --full can reach with every core busy (on a machine shared
  *       with other work, the wall-clock rate says less than the CPU time)
  *   bench_store rounds DIR N K   the store's own ceiling under the server:
  *       N single documents like bench_serve's, stored through op_submit
@@ -233,10 +234,12 @@ static int full(const char *dir)
 	printf("verify --full: %lld events, every signature, in %.0f ms: %.0f events/s; one "
 	    "crypto_sign_verify_detached per event on one core: %.0f/s, x %ld cores = %.0f/s; "
 	    "%.0f%% of it (target >= 90%%); CPU time %.1f us per event against %.1f us for the "
-	    "check alone (%.1f cores busy on average: less than %ld means other work had the "
+	    "check alone: the check is %.0f%% of the work, the most --full reaches with every "
+	    "core busy (%.1f cores busy on average: less than %ld means other work had the "
 	    "rest); the check alone on %ld threads at once just before: %.0f/s, %.0f%% of which "
 	    "--full reached\n", (long long)r.events, ms, rate, one, cores, floor,
-	    100.0 * rate / floor, cpu_ms * 1e3 / (double)r.events, 1e6 / one, cpu_ms / ms, cores,
+	    100.0 * rate / floor, cpu_ms * 1e3 / (double)r.events, 1e6 / one,
+	    100.0 * (1e6 / one) / (cpu_ms * 1e3 / (double)r.events), cpu_ms / ms, cores,
 	    cores, parallel, parallel > 0 ? 100.0 * rate / parallel : 0);
 	store_close(s);
 	return 0;
