@@ -235,7 +235,7 @@ static int full(const char *dir)
 	    "crypto_sign_verify_detached per event on one core: %.0f/s, x %ld cores = %.0f/s; "
 	    "%.0f%% of it (target >= 90%%); CPU time %.1f us per event against %.1f us for the "
 	    "check alone: the check is %.0f%% of the work, the most --full reaches with every "
-	    "core busy (%.1f cores busy on average: less than %ld means other work had the "
+	    "core busy (over 100%%: the machine ran faster than during the one-core sample) (%.1f cores busy on average: less than %ld means other work had the "
 	    "rest); the check alone on %ld threads at once just before: %.0f/s, %.0f%% of which "
 	    "--full reached\n", (long long)r.events, ms, rate, one, cores, floor,
 	    100.0 * rate / floor, cpu_ms * 1e3 / (double)r.events, 1e6 / one,
