@@ -216,15 +216,22 @@ int audit_hash_at(store *s, int64_t seq, char hash[65])
 	return found;
 }
 
+/* While the tables are read: the signature workers get the events set
+ * aside during the chain's pass (audit_full.c). */
+static void keep_checking(void *pool)
+{
+	sig_pool_refill(pool);
+}
+
 /* The chain, in one pass: every hash and link, then the head's signature
  * (full: every event's, on sig_pool's threads), each with the key in force
  * at its seq (keyring.c), starting from pk (NULL: the store's first key);
  * the signed head record; and that the chain's current key is
  * keys/audit.pub. Each event, once its hash holds, also goes to the table
  * check t, which the caller finishes, or, full, this does, while the
- * workers check the signatures still queued (*tables_done): the tables'
- * reading no longer leaves a core idle at the end. Their verdict counts
- * only when the chain holds. */
+ * workers check the signatures set aside during the chain's pass
+ * (*tables_done): the tables' reading leaves no core idle. Their verdict
+ * counts only when the chain holds. */
 static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify_result *r,
     table_check *t, bool *tables_done)
 {
@@ -242,7 +249,7 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 		keyring_free(&ring);
 		return store_fail(s, "cannot read the audit log");
 	}
-	sig_pool *pool = full ? sig_pool_start(&ring, 0) : NULL;
+	sig_pool *pool = full ? sig_pool_start(s, &ring, 0, 0) : NULL;
 	unsigned char prev[32] = { 0 }, h[32], stored_hash[32], stored_prev[32];
 	int64_t expect = 1, chain_bad = 0;
 	bool failed = false;            /* the table check failed (s->err) */
@@ -299,15 +306,17 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 	verify_result tables = { .ok = true };
 	*tables_done = false;
 	if (pool != NULL && t != NULL && !failed && rc == SQLITE_DONE && chain_bad == 0) {
+		tables_on_rows(t, keep_checking, pool);
 		failed = !tables_finish(t, &tables);
 		*tables_done = true;
 	}
-	int64_t sig_bad = pool != NULL ? sig_pool_finish(pool) : 0;
+	bool reread = true;
+	int64_t sig_bad = pool != NULL ? sig_pool_finish(pool, &reread) : 0;
 	if (failed) {
 		keyring_free(&ring);
 		return false;
 	}
-	bool read_ok = rc == SQLITE_DONE || chain_bad != 0;
+	bool read_ok = (rc == SQLITE_DONE || chain_bad != 0) && reread;
 	public_hex(r->head, prev, 32);
 	/* the first bad event, of a broken link, a rotation made without the
 	 * key in force, or a signature that does not hold */

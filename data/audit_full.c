@@ -8,10 +8,21 @@
  * worker per online CPU, which check each signature with the key in force
  * at its seq. SQLite is read by that one thread only, through one
  * connection: the workers touch nothing but memory. The queue is bounded
- * (a few batches per worker), so memory does not grow with the log; when it
- * is full the reader checks a batch itself instead of waiting, so that no
- * core idles while another could read. Signatures are checked out of order;
- * the pool keeps the least seq that failed.
+ * (a few batches per worker), so memory does not grow with the log.
+ *
+ * The reader has work of its own that no worker can take: the chain, then
+ * the tables, which it checks once the chain is read (verify_tables.c),
+ * some five seconds at a million events. So while it reads the chain, a
+ * batch that finds the queue full is not checked by the reader: its seqs
+ * are set aside (deferred), and the reader goes on. While it reads the
+ * tables, it tops the queue up every few hundred rows (sig_pool_refill)
+ * with deferred events, read again by seq, their hash and sig: the chain's
+ * pass found that hash equal to the one it recomputed, in the same snapshot.
+ * At the end (sig_pool_finish) the reader reads what is still deferred and
+ * checks batches beside the workers whenever the queue is full. Every core
+ * thus has signatures to check from the first event to the last; reading an
+ * event's hash and sig twice costs about a microsecond. Signatures are
+ * checked out of order; the pool keeps the least seq that failed.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -21,11 +32,10 @@
 
 #include "store_impl.h"
 
-/* The queue holds up to QUEUED_PER_WORKER batches a worker (64 K
- * signatures, 7 MB, with two): enough to keep the workers busy while the
- * reader, its chain read, reads the tables (verify_chain), a few seconds
- * at a million events. */
-enum { BATCH = 512, QUEUED_PER_WORKER = 64, MAX_WORKERS = 256 };
+/* The queue holds up to QUEUED_PER_WORKER batches a worker (16 K
+ * signatures, 1.8 MB, with two), a few hundred milliseconds of checking:
+ * the reader tops it up far more often than that. */
+enum { BATCH = 512, QUEUED_PER_WORKER = 16, MAX_WORKERS = 256 };
 
 typedef struct sig_item {
 	int64_t seq;
@@ -39,8 +49,20 @@ typedef struct batch {
 	sig_item items[BATCH];
 } batch;
 
+/* Events whose signatures wait to be read again: seqs from..to. */
+typedef struct seq_range {
+	int64_t from, to;
+} seq_range;
+
 struct sig_pool {
 	const keyring *ring;
+	store *s;                       /* read again from (deferred events) */
+	sqlite3_stmt *again;
+	bool deferring;                 /* a full queue defers a batch (the chain's pass) */
+	bool read_failed;
+	seq_range *deferred;            /* in seq order */
+	size_t ndeferred, capdeferred, next_deferred;
+	int64_t set_aside;              /* events deferred in all */
 	pthread_t threads[MAX_WORKERS];
 	int nthreads;
 	pthread_mutex_t mu;
@@ -123,7 +145,7 @@ static batch *new_batch(void)
 	return b;
 }
 
-sig_pool *sig_pool_start(const keyring *ring, int threads)
+sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker)
 {
 	if (threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -135,7 +157,9 @@ sig_pool *sig_pool_start(const keyring *ring, int threads)
 	if (p == NULL)
 		abort();
 	p->ring = ring;
-	p->max_queued = (size_t)threads * QUEUED_PER_WORKER;
+	p->s = s;
+	p->max_queued = (size_t)threads * (size_t)(queued_per_worker > 0 ? queued_per_worker :
+	    QUEUED_PER_WORKER);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	p->filling = new_batch();
@@ -145,15 +169,41 @@ sig_pool *sig_pool_start(const keyring *ring, int threads)
 			p->nthreads++;
 	if (p->nthreads == 0)
 		p->max_queued = 0;
+	/* without workers, or a store to read again, nothing is set aside */
+	p->deferring = p->nthreads > 0 && s != NULL;
 	return p;
 }
 
-/* Queues the reader's full batch; while the queue is full, the reader
- * checks the oldest one itself. */
+/* Sets the seqs of b aside, to be read again (b is consecutive seqs). */
+static void defer(sig_pool *p, const batch *b)
+{
+	int64_t from = b->items[0].seq, to = b->items[b->n - 1].seq;
+	p->set_aside += to - from + 1;
+	if (p->ndeferred > 0 && p->deferred[p->ndeferred - 1].to + 1 == from) {
+		p->deferred[p->ndeferred - 1].to = to;
+		return;
+	}
+	if (p->ndeferred == p->capdeferred) {
+		p->capdeferred = p->capdeferred ? 2 * p->capdeferred : 64;
+		p->deferred = realloc(p->deferred, p->capdeferred * sizeof *p->deferred);
+		if (p->deferred == NULL)
+			abort();
+	}
+	p->deferred[p->ndeferred++] = (seq_range){ from, to };
+}
+
+/* Queues the reader's full batch. While the queue is full, the chain's
+ * pass sets it aside; later, the reader checks the oldest one itself. */
 static void submit(sig_pool *p)
 {
 	batch *b = p->filling;
 	pthread_mutex_lock(&p->mu);
+	if (p->deferring && p->queued >= p->max_queued) {
+		pthread_mutex_unlock(&p->mu);
+		defer(p, b);
+		b->n = 0;
+		return;
+	}
 	while (p->queued >= p->max_queued) {
 		batch *mine = p->max_queued == 0 ? b : take(p);
 		pthread_mutex_unlock(&p->mu);
@@ -183,21 +233,91 @@ static void submit(sig_pool *p)
 	p->filling->next = NULL;
 }
 
-void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex)
+/* Fills it (seq, its hash, its sig text) into the reader's batch. */
+static void fill(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex)
 {
 	sig_item *it = &p->filling->items[p->filling->n++];
 	it->seq = seq;
 	memcpy(it->hash, hash, 32);
 	it->malformed = sighex == NULL || strlen(sighex) != 128 ||
 	    sodium_hex2bin(it->sig, 64, sighex, 128, NULL, NULL, NULL) != 0;
+}
+
+/* Reads the next deferred batch again into the reader's batch and queues
+ * it; false when nothing is deferred or the read fails (read_failed). */
+static bool read_deferred(sig_pool *p)
+{
+	if (p->filling->n > 0)
+		submit(p);      /* the chain's last batch, not full: queued or set aside */
+	if (p->read_failed || p->next_deferred == p->ndeferred)
+		return false;
+	seq_range *r = &p->deferred[p->next_deferred];
+	int64_t to = r->to - r->from < BATCH ? r->to : r->from + BATCH - 1;
+	if (p->again == NULL && sqlite3_prepare_v2(p->s->db, "SELECT seq, hash, sig FROM audit "
+	    "WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", -1, &p->again, NULL) != SQLITE_OK) {
+		p->read_failed = true;
+		return false;
+	}
+	sqlite3_bind_int64(p->again, 1, r->from);
+	sqlite3_bind_int64(p->again, 2, to);
+	int64_t want = r->from;
+	int rc;
+	while ((rc = sqlite3_step(p->again)) == SQLITE_ROW) {
+		unsigned char hash[32];
+		/* the same snapshot as the chain's pass, which read these rows */
+		if (sqlite3_column_int64(p->again, 0) != want ||
+		    !audit_hex32((const char *)sqlite3_column_text(p->again, 1), hash))
+			break;
+		fill(p, want++, hash, (const char *)sqlite3_column_text(p->again, 2));
+	}
+	sqlite3_reset(p->again);
+	if (want != to + 1) {
+		p->read_failed = true;
+		p->filling->n = 0;
+		return false;
+	}
+	if (to == r->to)
+		p->next_deferred++;
+	else
+		r->from = to + 1;
+	submit(p);
+	return true;
+}
+
+void sig_pool_refill(sig_pool *p)
+{
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		bool room = p->queued < p->max_queued;
+		pthread_mutex_unlock(&p->mu);
+		if (!room || !read_deferred(p))
+			return;
+	}
+}
+
+void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex)
+{
+	fill(p, seq, hash, sighex);
 	if (p->filling->n == BATCH)
 		submit(p);
 }
 
-int64_t sig_pool_finish(sig_pool *p)
+int64_t sig_pool_set_aside(const sig_pool *p)
+{
+	return p->set_aside;
+}
+
+int64_t sig_pool_finish(sig_pool *p, bool *read_ok)
 {
 	if (p->filling->n > 0)
 		submit(p);
+	/* what is still deferred: the reader checks beside the workers */
+	p->deferring = false;
+	while (read_deferred(p))
+		;
+	*read_ok = !p->read_failed;
+	sqlite3_finalize(p->again);
+	free(p->deferred);
 	pthread_mutex_lock(&p->mu);
 	p->done = true;
 	pthread_cond_broadcast(&p->work);

@@ -207,13 +207,21 @@ bool audit_sig_holds(const char *sighex, const unsigned char hash[32], const uns
 /* ---- audit_full.c: every signature, on every core (audit verify --full) ---- */
 typedef struct sig_pool sig_pool;
 /* Workers (threads; 0: one per online CPU) that check signatures against
- * the keys of ring, which must outlive the pool. */
-sig_pool *sig_pool_start(const keyring *ring, int threads);
+ * the keys of ring, which must outlive the pool, fed through a queue of
+ * queued_per_worker batches a worker (0: the default); events set aside
+ * are read again from s's audit table (NULL: none is set aside), in the
+ * snapshot of the caller's open read transaction. */
+sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker);
 /* Hands over event seq: its (recomputed, good) hash and its sig column. */
 void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex);
-/* Waits for every check and ends the pool: the first seq whose signature
- * fails, 0 when none does. */
-int64_t sig_pool_finish(sig_pool *p);
+/* Queues events set aside while the queue has room (between other reads). */
+void sig_pool_refill(sig_pool *p);
+/* How many events were set aside so far (read again later). */
+int64_t sig_pool_set_aside(const sig_pool *p);
+/* Checks what is still set aside, waits for every check and ends the pool:
+ * the first seq whose signature fails, 0 when none does; *read_ok false
+ * when an event set aside could not be read again (s->err unset). */
+int64_t sig_pool_finish(sig_pool *p, bool *read_ok);
 
 /* ---- audit_signer.c: signing on a second thread while bulk writing ---- */
 /* How the signer writes the events it kept, in order, once all are signed:
@@ -367,6 +375,9 @@ bool tables_event(table_check *t, int64_t seq, const char *actor, const char *ev
  * the tables that differs from what the events say, read once each, in
  * r (r->ok false); false on a read error (s->err). */
 bool tables_finish(table_check *t, verify_result *r);
+/* While tables_finish reads the tables, fn(ctx) is called every few
+ * hundred rows (audit verify --full keeps its signature workers fed). */
+void tables_on_rows(table_check *t, void (*fn)(void *ctx), void *ctx);
 void tables_free(table_check *t);
 /* The statements that read the tables checked, NULL-terminated. */
 extern const char *const tables_read[];

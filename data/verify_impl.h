@@ -107,6 +107,9 @@ struct table_check {
 	details d;
 	int64_t bad_seq;        /* the first event the others contradict */
 	char why[256];
+	void (*on_rows)(void *ctx);     /* called every ROWS_PER_CALL rows read (tables_on_rows) */
+	void *on_rows_ctx;
+	unsigned rows_read;
 };
 
 /* ---- verify_expect.c: what both passes compute alike ---- */

@@ -43,6 +43,17 @@
 const char *const tables_read[] = { READ_PINS, READ_REVIEWERS, READ_AGENTS, READ_SUBMISSIONS,
 	READ_STATUS_COUNTS, READ_FINDINGS, READ_FINDING_POLICIES, READ_DECISIONS, NULL };
 
+enum { ROWS_PER_CALL = 256 };
+
+/* sqlite3_step of a table's scan; every ROWS_PER_CALL rows of the scans,
+ * the caller's on_rows runs first (tables_on_rows). */
+static int rows_step(table_check *t, sqlite3_stmt *st)
+{
+	if (t->on_rows != NULL && ++t->rows_read % ROWS_PER_CALL == 0)
+		t->on_rows(t->on_rows_ctx);
+	return sqlite3_step(st);
+}
+
 static bool mismatch(verify_result *r, int64_t seq, const char *fmt, ...) ATTR_PRINTF(3, 4);
 static bool mismatch(verify_result *r, int64_t seq, const char *fmt, ...)
 {
@@ -142,7 +153,7 @@ static bool check_pins(table_check *t, verify_result *r)
 		return false;
 	int rc;
 	char a[100], b[100];
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		int64_t v = sqlite3_column_int64(st, 0);
 		pin_expect *x = NULL;
 		for (size_t i = 0; i < t->npins && x == NULL; i++)
@@ -217,7 +228,7 @@ static bool check_people(table_check *t, verify_result *r, people *p, bool agent
 		return false;
 	int rc;
 	char name[80], a[100], b[100];
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		text_span n = col_span(st, 0), login = col_span(st, 1);
 		shown(name, sizeof name, n.p, n.n);
 		person *x = n.p ? people_find(p, n.p) : NULL;
@@ -384,7 +395,7 @@ static bool check_submissions(table_check *t, verify_result *r, int64_t per_stat
 		return false;
 	int rc;
 	int64_t next = 1;       /* the expectations before it are done */
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		for (; next < id && (size_t)next < t->nsubs && r->ok; next++)
 			if (t->subs[next].flags & SUB_CREATED)
@@ -421,7 +432,7 @@ static bool check_status_counts(table_check *t, verify_result *r, const int64_t 
 		return false;
 	int64_t counted[8] = { 0 };
 	int rc;
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(st, 0);
 		int k = status ? status_parse(status) : -1;
 		int64_t n = sqlite3_column_int64(st, 1);
@@ -599,7 +610,7 @@ static bool check_finding_policies(table_check *t, const kind_table *kinds, veri
 		return false;
 	uint64_t have = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = rows_step(t, st)) == SQLITE_ROW) {
 		const char *pname = (const char *)sqlite3_column_text(st, 0);
 		int64_t sev[3] = { sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 3),
 			sqlite3_column_int64(st, 2) };
@@ -625,7 +636,7 @@ static bool check_findings(table_check *t, verify_result *r)
 	group g = { .id = 0 };
 	uint64_t policy_rows = 0;
 	int rc;
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		int64_t sid = sqlite3_column_int64(st, 0);
 		if (!none_between(t, r, g.id, sid) || !r->ok)
 			break;
@@ -756,7 +767,7 @@ static bool check_decisions(table_check *t, verify_result *r)
 		return false;
 	size_t k = 0;
 	int rc;
-	while (r->ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
 		if (k >= t->ndecs || !decision_row_matches(st, &t->decs[k], row_decision_fp(t, st))) {
 			decision_mismatch(t, r, st, k);
 			break;

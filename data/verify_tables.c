@@ -439,6 +439,12 @@ bool tables_finish(table_check *t, verify_result *r)
 	return rows_check(t, r);
 }
 
+void tables_on_rows(table_check *t, void (*fn)(void *ctx), void *ctx)
+{
+	t->on_rows = fn;
+	t->on_rows_ctx = ctx;
+}
+
 void tables_free(table_check *t)
 {
 	if (t == NULL)

@@ -6,7 +6,8 @@
  * old key, switches the store to the new one and keeps the retired public
  * key; verify follows it from the first key; leftovers of a rotation that
  * never committed are discarded at open; --full finds a signature edited
- * alone, which no hash covers, across batches of its workers.
+ * alone, which no hash covers, across batches of its workers, and checks
+ * the events it set aside while its queue was full, read again.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,7 +191,7 @@ static void test_full_finds_a_signature_edited_alone(void **state)
 	crypto_sign_keypair(pk, sk);
 	keyring_init(&k, pk, NULL);
 	for (int threads = 1; threads <= 3; threads++) {
-		sig_pool *p = sig_pool_start(&k, threads);
+		sig_pool *p = sig_pool_start(NULL, &k, threads, 0);
 		for (int64_t seq = 1; seq <= 2000; seq++) {
 			randombytes_buf(h, 32);
 			crypto_sign_detached(sig, NULL, h, 32, sk);
@@ -199,9 +200,72 @@ static void test_full_finds_a_signature_edited_alone(void **state)
 			sodium_bin2hex(hex, sizeof hex, sig, 64);
 			sig_pool_add(p, seq, h, seq == 1600 ? "zz" : hex);
 		}
-		assert_int_equal(sig_pool_finish(p), 1333);
+		bool read_ok = false;
+		assert_int_equal(sig_pool_finish(p, &read_ok), 1333);
+		assert_true(read_ok);
 	}
 	keyring_free(&k);
+}
+
+/* The store's own events through a pool whose queue holds one batch a
+ * worker: while the chain's pass reads, most batches find it full and are
+ * set aside; between the rows of another read (the tables', in verify)
+ * and at the end, they are read again by seq, and every signature is still
+ * checked: the least bad seq is found wherever it was set aside. */
+static void test_full_reads_again_the_events_it_set_aside(void **state)
+{
+	(void)state;
+	assert_true(store_begin(S.s));
+	for (int i = 0; i < 6000; i++)
+		assert_true(audit_append(S.s, "tester", "test.event", "x", NULL));
+	assert_true(store_commit(S.s));
+	db_exec("DROP TRIGGER audit_no_update; UPDATE audit SET sig = (SELECT sig FROM audit WHERE "
+	    "seq = 10) WHERE seq IN (5900, 4100)");
+	for (int threads = 1; threads <= 2; threads++) {
+		keyring ring;
+		int64_t ring_bad;
+		char why[256];
+		assert_int_equal(keyring_load(S.s, NULL, NULL, &ring, &ring_bad, why, sizeof why), 1);
+		assert_int_equal(sqlite3_exec(S.s->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		sig_pool *p = sig_pool_start(S.s, &ring, threads, 1);
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(S.s->db, "SELECT seq, hash, sig FROM audit "
+		    "ORDER BY seq", -1, &st, NULL), SQLITE_OK);
+		int64_t n = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			unsigned char h[32];
+			assert_true(audit_hex32((const char *)sqlite3_column_text(st, 1), h));
+			sig_pool_add(p, sqlite3_column_int64(st, 0), h,
+			    (const char *)sqlite3_column_text(st, 2));
+			n++;
+		}
+		sqlite3_finalize(st);
+		assert_int_equal(n, 6001);
+		/* most of the chain waits in the table (a batch takes a worker
+		 * far longer to check than the reader to read) */
+		assert_true(sig_pool_set_aside(p) > 3000);
+		/* a worker frees a place in the queue: the chain's last batch (not
+		 * full) and an event set aside go in */
+		usleep(100 * 1000);
+		sig_pool_refill(p);
+		/* between the rows of another statement: some are read again */
+		assert_int_equal(sqlite3_prepare_v2(S.s->db, "SELECT seq FROM audit ORDER BY seq",
+		    -1, &st, NULL), SQLITE_OK);
+		for (int rows = 0; sqlite3_step(st) == SQLITE_ROW; rows++)
+			if (rows % 500 == 0)
+				sig_pool_refill(p);
+		sqlite3_finalize(st);
+		bool read_ok = false;
+		assert_int_equal(sig_pool_finish(p, &read_ok), 4100);
+		assert_true(read_ok);
+		assert_int_equal(sqlite3_exec(S.s->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+		keyring_free(&ring);
+	}
+	/* and verify --full, end to end */
+	verify_result v;
+	assert_true(audit_verify_full(S.s, NULL, &v));
+	assert_false(v.ok);
+	assert_int_equal(v.bad_seq, 4100);
 }
 
 int main(void)
@@ -212,6 +276,7 @@ int main(void)
 		store_test(test_a_rotation_switches_the_key_and_verify_follows_it),
 		store_test(test_leftovers_of_an_uncommitted_rotation_are_discarded),
 		store_test(test_full_finds_a_signature_edited_alone),
+		store_test(test_full_reads_again_the_events_it_set_aside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
