@@ -239,8 +239,7 @@ static void fill(sig_pool *p, int64_t seq, const unsigned char hash[32], const c
 	sig_item *it = &p->filling->items[p->filling->n++];
 	it->seq = seq;
 	memcpy(it->hash, hash, 32);
-	it->malformed = sighex == NULL || strlen(sighex) != 128 ||
-	    sodium_hex2bin(it->sig, 64, sighex, 128, NULL, NULL, NULL) != 0;
+	it->malformed = sighex == NULL || strlen(sighex) != 128 || !public_unhex(it->sig, sighex, 64);
 }
 
 /* Reads the next deferred batch again into the reader's batch and queues

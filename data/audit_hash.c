@@ -47,15 +47,13 @@ void audit_hash(const unsigned char prev[32], int64_t seq, const char *ts, const
 
 bool audit_hex32(const char *hex, unsigned char out[32])
 {
-	return hex != NULL && strlen(hex) == 64 &&
-	    sodium_hex2bin(out, 32, hex, 64, NULL, NULL, NULL) == 0;
+	return hex != NULL && strlen(hex) == 64 && public_unhex(out, hex, 32);
 }
 
 bool audit_sig_holds(const char *sighex, const unsigned char hash[32], const unsigned char pk[32])
 {
 	unsigned char sig[64];
-	return sighex != NULL && strlen(sighex) == 128 &&
-	    sodium_hex2bin(sig, 64, sighex, 128, NULL, NULL, NULL) == 0 &&
+	return sighex != NULL && strlen(sighex) == 128 && public_unhex(sig, sighex, 64) &&
 	    crypto_sign_verify_detached(sig, hash, 32, pk) == 0;
 }
 

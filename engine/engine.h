@@ -302,6 +302,9 @@ void sha256_final(sha256_ctx *c, unsigned char out[32]);
  * holds 2 * n + 1. A table does it, not libsodium's constant-time loop,
  * which costs ten times as much and is for secrets. */
 void public_hex(char *out, const unsigned char *in, size_t n);
+/* The n bytes that the 2 * n hex digits at hex (either case) spell, into
+ * out; false when one is not a hex digit. Public bytes only, as above. */
+bool public_unhex(unsigned char *out, const char *hex, size_t n);
 
 /* ---- json.c: one JSON document (RFC 8259), read with yajl ---- */
 /* Reads one JSON document into the same tree as doc_parse_flags would for

@@ -268,6 +268,40 @@ static void test_full_reads_again_the_events_it_set_aside(void **state)
 	assert_int_equal(v.bad_seq, 4100);
 }
 
+/* Hashes and signatures to hex and back through the table: what libsodium
+ * writes and reads, either case read, anything else refused. */
+static void test_public_bytes_go_to_hex_and_back(void **state)
+{
+	(void)state;
+	unsigned char in[64], out[64];
+	char hex[129], theirs[129];
+	for (int round = 0; round < 200; round++) {
+		randombytes_buf(in, sizeof in);
+		public_hex(hex, in, sizeof in);
+		sodium_bin2hex(theirs, sizeof theirs, in, sizeof in);
+		assert_string_equal(hex, theirs);
+		assert_true(public_unhex(out, hex, sizeof out));
+		assert_memory_equal(out, in, sizeof in);
+		for (int i = 0; hex[i]; i++)
+			if (hex[i] >= 'a')
+				hex[i] = (char)(hex[i] - 'a' + 'A');
+		assert_true(public_unhex(out, hex, sizeof out));
+		assert_memory_equal(out, in, sizeof in);
+	}
+	assert_false(public_unhex(out, "0g", 1));
+	assert_false(public_unhex(out, "g0", 1));
+	assert_false(public_unhex(out, "0:", 1));
+	assert_false(public_unhex(out, "@0", 1));
+	assert_false(public_unhex(out, "0`", 1));
+	assert_false(public_unhex(out, "0/", 1));
+	assert_false(public_unhex(out, "00 1", 2));
+	assert_true(public_unhex(out, "fF09aA", 3));
+	assert_int_equal(out[0], 0xff);
+	assert_int_equal(out[1], 0x09);
+	assert_int_equal(out[2], 0xaa);
+	assert_false(audit_hex32("zz", out));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +311,7 @@ int main(void)
 		store_test(test_leftovers_of_an_uncommitted_rotation_are_discarded),
 		store_test(test_full_finds_a_signature_edited_alone),
 		store_test(test_full_reads_again_the_events_it_set_aside),
+		cmocka_unit_test(test_public_bytes_go_to_hex_and_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
