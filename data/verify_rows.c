@@ -6,9 +6,9 @@
  * column, and the event that says otherwise. A row no event wrote, and an
  * event's row that is missing, are named too.
  *
- * Submissions and their findings are merge-joined with the expectations by
- * submission id (the findings read through findings_submission, so each
- * submission's rows come together, in id order, hashed as they come); the
+ * Submissions are merge-joined with the expectations by submission id, in
+ * one scan that reads each row's findings column with it (hashed as it
+ * comes: the submissions table, the largest, is read once); the
  * decisions are paired with their events in order, as each decision's row
  * and event are written in one transaction. Only a mismatch reads an event
  * again (by seq, or a submission's by subject through audit_subject), to
@@ -30,18 +30,16 @@
 #define READ_AGENTS "SELECT name, login, uid, token_hash IS NOT NULL, rate, revoked_at IS NOT " \
 	"NULL, actor FROM agents ORDER BY name"
 #define READ_SUBMISSIONS "SELECT id, action, kind, ref, digest, submitter, content_hash, " \
-	"status, policy_version, info, warning, critical, expires_at, document FROM submissions " \
-	"ORDER BY id"
+	"status, policy_version, info, warning, critical, expires_at, document, findings FROM " \
+	"submissions ORDER BY id"
 #define READ_STATUS_COUNTS "SELECT status, n FROM status_counts"
-#define READ_FINDINGS "SELECT id, findings FROM submissions WHERE findings IS NOT NULL " \
-	"ORDER BY id"
 #define READ_FINDING_POLICIES "SELECT policy, submission_id, critical, warning, info FROM " \
 	"finding_policies"
 #define READ_DECISIONS "SELECT id, submission_id, reviewer, decision, note, expires_at FROM " \
 	"decisions ORDER BY id"
 
 const char *const tables_read[] = { READ_PINS, READ_REVIEWERS, READ_AGENTS, READ_SUBMISSIONS,
-	READ_STATUS_COUNTS, READ_FINDINGS, READ_FINDING_POLICIES, READ_DECISIONS, NULL };
+	READ_STATUS_COUNTS, READ_FINDING_POLICIES, READ_DECISIONS, NULL };
 
 enum { ROWS_PER_CALL = 256 };
 
@@ -388,75 +386,6 @@ static bool check_submission(table_check *t, verify_result *r, int64_t id, sqlit
 	return true;
 }
 
-static bool check_submissions(table_check *t, verify_result *r, int64_t per_status[8])
-{
-	sqlite3_stmt *st;
-	if (!prepare(t->s, READ_SUBMISSIONS, &st))
-		return false;
-	int rc;
-	int64_t next = 1;       /* the expectations before it are done */
-	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		for (; next < id && (size_t)next < t->nsubs && r->ok; next++)
-			if (t->subs[next].flags & SUB_CREATED)
-				missing_submission(r, next, &t->subs[next]);
-		if (!r->ok)
-			break;
-		next = id + 1;
-		if (id < 1 || (size_t)id >= t->nsubs || !(t->subs[id].flags & SUB_CREATED)) {
-			mismatch(r, 0, "submissions row %lld has no submission.create event (a row written "
-			    "around arbiter)", (long long)id);
-			break;
-		}
-		t->subs[id].flags |= SUB_SEEN;
-		if (!check_submission(t, r, id, st))
-			break;
-		per_status[t->subs[id].status & 7]++;
-	}
-	if (!r->ok) {
-		sqlite3_finalize(st);
-		return true;
-	}
-	if (!stepped(t->s, st, rc))
-		return false;
-	for (; next > 0 && (size_t)next < t->nsubs; next++)
-		if (t->subs[next].flags & SUB_CREATED)
-			return missing_submission(r, next, &t->subs[next]);
-	return true;
-}
-
-static bool check_status_counts(table_check *t, verify_result *r, const int64_t per_status[8])
-{
-	sqlite3_stmt *st;
-	if (!prepare(t->s, READ_STATUS_COUNTS, &st))
-		return false;
-	int64_t counted[8] = { 0 };
-	int rc;
-	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
-		const char *status = (const char *)sqlite3_column_text(st, 0);
-		int k = status ? status_parse(status) : -1;
-		int64_t n = sqlite3_column_int64(st, 1);
-		char a[100];
-		if (k < 0 && n != 0)
-			mismatch(r, 0, "status_counts row %s counts %lld submissions of no status",
-			    quoted(a, sizeof a, col_span(st, 0)), (long long)n);
-		else if (k >= 0)
-			counted[k] = n;
-	}
-	if (!r->ok) {
-		sqlite3_finalize(st);
-		return true;
-	}
-	if (!stepped(t->s, st, rc))
-		return false;
-	for (int k = 0; k <= ST_EXPIRED; k++)
-		if (counted[k] != per_status[k])
-			return mismatch(r, 0, "status_counts row %s n is %lld but the submissions the "
-			    "events say are %lld", status_name(k), (long long)counted[k],
-			    (long long)per_status[k]);
-	return true;
-}
-
 /* ---- findings ---- */
 
 typedef struct group {
@@ -512,20 +441,6 @@ static bool group_check(table_check *t, verify_result *r, group *g)
 			return mismatch(r, evaluated_seq(t, g->id), "submissions row %lld findings differ "
 			    "from the findings_digest of event seq %lld: a finding was edited, added or "
 			    "removed", (long long)g->id, (long long)evaluated_seq(t, g->id));
-	}
-	return true;
-}
-
-/* Submissions in (from, to) the events gave findings but the table none. */
-static bool none_between(table_check *t, verify_result *r, int64_t from, int64_t to)
-{
-	for (int64_t id = from + 1; id < to && (size_t)id < t->nsubs; id++) {
-		const sub_expect *x = &t->subs[id];
-		if ((x->flags & SUB_CREATED) && x->nfindings != 0) {
-			group g = { .id = id };
-			findings_digest_init(&g.fd);
-			return group_check(t, r, &g);
-		}
 	}
 	return true;
 }
@@ -621,63 +536,115 @@ static bool check_finding_policies(table_check *t, const kind_table *kinds, veri
 	return have == want || name_policy_mismatch(t, kinds, r);
 }
 
-static bool check_findings(table_check *t, verify_result *r)
+/* The findings column of submission sid (column col of st, in its row of
+ * the submissions' scan) against its events; each finding_policies row
+ * its findings call for is added to *policy_rows. */
+static bool check_row_findings(table_check *t, verify_result *r, const kind_table *kinds,
+    arena *a, int64_t sid, sqlite3_stmt *st, int col, uint64_t *policy_rows)
+{
+	group g = { .id = sid };
+	findings_digest_init(&g.fd);
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		/* none: right when the events gave none */
+		const sub_expect *x = sid >= 1 && (size_t)sid < t->nsubs ? &t->subs[sid] : NULL;
+		return x == NULL || !(x->flags & SUB_CREATED) || x->nfindings == 0 ||
+		    group_check(t, r, &g);
+	}
+	finding_row *rows;
+	size_t n;
+	char why[160];
+	arena_reset(a);
+	if (!findings_column_read(t->s, kinds, a, (const char *)sqlite3_column_text(st, col),
+	    (size_t)sqlite3_column_bytes(st, col), &rows, &n, why, sizeof why))
+		return mismatch(r, evaluated_seq(t, sid), "submissions row %lld findings do not read: %s",
+		    (long long)sid, why);
+	for (size_t i = 0; i < n; i++) {
+		int k = 0;
+		while (k < 3 && strcmp(rows[i].severity, severities[k]) != 0)
+			k++;
+		if (k < 3)
+			g.tally[k]++;
+		else if (g.odd == 0)
+			g.odd = (int64_t)i + 1;
+		findings_digest_add(&g.fd, &rows[i]);
+	}
+	g.n = (int64_t)n;
+	*policy_rows += policy_rows_fp(t, sid, rows, n, arena_alloc(a, n * sizeof(policy_tally)));
+	return group_check(t, r, &g);
+}
+
+/* The submissions, and the findings of each with its row (column 14). */
+static bool check_submissions(table_check *t, verify_result *r, const kind_table *kinds,
+    uint64_t *policy_rows, int64_t per_status[8])
 {
 	sqlite3_stmt *st;
-	if (!prepare(t->s, READ_FINDINGS, &st))
+	if (!prepare(t->s, READ_SUBMISSIONS, &st))
 		return false;
-	kind_table kinds;
-	if (!kind_table_read(t->s, &kinds)) {
-		sqlite3_finalize(st);
-		kind_table_free(&kinds);
-		return false;
-	}
 	arena *a = arena_new();
-	group g = { .id = 0 };
-	uint64_t policy_rows = 0;
 	int rc;
+	int64_t next = 1;       /* the expectations before it are done */
 	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
-		int64_t sid = sqlite3_column_int64(st, 0);
-		if (!none_between(t, r, g.id, sid) || !r->ok)
+		int64_t id = sqlite3_column_int64(st, 0);
+		for (; next < id && (size_t)next < t->nsubs && r->ok; next++)
+			if (t->subs[next].flags & SUB_CREATED)
+				missing_submission(r, next, &t->subs[next]);
+		if (!r->ok)
 			break;
-		memset(&g, 0, sizeof g);
-		g.id = sid;
-		findings_digest_init(&g.fd);
-		finding_row *rows;
-		size_t n;
-		char why[160];
-		arena_reset(a);
-		if (!findings_column_read(t->s, &kinds, a, (const char *)sqlite3_column_text(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1), &rows, &n, why, sizeof why)) {
-			mismatch(r, evaluated_seq(t, sid), "submissions row %lld findings do not read: %s",
-			    (long long)sid, why);
+		next = id + 1;
+		if (id < 1 || (size_t)id >= t->nsubs || !(t->subs[id].flags & SUB_CREATED)) {
+			mismatch(r, 0, "submissions row %lld has no submission.create event (a row written "
+			    "around arbiter)", (long long)id);
 			break;
 		}
-		for (size_t i = 0; i < n; i++) {
-			int k = 0;
-			while (k < 3 && strcmp(rows[i].severity, severities[k]) != 0)
-				k++;
-			if (k < 3)
-				g.tally[k]++;
-			else if (g.odd == 0)
-				g.odd = (int64_t)i + 1;
-			findings_digest_add(&g.fd, &rows[i]);
-		}
-		g.n = (int64_t)n;
-		policy_rows += policy_rows_fp(t, sid, rows, n, arena_alloc(a, n * sizeof(policy_tally)));
-		if (!group_check(t, r, &g) || !r->ok)
+		t->subs[id].flags |= SUB_SEEN;
+		if (!check_submission(t, r, id, st) ||
+		    (r->ok && !check_row_findings(t, r, kinds, a, id, st, 14, policy_rows)))
 			break;
+		per_status[t->subs[id].status & 7]++;
 	}
 	arena_free(a);
-	if (r->ok && rc == SQLITE_DONE)
-		none_between(t, r, g.id, INT64_MAX);
-	bool ok = true;
-	if (!r->ok)
+	if (!r->ok) {
 		sqlite3_finalize(st);
-	else
-		ok = stepped(t->s, st, rc) && check_finding_policies(t, &kinds, r, policy_rows);
-	kind_table_free(&kinds);
-	return ok;
+		return true;
+	}
+	if (!stepped(t->s, st, rc))
+		return false;
+	for (; next > 0 && (size_t)next < t->nsubs; next++)
+		if (t->subs[next].flags & SUB_CREATED)
+			return missing_submission(r, next, &t->subs[next]);
+	return true;
+}
+
+static bool check_status_counts(table_check *t, verify_result *r, const int64_t per_status[8])
+{
+	sqlite3_stmt *st;
+	if (!prepare(t->s, READ_STATUS_COUNTS, &st))
+		return false;
+	int64_t counted[8] = { 0 };
+	int rc;
+	while (r->ok && (rc = rows_step(t, st)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 0);
+		int k = status ? status_parse(status) : -1;
+		int64_t n = sqlite3_column_int64(st, 1);
+		char a[100];
+		if (k < 0 && n != 0)
+			mismatch(r, 0, "status_counts row %s counts %lld submissions of no status",
+			    quoted(a, sizeof a, col_span(st, 0)), (long long)n);
+		else if (k >= 0)
+			counted[k] = n;
+	}
+	if (!r->ok) {
+		sqlite3_finalize(st);
+		return true;
+	}
+	if (!stepped(t->s, st, rc))
+		return false;
+	for (int k = 0; k <= ST_EXPIRED; k++)
+		if (counted[k] != per_status[k])
+			return mismatch(r, 0, "status_counts row %s n is %lld but the submissions the "
+			    "events say are %lld", status_name(k), (long long)counted[k],
+			    (long long)per_status[k]);
+	return true;
 }
 
 /* ---- decisions ---- */
@@ -790,9 +757,15 @@ static bool check_decisions(table_check *t, verify_result *r)
 bool rows_check(table_check *t, verify_result *r)
 {
 	int64_t per_status[8] = { 0 };
-	return check_pins(t, r) && (!r->ok || check_people(t, r, &t->reviewers, false)) &&
+	uint64_t policy_rows = 0;       /* what finding_policies should sum to */
+	kind_table kinds;
+	bool ok = kind_table_read(t->s, &kinds) && check_pins(t, r) &&
+	    (!r->ok || check_people(t, r, &t->reviewers, false)) &&
 	    (!r->ok || check_people(t, r, &t->agents, true)) &&
-	    (!r->ok || check_submissions(t, r, per_status)) &&
+	    (!r->ok || check_submissions(t, r, &kinds, &policy_rows, per_status)) &&
 	    (!r->ok || check_status_counts(t, r, per_status)) &&
-	    (!r->ok || check_findings(t, r)) && (!r->ok || check_decisions(t, r));
+	    (!r->ok || check_finding_policies(t, &kinds, r, policy_rows)) &&
+	    (!r->ok || check_decisions(t, r));
+	kind_table_free(&kinds);
+	return ok;
 }

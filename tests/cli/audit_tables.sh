@@ -168,6 +168,9 @@ REKIND() {      # SUBMISSION COLUMN VALUE
 tampered "UPDATE submissions SET findings = json_remove(findings, '\$[#-1]') WHERE id = $WAITING" \
 	"submissions row $WAITING findings are 1 but the events say 2 \\(event seq [0-9]+\\)$" \
 	"a finding removed"
+tampered "UPDATE submissions SET findings = NULL WHERE id = $WAITING" \
+	"submissions row $WAITING findings are 0 but the events say 2 \\(event seq [0-9]+\\)$" \
+	"every finding removed"
 tampered "$(REKIND "$APPROVED" severity "'info'")" \
 	"submissions row $APPROVED findings: 1 with severity info but the events say 0 \\(event seq [0-9]+\\)$" \
 	"a finding's severity edited"
