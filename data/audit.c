@@ -403,9 +403,11 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 static bool verify(store *s, const unsigned char pk[32], bool full, verify_result *r)
 {
 	/* one snapshot: the chain, the head record and the tables as one commit
-	 * left them */
-	bool own = sqlite3_get_autocommit(s->db) &&
-	    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	 * left them (and --full's second read of an event: audit_full.c) */
+	memset(r, 0, sizeof *r);
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(s, "cannot read the audit log");
 	table_check *t = tables_begin(s);
 	bool tables_done = false;
 	bool ok = t != NULL && verify_chain(s, pk, full, r, t, &tables_done) &&
