@@ -58,7 +58,7 @@ struct sig_pool {
 	const keyring *ring;
 	store *s;                       /* read again from (deferred events) */
 	sqlite3_stmt *again;
-	bool deferring;                 /* a full queue defers a batch (the chain's pass) */
+	bool deferring;                 /* the chain's batches may be set aside (until finish) */
 	bool read_failed;
 	seq_range *deferred;            /* in seq order */
 	size_t ndeferred, capdeferred, next_deferred;
@@ -192,13 +192,14 @@ static void defer(sig_pool *p, const batch *b)
 	p->deferred[p->ndeferred++] = (seq_range){ from, to };
 }
 
-/* Queues the reader's full batch. While the queue is full, the chain's
- * pass sets it aside; later, the reader checks the oldest one itself. */
-static void submit(sig_pool *p)
+/* Queues the reader's batch. While the queue is full, a batch of the
+ * chain's pass (may_defer) is set aside; otherwise the reader checks the
+ * oldest one itself: an event read again is never set aside twice. */
+static void submit(sig_pool *p, bool may_defer)
 {
 	batch *b = p->filling;
 	pthread_mutex_lock(&p->mu);
-	if (p->deferring && p->queued >= p->max_queued) {
+	if (may_defer && p->queued >= p->max_queued) {
 		pthread_mutex_unlock(&p->mu);
 		defer(p, b);
 		b->n = 0;
@@ -233,7 +234,7 @@ static void submit(sig_pool *p)
 	p->filling->next = NULL;
 }
 
-/* Fills it (seq, its hash, its sig text) into the reader's batch. */
+/* Adds event seq (its hash, its sig column) to the reader's batch. */
 static void fill(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex)
 {
 	sig_item *it = &p->filling->items[p->filling->n++];
@@ -247,7 +248,7 @@ static void fill(sig_pool *p, int64_t seq, const unsigned char hash[32], const c
 static bool read_deferred(sig_pool *p)
 {
 	if (p->filling->n > 0)
-		submit(p);      /* the chain's last batch, not full: queued or set aside */
+		submit(p, p->deferring);        /* the chain's last batch, not full */
 	if (p->read_failed || p->next_deferred == p->ndeferred)
 		return false;
 	seq_range *r = &p->deferred[p->next_deferred];
@@ -279,7 +280,7 @@ static bool read_deferred(sig_pool *p)
 		p->next_deferred++;
 	else
 		r->from = to + 1;
-	submit(p);
+	submit(p, false);
 	return true;
 }
 
@@ -298,7 +299,7 @@ void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const 
 {
 	fill(p, seq, hash, sighex);
 	if (p->filling->n == BATCH)
-		submit(p);
+		submit(p, p->deferring);
 }
 
 int64_t sig_pool_set_aside(const sig_pool *p)
@@ -308,8 +309,6 @@ int64_t sig_pool_set_aside(const sig_pool *p)
 
 int64_t sig_pool_finish(sig_pool *p, bool *read_ok)
 {
-	if (p->filling->n > 0)
-		submit(p);
 	/* what is still deferred: the reader checks beside the workers */
 	p->deferring = false;
 	while (read_deferred(p))

@@ -536,20 +536,18 @@ static bool check_finding_policies(table_check *t, const kind_table *kinds, veri
 	return have == want || name_policy_mismatch(t, kinds, r);
 }
 
-/* The findings column of submission sid (column col of st, in its row of
- * the submissions' scan) against its events; each finding_policies row
- * its findings call for is added to *policy_rows. */
+/* The findings column of submission sid, created by its events (column
+ * col of st, in its row of the submissions' scan), against those events;
+ * each finding_policies row its findings call for is added to
+ * *policy_rows. */
 static bool check_row_findings(table_check *t, verify_result *r, const kind_table *kinds,
     arena *a, int64_t sid, sqlite3_stmt *st, int col, uint64_t *policy_rows)
 {
 	group g = { .id = sid };
 	findings_digest_init(&g.fd);
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-		/* none: right when the events gave none */
-		const sub_expect *x = sid >= 1 && (size_t)sid < t->nsubs ? &t->subs[sid] : NULL;
-		return x == NULL || !(x->flags & SUB_CREATED) || x->nfindings == 0 ||
-		    group_check(t, r, &g);
-	}
+	/* none: right when the events gave none */
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return t->subs[sid].nfindings == 0 || group_check(t, r, &g);
 	finding_row *rows;
 	size_t n;
 	char why[160];
