@@ -19,6 +19,10 @@
  * (`stolen` events below `count`), until the two meet: a transaction's
  * events are signed by both threads when the signer has fallen behind.
  *
+ * Once every event is signed the writer goes on alone (inserting them,
+ * then the commit writes and syncs the log): store_on_signed tells its
+ * caller, who may give the idle cores work of its own meanwhile.
+ *
  * The events written stay in memory until the next transaction begins,
  * and once their transaction has committed (store_on_settle) they are
  * what audit_signer_committed answers with: a server puts each stored
@@ -203,6 +207,8 @@ static bool flush(store *s, void *ctx)
 		pthread_cond_wait(&g->signed_all, &g->mu);
 	size_t n = g->count;
 	pthread_mutex_unlock(&g->mu);
+	if (s->signed_fn != NULL)
+		s->signed_fn(s->signed_ctx);    /* the rest is the writer's alone */
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		kept_event *e = &g->events[i];

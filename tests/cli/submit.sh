@@ -300,6 +300,24 @@ expect_code 0 "a batch of 2,500 submissions exits 0"
 first=$(grep -o '^{"id":[0-9]*' "$OUT" | head -1 | cut -d: -f2)
 last=$(grep -o '^{"id":[0-9]*' "$OUT" | tail -1 | cut -d: -f2)
 [ $((last - first)) -eq 2499 ] && pass "the batch's ids are printed in order" || fail "ids $first..$last"
+# a stream of several transactions (5,000 documents each) and more chunks
+# than the workers may parse ahead: they stay close behind the writer, read
+# ahead while it commits, and every document is stored once, in order
+for i in $(seq 1 15000); do
+	printf '{"action":"code.modify","ref":"ahead/%d","title":"read ahead %d, a title to make the chunks many"}\n' "$i" "$i"
+done > "$T/ahead.jsonl"
+before=$(subs) ev=$(events)
+arbiter submit --jsonl --json "$T/ahead.jsonl"
+expect_code 0 "a stream of 15,000 submissions in three transactions exits 0"
+ids=$(grep -o '^{"id":[0-9]*' "$OUT" | cut -d: -f2)
+first=$(echo "$ids" | head -1)
+[ "$(echo "$ids" | wc -l)" -eq 15000 ] && [ "$(echo "$ids" | awk -v f="$first" '$1 != f + NR - 1' | wc -l)" -eq 0 ] \
+	&& pass "its 15,000 results are printed in input order, ids one after another" || fail "results out of order or missing"
+[ "$(subs)" -eq $((before + 15000)) ] && [ "$(events)" -eq $((ev + 15000)) ] \
+	&& pass "15,000 stored with 15,000 events" || fail "stored $(($(subs) - before)) rows, $(($(events) - ev)) events"
+[ "$(q "SELECT count(*) FROM submissions WHERE ref GLOB 'ahead/*' AND id - $first + 1 = CAST(substr(ref, 7) AS INTEGER)")" -eq 15000 ] \
+	&& pass "each document of the stream is the submission of its line" || fail "a ref is stored under another line's id"
+
 # the per second, minute, hour and day sums the writer keeps are the sums of
 # the uses stored of the submissions not refused, to the unit (the window
 # rows above were summed by hand)

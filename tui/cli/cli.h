@@ -106,8 +106,13 @@ struct batch {
 	 * input that has not come */
 	void (*idle)(batch *b);
 	void *ctx;              /* the command's own state */
+	struct reader *reader;  /* batch_run's, while it runs */
 };
 int batch_run(const command *c, args *a, batch *b);
+/* On the calling thread of a command with handle: it is busy alone (true:
+ * the end of a commit) and the workers may read ahead meanwhile, or no
+ * longer (false). */
+void batch_read_ahead(batch *b, bool ahead);
 void batch_note(batch *b, int code);
 /* Prints one result as text or, with --json, as one JSON line after prefix. */
 void batch_print(batch *b, const char *prefix, const submission *sub, const eval_result *r);

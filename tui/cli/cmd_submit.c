@@ -50,6 +50,13 @@ static bool canonical(const batch *b, submission *sub, arena *a, diags *errs)
 	return true;
 }
 
+/* At a commit, once its events are signed: the rest of it is the store's
+ * writer's alone, and the workers read ahead meanwhile. */
+static void read_ahead(void *ctx)
+{
+	batch_read_ahead(ctx, true);
+}
+
 static void pending_open(submitting *st)
 {
 	st->out = open_memstream(&st->text, &st->len);
@@ -82,6 +89,7 @@ static bool batch_commit(batch *b, submitting *st)
 {
 	submit_reply rep;
 	bool ok = op_submit_commit(&st->batch, &rep) == OUT_OK;
+	batch_read_ahead(b, false);     /* from its signatures on (read_ahead) */
 	fflush(st->out);
 	if (ok)
 		term_exact(stdout, st->text, st->len);   /* written through the writer already */
@@ -111,6 +119,7 @@ static void submit_doc(batch *b, const submission *sub)
 		    &audited) != OUT_OK)
 			err_printf("arbiter: submission %lld: the mismatch could not be audited: %s\n",
 			    (long long)out->id, audited.message);
+		batch_read_ahead(b, false);     /* its commit's signature let them */
 		batch_note(b, EXIT_REFUSED);
 		return;
 	}
@@ -197,6 +206,7 @@ static int cmd_submit(const command *c, args *a)
 			.evaluate_ahead = !store_remote(s) && p.ps != NULL };
 		pending_open(&st);
 		store_bulk(s);
+		store_on_signed(s, read_ahead, &b);
 		b.ctx = &st;
 		rc = batch_run(c, a, &b);
 		if (!batch_commit(&b, &st))

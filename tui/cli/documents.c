@@ -25,6 +25,12 @@
  *   stores them: the store stays on one thread). Before it waits for the
  *   next chunk it flushes standard output and calls the command's idle, so
  *   an answer never waits for input that has not come.
+ * A command that handles the documents itself (submit) keeps the workers
+ * close behind it: LEAD chunks past the one it is on, since the cores are
+ * its own and its signer's while it stores them; while it is busy alone
+ * (batch_read_ahead: the end of a commit, inserting its signed events and
+ * syncing the log, when the other cores would idle) they read ahead to
+ * the ring's limit, and it then takes the chunks they parsed meanwhile.
  * At most IN_FLIGHT chunks exist at once, whatever the length of the input,
  * and past the first no more than IN_FLIGHT_BYTES of text (a document's
  * tree takes about ten times its text: eight documents near the 1 MiB limit
@@ -49,7 +55,8 @@
 enum {
 	CHUNK_BYTES = 64 * 1024,        /* JSON Lines handed over at a time */
 	MAX_WORKERS = 16,
-	IN_FLIGHT = 4 * MAX_WORKERS,    /* chunks read ahead, at most */
+	IN_FLIGHT = 6 * MAX_WORKERS,    /* chunks read ahead, at most */
+	LEAD = 1,                       /* per worker, ahead of handle, unless reading ahead */
 	IN_FLIGHT_BYTES = 2 * 1024 * 1024,      /* and their text, past the first */
 	LINE_MAX_BYTES = DOC_MAX_BYTES + 4096   /* a longer line is refused unread */
 };
@@ -92,6 +99,8 @@ typedef struct reader {
 	size_t nspare;
 	bool reading_done;      /* the reader has published its last chunk */
 	int limit;              /* chunks in flight: the ring's share in use */
+	size_t lead;            /* chunks taken ahead of handle (with the one it is on) */
+	bool ahead;             /* batch_read_ahead: workers may take up to limit */
 	size_t ring_bytes;      /* the text of the chunks in the ring */
 } reader;
 
@@ -235,9 +244,12 @@ static void *worker(void *ctx)
 	reader *r = ctx;
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		while (r->next_work == r->count && !r->reading_done)
+		while ((r->next_work == r->count && !r->reading_done) ||
+		    (r->next_work < r->count && r->next_work >= r->lead && !r->ahead))
 			pthread_cond_wait(&r->ready, &r->mu);
 		if (r->next_work == r->count) {
+			/* the end: another worker held back (LEAD) sees it too */
+			pthread_cond_signal(&r->ready);
 			pthread_mutex_unlock(&r->mu);
 			return NULL;
 		}
@@ -465,6 +477,20 @@ static void release(reader *r, chunk *c)
 	r->ring_bytes -= c->len;
 	r->spare[r->nspare++] = c;
 	pthread_cond_signal(&r->freed);
+	if (r->next_work < r->lead)
+		pthread_cond_signal(&r->ready);         /* a worker may take the next */
+	pthread_mutex_unlock(&r->mu);
+}
+
+void batch_read_ahead(batch *b, bool ahead)
+{
+	reader *r = b->reader;
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->ahead = ahead;
+	if (ahead)
+		pthread_cond_broadcast(&r->ready);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -499,6 +525,8 @@ int batch_run(const command *c, args *a, batch *b)
 		abort();
 	r->b = b;
 	r->a = a;
+	r->lead = SIZE_MAX;
+	b->reader = r;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->ready, NULL);
 	pthread_cond_init(&r->finished, NULL);
@@ -515,7 +543,11 @@ int batch_run(const command *c, args *a, batch *b)
 		}
 	} else {
 		int n = workers_wanted();
-		r->limit = 4 * n;
+		/* eval's workers do the whole work: they run as far ahead as
+		 * memory allows; submit's, LEAD each but while it reads ahead */
+		r->limit = b->work != NULL ? 4 * n : 6 * n;
+		if (b->work == NULL)
+			r->lead = 1 + (size_t)n * LEAD;
 		pthread_t reader_thread, threads[MAX_WORKERS];
 		if (pthread_create(&reader_thread, NULL, read_all, r) != 0)
 			abort();
@@ -539,6 +571,7 @@ int batch_run(const command *c, args *a, batch *b)
 	pthread_cond_destroy(&r->freed);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+	b->reader = NULL;
 	free(b->out.s);
 	b->scratch = NULL;
 	return b->worst;
