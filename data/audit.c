@@ -249,7 +249,7 @@ static bool verify_chain(store *s, const unsigned char pk[32], bool full, verify
 		keyring_free(&ring);
 		return store_fail(s, "cannot read the audit log");
 	}
-	sig_pool *pool = full ? sig_pool_start(s, &ring, 0, 0) : NULL;
+	sig_pool *pool = full ? sig_pool_start(s, &ring, 0, 0, -1) : NULL;
 	unsigned char prev[32] = { 0 }, h[32], stored_hash[32], stored_prev[32];
 	int64_t expect = 1, chain_bad = 0;
 	bool failed = false;            /* the table check failed (s->err) */

@@ -14,7 +14,13 @@
  * the tables, which it checks once the chain is read (verify_tables.c),
  * some five seconds at a million events. So while it reads the chain, a
  * batch that finds the queue full is not checked by the reader: its seqs
- * are set aside (deferred), and the reader goes on. While it reads the
+ * are set aside (deferred), and the reader goes on; but only as many as the
+ * other cores check while the reader reads the tables, twice over (an
+ * eighth of the events per worker past the first: the tables take the
+ * reader about a sixteenth of a check per event), since reading an event
+ * again costs about a microsecond, two percent of its check: past that
+ * share the reader checks the oldest queued batch itself, as a core would
+ * that had nothing else to do, and queues its own. While it reads the
  * tables, it tops the queue up every few hundred rows (sig_pool_refill)
  * with deferred events, read again by seq, their hash and sig: the chain's
  * pass found that hash equal to the one it recomputed, in the same snapshot.
@@ -35,7 +41,7 @@
 /* The queue holds up to QUEUED_PER_WORKER batches a worker (16 K
  * signatures, 1.8 MB, with two), a few hundred milliseconds of checking:
  * the reader tops it up far more often than that. */
-enum { BATCH = 512, QUEUED_PER_WORKER = 16, MAX_WORKERS = 256 };
+enum { BATCH = 512, QUEUED_PER_WORKER = 16, MAX_WORKERS = 256, EIGHTHS = 8 };
 
 typedef struct sig_item {
 	int64_t seq;
@@ -63,6 +69,8 @@ struct sig_pool {
 	seq_range *deferred;            /* in seq order */
 	size_t ndeferred, capdeferred, next_deferred;
 	int64_t set_aside;              /* events deferred in all */
+	int64_t added;                  /* events handed over (sig_pool_add) */
+	int aside_eighths;              /* set aside at most this share of added */
 	pthread_t threads[MAX_WORKERS];
 	int nthreads;
 	pthread_mutex_t mu;
@@ -145,7 +153,8 @@ static batch *new_batch(void)
 	return b;
 }
 
-sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker)
+sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker,
+    int aside_eighths)
 {
 	if (threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -171,6 +180,9 @@ sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_
 		p->max_queued = 0;
 	/* without workers, or a store to read again, nothing is set aside */
 	p->deferring = p->nthreads > 0 && s != NULL;
+	p->aside_eighths = aside_eighths >= 0 ? aside_eighths : p->nthreads - 1;
+	if (p->aside_eighths > EIGHTHS)
+		p->aside_eighths = EIGHTHS;
 	return p;
 }
 
@@ -193,11 +205,13 @@ static void defer(sig_pool *p, const batch *b)
 }
 
 /* Queues the reader's batch. While the queue is full, a batch of the
- * chain's pass (may_defer) is set aside; otherwise the reader checks the
- * oldest one itself: an event read again is never set aside twice. */
+ * chain's pass (may_defer) is set aside, within the share; otherwise the
+ * reader checks the oldest one itself: an event read again is never set
+ * aside twice. */
 static void submit(sig_pool *p, bool may_defer)
 {
 	batch *b = p->filling;
+	may_defer = may_defer && p->set_aside < p->added * p->aside_eighths / EIGHTHS;
 	pthread_mutex_lock(&p->mu);
 	if (may_defer && p->queued >= p->max_queued) {
 		pthread_mutex_unlock(&p->mu);
@@ -298,6 +312,7 @@ void sig_pool_refill(sig_pool *p)
 void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex)
 {
 	fill(p, seq, hash, sighex);
+	p->added++;
 	if (p->filling->n == BATCH)
 		submit(p, p->deferring);
 }

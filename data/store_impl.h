@@ -212,8 +212,11 @@ typedef struct sig_pool sig_pool;
  * the keys of ring, which must outlive the pool, fed through a queue of
  * queued_per_worker batches a worker (0: the default); events set aside
  * are read again from s's audit table (NULL: none is set aside), in the
- * snapshot of the caller's open read transaction. */
-sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker);
+ * snapshot of the caller's open read transaction, up to aside_eighths
+ * eighths of the events handed over (negative: the default, see
+ * audit_full.c). */
+sig_pool *sig_pool_start(store *s, const keyring *ring, int threads, int queued_per_worker,
+    int aside_eighths);
 /* Hands over event seq: its (recomputed, good) hash and its sig column. */
 void sig_pool_add(sig_pool *p, int64_t seq, const unsigned char hash[32], const char *sighex);
 /* Queues events set aside while the queue has room (between other reads). */
