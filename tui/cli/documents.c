@@ -13,9 +13,11 @@
  * Three kinds of thread share the work, and hand it over in chunks, not one
  * document at a time:
  * - the reader cuts the input into chunks of whole documents: JSON Lines
- *   as they arrive, about CHUNK_BYTES at a time, or fewer when the input
- *   pauses (a pipe with nothing more to read now), so that a line written
- *   alone is answered alone; a YAML stream or a .json file is one chunk;
+ *   as they arrive, CHUNK_BYTES or more at a time (a read fills what room
+ *   the chunk has: from a file, twice that, 250 lines of the bench's), or
+ *   fewer when the input pauses (a pipe with nothing more to read now), so
+ *   that a line written alone is answered alone; a YAML stream or a .json
+ *   file is one chunk;
  * - workers (one per core) parse a chunk's documents into the chunk's one
  *   arena, validate them, run the command's prepare and, when it has one,
  *   its work: the whole handling of a document that needs only the
@@ -53,7 +55,7 @@
 #include "cli.h"
 
 enum {
-	CHUNK_BYTES = 64 * 1024,        /* JSON Lines handed over at a time */
+	CHUNK_BYTES = 64 * 1024,        /* JSON Lines handed over, at least, at a time */
 	MAX_WORKERS = 16,
 	IN_FLIGHT = 6 * MAX_WORKERS,    /* chunks read ahead, at most */
 	LEAD = 1,                       /* per worker, ahead of handle, unless reading ahead */
