@@ -211,6 +211,7 @@ static int cmd_submit(const command *c, args *a)
 		rc = batch_run(c, a, &b);
 		if (!batch_commit(&b, &st))
 			rc = EXIT_ERROR;
+		store_on_signed(s, NULL, NULL);
 		fclose(st.out);
 		free(st.text);
 		free(st.json.s);
