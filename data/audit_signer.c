@@ -208,7 +208,7 @@ static bool flush(store *s, void *ctx)
 	size_t n = g->count;
 	pthread_mutex_unlock(&g->mu);
 	if (s->signed_fn != NULL)
-		s->signed_fn(s->signed_ctx);    /* the rest is the writer's alone */
+		s->signed_fn(s->signed_ctx, true);      /* the rest is the writer's alone */
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		kept_event *e = &g->events[i];

@@ -272,9 +272,3 @@ void store_bulk(store *s)
 	s->committed = bulk_committed;
 	s->bulk = true;
 }
-
-void store_on_signed(store *s, void (*fn)(void *ctx), void *ctx)
-{
-	s->signed_fn = fn;
-	s->signed_ctx = ctx;
-}

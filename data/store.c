@@ -366,7 +366,13 @@ bool store_begin(store *s)
 	return store_fail(s, "cannot start a transaction");
 }
 
-bool store_commit(store *s)
+void store_on_signed(store *s, void (*fn)(void *ctx, bool alone), void *ctx)
+{
+	s->signed_fn = fn;
+	s->signed_ctx = ctx;
+}
+
+static bool commit(store *s)
 {
 	/* slot by slot; a slot that fails stays, for the rollback to drop */
 	for (int i = 0; i < KEEP__COUNT; i++) {
@@ -389,6 +395,14 @@ bool store_commit(store *s)
 	store_fail(s, "cannot commit");
 	store_rollback(s);
 	return false;
+}
+
+bool store_commit(store *s)
+{
+	bool ok = commit(s);
+	if (s->signed_fn != NULL)
+		s->signed_fn(s->signed_ctx, false);     /* committed or not, it is over */
+	return ok;
 }
 
 void store_rollback(store *s)

@@ -83,10 +83,11 @@ void store_bulk(store *s);
 /* At each commit of s (store_bulk's) that has audit events to sign, once
  * all of them are signed (by the signing thread and the writer together):
  * what remains of the commit, writing the events and the log and syncing
- * it, is the writer's alone, and leaves the other cores idle; fn(ctx) then
- * runs, on the writer's thread, so that the caller may give them work of
- * its own (submit reads ahead). NULL: nothing runs. */
-void store_on_signed(store *s, void (*fn)(void *ctx), void *ctx);
+ * it, is the writer's alone, and leaves the other cores idle; fn(ctx, true)
+ * then runs, on the writer's thread, so that the caller may give them work
+ * of its own (submit reads ahead), and fn(ctx, false) when any commit
+ * ends, committed or not. NULL: nothing runs. */
+void store_on_signed(store *s, void (*fn)(void *ctx, bool alone), void *ctx);
 /* Tunes a connection that a server keeps open: a page cache of cache_kib,
  * and its audit events signed alongside as soon as two wait. */
 void store_serving(store *s, int cache_kib);

@@ -61,7 +61,7 @@ struct store {
 	int log_frames;
 	bool copier_failed;
 	void (*committed)(store *s);    /* called after each commit (store_bulk's) */
-	void (*signed_fn)(void *ctx);   /* store_on_signed */
+	void (*signed_fn)(void *ctx, bool alone);       /* store_on_signed */
 	void *signed_ctx;
 	char err[512];          /* the last error, for the caller to print */
 	strbuf findings_text;   /* submissions.c: a row's findings column, reused */

@@ -50,11 +50,11 @@ static bool canonical(const batch *b, submission *sub, arena *a, diags *errs)
 	return true;
 }
 
-/* At a commit, once its events are signed: the rest of it is the store's
- * writer's alone, and the workers read ahead meanwhile. */
-static void read_ahead(void *ctx)
+/* From a commit's signatures to its end the store's writer is alone, and
+ * the workers read ahead meanwhile. */
+static void read_ahead(void *ctx, bool alone)
 {
-	batch_read_ahead(ctx, true);
+	batch_read_ahead(ctx, alone);
 }
 
 static void pending_open(submitting *st)
@@ -89,7 +89,6 @@ static bool batch_commit(batch *b, submitting *st)
 {
 	submit_reply rep;
 	bool ok = op_submit_commit(&st->batch, &rep) == OUT_OK;
-	batch_read_ahead(b, false);     /* from its signatures on (read_ahead) */
 	fflush(st->out);
 	if (ok)
 		term_exact(stdout, st->text, st->len);   /* written through the writer already */
@@ -119,7 +118,6 @@ static void submit_doc(batch *b, const submission *sub)
 		    &audited) != OUT_OK)
 			err_printf("arbiter: submission %lld: the mismatch could not be audited: %s\n",
 			    (long long)out->id, audited.message);
-		batch_read_ahead(b, false);     /* its commit's signature let them */
 		batch_note(b, EXIT_REFUSED);
 		return;
 	}

@@ -479,8 +479,8 @@ static void release(reader *r, chunk *c)
 	r->ring_bytes -= c->len;
 	r->spare[r->nspare++] = c;
 	pthread_cond_signal(&r->freed);
-	if (r->next_work < r->lead)
-		pthread_cond_signal(&r->ready);         /* a worker may take the next */
+	if (r->next_work + 1 == r->lead && r->next_work < r->count)
+		pthread_cond_signal(&r->ready);         /* LEAD held a worker back: it may go */
 	pthread_mutex_unlock(&r->mu);
 }
 
